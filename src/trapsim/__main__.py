@@ -1,0 +1,3 @@
+from trapsim.cli import main
+
+main()

@@ -1,0 +1,235 @@
+"""The ``trapsim`` command line: parse, call one API function, print or write.
+
+This is the only module that turns errors into messages and exit codes:
+bad input exits with status 2, an unexpected internal failure with 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from trapsim import __version__, api
+from trapsim.errors import ScenarioError, TrapsimError
+from trapsim.output import write_text_atomic
+from trapsim.scenario import parse_assignment
+
+__all__ = ["main"]
+
+
+class _Group(click.Group):
+    """Turns trapsim errors into one-line messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TrapsimError as exc:
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # pragma: no cover - the safety net itself
+            if os.environ.get("TRAPSIM_DEBUG"):
+                traceback.print_exc()
+            click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("This is a bug in trapsim; set TRAPSIM_DEBUG=1 to see the traceback.", err=True)
+            ctx.exit(1)
+
+
+def _parse_sets(values: Sequence[str]) -> dict[str, float]:
+    out = {}
+    for text in values:
+        try:
+            name, number = parse_assignment(text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--set") from None
+        out[name] = number
+    return out
+
+
+def _load(path: str) -> Any:
+    return api.load(path)
+
+
+set_option = click.option(
+    "--set", "sets", multiple=True, metavar="NAME=VALUE",
+    help="Fix a parameter at a constant (repeatable), e.g. --set china_tolerance=0.5.",
+)
+scenario_argument = click.argument("file", type=click.Path(dir_okay=False))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="trapsim")
+def main() -> None:
+    """trapsim: sample a scenario's uncertainty, solve every draw as a game, count the traps.
+
+    A scenario is a TOML file: actors, uncertain parameters, a game tree with a
+    payoff table, and named "traps" (events to count). Start with
+
+    \b
+        trapsim validate scenarios/defense_clause.toml
+        trapsim solve    scenarios/defense_clause.toml
+        trapsim run      scenarios/defense_clause.toml --draws 100000 --seed 1
+
+    The format is documented in docs/scenario-format.md.
+    """
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def validate(files: Sequence[str]) -> None:
+    """Check scenario files and report every problem, one line each.
+
+    Prints "FILE: ok" for a good file. Exits with status 2 if any file has a problem.
+    """
+    bad = False
+    for path in files:
+        try:
+            sc = api.load(path)
+        except ScenarioError as exc:
+            bad = True
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+            continue
+        click.echo(f"{path}: ok ({len(sc.actors)} actors, {len(sc.parameters)} parameters, "
+                   f"{len(sc.nodes)} nodes, {len(sc.outcomes)} outcomes, {len(sc.traps)} traps)")
+    if bad:
+        sys.exit(2)
+
+
+@main.command()
+@scenario_argument
+@set_option
+@click.option("--solver", type=click.Choice(["spe", "qre"]), default=None,
+              help="spe: subgame-perfect (default); qre: agent logit quantal response.")
+@click.option("--rationality", type=float, default=None, help="Logit precision for --solver qre.")
+@click.option("--json", "as_json", is_flag=True, help="Print the solution as JSON.")
+def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float | None, as_json: bool) -> None:
+    """Solve the game once, with every parameter at its central value.
+
+    Shows the full strategy (the choice at every decision node, on and off the
+    equilibrium path), each actor's expected payoff at the root, and the
+    probability of each outcome. Use --set to solve at other values.
+    """
+    sc = _load(file)
+    eq = api.solve(sc, values=_parse_sets(sets), solver=solver, rationality=rationality)
+    if as_json:
+        click.echo(eq.to_json())
+        return
+    click.echo(click.style(sc.title, bold=True) + f"  ({sc.name}, solver {eq.solver}, central values)")
+    click.echo("\nStrategy (choice at every decision node; * = on the equilibrium path)")
+    width = max(len(n) for n in eq.strategy) if eq.strategy else 4
+    for node, action in eq.strategy.items():
+        mark = "*" if eq.reach.get(node, 0) > 0 else " "
+        owner = sc.nodes[node].actor  # type: ignore[union-attr]
+        extra = "" if eq.solver == "spe" else f"  (p = {eq.action_probabilities[node][action]:.2f})"
+        tie = "  [tie: first listed action taken]" if node in eq.ties else ""
+        click.echo(f"  {mark} {node:<{width}}  {owner:<10} {action}{extra}{tie}")
+    click.echo("\nExpected payoffs at the root")
+    for actor, v in eq.payoffs.items():
+        click.echo(f"  {actor:<12} {v:+.4f}")
+    click.echo("\nOutcome probabilities")
+    for o, p in sorted(eq.outcome_probabilities.items(), key=lambda kv: -kv[1]):
+        if p > 0:
+            click.echo(f"  {o:<40} {p:7.2%}")
+
+
+def _progress(total: int, enabled: bool) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    if not enabled:
+        return None, lambda: None
+    bar = click.progressbar(length=total, label="draws", file=sys.stderr, show_eta=True, show_percent=True)
+    bar.__enter__()
+    return bar.update, lambda: bar.__exit__(None, None, None)
+
+
+@main.command()
+@scenario_argument
+@click.option("--draws", type=click.IntRange(min=1), default=None,
+              help="Number of Monte Carlo draws [default: the scenario's, else 10000].")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Root seed; same seed, same results [default: the scenario's, else random].")
+@click.option("--solver", type=click.Choice(["spe", "qre"]), default=None,
+              help="spe: subgame-perfect, ties to the first listed action; qre: agent logit.")
+@click.option("--rationality", type=float, default=None, help="Logit precision for --solver qre.")
+@set_option
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes to use; results do not depend on it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="trapsim-out", show_default=True,
+              help="Directory for the results JSON and figures.")
+@click.option("--no-figures", is_flag=True, help="Write no figures.")
+def run(file: str, draws: int | None, seed: int | None, solver: str | None, rationality: float | None,
+        sets: Sequence[str], workers: int, as_json: bool, out_dir: str, no_figures: bool) -> None:
+    """Sample the uncertainty, solve every draw, and report how often each trap fires.
+
+    Writes OUT/<scenario>.json and a trap-rate figure OUT/<scenario>_traps.png,
+    and prints a table of trap rates with 95% Wilson intervals, the most
+    frequent outcomes and mean payoffs.
+    """
+    sc = _load(file)
+    values = _parse_sets(sets)
+    n = draws or sc.simulation.draws
+    show = not as_json and sys.stderr.isatty() and n >= 50_000
+    update, close = _progress(n, show)
+    try:
+        res = api.simulate(sc, draws=draws, seed=seed, solver=solver, rationality=rationality, values=values,
+                           workers=workers, progress=update)
+    finally:
+        close()
+    out = Path(out_dir)
+    written = [write_text_atomic(out / f"{sc.name}.json", res.to_json())]
+    if not no_figures:
+        from trapsim import figures  # matplotlib is slow to import: only when needed
+
+        written.extend(figures.write_run_figures(res, out))
+    if as_json:
+        click.echo(res.to_json())
+        return
+    _print_run(res, written)
+
+
+def _print_run(res: Any, written: Sequence[Path]) -> None:
+    sc = res.scenario
+    click.echo(click.style(sc.title, bold=True) + f"  ({sc.name})")
+    seed_note = "" if res.seed_given else " (random; pass --seed to reproduce)"
+    fixed = "".join(f" · {k}={v:g}" for k, v in res.values.items())
+    click.echo(f"{res.draws:,} draws · seed {res.seed}{seed_note} · solver {res.solver}{fixed} · "
+               f"{res.elapsed_s:.2f} s\n")
+    if sc.traps:
+        tw = max(len(t.id) for t in sc.traps)
+        ti = max(len(t.title) for t in sc.traps)
+        click.echo(f"  {'trap':<{tw}}  {'title':<{ti}}  {'rate':>7}  95% CI")
+        for t in sc.traps:
+            lo, hi = res.ci95(t.id)
+            click.echo(f"  {t.id:<{tw}}  {t.title:<{ti}}  {res.rate(t.id):7.2%}  [{lo:.2%}, {hi:.2%}]")
+    else:
+        click.echo("  (the scenario defines no traps)")
+    click.echo("\nMost frequent outcomes")
+    ranked = sorted(res.outcome_counts.items(), key=lambda kv: -kv[1])
+    for o, c in ranked[:8]:
+        if c:
+            click.echo(f"  {o:<44} {c / res.draws:7.2%}")
+    rest = sum(c for _, c in ranked[8:])
+    if rest:
+        click.echo(f"  {'(other outcomes)':<44} {rest / res.draws:7.2%}")
+    click.echo("\nMean payoff per actor (± sd)")
+    for a in sc.actor_ids:
+        click.echo(f"  {a:<12} {res.payoff_mean[a]:+.3f} ± {res.payoff_sd[a]:.3f}")
+    tied = {k: c for k, c in res.tie_path_counts.items() if c / res.draws > 0.01}
+    if tied:
+        nodes = ", ".join(f"{k} ({c / res.draws:.1%})" for k, c in tied.items())
+        click.echo(f"\nwarning: ties on the realised path at {nodes}; the first listed action was taken",
+                   err=True)
+    click.echo("")
+    for path in written:
+        click.echo(f"wrote {path}")

@@ -1,0 +1,95 @@
+"""The one error tree of trapsim.
+
+Every problem caused by a user's input is a :class:`TrapsimError`. The command
+line (``cli.py``) is the only place that turns these into output and exit
+codes: bad input exits with status 2, anything else with status 1.
+
+Messages are built from fields in one place (:meth:`Problem.format`), so every
+line a user sees has the same shape::
+
+    error: scenarios/x.toml: nodes.a.next.b: unknown node or outcome 'cc' (did you mean 'c'?)
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "ExpressionError",
+    "Problem",
+    "RunError",
+    "ScenarioError",
+    "TrapsimError",
+    "suggest",
+]
+
+
+def suggest(word: str, candidates: Iterable[str]) -> str | None:
+    """Return the candidate closest to ``word`` when one is close enough."""
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in one input file, located by a dotted key path."""
+
+    file: str
+    key: str
+    message: str
+    suggestion: str | None = None
+
+    def format(self) -> str:
+        """The one-line form shown to users."""
+        where = ": ".join(part for part in (self.file, self.key) if part)
+        text = f"{where}: {self.message}" if where else self.message
+        if self.suggestion:
+            text += f" (did you mean '{self.suggestion}'?)"
+        return text
+
+
+class TrapsimError(Exception):
+    """Base class of every error trapsim raises on purpose."""
+
+    exit_code = 2
+
+    def lines(self) -> list[str]:
+        """The lines to print, without the ``error:`` prefix."""
+        return [str(self)]
+
+
+class ScenarioError(TrapsimError):
+    """One or more problems in a scenario file (all of them, not only the first)."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+    @classmethod
+    def single(
+        cls, file: str, key: str, message: str, suggestion: str | None = None
+    ) -> ScenarioError:
+        return cls([Problem(file, key, message, suggestion)])
+
+    def lines(self) -> list[str]:
+        return [p.format() for p in self.problems]
+
+
+class ExpressionError(TrapsimError):
+    """A syntax or name error inside one expression string.
+
+    ``position`` is the 0-based character offset in the expression; the loader
+    turns this into a :class:`Problem` carrying the file and key path.
+    """
+
+    def __init__(self, message: str, position: int, suggestion: str | None = None) -> None:
+        self.message = message
+        self.position = position
+        self.suggestion = suggestion
+        super().__init__(f"{message} at position {position + 1}")
+
+
+class RunError(TrapsimError):
+    """A problem that only shows up while running: a NaN, a bad probability."""

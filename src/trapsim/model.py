@@ -1,0 +1,218 @@
+"""The validated scenario, as frozen dataclasses.
+
+Objects here are built once by :mod:`trapsim.scenario` (or :mod:`trapsim.efg`)
+after every rule of the format has been checked; downstream code trusts them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from trapsim.expressions import Expr, Type
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "Actor",
+    "ChanceNode",
+    "DecisionNode",
+    "Derived",
+    "Distribution",
+    "Outcome",
+    "Parameter",
+    "Relation",
+    "Scenario",
+    "Simulation",
+    "Sweep",
+    "Trap",
+]
+
+#: Distribution kinds: required and optional arguments.
+DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "uniform": (("low", "high"), ()),
+    "normal": (("mean", "sd"), ("low", "high")),
+    "lognormal": (("mu", "sigma"), ()),
+    "beta": (("a", "b"), ("low", "high")),
+    "triangular": (("low", "mode", "high"), ()),
+    "bernoulli": (("p",), ()),
+    "choice": (("values",), ("weights",)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """A parameter's distribution; ``kind == "constant"`` has ``args["value"]``."""
+
+    kind: str
+    args: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def constant(cls, value: float) -> Distribution:
+        return cls("constant", {"value": float(value)})
+
+    def describe(self) -> str:
+        """A short human form, e.g. ``uniform(low=0.1, high=0.35)``."""
+        if self.kind == "constant":
+            return f"{self.args['value']:g}"
+        inner = ", ".join(f"{k}={_fmt(v)}" for k, v in self.args.items())
+        return f"{self.kind}({inner})"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float | int) else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    dist: Distribution
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    name: str
+    expr: Expr
+    type: Type = "num"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    id: str
+    name: str
+    color: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    source: str
+    target: str
+    kind: str
+    label: str = ""
+    weight: float = 1.0
+    directed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionNode:
+    """An inner node where ``actor`` picks one of ``actions``."""
+
+    id: str
+    actor: str
+    actions: tuple[str, ...]
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChanceNode:
+    """An inner node where chance picks an action with probability ``probs[i]``."""
+
+    id: str
+    actions: tuple[str, ...]
+    targets: tuple[str, ...]
+    probs: tuple[Expr, ...]
+
+
+Node = DecisionNode | ChanceNode
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One row of the payoff table: a payoff expression per actor (actor order)."""
+
+    id: str
+    payoffs: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Trap:
+    id: str
+    title: str
+    when: Expr
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """A declared sweep: ``vary`` holds ``(parameter, start, stop, steps)``."""
+
+    id: str
+    vary: tuple[tuple[str, float, float, int], ...]
+    draws: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    draws: int = 10_000
+    seed: int | None = None
+    solver: str = "spe"
+    rationality: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A complete, validated scenario."""
+
+    name: str
+    title: str
+    root: str
+    actors: tuple[Actor, ...]
+    parameters: tuple[Parameter, ...]
+    nodes: Mapping[str, Node] = field(hash=False)
+    outcomes: Mapping[str, Outcome] = field(hash=False)
+    traps: tuple[Trap, ...] = ()
+    derived: tuple[Derived, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    sweeps: tuple[Sweep, ...] = ()
+    simulation: Simulation = Simulation()
+    description: str = ""
+    sources: tuple[str, ...] = ()
+    path: str = ""
+    sha256: str = ""
+
+    @property
+    def actor_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.actors)
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def types(self) -> dict[str, Type]:
+        """Types of the names usable in expressions (parameters, derived, traps)."""
+        out: dict[str, Type] = {p.name: "num" for p in self.parameters}
+        out.update({d.name: d.type for d in self.derived})
+        out.update({t.id: "bool" for t in self.traps})
+        return out
+
+    def preorder(self) -> Iterator[tuple[str, str | None, int]]:
+        """Walk the tree from the root: ``(id, parent id, action index)``.
+
+        Outcomes appear once per position, so a shared outcome row is visited
+        once for each parent pointing to it.
+        """
+        stack: list[tuple[str, str | None, int]] = [(self.root, None, -1)]
+        while stack:
+            node_id, parent, k = stack.pop()
+            yield node_id, parent, k
+            node = self.nodes.get(node_id)
+            if node is not None:
+                for i in reversed(range(len(node.targets))):
+                    stack.append((node.targets[i], node_id, i))
+
+    def with_values(self, values: Mapping[str, float]) -> Scenario:
+        """A copy with the named parameters fixed at constants (``--set``)."""
+        params = tuple(
+            dataclasses.replace(p, dist=Distribution.constant(values[p.name]))
+            if p.name in values
+            else p
+            for p in self.parameters
+        )
+        return dataclasses.replace(self, parameters=params)

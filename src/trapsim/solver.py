@@ -1,0 +1,252 @@
+"""Vectorised backward induction over many draws at once.
+
+The solver works on arrays only: it never evaluates expressions, reads files
+or makes random numbers. Draws run along the last axis everywhere.
+
+* :func:`build_tree` turns a scenario's nodes into a :class:`Tree` of
+  positions in pre-order (a shared outcome row appears once per position).
+* :func:`backward` solves all draws: ``spe`` (first listed action wins ties)
+  or ``qre`` (agent logit quantal response).
+* :func:`play` plays the realised path from uniforms supplied by the caller.
+* :func:`reach_probabilities` pushes path probabilities down the solved tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from trapsim.model import ChanceNode, DecisionNode, Scenario
+
+__all__ = [
+    "TIE_TOLERANCE",
+    "Position",
+    "Solution",
+    "Tree",
+    "backward",
+    "build_tree",
+    "play",
+    "reach_probabilities",
+]
+
+#: Two payoffs closer than this (relative to max(1, |payoff|)) count as a tie.
+TIE_TOLERANCE = 1e-12
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """One place in the tree: an inner node or a leaf (an outcome instance)."""
+
+    id: str  # node id, or outcome id for a leaf
+    kind: str  # "decision", "chance" or "leaf"
+    owner: int  # actor index for decisions, -1 otherwise
+    children: tuple[int, ...]  # position indices, in action order
+    actions: tuple[str, ...]
+    outcome: int  # outcome index for leaves, -1 otherwise
+    parent: int  # -1 for the root
+    action_in_parent: int  # -1 for the root
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """The game tree as positions in pre-order (position 0 is the root)."""
+
+    positions: tuple[Position, ...]
+    actors: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    inner: tuple[int, ...]  # positions of inner nodes, pre-order
+    node_index: Mapping[str, int]  # node id -> position
+
+    @property
+    def leaves(self) -> tuple[int, ...]:
+        return tuple(i for i, p in enumerate(self.positions) if p.kind == "leaf")
+
+    def path_to(self, position: int) -> list[tuple[int, int]]:
+        """``(inner position, action index)`` pairs from the root to ``position``."""
+        out = []
+        p = self.positions[position]
+        while p.parent >= 0:
+            out.append((p.parent, p.action_in_parent))
+            p = self.positions[p.parent]
+        return out[::-1]
+
+
+def build_tree(scenario: Scenario) -> Tree:
+    """Lay out the scenario's game tree as positions in pre-order."""
+    actors = scenario.actor_ids
+    outcomes = tuple(scenario.outcomes)
+    order = list(scenario.preorder())
+    # positions are numbered in pre-order; children are found via (parent position, action)
+    index_of: dict[tuple[int, int], int] = {}
+    parents: list[int] = []
+    pos_of_node: dict[str, int] = {}
+    for i, (node_id, parent, k) in enumerate(order):
+        parent_pos = pos_of_node[parent] if parent is not None else -1
+        parents.append(parent_pos)
+        index_of[(parent_pos, k)] = i
+        if node_id in scenario.nodes:
+            pos_of_node[node_id] = i
+    positions = []
+    for i, (node_id, _parent, k) in enumerate(order):
+        node = scenario.nodes.get(node_id)
+        if node is None:
+            positions.append(Position(node_id, "leaf", -1, (), (), outcomes.index(node_id), parents[i], k))
+            continue
+        children = tuple(index_of[(i, j)] for j in range(len(node.targets)))
+        if isinstance(node, DecisionNode):
+            positions.append(
+                Position(node_id, "decision", actors.index(node.actor), children, node.actions, -1,
+                         parents[i], k)
+            )
+        else:
+            assert isinstance(node, ChanceNode)
+            positions.append(Position(node_id, "chance", -1, children, node.actions, -1, parents[i], k))
+    inner = tuple(i for i, p in enumerate(positions) if p.kind != "leaf")
+    return Tree(tuple(positions), actors, outcomes, inner, pos_of_node)
+
+
+@dataclass(slots=True)
+class Solution:
+    """Backward induction over ``n`` draws.
+
+    Attributes
+    ----------
+    values
+        Expected payoffs at every position, ``{position: array (actors, n)}``.
+    probs
+        Action probabilities at each inner node, ``{position: array (k, n)}``
+        (0/1 for ``spe`` decisions).
+    choice
+        ``spe`` only: chosen action index at each decision, ``{position: (n,)}``.
+    ties
+        ``spe`` only: draws where two or more actions tie at the top, ``{position: bool (n,)}``.
+    """
+
+    values: dict[int, np.ndarray]
+    probs: dict[int, np.ndarray]
+    choice: dict[int, np.ndarray]
+    ties: dict[int, np.ndarray]
+
+    def root_values(self) -> np.ndarray:
+        return self.values[0]
+
+
+def backward(
+    tree: Tree,
+    payoffs: np.ndarray,
+    chance: Mapping[int, np.ndarray],
+    *,
+    solver: str = "spe",
+    rationality: float = 10.0,
+    keep_values: bool = False,
+) -> Solution:
+    """Solve every draw by backward induction.
+
+    Parameters
+    ----------
+    payoffs
+        Array ``(outcomes, actors, n)``: each outcome's payoff per actor and draw.
+    chance
+        ``{position: array (k, n)}``: branch probabilities at each chance node.
+    solver
+        ``"spe"``: each owner takes its best action, the first listed on a tie.
+        ``"qre"``: agent logit response, ``P(a) ∝ exp(rationality * payoff(a))``.
+    keep_values
+        Keep the values of every inner position (for explanations); by default
+        only the root's and the leaves' are kept, so memory stays flat.
+    """
+    n = payoffs.shape[-1]
+    values: dict[int, np.ndarray] = {}
+    probs: dict[int, np.ndarray] = {}
+    choice: dict[int, np.ndarray] = {}
+    ties: dict[int, np.ndarray] = {}
+    positions = tree.positions
+    for i in reversed(range(len(positions))):
+        pos = positions[i]
+        if pos.kind == "leaf":
+            values[i] = payoffs[pos.outcome]
+            continue
+        kids = np.stack([values[c] for c in pos.children])  # (k, actors, n)
+        if pos.kind == "chance":
+            p = chance[i]
+            probs[i] = p
+            values[i] = np.einsum("kn,kan->an", p, kids)
+        elif solver == "spe":
+            own = kids[:, pos.owner, :]  # (k, n)
+            best = own.max(axis=0)
+            tied = own >= best - TIE_TOLERANCE * np.maximum(1.0, np.abs(best))
+            pick = np.argmax(tied, axis=0)
+            choice[i] = pick
+            ties[i] = np.count_nonzero(tied, axis=0) > 1
+            onehot = np.zeros(own.shape)
+            onehot[pick, np.arange(n)] = 1.0
+            probs[i] = onehot
+            values[i] = np.take_along_axis(kids, pick[None, None, :], axis=0)[0]
+        else:
+            logits = rationality * kids[:, pos.owner, :]
+            logits = logits - logits.max(axis=0)
+            p = np.exp(logits)
+            p /= p.sum(axis=0)
+            probs[i] = p
+            values[i] = np.einsum("kn,kan->an", p, kids)
+        for c in pos.children:  # children no longer needed: keep memory flat
+            if not keep_values and positions[c].kind != "leaf":
+                del values[c]
+    return Solution(values, probs, choice, ties)
+
+
+def _pick(p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Index of the branch that uniform ``u`` falls into under probabilities ``p``."""
+    cum = np.cumsum(p, axis=0)
+    idx = np.count_nonzero(u[None, :] >= cum[:-1], axis=0) if len(p) > 1 else np.zeros(len(u), int)
+    return np.asarray(idx)
+
+
+def play(tree: Tree, solution: Solution, uniforms: Mapping[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Play the realised path of every draw.
+
+    Parameters
+    ----------
+    uniforms
+        ``{position: array (n,)}`` of uniforms in [0, 1) for every chance
+        node and (for ``qre``) every decision node.
+
+    Returns
+    -------
+    leaf
+        The leaf position reached in each draw, ``(n,)``.
+    actions
+        ``(inner nodes, n)`` action index taken at each inner node (in
+        ``tree.inner`` order), or -1 where the node was not reached.
+    """
+    n = next(iter(solution.values.values())).shape[-1]
+    cur = np.zeros(n, dtype=np.int64)
+    actions = np.full((len(tree.inner), n), -1, dtype=np.int64)
+    for row, i in enumerate(tree.inner):
+        pos = tree.positions[i]
+        here = cur == i
+        if not here.any():
+            continue
+        act = solution.choice[i] if i in solution.choice else _pick(solution.probs[i], uniforms[i])
+        taken = act[here]
+        actions[row, here] = taken
+        cur[here] = np.asarray(pos.children)[taken]
+    return cur, actions
+
+
+def reach_probabilities(tree: Tree, solution: Solution) -> np.ndarray:
+    """Probability of reaching every position, ``(positions, n)``.
+
+    Chance nodes multiply by their branch probabilities, ``spe`` decisions by
+    0 or 1, ``qre`` decisions by their logit probabilities.
+    """
+    n = next(iter(solution.values.values())).shape[-1]
+    reach = np.zeros((len(tree.positions), n))
+    reach[0] = 1.0
+    for i in tree.inner:
+        p = solution.probs[i]
+        for k, c in enumerate(tree.positions[i].children):
+            reach[c] = reach[i] * p[k]
+    return reach
