@@ -64,7 +64,7 @@ _COLOR = re.compile(r"#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?\Z|[a-z]+\Z|tab:[a-z]+\Z|C
 
 
 def load(path: str | Path) -> Scenario:
-    """Read and validate a scenario file (``.toml``, or Gambit ``.efg``).
+    """Read and validate a TOML scenario file (``api.load`` also reads ``.efg``).
 
     Raises
     ------
@@ -77,10 +77,6 @@ def load(path: str | Path) -> Scenario:
         raw = path.read_bytes()
     except OSError as exc:
         raise ScenarioError.single(name, "", f"cannot read file: {exc.strerror or exc}") from None
-    if path.suffix.lower() == ".efg":
-        from trapsim.efg import loads_efg  # local: the .efg reader builds on this module
-
-        return loads_efg(raw.decode("utf-8", errors="replace"), path=name)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,88 +1,18 @@
-"""The ``trapsim`` command line: parse, call one API function, print or write.
-
-This is the only module that turns errors into messages and exit codes:
-bad input exits with status 2, an unexpected internal failure with 1.
-"""
+"""Core commands: validate, solve, run."""
 
 from __future__ import annotations
 
-import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from trapsim import __version__, api
-from trapsim.errors import ScenarioError, TrapsimError
+from trapsim import api
+from trapsim.cli import main, parse_sets, scenario_argument, set_option
+from trapsim.errors import ScenarioError
 from trapsim.output import write_text_atomic
-from trapsim.scenario import parse_assignment
-
-__all__ = ["main"]
-
-
-class _Group(click.Group):
-    """Turns trapsim errors into one-line messages and exit codes."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except TrapsimError as exc:
-            for line in exc.lines():
-                click.echo(f"error: {line}", err=True)
-            ctx.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(130)
-        except Exception as exc:  # pragma: no cover - the safety net itself
-            if os.environ.get("TRAPSIM_DEBUG"):
-                traceback.print_exc()
-            click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
-            click.echo("This is a bug in trapsim; set TRAPSIM_DEBUG=1 to see the traceback.", err=True)
-            ctx.exit(1)
-
-
-def _parse_sets(values: Sequence[str]) -> dict[str, float]:
-    out = {}
-    for text in values:
-        try:
-            name, number = parse_assignment(text)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--set") from None
-        out[name] = number
-    return out
-
-
-def _load(path: str) -> Any:
-    return api.load(path)
-
-
-set_option = click.option(
-    "--set", "sets", multiple=True, metavar="NAME=VALUE",
-    help="Fix a parameter at a constant (repeatable), e.g. --set china_tolerance=0.5.",
-)
-scenario_argument = click.argument("file", type=click.Path(dir_okay=False))
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="trapsim")
-def main() -> None:
-    """trapsim: sample a scenario's uncertainty, solve every draw as a game, count the traps.
-
-    A scenario is a TOML file: actors, uncertain parameters, a game tree with a
-    payoff table, and named "traps" (events to count). Start with
-
-    \b
-        trapsim validate scenarios/defense_clause.toml
-        trapsim solve    scenarios/defense_clause.toml
-        trapsim run      scenarios/defense_clause.toml --draws 100000 --seed 1
-
-    The format is documented in docs/scenario-format.md.
-    """
 
 
 @main.command()
@@ -121,8 +51,8 @@ def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float
     equilibrium path), each actor's expected payoff at the root, and the
     probability of each outcome. Use --set to solve at other values.
     """
-    sc = _load(file)
-    eq = api.solve(sc, values=_parse_sets(sets), solver=solver, rationality=rationality)
+    sc = api.load(file)
+    eq = api.solve(sc, values=parse_sets(sets), solver=solver, rationality=rationality)
     if as_json:
         click.echo(eq.to_json())
         return
@@ -165,8 +95,9 @@ def _progress(total: int, enabled: bool) -> tuple[Callable[[int], None] | None, 
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes to use; results do not depend on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="trapsim-out", show_default=True,
-              help="Directory for the results JSON and figures.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Directory for the results JSON and figures [default: trapsim-out; with --json, "
+                   "nothing is written unless --out is given].")
 @click.option("--no-figures", is_flag=True, help="Write no figures.")
 def run(file: str, draws: int | None, seed: int | None, solver: str | None, rationality: float | None,
         sets: Sequence[str], workers: int, as_json: bool, out_dir: str, no_figures: bool) -> None:
@@ -176,8 +107,8 @@ def run(file: str, draws: int | None, seed: int | None, solver: str | None, rati
     and prints a table of trap rates with 95% Wilson intervals, the most
     frequent outcomes and mean payoffs.
     """
-    sc = _load(file)
-    values = _parse_sets(sets)
+    sc = api.load(file)
+    values = parse_sets(sets)
     n = draws or sc.simulation.draws
     show = not as_json and sys.stderr.isatty() and n >= 50_000
     update, close = _progress(n, show)
@@ -186,8 +117,12 @@ def run(file: str, draws: int | None, seed: int | None, solver: str | None, rati
                            workers=workers, progress=update)
     finally:
         close()
-    out = Path(out_dir)
-    written = [write_text_atomic(out / f"{sc.name}.json", res.to_json())]
+    written: list[Path] = []
+    if out_dir is None and as_json:
+        click.echo(res.to_json())
+        return
+    out = Path(out_dir or "trapsim-out")
+    written.append(write_text_atomic(out / f"{sc.name}.json", res.to_json()))
     if not no_figures:
         from trapsim import figures  # matplotlib is slow to import: only when needed
 

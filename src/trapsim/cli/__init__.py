@@ -1,0 +1,85 @@
+"""The ``trapsim`` command line: parse, call one API function, print or write.
+
+This is the only module that turns errors into messages and exit codes:
+bad input exits with status 2, an unexpected internal failure with 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from trapsim import __version__
+from trapsim.errors import TrapsimError
+from trapsim.scenario import parse_assignment
+
+__all__ = ["main", "scenario_argument", "set_option", "parse_sets"]
+
+
+class _Group(click.Group):
+    """Turns trapsim errors into one-line messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TrapsimError as exc:
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # pragma: no cover - the safety net itself
+            if os.environ.get("TRAPSIM_DEBUG"):
+                traceback.print_exc()
+            click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("This is a bug in trapsim; set TRAPSIM_DEBUG=1 to see the traceback.", err=True)
+            ctx.exit(1)
+
+
+def parse_sets(values: Sequence[str]) -> dict[str, float]:
+    out = {}
+    for text in values:
+        try:
+            name, number = parse_assignment(text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--set") from None
+        out[name] = number
+    return out
+
+
+set_option = click.option(
+    "--set", "sets", multiple=True, metavar="NAME=VALUE",
+    help="Fix a parameter at a constant (repeatable), e.g. --set china_tolerance=0.5.",
+)
+scenario_argument = click.argument("file", type=click.Path(dir_okay=False))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="trapsim")
+def main() -> None:
+    """trapsim: sample a scenario's uncertainty, solve every draw as a game, count the traps.
+
+    A scenario is a TOML file: actors, uncertain parameters, a game tree with a
+    payoff table, and named "traps" (events to count). Start with
+
+    \b
+        trapsim validate scenarios/defense_clause.toml
+        trapsim solve    scenarios/defense_clause.toml
+        trapsim run      scenarios/defense_clause.toml --draws 100000 --seed 1
+
+    The format is documented in docs/scenario-format.md.
+    """
+
+
+
+
+# Command modules register themselves on `main`; one import line per module.
+from trapsim.cli import core  # noqa: E402, F401
