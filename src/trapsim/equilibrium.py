@@ -102,7 +102,7 @@ def solve(
     ties = []
     for i in tree.inner:
         pos = tree.positions[i]
-        p = sol.probs[i][:, 0]
+        p = sol.action_probs(i, len(pos.children))[:, 0]
         probs[pos.id] = {a: float(x) for a, x in zip(pos.actions, p, strict=True)}
         node_values[pos.id] = {
             a: {actor: float(sol.values[c][k, 0]) for k, actor in enumerate(actors)}

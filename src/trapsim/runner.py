@@ -107,12 +107,19 @@ class CompiledScenario:
         with np.errstate(all="ignore"):
             for o, row in enumerate(self.payoffs):
                 for a, it in enumerate(row):
-                    payoffs[o, a] = self.finite(it, it.fn(env), env, chunk)
+                    payoffs[o, a] = it.fn(env)
+            if not np.isfinite(payoffs).all():  # find the culprit only when there is one
+                for o, row in enumerate(self.payoffs):
+                    for a, it in enumerate(row):
+                        self.finite(it, payoffs[o, a], env, chunk)
             chance = {}
             for pos, items in self.chance.items():
                 p = np.empty((len(items), n))
                 for k, it in enumerate(items):
-                    p[k] = self.finite(it, it.fn(env), env, chunk)
+                    p[k] = it.fn(env)
+                if not np.isfinite(p).all():
+                    for k, it in enumerate(items):
+                        self.finite(it, p[k], env, chunk)
                 self.check_probabilities(pos, p, env, chunk)
                 chance[pos] = p
         return payoffs, chance
@@ -427,6 +434,7 @@ def _aggregate(scenario: Scenario, stats: list[ChunkStats], draws: int, entropy:
     ties = np.sum([s.ties for s in stats], axis=0)
     ties_on_path = np.sum([s.ties_on_path for s in stats], axis=0)
     inner_ids = [tree.positions[p].id for p in tree.inner]
+    decisions = [r for r, p in enumerate(tree.inner) if tree.positions[p].kind == "decision"]
     edges = {nid: np.sum([s.actions[r] for s in stats], axis=0).astype(int).tolist()
              for r, nid in enumerate(inner_ids)}
     return Result(
@@ -441,9 +449,8 @@ def _aggregate(scenario: Scenario, stats: list[ChunkStats], draws: int, entropy:
         outcome_counts={o: int(c) for o, c in zip(tree.outcomes, outcomes, strict=True)},
         payoff_mean={a: float(m) for a, m in zip(scenario.actor_ids, mean, strict=True)},
         payoff_sd={a: float(x) for a, x in zip(scenario.actor_ids, sd, strict=True)},
-        tie_counts={nid: int(ties[r]) for r, nid in enumerate(inner_ids) if tree.positions[tree.inner[r]].kind == "decision"},
-        tie_path_counts={nid: int(ties_on_path[r]) for r, nid in enumerate(inner_ids)
-                         if tree.positions[tree.inner[r]].kind == "decision"},
+        tie_counts={inner_ids[r]: int(ties[r]) for r in decisions},
+        tie_path_counts={inner_ids[r]: int(ties_on_path[r]) for r in decisions},
         edge_counts=edges,
         chunk_sizes=np.array([s.n for s in stats]),
         chunk_trap_counts=np.array([s.traps for s in stats]).reshape(len(stats), len(scenario.traps)),

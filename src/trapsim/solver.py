@@ -116,8 +116,8 @@ class Solution:
     values
         Expected payoffs at every position, ``{position: array (actors, n)}``.
     probs
-        Action probabilities at each inner node, ``{position: array (k, n)}``
-        (0/1 for ``spe`` decisions).
+        Action probabilities at chance nodes and ``qre`` decisions,
+        ``{position: array (k, n)}``; use :meth:`action_probs` for any node.
     choice
         ``spe`` only: chosen action index at each decision, ``{position: (n,)}``.
     ties
@@ -131,6 +131,15 @@ class Solution:
 
     def root_values(self) -> np.ndarray:
         return self.values[0]
+
+    def action_probs(self, position: int, k: int) -> np.ndarray:
+        """Action probabilities ``(k, n)`` at an inner node (0/1 for ``spe`` decisions)."""
+        if position in self.probs:
+            return self.probs[position]
+        pick = self.choice[position]
+        onehot = np.zeros((k, pick.shape[0]))
+        onehot[pick, np.arange(pick.shape[0])] = 1.0
+        return onehot
 
 
 def backward(
@@ -157,7 +166,6 @@ def backward(
         Keep the values of every inner position (for explanations); by default
         only the root's and the leaves' are kept, so memory stays flat.
     """
-    n = payoffs.shape[-1]
     values: dict[int, np.ndarray] = {}
     probs: dict[int, np.ndarray] = {}
     choice: dict[int, np.ndarray] = {}
@@ -168,40 +176,65 @@ def backward(
         if pos.kind == "leaf":
             values[i] = payoffs[pos.outcome]
             continue
-        kids = np.stack([values[c] for c in pos.children])  # (k, actors, n)
+        kids = [values[c] for c in pos.children]  # k arrays (actors, n)
         if pos.kind == "chance":
-            p = chance[i]
-            probs[i] = p
-            values[i] = np.einsum("kn,kan->an", p, kids)
+            probs[i] = chance[i]
+            values[i] = _mix(chance[i], kids)
         elif solver == "spe":
-            own = kids[:, pos.owner, :]  # (k, n)
-            best = own.max(axis=0)
-            tied = own >= best - TIE_TOLERANCE * np.maximum(1.0, np.abs(best))
-            pick = np.argmax(tied, axis=0)
+            pick, tie = _best(kids, pos.owner)
             choice[i] = pick
-            ties[i] = np.count_nonzero(tied, axis=0) > 1
-            onehot = np.zeros(own.shape)
-            onehot[pick, np.arange(n)] = 1.0
-            probs[i] = onehot
-            values[i] = np.take_along_axis(kids, pick[None, None, :], axis=0)[0]
+            ties[i] = tie
+            if len(kids) == 1:
+                values[i] = kids[0]
+            elif len(kids) == 2:
+                values[i] = np.where(pick.astype(bool), kids[1], kids[0])
+            else:
+                values[i] = np.choose(pick, kids)  # type: ignore[call-overload]
         else:
-            logits = rationality * kids[:, pos.owner, :]
-            logits = logits - logits.max(axis=0)
+            logits = rationality * np.stack([v[pos.owner] for v in kids])
+            logits -= logits.max(axis=0)
             p = np.exp(logits)
             p /= p.sum(axis=0)
             probs[i] = p
-            values[i] = np.einsum("kn,kan->an", p, kids)
+            values[i] = _mix(p, kids)
         for c in pos.children:  # children no longer needed: keep memory flat
             if not keep_values and positions[c].kind != "leaf":
                 del values[c]
     return Solution(values, probs, choice, ties)
 
 
+def _mix(p: np.ndarray, kids: list[np.ndarray]) -> np.ndarray:
+    """Expected values ``sum_k p[k] * kids[k]`` with ``p`` of shape (k, n)."""
+    out = p[0] * kids[0]
+    for k in range(1, len(kids)):
+        out += p[k] * kids[k]
+    return out
+
+
+def _best(kids: list[np.ndarray], owner: int) -> tuple[np.ndarray, np.ndarray]:
+    """The owner's best action per draw (first listed on a tie) and where ties occur."""
+    own = [v[owner] for v in kids]
+    best = own[0]
+    for v in own[1:]:
+        best = np.maximum(best, v)
+    floor = best - TIE_TOLERANCE * np.maximum(1.0, np.abs(best))
+    pick = np.full(best.shape, len(own) - 1, dtype=np.intp)
+    count = np.zeros(best.shape, dtype=np.intp)
+    for k in reversed(range(len(own))):
+        ok = own[k] >= floor
+        count += ok
+        pick[ok] = k
+    return pick, count > 1
+
+
 def _pick(p: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Index of the branch that uniform ``u`` falls into under probabilities ``p``."""
-    cum = np.cumsum(p, axis=0)
-    idx = np.count_nonzero(u[None, :] >= cum[:-1], axis=0) if len(p) > 1 else np.zeros(len(u), int)
-    return np.asarray(idx)
+    if len(p) == 1:
+        return np.zeros(len(u), dtype=np.intp)
+    if len(p) == 2:
+        return (u >= p[0]).astype(np.intp)
+    cum = np.cumsum(p[:-1], axis=0)
+    return np.count_nonzero(u[None, :] >= cum, axis=0)
 
 
 def play(tree: Tree, solution: Solution, uniforms: Mapping[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -246,7 +279,8 @@ def reach_probabilities(tree: Tree, solution: Solution) -> np.ndarray:
     reach = np.zeros((len(tree.positions), n))
     reach[0] = 1.0
     for i in tree.inner:
-        p = solution.probs[i]
-        for k, c in enumerate(tree.positions[i].children):
+        children = tree.positions[i].children
+        p = solution.action_probs(i, len(children))
+        for k, c in enumerate(children):
             reach[c] = reach[i] * p[k]
     return reach

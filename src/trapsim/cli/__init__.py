@@ -7,7 +7,6 @@ bad input exits with status 2, an unexpected internal failure with 1.
 from __future__ import annotations
 
 import os
-import sys
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +17,7 @@ from trapsim import __version__
 from trapsim.errors import TrapsimError
 from trapsim.scenario import parse_assignment
 
-__all__ = ["main", "scenario_argument", "set_option", "parse_sets"]
+__all__ = ["main", "parse_sets", "scenario_argument", "set_option"]
 
 
 class _Group(click.Group):
