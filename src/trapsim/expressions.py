@@ -425,12 +425,10 @@ def _check_call(node: Call, known: Mapping[str, Type], paths: Mapping[str, froze
     if name in PATH_FUNCTIONS:
         if paths is None:
             raise ExpressionError(f"{name}() can only be used in traps.*.when", node.pos)
-        want = PATH_FUNCTIONS[name]
-        if len(args) != want or not all(isinstance(a, Str) for a in args):
-            quoted = ", ".join(f'"<{w}>"' for w in ("node", "action")[:want]) if name == "played" else (
-                '"<node or outcome>"' if name == "reached" else '"<actor>"'
-            )
-            raise ExpressionError(f"{name}() takes {want} quoted argument(s): {name}({quoted})", node.pos)
+        arity = PATH_FUNCTIONS[name]
+        if len(args) != arity or not all(isinstance(a, Str) for a in args):
+            quoted = {"played": '"<node>", "<action>"', "reached": '"<node or outcome>"', "payoff": '"<actor>"'}[name]
+            raise ExpressionError(f"{name}() takes {arity} quoted argument(s): {name}({quoted})", node.pos)
         strs = [a for a in args if isinstance(a, Str)]
         if name == "played":
             _check_target(strs[0], paths["node"], "decision or chance node")
@@ -561,8 +559,8 @@ def _compile_c(node: Node, types: Mapping[str, Type]) -> tuple[Compiled, Type, b
             a, b = _cond(lf, lt), _cond(rf, rt)
             return _fold(lambda env: op(a(env), b(env)), "bool", lc and rc)
         a, b = _num(lf, lt), _num(rf, rt)
-        typ: Type = "bool" if node.op in _COMPARE else "num"
-        return _fold(lambda env: op(a(env), b(env)), typ, lc and rc)
+        result: Type = "bool" if node.op in _COMPARE else "num"
+        return _fold(lambda env: op(a(env), b(env)), result, lc and rc)
     if isinstance(node, Call):
         return _compile_call(node, types)
     raise ExpressionError("text in quotes is not a value", node.pos)  # Str outside a path call

@@ -133,14 +133,25 @@ def _parameter_comments(text: str) -> dict[str, str]:
             continue
         m = re.match(r"([a-z][a-z0-9_]*)\s*=", stripped)
         if m:
-            trailing = ""
-            if "#" in stripped and "}" in stripped.split("#")[0] or "#" in stripped and "{" not in stripped:
-                trailing = stripped.rsplit("#", 1)[1].strip()
-            parts = [p for p in (" ".join(pending), trailing) if p]
+            parts = [p for p in (" ".join(pending), _trailing_comment(stripped)) if p]
             if parts:
                 out[m.group(1)] = " ".join(parts)
         pending = []
     return out
+
+
+def _trailing_comment(line: str) -> str:
+    """The text of a ``# comment`` at the end of a TOML line (ignoring ``#`` inside strings)."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return line[i + 1 :].strip()
+    return ""
 
 
 def _is_number(value: Any) -> bool:
