@@ -8,6 +8,7 @@ always merged in chunk order.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -26,7 +27,7 @@ from trapsim.model import ChanceNode, Scenario
 from trapsim.sampling import draw, stream
 from trapsim.solver import Solution, Tree, backward, build_tree, play
 
-__all__ = ["CHUNK", "CompiledScenario", "Result", "run", "wilson"]
+__all__ = ["CHUNK", "CompiledScenario", "Result", "compiled", "run", "run_point", "wilson"]
 
 #: Draws per chunk. Part of the reproducibility contract: changing it changes results.
 CHUNK = 8192
@@ -81,6 +82,18 @@ class CompiledScenario:
         self.traps = [(t.id, item(f"traps.{t.id}.when", t.when)) for t in scenario.traps]
         self.path_refs = sorted({ref for t in scenario.traps for ref in t.when.path_refs})
         self._deps = {d.name: d.expr.names for d in scenario.derived}
+
+    def with_values(self, values: Mapping[str, float]) -> CompiledScenario:
+        """The same compiled scenario with parameters fixed at constants (no recompiling).
+
+        Fixing a parameter changes only how it is sampled, never an expression,
+        so the compiled closures and the tree are shared with ``self``.
+        """
+        if not values:
+            return self
+        out = copy.copy(self)
+        out.scenario = self.scenario.with_values(values)
+        return out
 
     # -- sampling and evaluation ------------------------------------------
 
@@ -258,15 +271,41 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
 _WORKER_CACHE: dict[str, CompiledScenario] = {}
 
 
-def _run_batch(scenario: Scenario, entropy: int, chunks: Sequence[tuple[int, int]], solver: str,
-               rationality: float) -> list[ChunkStats]:
-    """Worker entry point: run several chunks (the compiled scenario is cached per process)."""
+def compiled(scenario: Scenario) -> CompiledScenario:
+    """``CompiledScenario(scenario)``, cached in this process (for worker processes)."""
     key = scenario.sha256 + repr([(p.name, p.dist.kind, dict(p.dist.args)) for p in scenario.parameters])
     model = _WORKER_CACHE.get(key)
     if model is None:
         _WORKER_CACHE.clear()
         model = _WORKER_CACHE[key] = CompiledScenario(scenario)
+    return model
+
+
+def _run_batch(scenario: Scenario, entropy: int, chunks: Sequence[tuple[int, int]], solver: str,
+               rationality: float) -> list[ChunkStats]:
+    """Worker entry point: run several chunks (the compiled scenario is cached per process)."""
+    model = compiled(scenario)
     return [run_chunk(model, entropy, c, n, solver, rationality) for c, n in chunks]
+
+
+def _chunks(draws: int) -> list[tuple[int, int]]:
+    """``(chunk index, draws in it)`` for a run of ``draws`` draws."""
+    return [(c, min(CHUNK, draws - c * CHUNK)) for c in range(math.ceil(draws / CHUNK))]
+
+
+def run_point(model: CompiledScenario, *, draws: int, seed: int, solver: str = "spe",
+              rationality: float = 10.0, values: Mapping[str, float] | None = None) -> Result:
+    """One run in this process from an already compiled scenario (a sweep point).
+
+    Equal to ``run(model.scenario, draws=draws, seed=seed, values=values, ...)``
+    (same streams, same chunks), without compiling the scenario again.
+    """
+    start = time.perf_counter()
+    values = dict(values or {})
+    point = model.with_values(values)
+    stats = [run_chunk(point, seed, c, n, solver, rationality) for c, n in _chunks(draws)]
+    return _aggregate(point.scenario, stats, draws, seed, True, solver, rationality, values,
+                      time.perf_counter() - start, 1)
 
 
 # --------------------------------------------------------------------- result
@@ -389,7 +428,7 @@ def run(
         scenario = scenario.with_values(values)
     seed_given = seed is not None
     entropy = seed if seed is not None else int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
-    chunks = [(c, min(CHUNK, draws - c * CHUNK)) for c in range(math.ceil(draws / CHUNK))]
+    chunks = _chunks(draws)
     workers = max(1, min(workers, len(chunks)))
     stats: list[ChunkStats] = []
     if workers == 1:
