@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from trapsim import equilibrium, runner
+from trapsim import explain as _explain
 from trapsim.errors import ScenarioError, suggest
 from trapsim.model import Scenario
 from trapsim.runner import Result
 from trapsim.scenario import SOLVERS
 from trapsim.scenario import load as _load
 
-__all__ = ["check_values", "load", "simulate", "solve"]
+__all__ = ["check_values", "explain", "load", "simulate", "solve"]
 
 
 def load(path: str) -> Scenario:
@@ -92,3 +93,16 @@ def solve(
     solver, rationality = _options(scenario, solver, rationality)
     return equilibrium.solve(scenario, values=check_values(scenario, values), solver=solver,
                              rationality=rationality)
+
+
+def explain(
+    scenario: Scenario,
+    *,
+    values: Mapping[str, float] | None = None,
+    solver: str | None = None,
+    rationality: float | None = None,
+) -> _explain.Explanation:
+    """Solve the game once (as :func:`solve`) and tell it as a story in plain English."""
+    solver, rationality = _options(scenario, solver, rationality)
+    return _explain.explain(scenario, values=check_values(scenario, values), solver=solver,
+                            rationality=rationality)

@@ -1,0 +1,36 @@
+"""``trapsim explain``: the solved game told in plain English."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from trapsim import api
+from trapsim.cli import main, parse_sets, scenario_argument, set_option
+
+
+@main.command("explain")
+@scenario_argument
+@set_option
+@click.option("--solver", type=click.Choice(["spe", "qre"]), default=None,
+              help="spe: subgame-perfect (default); qre: agent logit quantal response.")
+@click.option("--rationality", type=float, default=None, help="Logit precision for --solver qre.")
+@click.option("--width", type=click.IntRange(min=40), default=100, show_default=True,
+              help="Wrap lines at this width.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation (text and data) as JSON.")
+def explain_command(file: str, sets: Sequence[str], solver: str | None, rationality: float | None,
+                    width: int, as_json: bool) -> None:
+    """Tell the solved game (central values, as `solve`) as a short story.
+
+    Node by node along the equilibrium path with the numbers behind each
+    choice, then the choices off the path that support it ("had Ukraine chosen
+    push, ..."), then which traps fire on the most likely path. Use --set to
+    explain the game at other values.
+    """
+    sc = api.load(file)
+    ex = api.explain(sc, values=parse_sets(sets), solver=solver, rationality=rationality)
+    if as_json:
+        click.echo(ex.to_json())
+        return
+    click.echo(ex.text(width=width), nl=False)

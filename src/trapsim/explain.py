@@ -1,0 +1,442 @@
+"""Tell a solved game as a short story in plain English (``trapsim explain``).
+
+The game is solved once, as ``trapsim solve`` does (central values, or the
+values given). The story has three parts:
+
+1. **What happens**: node by node along the equilibrium path, each decision
+   with the numbers that decide it (what every action is worth to the actor
+   who chooses), each chance move with its probabilities, each ending with
+   the payoffs.
+2. **Why**: the choices off the path that support it ("had Ukraine chosen
+   push, ..."), every remaining decision node told once, with its numbers.
+3. **Traps**: which traps hold on the most likely realised path (the single
+   complete path with the highest probability), and on the most likely path
+   after each deviation from the equilibrium.
+
+Everything here is computed from :class:`~trapsim.equilibrium.Equilibrium`;
+trap conditions are evaluated with the runner's own
+:meth:`~trapsim.runner.CompiledScenario.traps_on_path`, one path per column.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trapsim.equilibrium import Equilibrium, solve
+from trapsim.model import DecisionNode, Scenario
+from trapsim.runner import CompiledScenario
+from trapsim.solver import Tree
+
+__all__ = ["Choice", "Explanation", "Line", "PathTraps", "TrapReport", "explain"]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One decision and the numbers behind it.
+
+    Attributes
+    ----------
+    node, actor, actor_name
+        The decision node, its owner's id and display name.
+    chosen
+        The action taken (for ``qre``: the most likely one).
+    worth
+        ``{action: expected payoff to the owner}``, in listing order.
+    probability
+        The probability of ``chosen`` (1 under ``spe``).
+    on_path
+        Whether the node lies on the equilibrium path.
+    tie
+        Two or more actions tie at the top (the first listed wins).
+    """
+
+    node: str
+    actor: str
+    actor_name: str
+    chosen: str
+    worth: dict[str, float]
+    probability: float
+    on_path: bool
+    tie: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PathTraps:
+    """One complete path, its probability and the traps that hold on it."""
+
+    steps: tuple[tuple[str, str], ...]  # (node, action) from the root
+    outcome: str
+    probability: float  # conditional on the start of the report
+    traps: dict[str, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class TrapReport:
+    """Traps below one start: the whole game (``after is None``) or one deviation.
+
+    ``likely`` is the most likely complete path (first in pre-order on a tie);
+    ``elsewhere`` gives, for each trap that does not hold on it, the most
+    likely path on which it does hold (traps that hold on no path with
+    positive probability are absent).
+    """
+
+    after: tuple[str, str] | None
+    likely: PathTraps
+    elsewhere: dict[str, PathTraps]
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of the story: indentation depth and text."""
+
+    depth: int
+    text: str
+
+
+@dataclass
+class Explanation:
+    """A solved game told in words; see :func:`explain`.
+
+    ``lines`` is the story; ``choices``, ``traps`` (the whole game) and
+    ``deviations`` (one report per action not taken at an equilibrium-path
+    decision) hold the same facts as data, for the JSON output and the report.
+    """
+
+    equilibrium: Equilibrium
+    lines: list[Line]
+    choices: list[Choice]
+    traps: TrapReport
+    deviations: list[TrapReport] = field(default_factory=list)
+
+    def text(self, width: int | None = 100, indent: str = "  ") -> str:
+        """The story as plain text, wrapped at ``width`` (``None``: one line per :class:`Line`)."""
+        out = []
+        for ln in self.lines:
+            lead = indent * ln.depth
+            if width is None or not ln.text:
+                out.append(lead + ln.text)
+            else:
+                out.append(textwrap.fill(ln.text, width, initial_indent=lead,
+                                         subsequent_indent=lead + indent + "  ",
+                                         break_on_hyphens=False))
+        return "\n".join(out) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        def path(pt: PathTraps) -> dict[str, Any]:
+            return {"path": [list(s) for s in pt.steps], "outcome": pt.outcome,
+                    "probability": pt.probability, "traps": pt.traps}
+
+        def report(rep: TrapReport) -> dict[str, Any]:
+            return {"after": list(rep.after) if rep.after else None, "most_likely": path(rep.likely),
+                    "elsewhere": {t: path(pt) for t, pt in rep.elsewhere.items()}}
+
+        eq = self.equilibrium
+        return {
+            "scenario": eq.scenario.name,
+            "solver": eq.solver,
+            "values": eq.values,
+            "payoffs": eq.payoffs,
+            "choices": [
+                {"node": c.node, "actor": c.actor, "chosen": c.chosen, "worth": c.worth,
+                 "probability": c.probability, "on_path": c.on_path, "tie": c.tie}
+                for c in self.choices
+            ],
+            "traps": report(self.traps),
+            "deviations": [report(d) for d in self.deviations],
+            "text": self.text(width=None),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+# ----------------------------------------------------------------- numbers
+
+
+def _numbers(values: list[float]) -> list[str]:
+    """Format payoffs with as few decimals (3 to 6) as keep distinct values distinct."""
+    distinct = len({round(v, 12) for v in values})
+    for digits in range(3, 7):
+        shown = [f"{v:.{digits}f}" for v in values]
+        shown = [t.lstrip("-") if float(t) == 0 else t for t in shown]
+        if len(set(shown)) == distinct:
+            break
+    return shown
+
+
+def _pct(p: float) -> str:
+    if p == 0 or p >= 0.001:
+        return f"{p:.1%}"
+    return f"{p:.2g}"
+
+
+def _and(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# ------------------------------------------------------------------- story
+
+
+class _Teller:
+    """Builds the lines of an :class:`Explanation`."""
+
+    def __init__(self, eq: Equilibrium, model: CompiledScenario) -> None:
+        self.eq = eq
+        self.sc: Scenario = eq.scenario
+        self.model = model
+        self.tree: Tree = model.tree
+        self.names = {a.id: a.name for a in self.sc.actors}
+        self.lines: list[Line] = []
+        self.choices: dict[str, Choice] = {}
+        self.deviations: list[tuple[int, int]] = []  # (decision position, action index)
+        self.told: set[int] = set()
+
+    # -- probabilities inside the solved tree --------------------------
+
+    def prob(self, pos: int, k: int) -> float:
+        p = self.tree.positions[pos]
+        return self.eq.action_probabilities[p.id][p.actions[k]]
+
+    def reach_below(self, start: int) -> dict[int, float]:
+        """Probability of every position below ``start``, given ``start`` is reached."""
+        reach = {start: 1.0}
+        stack = [start]
+        while stack:
+            i = stack.pop()
+            for k, c in enumerate(self.tree.positions[i].children):
+                reach[c] = reach[i] * self.prob(i, k)
+                stack.append(c)
+        return reach
+
+    def likely_leaf(self, start: int) -> tuple[int, float]:
+        """The most probable leaf below ``start`` (first in pre-order on a tie)."""
+        reach = self.reach_below(start)
+        leaves = sorted(i for i in reach if self.tree.positions[i].kind == "leaf")
+        best = max(leaves, key=lambda i: (reach[i], -i))
+        return best, reach[best]
+
+    def chosen(self, pos: int) -> int:
+        p = self.tree.positions[pos]
+        return p.actions.index(self.eq.strategy[p.id])
+
+    # -- telling -------------------------------------------------------
+
+    def say(self, depth: int, text: str) -> None:
+        self.lines.append(Line(depth, text))
+
+    def outcome_text(self, leaf: int) -> str:
+        oid = self.tree.positions[leaf].id
+        values = self.eq.node_values
+        # a leaf's payoffs: the value of the action leading to it in its parent
+        parent = self.tree.positions[leaf].parent
+        pid = self.tree.positions[parent].id
+        action = self.tree.positions[parent].actions[self.tree.positions[leaf].action_in_parent]
+        pay = values[pid][action]
+        shown = _numbers([pay[a] for a in self.tree.actors])
+        parts = [f"{self.names[a]} {s}" for a, s in zip(self.tree.actors, shown, strict=True)]
+        return f"the game ends at {oid} ({', '.join(parts)})"
+
+    def decision(self, pos: int, depth: int, on_path: bool) -> None:
+        p = self.tree.positions[pos]
+        node = self.sc.nodes[p.id]
+        assert isinstance(node, DecisionNode)
+        actor = node.actor
+        worth = {a: self.eq.node_values[p.id][a][actor] for a in p.actions}
+        k = self.chosen(pos)
+        act = p.actions[k]
+        shown = dict(zip(p.actions, _numbers(list(worth.values())), strict=True))
+        others = []
+        for j, a in enumerate(p.actions):
+            if j == k:
+                continue
+            leaf, pr = self.likely_leaf(p.children[j])
+            ending = self.tree.positions[leaf].id
+            where = f"ends at {ending}" if pr >= 1 - 1e-12 else f"most likely ends at {ending}, {_pct(pr)}"
+            others.append(f"{shown[a]} for {a} ({where})")
+        name = self.names[actor]
+        prob = self.prob(pos, k)
+        chance = "" if self.eq.solver == "spe" else f" (with probability {prob:.2f})"
+        tie = p.id in self.eq.ties
+        text = (f"{name} ({actor}) chooses {act} at {p.id}{chance}: {shown[act]} for {name} "
+                f"against {_and(others)}.")
+        if tie:
+            text += " A tie: the first listed action is taken."
+        self.say(depth, text)
+        self.choices[p.id] = Choice(p.id, actor, name, act, worth, prob, on_path, tie)
+        for j in range(len(p.actions)):
+            if j != k:
+                self.deviations.append((pos, j))
+
+    def walk(self, pos: int, depth: int, on_path: bool) -> None:
+        """Tell the subtree below ``pos`` along the solved strategy."""
+        p = self.tree.positions[pos]
+        if p.kind == "leaf":
+            text = self.outcome_text(pos)
+            self.say(depth, text[0].upper() + text[1:] + ".")
+            return
+        self.told.add(pos)
+        if p.kind == "decision":
+            self.decision(pos, depth, on_path)
+            self.walk(p.children[self.chosen(pos)], depth, on_path)
+            return
+        branches = [(k, self.prob(pos, k)) for k in range(len(p.actions))]
+        shown = _and([f"{p.actions[k]} {_pct(pr)}" for k, pr in branches])
+        self.say(depth, f"Chance at {p.id}: {shown}.")
+        live = [(k, pr) for k, pr in branches if pr > 0]
+        for k, pr in sorted(live, key=lambda kp: -kp[1]):
+            c = p.children[k]
+            if len(live) == 1:
+                self.walk(c, depth, on_path)
+                continue
+            if self.tree.positions[c].kind == "leaf":
+                self.say(depth + 1, f"{p.actions[k]} ({_pct(pr)}): {self.outcome_text(c)}.")
+            else:
+                self.say(depth + 1, f"If {p.actions[k]} ({_pct(pr)}):")
+                self.walk(c, depth + 2, on_path)
+
+
+def _trap_reports(teller: _Teller, starts: list[tuple[int, int] | None]) -> list[TrapReport]:
+    """Trap conditions on every path below each start (the root, or a deviation).
+
+    Every path with positive probability below every start is evaluated at
+    once: column ``j`` of the arrays handed to
+    :meth:`CompiledScenario.traps_on_path` is one complete path.
+    """
+    tree, model, eq = teller.tree, teller.model, teller.eq
+    columns: list[tuple[int, int, float]] = []  # (start index, leaf, conditional probability)
+    for s, start in enumerate(starts):
+        pos = 0 if start is None else tree.positions[start[0]].children[start[1]]
+        reach = teller.reach_below(pos)
+        for i in sorted(reach):
+            if tree.positions[i].kind == "leaf" and reach[i] > 0:
+                columns.append((s, i, reach[i]))
+    n = len(columns)
+    row_of = {pos: r for r, pos in enumerate(tree.inner)}
+    actions = np.full((len(tree.inner), n), -1, dtype=np.int64)
+    paths = []
+    for j, (_, leaf, _) in enumerate(columns):
+        path = tree.path_to(leaf)
+        for pos, k in path:
+            actions[row_of[pos], j] = k
+        paths.append(tuple((tree.positions[pos].id, tree.positions[pos].actions[k]) for pos, k in path))
+    env: dict[str, Any] = {k: np.array([v]) for k, v in eq.values.items()}
+    model.derive(env)
+    payoffs, _ = model.evaluate(env, 1)
+    leaves = np.array([leaf for _, leaf, _ in columns], dtype=np.int64)
+    fired = model.traps_on_path(env, leaves, actions, np.repeat(payoffs, n, axis=2))
+    reports = []
+    for s, start in enumerate(starts):
+        cols = [j for j, c in enumerate(columns) if c[0] == s]
+        # most likely first; equal probabilities keep pre-order
+        cols.sort(key=lambda j: -columns[j][2])
+
+        def record(j: int) -> PathTraps:
+            return PathTraps(paths[j], tree.positions[columns[j][1]].id, columns[j][2],
+                             {t: bool(v[j]) for t, v in fired.items()})
+
+        likely = record(cols[0])
+        elsewhere = {}
+        for t in teller.sc.traps:
+            if likely.traps[t.id]:
+                continue
+            hit = next((j for j in cols if fired[t.id][j]), None)
+            if hit is not None:
+                elsewhere[t.id] = record(hit)
+        after = None
+        if start is not None:
+            p = tree.positions[start[0]]
+            after = (p.id, p.actions[start[1]])
+        reports.append(TrapReport(after, likely, elsewhere))
+    return reports
+
+
+def _route(pt: PathTraps) -> str:
+    return " -> ".join([f"{n}:{a}" for n, a in pt.steps] + [pt.outcome])
+
+
+def _tell_traps(teller: _Teller, rep: TrapReport, depth: int) -> None:
+    sc = teller.sc
+    fired = [t for t in sc.traps if rep.likely.traps[t.id]]
+    if fired:
+        for t in fired:
+            desc = f": {t.description}" if t.description else "."
+            teller.say(depth, f"{t.id} ({t.title}) fires{desc}")
+    else:
+        teller.say(depth, "No trap fires on it.")
+    for tid, pt in rep.elsewhere.items():
+        teller.say(depth, f"{tid} fires on a less likely path ({_pct(pt.probability)}): {_route(pt)}.")
+
+
+def explain(
+    scenario: Scenario,
+    *,
+    values: Mapping[str, float] | None = None,
+    solver: str = "spe",
+    rationality: float = 10.0,
+) -> Explanation:
+    """Solve the game once and tell it as a story.
+
+    Parameters
+    ----------
+    values
+        Parameters fixed at these values; the others at their central values.
+    solver, rationality
+        As for :func:`trapsim.equilibrium.solve`. Under ``qre`` the story
+        follows the most likely action at each decision.
+    """
+    eq = solve(scenario, values=values, solver=solver, rationality=rationality)
+    model = CompiledScenario(scenario)
+    teller = _Teller(eq, model)
+    fixed = "".join(f", {k} = {v:g}" for k, v in (values or {}).items())
+    teller.say(0, scenario.title)
+    where = "the central values" + (f" (except{fixed[1:]})" if fixed else "")
+    teller.say(1, f"Solved once at {where}; solver {solver}"
+                  + (f", rationality {rationality:g}" if solver == "qre" else "") + ".")
+    if scenario.description:
+        teller.say(1, " ".join(scenario.description.split()))
+    teller.say(0, "")
+    teller.say(0, "What happens (the equilibrium path)")
+    teller.walk(0, 1, on_path=True)
+    shown = _numbers(list(eq.payoffs.values()))
+    teller.say(1, "Expected payoffs: " + ", ".join(
+        f"{teller.names[a]} {s}" for a, s in zip(eq.payoffs, shown, strict=True)) + ".")
+
+    supporting = list(teller.deviations)  # actions not taken on the equilibrium path
+    if any(teller.tree.positions[teller.tree.positions[p].children[k]].kind != "leaf"
+           for p, k in teller.deviations):
+        teller.say(0, "")
+        teller.say(0, "Why: what the actors expect off the path")
+    while teller.deviations:
+        pos, k = teller.deviations.pop(0)
+        p = teller.tree.positions[pos]
+        child = p.children[k]
+        if child in teller.told or teller.tree.positions[child].kind == "leaf":
+            continue  # a single ending is already named in the decision's line
+        actor = teller.sc.nodes[p.id].actor  # type: ignore[union-attr]
+        teller.say(1, f"Had {teller.names[actor]} chosen {p.actions[k]} at {p.id}:")
+        teller.walk(child, 2, on_path=False)
+
+    reports = _trap_reports(teller, [None, *supporting])
+    main = reports[0]
+    teller.say(0, "")
+    teller.say(0, f"Traps on the most likely path ({_pct(main.likely.probability)}): {_route(main.likely)}")
+    _tell_traps(teller, main, 1)
+    for rep in reports[1:]:
+        if not any(rep.likely.traps.values()) and not rep.elsewhere:
+            continue
+        assert rep.after is not None
+        node, action = rep.after
+        teller.say(1, f"Had {action} been chosen at {node}, the most likely path "
+                      f"({_pct(rep.likely.probability)}) would be {_route(rep.likely)}:")
+        _tell_traps(teller, rep, 2)
+    order = {pos.id: i for i, pos in enumerate(teller.tree.positions)}
+    choices = sorted(teller.choices.values(), key=lambda c: order[c.node])
+    return Explanation(eq, teller.lines, choices, main, reports[1:])

@@ -1,0 +1,222 @@
+"""Explanations: the story names every decision with its deciding numbers."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import trapsim
+from trapsim.cli import main
+from trapsim.explain import _numbers, explain
+from trapsim.scenario import loads
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "scenarios" / "defense_clause.toml"
+
+# A hand-solved game. At the central value x = 1:
+#   b_good: grab gives Bob x + 0.5 = 1.5 > 1 (share)      -> grab
+#   b_bad:  grab gives Bob x - 0.5 = 0.5 < 1 (share)      -> share
+#   a_move: risky = 0.25 * (-1) + 0.75 * 1 = 0.5 > 0.4    -> risky
+#   Bob's expected payoff: 0.25 * 1.5 + 0.75 * 1 = 1.125.
+# At x = 2 Bob grabs in both states, risky = 0.25 * (-1) + 0.75 * 0 = -0.25
+# and Alice stays safe.
+HAND = """
+[scenario]
+name = "hand"
+title = "Hand-solved game"
+description = "Alice decides whether to risk it; Bob then shares or grabs."
+root = "a_move"
+
+[actors.a]
+name = "Alice"
+[actors.b]
+name = "Bob"
+
+[parameters]
+x = { dist = "uniform", low = 0, high = 2 }
+q = 0.25
+
+[nodes.a_move]
+actor = "a"
+next = { safe = "safe", risky = "coin" }
+
+[nodes.coin]
+chance = { good = "q", bad = "1 - q" }
+next = { good = "b_good", bad = "b_bad" }
+
+[nodes.b_good]
+actor = "b"
+next = { share = "good_share", grab = "good_grab" }
+
+[nodes.b_bad]
+actor = "b"
+next = { share = "bad_share", grab = "bad_grab" }
+
+[payoffs]
+safe = { a = 0.4, b = 0 }
+good_share = { a = 2, b = 1 }
+good_grab = { a = -1, b = "x + 0.5" }
+bad_share = { a = 1, b = 1 }
+bad_grab = { a = 0, b = "x - 0.5" }
+
+[traps.grabbed]
+title = "Bob grabbed"
+description = "Bob took everything."
+when = 'reached("good_grab") or reached("bad_grab")'
+
+[traps.regret]
+title = "Alice regrets"
+when = 'played("a_move", "risky") and payoff("a") < 0.4'
+"""
+
+
+@pytest.fixture(scope="module")
+def hand() -> trapsim.Scenario:
+    return loads(HAND, path="hand.toml")
+
+
+def test_hand_game_story(hand: trapsim.Scenario) -> None:
+    ex = explain(hand)
+    text = ex.text(width=None)
+    assert "Alice (a) chooses risky at a_move: 0.500 for Alice against 0.400 for safe (ends at safe)." in text
+    assert "Chance at coin: good 25.0% and bad 75.0%." in text
+    assert ("Bob (b) chooses grab at b_good: 1.500 for Bob against 1.000 for share "
+            "(ends at good_share).") in text
+    assert "Bob (b) chooses share at b_bad: 1.000 for Bob against 0.500 for grab (ends at bad_grab)." in text
+    assert "Expected payoffs: Alice 0.500, Bob 1.125." in text
+    # the more likely branch is told first
+    assert text.index("If bad (75.0%)") < text.index("If good (25.0%)")
+    assert [(c.node, c.chosen, c.on_path) for c in ex.choices] == [
+        ("a_move", "risky", True), ("b_good", "grab", True), ("b_bad", "share", True)]
+    assert ex.choices[0].worth == pytest.approx({"safe": 0.4, "risky": 0.5})
+
+
+def test_hand_game_traps(hand: trapsim.Scenario) -> None:
+    ex = explain(hand)
+    likely = ex.traps.likely
+    assert likely.steps == (("a_move", "risky"), ("coin", "bad"), ("b_bad", "share"))
+    assert likely.outcome == "bad_share"
+    assert likely.probability == pytest.approx(0.75)
+    assert likely.traps == {"grabbed": False, "regret": False}
+    # both traps hold on the less likely branch (Bob grabs, Alice gets -1)
+    assert set(ex.traps.elsewhere) == {"grabbed", "regret"}
+    assert ex.traps.elsewhere["regret"].outcome == "good_grab"
+    assert ex.traps.elsewhere["regret"].probability == pytest.approx(0.25)
+    text = ex.text(width=None)
+    assert "Traps on the most likely path (75.0%): a_move:risky -> coin:bad -> b_bad:share -> bad_share" in text
+    assert "No trap fires on it." in text
+    assert "regret fires on a less likely path (25.0%): a_move:risky -> coin:good -> b_good:grab -> good_grab." in text
+
+
+def test_off_path_support(hand: trapsim.Scenario) -> None:
+    ex = explain(hand, values={"x": 2.0})
+    text = ex.text(width=None)
+    # -0.25 = 0.25 * (-1) + 0.75 * 0
+    assert "Alice (a) chooses safe at a_move: 0.400 for Alice against -0.250 for risky" in text
+    why = text.index("Why: what the actors expect off the path")
+    had = text.index("Had Alice chosen risky at a_move:")
+    assert why < had
+    assert text.index("Bob (b) chooses grab at b_bad: 1.500 for Bob against 1.000 for share", had) > had
+    assert [c.on_path for c in ex.choices] == [True, False, False]
+    assert ex.traps.likely.outcome == "safe"
+    assert not any(ex.traps.likely.traps.values())
+    (dev,) = ex.deviations
+    assert dev.after == ("a_move", "risky")
+    assert dev.likely.outcome == "bad_grab"
+    assert dev.likely.probability == pytest.approx(0.75)
+    assert dev.likely.traps == {"grabbed": True, "regret": True}
+    assert "grabbed (Bob grabbed) fires: Bob took everything." in text
+    assert "regret (Alice regrets) fires." in text
+
+
+def test_tie_is_named() -> None:
+    sc = loads(HAND.replace("safe = { a = 0.4", "safe = { a = 0.5"), path="tie.toml")
+    ex = explain(sc)
+    assert ex.choices[0].chosen == "safe" and ex.choices[0].tie
+    assert "A tie: the first listed action is taken." in ex.text(width=None)
+
+
+def _deciding_numbers_named(ex, text: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every decision named once, with the owner's worth of every action."""
+    missing = []
+    eq = ex.equilibrium
+    sc = eq.scenario
+    for node, action in eq.strategy.items():
+        owner = sc.nodes[node].actor
+        m = re.findall(rf"\({owner}\) chooses {action} at {node}\b[^\n]*", text)
+        if len(m) != 1:
+            missing.append(f"{node}: {len(m)} lines")
+            continue
+        worth = eq.node_values[node]
+        shown = _numbers([worth[a][owner] for a in worth])
+        for a, s in zip(worth, shown, strict=True):
+            expect = f": {s} for" if a == action else f"{s} for {a}"
+            if expect not in m[0]:
+                missing.append(f"{node}: {expect!r} not in {m[0]!r}")
+    return missing
+
+
+@pytest.mark.parametrize("values", [{}, {"p_gain": 0.6, "ua_push_cost": 0.05}, {"china_stake": 0.6}])
+def test_default_scenario_names_every_decision(values: dict[str, float]) -> None:
+    sc = trapsim.load(str(DEFAULT))
+    ex = trapsim.api.explain(sc, values=values)
+    text = ex.text(width=None)
+    assert _deciding_numbers_named(ex, text) == []
+    on_path = {n for n in ex.equilibrium.strategy if ex.equilibrium.reach[n] > 0}
+    assert {c.node for c in ex.choices if c.on_path} == on_path
+    if ex.equilibrium.strategy["ua_move"] == "hold":
+        assert "Had Ukraine chosen push at ua_move:" in text
+    else:  # the path goes through Russia's call, told with its numbers
+        assert "Ukraine (ukraine) chooses push at ua_move" in text
+        assert "Russia (russia) chooses" in text
+
+
+def test_default_scenario_push_fires_putin_trap() -> None:
+    """With a cheap, likely push the war path is on the equilibrium path."""
+    sc = trapsim.load(str(DEFAULT))
+    ex = explain(sc, values={"p_gain": 0.9, "ua_push_cost": 0.05})
+    eq = ex.equilibrium
+    assert eq.strategy["ua_move"] == "push"
+    likely = ex.traps.likely
+    assert likely.steps[:2] == (("ua_move", "push"), ("ua_gains", "gains"))
+    assert likely.traps["putin_trap"] == (
+        eq.strategy["russia_call"] == "invoke" and eq.strategy["aq_dprk"] == "troops"
+        and eq.strategy["china_reply"] == "acquiesce")
+
+
+def test_qre_story_gives_probabilities() -> None:
+    sc = trapsim.load(str(DEFAULT))
+    ex = trapsim.api.explain(sc, solver="qre", rationality=5)
+    text = ex.text(width=None)
+    assert re.search(r"chooses \w+ at ua_move \(with probability 0\.\d\d\)", text)
+    assert _deciding_numbers_named(ex, text) == []
+
+
+def test_numbers_keep_distinct_values_distinct() -> None:
+    assert _numbers([0.1, 0.2]) == ["0.100", "0.200"]
+    assert _numbers([0.1234, 0.12346]) == ["0.1234", "0.1235"]
+    assert _numbers([0.12341, 0.12342]) == ["0.12341", "0.12342"]
+    assert _numbers([-0.0001, 0.0]) == ["-0.0001", "0.0000"]
+    assert _numbers([-1e-9]) == ["0.000"]
+
+
+def test_cli_explain(tmp_path: Path) -> None:
+    path = tmp_path / "hand.toml"
+    path.write_text(HAND)
+    runner = CliRunner()
+    res = runner.invoke(main, ["explain", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "Alice (a) chooses risky at a_move: 0.500 for Alice" in res.output
+    res = runner.invoke(main, ["explain", str(path), "--set", "x=2", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["choices"][0]["chosen"] == "safe"
+    assert doc["deviations"][0]["most_likely"]["traps"] == {"grabbed": True, "regret": True}
+    assert "Had Alice chosen risky" in doc["text"]
+    res = runner.invoke(main, ["explain", str(path), "--set", "y=2"])
+    assert res.exit_code == 2
+    assert "unknown parameter 'y'" in res.output
