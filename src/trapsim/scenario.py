@@ -273,7 +273,12 @@ class _Validator:
         actor_ids = [a.id for a in actors]
         relations = self.relations(d.get("relations"), actor_ids)
         parameters = self.parameters(d.get("parameters"))
-        known: dict[str, Type] = {p.name: "num" for p in parameters}
+        # A parameter with a problem of its own is still declared: expressions and sweeps that
+        # use it must not get a second, misleading "unknown name" problem.
+        raw_params = d.get("parameters")
+        declared = [k for k in raw_params if IDENT.match(k) and k not in _RESERVED] \
+            if isinstance(raw_params, dict) else []
+        known: dict[str, Type] = {k: "num" for k in declared}
         derived = self.derived(d.get("derived"), known)
         raw_nodes = self.table("nodes", d.get("nodes"))
         raw_payoffs = self.table("payoffs", d.get("payoffs"))
@@ -286,7 +291,7 @@ class _Validator:
             self.tree(root, nodes, outcomes)
         traps = self.traps(d.get("traps"), known, nodes, outcomes, actor_ids)
         self.namespace(parameters, derived, raw_nodes, raw_payoffs, d.get("traps"))
-        sweeps = self.sweeps(d.get("sweeps"), [p.name for p in parameters])
+        sweeps = self.sweeps(d.get("sweeps"), declared)
         if self.problems:
             raise ScenarioError(self.problems)
         return Scenario(
@@ -488,9 +493,11 @@ class _Validator:
                     if used_later:
                         self.err(key, f"uses '{used_later[0]}', which is defined later in [derived]; "
                                       "move this line below it")
+                        known[name] = "num"  # declared, though broken: no cascade downstream
                         continue
                     if name in expr.names:
                         self.err(key, f"'{name}' refers to itself")
+                        known[name] = "num"
                         continue
                 except ExpressionError:
                     pass  # reported by expression() below
@@ -499,6 +506,8 @@ class _Validator:
                 expr, typ = checked
                 out.append(Derived(name, expr, typ))
                 known[name] = typ
+            else:
+                known[name] = "num"
         return out
 
     def outcomes(self, table: dict[str, Any], actor_ids: list[str],
