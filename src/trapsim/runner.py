@@ -236,6 +236,7 @@ class ChunkStats:
     ties: np.ndarray  # (inner,) int: draws with a tie at the node
     ties_on_path: np.ndarray  # (inner,) int: ... and the node was reached
     actions: list[np.ndarray]  # per inner node, (k,) int: draws taking each action
+    sample: np.ndarray | None = None  # chunk 0 only: realised payoffs (actors, n), for figures
 
 
 def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver: str,
@@ -265,6 +266,7 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
         ties_on_path=ties_on_path,
         actions=[np.bincount(actions[r][actions[r] >= 0], minlength=len(tree.positions[pos].children))
                  for r, pos in enumerate(tree.inner)],
+        sample=np.ascontiguousarray(realised.T) if chunk == 0 else None,
     )
 
 
@@ -334,6 +336,9 @@ class Result:
     elapsed_s: float = 0.0
     workers: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Realised payoffs of the first chunk's draws, ``(actors, min(draws, CHUNK))``, in actor
+    #: order: a random sample for payoff figures (not part of the JSON output).
+    payoff_sample: np.ndarray | None = None
 
     def rate(self, trap: str) -> float:
         return self.trap_counts[trap] / self.draws
@@ -495,4 +500,5 @@ def _aggregate(scenario: Scenario, stats: list[ChunkStats], draws: int, entropy:
         chunk_trap_counts=np.array([s.traps for s in stats]).reshape(len(stats), len(scenario.traps)),
         elapsed_s=elapsed,
         workers=workers,
+        payoff_sample=stats[0].sample if stats else None,
     )

@@ -1,0 +1,169 @@
+"""The one style of every trapsim figure: palette, fonts, sizes, saving.
+
+Figures are built on :class:`matplotlib.figure.Figure` (never pyplot), so
+library code has no global state and no display.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+from trapsim.model import Scenario
+from trapsim.output import write_atomic
+
+__all__ = [
+    "CHANCE_COLOR",
+    "FORMATS",
+    "GREY",
+    "PALETTE",
+    "SIZE",
+    "actor_colors",
+    "footnote",
+    "labels_fit",
+    "new_axes",
+    "percent",
+    "save",
+    "styled",
+    "wrap",
+]
+
+#: Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), black last.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+#: Colour of chance nodes and neutral elements.
+CHANCE_COLOR = "#7F7F7F"
+GREY = "#555555"
+#: 16:9 at 12.8 x 7.2 inches: 2560 x 1440 pixels at 200 dpi.
+SIZE = (12.8, 7.2)
+#: Output formats understood by :func:`save` and ``--format``.
+FORMATS = ("png", "svg", "pdf")
+
+_RC: dict[str, Any] = {
+    "font.size": 16,
+    "axes.titlesize": 21,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 16,
+    "xtick.labelsize": 15,
+    "ytick.labelsize": 15,
+    "legend.fontsize": 14,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "svg.fonttype": "none",
+    "pdf.fonttype": 42,
+}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def styled(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a ``plot_*`` function under the trapsim style (fonts, palette, spines)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with matplotlib.rc_context(_RC):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def new_axes(ax: Axes | None, size: tuple[float, float] = SIZE) -> tuple[Figure, Axes]:
+    """The given axes and its figure, or a new constrained-layout figure with one axes."""
+    if ax is not None:
+        fig = ax.get_figure()
+        assert isinstance(fig, Figure)
+        return fig, ax
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def actor_colors(scenario: Scenario) -> dict[str, str]:
+    """Each actor's colour: its ``color`` from the file, else the palette in actor order.
+
+    Palette colours already taken by actors are skipped, so two actors never
+    share a colour unless the file says so.
+    """
+    taken = {a.color.upper() for a in scenario.actors if a.color}
+    free = [c for c in PALETTE if c.upper() not in taken] or PALETTE
+    out: dict[str, str] = {}
+    k = 0
+    for a in scenario.actors:
+        if a.color:
+            out[a.id] = a.color
+        else:
+            out[a.id] = free[k % len(free)]
+            k += 1
+    return out
+
+
+def wrap(text: str, width: int) -> str:
+    """Wrap ``text`` at ``width`` characters, also breaking after ``_`` and ``-``.
+
+    Identifiers such as ``aq_cal_retaken_reneged`` wrap at their underscores.
+    """
+    if len(text) <= width:
+        return text
+    tokens = [t for t in re.split(r"(?<=[_\-\s])", text) if t]
+    lines: list[str] = []
+    line = ""
+    for tok in tokens:
+        if line and len(line) + len(tok.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += tok
+    if line.strip():
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def footnote(fig: Figure, text: str) -> None:
+    """A small grey line at the bottom left (draws, seed, what the bars mean)."""
+    lines = text.count("\n") + 1
+    frac = (0.12 + 0.24 * lines) / fig.get_figheight()
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):  # constrained layout ignores fig.text: make room
+        engine.set(rect=(0, frac, 1, 1 - frac))
+    fig.text(0.005, 0.06 / fig.get_figheight(), text, fontsize=12, color=GREY, ha="left", va="bottom")
+
+
+def save(fig: Figure, path: str | Path, *, dpi: int = 200, fmt: str | None = None) -> Path:
+    """Save ``fig`` atomically; the format comes from ``fmt`` or the file extension.
+
+    Output is reproducible: no creation dates are embedded in SVG or PDF.
+    """
+    path = Path(path)
+    fmt = (fmt or path.suffix.lstrip(".") or "png").lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown figure format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    metadata: dict[str, Any] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[fmt]
+
+    def write(tmp: Path) -> None:
+        with matplotlib.rc_context(_RC):
+            fig.savefig(tmp, dpi=dpi, format=fmt, metadata=metadata)
+
+    return write_atomic(path, write)
+
+
+def percent(x: float) -> str:
+    """A share as a percentage with sensible precision (``12.3%``, ``0.24%``, ``0%``)."""
+    p = 100 * x
+    if p == 0:
+        return "0%"
+    if p < 1:
+        return f"{p:.2f}%"
+    return f"{p:.1f}%"
+
+
+def labels_fit(labels: Sequence[str], width: int) -> list[str]:
+    """Wrap every label at ``width`` characters."""
+    return [wrap(s, width) for s in labels]

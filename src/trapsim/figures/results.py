@@ -1,0 +1,292 @@
+"""Figures of a run's numbers: trap rates, outcomes, payoffs, convergence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from trapsim.figures._style import (
+    GREY,
+    PALETTE,
+    SIZE,
+    actor_colors,
+    footnote,
+    new_axes,
+    percent,
+    styled,
+    wrap,
+)
+from trapsim.runner import Result, wilson
+
+__all__ = ["plot_convergence", "plot_outcomes", "plot_payoffs", "plot_trap_rates"]
+
+
+def _run_note(result: Result, what: str = "") -> str:
+    fixed = "".join(f" · {k} = {v:g}" for k, v in result.values.items())
+    note = f"{result.draws:,} draws · seed {result.seed} · solver {result.solver}{fixed}"
+    return f"{note} · {what}" if what else note
+
+
+def _empty(ax: Axes, text: str) -> None:
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color=GREY)
+
+
+def _title(ax: Axes, text: str) -> None:
+    ax.set_title(wrap(text, 80), loc="left", pad=14)
+
+
+@styled
+def plot_trap_rates(result: Result, *, ax: Axes | None = None) -> Figure:
+    """Trap rates with 95% Wilson intervals, one bar per trap.
+
+    Parameters
+    ----------
+    result
+        A finished run.
+    ax
+        Draw into these axes instead of a new 16:9 figure.
+
+    Returns
+    -------
+    Figure
+        Bars carry ``gid="trap:<id>"``; the footnote gives draws and seed.
+    """
+    sc = result.scenario
+    fig, ax = new_axes(ax)
+    _title(ax, sc.title)
+    traps = list(sc.traps)
+    if not traps:
+        _empty(ax, "This scenario defines no traps.")
+        footnote(fig, _run_note(result))
+        return fig
+    rates = np.array([result.rate(t.id) for t in traps]) * 100
+    ci = np.array([result.ci95(t.id) for t in traps]) * 100
+    err = np.vstack([rates - ci[:, 0], ci[:, 1] - rates])
+    x = np.arange(len(traps))
+    colors = [PALETTE[i % len(PALETTE)] for i in range(len(traps))]
+    bars = ax.bar(x, rates, color=colors, width=0.62, yerr=err, capsize=10,
+                  error_kw={"elinewidth": 2, "capthick": 2, "ecolor": "#222222"})
+    for bar, t in zip(bars, traps, strict=True):
+        bar.set_gid(f"trap:{t.id}")
+    top = float(max(ci[:, 1].max(), 1.0))
+    for xi, (rate, hi) in enumerate(zip(rates, ci[:, 1], strict=True)):
+        ax.annotate(percent(rate / 100), (xi, hi), xytext=(0, 8), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=17, fontweight="bold")
+    width = max(10, int(96 / len(traps)))
+    ax.set_xticks(x, [wrap(t.title, width) for t in traps])
+    ax.set_ylabel("Share of draws in which the trap fires")
+    ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
+    ax.set_ylim(0, top * 1.2)
+    ax.set_xlim(-0.6, len(traps) - 0.4)
+    ax.grid(axis="y", color="#DDDDDD", linewidth=0.8)
+    ax.set_axisbelow(True)
+    footnote(fig, _run_note(result, "error bars: 95% Wilson intervals"))
+    return fig
+
+
+@styled
+def plot_outcomes(result: Result, *, max_bars: int = 15, ax: Axes | None = None) -> Figure:
+    """Share of draws ending in each outcome, largest first, with 95% intervals.
+
+    Outcomes never reached are left out (their number is noted); beyond
+    ``max_bars`` the smallest are pooled into one grey bar.
+
+    Returns
+    -------
+    Figure
+        Bars carry ``gid="outcome:<id>"`` (``outcome:(other)`` for the pool).
+    """
+    sc = result.scenario
+    fig, ax = new_axes(ax)
+    _title(ax, "Where the game ends")
+    order = list(sc.outcomes)
+    ranked = sorted(((c, o) for o, c in result.outcome_counts.items() if c > 0),
+                    key=lambda co: (-co[0], order.index(co[1])))
+    never = len(order) - len(ranked)
+    shown = ranked if len(ranked) <= max_bars else ranked[: max_bars - 1]
+    rest = ranked[len(shown):]
+    labels = [o for _, o in shown]
+    counts = [c for c, _ in shown]
+    gids = [f"outcome:{o}" for o in labels]
+    colors = [PALETTE[0]] * len(shown)
+    if rest:
+        labels.append(f"({len(rest)} other outcomes)")
+        counts.append(sum(c for c, _ in rest))
+        gids.append("outcome:(other)")
+        colors.append("#AAAAAA")
+    n = result.draws
+    shares = np.array(counts) / n * 100
+    ci = np.array([wilson(c, n) for c in counts]).reshape(-1, 2) * 100
+    y = np.arange(len(labels))
+    bars = ax.barh(y, shares, color=colors, height=0.7,
+                   xerr=np.vstack([shares - ci[:, 0], ci[:, 1] - shares]),
+                   error_kw={"elinewidth": 1.5, "ecolor": "#333333", "capsize": 3})
+    for bar, gid in zip(bars, gids, strict=True):
+        bar.set_gid(gid)
+    size = 15 if len(labels) <= 10 else 13
+    for yi, (s, hi) in enumerate(zip(shares, ci[:, 1], strict=True)):
+        ax.annotate(percent(s / 100), (hi, yi), xytext=(6, 0), textcoords="offset points",
+                    va="center", fontsize=size)
+    ax.set_yticks(y, [wrap(s, 34) if len(labels) <= 10 else s for s in labels], fontsize=size)
+    ax.invert_yaxis()
+    ax.set_xlabel("Share of draws")
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=None))
+    ax.set_xlim(0, max(float(ci[:, 1].max()) if len(ci) else 1.0, 1.0) * 1.15)
+    ax.grid(axis="x", color="#DDDDDD", linewidth=0.8)
+    ax.set_axisbelow(True)
+    note = _run_note(result, "error bars: 95% Wilson intervals")
+    if never:
+        note += f" · {never} of {len(order)} outcomes never reached"
+    footnote(fig, note)
+    return fig
+
+
+def _grid(n: int) -> tuple[int, int]:
+    if n <= 3:
+        return 1, max(n, 1)
+    if n == 4:
+        return 2, 2
+    cols = 3 if n <= 9 else 4
+    return math.ceil(n / cols), cols
+
+
+@styled
+def plot_convergence(result: Result) -> Figure:
+    """Running estimate of each trap rate against the number of draws, with its 95% band.
+
+    One panel per trap, each on its own scale, so that rare traps are visible:
+    the band narrows as draws accumulate, and a flat line with a thin band is
+    the evidence that enough draws were taken. Points are at chunk boundaries
+    (every :data:`trapsim.runner.CHUNK` draws).
+
+    Returns
+    -------
+    Figure
+        One axes per trap, its line with ``gid="convergence:<id>"``.
+    """
+    sc = result.scenario
+    traps = list(sc.traps)
+    rows, cols = _grid(len(traps))
+    fig = Figure(figsize=SIZE, layout="constrained")
+    fig.suptitle(wrap(f"Convergence: {sc.title}", 90), x=0.01, ha="left", fontsize=20,
+                 fontweight="bold")
+    if not traps:
+        _empty(fig.add_subplot(), "This scenario defines no traps.")
+        footnote(fig, _run_note(result))
+        return fig
+    axes = fig.subplots(rows, cols, squeeze=False)
+    n = np.cumsum(np.asarray(result.chunk_sizes, dtype=float))
+    counts = np.cumsum(np.asarray(result.chunk_trap_counts, dtype=float).reshape(len(n), len(traps)),
+                       axis=0)
+    small = len(traps) > 4
+    for k, t in enumerate(traps):
+        ax = axes.flat[k]
+        color = PALETTE[k % len(PALETTE)]
+        rate = counts[:, k] / n * 100
+        band = np.array([wilson(int(c), int(m)) for c, m in zip(counts[:, k], n, strict=True)]) * 100
+        ax.fill_between(n, band[:, 0], band[:, 1], color=color, alpha=0.25, linewidth=0,
+                        label="95% interval")
+        (line,) = ax.plot(n, rate, color=color, linewidth=2.5, marker="o", markersize=5,
+                          label="running rate")
+        line.set_gid(f"convergence:{t.id}")
+        ax.axhline(rate[-1], color=GREY, linewidth=1, linestyle=":")
+        ax.set_title(wrap(f"{t.title}: {percent(rate[-1] / 100)}", 34), fontsize=16 if small else 18,
+                     loc="left")
+        ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
+        ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+        ax.set_ylim(bottom=max(0.0, float(band[:, 0].min()) * 0.9))
+        ax.tick_params(labelsize=12 if small else 14)
+        ax.grid(color="#EEEEEE")
+        if len(n) == 1:
+            ax.set_xlim(0, n[0] * 2)
+    for ax in axes.flat[len(traps):]:
+        ax.set_axis_off()
+    for ax in axes[-1, :]:
+        ax.set_xlabel("draws", fontsize=14)
+    axes.flat[0].legend(loc="best", fontsize=12)
+    footnote(fig, _run_note(result, "band: 95% Wilson interval of the running rate; "
+                                    "dotted: final estimate"))
+    return fig
+
+
+def _thousands(x: float, _pos: int) -> str:
+    return f"{x / 1000:g}k" if x >= 1000 else f"{x:g}"
+
+
+@styled
+def plot_payoffs(result: Result) -> Figure:
+    """Distribution of each actor's realised payoff, with the mean marked.
+
+    One histogram per actor on a shared payoff axis, from the sample of
+    draws kept in :attr:`Result.payoff_sample`. Payoffs often pile up on a
+    single value (the status quo): a bar much taller than the rest is cut
+    and labelled with its share, so the rest of the distribution stays
+    visible. Without a sample only the mean and standard deviation are drawn.
+
+    Returns
+    -------
+    Figure
+        One axes per actor; each mean line has ``gid="mean:<actor>"``.
+    """
+    sc = result.scenario
+    colors = actor_colors(sc)
+    actors = sc.actors
+    fig = Figure(figsize=(SIZE[0], max(SIZE[1], 1.45 * len(actors) + 1.2)), layout="constrained")
+    fig.suptitle("What each actor gets", x=0.01, ha="left", fontsize=20, fontweight="bold")
+    axes = fig.subplots(len(actors), 1, sharex=True, squeeze=False)[:, 0]
+    sample = result.payoff_sample
+    if sample is not None and sample.size:
+        lo, hi = float(sample.min()), float(sample.max())
+    else:
+        lo = min(result.payoff_mean[a] - 2 * result.payoff_sd[a] for a in sc.actor_ids)
+        hi = max(result.payoff_mean[a] + 2 * result.payoff_sd[a] for a in sc.actor_ids)
+    if hi - lo < 1e-9:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, 61)
+    for k, (ax, actor) in enumerate(zip(axes, actors, strict=True)):
+        color = colors[actor.id]
+        mean = result.payoff_mean[actor.id]
+        if sample is not None and sample.size:
+            _histogram(ax, sample[k], edges, color)
+        else:
+            ax.errorbar([mean], [0.5], xerr=[result.payoff_sd[actor.id]], fmt="none", ecolor=color,
+                        elinewidth=3, capsize=8)
+            ax.set_ylim(0, 1)
+        ax.axvline(mean, color="#111111", linewidth=2.5, gid=f"mean:{actor.id}")
+        ax.text(0.995, 0.92, f"mean {mean:+.3f}   sd {result.payoff_sd[actor.id]:.3f}",
+                transform=ax.transAxes, ha="right", va="top", fontsize=13,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
+        ax.set_ylabel(wrap(actor.name, 14), rotation=0, ha="right", va="center", fontsize=14,
+                      color="#222222")
+        ax.set_yticks([])
+        ax.spines[["left"]].set_visible(False)
+    axes[-1].set_xlabel("Realised payoff (units of the scenario's payoff table)")
+    if sample is not None and sample.size:
+        note = f"payoffs realised in the first {sample.shape[1]:,} draws · black line: mean over all draws"
+    else:
+        note = "no sample of draws kept: mean ± one standard deviation"
+    footnote(fig, _run_note(result, note))
+    return fig
+
+
+def _histogram(ax: Axes, values: np.ndarray, edges: np.ndarray, color: str) -> None:
+    """A histogram of shares; a bar over 3x the next-tallest is cut and labelled."""
+    counts, _ = np.histogram(values, bins=edges)
+    share = counts / max(len(values), 1)
+    ax.bar(edges[:-1], share, width=np.diff(edges), align="edge", color=color, alpha=0.85,
+           edgecolor="white", linewidth=0.5)
+    order = np.argsort(share)[::-1]
+    top, second = share[order[0]], share[order[1]] if len(order) > 1 else 0.0
+    if second > 0 and top > 3 * second:
+        cap = second * 1.35
+        ax.set_ylim(0, cap)
+        x = (edges[order[0]] + edges[order[0] + 1]) / 2
+        ax.annotate(f"{percent(top)} at {x:+.2f} ↑", (x, cap), xytext=(6, -4),
+                    textcoords="offset points", ha="left", va="top", fontsize=12, color="#222222")
+    else:
+        ax.set_ylim(0, max(top, 1e-9) * 1.15)
