@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,9 +13,18 @@ import numpy as np
 from trapsim.model import Scenario
 from trapsim.runner import CompiledScenario
 from trapsim.sampling import central_value
-from trapsim.solver import Solution, backward, reach_probabilities
+from trapsim.solver import TIE_TOLERANCE, Solution, backward, reach_probabilities
 
-__all__ = ["Equilibrium", "central_values", "solve"]
+__all__ = [
+    "AllSPE",
+    "Equilibrium",
+    "GameAtPoint",
+    "SPEProfile",
+    "all_spe",
+    "central_values",
+    "game_at",
+    "solve",
+]
 
 
 def central_values(scenario: Scenario) -> dict[str, float]:
@@ -77,6 +87,36 @@ class Equilibrium:
         return json.dumps(self.to_dict(), indent=indent)
 
 
+@dataclass(frozen=True)
+class GameAtPoint:
+    """The game with every parameter at one value (one draw, ``n = 1``).
+
+    Attributes
+    ----------
+    payoffs
+        Array ``(outcomes, actors, 1)``.
+    chance
+        ``{position: array (k, 1)}``: branch probabilities at each chance node.
+    """
+
+    model: CompiledScenario
+    values: dict[str, float]
+    env: dict[str, Any]
+    payoffs: np.ndarray
+    chance: dict[int, np.ndarray]
+
+
+def game_at(scenario: Scenario, values: Mapping[str, float] | None = None) -> GameAtPoint:
+    """Payoffs and chance probabilities with parameters at their central values or as given."""
+    point = central_values(scenario)
+    point.update(values or {})
+    model = CompiledScenario(scenario)
+    env: dict[str, Any] = {k: np.array([v]) for k, v in point.items()}
+    model.derive(env)
+    payoffs, chance = model.evaluate(env, 1)
+    return GameAtPoint(model, point, env, payoffs, chance)
+
+
 def solve(
     scenario: Scenario,
     *,
@@ -85,12 +125,8 @@ def solve(
     rationality: float = 10.0,
 ) -> Equilibrium:
     """Backward induction once, with every parameter at its central value or as given."""
-    point = central_values(scenario)
-    point.update(values or {})
-    model = CompiledScenario(scenario)
-    env: dict[str, Any] = {k: np.array([v]) for k, v in point.items()}
-    model.derive(env)
-    payoffs, chance = model.evaluate(env, 1)
+    game = game_at(scenario, values)
+    point, model, env, payoffs, chance = game.values, game.model, game.env, game.payoffs, game.chance
     sol: Solution = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality,
                              keep_values=True)
     tree = model.tree
@@ -136,3 +172,124 @@ def solve(
         ties=ties,
         derived=derived,
     )
+
+
+# ------------------------------------------------------------------ all SPEs
+
+
+@dataclass(frozen=True)
+class SPEProfile:
+    """One subgame-perfect equilibrium: a choice at every decision node."""
+
+    strategy: dict[str, str]
+    payoffs: dict[str, float]
+    outcome_probabilities: dict[str, float]
+
+
+@dataclass(frozen=True)
+class AllSPE:
+    """Every subgame-perfect equilibrium of the game at one parameter vector.
+
+    Attributes
+    ----------
+    profiles
+        The equilibria; the first one takes the first listed action at every
+        tie (the one :func:`solve` and the Monte Carlo runs report).
+    complete
+        False when the list was cut at ``limit`` (there are more).
+    tie_nodes
+        Decision nodes where the owner is indifferent in at least one listed
+        equilibrium.
+    """
+
+    scenario: Scenario
+    values: dict[str, float]
+    profiles: list[SPEProfile]
+    complete: bool
+    limit: int
+    tie_nodes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.name,
+            "complete": self.complete,
+            "limit": self.limit,
+            "tie_nodes": self.tie_nodes,
+            "equilibria": [
+                {"payoffs": p.payoffs, "strategy": p.strategy,
+                 "outcome_probabilities": {k: v for k, v in p.outcome_probabilities.items() if v > 0}}
+                for p in self.profiles
+            ],
+            "values": self.values,
+        }
+
+
+def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None,
+            limit: int = 100) -> AllSPE:
+    """List every subgame-perfect equilibrium (pure strategies) at central values or ``values``.
+
+    Ties (payoffs equal within :data:`~trapsim.solver.TIE_TOLERANCE`) make
+    several equilibria; breaking a tie differently below can change which
+    actions tie above, so equilibria are built bottom-up: each subtree keeps
+    the list of its own equilibria, and a decision node combines every
+    equilibrium of its children with every best action of its owner.
+
+    Parameters
+    ----------
+    limit
+        Stop after this many equilibria (``complete`` is then False).
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    game = game_at(scenario, values)
+    tree = game.model.tree
+    positions = tree.positions
+    # per position: list of (values (actors,), choices ((position, action index), ...))
+    subgame: dict[int, list[tuple[np.ndarray, tuple[tuple[int, int], ...]]]] = {}
+    complete = True
+    for i in reversed(range(len(positions))):
+        pos = positions[i]
+        if pos.kind == "leaf":
+            subgame[i] = [(game.payoffs[pos.outcome, :, 0], ())]
+            continue
+        out: list[tuple[np.ndarray, tuple[tuple[int, int], ...]]] = []
+        kids = [subgame.pop(c) for c in pos.children]
+        for combo in itertools.product(*kids):
+            choices = tuple(itertools.chain.from_iterable(c[1] for c in combo))
+            if pos.kind == "chance":
+                p = game.chance[i][:, 0]
+                out.append((sum(pk * c[0] for pk, c in zip(p, combo, strict=True)), choices))
+            else:
+                own = np.array([c[0][pos.owner] for c in combo])
+                best = own.max()
+                for k in np.flatnonzero(own >= best - TIE_TOLERANCE * max(1.0, abs(best))):
+                    out.append((combo[k][0], ((i, int(k)), *choices)))
+            if len(out) > limit:
+                complete = False
+                break
+        subgame[i] = out[:limit]
+    profiles = []
+    tie_positions: set[int] = set()
+    for vals, choices in subgame[0]:
+        chosen = dict(choices)
+        reach = np.zeros(len(positions))
+        reach[0] = 1.0
+        outcomes = dict.fromkeys(tree.outcomes, 0.0)
+        for i, pos in enumerate(positions):  # pre-order: parents first
+            if pos.kind == "leaf":
+                outcomes[pos.id] += float(reach[i])
+            elif pos.kind == "chance":
+                reach[list(pos.children)] = reach[i] * game.chance[i][:, 0]
+            else:
+                reach[pos.children[chosen[i]]] = reach[i]
+        profiles.append(SPEProfile(
+            strategy={positions[i].id: positions[i].actions[k] for i, k in sorted(chosen.items())},
+            payoffs={a: float(v) for a, v in zip(tree.actors, vals, strict=True)},
+            outcome_probabilities=outcomes,
+        ))
+    for i in tree.inner:
+        pos = positions[i]
+        if pos.kind == "decision" and len({p.strategy[pos.id] for p in profiles}) > 1:
+            tie_positions.add(i)
+    return AllSPE(scenario, game.values, profiles, complete, limit,
+                  [positions[i].id for i in sorted(tie_positions)])

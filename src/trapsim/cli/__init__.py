@@ -82,4 +82,5 @@ def main() -> None:
 
 # Command modules register themselves on `main`; one import line per module.
 from trapsim.cli import core  # noqa: E402, F401
+from trapsim.cli import efg  # noqa: E402, F401
 from trapsim.cli import explain  # noqa: E402, F401

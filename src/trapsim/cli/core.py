@@ -44,14 +44,26 @@ def validate(files: Sequence[str]) -> None:
               help="spe: subgame-perfect (default); qre: agent logit quantal response.")
 @click.option("--rationality", type=float, default=None, help="Logit precision for --solver qre.")
 @click.option("--json", "as_json", is_flag=True, help="Print the solution as JSON.")
-def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float | None, as_json: bool) -> None:
+@click.option("--all-spe", is_flag=True,
+              help="List every subgame-perfect equilibrium when ties make it non-unique.")
+def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float | None, as_json: bool,
+          all_spe: bool) -> None:
     """Solve the game once, with every parameter at its central value.
 
     Shows the full strategy (the choice at every decision node, on and off the
     equilibrium path), each actor's expected payoff at the root, and the
-    probability of each outcome. Use --set to solve at other values.
+    probability of each outcome. Use --set to solve at other values, and
+    --all-spe to see every equilibrium that other tie-breaks would give.
     """
     sc = api.load(file)
+    if all_spe:
+        from trapsim.cli.efg import print_all_spe
+
+        if solver == "qre":
+            raise click.UsageError("--all-spe lists subgame-perfect equilibria; it cannot be "
+                                   "combined with --solver qre")
+        print_all_spe(api.all_spe(sc, values=parse_sets(sets)), as_json=as_json)
+        return
     eq = api.solve(sc, values=parse_sets(sets), solver=solver, rationality=rationality)
     if as_json:
         click.echo(eq.to_json())

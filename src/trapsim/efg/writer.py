@@ -1,0 +1,111 @@
+"""Write a scenario's game as a Gambit ``.efg`` file (version 2, rational).
+
+The game is evaluated once, with every parameter at its central value (or as
+given), and written as Gambit writes files: full descriptions everywhere,
+payoffs separated by ``, ``, the comment on line 2. Every decision node is its
+own information set (the games are of perfect information); node labels are
+unique (node and outcome ids, with `` (2)``, `` (3)``... for an outcome row
+reached from several places); chance probabilities are exact fractions that
+sum to exactly 1, as pygambit 16.7 demands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+
+from trapsim.equilibrium import game_at
+from trapsim.model import Scenario
+
+__all__ = ["chance_fractions", "write_efg"]
+
+_DENOMINATORS = tuple(10**k for k in range(1, 13))
+
+
+def _fraction(p: float) -> Fraction:
+    """The simplest fraction whose nearest float is ``p`` (1/3 for 0.333...)."""
+    exact = Fraction(p)
+    for den in _DENOMINATORS:
+        f = exact.limit_denominator(den)
+        if float(f) == p:
+            return f
+    return Fraction(repr(p))  # the shortest decimal that reads back as p
+
+
+def chance_fractions(probs: Sequence[float]) -> list[Fraction]:
+    """Exact fractions for chance probabilities, summing to exactly 1.
+
+    Each probability becomes the simplest fraction that reads back as the same
+    float; what is left of the sum (at most the rounding of the probabilities,
+    which trapsim checks to 1e-9) goes to the largest branch.
+
+    >>> [str(f) for f in chance_fractions([1/3, 1/3, 1/3])]
+    ['1/3', '1/3', '1/3']
+    >>> [str(f) for f in chance_fractions([0.1, 0.2, 0.7000000001])]
+    ['1/10', '1/5', '7/10']
+    """
+    fracs = [_fraction(float(p)) for p in probs]
+    rest = 1 - sum(fracs)
+    if rest:
+        big = max(range(len(fracs)), key=lambda k: fracs[k])
+        fracs[big] += rest
+    return fracs
+
+
+def _text(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _number(x: float) -> str:
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return repr(float(x))
+
+
+def _player_names(scenario: Scenario) -> list[str]:
+    names = [a.name.strip() or a.id for a in scenario.actors]
+    return [n if names.count(n) == 1 else f"{n} ({a.id})"
+            for n, a in zip(names, scenario.actors, strict=True)]
+
+
+def write_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) -> str:
+    """The scenario's game at one parameter vector, as ``.efg`` text.
+
+    Parameters
+    ----------
+    values
+        Parameter values to use instead of the central values.
+
+    Returns
+    -------
+    str
+        The file's content (``EFG 2 R``), readable by Gambit and pygambit 16.7.
+    """
+    game = game_at(scenario, values)
+    tree = game.model.tree
+    players = _player_names(scenario)
+    lines = [f"EFG 2 R {_text(scenario.title)} {{ {' '.join(_text(p) for p in players)} }}"]
+    fixed = ", ".join(f"{k} = {v:g}" for k, v in game.values.items())
+    note = (f"Exported by trapsim from {scenario.path or scenario.name}"
+            + (f" with {fixed}" if fixed else "") + ".")
+    lines.append(_text("\n".join(part for part in (scenario.description.strip(), note) if part)))
+    lines.append("")
+    infoset = dict.fromkeys(range(-1, len(scenario.actors)), 0)
+    seen: dict[str, int] = {}
+    for i, pos in enumerate(tree.positions):
+        if pos.kind == "leaf":
+            seen[pos.id] = seen.get(pos.id, 0) + 1
+            label = pos.id if seen[pos.id] == 1 else f"{pos.id} ({seen[pos.id]})"
+            pay = ", ".join(_number(float(v)) for v in game.payoffs[pos.outcome, :, 0])
+            lines.append(f"t {_text(label)} {pos.outcome + 1} {_text(pos.id)} {{ {pay} }}")
+            continue
+        infoset[pos.owner] += 1
+        if pos.kind == "chance":
+            probs = chance_fractions([float(p) for p in game.chance[i][:, 0]])
+            moves = " ".join(f"{_text(a)} {p}" for a, p in zip(pos.actions, probs, strict=True))
+            lines.append(f"c {_text(pos.id)} {infoset[-1]} {_text(pos.id)} {{ {moves} }} 0")
+        else:
+            moves = " ".join(_text(a) for a in pos.actions)
+            lines.append(f"p {_text(pos.id)} {pos.owner + 1} {infoset[pos.owner]} {_text(pos.id)} "
+                         f"{{ {moves} }} 0")
+    return "\n".join(lines) + "\n"
