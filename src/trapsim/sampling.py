@@ -47,6 +47,8 @@ def _std_bounds(a: Mapping[str, Any]) -> tuple[float, float]:
 def truncation_mass(a: Mapping[str, Any]) -> float:
     """Probability mass of a normal distribution inside its truncation bounds."""
     lo, hi = _std_bounds(a)
+    if lo > 0:  # upper tail: 1 - ndtr(lo) loses every digit; use the mirror image
+        return float(special.ndtr(-lo) - special.ndtr(-hi))
     return float(special.ndtr(hi) - special.ndtr(lo))
 
 
@@ -121,8 +123,12 @@ def ppf(dist: Distribution, u: np.ndarray) -> np.ndarray:
         return a["low"] + (a["high"] - a["low"]) * u
     if kind == "normal":
         lo, hi = _std_bounds(a)
-        p_lo, p_hi = special.ndtr(lo), special.ndtr(hi)
-        z = special.ndtri(p_lo + u * (p_hi - p_lo))
+        if lo > 0:  # upper tail: invert in the mirrored lower tail, where ndtr keeps its digits
+            p_lo, p_hi = special.ndtr(-hi), special.ndtr(-lo)
+            z = -special.ndtri(p_hi - u * (p_hi - p_lo))
+        else:
+            p_lo, p_hi = special.ndtr(lo), special.ndtr(hi)
+            z = special.ndtri(p_lo + u * (p_hi - p_lo))
         x = a["mean"] + a["sd"] * z
         if "low" in a or "high" in a:
             x = np.clip(x, a.get("low", -np.inf), a.get("high", np.inf))
