@@ -455,6 +455,10 @@ class _Validator:
         before = len(self.problems)
         if "low" in a and "high" in a and not a["low"] < a["high"]:
             self.err(f"{key}.high", f"expected high > low, got low = {a['low']:g} and high = {a['high']:g}")
+        elif kind == "beta" and not a.get("low", 0.0) < a.get("high", 1.0):  # one bound given
+            given = "low" if "low" in a else "high"
+            self.err(f"{key}.{given}", f"expected low < high (the support defaults to 0..1), got "
+                                       f"{given} = {a[given]:g}")
         if kind == "normal" and a["sd"] <= 0:
             self.err(f"{key}.sd", f"expected sd > 0, got {a['sd']:g} (use a constant for a fixed value)")
         if kind == "lognormal" and a["sigma"] <= 0:
