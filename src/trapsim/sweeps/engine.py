@@ -1,0 +1,275 @@
+"""Running a sweep: every grid point is a full Monte Carlo run with the varied parameters fixed.
+
+Common random numbers: every point uses the same root seed, and a parameter's
+draws depend only on ``(seed, chunk, parameter name)`` (see
+:mod:`trapsim.sampling`). Fixing the varied parameters therefore leaves every
+other draw unchanged from point to point, and a point equals
+``trapsim run FILE --set name=value --seed S --draws N`` exactly.
+
+Points are independent, so they are dispatched in batches (one task = several
+points, a tenth of a second of work or more) to one of three backends:
+
+* in this process (``workers=1``);
+* local worker processes (``workers > 1``; a ``spawn`` pool, so it also works
+  inside Jupyter);
+* a Dask distributed cluster (``scheduler``: an address, ``"local"`` for a
+  :class:`~distributed.LocalCluster`, or a ``Client``).
+
+Each worker process compiles the scenario once (:func:`trapsim.runner.compiled`).
+Results are gathered by grid index, so the backend and the number of workers
+never change them.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack, closing
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trapsim import runner
+from trapsim.errors import RunError
+from trapsim.model import Scenario
+from trapsim.runner import CHUNK
+from trapsim.sweeps.checkpoint import Checkpoint
+from trapsim.sweeps.result import Point, SweepResult, grid_points
+
+__all__ = ["grid_values", "run_sweep"]
+
+#: Draws worth one task: with ~1 µs per draw, a task is at least a tenth of a second.
+TASK_DRAWS = 150_000
+#: Seconds between checkpoint writes (and always on interruption or failure).
+SAVE_EVERY = 1.0
+
+Task = tuple[int, dict[str, float]]  # (grid index, varied values)
+Progress = Callable[[int, int], None]
+
+
+def grid_values(start: float, stop: float, steps: int) -> tuple[float, ...]:
+    """``steps`` evenly spaced values from ``start`` to ``stop`` (both included).
+
+    Values are rounded to 12 significant digits, so ``0.1 * 3`` is ``0.3``:
+    the value printed in the results is the one ``--set`` reproduces.
+    """
+    if steps < 2:
+        raise ValueError("steps must be at least 2")
+    return tuple(float(f"{start + (stop - start) * k / (steps - 1):.12g}") for k in range(steps))
+
+
+def _run_points(scenario: Scenario, tasks: Sequence[Task], draws: int, seed: int, solver: str,
+                rationality: float) -> list[tuple[int, Point]]:
+    """Worker entry point: run a batch of points (the compiled scenario is cached per process)."""
+    model = runner.compiled(scenario)
+    out = []
+    for i, values in tasks:
+        try:
+            res = runner.run_point(model, draws=draws, seed=seed, solver=solver, rationality=rationality,
+                                   values=values)
+        except RunError as exc:
+            at = ", ".join(f"{k}={v:g}" for k, v in values.items())
+            raise RunError(f"{exc} (sweep point {at})") from None
+        out.append((i, Point.from_result(res, values)))
+    return out
+
+
+def _batch_size(n_tasks: int, draws: int, workers: int) -> int:
+    worth = math.ceil(TASK_DRAWS / draws)  # enough points to be worth a dispatch
+    balance = math.ceil(n_tasks / (4 * workers))  # ... but at least ~4 tasks per worker
+    return max(1, min(worth, balance))
+
+
+# ------------------------------------------------------------------ backends
+
+
+def _in_process(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...]
+                ) -> Iterator[list[tuple[int, Point]]]:
+    for batch in batches:
+        yield _run_points(scenario, batch, *args)
+
+
+def _quiet_worker() -> None:
+    """Worker initializer: Ctrl-C is handled by the parent, which cancels the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _processes(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...], workers: int
+               ) -> Iterator[list[tuple[int, Point]]]:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                             initializer=_quiet_worker) as pool:
+        futures = [pool.submit(_run_points, scenario, b, *args) for b in batches]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+
+def _dask(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...], workers: int,
+          scheduler: Any, info: dict[str, Any]) -> Iterator[list[tuple[int, Point]]]:
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise RunError("--scheduler needs Dask: pip install 'trapsim[dask]'") from None
+    with ExitStack() as stack:
+        if isinstance(scheduler, str):
+            if scheduler == "local":
+                cluster = stack.enter_context(LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None))
+                client = stack.enter_context(Client(cluster))
+            else:
+                try:
+                    client = stack.enter_context(Client(scheduler, timeout="10s"))
+                except (OSError, TimeoutError, ValueError) as exc:
+                    raise RunError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler "
+                                   f"({exc})") from None
+        else:
+            client = scheduler  # a distributed.Client made by the caller
+        info["workers"] = len(client.scheduler_info().get("workers", {})) or workers
+        shared = client.scatter(scenario, broadcast=True)
+        futures = [client.submit(_run_points, shared, b, *args, pure=False) for b in batches]
+        try:
+            for fut in dask_completed(futures):
+                yield fut.result()
+        finally:
+            client.cancel(futures)
+
+
+# ------------------------------------------------------------------------ run
+
+
+def run_sweep(
+    scenario: Scenario,
+    *,
+    sweep_id: str,
+    axes: Mapping[str, Sequence[float]],
+    draws: int,
+    seed: int | None,
+    solver: str = "spe",
+    rationality: float = 10.0,
+    fixed: Mapping[str, float] | None = None,
+    workers: int = 1,
+    scheduler: Any = None,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+    keep_checkpoint: bool = False,
+    progress: Progress | None = None,
+) -> SweepResult:
+    """Run every point of a grid (inputs are trusted: :func:`trapsim.api.sweep` validates them).
+
+    Parameters
+    ----------
+    axes
+        One or two varied parameters and their values; points are every
+        combination, row-major.
+    seed
+        Root seed shared by every point; ``None`` takes the checkpoint's seed
+        when resuming, else fresh entropy (recorded in the result).
+    fixed
+        Further parameters fixed at constants for every point (``--set``).
+    workers
+        Local processes (1: this process). Ignored when ``scheduler`` is given,
+        except for ``"local"``, where it is the number of Dask workers.
+    scheduler
+        A Dask scheduler address, ``"local"``, or a ``distributed.Client``.
+    checkpoint
+        File that keeps finished points (written atomically at most every
+        :data:`SAVE_EVERY` seconds, and on any interruption or failure).
+    resume
+        Continue from ``checkpoint`` if it exists. Without it an existing
+        checkpoint is an error, so no finished work is thrown away by accident.
+    keep_checkpoint
+        Leave the completed checkpoint in place (the caller removes it after
+        writing its outputs); by default it is removed once all points are done.
+    progress
+        Called as ``progress(0, todo)`` before the first point and
+        ``progress(k, todo)`` after each batch of ``k`` points, where ``todo``
+        counts the points this call runs (not those resumed).
+    """
+    start = time.perf_counter()
+    axes = {name: tuple(float(v) for v in values) for name, values in axes.items()}
+    fixed = dict(fixed or {})
+    grid = grid_points(axes)
+    ckpt = Checkpoint(checkpoint) if checkpoint is not None else None
+    stored: dict[str, Any] | None = None
+    stored_meta: dict[str, Any] = {}
+    done: dict[int, Point] = {}
+    if ckpt is not None and ckpt.exists():
+        stored, done, stored_meta = ckpt.read()
+        if not resume:
+            raise RunError(f"{ckpt.path}: an interrupted sweep left this checkpoint ({len(done)} of "
+                           f"{len(grid)} points done); continue it with --resume (resume=True in "
+                           "Python), or delete it to start afresh")
+    seed_given = seed is not None
+    if seed is None:
+        seed_given = bool(stored_meta.get("seed_given", False))
+        seed = int(stored["seed"]) if stored else int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    meta = {"seed_given": seed_given}
+    fingerprint = {
+        "scenario": scenario.name, "scenario_sha256": scenario.sha256, "sweep": sweep_id,
+        "vary": {k: list(v) for k, v in axes.items()}, "values": fixed, "draws": draws, "seed": seed,
+        "solver": solver, "rationality": rationality, "chunk_size": CHUNK,
+    }
+    if ckpt is not None and stored is not None:
+        ckpt.check(stored, fingerprint)
+    resumed = len(done)
+
+    todo = [(i, values) for i, values in enumerate(grid) if i not in done]
+    if progress:
+        progress(0, len(todo))
+    base = scenario.with_values(fixed)
+    args = (draws, seed, solver, rationality)
+    info: dict[str, Any] = {"workers": 1}
+    if scheduler is not None:
+        size = _batch_size(len(todo), draws, max(1, workers))
+        batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+        backend = "dask:local" if isinstance(scheduler, str) and scheduler == "local" else "dask"
+        results = _dask(base, batches, args, max(1, workers), scheduler, info)
+    else:
+        size = _batch_size(len(todo), draws, max(1, workers))
+        batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+        workers = max(1, min(workers, len(batches)))
+        if workers > 1:
+            backend = "processes"
+            info["workers"] = workers
+            results = _processes(base, batches, args, workers)
+        else:
+            backend = "local"
+            results = _in_process(base, batches, args)
+
+    unsaved = 0
+    last_save = time.monotonic()
+    try:
+        with closing(results):
+            for finished in results:
+                done.update(finished)
+                unsaved += len(finished)
+                if progress:
+                    progress(len(finished), len(todo))
+                if ckpt is not None and time.monotonic() - last_save >= SAVE_EVERY:
+                    ckpt.write(fingerprint, done, meta)
+                    unsaved, last_save = 0, time.monotonic()
+    except BaseException:
+        if ckpt is not None and unsaved:
+            ckpt.write(fingerprint, done, meta)
+        raise
+    if ckpt is not None:
+        if not keep_checkpoint:
+            ckpt.remove()
+        elif unsaved:
+            ckpt.write(fingerprint, done, meta)
+    return SweepResult(
+        scenario=scenario, id=sweep_id, axes=axes, draws=draws, seed=seed,
+        seed_given=seed_given,
+        solver=solver, rationality=rationality, fixed=fixed,
+        points=[done[i] for i in range(len(grid))], elapsed_s=time.perf_counter() - start,
+        backend=backend, workers=info["workers"], resumed=resumed,
+    )

@@ -1,0 +1,139 @@
+"""Figures of a sweep: lines with 95% bands (one parameter), heatmaps (two parameters).
+
+Like :mod:`trapsim.figures`, these draw on a ``matplotlib.figure.Figure`` and
+never touch pyplot; :func:`write_sweep_figures` saves them with
+:func:`trapsim.figures.save`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from trapsim.figures import PALETTE, save
+from trapsim.sampling import central_value
+from trapsim.sweeps.result import SweepResult
+
+__all__ = ["plot_sweep_heatmap", "plot_sweep_lines", "write_sweep_figures"]
+
+_FONT = 14
+
+
+def _axes(ax: Axes | None) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.get_figure(), ax  # type: ignore[return-value]
+    fig = Figure(figsize=(12.8, 7.2), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _central(result: SweepResult, name: str) -> float | None:
+    """The swept parameter's central value in the scenario as written (``None`` if not in range)."""
+    value = central_value(result.scenario.parameter(name).dist)
+    values = result.axes[name]
+    return value if min(values) <= value <= max(values) else None
+
+
+def _footer(fig: Figure, result: SweepResult, what: str) -> None:
+    fixed = "".join(f" · {k}={v:g}" for k, v in result.fixed.items())
+    fig.text(0.01, 0.005, f"{result.draws:,} draws per point · seed {result.seed} (the same draws at every "
+                          f"point: common random numbers) · solver {result.solver}{fixed} · {what}",
+             fontsize=_FONT - 3, color="#555555")
+
+
+def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
+    """One line per trap (rate in % against the varied parameter) with its 95% Wilson band."""
+    if len(result.axes) != 1:
+        raise ValueError("plot_sweep_lines needs a one-parameter sweep")
+    (name, values), = result.axes.items()
+    fig, ax = _axes(ax)
+    x = np.asarray(values)
+    for i, trap in enumerate(result.scenario.traps):
+        colour = PALETTE[i % len(PALETTE)]
+        lo, hi = result.ci95(trap.id)
+        ax.fill_between(x, lo * 100, hi * 100, color=colour, alpha=0.25, linewidth=0)
+        ax.plot(x, result.rates(trap.id) * 100, color=colour, linewidth=2.5, marker="o", markersize=4,
+                label=trap.title)
+    centre = _central(result, name)
+    if centre is not None:
+        ax.axvline(centre, color="#555555", linestyle=":", linewidth=1.5)
+        ax.annotate(f"scenario's central value ({centre:.3g})", (centre, 1), xycoords=("data", "axes fraction"),
+                    xytext=(4, -4), textcoords="offset points", va="top", fontsize=_FONT - 3, color="#555555")
+    ax.set_xlabel(name, fontsize=_FONT)
+    ax.set_ylabel("Share of draws in which the trap fires (%)", fontsize=_FONT)
+    ax.set_xlim(x.min(), x.max())
+    ax.set_ylim(bottom=0)
+    ax.tick_params(labelsize=_FONT)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=_FONT, frameon=False)
+    ax.set_title(f"{result.scenario.title}\nWhat if {name} were fixed? (sweep {result.id})",
+                 fontsize=_FONT + 2, loc="left")
+    _footer(fig, result, "bands: 95% Wilson intervals")
+    return fig
+
+
+def _edges(values: np.ndarray) -> np.ndarray:
+    """Cell edges half-way between grid values (works for uneven grids)."""
+    if len(values) == 1:
+        return np.array([values[0] - 0.5, values[0] + 0.5])
+    mid = (values[1:] + values[:-1]) / 2
+    return np.concatenate([[2 * values[0] - mid[0]], mid, [2 * values[-1] - mid[-1]]])
+
+
+def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None) -> Figure:
+    """The rate of one trap over a two-parameter grid, with a colour bar and the 50% contour.
+
+    The first varied parameter runs along x, the second along y. The colour
+    scale runs from 0 to the highest rate on the grid; small grids also show
+    the rate in each cell.
+    """
+    if len(result.axes) != 2:
+        raise ValueError("plot_sweep_heatmap needs a two-parameter sweep")
+    (xname, xv), (yname, yv) = result.axes.items()
+    x, y = np.asarray(xv), np.asarray(yv)
+    z = result.rates(trap).T * 100  # (y, x)
+    fig, ax = _axes(ax)
+    top = max(float(z.max()), 1.0)
+    mesh = ax.pcolormesh(_edges(x), _edges(y), z, cmap="viridis", vmin=0, vmax=top, shading="flat")
+    bar = fig.colorbar(mesh, ax=ax)
+    bar.set_label("Share of draws in which the trap fires (%)", fontsize=_FONT)
+    bar.ax.tick_params(labelsize=_FONT - 2)
+    if z.min() < 50 < z.max() and min(z.shape) >= 2:
+        cs = ax.contour(x, y, z, levels=[50], colors="white", linewidths=3)
+        ax.clabel(cs, fmt="50%%", fontsize=_FONT)
+        note = "white line: 50% contour"
+    else:
+        note = f"the rate stays {'below' if z.max() <= 50 else 'above'} 50% on this grid"
+    if z.size <= 144:
+        for j, yy in enumerate(y):
+            for i, xx in enumerate(x):
+                ax.text(xx, yy, f"{z[j, i]:.1f}", ha="center", va="center", fontsize=_FONT - 4,
+                        color="black" if z[j, i] > 0.6 * top else "white")
+    cx, cy = _central(result, xname), _central(result, yname)
+    if cx is not None and cy is not None:
+        ax.plot([cx], [cy], marker="X", markersize=14, color="#D55E00", markeredgecolor="white",
+                linestyle="none", label="scenario's central values")
+        ax.legend(loc="upper right", fontsize=_FONT - 3, framealpha=0.8)
+    title = next(t.title for t in result.scenario.traps if t.id == trap)
+    ax.set_xlabel(xname, fontsize=_FONT)
+    ax.set_ylabel(yname, fontsize=_FONT)
+    ax.tick_params(labelsize=_FONT)
+    ax.set_title(f"{title}: how often it fires as {xname} and {yname} vary\n{result.scenario.title}",
+                 fontsize=_FONT + 2, loc="left")
+    _footer(fig, result, note)
+    return fig
+
+
+def write_sweep_figures(result: SweepResult, out_dir: str | Path, *, fmt: str = "png") -> list[Path]:
+    """Save a sweep's figures into ``out_dir``; return their paths.
+
+    One-parameter sweeps: ``<scenario>_<sweep>.<fmt>``; two-parameter sweeps:
+    ``<scenario>_<sweep>_<trap>.<fmt>`` for every trap.
+    """
+    out = Path(out_dir)
+    stem = f"{result.scenario.name}_{result.id}"
+    if len(result.axes) == 1:
+        return [save(plot_sweep_lines(result), out / f"{stem}.{fmt}")]
+    return [save(plot_sweep_heatmap(result, t), out / f"{stem}_{t}.{fmt}") for t in result.trap_ids]

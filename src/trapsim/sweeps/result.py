@@ -1,0 +1,182 @@
+"""What a sweep produces: one :class:`Point` per grid point, gathered in a :class:`SweepResult`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trapsim.model import Scenario
+from trapsim.runner import CHUNK, Result, _version, wilson
+
+__all__ = ["Point", "SweepResult", "grid_points"]
+
+
+def grid_points(axes: Mapping[str, tuple[float, ...]]) -> list[dict[str, float]]:
+    """Every combination of the axis values, row-major (the last parameter varies fastest)."""
+    names = list(axes)
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes.values())]
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """The counts of one sweep point (``draws`` draws with ``values`` fixed)."""
+
+    values: Mapping[str, float]
+    trap_counts: Mapping[str, int]
+    outcome_counts: Mapping[str, int]
+    payoff_mean: Mapping[str, float]
+    payoff_sd: Mapping[str, float]
+
+    @classmethod
+    def from_result(cls, result: Result, varied: Mapping[str, float]) -> Point:
+        """Keep only what a sweep reports of a run (small enough to send between processes)."""
+        return cls(dict(varied), dict(result.trap_counts), dict(result.outcome_counts),
+                   dict(result.payoff_mean), dict(result.payoff_sd))
+
+    def to_state(self) -> dict[str, Any]:
+        """A JSON-safe form for checkpoints (floats survive a JSON round trip exactly)."""
+        return {"values": dict(self.values), "traps": dict(self.trap_counts),
+                "outcomes": dict(self.outcome_counts), "payoff_mean": dict(self.payoff_mean),
+                "payoff_sd": dict(self.payoff_sd)}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> Point:
+        return cls(
+            {k: float(v) for k, v in state["values"].items()},
+            {k: int(v) for k, v in state["traps"].items()},
+            {k: int(v) for k, v in state["outcomes"].items()},
+            {k: float(v) for k, v in state["payoff_mean"].items()},
+            {k: float(v) for k, v in state["payoff_sd"].items()},
+        )
+
+
+@dataclass
+class SweepResult:
+    """A finished sweep: one :class:`Point` per combination of the axis values.
+
+    ``points`` are in row-major grid order: with axes ``a`` (3 values) and
+    ``b`` (4 values), point ``i * 4 + j`` has ``a = axes["a"][i]`` and
+    ``b = axes["b"][j]``. :meth:`rates` and :meth:`ci95` return arrays of
+    shape ``(len(a),)`` or ``(len(a), len(b))``.
+    """
+
+    scenario: Scenario  # the scenario as loaded (varied parameters not yet fixed)
+    id: str
+    axes: dict[str, tuple[float, ...]]
+    draws: int
+    seed: int
+    seed_given: bool
+    solver: str
+    rationality: float
+    fixed: dict[str, float]
+    points: list[Point]
+    elapsed_s: float = 0.0
+    backend: str = "local"
+    workers: int = 1
+    resumed: int = 0  # points taken from a checkpoint
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        """The varied parameters, in axis order."""
+        return list(self.axes)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(v) for v in self.axes.values())
+
+    @property
+    def trap_ids(self) -> list[str]:
+        return [t.id for t in self.scenario.traps]
+
+    def counts(self, trap: str) -> np.ndarray:
+        """How often ``trap`` fired at each point; shape :attr:`shape`."""
+        return np.array([p.trap_counts[trap] for p in self.points], dtype=np.int64).reshape(self.shape)
+
+    def rates(self, trap: str) -> np.ndarray:
+        """The share of draws in which ``trap`` fired at each point; shape :attr:`shape`."""
+        return self.counts(trap) / self.draws
+
+    def ci95(self, trap: str) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper 95% Wilson bounds at each point; each of shape :attr:`shape`."""
+        bounds = np.array([wilson(p.trap_counts[trap], self.draws) for p in self.points])
+        return bounds[:, 0].reshape(self.shape), bounds[:, 1].reshape(self.shape)
+
+    def point(self, **values: float) -> Point:
+        """The point at the given values of the varied parameters."""
+        for p in self.points:
+            if all(p.values[k] == v for k, v in values.items()) and len(values) == len(self.axes):
+                return p
+        raise KeyError(values)
+
+    # ------------------------------------------------------------- documents
+
+    def to_dict(self) -> dict[str, Any]:
+        """The sweep's JSON document (see docs/sweeps.md)."""
+        sc = self.scenario
+        n = self.draws
+        points = []
+        for p in self.points:
+            traps = {t: {"rate": c / n, "ci95": list(wilson(c, n)), "count": c}
+                     for t, c in p.trap_counts.items()}
+            outcomes = {o: {"count": c, "rate": c / n} for o, c in p.outcome_counts.items()}
+            payoffs = {a: {"mean": p.payoff_mean[a], "sd": p.payoff_sd[a]} for a in sc.actor_ids}
+            points.append({"values": dict(p.values), "traps": traps, "outcomes": outcomes,
+                           "payoffs": payoffs})
+        doc: dict[str, Any] = {
+            "scenario": sc.name,
+            "title": sc.title,
+            "sweep": self.id,
+            "vary": {name: list(values) for name, values in self.axes.items()},
+            "draws": n,
+            "seed": self.seed,
+            "solver": self.solver,
+        }
+        if self.solver == "qre":
+            doc["rationality"] = self.rationality
+        if self.fixed:
+            doc["values"] = dict(self.fixed)
+        doc["traps"] = {t.id: {"title": t.title} for t in sc.traps}
+        doc["points"] = points
+        doc["meta"] = {
+            "trapsim": _version(),
+            "scenario_sha256": sc.sha256,
+            "scenario_path": sc.path,
+            "seed_source": "given" if self.seed_given else "entropy",
+            "chunk_size": CHUNK,
+            "common_random_numbers": True,
+            "backend": self.backend,
+            "workers": self.workers,
+            "resumed_points": self.resumed,
+            "elapsed_s": round(self.elapsed_s, 4),
+        }
+        doc.update(self.extra)
+        return doc
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_csv(self) -> str:
+        """The tidy table: one row per point and trap.
+
+        Columns: the varied parameters, ``trap``, ``count``, ``rate``,
+        ``ci_low``, ``ci_high``. Values are written in Python's shortest
+        round-trip form, so a value copied into ``--set`` reproduces the row.
+        """
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow([*self.names, "trap", "count", "rate", "ci_low", "ci_high"])
+        for p in self.points:
+            for t in self.trap_ids:
+                c = p.trap_counts[t]
+                lo, hi = wilson(c, self.draws)
+                writer.writerow([*(repr(p.values[k]) for k in self.names), t, c,
+                                 repr(c / self.draws), repr(lo), repr(hi)])
+        return buf.getvalue()
