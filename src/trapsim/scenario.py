@@ -240,7 +240,11 @@ class _Validator:
             if not math.isfinite(value):
                 self.err(key, f"expected a finite number, got {value}")
                 return None
-            return parse(repr(float(value))), "num"
+            try:
+                return parse(repr(float(value))), "num"
+            except ExpressionError as exc:  # e.g. a number beyond the 1e15 literal limit
+                self.err(key, exc.message)
+                return None
         if not isinstance(value, str):
             self.err(key, f"expected a number or an expression in quotes, got {_type_name(value)}")
             return None
