@@ -1,0 +1,197 @@
+"""The command line, through click's CliRunner: run, solve, validate, --version, --help."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import trapsim
+from trapsim.cli import main
+
+DATA = Path(__file__).parent / "data"
+SIMPLE = DATA / "simple.toml"
+
+
+def test_run_human_output(invoke, tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    result = invoke("run", SIMPLE, "--draws", "20000", "--seed", "5", "--out", out)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "Entry game with an uncertain cost" in text
+    assert "20,000 draws" in text and "seed 5" in text and "solver spe" in text
+    assert re.search(r"trap\s+title\s+rate\s+95% CI", text)
+    # every trap row: id, title, rate, [low, high]; the numbers match the API's
+    res = trapsim.simulate(trapsim.load(str(SIMPLE)), draws=20_000, seed=5)
+    for trap in ("fight", "entry_regret"):
+        lo, hi = res.ci95(trap)
+        row = f"{res.rate(trap):7.2%}  [{lo:.2%}, {hi:.2%}]"
+        assert re.search(rf"{trap}\s+.+{re.escape(row)}", text), row
+    assert "Most frequent outcomes" in text and "shared_weak" in text
+    assert "Mean payoff per actor" in text
+    written = re.findall(r"^wrote (.+)$", text, flags=re.M)
+    assert str(out / "simple.json") in written
+    assert str(out / "simple_traps.png") in written
+    for path in written:
+        assert Path(path).stat().st_size > 0
+    doc = json.loads((out / "simple.json").read_text())
+    assert doc["traps"]["fight"]["count"] == res.trap_counts["fight"]
+    assert (out / "simple_traps.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_without_figures(invoke, tmp_path: Path) -> None:
+    result = invoke("run", SIMPLE, "--draws", "1000", "--out", tmp_path, "--no-figures")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["simple.json"]
+    assert "seed 7" in result.output  # the seed from the file's [simulation] table
+
+
+def test_run_json_prints_json_and_writes_nothing(invoke, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", SIMPLE, "--draws", "3000", "--seed", "2", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["draws"] == 3000 and doc["seed"] == 2 and doc["scenario"] == "simple"
+    assert set(doc) >= {"traps", "outcomes", "payoffs", "meta"}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_json_with_out_writes_the_same_document(invoke, tmp_path: Path) -> None:
+    result = invoke("run", SIMPLE, "--draws", "3000", "--seed", "2", "--json", "--out", tmp_path,
+                    "--no-figures")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    written = json.loads((tmp_path / "simple.json").read_text())
+    printed["meta"].pop("elapsed_s"), written["meta"].pop("elapsed_s")
+    assert printed == written
+
+
+def test_run_is_reproducible_through_the_cli(invoke) -> None:
+    docs = []
+    for _ in range(2):
+        result = invoke("run", DATA / "core_decision.toml", "--draws", "20000", "--json")
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.output)
+        doc["meta"].pop("elapsed_s")
+        docs.append(doc)
+    assert docs[0] == docs[1]
+
+
+def test_run_qre_options(invoke) -> None:
+    result = invoke("run", DATA / "core_qre.toml", "--solver", "qre", "--rationality", "4",
+                    "--draws", "2000", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["solver"] == "qre" and doc["rationality"] == 4.0
+
+
+def test_run_set_fixes_a_parameter(invoke) -> None:
+    result = invoke("run", SIMPLE, "--set", "cost=0.1", "--draws", "5000", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["values"] == {"cost": 0.1}
+    # the strong incumbent now always fights: fight rate = P(strong) = 0.3
+    assert abs(doc["traps"]["fight"]["rate"] - 0.3) < 4 * (0.21 / 5000) ** 0.5
+
+
+def test_set_unknown_parameter_exits_2_with_suggestion(invoke) -> None:
+    for command in ("run", "solve"):
+        result = invoke(command, SIMPLE, "--set", "cots=1")
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert f"error: {SIMPLE}: --set cots: unknown parameter 'cots'" in result.output
+        assert "(did you mean 'cost'?)" in result.output
+
+
+def test_set_derived_value_explains_itself(invoke) -> None:
+    result = invoke("solve", SIMPLE, "--set", "fight_value=1")
+    assert result.exit_code == 2
+    assert "derived value" in result.output
+
+
+@pytest.mark.parametrize("value", ["cost=abc", "cost", "=1", "cost=nan", "cost=inf"])
+def test_set_bad_value_exits_2(invoke, value: str) -> None:
+    result = invoke("run", SIMPLE, "--set", value)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "--set" in result.output
+
+
+@pytest.mark.parametrize("args", [["--draws", "0"], ["--seed", "-1"], ["--solver", "nash"],
+                                  ["--draws", "many"]])
+def test_run_bad_options_exit_2(invoke, args: list[str]) -> None:
+    result = invoke("run", SIMPLE, *args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+
+
+def test_run_nonexistent_file(invoke, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.toml"
+    result = invoke("run", missing)
+    assert result.exit_code == 2
+    assert f"error: {missing}: cannot read file" in result.output
+
+
+def test_solve_human_output(invoke) -> None:
+    result = invoke("solve", DATA / "core_entry.toml")
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert re.search(r"\* entrant\s+ent\s+enter", text)
+    assert re.search(r"\* inc_strong\s+inc\s+fight", text)
+    assert re.search(r"ent\s+\+0\.4000", text) and re.search(r"inc\s+\+0\.6500", text)
+    assert re.search(r"shared_weak\s+70\.00%", text)
+
+
+def test_solve_marks_off_path_nodes(invoke) -> None:
+    result = invoke("solve", DATA / "core_entry.toml", "--set", "p=0.6")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"\* entrant\s+ent\s+stay", result.output)
+    assert re.search(r"^\s+inc_strong\s+inc\s+fight", result.output, flags=re.M)  # no star
+
+
+def test_solve_json(invoke) -> None:
+    result = invoke("solve", DATA / "core_chicken.toml", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["payoffs"] == {"row": 1.0, "col": -1.0}
+    assert doc["strategy"]["first"] == "straight"
+    assert doc["outcome_probabilities"] == {"row_wins": 1.0}
+
+
+def test_version(invoke) -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.output.strip() == f"trapsim, version {trapsim.__version__}"
+
+
+def test_help_for_every_command(invoke) -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for name in ("run", "solve", "validate"):
+        assert name in main.commands and re.search(rf"^\s+{name}\s", result.output, flags=re.M)
+    for name in main.commands:
+        for flag in ("--help", "-h"):
+            sub = invoke(name, flag)
+            assert sub.exit_code == 0, (name, sub.output)
+            assert f"Usage: main {name}" in sub.output or f"Usage: trapsim {name}" in sub.output
+
+
+def test_run_help_lists_the_contract_options(invoke) -> None:
+    text = invoke("run", "--help").output
+    for option in ("--draws", "--seed", "--solver", "--rationality", "--set", "--json", "--out"):
+        assert option in text
+
+
+def test_installed_entry_point() -> None:
+    result = subprocess.run([sys.executable, "-m", "trapsim", "validate", str(SIMPLE)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"{SIMPLE}: ok" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "trapsim", "validate", str(DATA / "bad" / "cycle_to_root.toml")],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "nodes.nature.next.lose" in bad.stderr
