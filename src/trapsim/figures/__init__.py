@@ -2,7 +2,7 @@
 
 Library code never uses pyplot: figures are built on
 ``matplotlib.figure.Figure`` and written by the caller with :func:`save`.
-One style for all (:mod:`trapsim.figures._style`): the Okabe–Ito palette,
+One style for all (:mod:`trapsim.figures._style`): the Okabe-Ito palette,
 large fonts, 16:9 sizes, PNG at 200 dpi by default.
 
 =========================  ==========================================

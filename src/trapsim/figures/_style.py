@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
+from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.textpath import TextToPath
 
 from trapsim.model import Scenario
 from trapsim.output import write_atomic
@@ -27,16 +30,17 @@ __all__ = [
     "PALETTE",
     "SIZE",
     "actor_colors",
+    "fit",
     "footnote",
-    "labels_fit",
     "new_axes",
     "percent",
     "save",
     "styled",
+    "text_width",
     "wrap",
 ]
 
-#: Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), black last.
+#: Okabe-Ito colour-blind-safe palette (Okabe & Ito 2008), black last.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 #: Colour of chance nodes and neutral elements.
 CHANCE_COLOR = "#7F7F7F"
@@ -46,7 +50,9 @@ SIZE = (12.8, 7.2)
 #: Output formats understood by :func:`save` and ``--format``.
 FORMATS = ("png", "svg", "pdf")
 
-_RC: dict[str, Any] = {
+_TEXT_TO_PATH = TextToPath()
+
+_RC: Any = {
     "font.size": 16,
     "axes.titlesize": 21,
     "axes.titleweight": "bold",
@@ -57,7 +63,7 @@ _RC: dict[str, Any] = {
     "legend.frameon": False,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.prop_cycle": cycler(color=PALETTE),
     "svg.fonttype": "none",
     "pdf.fonttype": 42,
 }
@@ -164,6 +170,17 @@ def percent(x: float) -> str:
     return f"{p:.1f}%"
 
 
-def labels_fit(labels: Sequence[str], width: int) -> list[str]:
-    """Wrap every label at ``width`` characters."""
-    return [wrap(s, width) for s in labels]
+def text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """Width in inches of ``text`` (its longest line) at font ``size`` in the default font."""
+    prop = FontProperties(size=size, weight="bold" if bold else "normal")
+    widths = [_TEXT_TO_PATH.get_text_width_height_descent(line, prop, ismath=False)[0]
+              for line in text.split("\n")]
+    return max(widths, default=0.0) / 72
+
+
+def fit(text: str, size: float, inches: float, *, bold: bool = False) -> str:
+    """``text`` wrapped so that each line is at most ``inches`` wide (roughly)."""
+    w = text_width(text, size, bold=bold)
+    if w <= inches or len(text) < 2:
+        return text
+    return wrap(text, max(4, int(len(text) * inches / w)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -12,9 +13,10 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrowPatch
+from matplotlib.patches import Circle, PathPatch, Polygon
+from matplotlib.path import Path
 
-from trapsim.figures._style import actor_colors, footnote, new_axes, styled, wrap
+from trapsim.figures._style import actor_colors, footnote, new_axes, styled, text_width, wrap
 from trapsim.model import Scenario
 
 __all__ = ["RELATION_STYLES", "RelationStyle", "plot_actor_graph"]
@@ -25,7 +27,7 @@ class RelationStyle:
     """How one kind of relation is drawn."""
 
     color: str
-    linestyle: str | tuple[float, tuple[float, ...]]
+    linestyle: Any  # a matplotlib line style: "-" or (offset, (on, off, ...))
     width: float
 
 
@@ -44,7 +46,6 @@ RELATION_STYLES: dict[str, RelationStyle] = {
     "deterrence": RelationStyle("#555555", (0, (6, 2, 1, 2)), 2.5),
 }
 _OTHER = RelationStyle("#888888", "-", 2.0)
-_NODE_SIZE = 0.16  # node radius in axes units (the layout spans [-1, 1])
 
 
 def _layout(scenario: Scenario) -> dict[str, np.ndarray]:
@@ -68,9 +69,10 @@ def _layout(scenario: Scenario) -> dict[str, np.ndarray]:
 def plot_actor_graph(scenario: Scenario, *, ax: Axes | None = None) -> Figure:
     """Actors as coloured nodes, relations as edges styled by kind, with a legend.
 
-    The layout is fixed (a circle in the file's actor order), so the picture
-    is the same every time. Several relations between the same two actors
-    are drawn as separate arcs; arrows show directed relations.
+    The layout is fixed (a circle in the file's actor order, first actor at
+    the top), so the picture is the same every time. Several relations
+    between the same two actors are drawn as separate arcs; arrowheads show
+    directed relations.
 
     Returns
     -------
@@ -85,7 +87,8 @@ def plot_actor_graph(scenario: Scenario, *, ax: Axes | None = None) -> Figure:
     colors = actor_colors(scenario)
     pairs: dict[frozenset[str], list[int]] = defaultdict(list)
     for k, rel in enumerate(scenario.relations):
-        pairs[frozenset((rel.source, rel.target))].append(k)
+        if rel.source != rel.target:
+            pairs[frozenset((rel.source, rel.target))].append(k)
     kinds: dict[str, RelationStyle] = {}
     for members in pairs.values():
         m = len(members)
@@ -94,58 +97,114 @@ def plot_actor_graph(scenario: Scenario, *, ax: Axes | None = None) -> Figure:
             style = RELATION_STYLES.get(rel.kind, _OTHER)
             kinds.setdefault(rel.kind, style)
             a, b = pos[rel.source], pos[rel.target]
-            # arcs of one pair spread symmetrically; orient by a fixed actor order
-            canonical = rel.source < rel.target
-            rad = (j - (m - 1) / 2) * 0.32 * (1 if canonical else -1)
-            _edge(ax, a, b, rad, style, rel.directed, f"relation:{k}")
-            if rel.label or rel.kind:
-                _edge_label(ax, a, b, rad, rel.label or rel.kind, style.color)
+            # arcs of one pair spread symmetrically, bent the same way whichever end is "from"
+            sign = 1 if rel.source < rel.target else -1
+            rad = (j - (m - 1) / 2) * 0.5 * sign
+            curve = _Curve(a, b, rad)
+            _edge(ax, curve, style, rel.directed, f"relation:{k}")
+            _edge_label(ax, curve.at(0.5), rel.label or rel.kind, style.color)
     for actor in scenario.actors:
         x, y = pos[actor.id]
-        circle = ax.scatter([x], [y], s=5200, color=colors[actor.id], edgecolors="white",
-                            linewidths=3, zorder=4)
-        circle.set_gid(f"actor:{actor.id}")
-        ax.text(x, y, wrap(actor.name, 12), ha="center", va="center", fontsize=15,
-                fontweight="bold", color=_ink(colors[actor.id]), zorder=5, linespacing=1.0)
-    ax.set_xlim(-1.45, 1.45)
-    ax.set_ylim(-1.3, 1.3)
-    ax.set_title(wrap(f"Actors: {scenario.title}", 80), loc="left")
+        ax.add_patch(Circle((x, y), _R, facecolor=colors[actor.id], edgecolor="white", linewidth=3,
+                            zorder=4, gid=f"actor:{actor.id}"))
+        name, size = _fit_name(actor.name, 2 * _R * _inches_per_unit(fig))
+        ax.text(x, y, name, ha="center", va="center", fontsize=size, fontweight="bold",
+                color=_ink(colors[actor.id]), zorder=5, linespacing=1.0)
+    ax.set_xlim(-1.3, 1.3)
+    ax.set_ylim(-1.25, 1.25)
+    fig.suptitle(wrap(f"Actors: {scenario.title}", 90), x=0.01, ha="left", fontsize=21,
+                 fontweight="bold")
     handles = [Line2D([], [], color=s.color, linestyle=s.linestyle, linewidth=s.width, label=kind)
                for kind, s in kinds.items()]
     if handles:
-        ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), title="relation",
+        ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), title="relation",
                   handlelength=3.2, fontsize=15, title_fontsize=15)
-    footnote(fig, "arrows: directed relations; lines without arrows are mutual")
+    if not scenario.relations:
+        ax.text(0, -1.1, "(the scenario lists no relations)", ha="center", color="#555555")
+    footnote(fig, "arrowheads: directed relations (from → to); lines without arrowheads are mutual")
     return fig
 
 
-def _edge(ax: Axes, a: np.ndarray, b: np.ndarray, rad: float, style: RelationStyle,
-          directed: bool, gid: str) -> None:
-    patch = FancyArrowPatch(
-        tuple(a), tuple(b), connectionstyle=f"arc3,rad={rad}",
-        arrowstyle="-|>,head_length=0.9,head_width=0.5" if directed else "-",
-        mutation_scale=18, color=style.color, linewidth=style.width, linestyle=style.linestyle,
-        shrinkA=38, shrinkB=40, zorder=2, gid=gid,
-    )
-    ax.add_patch(patch)
+_R = 0.2  # actor circle radius, in layout units (the circle of actors has radius 1)
 
 
-def _edge_label(ax: Axes, a: np.ndarray, b: np.ndarray, rad: float, text: str, color: str) -> None:
-    # midpoint of matplotlib's arc3 quadratic Bezier: chord midpoint + rad/2 * (dy, -dx)
-    mid = (a + b) / 2
-    d = b - a
-    x, y = mid + 0.5 * rad * np.array([d[1], -d[0]])
-    ax.text(x, y, wrap(text, 20), ha="center", va="center", fontsize=12, color="#111111",
+def _inches_per_unit(fig: Figure) -> float:
+    return min(fig.get_figwidth() * 0.7 / 2.6, fig.get_figheight() * 0.85 / 2.5)
+
+
+def _fit_name(name: str, diameter: float) -> tuple[str, float]:
+    """The wrapping and font size (at most 17 pt) that best fill a circle of ``diameter`` inches."""
+    best = (name, 8.0)
+    for width in sorted({len(name), 14, 11, 9, 7}, reverse=True):
+        text = wrap(name, width)
+        lines = text.count("\n") + 1
+        size = 17.0
+        while size > 8 and (text_width(text, size, bold=True) > 0.86 * diameter
+                            or lines * size * 1.15 / 72 > 0.7 * diameter):
+            size -= 0.5
+        if size > best[1]:
+            best = (text, size)
+    return best
+
+
+class _Curve:
+    """matplotlib's ``arc3`` quadratic Bezier from ``a`` to ``b`` (equal aspect assumed)."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, rad: float) -> None:
+        d = b - a
+        self.a, self.b = a, b
+        self.c = (a + b) / 2 + rad * np.array([d[1], -d[0]])
+
+    def at(self, t: float | np.ndarray) -> np.ndarray:
+        t = np.asarray(t, dtype=float)[..., None]
+        return (1 - t) ** 2 * self.a + 2 * t * (1 - t) * self.c + t**2 * self.b
+
+    def clip(self, start: float, end: float) -> tuple[float, float]:
+        """Parameters where the curve leaves a circle of radius ``start`` around ``a`` and
+        enters one of radius ``end`` around ``b``."""
+        t = np.linspace(0, 1, 801)
+        pts = self.at(t)
+        out_a = np.flatnonzero(np.hypot(*(pts - self.a).T) >= start)
+        in_b = np.flatnonzero(np.hypot(*(pts - self.b).T) >= end)
+        t0 = t[out_a[0]] if len(out_a) else 0.0
+        t1 = t[in_b[-1]] if len(in_b) else 1.0
+        return float(t0), float(max(t1, t0))
+
+    def segment(self, t0: float, t1: float) -> Path:
+        """The exact sub-curve between ``t0`` and ``t1`` (de Casteljau)."""
+        c = (1 - t0) * (1 - t1) * self.a + (t0 * (1 - t1) + t1 * (1 - t0)) * self.c + t0 * t1 * self.b
+        return Path([self.at(t0), c, self.at(t1)], [Path.MOVETO, Path.CURVE3, Path.CURVE3])
+
+
+def _edge(ax: Axes, curve: _Curve, style: RelationStyle, directed: bool, gid: str) -> None:
+    head = 0.085 if directed else 0.0
+    gap = _R + 0.03
+    t0, t_tip = curve.clip(gap, gap)
+    _, t1 = curve.clip(gap, gap + head * 0.8)
+    ax.add_patch(PathPatch(curve.segment(t0, t1), facecolor="none", edgecolor=style.color,
+                           linewidth=style.width, linestyle=style.linestyle, capstyle="butt",
+                           zorder=2, gid=gid))
+    if directed:  # a solid head whatever the line style
+        tip = curve.at(t_tip)
+        back = curve.at(t1)
+        u = (tip - back) / max(float(np.hypot(*(tip - back))), 1e-9)
+        base = tip - head * u
+        n = np.array([-u[1], u[0]]) * head * 0.45
+        ax.add_patch(Polygon([tip, base + n, base - n], closed=True, facecolor=style.color,
+                             edgecolor=style.color, linewidth=1, zorder=2))
+
+
+def _edge_label(ax: Axes, at: np.ndarray, text: str, color: str) -> None:
+    ax.text(at[0], at[1], wrap(text, 18), ha="center", va="center", fontsize=12.5, color="#111111",
             zorder=3, linespacing=1.0,
             bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": color,
                   "linewidth": 1.2, "alpha": 0.92})
 
 
-def _ink(hex_color: str) -> str:
-    """Black or white text, whichever reads better on ``hex_color``."""
+def _ink(color: str) -> str:
+    """Black or white text, whichever reads better on ``color``."""
     try:
-        r, g, b = to_rgb(hex_color)
+        r, g, b = to_rgb(color)
     except ValueError:
         return "black"
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.6 else "white"
-

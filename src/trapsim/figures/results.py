@@ -7,7 +7,7 @@ import math
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter
 
 from trapsim.figures._style import (
     GREY,
@@ -80,7 +80,7 @@ def plot_trap_rates(result: Result, *, ax: Axes | None = None) -> Figure:
     width = max(10, int(96 / len(traps)))
     ax.set_xticks(x, [wrap(t.title, width) for t in traps])
     ax.set_ylabel("Share of draws in which the trap fires")
-    ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
+    ax.yaxis.set_major_formatter(FuncFormatter(_pct))
     ax.set_ylim(0, top * 1.2)
     ax.set_xlim(-0.6, len(traps) - 0.4)
     ax.grid(axis="y", color="#DDDDDD", linewidth=0.8)
@@ -135,7 +135,7 @@ def plot_outcomes(result: Result, *, max_bars: int = 15, ax: Axes | None = None)
     ax.set_yticks(y, [wrap(s, 34) if len(labels) <= 10 else s for s in labels], fontsize=size)
     ax.invert_yaxis()
     ax.set_xlabel("Share of draws")
-    ax.xaxis.set_major_formatter(PercentFormatter(decimals=None))
+    ax.xaxis.set_major_formatter(FuncFormatter(_pct))
     ax.set_xlim(0, max(float(ci[:, 1].max()) if len(ci) else 1.0, 1.0) * 1.15)
     ax.grid(axis="x", color="#DDDDDD", linewidth=0.8)
     ax.set_axisbelow(True)
@@ -173,8 +173,8 @@ def plot_convergence(result: Result) -> Figure:
     traps = list(sc.traps)
     rows, cols = _grid(len(traps))
     fig = Figure(figsize=SIZE, layout="constrained")
-    fig.suptitle(wrap(f"Convergence: {sc.title}", 90), x=0.01, ha="left", fontsize=20,
-                 fontweight="bold")
+    fig.suptitle("Have the trap rates settled? Running estimate as draws accumulate", x=0.01,
+                 ha="left", fontsize=20, fontweight="bold")
     if not traps:
         _empty(fig.add_subplot(), "This scenario defines no traps.")
         footnote(fig, _run_note(result))
@@ -197,9 +197,11 @@ def plot_convergence(result: Result) -> Figure:
         ax.axhline(rate[-1], color=GREY, linewidth=1, linestyle=":")
         ax.set_title(wrap(f"{t.title}: {percent(rate[-1] / 100)}", 34), fontsize=16 if small else 18,
                      loc="left")
-        ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
+        ax.yaxis.set_major_formatter(FuncFormatter(_pct))
         ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
-        ax.set_ylim(bottom=max(0.0, float(band[:, 0].min()) * 0.9))
+        lo, hi = float(band[:, 0].min()), float(band[:, 1].max())
+        pad = 0.08 * max(hi - lo, 1e-6)
+        ax.set_ylim(max(0.0, lo - pad), hi + pad)
         ax.tick_params(labelsize=12 if small else 14)
         ax.grid(color="#EEEEEE")
         if len(n) == 1:
@@ -212,6 +214,10 @@ def plot_convergence(result: Result) -> Figure:
     footnote(fig, _run_note(result, "band: 95% Wilson interval of the running rate; "
                                     "dotted: final estimate"))
     return fig
+
+
+def _pct(x: float, _pos: int) -> str:
+    return f"{x:.6g}%"
 
 
 def _thousands(x: float, _pos: int) -> str:
@@ -265,9 +271,10 @@ def plot_payoffs(result: Result) -> Figure:
                       color="#222222")
         ax.set_yticks([])
         ax.spines[["left"]].set_visible(False)
-    axes[-1].set_xlabel("Realised payoff (units of the scenario's payoff table)")
+    axes[-1].set_xlabel("Realised payoff (in the units of the scenario's payoff table)")
     if sample is not None and sample.size:
-        note = f"payoffs realised in the first {sample.shape[1]:,} draws · black line: mean over all draws"
+        note = (f"payoffs realised in the first {sample.shape[1]:,} draws · black line: mean over all "
+                "draws\nstem with a dot: share of draws with exactly that payoff (often the status quo)")
     else:
         note = "no sample of draws kept: mean ± one standard deviation"
     footnote(fig, _run_note(result, note))
@@ -275,18 +282,30 @@ def plot_payoffs(result: Result) -> Figure:
 
 
 def _histogram(ax: Axes, values: np.ndarray, edges: np.ndarray, color: str) -> None:
-    """A histogram of shares; a bar over 3x the next-tallest is cut and labelled."""
-    counts, _ = np.histogram(values, bins=edges)
-    share = counts / max(len(values), 1)
+    """Shares per bin, with point masses (one exact value in >= 2% of draws) as stems.
+
+    Payoffs pile up on exact values (the status quo is often 0 for everyone);
+    binning would smear such a spike and hide the rest, so each point mass is
+    drawn as a labelled stem at its exact value, capped at the axes' top.
+    """
+    n = max(len(values), 1)
+    uniq, counts = np.unique(values, return_counts=True)
+    heavy = counts / n >= 0.02
+    masses = list(zip(uniq[heavy], counts[heavy] / n, strict=True))
+    rest = values[~np.isin(values, uniq[heavy])]
+    share, _ = np.histogram(rest, bins=edges)
+    share = share / n
     ax.bar(edges[:-1], share, width=np.diff(edges), align="edge", color=color, alpha=0.85,
            edgecolor="white", linewidth=0.5)
-    order = np.argsort(share)[::-1]
-    top, second = share[order[0]], share[order[1]] if len(order) > 1 else 0.0
-    if second > 0 and top > 3 * second:
-        cap = second * 1.35
-        ax.set_ylim(0, cap)
-        x = (edges[order[0]] + edges[order[0] + 1]) / 2
-        ax.annotate(f"{percent(top)} at {x:+.2f} ↑", (x, cap), xytext=(6, -4),
-                    textcoords="offset points", ha="left", va="top", fontsize=12, color="#222222")
-    else:
-        ax.set_ylim(0, max(top, 1e-9) * 1.15)
+    top = float(share.max()) * 1.3 if share.max() > 0 else max((m for _, m in masses), default=1.0)
+    top = max(top, 1e-9)
+    ax.set_ylim(0, top)
+    for value, mass in sorted(masses, key=lambda vm: -vm[1])[:4]:
+        h = min(mass, top * 0.8)
+        ax.vlines(value, 0, h, color=color, linewidth=5, zorder=3)
+        ax.plot([value], [h], marker="o", markersize=11, color=color, markeredgecolor="#222222",
+                markeredgewidth=1.5, zorder=4, clip_on=False)
+        shown = f"{value:+.3g}" if value else "0"
+        ax.annotate(f"{percent(mass)} exactly {shown}", (value, h), xytext=(9, 2),
+                    textcoords="offset points", ha="left", va="bottom", fontsize=12, zorder=5,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})

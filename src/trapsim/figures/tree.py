@@ -13,18 +13,26 @@ from matplotlib.lines import Line2D
 from trapsim.equilibrium import Equilibrium
 from trapsim.equilibrium import solve as solve_equilibrium
 from trapsim.errors import TrapsimError
-from trapsim.figures._style import CHANCE_COLOR, GREY, actor_colors, footnote, percent, styled, wrap
+from trapsim.figures._style import (
+    CHANCE_COLOR,
+    GREY,
+    actor_colors,
+    fit,
+    footnote,
+    percent,
+    styled,
+    text_width,
+    wrap,
+)
 from trapsim.model import Scenario
 from trapsim.runner import Result
 from trapsim.solver import Tree, build_tree
 
 __all__ = ["TreeLayout", "layout_tree", "plot_tree"]
 
-_COL = 2.35  # inches per level of depth
-_FONT_EDGE = 13.5
-_FONT_LEAF = 14
-_FONT_NODE = 11.5
-_CHAR = 0.58 / 72  # inches per point of font size, per character (DejaVu Sans, average)
+_FONT_EDGE = 15
+_FONT_LEAF = 16
+_FONT_NODE = 12.5
 _DIAG = 0.22  # share of a column taken by the diagonal part of an edge
 
 
@@ -84,7 +92,8 @@ def _edges_from_result(tree: Tree, result: Result) -> tuple[list[_Edge], dict[in
         for k, (c, a) in enumerate(zip(pos.children, pos.actions, strict=True)):
             share = counts[k] / result.draws
             reach[c] = share
-            edges.append(_Edge(i, c, a, share, None, k == best, counts[k] > 0))
+            strong = k == best and pos.kind == "decision"
+            edges.append(_Edge(i, c, a, share, None, strong, counts[k] > 0))
     return edges, reach
 
 
@@ -165,15 +174,19 @@ def plot_tree(
     owner_color = [colors[tree.actors[p.owner]] if p.kind == "decision" else CHANCE_COLOR
                    for p in tree.positions]
 
-    label_chars = int((_COL * (1 - _DIAG) - 0.25) / (_FONT_EDGE * _CHAR))
-    texts = {e.child: _edge_text(e, label_chars) for e in edges}
+    raw = {e.child: _edge_text(e) for e in edges}
+    widest = max([text_width(t, _FONT_EDGE, bold=True) for t in raw.values()] or [1.0])
+    col = min(max((widest + 0.3) / (1 - _DIAG), 1.9), 3.2)  # inches per level
+    room = col * (1 - _DIAG) - 0.25
+    texts = {c: fit(t, _FONT_EDGE, room, bold=True) for c, t in raw.items()}
     lines_above = max([t.count("\n") + 1 for t in texts.values()] or [1])
-    row_h = 0.24 * (lines_above + 1) + 0.12
+    row_h = 0.25 * (lines_above + 1) + 0.1
     leaf_text = {i: _leaf_text(tree, i, reach, result is not None) for i in tree.leaves}
-    leaf_w = max(((len(t) * _FONT_LEAF * _CHAR) - (lay.depth - lay.x[i]) * _COL
+    leaf_w = max((text_width(t, _FONT_LEAF) + 0.3 - (lay.depth - lay.x[i]) * col
                   for i, t in leaf_text.items()), default=0.0)
-    width = 0.5 + _COL * max(lay.depth, 1) + max(leaf_w, 0.0) + 0.6
-    height = row_h * max(lay.rows, 2) + 1.9
+    leaf_w = max(leaf_w, 0.0)
+    width = 0.6 + col * max(lay.depth, 1) + leaf_w + 0.3
+    height = row_h * max(lay.rows, 2) + 1.6
     if ax is None:
         fig = Figure(figsize=(max(width, 12.8), max(height, 7.2)), layout="constrained")
         ax = fig.add_subplot()
@@ -191,7 +204,7 @@ def plot_tree(
         color = owner_color[e.parent]
         if e.share is not None:
             lw = 1.0 + 12.0 * e.share
-            alpha = 1.0 if e.strong else 0.45
+            alpha = 1.0 if e.strong else 0.8 if tree.positions[e.parent].kind == "chance" else 0.45
             style = "-" if e.path else (0, (2, 2))
         else:
             lw = (strong_w if e.path else 2.6) if e.strong else 1.4
@@ -216,26 +229,27 @@ def plot_tree(
         ax.plot([x], [y], marker=marker, markersize=size, color=owner_color[i],
                 markeredgecolor="white", markeredgewidth=2, gid=f"node:{i}", zorder=4)
         if i > 0:
-            ax.text(x - 0.1, y + 0.1, wrap(p.id, label_chars + 6), ha="right", va="top",
+            ax.text(x - 0.1, y + 0.1, fit(p.id, _FONT_NODE, room + 0.3), ha="right", va="top",
                     fontsize=_FONT_NODE, color=GREY, style="italic", zorder=3, linespacing=1.0)
         else:
             ax.text(x, y + 0.32, wrap(p.id, 16), ha="center", va="top", fontsize=_FONT_NODE,
                     color=GREY, style="italic", zorder=3)
 
-    ax.set_xlim(-0.25, lay.depth + max(leaf_w, 0.0) / _COL + 0.25)
+    ax.set_xlim(-0.25, lay.depth + leaf_w / col + 0.1)
     ax.set_ylim(max(lay.rows, 1) - 0.4, -0.7)
-    ax.set_title(wrap(f"Game tree: {scenario.title}", 100), loc="left", fontsize=20, pad=8)
-    _legend(fig, scenario, tree, colors, result is not None, equilibrium is not None)
+    fig.suptitle(wrap(f"Game tree: {scenario.title}", 100), x=0.01, ha="left", fontsize=22,
+                 fontweight="bold")
+    _legend(ax, scenario, tree, colors, result is not None, equilibrium is not None)
     footnote(fig, _tree_note(result, equilibrium))
     return fig
 
 
-def _edge_text(e: _Edge, width: int) -> str:
+def _edge_text(e: _Edge) -> str:
     if e.share is not None:
-        return wrap(f"{e.action} {percent(e.share)}", width)
+        return f"{e.action} {percent(e.share)}"
     if e.prob is not None:
-        return wrap(f"{e.action} (p={e.prob:.2f})", width)
-    return wrap(e.action, width)
+        return f"{e.action} (p={e.prob:.2f})"
+    return e.action
 
 
 def _leaf_text(tree: Tree, i: int, reach: Mapping[int, float], with_result: bool) -> str:
@@ -245,7 +259,7 @@ def _leaf_text(tree: Tree, i: int, reach: Mapping[int, float], with_result: bool
     return pid
 
 
-def _legend(fig: Figure, scenario: Scenario, tree: Tree, colors: Mapping[str, str], run: bool,
+def _legend(ax: Axes, scenario: Scenario, tree: Tree, colors: Mapping[str, str], run: bool,
             eq: bool) -> None:
     owners = {tree.actors[p.owner] for p in tree.positions if p.kind == "decision"}
     handles = [Line2D([], [], marker="o", linestyle="", markersize=15, color=colors[a.id],
@@ -256,11 +270,11 @@ def _legend(fig: Figure, scenario: Scenario, tree: Tree, colors: Mapping[str, st
     handles.append(Line2D([], [], marker="s", linestyle="", markersize=9, color="#333333",
                           label="outcome"))
     if run:
-        handles.append(Line2D([], [], color="#333333", linewidth=4, label="most-taken branch"))
+        handles.append(Line2D([], [], color="#333333", linewidth=4, label="most-taken choice"))
     elif eq:
         handles.append(Line2D([], [], color="#333333", linewidth=4, label="equilibrium choice"))
-    fig.legend(handles=handles, loc="outside upper left", ncols=min(len(handles), 8), fontsize=14,
-               handletextpad=0.3, columnspacing=1.4)
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=min(len(handles), 8),
+              fontsize=15, handletextpad=0.3, columnspacing=1.4, borderaxespad=0.2)
 
 
 def _tree_note(result: Result | None, eq: Equilibrium | None) -> str:
