@@ -111,12 +111,16 @@ def _progress(total: int, enabled: bool) -> tuple[Callable[[int], None] | None, 
               help="Directory for the results JSON and figures [default: trapsim-out; with --json, "
                    "nothing is written unless --out is given].")
 @click.option("--no-figures", is_flag=True, help="Write no figures.")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
+              show_default=True, help="Figure file format.")
 def run(file: str, draws: int | None, seed: int | None, solver: str | None, rationality: float | None,
-        sets: Sequence[str], workers: int, as_json: bool, out_dir: str, no_figures: bool) -> None:
+        sets: Sequence[str], workers: int, as_json: bool, out_dir: str, no_figures: bool,
+        fmt: str) -> None:
     """Sample the uncertainty, solve every draw, and report how often each trap fires.
 
-    Writes OUT/<scenario>.json and a trap-rate figure OUT/<scenario>_traps.png,
-    and prints a table of trap rates with 95% Wilson intervals, the most
+    Writes OUT/<scenario>.json and four figures, OUT/<scenario>_traps.png,
+    _outcomes.png, _tree.png and _convergence.png (--format svg or pdf for
+    other formats), and prints a table of trap rates with 95% Wilson intervals, the most
     frequent outcomes and mean payoffs.
     """
     sc = api.load(file)
@@ -138,7 +142,7 @@ def run(file: str, draws: int | None, seed: int | None, solver: str | None, rati
     if not no_figures:
         from trapsim import figures  # matplotlib is slow to import: only when needed
 
-        written.extend(figures.write_run_figures(res, out))
+        written.extend(figures.write_run_figures(res, out, fmt=fmt))
     if as_json:
         click.echo(res.to_json())
         return
