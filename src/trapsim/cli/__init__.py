@@ -84,3 +84,4 @@ def main() -> None:
 from trapsim.cli import core  # noqa: E402, F401
 from trapsim.cli import efg  # noqa: E402, F401
 from trapsim.cli import explain  # noqa: E402, F401
+from trapsim.cli import figures  # noqa: E402, F401

@@ -1,0 +1,129 @@
+"""Figure and report commands: ``tree``, ``graph``, ``report``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from trapsim import api
+from trapsim.cli import main, parse_sets, scenario_argument, set_option
+from trapsim.cli.core import _progress
+from trapsim.runner import Result
+
+_FORMATS = ("png", "svg", "pdf")
+
+draws_option = click.option(
+    "--draws", type=click.IntRange(min=1), default=None,
+    help="Monte Carlo draws [default: the scenario's, else 10000].")
+seed_option = click.option(
+    "--seed", type=click.IntRange(min=0), default=None,
+    help="Root seed; same seed, same results [default: the scenario's, else random].")
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(_FORMATS), default=None,
+    help="Figure format [default: from --out's extension, else png].")
+
+
+def _figure_path(out: str | None, fmt: str | None, default_stem: str) -> tuple[Path, str]:
+    """Where to write a figure and in which format (``--out`` and ``--format`` must agree)."""
+    if out is None:
+        fmt = fmt or "png"
+        return Path(f"{default_stem}.{fmt}"), fmt
+    path = Path(out)
+    suffix = path.suffix.lstrip(".").lower()
+    if suffix and suffix not in _FORMATS:
+        raise click.BadParameter(f"'{out}': the file name must end in .png, .svg or .pdf",
+                                 param_hint="--out")
+    if fmt and suffix and fmt != suffix:
+        raise click.BadParameter(f"'{out}' does not end in .{fmt}", param_hint="--out")
+    fmt = fmt or suffix or "png"
+    return (path if suffix else path.with_name(f"{path.name}.{fmt}")), fmt
+
+
+def _simulate(file: str, draws: int | None, seed: int | None, sets: Sequence[str],
+              solver: str | None = None, rationality: float | None = None,
+              workers: int = 1) -> Result:
+    sc = api.load(file)
+    n = draws or sc.simulation.draws
+    update, close = _progress(n, sys.stderr.isatty() and n >= 50_000)
+    try:
+        return api.simulate(sc, draws=draws, seed=seed, solver=solver, rationality=rationality,
+                            values=parse_sets(sets), workers=workers, progress=update)
+    finally:
+        close()
+
+
+@main.command("tree")
+@scenario_argument
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Output file [default: <scenario>_tree.png in the current directory].")
+@draws_option
+@seed_option
+@set_option
+@format_option
+def tree_command(file: str, out: str | None, draws: int | None, seed: int | None,
+                 sets: Sequence[str], fmt: str | None) -> None:
+    """Draw the game tree, left to right.
+
+    Without --draws or --seed: the structure, with each decision's choice in
+    equilibrium at central values in bold (as `trapsim solve`; --set solves at
+    other values) and chance branches labelled with their probability. With
+    --draws and/or --seed: a run first, and every branch labelled with the
+    share of draws that took it.
+    """
+    from trapsim import figures  # matplotlib is slow to import: only when needed
+
+    sc = api.load(file)
+    path, fmt = _figure_path(out, fmt, f"{sc.name}_tree")
+    if draws is not None or seed is not None:
+        fig = figures.plot_tree(_simulate(file, draws, seed, sets))
+    else:
+        fig = figures.plot_tree(sc, equilibrium=api.solve(sc, values=parse_sets(sets)))
+    click.echo(f"wrote {figures.save(fig, path, fmt=fmt)}")
+
+
+@main.command("graph")
+@scenario_argument
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Output file [default: <scenario>_actors.png in the current directory].")
+@format_option
+def graph_command(file: str, out: str | None, fmt: str | None) -> None:
+    """Draw the actor graph: actors in their colours, relations styled by kind."""
+    from trapsim import figures
+
+    sc = api.load(file)
+    path, fmt = _figure_path(out, fmt, f"{sc.name}_actors")
+    click.echo(f"wrote {figures.save(figures.plot_actor_graph(sc), path, fmt=fmt)}")
+
+
+@main.command("report")
+@scenario_argument
+@draws_option
+@seed_option
+@set_option
+@click.option("--solver", type=click.Choice(["spe", "qre"]), default=None,
+              help="spe: subgame-perfect (default); qre: agent logit quantal response.")
+@click.option("--rationality", type=float, default=None, help="Logit precision for --solver qre.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes to use; results do not depend on it.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Output HTML file [default: <scenario>_report.html].")
+def report_command(file: str, draws: int | None, seed: int | None, sets: Sequence[str],
+                   solver: str | None, rationality: float | None, workers: int,
+                   out: str | None) -> None:
+    """Run the scenario and write a one-file HTML report for a seminar handout.
+
+    The page embeds every figure and needs no network: title, description and
+    sources; the actor graph; the parameters with their justifications; the
+    game tree; trap rates with their meaning; outcomes; payoffs; convergence;
+    and the exact command to reproduce it. It prints well on A4.
+    """
+    from trapsim import report
+
+    res = _simulate(file, draws, seed, sets, solver, rationality, workers)
+    path = Path(out or f"{res.scenario.name}_report.html")
+    page = report.build_report(res)
+    click.echo(f"wrote {report.write_report(path, page)} ({len(page.encode()) / 1e6:.1f} MB; "
+               f"{res.draws:,} draws, seed {res.seed})")
