@@ -26,9 +26,12 @@ from trapsim.scenario import load as _load
 from trapsim.sweep import SweepResult
 
 if TYPE_CHECKING:
+    from trapsim.analysis import Discovery, SensitivityResult
+    from trapsim.analysis.drivers import Drivers
     from trapsim.compare import Comparison
 
-__all__ = ["all_spe", "check_values", "compare", "efg_to_toml", "explain", "load", "simulate", "solve", "sweep", "to_efg"]
+__all__ = ["all_spe", "check_values", "compare", "discover", "drivers", "efg_to_toml", "explain", "load",
+           "sensitivity", "simulate", "solve", "sweep", "to_efg", "trap_probability"]
 
 
 def load(path: str) -> Scenario:
@@ -266,3 +269,154 @@ def compare(
         seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
     results = [simulate(sc, draws=draws, seed=seed, workers=workers) for sc in scenarios]
     return _compare.compare(results, alpha=alpha, seed_given=seed_given)
+
+
+# ------------------------------------------------------------------ analysis
+
+
+def _analysis_setup(scenario: Scenario, seed: int | None, solver: str | None,
+                    rationality: float | None, values: Mapping[str, float] | None
+                    ) -> tuple[Scenario, int, str, float]:
+    """Options of the analyses: the scenario with ``values`` fixed, a seed, solver, rationality."""
+    solver, rationality = _options(scenario, solver, rationality)
+    fixed = check_values(scenario, values)
+    if fixed:
+        scenario = scenario.with_values(fixed)
+    if seed is None:
+        seed = scenario.simulation.seed
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    return scenario, seed, solver, rationality
+
+
+def trap_probability(
+    source: Scenario | Result,
+    params: Mapping[str, Any] | None = None,
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    solver: str | None = None,
+    rationality: float | None = None,
+    values: Mapping[str, float] | None = None,
+) -> dict[str, np.ndarray]:
+    """The exact probability that each trap fires, per draw: ``{trap: array (draws,)}``.
+
+    In one draw only the chance nodes (and ``qre`` choices) are left to
+    chance, so each trap fires with a probability that is a function of the
+    parameters (see :mod:`trapsim.analysis.probability`). Its mean over draws
+    estimates the trap's rate with less noise than counting.
+
+    Parameters
+    ----------
+    source
+        A scenario, or a :class:`Result`: then the run's own draws are used
+        (its scenario, seed, draw count, solver and rationality), so
+        ``trap_probability(result)["t"][i]`` is the probability that draw ``i``
+        of that run fires trap ``t``.
+    params
+        ``{parameter: array (n,) or number}`` for every uncertain parameter:
+        evaluate at these points instead of sampling.
+    draws, seed, solver, rationality, values
+        As for :func:`simulate` (with a scenario and no ``params``).
+    """
+    from trapsim.analysis import probability
+
+    if isinstance(source, Result):
+        scenario, seed_, solver_, rationality_ = (source.scenario, source.seed, source.solver,
+                                                   source.rationality)
+        n = source.draws
+    else:
+        scenario, seed_, solver_, rationality_ = _analysis_setup(source, seed, solver, rationality,
+                                                                 values)
+        n = scenario.simulation.draws if draws is None else int(draws)
+        if n <= 0:
+            raise ScenarioError.single(scenario.path, "draws", f"expected a whole number > 0, got {n}")
+    if params is not None:
+        return probability.probabilities_at(scenario, params, solver=solver_, rationality=rationality_)
+    _, probs = probability.sample_probabilities(scenario, draws=n, entropy=seed_, solver=solver_,
+                                                rationality=rationality_)
+    return probs
+
+
+def sensitivity(
+    scenario: Scenario,
+    *,
+    traps: Sequence[str] | None = None,
+    method: str = "sobol",
+    samples: int | None = None,
+    seed: int | None = None,
+    solver: str | None = None,
+    rationality: float | None = None,
+    values: Mapping[str, float] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SensitivityResult:
+    """Sobol' (or Morris) indices of each trap's probability to every uncertain parameter.
+
+    See :func:`trapsim.analysis.sensitivity.sensitivity`. Parameters fixed with
+    ``values`` are left out; ``seed`` defaults to the scenario's.
+    """
+    from trapsim.analysis import sensitivity as _sensitivity
+
+    scenario, seed, solver, rationality = _analysis_setup(scenario, seed, solver, rationality, values)
+    return _sensitivity.sensitivity(scenario, traps=list(traps) if traps else None, method=method,
+                                    samples=samples, seed=seed, solver=solver,
+                                    rationality=rationality, progress=progress)
+
+
+def discover(
+    scenario: Scenario,
+    trap: str,
+    *,
+    threshold: float | None = None,
+    draws: int | None = None,
+    seed: int | None = None,
+    solver: str | None = None,
+    rationality: float | None = None,
+    values: Mapping[str, float] | None = None,
+    boxes: int = 2,
+    min_coverage: float = 0.5,
+    alpha: float = 0.05,
+    progress: Callable[[int], None] | None = None,
+) -> Discovery:
+    """Scenario discovery: PRIM boxes of parameter space where ``trap`` is likely.
+
+    See :func:`trapsim.analysis.discovery.discover`. ``draws`` defaults to
+    20,000 (as many again test the boxes); ``seed`` to the scenario's.
+    """
+    from trapsim.analysis import discovery as _discovery
+
+    scenario, seed, solver, rationality = _analysis_setup(scenario, seed, solver, rationality, values)
+    return _discovery.discover(
+        scenario, trap, seed=seed, threshold=threshold,
+        draws=_discovery.DEFAULT_DRAWS if draws is None else int(draws), solver=solver,
+        rationality=rationality, max_boxes=boxes, alpha=alpha, min_coverage=min_coverage,
+        progress=progress,
+    )
+
+
+def drivers(
+    scenario: Scenario,
+    *,
+    traps: Sequence[str] | None = None,
+    method: str = "sobol",
+    samples: int | None = None,
+    draws: int | None = None,
+    seed: int | None = None,
+    solver: str | None = None,
+    rationality: float | None = None,
+    values: Mapping[str, float] | None = None,
+    figures: bool = True,
+) -> Drivers:
+    """The "What drives each trap" report section: sensitivity and discovery for every trap.
+
+    See :func:`trapsim.analysis.drivers.drivers`.
+    """
+    from trapsim.analysis import discovery as _discovery
+    from trapsim.analysis import drivers as _drivers
+
+    scenario, seed, solver, rationality = _analysis_setup(scenario, seed, solver, rationality, values)
+    return _drivers.drivers(
+        scenario, seed=seed, traps=list(traps) if traps else None, method=method, samples=samples,
+        draws=_discovery.DEFAULT_DRAWS if draws is None else int(draws), solver=solver,
+        rationality=rationality, figures=figures,
+    )

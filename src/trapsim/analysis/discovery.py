@@ -1,0 +1,412 @@
+"""Scenario discovery: where in parameter space does a trap spring?
+
+Draws parameter vectors from their distributions (the same draws as
+``trapsim run`` with the same seed), computes each draw's exact probability
+that the trap fires (:mod:`trapsim.analysis.probability`), and runs PRIM
+(:mod:`trapsim.analysis.prim`) to find a few boxes where that probability is
+high. The outcome PRIM sees is
+
+* by default the probability itself, so a box's *density* is the share of
+  draws inside it in which the trap fires and its *coverage* the share of all
+  firings that happen inside it;
+* with ``threshold``, the indicator ``P(trap | draw) >= threshold``: density is
+  then the share of draws in the box where the trap is that likely.
+
+A second, independent sample of the same size checks every box out of sample
+(``test`` statistics): PRIM picks its limits on the first sample, so its
+density there is a little optimistic.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trapsim.analysis.prim import PrimBox, prim
+from trapsim.analysis.probability import sample_probabilities
+from trapsim.errors import Problem, ScenarioError, suggest
+from trapsim.model import Distribution, Scenario
+from trapsim.sampling import ppf
+
+__all__ = ["DEFAULT_DRAWS", "Discovery", "FoundBox", "discover", "number", "share"]
+
+#: Draws used to find the boxes (as many again check them).
+DEFAULT_DRAWS = 20_000
+_DISCRETE = ("bernoulli", "choice")
+
+
+@dataclass(frozen=True, slots=True)
+class FoundBox:
+    """One box, in the scenario's terms.
+
+    Attributes
+    ----------
+    limits
+        ``{parameter: (low, high)}`` for the restricted parameters only, most
+        important first (the one whose removal would cost the most density).
+    density, coverage, mass
+        On the draws used to find it (excluding earlier boxes' draws).
+    test
+        The same three on fresh draws.
+    """
+
+    limits: dict[str, tuple[float, float]]
+    density: float
+    coverage: float
+    mass: float
+    test: dict[str, float]
+    text: str
+    conditions: tuple[str, ...]
+
+
+@dataclass
+class Discovery:
+    """The boxes found for one trap, with what is needed to plot them."""
+
+    scenario: Scenario
+    trap: str
+    threshold: float | None
+    draws: int
+    seed: int
+    solver: str
+    rationality: float
+    parameters: list[str]
+    ranges: dict[str, tuple[float, float]]
+    rate: float
+    boxes: list[FoundBox]
+    raw: list[PrimBox] = field(repr=False)
+    settings: dict[str, float] = field(default_factory=dict)
+    note: str = ""
+    elapsed_s: float = 0.0
+
+    @property
+    def outcome(self) -> str:
+        """What PRIM's outcome means, in words."""
+        if self.threshold is None:
+            return "probability that the trap fires"
+        return f"P(fires) >= {self.threshold:g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``trapsim discover --json``."""
+        sc = self.scenario
+        return {
+            "trap": self.trap,
+            "boxes": [
+                {
+                    "limits": {k: [lo, hi] for k, (lo, hi) in b.limits.items()},
+                    "density": b.density,
+                    "coverage": b.coverage,
+                    "mass": b.mass,
+                    "text": b.text,
+                    "test": dict(b.test),
+                }
+                for b in self.boxes
+            ],
+            "scenario": sc.name,
+            "outcome": "probability" if self.threshold is None else "threshold",
+            "threshold": self.threshold,
+            "rate": self.rate,
+            "draws": self.draws,
+            "seed": self.seed,
+            "solver": self.solver,
+            "ranges": {k: list(v) for k, v in self.ranges.items()},
+            "settings": dict(self.settings),
+            "trajectory": [
+                [
+                    {
+                        "density": p.density,
+                        "coverage": p.coverage,
+                        "mass": p.mass,
+                        "restricted": p.restricted,
+                    }
+                    for p in r.trajectory
+                ]
+                for r in self.raw[: len(self.boxes)]
+            ],
+            "chosen": [r.chosen for r in self.raw[: len(self.boxes)]],
+            "note": self.note,
+            "meta": {
+                "scenario_sha256": sc.sha256,
+                "scenario_path": sc.path,
+                "elapsed_s": round(self.elapsed_s, 4),
+            },
+        }
+
+
+def _support(
+    dist: Distribution, values: np.ndarray
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The parameter's range: for membership (may be infinite) and for display (finite)."""
+    if dist.kind in _DISCRETE:
+        lo, hi = (
+            (0.0, 1.0)
+            if dist.kind == "bernoulli"
+            else (min(dist.args["values"]), max(dist.args["values"]))
+        )
+        return (float(lo), float(hi)), (float(lo), float(hi))
+    with np.errstate(all="ignore"):
+        lo, hi = (float(v) for v in ppf(dist, np.array([0.0, 1.0])))
+    member = (lo if np.isfinite(lo) else -math.inf, hi if np.isfinite(hi) else math.inf)
+    shown = (
+        lo if np.isfinite(lo) else float(values.min()),
+        hi if np.isfinite(hi) else float(values.max()),
+    )
+    return member, shown
+
+
+def number(value: float, span: float) -> str:
+    """``value`` with three significant digits of ``span`` (a parameter's range)."""
+    decimals = max(0, 2 - math.floor(math.log10(span))) if span > 0 else 3
+    return f"{value:.{decimals}f}"
+
+
+def share(x: float) -> str:
+    """A share in words' precision: ``81%``, ``4.8%``, ``0.25%``."""
+    if x >= 0.095 or x == 0:
+        return f"{x:.0%}"
+    return f"{x:.1%}" if x >= 0.0095 else f"{x:.2%}"
+
+
+def _condition(
+    name: str, lo: float, hi: float, member: tuple[float, float], discrete: bool, span: float
+) -> str:
+    """``x > 0.62``, ``0.2 < x < 0.5``; for discrete parameters ``x >= 1``, ``x = 0.05``."""
+    low_cut, high_cut = lo > member[0], hi < member[1]
+    a, b = number(lo, span), number(hi, span)
+    lt, gt = ("<=", ">=") if discrete else ("<", ">")
+    if discrete and lo == hi:
+        return f"{name} = {a}"
+    if low_cut and high_cut:
+        return f"{a} {lt} {name} {lt} {b}"
+    return f"{name} {gt} {a}" if low_cut else f"{name} {lt} {b}"
+
+
+def _stats(y: np.ndarray, inside: np.ndarray, total: float) -> dict[str, float]:
+    m = int(np.count_nonzero(inside))
+    s = float(y[inside].sum())
+    return {
+        "density": s / m if m else 0.0,
+        "coverage": s / total if total > 0 else 0.0,
+        "mass": m / len(y),
+    }
+
+
+def _in_box(x: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    return np.all((x >= limits[:, 0]) & (x <= limits[:, 1]), axis=1)
+
+
+def discover(
+    scenario: Scenario,
+    trap: str,
+    *,
+    seed: int,
+    threshold: float | None = None,
+    draws: int = DEFAULT_DRAWS,
+    solver: str = "spe",
+    rationality: float = 10.0,
+    max_boxes: int = 2,
+    alpha: float = 0.05,
+    min_mass: float = 0.05,
+    min_coverage: float = 0.5,
+    progress: Callable[[int], None] | None = None,
+) -> Discovery:
+    """Find the few boxes of parameter space where ``trap`` is likely (PRIM).
+
+    Parameters
+    ----------
+    threshold
+        ``None``: PRIM's outcome is the probability that the trap fires in the
+        draw. A number in (0, 1]: the outcome is ``probability >= threshold``.
+    draws
+        Draws used to find the boxes; as many again (independent) test them.
+    max_boxes
+        Boxes to find by covering (each next one on the draws outside the
+        earlier ones). A further box is kept only if its density is at least
+        twice the overall rate and it holds at least 5% of all firings.
+    alpha, min_mass, min_coverage
+        PRIM's peeling share, the smallest box (share of draws), and the
+        coverage the chosen box must keep (see :mod:`trapsim.analysis.prim`).
+    progress
+        Called with the number of draws evaluated after each chunk.
+    """
+    start = time.perf_counter()
+    ids = [t.id for t in scenario.traps]
+    if trap not in ids:
+        raise ScenarioError(
+            [Problem(scenario.path, "--trap", f"unknown trap '{trap}'", suggest(trap, ids))]
+        )
+    checks = [
+        ("threshold", threshold is None or 0 < threshold <= 1, "a probability in (0, 1]"),
+        ("draws", draws >= 100, "a whole number >= 100"),
+        ("boxes", max_boxes >= 1, "a whole number >= 1"),
+        ("alpha", 0 < alpha < 0.5, "a share in (0, 0.5)"),
+        ("min_mass", 0 < min_mass < 1, "a share in (0, 1)"),
+        ("min_coverage", 0 <= min_coverage <= 1, "a share in [0, 1]"),
+    ]
+    for key, ok, what in checks:
+        if not ok:
+            value = {
+                "threshold": threshold,
+                "draws": draws,
+                "boxes": max_boxes,
+                "alpha": alpha,
+                "min_mass": min_mass,
+                "min_coverage": min_coverage,
+            }[key]
+            raise ScenarioError.single(scenario.path, key, f"expected {what}, got {value}")
+    params, probs = sample_probabilities(
+        scenario,
+        draws=2 * draws,
+        entropy=seed,
+        solver=solver,
+        rationality=rationality,
+        progress=progress,
+    )
+    names = list(params)
+    if not names:
+        raise ScenarioError.single(
+            scenario.path, "parameters", "every parameter is a constant: nothing to discover"
+        )
+    x_all = np.column_stack([params[k] for k in names])
+    p_all = probs[trap]
+    y_all = p_all if threshold is None else (p_all >= threshold - 1e-12).astype(np.float64)
+    x, y, x_test, y_test = x_all[:draws], y_all[:draws], x_all[draws:], y_all[draws:]
+    dists = [scenario.parameter(k).dist for k in names]
+    discrete = [d.kind in _DISCRETE for d in dists]
+    supports = [_support(d, x[:, j]) for j, d in enumerate(dists)]
+    member = np.array([s[0] for s in supports])
+    shown = {k: s[1] for k, s in zip(names, supports, strict=True)}
+    total, total_test = float(y.sum()), float(y_test.sum())
+    rate = float(y.mean())
+    settings = {
+        "alpha": alpha,
+        "min_mass": min_mass,
+        "min_coverage": min_coverage,
+        "max_boxes": max_boxes,
+    }
+
+    boxes: list[FoundBox] = []
+    raw: list[PrimBox] = []
+    note = ""
+    if total == 0 or total == len(y):
+        what = "never" if total == 0 else "always"
+        note = (
+            f"{trap} {what} fires in these draws"
+            if threshold is None
+            else f"P(fires) >= {threshold:g} holds in {'no' if total == 0 else 'every'} draw"
+        )
+    taken = np.zeros(draws, dtype=bool)
+    taken_test = np.zeros(len(y_test), dtype=bool)
+    while not note and len(boxes) < max_boxes:
+        found = prim(
+            x,
+            y,
+            ranges=member,
+            discrete=discrete,
+            alpha=alpha,
+            min_mass=min_mass,
+            min_coverage=min_coverage,
+            exclude=taken,
+        )
+        stats = _stats(y, found.inside, total)
+        lift_ok = stats["density"] > (1.0 if not boxes else 2.0) * rate + 1e-12
+        if not found.restricted or not lift_ok or (boxes and stats["coverage"] < 0.05):
+            if not boxes:
+                note = f"no region of parameter space makes {trap} more likely"
+            break
+        raw.append(found)
+        inside_test = _in_box(x_test, found.limits) & ~taken_test
+        test = _stats(y_test, inside_test, total_test)
+        boxes.append(
+            _describe(
+                trap,
+                threshold,
+                names,
+                found,
+                stats,
+                test,
+                member,
+                shown,
+                discrete,
+                x,
+                y,
+                taken,
+                first=not boxes,
+            )
+        )
+        taken |= found.inside
+        taken_test |= inside_test
+    return Discovery(
+        scenario=scenario,
+        trap=trap,
+        threshold=threshold,
+        draws=draws,
+        seed=seed,
+        solver=solver,
+        rationality=rationality,
+        parameters=names,
+        ranges=shown,
+        rate=rate,
+        boxes=boxes,
+        raw=raw,
+        settings=settings,
+        note=note,
+        elapsed_s=time.perf_counter() - start,
+    )
+
+
+def _describe(
+    trap: str,
+    threshold: float | None,
+    names: list[str],
+    found: PrimBox,
+    stats: dict[str, float],
+    test: dict[str, float],
+    member: np.ndarray,
+    shown: dict[str, tuple[float, float]],
+    discrete: list[bool],
+    x: np.ndarray,
+    y: np.ndarray,
+    taken: np.ndarray,
+    *,
+    first: bool,
+) -> FoundBox:
+    """Name the box's limits in words, most important first."""
+    active = ~taken
+
+    def density_without(j: int) -> float:
+        trial = found.limits.copy()
+        trial[j] = member[j]
+        inside = _in_box(x, trial) & active
+        return float(y[inside].mean()) if inside.any() else 0.0
+
+    order = sorted(found.restricted, key=lambda j: (density_without(j), j))
+    limits = {}
+    conditions = []
+    for j in order:
+        lo, hi = (float(v) for v in found.limits[j])
+        lo_shown = lo if np.isfinite(lo) else shown[names[j]][0]
+        hi_shown = hi if np.isfinite(hi) else shown[names[j]][1]
+        limits[names[j]] = (lo_shown, hi_shown)
+        span = shown[names[j]][1] - shown[names[j]][0]
+        conditions.append(_condition(names[j], lo, hi, tuple(member[j]), discrete[j], span))
+    where = " and ".join(conditions)
+    density = share(stats["density"])
+    if threshold is None:
+        head = f"{trap} fires in {density} of draws where {where}"
+        tail = "of all firings"
+    else:
+        head = f"{trap} has P(fires) >= {threshold:g} in {density} of draws where {where}"
+        tail = f"of all draws with P(fires) >= {threshold:g}"
+    mass, coverage = share(stats["mass"]), share(stats["coverage"])
+    text = f"{head} (this box holds {mass} of draws and {coverage} {tail})"
+    if not first:
+        text = "Elsewhere, " + text
+    return FoundBox(
+        limits, stats["density"], stats["coverage"], stats["mass"], test, text, tuple(conditions)
+    )

@@ -1,0 +1,190 @@
+""" "What drives each trap": the sensitivity and discovery results as text and figures.
+
+:func:`drivers` runs both analyses for a scenario and returns everything a
+report section needs: a heading, an introduction, one paragraph and a few
+captioned figures per trap, and the machine-readable results. The HTML
+report renders it; notebooks can use it directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from trapsim.analysis.discovery import DEFAULT_DRAWS, Discovery, discover
+from trapsim.analysis.sensitivity import SensitivityResult, sensitivity
+from trapsim.model import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["Drivers", "TrapDrivers", "describe_sensitivity", "drivers"]
+
+
+def _names(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def describe_sensitivity(result: SensitivityResult, trap: str, *, top: int = 3) -> str:
+    """A few plain sentences on which parameters drive ``trap``'s probability."""
+    title = next((t.title for t in result.scenario.traps if t.id == trap), trap)
+    idx = result.indices[trap]
+    mean = result.mean[trap]
+    ranked = result.ranking(trap)
+    if all(idx[p][result.key] is None for p in ranked):
+        return (
+            f"{title} has the same probability ({mean:.1%}) in every draw: no parameter moves it."
+        )
+    if result.method == "sobol":
+        lead = [p for p in ranked[:top] if (idx[p]["ST"] or 0) >= 0.05] or ranked[:1]
+        parts = [f"{p} ({idx[p]['ST']:.2f})" for p in lead]
+        alone = sum(max(idx[p]["S1"] or 0.0, 0.0) for p in ranked)
+        text = (
+            f"{title} fires with probability {mean:.1%} on average. Its ups and downs "
+            f"come mostly from {_names(parts)} (total Sobol' index: the share of the variance "
+            f"each is involved in)."
+        )
+        if alone < 0.7:
+            text += (
+                f" The parameters acting alone explain only {min(alone, 1):.0%} of the "
+                "variance: the rest comes from combinations of them."
+            )
+        else:
+            text += f" The parameters acting alone explain {min(alone, 1):.0%} of the variance."
+        return text
+    top_mu = max((idx[p]["mu_star"] or 0.0) for p in ranked) or 1.0
+    lead = [p for p in ranked[:top] if (idx[p]["mu_star"] or 0) >= 0.2 * top_mu] or ranked[:1]
+    parts = [f"{p} (mu* {idx[p]['mu_star']:.3f})" for p in lead]
+    return (
+        f"{title} fires with probability {mean:.1%} on average. In Morris screening, "
+        f"the parameters that move it most are {_names(parts)}."
+    )
+
+
+@dataclass
+class TrapDrivers:
+    """One trap's part of the section: a paragraph, figures ``(slug, caption, Figure)``."""
+
+    trap: str
+    title: str
+    paragraph: str
+    figures: list[tuple[str, str, Figure]] = field(default_factory=list)
+
+
+@dataclass
+class Drivers:
+    """The "What drives each trap" section."""
+
+    scenario: Scenario
+    sensitivity: SensitivityResult
+    discoveries: dict[str, Discovery]
+    traps: list[TrapDrivers]
+    overview: Figure | None = None
+    heading: str = "What drives each trap"
+
+    @property
+    def intro(self) -> str:
+        s = self.sensitivity
+        d = next(iter(self.discoveries.values()), None)
+        method = "Sobol' indices" if s.method == "sobol" else "Morris screening"
+        text = (
+            "For every draw, trapsim computes the exact probability that each trap fires "
+            "(the chance moves are averaged out, not sampled). Sensitivity analysis "
+            f"({method}, {s.evaluations:,} solved games) asks which uncertain assumptions "
+            "move that probability; scenario discovery (PRIM"
+        )
+        if d is not None:
+            text += f", {d.draws:,} draws"
+        return text + (
+            ") finds the region of parameter space where the trap is most likely, in words."
+        )
+
+    def figures(self) -> list[tuple[str, str, Figure]]:
+        """Every figure of the section, ``(slug, caption, Figure)``, overview first."""
+        out: list[tuple[str, str, Figure]] = []
+        if self.overview is not None:
+            out.append(("drivers", "Which assumptions drive which trap", self.overview))
+        for t in self.traps:
+            out.extend(t.figures)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sensitivity": self.sensitivity.to_dict(),
+            "discovery": {k: d.to_dict() for k, d in self.discoveries.items()},
+            "text": {t.trap: t.paragraph for t in self.traps},
+        }
+
+
+def drivers(
+    scenario: Scenario,
+    *,
+    seed: int,
+    traps: list[str] | None = None,
+    method: str = "sobol",
+    samples: int | None = None,
+    draws: int = DEFAULT_DRAWS,
+    solver: str = "spe",
+    rationality: float = 10.0,
+    figures: bool = True,
+) -> Drivers:
+    """Run sensitivity analysis and scenario discovery for ``traps`` (default: all).
+
+    Parameters
+    ----------
+    seed
+        Root seed of both analyses.
+    samples, method
+        See :func:`trapsim.analysis.sensitivity.sensitivity`.
+    draws
+        See :func:`trapsim.analysis.discovery.discover`.
+    figures
+        Build the matplotlib figures (tornado, peeling trajectory, box limits
+        per trap, and an overview heat map).
+    """
+    sens = sensitivity(
+        scenario,
+        traps=traps,
+        method=method,
+        samples=samples,
+        seed=seed,
+        solver=solver,
+        rationality=rationality,
+    )
+    found = {
+        t: discover(scenario, t, seed=seed, draws=draws, solver=solver, rationality=rationality)
+        for t in sens.indices
+    }
+    if figures:
+        from trapsim.analysis import plots
+    parts = []
+    for tid, d in found.items():
+        title = next(t.title for t in scenario.traps if t.id == tid)
+        paragraph = describe_sensitivity(sens, tid)
+        if d.boxes:
+            paragraph += " " + " ".join(b.text[0].upper() + b.text[1:] + "." for b in d.boxes)
+        elif d.note:
+            paragraph += f" Scenario discovery: {d.note}."
+        figs: list[tuple[str, str, Figure]] = []
+        if figures:
+            figs.append(
+                (
+                    f"{tid}_sensitivity",
+                    f"{title}: what drives it",
+                    plots.plot_sensitivity(sens, tid),
+                )
+            )
+            if d.boxes:
+                figs.append((f"{tid}_box", f"{title}: where it springs", plots.plot_box_limits(d)))
+                figs.append(
+                    (
+                        f"{tid}_peeling",
+                        f"{title}: PRIM's coverage/density trade-off",
+                        plots.plot_peeling(d),
+                    )
+                )
+        parts.append(TrapDrivers(tid, title, paragraph, figs))
+    overview = plots.plot_sensitivity_overview(sens) if figures and len(sens.indices) > 1 else None
+    return Drivers(scenario, sens, found, parts, overview)

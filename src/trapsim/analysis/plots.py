@@ -1,0 +1,348 @@
+"""Figures of the analyses: what drives each trap, and where it springs.
+
+Every ``plot_*`` returns a :class:`matplotlib.figure.Figure` in the trapsim
+style (:mod:`trapsim.figures._style`); save it with :func:`trapsim.figures.save`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from trapsim.analysis.discovery import Discovery, number
+from trapsim.analysis.sensitivity import SensitivityResult
+from trapsim.figures._style import GREY, PALETTE, SIZE, footnote, new_axes, percent, styled, wrap
+
+__all__ = ["plot_box_limits", "plot_peeling", "plot_sensitivity", "plot_sensitivity_overview"]
+
+_LIGHT = "#9CC9E8"  # a light tint of the palette's blue
+_BLUE, _ORANGE, _GREEN, _VERMILION = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[5]
+
+
+def _title(ax: Axes, text: str) -> None:
+    ax.set_title(wrap(text, 80), loc="left", pad=14)
+
+
+def _trap_title(result: SensitivityResult | Discovery, trap: str) -> str:
+    for t in result.scenario.traps:
+        if t.id == trap:
+            return t.title
+    return trap
+
+
+def _empty(ax: Axes, text: str) -> None:
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, wrap(text, 70), ha="center", va="center", transform=ax.transAxes, color=GREY)
+
+
+def _note(result: SensitivityResult) -> str:
+    if result.method == "sobol":
+        design = f"Sobol' indices · N = {result.samples:,}"
+    else:
+        design = f"Morris screening · {result.samples:,} trajectories"
+    design += (
+        f" ({result.evaluations:,} solved games) · seed {result.seed} · solver {result.solver}"
+    )
+    return f"{design} · error bars: 95% bootstrap intervals"
+
+
+@styled
+def plot_sensitivity(
+    result: SensitivityResult, trap: str, *, top: int = 12, ax: Axes | None = None
+) -> Figure:
+    """Tornado chart of one trap's sensitivity indices, most influential parameter on top.
+
+    Sobol': the total index ``ST`` (light bar) with the first-order index ``S1``
+    inside it (dark bar). Morris: ``mu*`` bars with ``sigma`` as diamonds.
+    At most ``top`` parameters are shown.
+    """
+    fig, ax = new_axes(ax)
+    title = _trap_title(result, trap)
+    _title(ax, f"{title}: what drives it?")
+    idx = result.indices[trap]
+    ranked = result.ranking(trap)[:top]
+    if all(idx[p][result.key] is None for p in ranked):
+        _empty(
+            ax,
+            f"{title} has the same probability ({percent(result.mean[trap])}) in every "
+            "draw of the design: there is no variation to attribute to parameters.",
+        )
+        footnote(fig, _note(result))
+        return fig
+    y = np.arange(len(ranked))[::-1]
+
+    def col(key: str) -> np.ndarray:
+        return np.array([idx[p][key] or 0.0 for p in ranked])
+
+    if result.method == "sobol":
+        st, s1 = col("ST"), np.clip(col("S1"), 0, None)
+        ax.barh(
+            y,
+            st,
+            height=0.72,
+            color=_LIGHT,
+            xerr=col("ST_conf"),
+            capsize=5,
+            error_kw={"ecolor": GREY, "elinewidth": 1.5},
+            label="total effect ST (alone and with others)",
+        )
+        ax.barh(
+            y,
+            s1,
+            height=0.38,
+            color=_BLUE,
+            xerr=col("S1_conf"),
+            capsize=4,
+            error_kw={"ecolor": "#222222", "elinewidth": 1.2},
+            label="first-order S1 (alone)",
+        )
+        ax.set_xlabel(f"Share of the variance of P({trap} fires)")
+        ax.set_xlim(0, max(1.0, float((st + col("ST_conf")).max()) * 1.05))
+        for yi, v, conf in zip(y, st, col("ST_conf"), strict=True):
+            ax.annotate(
+                f"{v:.2f}",
+                (v + conf, yi),
+                xytext=(8, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=13,
+                color=GREY,
+            )
+    else:
+        mu, sigma = col("mu_star"), col("sigma")
+        ax.barh(
+            y,
+            mu,
+            height=0.62,
+            color=_BLUE,
+            xerr=col("mu_star_conf"),
+            capsize=5,
+            error_kw={"ecolor": GREY, "elinewidth": 1.5},
+            label="mu*: mean absolute effect",
+        )
+        ax.scatter(
+            sigma,
+            y,
+            marker="D",
+            s=60,
+            color=_ORANGE,
+            zorder=3,
+            label="sigma: spread of effects (interactions, non-linearity)",
+        )
+        ax.set_xlabel(f"Change in P({trap} fires) per step across the parameter's range")
+        ax.set_xlim(0, float(max(mu.max(), sigma.max())) * 1.15 or 1.0)
+    ax.set_yticks(y, ranked)
+    ax.set_ylim(-0.7, len(ranked) - 0.3)
+    ax.legend(loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    hidden = len(result.parameters) - len(ranked)
+    extra = f" · {hidden} less influential parameters not shown" if hidden > 0 else ""
+    mean = percent(result.mean[trap])
+    footnote(fig, f"{_note(result)}\nmean P({trap} fires) over the design = {mean}{extra}")
+    return fig
+
+
+@styled
+def plot_sensitivity_overview(
+    result: SensitivityResult, *, top: int = 15, ax: Axes | None = None
+) -> Figure:
+    """Heat map of the ranking index (``ST`` or ``mu*``), parameters by traps."""
+    fig, ax = new_axes(ax)
+    traps = list(result.indices)
+    key = result.key
+    values = np.array(
+        [[result.indices[t][p][key] or 0.0 for t in traps] for p in result.parameters]
+    )
+    order = np.argsort(-values.max(axis=1), kind="stable")[:top]
+    values = values[order]
+    names = [result.parameters[i] for i in order]
+    label = "total Sobol' index ST" if key == "ST" else "Morris mu*"
+    _title(ax, f"Which assumptions drive which trap ({label})")
+    vmax = 1.0 if key == "ST" else float(values.max()) or 1.0
+    im = ax.imshow(np.clip(values, 0, None), aspect="auto", cmap="Blues", vmin=0, vmax=vmax)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            ax.text(
+                j,
+                i,
+                f"{v:.2f}",
+                ha="center",
+                va="center",
+                fontsize=12,
+                color="white" if v > 0.6 * vmax else "#222222",
+            )
+    ax.set_xticks(range(len(traps)), [wrap(_trap_title(result, t), 16) for t in traps])
+    ax.set_yticks(range(len(names)), names)
+    ax.tick_params(axis="x", top=True, labeltop=True, bottom=False, labelbottom=False)
+    ax.spines[["left", "bottom"]].set_visible(False)
+    fig.colorbar(im, ax=ax, label=label, shrink=0.8)
+    footnote(fig, _note(result).split(" · error bars")[0])
+    return fig
+
+
+def _disc_note(d: Discovery) -> str:
+    what = (
+        "outcome: P(trap fires)" if d.threshold is None else f"outcome: P(fires) >= {d.threshold:g}"
+    )
+    s = d.settings
+    return (
+        f"PRIM on {d.draws:,} draws (as many again to test) · seed {d.seed} · {what} · "
+        f"peel alpha {s['alpha']:g} · box chosen: highest density with coverage >= "
+        f"{s['min_coverage']:.0%}"
+    )
+
+
+@styled
+def plot_peeling(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Figure:
+    """PRIM's peeling trajectory: coverage against density, the chosen box marked.
+
+    Points are coloured by the number of restricted parameters; the ring is the
+    box picked on the trajectory, the star the reported box (after pasting and
+    dropping limits that cost little density).
+    """
+    fig, ax = new_axes(ax)
+    title = _trap_title(d, d.trap)
+    _title(ax, f"{title}: where it springs (PRIM's coverage/density trade-off)")
+    if box >= len(d.boxes):
+        _empty(ax, d.note or "no box found")
+        footnote(fig, _disc_note(d))
+        return fig
+    raw = d.raw[box]
+    cov = np.array([p.coverage for p in raw.trajectory])
+    den = np.array([p.density for p in raw.trajectory])
+    nres = np.array([p.restricted for p in raw.trajectory])
+    kmax = max(int(nres.max()), 1)
+    colors = ListedColormap(colormaps["viridis"](np.linspace(0.0, 0.9, kmax + 1)))
+    norm = BoundaryNorm(np.arange(-0.5, kmax + 1.5), colors.N)
+    ax.plot(cov, den, color="#BBBBBB", lw=1.5, zorder=1)
+    sc = ax.scatter(cov, den, c=nres, cmap=colors, norm=norm, s=45, zorder=2)
+    cbar = fig.colorbar(sc, ax=ax, ticks=range(kmax + 1), shrink=0.8)
+    cbar.set_label("parameters restricted")
+    c = raw.chosen
+    ax.scatter(
+        [cov[c]],
+        [den[c]],
+        s=320,
+        facecolors="none",
+        edgecolors="#222222",
+        linewidths=2,
+        zorder=3,
+        label="chosen on the trajectory",
+    )
+    # the reported box, on the same footing as the trajectory (the draws PRIM saw)
+    ax.scatter(
+        [raw.coverage],
+        [raw.density],
+        marker="*",
+        s=420,
+        color=_VERMILION,
+        edgecolors="#222222",
+        zorder=4,
+        label="reported box (pasted, simplified)",
+    )
+    ax.axhline(d.rate, color=GREY, ls="--", lw=1.2)
+    ax.annotate(
+        f"overall: {percent(d.rate)}",
+        (0.0, d.rate),
+        xytext=(4, 4),
+        textcoords="offset points",
+        color=GREY,
+        fontsize=13,
+    )
+    ax.annotate(
+        f"density {percent(raw.density)}\ncoverage {percent(raw.coverage)}",
+        (raw.coverage, raw.density),
+        xytext=(18, 22),
+        textcoords="offset points",
+        fontsize=13,
+        va="bottom",
+        fontweight="bold",
+    )
+    ax.set_xlabel(
+        "coverage: share of all firings inside the box"
+        if d.threshold is None
+        else f"coverage: share of draws with P(fires) >= {d.threshold:g} inside the box"
+    )
+    ax.set_ylabel(
+        "density: firing rate inside the box"
+        if d.threshold is None
+        else f"density: share with P(fires) >= {d.threshold:g}"
+    )
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(-0.02, 1.04)
+    ax.set_ylim(0, min(1.05, max(float(den.max()), raw.density) * 1.15 + 0.01))
+    ax.legend(loc="upper right")
+    ax.grid(alpha=0.3)
+    footnote(fig, _disc_note(d))
+    return fig
+
+
+@styled
+def plot_box_limits(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Figure:
+    """The box's limits over each restricted parameter's range (most important on top)."""
+    fig, ax = new_axes(ax, size=SIZE)
+    title = _trap_title(d, d.trap)
+    if box >= len(d.boxes):
+        _title(ax, f"{title}: where it springs")
+        _empty(ax, d.note or "no box found")
+        footnote(fig, _disc_note(d))
+        return fig
+    found = d.boxes[box]
+    density = percent(found.density)
+    if d.threshold is None:
+        _title(ax, f"{title} fires in {density} of draws in this box (overall {percent(d.rate)})")
+    else:
+        _title(ax, f"{title}: P(fires) >= {d.threshold:g} in {density} of draws in this box")
+    names = list(found.limits)
+    y = np.arange(len(names))[::-1]
+    for yi, name in zip(y, names, strict=True):
+        lo_r, hi_r = d.ranges[name]
+        span = (hi_r - lo_r) or 1.0
+        lo, hi = found.limits[name]
+        a, b = (lo - lo_r) / span, (hi - lo_r) / span
+        ax.barh(yi, 1.0, left=0.0, height=0.5, color="#E4E4E4")
+        ax.barh(yi, b - a, left=a, height=0.5, color=_BLUE)
+        ax.text(-0.01, yi, number(lo_r, span), ha="right", va="center", fontsize=12, color=GREY)
+        ax.text(1.01, yi, number(hi_r, span), ha="left", va="center", fontsize=12, color=GREY)
+        if lo > lo_r:
+            ax.annotate(
+                number(lo, span),
+                (a, yi + 0.25),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=13,
+                fontweight="bold",
+            )
+        if hi < hi_r:
+            ax.annotate(
+                number(hi, span),
+                (b, yi + 0.25),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=13,
+                fontweight="bold",
+            )
+    ax.set_yticks(y, names)
+    ax.set_xticks([])
+    ax.set_xlim(-0.08, 1.08)
+    ax.set_ylim(-0.7, len(names) - 0.2)
+    ax.spines[["bottom", "left"]].set_visible(False)
+    ax.set_xlabel("each parameter's range (grey) and the box (blue)", color=GREY)
+    text = wrap(found.text, 150)
+    footnote(
+        fig,
+        f"{text}\nOn fresh draws: density {percent(found.test['density'])}, coverage "
+        f"{percent(found.test['coverage'])}, mass {percent(found.test['mass'])}\n"
+        f"{_disc_note(d)}",
+    )
+    return fig

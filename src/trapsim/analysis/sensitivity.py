@@ -1,0 +1,332 @@
+"""Global sensitivity of each trap's probability to the uncertain parameters (SALib).
+
+The quantity analysed is ``P(trap | theta)``, the exact probability that the
+trap fires given a parameter vector (:mod:`trapsim.analysis.probability`).
+SALib designs live on the unit hypercube; each column is pushed through its
+parameter's inverse CDF (:func:`trapsim.sampling.ppf`), so every parameter is
+sampled from its own distribution. Constants (and parameters fixed with
+``values``) are left out.
+
+* ``sobol``: SALib's Sobol' sampler (Saltelli's scheme, first and total order
+  only: ``N * (D + 2)`` evaluations for ``D`` parameters) and estimator, with
+  bootstrap confidence intervals. ``S1`` is the share of the variance of the
+  trap probability explained by the parameter alone, ``ST`` the share it is
+  involved in, interactions included. Convergence is checked by recomputing
+  the indices on the first half of the design (a Sobol' design of ``N/2``).
+* ``morris``: elementary effects on a 4-level grid placed at the quantiles
+  1/8, 3/8, 5/8, 7/8 (so unbounded distributions stay finite). ``mu_star`` is
+  the mean absolute change of the trap probability per step, in units of the
+  whole (quantile) range: a screening measure, cheap, ``r * (D + 1)`` runs.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trapsim.analysis.probability import probabilities_at, uncertain_parameters
+from trapsim.errors import Problem, ScenarioError, suggest
+from trapsim.model import Scenario
+from trapsim.sampling import ppf
+
+__all__ = ["DEFAULT_SAMPLES", "METHODS", "SensitivityResult", "sensitivity"]
+
+METHODS = ("sobol", "morris")
+#: Default base samples: Sobol' ``N`` (a power of 2) and Morris trajectories.
+DEFAULT_SAMPLES = {"sobol": 8192, "morris": 100}
+_LEVELS = 4  # Morris grid levels
+_EPS = 1e-9  # keep uniforms off 0 and 1 (unbounded distributions)
+_RESAMPLES = 100  # bootstrap resamples for the confidence intervals (SALib's default)
+
+
+@dataclass
+class SensitivityResult:
+    """Sensitivity indices of every analysed trap.
+
+    Attributes
+    ----------
+    indices
+        ``{trap: {parameter: {"S1", "S1_conf", "ST", "ST_conf"}}}`` (Sobol') or
+        ``{"mu_star", "mu_star_conf", "sigma", "mu"}`` (Morris). ``None`` where a
+        trap's probability does not vary over the design (nothing to explain).
+    convergence
+        ``{trap: {"half_samples": N/2, "max_abs_change_ST": x, "max_abs_change_S1": x}}``
+        (Morris: ``max_abs_change_mu_star``, relative to the largest mu_star).
+    mean, sd
+        Mean and standard deviation of the trap probability over the design.
+    """
+
+    scenario: Scenario
+    method: str
+    samples: int
+    evaluations: int
+    seed: int
+    solver: str
+    rationality: float
+    parameters: list[str]
+    excluded: list[str]
+    indices: dict[str, dict[str, dict[str, float | None]]]
+    convergence: dict[str, dict[str, float]]
+    mean: dict[str, float]
+    sd: dict[str, float]
+    notes: dict[str, str] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    @property
+    def key(self) -> str:
+        """The index used to rank parameters: ``ST`` (Sobol') or ``mu_star`` (Morris)."""
+        return "ST" if self.method == "sobol" else "mu_star"
+
+    def ranking(self, trap: str) -> list[str]:
+        """Parameters from most to least influential for ``trap`` (file order on ties)."""
+        idx = self.indices[trap]
+        order = {p: i for i, p in enumerate(self.parameters)}
+        return sorted(self.parameters, key=lambda p: (-(idx[p][self.key] or 0.0), order[p]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``trapsim sensitivity --json``."""
+        sc = self.scenario
+        return {
+            "method": self.method,
+            "samples": self.samples,
+            "traps": {t: {p: dict(v[p]) for p in self.ranking(t)} for t, v in self.indices.items()},
+            "scenario": sc.name,
+            "evaluations": self.evaluations,
+            "seed": self.seed,
+            "solver": self.solver,
+            "parameters": list(self.parameters),
+            "excluded": list(self.excluded),
+            "ranking": {t: self.ranking(t) for t in self.indices},
+            "probability": {t: {"mean": self.mean[t], "sd": self.sd[t]} for t in self.indices},
+            "convergence": self.convergence,
+            "notes": dict(self.notes),
+            "meta": {
+                "scenario_sha256": sc.sha256,
+                "scenario_path": sc.path,
+                "elapsed_s": round(self.elapsed_s, 4),
+            },
+        }
+
+
+def _problem(names: list[str], low: float = 0.0, high: float = 1.0) -> dict[str, Any]:
+    return {"num_vars": len(names), "names": list(names), "bounds": [[low, high]] * len(names)}
+
+
+def _rng_seed(entropy: int, purpose: int) -> int:
+    """A positive 32-bit seed for SALib, derived from the root seed (never 0: SALib ignores 0)."""
+    return int(np.random.SeedSequence(entropy, spawn_key=(purpose,)).generate_state(1)[0]) | 1
+
+
+def _design(
+    scenario: Scenario, names: list[str], method: str, samples: int, entropy: int
+) -> np.ndarray:
+    """The SALib design on the unit hypercube, ``(evaluations, parameters)``."""
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+
+    if method == "sobol":
+        u = sobol_sample.sample(
+            _problem(names), samples, calc_second_order=False, seed=_rng_seed(entropy, 1)
+        )
+        return np.clip(u, _EPS, 1 - _EPS)
+    half = 0.5 / _LEVELS
+    return morris_sample.sample(
+        _problem(names, half, 1 - half), samples, num_levels=_LEVELS, seed=_rng_seed(entropy, 1)
+    )
+
+
+def _analyze(
+    method: str,
+    names: list[str],
+    u: np.ndarray,
+    y: np.ndarray,
+    entropy: int,
+    resamples: int = _RESAMPLES,
+) -> tuple[dict[str, dict[str, float | None]], bool]:
+    """SALib's estimator on one output; also whether SALib warned (e.g. a rare trap).
+
+    ``resamples`` bootstrap resamples give the confidence intervals (2 when
+    only the point estimates are wanted).
+    """
+    from SALib.analyze import morris as morris_analyze
+    from SALib.analyze import sobol as sobol_analyze
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if method == "sobol":
+            si = sobol_analyze.analyze(
+                _problem(names),
+                y,
+                calc_second_order=False,
+                num_resamples=resamples,
+                seed=_rng_seed(entropy, 2),
+            )
+            keys = ("S1", "S1_conf", "ST", "ST_conf")
+        else:
+            half = 0.5 / _LEVELS
+            si = morris_analyze.analyze(
+                _problem(names, half, 1 - half),
+                u,
+                y,
+                num_resamples=resamples,
+                num_levels=_LEVELS,
+                seed=_rng_seed(entropy, 2),
+            )
+            keys = ("mu_star", "mu_star_conf", "sigma", "mu")
+    out = {p: {k: _finite(si[k][j]) for k in keys} for j, p in enumerate(names)}
+    return out, bool(caught)
+
+
+def _finite(x: Any) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def _constant(method: str, names: list[str]) -> dict[str, dict[str, float | None]]:
+    keys = (
+        ("S1", "S1_conf", "ST", "ST_conf")
+        if method == "sobol"
+        else ("mu_star", "mu_star_conf", "sigma", "mu")
+    )
+    return {p: dict.fromkeys(keys) for p in names}
+
+
+def _max_change(
+    a: dict[str, dict[str, float | None]], b: dict[str, dict[str, float | None]], key: str
+) -> float:
+    return max((abs((a[p][key] or 0.0) - (b[p][key] or 0.0)) for p in a), default=0.0)
+
+
+def sensitivity(
+    scenario: Scenario,
+    *,
+    traps: list[str] | None = None,
+    method: str = "sobol",
+    samples: int | None = None,
+    seed: int,
+    solver: str = "spe",
+    rationality: float = 10.0,
+    progress: Callable[[int], None] | None = None,
+) -> SensitivityResult:
+    """Global sensitivity indices of each trap's probability to every uncertain parameter.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (parameters fixed with ``--set`` already made constants).
+    traps
+        Trap ids to analyse (default: all).
+    method
+        ``"sobol"`` (S1/ST with bootstrap intervals) or ``"morris"`` (mu*/sigma).
+    samples
+        Sobol': base sample ``N``, a power of 2 (``N * (D + 2)`` evaluations);
+        Morris: number of trajectories (``r * (D + 1)`` evaluations).
+    seed
+        Root seed for the design and the bootstrap.
+    progress
+        Called with the number of evaluations finished after each chunk.
+    """
+    start = time.perf_counter()
+    if method not in METHODS:
+        raise ScenarioError.single(
+            scenario.path, "method", f"expected sobol or morris, got {method!r}"
+        )
+    samples = DEFAULT_SAMPLES[method] if samples is None else int(samples)
+    if method == "sobol" and (samples < 4 or samples & (samples - 1)):
+        up = 1 << max(2, (max(samples, 1) - 1).bit_length())
+        raise ScenarioError.single(
+            scenario.path,
+            "samples",
+            f"Sobol' needs a power of 2 of at least 4 base samples, got {samples} (try {up})",
+        )
+    if method == "morris" and samples < 2:
+        raise ScenarioError.single(
+            scenario.path, "samples", f"Morris needs at least 2 trajectories, got {samples}"
+        )
+    all_traps = [t.id for t in scenario.traps]
+    chosen = list(all_traps) if not traps else list(dict.fromkeys(traps))
+    bad = [
+        Problem(scenario.path, "--trap", f"unknown trap '{t}'", suggest(t, all_traps))
+        for t in chosen
+        if t not in all_traps
+    ]
+    if bad:
+        raise ScenarioError(bad)
+    if not chosen:
+        raise ScenarioError.single(
+            scenario.path, "traps", "the scenario defines no traps to analyse"
+        )
+    names = uncertain_parameters(scenario)
+    excluded = [p.name for p in scenario.parameters if p.dist.kind == "constant"]
+    if not names:
+        raise ScenarioError.single(
+            scenario.path, "parameters", "every parameter is a constant: nothing to analyse"
+        )
+    u = _design(scenario, names, method, samples, seed)
+    params = {name: ppf(scenario.parameter(name).dist, u[:, j]) for j, name in enumerate(names)}
+    probs = probabilities_at(
+        scenario, params, solver=solver, rationality=rationality, progress=progress
+    )
+    del params
+
+    indices: dict[str, dict[str, dict[str, float | None]]] = {}
+    convergence: dict[str, dict[str, float]] = {}
+    notes: dict[str, str] = {}
+    mean: dict[str, float] = {}
+    sd: dict[str, float] = {}
+    d = len(names)
+    for tid in chosen:
+        y = probs[tid]
+        mean[tid], sd[tid] = float(y.mean()), float(y.std())
+        if np.ptp(y) <= 1e-12:
+            indices[tid] = _constant(method, names)
+            convergence[tid] = {}
+            notes[tid] = (
+                f"the probability is {y[0]:.3g} everywhere in the design: no variance to attribute"
+            )
+            continue
+        full, warned = _analyze(method, names, u, y, seed)
+        indices[tid] = full
+        if method == "sobol":
+            rows = (samples // 2) * (d + 2)
+            if np.ptp(y[:rows]) > 1e-12:
+                half, _ = _analyze(method, names, u[:rows], y[:rows], seed, resamples=2)
+                convergence[tid] = {
+                    "half_samples": samples // 2,
+                    "max_abs_change_ST": _max_change(full, half, "ST"),
+                    "max_abs_change_S1": _max_change(full, half, "S1"),
+                }
+        else:
+            rows = (samples // 2) * (d + 1)
+            if np.ptp(y[:rows]) > 1e-12:
+                half, _ = _analyze(method, names, u[:rows], y[:rows], seed, resamples=2)
+                top = max((v["mu_star"] or 0.0) for v in full.values()) or 1.0
+                convergence[tid] = {
+                    "half_samples": samples // 2,
+                    "max_abs_change_mu_star": _max_change(full, half, "mu_star") / top,
+                }
+        if warned:
+            notes[tid] = "the trap is rare in the design; intervals may be unreliable"
+    evaluations = int(u.shape[0])
+    return SensitivityResult(
+        scenario=scenario,
+        method=method,
+        samples=samples,
+        evaluations=evaluations,
+        seed=seed,
+        solver=solver,
+        rationality=rationality,
+        parameters=names,
+        excluded=excluded,
+        indices=indices,
+        convergence=convergence,
+        mean=mean,
+        sd=sd,
+        notes=notes,
+        elapsed_s=time.perf_counter() - start,
+    )

@@ -1,0 +1,414 @@
+"""Why does a trap trigger? Commands: sensitivity (Sobol'/Morris) and discover (PRIM)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from trapsim import api
+from trapsim.cli import main, parse_sets, scenario_argument, set_option
+from trapsim.output import write_text_atomic
+
+_solver_option = click.option(
+    "--solver",
+    type=click.Choice(["spe", "qre"]),
+    default=None,
+    help="spe: subgame-perfect (default); qre: agent logit quantal response.",
+)
+_rationality_option = click.option(
+    "--rationality", type=float, default=None, help="Logit precision for --solver qre."
+)
+_seed_option = click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Root seed; same seed, same results [default: the scenario's, else random].",
+)
+_json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print the results as one JSON object."
+)
+_out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory for the JSON and figures [default: trapsim-out; with --json, "
+    "nothing is written unless --out is given].",
+)
+_no_figures_option = click.option("--no-figures", is_flag=True, help="Write no figures.")
+
+
+def _bar(
+    label: str, total: int, enabled: bool
+) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    """A progress bar on stderr (only when ``enabled``): ``(update, close)``."""
+    if not enabled:
+        return None, lambda: None
+    bar = click.progressbar(
+        length=total, label=label, file=sys.stderr, show_eta=True, show_percent=True
+    )
+    bar.__enter__()
+    return bar.update, lambda: bar.__exit__(None, None, None)
+
+
+def _uncertain_count(sc: Any, fixed: dict[str, float]) -> int:
+    return sum(1 for p in sc.parameters if p.dist.kind != "constant" and p.name not in fixed)
+
+
+@main.command()
+@scenario_argument
+@click.option(
+    "--trap",
+    "traps",
+    multiple=True,
+    metavar="ID",
+    help="Analyse this trap (repeatable) [default: every trap].",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["sobol", "morris"]),
+    default="sobol",
+    show_default=True,
+    help="sobol: variance shares S1/ST with 95% intervals; morris: cheap mu*/sigma screening.",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Sobol': base samples N, a power of 2 (N x (parameters + 2) solved games) "
+    "[default: 8192]; Morris: trajectories [default: 100].",
+)
+@_seed_option
+@_solver_option
+@_rationality_option
+@set_option
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Parameters listed per trap in the table (the JSON has all).",
+)
+@_json_option
+@_out_option
+@_no_figures_option
+def sensitivity(
+    file: str,
+    traps: Sequence[str],
+    method: str,
+    samples: int | None,
+    seed: int | None,
+    solver: str | None,
+    rationality: float | None,
+    sets: Sequence[str],
+    top: int,
+    as_json: bool,
+    out_dir: str | None,
+    no_figures: bool,
+) -> None:
+    """Which uncertain assumptions drive each trap? Global sensitivity indices (SALib).
+
+    The quantity analysed is each trap's exact probability of firing given the
+    parameters (chance moves averaged out). Parameters are sampled from their
+    own distributions (a Sobol' or Morris design pushed through each inverse
+    CDF); constants and --set parameters are left out.
+
+    \b
+    S1: share of the variance of the trap's probability due to the parameter alone.
+    ST: share the parameter is involved in, interactions included (ranks the table).
+    mu* (Morris): mean absolute change of the probability per step of the parameter.
+
+    Writes OUT/<scenario>_sensitivity.json, a tornado chart per trap
+    (OUT/<scenario>_sensitivity_<trap>.png) and an overview heat map.
+    """
+    sc = api.load(file)
+    fixed = parse_sets(sets)
+    d = _uncertain_count(sc, fixed)
+    n = samples or (8192 if method == "sobol" else 100)
+    total = n * (d + 2) if method == "sobol" else n * (d + 1)
+    update, close = _bar(
+        "solved games", total, not as_json and sys.stderr.isatty() and total >= 50_000
+    )
+    try:
+        res = api.sensitivity(
+            sc,
+            traps=list(traps) or None,
+            method=method,
+            samples=samples,
+            seed=seed,
+            solver=solver,
+            rationality=rationality,
+            values=fixed,
+            progress=update,
+        )
+    finally:
+        close()
+    written: list[Path] = []
+    if not (as_json and out_dir is None):
+        out = Path(out_dir or "trapsim-out")
+        written.append(write_text_atomic(out / f"{sc.name}_sensitivity.json", _json(res.to_dict())))
+        if not no_figures:
+            from trapsim.analysis import plots
+            from trapsim.figures import save
+
+            for tid in res.indices:
+                written.append(
+                    save(plots.plot_sensitivity(res, tid), out / f"{sc.name}_sensitivity_{tid}.png")
+                )
+            if len(res.indices) > 1:
+                written.append(
+                    save(
+                        plots.plot_sensitivity_overview(res),
+                        out / f"{sc.name}_sensitivity_overview.png",
+                    )
+                )
+    if as_json:
+        click.echo(_json(res.to_dict()))
+        return
+    _print_sensitivity(res, top)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def _json(doc: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(doc, indent=2)
+
+
+def _fmt(x: float | None, spec: str = ".3f") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def _print_sensitivity(res: Any, top: int) -> None:
+    from trapsim.analysis.drivers import describe_sensitivity
+
+    sc = res.scenario
+    click.echo(click.style(sc.title, bold=True) + f"  ({sc.name})")
+    if res.method == "sobol":
+        design = f"Sobol' indices · N = {res.samples:,} base samples"
+    else:
+        design = f"Morris screening · {res.samples:,} trajectories"
+    click.echo(
+        f"{design} ({res.evaluations:,} solved games) · seed {res.seed} · solver {res.solver} · "
+        f"{res.elapsed_s:.1f} s"
+    )
+    left_out = ", ".join(res.excluded) if res.excluded else "none"
+    click.echo(f"{len(res.parameters)} uncertain parameters; constants left out: {left_out}\n")
+    width = max(len(p) for p in res.parameters)
+    for tid in res.indices:
+        title = next(t.title for t in sc.traps if t.id == tid)
+        click.echo(
+            click.style(f"{title}", bold=True) + f" ({tid}) · mean probability {res.mean[tid]:.2%}"
+        )
+        idx = res.indices[tid]
+        if res.method == "sobol":
+            click.echo(
+                f"  {'rank':>4}  {'parameter':<{width}}  {'ST':>6} {'±':>6}  {'S1':>6} {'±':>6}"
+            )
+            rows = [
+                (p, idx[p]["ST"], idx[p]["ST_conf"], idx[p]["S1"], idx[p]["S1_conf"])
+                for p in res.ranking(tid)
+            ]
+        else:
+            click.echo(f"  {'rank':>4}  {'parameter':<{width}}  {'mu*':>6} {'±':>6}  {'sigma':>6}")
+            rows = [
+                (p, idx[p]["mu_star"], idx[p]["mu_star_conf"], idx[p]["sigma"], None)
+                for p in res.ranking(tid)
+            ]
+        for rank, (p, a, a_conf, b, b_conf) in enumerate(rows[:top], start=1):
+            tail = f" {_fmt(b_conf):>6}" if res.method == "sobol" else ""
+            click.echo(
+                f"  {rank:>4}  {p:<{width}}  {_fmt(a):>6} {_fmt(a_conf):>6}  {_fmt(b):>6}{tail}"
+            )
+        if len(rows) > top:
+            click.echo(f"  ({len(rows) - top} more parameters below; see the JSON)")
+        conv = res.convergence.get(tid)
+        if conv:
+            if res.method == "sobol":
+                click.echo(
+                    f"  convergence: from N = {conv['half_samples']:,} to {res.samples:,} the "
+                    f"indices moved by at most {conv['max_abs_change_ST']:.3f} (ST), "
+                    f"{conv['max_abs_change_S1']:.3f} (S1)"
+                )
+            else:
+                click.echo(
+                    f"  convergence: from {conv['half_samples']:,} to {res.samples:,} "
+                    f"trajectories mu* moved by at most {conv['max_abs_change_mu_star']:.0%} "
+                    "of the largest mu*"
+                )
+        if tid in res.notes:
+            click.echo(f"  note: {res.notes[tid]}")
+        click.echo("  " + describe_sensitivity(res, tid) + "\n")
+
+
+@main.command()
+@scenario_argument
+@click.option("--trap", default=None, metavar="ID", help="The trap to explain (required).")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=None,
+    help="Look for draws where the trap's probability is at least P (a yes/no outcome) "
+    "[default: use the probability itself].",
+)
+@click.option(
+    "--draws",
+    type=click.IntRange(min=100),
+    default=None,
+    help="Draws to search [default: 20000]; as many fresh draws test the boxes.",
+)
+@_seed_option
+@click.option(
+    "--boxes",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Boxes to find at most (each next one outside the earlier ones).",
+)
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(min=0, max=1),
+    default=0.5,
+    show_default=True,
+    help="The chosen box keeps at least this share of all firings.",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(min=0, max=0.5, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="PRIM's peeling share per step.",
+)
+@_solver_option
+@_rationality_option
+@set_option
+@_json_option
+@_out_option
+@_no_figures_option
+def discover(
+    file: str,
+    trap: str | None,
+    threshold: float | None,
+    draws: int | None,
+    seed: int | None,
+    boxes: int,
+    min_coverage: float,
+    alpha: float,
+    solver: str | None,
+    rationality: float | None,
+    sets: Sequence[str],
+    as_json: bool,
+    out_dir: str | None,
+    no_figures: bool,
+) -> None:
+    """Under which conditions does a trap spring? Scenario discovery with PRIM.
+
+    Draws the parameters, computes each draw's exact probability that the trap
+    fires, and finds a few boxes of parameter space where that probability is
+    high, said in words, e.g. "putin_trap fires in 31% of draws where p_gain >
+    0.355 and ua_push_cost < 0.184 (this box holds 20% of draws and 56% of all
+    firings)". Density: the firing rate inside the box; coverage: the share of
+    all firings inside it; mass: the share of draws inside it.
+
+    PRIM peels 5% of the draws at a time from one side of one parameter,
+    keeping the peel that raises the density most; the box chosen is the one
+    with the highest density that still holds --min-coverage of all firings.
+    It is then pasted (limits re-extended while the density does not fall) and
+    simplified (limits costing under a tenth of the density dropped).
+
+    Writes OUT/<scenario>_discover_<trap>.json and figures: the box limits over
+    each parameter's range, and the peeling trajectory (coverage vs density).
+    """
+    sc = api.load(file)
+    if trap is None:
+        ids = ", ".join(t.id for t in sc.traps) or "(none: the scenario defines no traps)"
+        raise click.UsageError(f"Missing option '--trap'. Traps of {sc.name}: {ids}")
+    fixed = parse_sets(sets)
+    n = 2 * (draws or 20_000)
+    update, close = _bar("draws", n, not as_json and sys.stderr.isatty() and n >= 200_000)
+    try:
+        res = api.discover(
+            sc,
+            trap,
+            threshold=threshold,
+            draws=draws,
+            seed=seed,
+            solver=solver,
+            rationality=rationality,
+            values=fixed,
+            boxes=boxes,
+            min_coverage=min_coverage,
+            alpha=alpha,
+            progress=update,
+        )
+    finally:
+        close()
+    written: list[Path] = []
+    if not (as_json and out_dir is None):
+        out = Path(out_dir or "trapsim-out")
+        written.append(
+            write_text_atomic(out / f"{sc.name}_discover_{trap}.json", _json(res.to_dict()))
+        )
+        if not no_figures and res.boxes:
+            from trapsim.analysis import plots
+            from trapsim.figures import save
+
+            for k in range(len(res.boxes)):
+                suffix = "" if k == 0 else f"_{k + 1}"
+                written.append(
+                    save(
+                        plots.plot_box_limits(res, k),
+                        out / f"{sc.name}_discover_{trap}_box{suffix}.png",
+                    )
+                )
+                written.append(
+                    save(
+                        plots.plot_peeling(res, k),
+                        out / f"{sc.name}_discover_{trap}_peeling{suffix}.png",
+                    )
+                )
+    if as_json:
+        click.echo(_json(res.to_dict()))
+        return
+    _print_discovery(res)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def _print_discovery(res: Any) -> None:
+    from trapsim.analysis.discovery import number
+
+    sc = res.scenario
+    title = next(t.title for t in sc.traps if t.id == res.trap)
+    click.echo(click.style(f"{title}", bold=True) + f" ({res.trap}) in {sc.title}  ({sc.name})")
+    click.echo(
+        f"{res.draws:,} draws (and {res.draws:,} fresh ones to test) · seed {res.seed} · "
+        f"solver {res.solver} · outcome: {res.outcome} · {res.elapsed_s:.1f} s"
+    )
+    if res.threshold is None:
+        click.echo(f"Overall the trap fires in {res.rate:.2%} of draws.\n")
+    else:
+        click.echo(f"Overall P(fires) >= {res.threshold:g} in {res.rate:.2%} of draws.\n")
+    if not res.boxes:
+        click.echo(f"  {res.note}.\n")
+        return
+    width = max(len(p) for b in res.boxes for p in b.limits)
+    for k, box in enumerate(res.boxes, start=1):
+        click.echo(click.style(f"Box {k}", bold=True) + f": {box.text}")
+        for name, (lo, hi) in box.limits.items():
+            r_lo, r_hi = res.ranges[name]
+            span = r_hi - r_lo
+            click.echo(
+                f"  {name:<{width}}  {number(lo, span):>8} to {number(hi, span):<8}  "
+                f"(range {number(r_lo, span)} to {number(r_hi, span)})"
+            )
+        t = box.test
+        click.echo(
+            f"  on fresh draws: density {t['density']:.1%}, coverage {t['coverage']:.1%}, "
+            f"mass {t['mass']:.1%}\n"
+        )
