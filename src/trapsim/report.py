@@ -112,25 +112,26 @@ def figure_html(fig: Figure, caption: str = "", *, alt: str = "", dpi: int = 150
             f'src="data:image/png;base64,{data}"></div>{cap}</figure>')
 
 
-def table_html(header: Sequence[str], rows: Iterable[Sequence[object]], *,
+def table_html(header: Sequence[str] | None, rows: Iterable[Sequence[object]], *,
                numeric: Sequence[int] = (), notes: Sequence[int] = (),
                row_classes: Sequence[str] | None = None, raw: Sequence[int] = ()) -> str:
     """An HTML table; cells are escaped except in the ``raw`` columns.
 
     ``numeric`` columns are right-aligned with tabular figures, ``notes``
-    columns set smaller.
+    columns set smaller. ``header=None`` makes a table without a header row.
     """
     def cls(j: int) -> str:
         c = "num" if j in numeric else "note" if j in notes else ""
         return f' class="{c}"' if c else ""
 
-    head = "".join(f"<th{cls(j)}>{esc(h)}</th>" for j, h in enumerate(header))
+    head = "".join(f"<th{cls(j)}>{esc(h)}</th>" for j, h in enumerate(header or ()))
+    thead = f"<thead><tr>{head}</tr></thead>" if header else ""
     body = []
     for i, row in enumerate(rows):
         rc = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
         cells = "".join(f"<td{cls(j)}>{v if j in raw else esc(v)}</td>" for j, v in enumerate(row))
         body.append(f"<tr{rc}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
 def reproduce_command(result: Result) -> str:
@@ -195,17 +196,19 @@ def _parameters_section(sc: Scenario, result: Result) -> str:
     for p in sc.parameters:
         fixed = p.name in result.values
         dist = f"fixed at {result.values[p.name]:g} (--set)" if fixed else p.dist.describe()
-        rows.append((p.name, dist, f"{central_value(p.dist):.4g}", _comment(p.name, p.comment)))
+        rows.append((f"<code>{esc(p.name)}</code>", dist, f"{central_value(p.dist):.4g}",
+                     _comment(p.name, p.comment)))
     intro = ("<p>Every draw samples each uncertain parameter from its distribution; "
              "<code>trapsim solve</code> uses the central values (the means). "
              "The last column is the scenario file's justification for each choice.</p>")
     table = table_html(["Parameter", "Distribution", "Central value", "Why"], rows, numeric=[2],
-                       notes=[3])
+                       notes=[3], raw=[0])
     derived = ""
     if sc.derived:
-        drows = [(d.name, d.expr.source) for d in sc.derived]
+        drows = [(f"<code>{esc(d.name)}</code>", f"<code>{esc(d.expr.source)}</code>")
+                 for d in sc.derived]
         derived = ("<h3>Derived values</h3>"
-                   + table_html(["Name", "Expression"], drows, notes=[1]))
+                   + table_html(["Name", "Expression"], drows, raw=[0, 1]))
     return intro + table + derived
 
 
@@ -281,7 +284,7 @@ def _reproduce_section(result: Result, command: str | None) -> str:
         ("run time", f"{result.elapsed_s:.2f} s on {result.workers} process(es)"),
     ]
     return (f"<p>Same file, same command, same numbers:</p><pre>{esc(cmd)}</pre>"
-            + table_html(["", ""], rows))
+            + table_html(None, rows))
 
 
 # --------------------------------------------------------------------- build

@@ -165,6 +165,8 @@ def percent(x: float) -> str:
     p = 100 * x
     if p == 0:
         return "0%"
+    if p < 0.01:
+        return "<0.01%"
     if p < 1:
         return f"{p:.2f}%"
     return f"{p:.1f}%"
