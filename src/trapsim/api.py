@@ -17,18 +17,18 @@ import numpy as np
 
 from trapsim import efg, equilibrium, runner
 from trapsim import explain as _explain
-from trapsim import sweep as _sweep
+from trapsim import sweeps as _sweeps
 from trapsim.errors import Problem, ScenarioError, suggest
 from trapsim.model import Scenario
 from trapsim.runner import Result
 from trapsim.scenario import SOLVERS
 from trapsim.scenario import load as _load
-from trapsim.sweep import SweepResult
+from trapsim.sweeps import SweepResult
 
 if TYPE_CHECKING:
     from trapsim.analysis import Discovery, SensitivityResult
     from trapsim.analysis.drivers import Drivers
-    from trapsim.compare import Comparison
+    from trapsim.comparison import Comparison
 
 __all__ = ["all_spe", "check_values", "compare", "discover", "drivers", "efg_to_toml", "explain", "load",
            "sensitivity", "simulate", "solve", "sweep", "to_efg", "trap_probability"]
@@ -158,7 +158,7 @@ def _sweep_grid(scenario: Scenario, grid: str | Mapping[str, Sequence[float]] | 
             raise ScenarioError.single(path, f"--sweep {grid}", f"unknown sweep '{grid}' (declared: "
                                                                 f"{', '.join(ids)})", suggest(grid, ids))
         declared = next(s for s in scenario.sweeps if s.id == grid)
-        axes = {name: _sweep.grid_values(a, b, n) for name, a, b, n in declared.vary}
+        axes = {name: _sweeps.grid_values(a, b, n) for name, a, b, n in declared.vary}
         return declared.id, axes, declared.draws
     names = [p.name for p in scenario.parameters]
     problems = []
@@ -190,7 +190,7 @@ def sweep(
     values: Mapping[str, float] | None = None,
     workers: int | None = None,
     scheduler: Any = None,
-    checkpoint: str | Path | None = None,
+    checkpoint_dir: str | Path | None = None,
     resume: bool = False,
     keep_checkpoint: bool = False,
     progress: Callable[[int, int], None] | None = None,
@@ -205,7 +205,7 @@ def sweep(
     grid
         The id of a ``[sweeps.<id>]`` table of the scenario, or
         ``{parameter: values}`` for one or two parameters (see
-        :func:`trapsim.sweep.grid_values`). ``None``: the scenario's only
+        :func:`trapsim.sweeps.grid_values`). ``None``: the scenario's only
         declared sweep.
     draws
         Draws per point [default: the sweep's ``draws``, else the scenario's].
@@ -217,8 +217,8 @@ def sweep(
     scheduler
         Run on Dask instead: a scheduler address, ``"local"`` (a
         ``LocalCluster`` with ``workers`` workers) or a ``distributed.Client``.
-    checkpoint, resume, keep_checkpoint, progress
-        See :func:`trapsim.sweep.run_sweep`.
+    checkpoint_dir, resume, keep_checkpoint, progress
+        Checkpointing (Ctrl-C keeps finished points) and progress; see :func:`trapsim.sweeps.run_sweep`.
     """
     solver, rationality = _options(scenario, solver, rationality)
     sweep_id, axes, declared_draws = _sweep_grid(scenario, grid)
@@ -235,11 +235,11 @@ def sweep(
         workers = runner.default_workers() if total >= 1_000_000 else 1
     if workers < 1:
         raise ScenarioError.single(scenario.path, "workers", f"expected a whole number > 0, got {workers}")
-    return _sweep.run_sweep(
+    return _sweeps.run_sweep(
         scenario, sweep_id=sweep_id, axes=axes, draws=draws,
         seed=seed if seed is not None else scenario.simulation.seed, solver=solver,
         rationality=rationality, fixed=fixed, workers=workers, scheduler=scheduler,
-        checkpoint=checkpoint, resume=resume, keep_checkpoint=keep_checkpoint, progress=progress,
+        checkpoint_dir=checkpoint_dir, resume=resume, keep_checkpoint=keep_checkpoint, progress=progress,
     )
 
 
@@ -257,7 +257,7 @@ def compare(
     ``seed`` default to the first scenario's ``[simulation]`` values; each
     scenario keeps its own solver.
     """
-    from trapsim import compare as _compare  # matplotlib is slow to import: only when needed
+    from trapsim import comparison as _comparison  # matplotlib is slow to import: only when needed
 
     if len(scenarios) < 2:
         raise ScenarioError.single("", "compare", f"give at least two scenarios, got {len(scenarios)}")
@@ -268,7 +268,7 @@ def compare(
     if seed is None:
         seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
     results = [simulate(sc, draws=draws, seed=seed, workers=workers) for sc in scenarios]
-    return _compare.compare(results, alpha=alpha, seed_given=seed_given)
+    return _comparison.compare(results, alpha=alpha, seed_given=seed_given)
 
 
 # ------------------------------------------------------------------ analysis

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 
 from trapsim.figures import PALETTE, save
@@ -186,6 +188,10 @@ def plot_comparison(comparison: Comparison, *, ax: Axes | None = None) -> Figure
     k_n = len(comparison.results)
     width = 0.8 / k_n
     top = 1.0
+    # value labels turn vertical when they would not fit over their bar
+    bar_inches = fig.get_figwidth() * 0.85 / max(len(comparison.traps), 1) * width
+    small = _FONT - 3
+    vertical = bar_inches < 6 * 0.6 * small / 72
     for k, res in enumerate(comparison.results):
         colour = PALETTE[k % len(PALETTE)]
         for g, t in enumerate(comparison.traps):
@@ -201,30 +207,37 @@ def plot_comparison(comparison: Comparison, *, ax: Axes | None = None) -> Figure
             d = comparison.difference(t, k)
             mark = "*" if d is not None and d.distinguishable else ""
             ax.annotate(f"{rate * 100:.1f}%{mark}", (x, hi * 100), xytext=(0, 4), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=_FONT - 4 if k_n > 3 else _FONT - 2)
+                        ha="center", va="bottom", fontsize=small, rotation=90 if vertical else 0)
             top = max(top, hi * 100)
     # one legend entry per scenario, even if its first trap is absent
     handles = [Patch(color=PALETTE[k % len(PALETTE)]) for k in range(k_n)]
     ax.legend(handles, comparison.labels, fontsize=_FONT, frameon=False, loc="upper right")
-    ax.set_xticks(range(len(comparison.traps)), [comparison.titles[t] for t in comparison.traps],
-                  fontsize=_FONT)
+    wrap = max(8, int(110 / max(len(comparison.traps), 1)))
+    ax.set_xticks(range(len(comparison.traps)),
+                  [textwrap.fill(comparison.titles[t], wrap) for t in comparison.traps], fontsize=_FONT)
     ax.set_ylabel("Share of draws in which the trap fires (%)", fontsize=_FONT)
-    ax.set_ylim(0, top * 1.2 + 2)
+    ax.set_ylim(0, top * (1.3 if vertical else 1.2) + 2)
     ax.tick_params(labelsize=_FONT)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title("The same traps across scenarios", fontsize=_FONT + 4, loc="left")
     first = comparison.results[0]
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0, 0.035, 1, 0.965))
     fig.text(0.01, 0.005, f"{first.draws:,} draws per scenario · seed {first.seed} · error bars: 95% Wilson "
                           f"intervals · * differs from {comparison.labels[0]} (two-proportion z-test, "
                           f"p < {comparison.alpha:g})", fontsize=_FONT - 3, color="#555555")
     return fig
 
 
-def write_comparison(comparison: Comparison, out_dir: str | Path, *, fmt: str = "png") -> list[Path]:
-    """Write ``compare_<labels>.json`` and the figure into ``out_dir``; return their paths."""
+def write_comparison(comparison: Comparison, out_dir: str | Path, *, fmt: str = "png",
+                     figure: bool = True) -> list[Path]:
+    """Write ``compare_<labels>.json`` and (with ``figure``) its figure into ``out_dir``; return the paths."""
     stem = "compare_" + "_vs_".join(comparison.labels)
     if len(stem) > 80:
         stem = f"compare_{comparison.labels[0]}_and_{len(comparison.labels) - 1}_more"
     out = Path(out_dir)
-    return [write_text_atomic(out / f"{stem}.json", comparison.to_json()),
-            save(plot_comparison(comparison), out / f"{stem}.{fmt}")]
+    written = [write_text_atomic(out / f"{stem}.json", comparison.to_json())]
+    if figure:
+        written.append(save(plot_comparison(comparison), out / f"{stem}.{fmt}"))
+    return written

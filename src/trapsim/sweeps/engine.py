@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import signal
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack, closing
 from multiprocessing import get_context
@@ -50,6 +50,7 @@ SAVE_EVERY = 1.0
 
 Task = tuple[int, dict[str, float]]  # (grid index, varied values)
 Progress = Callable[[int, int], None]
+Batches = Generator[list[tuple[int, Point]], None, None]  # finished points, batch by batch
 
 
 def grid_values(start: float, stop: float, steps: int) -> tuple[float, ...]:
@@ -89,7 +90,7 @@ def _batch_size(n_tasks: int, draws: int, workers: int) -> int:
 
 
 def _in_process(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...]
-                ) -> Iterator[list[tuple[int, Point]]]:
+                ) -> Batches:
     for batch in batches:
         yield _run_points(scenario, batch, *args)
 
@@ -100,7 +101,7 @@ def _quiet_worker() -> None:
 
 
 def _processes(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...], workers: int
-               ) -> Iterator[list[tuple[int, Point]]]:
+               ) -> Batches:
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                              initializer=_quiet_worker) as pool:
         futures = [pool.submit(_run_points, scenario, b, *args) for b in batches]
@@ -113,7 +114,7 @@ def _processes(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, .
 
 
 def _dask(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...], workers: int,
-          scheduler: Any, info: dict[str, Any]) -> Iterator[list[tuple[int, Point]]]:
+          scheduler: Any, info: dict[str, Any]) -> Batches:
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
@@ -127,7 +128,7 @@ def _dask(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...], 
                 client = stack.enter_context(Client(cluster))
             else:
                 try:
-                    client = stack.enter_context(Client(scheduler, timeout="10s"))
+                    client = stack.enter_context(Client(scheduler))
                 except (OSError, TimeoutError, ValueError) as exc:
                     raise RunError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler "
                                    f"({exc})") from None
@@ -158,7 +159,7 @@ def run_sweep(
     fixed: Mapping[str, float] | None = None,
     workers: int = 1,
     scheduler: Any = None,
-    checkpoint: str | Path | None = None,
+    checkpoint_dir: str | Path | None = None,
     resume: bool = False,
     keep_checkpoint: bool = False,
     progress: Progress | None = None,
@@ -180,25 +181,28 @@ def run_sweep(
         except for ``"local"``, where it is the number of Dask workers.
     scheduler
         A Dask scheduler address, ``"local"``, or a ``distributed.Client``.
-    checkpoint
-        File that keeps finished points (written atomically at most every
+    checkpoint_dir
+        Directory of the checkpoint file ``<scenario>_<sweep>.checkpoint.json``
+        that keeps finished points (written atomically at most every
         :data:`SAVE_EVERY` seconds, and on any interruption or failure).
     resume
-        Continue from ``checkpoint`` if it exists. Without it an existing
+        Continue from the checkpoint if it exists. Without it an existing
         checkpoint is an error, so no finished work is thrown away by accident.
     keep_checkpoint
         Leave the completed checkpoint in place (the caller removes it after
-        writing its outputs); by default it is removed once all points are done.
+        writing its outputs: ``result.checkpoint``); by default it is removed
+        once all points are done.
     progress
         Called as ``progress(0, todo)`` before the first point and
         ``progress(k, todo)`` after each batch of ``k`` points, where ``todo``
         counts the points this call runs (not those resumed).
     """
     start = time.perf_counter()
-    axes = {name: tuple(float(v) for v in values) for name, values in axes.items()}
+    grid_axes = {name: tuple(float(v) for v in values) for name, values in axes.items()}
     fixed = dict(fixed or {})
-    grid = grid_points(axes)
-    ckpt = Checkpoint(checkpoint) if checkpoint is not None else None
+    grid = grid_points(grid_axes)
+    ckpt = (Checkpoint(Path(checkpoint_dir) / f"{scenario.name}_{sweep_id}.checkpoint.json")
+            if checkpoint_dir is not None else None)
     stored: dict[str, Any] | None = None
     stored_meta: dict[str, Any] = {}
     done: dict[int, Point] = {}
@@ -215,7 +219,7 @@ def run_sweep(
     meta = {"seed_given": seed_given}
     fingerprint = {
         "scenario": scenario.name, "scenario_sha256": scenario.sha256, "sweep": sweep_id,
-        "vary": {k: list(v) for k, v in axes.items()}, "values": fixed, "draws": draws, "seed": seed,
+        "vary": {k: list(v) for k, v in grid_axes.items()}, "values": fixed, "draws": draws, "seed": seed,
         "solver": solver, "rationality": rationality, "chunk_size": CHUNK,
     }
     if ckpt is not None and stored is not None:
@@ -267,9 +271,10 @@ def run_sweep(
         elif unsaved:
             ckpt.write(fingerprint, done, meta)
     return SweepResult(
-        scenario=scenario, id=sweep_id, axes=axes, draws=draws, seed=seed,
+        scenario=scenario, id=sweep_id, axes=grid_axes, draws=draws, seed=seed,
         seed_given=seed_given,
         solver=solver, rationality=rationality, fixed=fixed,
         points=[done[i] for i in range(len(grid))], elapsed_s=time.perf_counter() - start,
         backend=backend, workers=info["workers"], resumed=resumed,
+        checkpoint=ckpt.path if ckpt is not None and keep_checkpoint else None,
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from trapsim.figures import PALETTE, save
 from trapsim.sampling import central_value
@@ -37,6 +38,10 @@ def _central(result: SweepResult, name: str) -> float | None:
 
 
 def _footer(fig: Figure, result: SweepResult, what: str) -> None:
+    """A grey line of provenance under the axes (room is kept for it in the layout)."""
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0, 0.035, 1, 0.965))
     fixed = "".join(f" · {k}={v:g}" for k, v in result.fixed.items())
     fig.text(0.01, 0.005, f"{result.draws:,} draws per point · seed {result.seed} (the same draws at every "
                           f"point: common random numbers) · solver {result.solver}{fixed} · {what}",
@@ -106,6 +111,9 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
         note = "white line: 50% contour"
     else:
         note = f"the rate stays {'below' if z.max() <= 50 else 'above'} 50% on this grid"
+    if z.size > 144 and z.max() > z.min():  # too many cells to label: thin contours show the shape
+        lines = ax.contour(x, y, z, levels=6, colors="#222222", linewidths=0.8, alpha=0.7)
+        ax.clabel(lines, fmt="%.3g%%", fontsize=_FONT - 5)
     if z.size <= 144:
         for j, yy in enumerate(y):
             for i, xx in enumerate(x):

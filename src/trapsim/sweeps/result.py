@@ -8,6 +8,7 @@ import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,7 @@ class SweepResult:
     backend: str = "local"
     workers: int = 1
     resumed: int = 0  # points taken from a checkpoint
+    checkpoint: Path | None = None  # a completed checkpoint left for the caller to remove
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -1,0 +1,253 @@
+"""What-if commands: sweep (parameters on a grid) and compare (several scenario files)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from trapsim import api
+from trapsim.cli import main, parse_sets, scenario_argument, set_option
+from trapsim.output import write_text_atomic
+from trapsim.sweeps import SweepResult, grid_values
+
+
+def _parse_vary(texts: Sequence[str]) -> dict[str, tuple[float, ...]]:
+    """``name=from:to:steps`` options into ``{name: grid values}``."""
+    out: dict[str, tuple[float, ...]] = {}
+    for text in texts:
+        name, sep, spec = text.partition("=")
+        name = name.strip()
+        parts = spec.split(":")
+        if not sep or not name or len(parts) != 3:
+            raise click.BadParameter(f"expected name=from:to:steps, got {text!r}", param_hint="--vary")
+        try:
+            start, stop = float(parts[0]), float(parts[1])
+            steps = int(parts[2])
+        except ValueError:
+            raise click.BadParameter(f"{name}: from and to must be numbers and steps a whole number, "
+                                     f"got {spec!r}", param_hint="--vary") from None
+        if steps < 2 or start == stop:
+            raise click.BadParameter(f"{name}: need steps >= 2 and from != to, got {spec!r}",
+                                     param_hint="--vary")
+        if name in out:
+            raise click.BadParameter(f"{name} is given twice", param_hint="--vary")
+        out[name] = grid_values(start, stop, steps)
+    return out
+
+
+class _Bar:
+    """A progress bar on stderr: points done, points per second and ETA (only on a terminal)."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        self.label, self.enabled = label, enabled
+        self.bar: Any = None
+        self.start = 0.0
+        self.done = 0
+
+    def update(self, k: int, todo: int) -> None:
+        if not self.enabled or todo == 0:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=todo, label=self.label, file=sys.stderr, show_eta=True,
+                                         show_pos=True, item_show_func=lambda s: s)
+            self.bar.__enter__()
+            self.start = time.perf_counter()
+        self.done += k
+        rate = self.done / max(time.perf_counter() - self.start, 1e-9)
+        self.bar.update(k, f"{rate:.1f} points/s" if self.done else "")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@main.command()
+@scenario_argument
+@click.option("--vary", "varies", multiple=True, metavar="NAME=FROM:TO:STEPS",
+              help="Vary a parameter over STEPS evenly spaced values (once or twice for a 2-D grid), "
+                   "e.g. --vary china_stake=0:0.6:13.")
+@click.option("--sweep", "sweep_ids", multiple=True, metavar="ID",
+              help="Run the scenario's [sweeps.ID] (repeatable) [default: every declared sweep].")
+@click.option("--draws", type=click.IntRange(min=1), default=None,
+              help="Draws per point [default: the sweep's, else the scenario's].")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Root seed, the same for every point [default: the scenario's, else random].")
+@set_option
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local processes [default: all cores; 1 for small sweeps]. Results do not depend on it.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Run on a Dask cluster (tcp://host:8786), or 'local' to start one here; needs "
+                   "trapsim[dask]. Results do not depend on it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Directory for CSV, JSON, figures and the checkpoint [default: trapsim-out; with "
+                   "--json, only the checkpoint is written there unless --out is given].")
+@click.option("--resume", is_flag=True, help="Continue an interrupted sweep from its checkpoint.")
+@click.option("--no-figures", is_flag=True, help="Write no figures.")
+def sweep(file: str, varies: Sequence[str], sweep_ids: Sequence[str], draws: int | None, seed: int | None,
+          sets: Sequence[str], workers: int | None, scheduler: str | None, as_json: bool, out_dir: str | None,
+          resume: bool, no_figures: bool) -> None:
+    """What if a parameter were fixed? Rerun the simulation over a grid of one or two parameters.
+
+    Every point uses the same random draws (common random numbers), so curves
+    are smooth, and a point equals `trapsim run FILE --set NAME=VALUE` with the
+    same seed and draws. Writes, per sweep, OUT/<scenario>_<sweep>.csv (one row
+    per point and trap), .json, and figures: lines with 95% bands for one
+    parameter, one heatmap per trap for two.
+
+    Finished points are kept in a checkpoint in OUT: after Ctrl-C or a crash,
+    run the same command with --resume to continue.
+    """
+    if varies and sweep_ids:
+        raise click.UsageError("give --vary or --sweep, not both")
+    sc = api.load(file)
+    fixed = parse_sets(sets)
+    grids: list[Any] = [_parse_vary(varies)] if varies else list(sweep_ids) or [s.id for s in sc.sweeps]
+    if not grids:
+        grids = [None]  # the API explains that the scenario declares no sweeps
+    out = Path(out_dir or "trapsim-out")
+    existed = out.exists()
+    results: list[SweepResult] = []
+    for grid in grids:
+        label = f"sweep {grid}" if isinstance(grid, str) else "sweep"
+        bar = _Bar(label, sys.stderr.isatty())
+        try:
+            results.append(api.sweep(sc, grid, draws=draws, seed=seed, values=fixed, workers=workers,
+                                     scheduler=scheduler, checkpoint_dir=out, resume=resume,
+                                     keep_checkpoint=True, progress=bar.update))
+        finally:
+            bar.close()
+    written: list[Path] = []
+    if not (as_json and out_dir is None):
+        for res in results:
+            stem = out / f"{sc.name}_{res.id}"
+            written.append(write_text_atomic(stem.with_suffix(".csv"), res.to_csv()))
+            written.append(write_text_atomic(stem.with_suffix(".json"), res.to_json()))
+            if not no_figures:
+                from trapsim.sweeps.figures import write_sweep_figures  # matplotlib: only when needed
+
+                written.extend(write_sweep_figures(res, out))
+    for res in results:  # everything is written: the checkpoints are no longer needed
+        if res.checkpoint is not None:
+            res.checkpoint.unlink(missing_ok=True)
+    if not existed and out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
+    if as_json:
+        docs = [res.to_dict() for res in results]
+        click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
+        return
+    for res in results:
+        _print_sweep(res)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def _print_sweep(res: SweepResult) -> None:
+    sc = res.scenario
+    names = res.names
+    grid = " by ".join(f"{n} ({len(v)} values, {v[0]:g} to {v[-1]:g})" for n, v in res.axes.items())
+    fixed = "".join(f" · {k}={v:g}" for k, v in res.fixed.items())
+    resumed = f" · {res.resumed} points resumed from a checkpoint" if res.resumed else ""
+    seed_note = "" if res.seed_given else " (random; pass --seed to reproduce)"
+    click.echo(click.style(f"{sc.title}", bold=True) + f"  ({sc.name}, sweep {res.id})")
+    click.echo(f"{grid}\n{res.draws:,} draws per point · seed {res.seed}{seed_note}{fixed} · "
+               f"{len(res.points)} points in {res.elapsed_s:.1f} s ({res.backend}, {res.workers} "
+               f"worker{'s' if res.workers != 1 else ''}){resumed}\n")
+    if not res.trap_ids:
+        click.echo("  (the scenario defines no traps)\n")
+        return
+    if len(names) == 1:
+        width = max(len(t) for t in res.trap_ids)
+        name = names[0]
+        click.echo(f"  {name:>14}  " + "  ".join(f"{t:>{max(width, 7)}}" for t in res.trap_ids))
+        rates = {t: res.rates(t) for t in res.trap_ids}
+        for i, v in enumerate(res.axes[name]):
+            cells = "  ".join(f"{rates[t][i] * 100:>{max(width, 7) - 1}.2f}%" for t in res.trap_ids)
+            click.echo(f"  {v:>14g}  {cells}")
+    else:
+        (xn, xv), (yn, yv) = res.axes.items()
+        width = max(len(t) for t in res.trap_ids)
+        for t in res.trap_ids:
+            r = res.rates(t)
+            lo_i, hi_i = divmod(int(r.argmin()), len(yv)), divmod(int(r.argmax()), len(yv))
+            cross = "crosses 50%" if r.min() < 0.5 < r.max() else "does not cross 50%"
+            click.echo(f"  {t:<{width}}  from {r.min():7.2%} ({xn}={xv[lo_i[0]]:g}, {yn}={yv[lo_i[1]]:g}) "
+                       f"to {r.max():7.2%} ({xn}={xv[hi_i[0]]:g}, {yn}={yv[hi_i[1]]:g}); {cross}")
+    click.echo("")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--draws", type=click.IntRange(min=1), default=None,
+              help="Draws per scenario [default: the first scenario's].")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Root seed, the same for every scenario [default: the first scenario's, else random].")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes per run; results do not depend on it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Directory for the comparison JSON and figure [default: trapsim-out; with --json, "
+                   "nothing is written unless --out is given].")
+@click.option("--no-figures", is_flag=True, help="Write no figure.")
+def compare(files: Sequence[str], draws: int | None, seed: int | None, workers: int, as_json: bool,
+            out_dir: str | None, no_figures: bool) -> None:
+    """Compare the same traps across scenario files (the first is the baseline).
+
+    Runs every scenario with the same seed and draws. Traps are matched by id;
+    a trap a scenario lacks is shown as absent. For each scenario after the
+    first: the difference in rate, its 95% interval, and a two-proportion test
+    saying whether the difference is distinguishable from chance (p < 0.05).
+    """
+    if len(files) < 2:
+        raise click.UsageError("compare needs at least two scenario files")
+    scenarios = [api.load(f) for f in files]
+    comp = api.compare(scenarios, draws=draws, seed=seed, workers=workers)
+    if as_json and out_dir is None:
+        click.echo(comp.to_json())
+        return
+    from trapsim.comparison import write_comparison  # matplotlib: only when needed
+
+    written = write_comparison(comp, out_dir or "trapsim-out", figure=not no_figures)
+    if as_json:
+        click.echo(comp.to_json())
+        return
+    _print_comparison(comp, written)
+
+
+def _print_comparison(comp: Any, written: Sequence[Path]) -> None:
+    first = comp.results[0]
+    seed_note = "" if comp.seed_given else " (random; pass --seed to reproduce)"
+    click.echo(click.style("The same traps across scenarios", bold=True) +
+               f"  (baseline: {comp.labels[0]})")
+    click.echo(f"{first.draws:,} draws per scenario · seed {first.seed}{seed_note} · differences: "
+               f"two-proportion z-test, distinguishable if p < {comp.alpha:g}\n")
+    width = max(len(lab) for lab in comp.labels)
+    for t in comp.traps:
+        click.echo(f"  {t} · {comp.titles[t]}")
+        for k, (label, res) in enumerate(zip(comp.labels, comp.results, strict=True)):
+            rate = comp.rate(t, k)
+            if rate is None:
+                click.echo(f"    {label:<{width}}  {'absent':>7}")
+                continue
+            lo, hi = res.ci95(t)
+            line = f"    {label:<{width}}  {rate:7.2%}  [{lo:.2%}, {hi:.2%}]"
+            d = comp.difference(t, k)
+            if k == 0:
+                line += "  (baseline)"
+            elif d is not None:
+                p = "p < 0.001" if d.p_value < 0.001 else f"p = {d.p_value:.3f}"
+                verdict = "distinguishable" if d.distinguishable else "not distinguishable"
+                line += (f"  {d.difference * 100:+.2f} pp [{d.ci95[0] * 100:+.2f}, {d.ci95[1] * 100:+.2f}]"
+                         f"  {p}  {verdict}")
+            else:
+                line += "  (absent from the baseline)"
+            click.echo(line)
+    click.echo("")
+    for path in written:
+        click.echo(f"wrote {path}")

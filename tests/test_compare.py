@@ -1,0 +1,108 @@
+"""Comparing scenarios: matching traps by id, absent traps, the two-proportion test, CLI and figure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from trapsim import api
+from trapsim.comparison import Comparison, compare, plot_comparison, two_proportion_test
+from trapsim.errors import ScenarioError
+
+DATA = Path(__file__).parent / "data"
+BASE = DATA / "threshold.toml"  # "high" fires with probability 0.5 (t ~ U(0, 1))
+VARIANT = DATA / "threshold_variant.toml"  # t = 0.3: "high" 0.7; no "both"; a new trap "low"
+
+
+@pytest.mark.parametrize(("x0", "n0", "x1", "n1"), [(500, 1000, 560, 1000), (30, 4000, 45, 3000),
+                                                    (0, 100, 3, 100), (999, 1000, 1000, 1000)])
+def test_two_proportion_test_matches_chi_square(x0: int, n0: int, x1: int, n1: int) -> None:
+    """The pooled z-test is the 2x2 chi-square test without continuity correction (z² = χ²)."""
+    z, p = two_proportion_test(x0, n0, x1, n1)
+    chi2, p_ref, _, _ = stats.chi2_contingency([[x0, n0 - x0], [x1, n1 - x1]], correction=False)
+    assert z * z == pytest.approx(chi2, rel=1e-9)
+    assert p == pytest.approx(p_ref, rel=1e-9)
+    assert np.sign(z) == np.sign(x1 / n1 - x0 / n0)
+
+
+def test_no_difference_when_both_are_degenerate() -> None:
+    assert two_proportion_test(0, 100, 0, 200) == (0.0, 1.0)
+    assert two_proportion_test(100, 100, 50, 50) == (0.0, 1.0)
+
+
+@pytest.fixture(scope="module")
+def comparison() -> Comparison:
+    return api.compare([api.load(str(BASE)), api.load(str(VARIANT))], draws=20_000, seed=3)
+
+
+def test_traps_matched_by_id_and_absent_is_not_zero(comparison: Comparison) -> None:
+    assert comparison.labels == ["threshold", "threshold_variant"]
+    assert comparison.traps == ["high", "both", "go", "low"]
+    assert comparison.rate("both", 1) is None and comparison.rate("low", 0) is None
+    assert comparison.difference("both", 1) is None and comparison.difference("low", 1) is None
+    doc = json.loads(comparison.to_json())
+    assert doc["traps"]["both"]["scenarios"]["threshold_variant"] is None
+    assert doc["traps"]["low"]["scenarios"]["threshold"] is None
+    assert doc["traps"]["low"]["scenarios"]["threshold_variant"]["rate"] == pytest.approx(0.3, abs=0.02)
+    assert doc["baseline"] == "threshold" and doc["draws"] == 20_000 and doc["seed"] == 3
+
+
+def test_difference_to_first_scenario(comparison: Comparison) -> None:
+    d = comparison.difference("high", 1)
+    assert d.difference == pytest.approx(0.7 - 0.5, abs=0.02)
+    assert d.ci95[0] < 0.2 < d.ci95[1]  # the true difference lies in its interval
+    assert d.distinguishable and d.p_value < 1e-10
+    # "go" does not depend on t: same seed, same draws, identical counts
+    same = comparison.difference("go", 1)
+    assert same.difference == 0 and same.p_value == 1.0 and not same.distinguishable
+    doc = comparison.to_dict()["traps"]["high"]["difference_to_first"]["threshold_variant"]
+    assert set(doc) == {"difference", "ci95", "z", "p_value", "distinguishable"}
+
+
+def test_small_differences_are_not_distinguishable() -> None:
+    a = api.simulate(api.load(str(BASE)), draws=2000, seed=1, values={"t": 0.50})
+    b = api.simulate(api.load(str(BASE)), draws=2000, seed=2, values={"t": 0.51})
+    d = compare([a, b]).difference("high", 1)
+    assert not d.distinguishable and d.p_value > 0.05
+
+
+def test_same_names_get_distinct_labels(tmp_path: Path) -> None:
+    copy = tmp_path / "copy_of_threshold.toml"
+    copy.write_text(BASE.read_text())
+    comp = api.compare([api.load(str(BASE)), api.load(str(copy))], draws=500)
+    assert comp.labels == ["threshold", "copy_of_threshold"]
+    comp = api.compare([api.load(str(BASE)), api.load(str(BASE))], draws=500)
+    assert comp.labels == ["threshold#1", "threshold#2"]
+
+
+def test_compare_needs_two_scenarios() -> None:
+    with pytest.raises(ScenarioError, match="at least two"):
+        api.compare([api.load(str(BASE))])
+
+
+def test_figure_has_grouped_bars_and_absent_marks(comparison: Comparison) -> None:
+    fig = plot_comparison(comparison)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 6  # 4 traps x 2 scenarios, minus the 2 absent ones
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("absent") == 2
+    assert any(t.endswith("%*") for t in texts)  # the distinguishable bar is starred
+
+
+def test_cli_compare(tmp_path: Path, invoke) -> None:
+    r = invoke("compare", BASE, VARIANT, "--draws", 4000, "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "absent" in r.output and "distinguishable" in r.output and "(baseline)" in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["compare_threshold_vs_threshold_variant.json",
+                                                          "compare_threshold_vs_threshold_variant.png"]
+    r = invoke("compare", BASE, VARIANT, "--draws", 4000, "--json")
+    assert r.exit_code == 0
+    assert json.loads(r.output)["traps"]["both"]["scenarios"]["threshold_variant"] is None
+    r = invoke("compare", BASE)
+    assert r.exit_code == 2 and "at least two" in r.output
+    r = invoke("compare", BASE, DATA / "nope.toml")
+    assert r.exit_code == 2
