@@ -4,11 +4,21 @@ The public API is exactly what is listed in ``__all__``.
 """
 
 from trapsim.analysis import Discovery, SensitivityResult
-from trapsim.api import discover, load, sensitivity, simulate, solve, trap_probability
+from trapsim.api import (
+    compare,
+    discover,
+    load,
+    sensitivity,
+    simulate,
+    solve,
+    sweep,
+    trap_probability,
+)
 from trapsim.equilibrium import Equilibrium
 from trapsim.errors import RunError, ScenarioError, TrapsimError
 from trapsim.model import Scenario
 from trapsim.runner import Result
+from trapsim.sweeps import SweepResult
 
 __version__ = "0.1.0"
 
@@ -20,12 +30,15 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SensitivityResult",
+    "SweepResult",
     "TrapsimError",
     "__version__",
+    "compare",
     "discover",
     "load",
     "sensitivity",
     "simulate",
     "solve",
+    "sweep",
     "trap_probability",
 ]

@@ -85,4 +85,5 @@ from trapsim.cli import core  # noqa: E402, F401
 from trapsim.cli import efg  # noqa: E402, F401
 from trapsim.cli import explain  # noqa: E402, F401
 from trapsim.cli import figures  # noqa: E402, F401
+from trapsim.cli import sweep  # noqa: E402, F401
 from trapsim.cli import analysis  # noqa: E402, F401
