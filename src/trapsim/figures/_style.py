@@ -65,6 +65,7 @@ _RC: Any = {
     "axes.spines.right": False,
     "axes.prop_cycle": cycler(color=PALETTE),
     "svg.fonttype": "none",
+    "svg.hashsalt": "trapsim",  # stable ids: the same figure gives the same file
     "pdf.fonttype": 42,
 }
 

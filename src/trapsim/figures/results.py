@@ -264,11 +264,9 @@ def plot_payoffs(result: Result) -> Figure:
                         elinewidth=3, capsize=8)
             ax.set_ylim(0, 1)
         ax.axvline(mean, color="#111111", linewidth=2.5, gid=f"mean:{actor.id}")
-        ax.text(0.995, 0.92, f"mean {mean:+.3f}   sd {result.payoff_sd[actor.id]:.3f}",
-                transform=ax.transAxes, ha="right", va="top", fontsize=13,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
-        ax.set_ylabel(wrap(actor.name, 14), rotation=0, ha="right", va="center", fontsize=14,
-                      color="#222222")
+        ax.set_ylabel(f"{wrap(actor.name, 14)}\nmean {mean:+.3f}\nsd {result.payoff_sd[actor.id]:.3f}",
+                      rotation=0, ha="right", va="center", fontsize=14, color="#222222",
+                      linespacing=1.3)
         ax.set_yticks([])
         ax.spines[["left"]].set_visible(False)
     axes[-1].set_xlabel("Realised payoff (in the units of the scenario's payoff table)")
@@ -306,6 +304,8 @@ def _histogram(ax: Axes, values: np.ndarray, edges: np.ndarray, color: str) -> N
         ax.plot([value], [h], marker="o", markersize=11, color=color, markeredgecolor="#222222",
                 markeredgewidth=1.5, zorder=4, clip_on=False)
         shown = f"{value:+.3g}" if value else "0"
-        ax.annotate(f"{percent(mass)} exactly {shown}", (value, h), xytext=(9, 2),
-                    textcoords="offset points", ha="left", va="bottom", fontsize=12, zorder=5,
+        right = value > edges[0] + 0.7 * (edges[-1] - edges[0])  # label on the left of the stem
+        ax.annotate(f"{percent(mass)} exactly {shown}", (value, h), xytext=(-9 if right else 9, 2),
+                    textcoords="offset points", ha="right" if right else "left", va="bottom",
+                    fontsize=12, zorder=5,
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})

@@ -1,0 +1,451 @@
+"""Figures: every plot_* on small, odd and default scenarios; saving; the CLI commands."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+import trapsim
+from trapsim import figures
+from trapsim.equilibrium import solve as solve_equilibrium
+from trapsim.figures._style import actor_colors, percent, wrap
+from trapsim.runner import CHUNK
+from trapsim.solver import build_tree
+
+ROOT = Path(__file__).parent.parent
+DEFAULT = ROOT / "scenarios" / "defense_clause.toml"
+SIMPLE = Path(__file__).parent / "data" / "simple.toml"
+
+SOLO = """
+[scenario]
+name = "solo"
+title = "One actor <and> a trap that never fires"
+root = "choose"
+
+[actors.me]
+name = "Me"
+
+[parameters]
+x = { dist = "uniform", low = 0, high = 1 }
+
+[nodes.choose]
+actor = "me"
+next = { take = "took", leave = "left" }
+
+[payoffs]
+took = { me = "x" }
+left = { me = -1 }
+
+[traps.never]
+title = "Never fires"
+when = 'played("choose", "leave")'
+"""
+
+
+def _chain(depth: int) -> str:
+    """A tree of ``depth`` decisions in a row, two actors alternating, each able to stop."""
+    lines = ['[scenario]\nname = "chain"\ntitle = "A long chain"\nroot = "n0"\n',
+             '[actors.a]\nname = "Alpha"\n[actors.b]\nname = "Beta"\n',
+             "[parameters]\nc = { dist = \"uniform\", low = 0, high = 1 }\n"]
+    for k in range(depth):
+        nxt = f"n{k + 1}" if k + 1 < depth else "end"
+        lines.append(f'[nodes.n{k}]\nactor = "{"ab"[k % 2]}"\n'
+                     f'next = {{ go_on_with_the_long_action_name = "{nxt}", stop = "stop_{k}" }}\n')
+    lines.append("[payoffs]")
+    lines.append('end = { a = 1, b = 1 }')
+    for k in range(depth):
+        lines.append(f'stop_{k} = {{ a = "c - {k}", b = 0 }}')
+    lines.append('\n[traps.deep]\ntitle = "Reached the end"\nwhen = \'reached("end")\'')
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def default_result() -> trapsim.Result:
+    return trapsim.simulate(trapsim.load(str(DEFAULT)), draws=20_000, seed=1)
+
+
+@pytest.fixture(scope="module")
+def simple_result() -> trapsim.Result:
+    return trapsim.simulate(trapsim.load(str(SIMPLE)), draws=5_000, seed=3)
+
+
+@pytest.fixture(scope="module")
+def solo_result(tmp_path_factory: pytest.TempPathFactory) -> trapsim.Result:
+    path = tmp_path_factory.mktemp("solo") / "solo.toml"
+    path.write_text(SOLO)
+    return trapsim.simulate(trapsim.load(str(path)), draws=3_000, seed=2)
+
+
+@pytest.fixture(scope="module")
+def chain_result(tmp_path_factory: pytest.TempPathFactory) -> trapsim.Result:
+    path = tmp_path_factory.mktemp("chain") / "chain.toml"
+    path.write_text(_chain(10))
+    return trapsim.simulate(trapsim.load(str(path)), draws=2_000, seed=5)
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def _by_gid(fig: Figure, prefix: str) -> dict[str, object]:
+    return {a.get_gid(): a for a in fig.findobj(lambda a: str(a.get_gid() or "").startswith(prefix))}
+
+
+def _drawn_texts(fig: Figure) -> tuple[object, list[Text]]:
+    """Render, and return the texts actually drawn (tick labels only inside the view)."""
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    fig.draw(renderer)
+    out: list[Text] = []
+    tick_labels = set()
+    for ax in fig.axes:
+        for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            lo, hi = min(lim), max(lim)
+            for tick in axis.get_major_ticks():
+                tick_labels.update({id(tick.label1), id(tick.label2)})
+                if lo - 1e-9 <= tick.get_loc() <= hi + 1e-9 and tick.label1.get_visible():
+                    out.append(tick.label1)
+    for t in fig.findobj(Text):
+        if id(t) not in tick_labels and t.get_visible() and t.get_text().strip():
+            out.append(t)
+    return renderer, out
+
+
+def _overlaps(fig: Figure, tolerance: float = 4.0) -> list[tuple[str, str]]:
+    """Pairs of drawn texts whose boxes overlap by more than ``tolerance`` square pixels."""
+    renderer, texts = _drawn_texts(fig)
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    bad = []
+    for (a, b1), (b, b2) in itertools.combinations(boxes, 2):
+        w = min(b1.x1, b2.x1) - max(b1.x0, b2.x0)
+        h = min(b1.y1, b2.y1) - max(b1.y0, b2.y0)
+        if w > 0 and h > 0 and w * h > tolerance:
+            bad.append((a, b))
+    return bad
+
+
+def _all_text(fig: Figure) -> str:
+    return "\n".join(t.get_text() for t in fig.findobj(Text))
+
+
+# ------------------------------------------------------------------ style bits
+
+
+def test_wrap_breaks_identifiers_at_underscores() -> None:
+    assert wrap("aq_cal_retaken_reneged", 12) == "aq_cal_\nretaken_\nreneged"
+    assert wrap("short", 12) == "short"
+    assert wrap("two words here", 9) == "two words\nhere"
+
+
+def test_percent_precision() -> None:
+    assert [percent(x) for x in (0, 0.00001, 0.0024, 0.1161, 1)] == [
+        "0%", "<0.01%", "0.24%", "11.6%", "100.0%"]
+
+
+def test_actor_colours_come_from_the_file_else_unused_palette_colours(default_result) -> None:
+    sc = default_result.scenario
+    assert actor_colors(sc) == {a.id: a.color for a in sc.actors}
+    solo = trapsim.load(str(SIMPLE))  # no colours in the file: first palette colours, distinct
+    colors = actor_colors(solo)
+    assert list(colors.values()) == figures.PALETTE[:2]
+
+
+# ---------------------------------------------------------------- trap rates
+
+
+@pytest.mark.parametrize("fixture", ["simple_result", "default_result", "solo_result"])
+def test_trap_rates_one_bar_per_trap_with_its_rate(fixture: str, request) -> None:
+    res = request.getfixturevalue(fixture)
+    fig = figures.plot_trap_rates(res)
+    bars = _by_gid(fig, "trap:")
+    assert sorted(bars) == sorted(f"trap:{t.id}" for t in res.scenario.traps)
+    for t in res.scenario.traps:
+        assert bars[f"trap:{t.id}"].get_height() == pytest.approx(100 * res.rate(t.id))
+    ax = fig.axes[0]
+    assert [x.get_text().replace("\n", " ") for x in ax.get_xticklabels()] == [
+        t.title for t in res.scenario.traps]
+    assert ax.get_title(loc="left") == wrap(res.scenario.title, 80)
+    text = _all_text(fig)
+    assert f"{res.draws:,} draws" in text and f"seed {res.seed}" in text
+    assert not _overlaps(fig)
+
+
+def test_a_trap_that_never_fires_gets_a_zero_bar_and_a_label(solo_result) -> None:
+    fig = figures.plot_trap_rates(solo_result)
+    assert solo_result.trap_counts["never"] == 0
+    assert _by_gid(fig, "trap:")["trap:never"].get_height() == 0
+    assert "0%" in _all_text(fig)
+
+
+# ------------------------------------------------------------------ outcomes
+
+
+def test_outcomes_sorted_largest_first_and_pooled_beyond_max_bars(default_result) -> None:
+    res = default_result
+    reached = sorted((c for c in res.outcome_counts.values() if c), reverse=True)
+    fig = figures.plot_outcomes(res, max_bars=6)
+    bars = list(_by_gid(fig, "outcome:").values())
+    assert len(bars) == 6
+    widths = [b.get_width() for b in bars]
+    assert widths[:5] == pytest.approx([100 * c / res.draws for c in reached[:5]])
+    assert widths[5] == pytest.approx(100 * sum(reached[5:]) / res.draws)  # the pool
+    assert sum(widths) == pytest.approx(100.0)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[-1] == f"({len(reached) - 5} other outcomes)"
+    never = len(res.outcome_counts) - len(reached)
+    assert f"{never} of {len(res.outcome_counts)} outcomes never reached" in _all_text(fig)
+    assert not _overlaps(figures.plot_outcomes(res))
+
+
+def test_outcomes_of_a_tiny_scenario(solo_result) -> None:
+    fig = figures.plot_outcomes(solo_result)
+    assert list(_by_gid(fig, "outcome:")) == ["outcome:took"]  # 'left' is never reached
+
+
+# ---------------------------------------------------------------------- tree
+
+
+@pytest.mark.parametrize("fixture", ["simple_result", "default_result", "chain_result",
+                                     "solo_result"])
+def test_tree_draws_every_position_and_edge(fixture: str, request) -> None:
+    res = request.getfixturevalue(fixture)
+    tree = build_tree(res.scenario)
+    fig = figures.plot_tree(res)
+    nodes, edges = _by_gid(fig, "node:"), _by_gid(fig, "edge:")
+    assert len(nodes) == len(tree.positions)
+    assert len(edges) == len(tree.positions) - 1
+    expected = {f"edge:{p.parent}-{i}" for i, p in enumerate(tree.positions) if p.parent >= 0}
+    assert set(edges) == expected
+    text = _all_text(fig)
+    for leaf in tree.leaves:
+        assert tree.positions[leaf].id in text
+    assert not _overlaps(fig), "labels of the tree overlap"
+
+
+def test_tree_edges_show_shares_and_widths_follow_them(default_result) -> None:
+    res = default_result
+    tree = build_tree(res.scenario)
+    fig = figures.plot_tree(res)
+    edges = _by_gid(fig, "edge:")
+    text = _all_text(fig)
+    for i in tree.inner:
+        pos = tree.positions[i]
+        counts = res.edge_counts[pos.id]
+        widths = [edges[f"edge:{i}-{c}"].get_linewidth() for c in pos.children]
+        for a, c in zip(pos.actions, counts, strict=True):
+            assert f"{a} {percent(c / res.draws)}" in text
+        order = np.argsort(counts, kind="stable")
+        assert np.all(np.diff(np.array(widths)[order]) >= -1e-9)  # wider = more draws
+        if pos.kind == "decision" and sum(counts):
+            best = pos.children[int(np.argmax(counts))]
+            assert edges[f"edge:{i}-{best}"].get_alpha() == 1.0  # most-taken choice highlighted
+    ua = res.edge_counts["ua_move"]
+    assert f"status_quo  {percent(ua[0] / res.draws)}" in text
+
+
+def test_tree_without_a_run_highlights_the_equilibrium(default_result) -> None:
+    sc = default_result.scenario
+    eq = solve_equilibrium(sc)
+    tree = build_tree(sc)
+    fig = figures.plot_tree(sc)
+    edges = _by_gid(fig, "edge:")
+    for i in tree.inner:
+        pos = tree.positions[i]
+        if pos.kind != "decision":
+            continue
+        chosen = pos.children[pos.actions.index(eq.strategy[pos.id])]
+        others = [c for c in pos.children if c != chosen]
+        assert all(edges[f"edge:{i}-{chosen}"].get_linewidth() > edges[f"edge:{i}-{c}"].get_linewidth()
+                   for c in others)
+    text = _all_text(fig)
+    assert "%" not in text.replace("% ", "")  # no shares without a run
+    assert "gains (p=0.35)" in text  # chance branches labelled with central probabilities
+    structure = figures.plot_tree(sc, solve=False)
+    assert "structure only: no run, no equilibrium" in _all_text(structure)
+
+
+def test_tree_layout_is_left_to_right_with_one_row_per_leaf(chain_result) -> None:
+    tree = build_tree(chain_result.scenario)
+    lay = figures.layout_tree(tree)
+    assert lay.depth == 10 and lay.rows == len(tree.leaves) == 11
+    for i, p in enumerate(tree.positions):
+        if p.parent >= 0:
+            assert lay.x[i] == lay.x[p.parent] + 1
+        if p.children:
+            assert lay.y[p.children[0]] <= lay.y[i] <= lay.y[p.children[-1]]
+    # any two positions at the same depth are at least a row apart
+    for d in range(lay.depth + 1):
+        ys = np.sort(lay.y[lay.x == d])
+        assert np.all(np.diff(ys) >= 1 - 1e-9)
+    fig = figures.plot_tree(chain_result)
+    w, h = fig.get_size_inches()
+    assert w > 16 and h >= 7.2  # sized to the tree, not squeezed into 16:9
+    assert "go_on_with_the_long_action_name" not in _all_text(fig).replace("\n", "|")
+
+
+# --------------------------------------------------------------------- graph
+
+
+def test_actor_graph_nodes_edges_legend(default_result) -> None:
+    sc = default_result.scenario
+    fig = figures.plot_actor_graph(sc)
+    assert len(_by_gid(fig, "actor:")) == len(sc.actors)
+    assert len(_by_gid(fig, "relation:")) == len(sc.relations)
+    legend = fig.axes[0].get_legend()
+    kinds = list(dict.fromkeys(r.kind for r in sc.relations))
+    assert sorted(t.get_text() for t in legend.get_texts()) == sorted(kinds)
+    for actor in _by_gid(fig, "actor:").values():
+        gid = actor.get_gid().split(":")[1]
+        assert actor.get_facecolor()[:3] == pytest.approx(
+            tuple(int(sc.actors[sc.actor_ids.index(gid)].color[k:k + 2], 16) / 255 for k in (1, 3, 5)))
+    assert not _overlaps(fig)
+
+
+def test_actor_graph_is_the_same_every_time(default_result, tmp_path: Path) -> None:
+    sc = default_result.scenario
+    a = figures.save(figures.plot_actor_graph(sc), tmp_path / "a.svg")
+    b = figures.save(figures.plot_actor_graph(sc), tmp_path / "b.svg")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_actor_graph_with_one_actor_and_no_relations(solo_result) -> None:
+    fig = figures.plot_actor_graph(solo_result.scenario)
+    assert len(_by_gid(fig, "actor:")) == 1 and not _by_gid(fig, "relation:")
+    assert "no relations" in _all_text(fig)
+
+
+# ------------------------------------------------------------------- payoffs
+
+
+def test_payoff_sample_is_the_first_chunk(simple_result) -> None:
+    res = simple_result
+    assert res.payoff_sample is not None
+    assert res.payoff_sample.shape == (len(res.scenario.actors), min(res.draws, CHUNK))
+    # with a single chunk the sample is every draw: its moments are the run's
+    for k, a in enumerate(res.scenario.actor_ids):
+        assert res.payoff_sample[k].mean() == pytest.approx(res.payoff_mean[a], abs=1e-12)
+        assert res.payoff_sample[k].std(ddof=1) == pytest.approx(res.payoff_sd[a], abs=1e-12)
+    again = trapsim.simulate(res.scenario, draws=res.draws, seed=res.seed)
+    assert np.array_equal(again.payoff_sample, res.payoff_sample)
+
+
+@pytest.mark.parametrize("fixture", ["simple_result", "default_result", "solo_result"])
+def test_payoffs_one_panel_per_actor_with_the_mean(fixture: str, request) -> None:
+    res = request.getfixturevalue(fixture)
+    fig = figures.plot_payoffs(res)
+    assert len(fig.axes) == len(res.scenario.actors)
+    means = _by_gid(fig, "mean:")
+    for a in res.scenario.actor_ids:
+        assert means[f"mean:{a}"].get_xdata()[0] == pytest.approx(res.payoff_mean[a])
+    for ax, a in zip(fig.axes, res.scenario.actors, strict=True):
+        assert ax.get_ylabel().startswith(wrap(a.name, 14))
+        assert f"mean {res.payoff_mean[a.id]:+.3f}" in ax.get_ylabel()
+    assert not _overlaps(fig)
+
+
+def test_payoff_point_masses_are_labelled_exactly(simple_result) -> None:
+    res = simple_result
+    ent, inc = res.payoff_sample  # the entrant gets exactly -1 or +1 once it enters
+    text = _all_text(figures.plot_payoffs(res))
+    assert f"{percent(np.mean(ent == 1))} exactly +1" in text
+    assert f"{percent(np.mean(ent == -1))} exactly -1" in text
+    assert f"{percent(np.mean(inc == 0.5))} exactly +0.5" in text
+
+
+def test_payoffs_without_a_sample_fall_back_to_mean_and_sd(simple_result) -> None:
+    import dataclasses
+
+    bare = dataclasses.replace(simple_result, payoff_sample=None)
+    fig = figures.plot_payoffs(bare)
+    assert "mean ± one standard deviation" in _all_text(fig)
+
+
+# --------------------------------------------------------------- convergence
+
+
+@pytest.mark.parametrize("fixture", ["default_result", "solo_result", "chain_result"])
+def test_convergence_ends_at_the_final_rate(fixture: str, request) -> None:
+    res = request.getfixturevalue(fixture)
+    fig = figures.plot_convergence(res)
+    lines = _by_gid(fig, "convergence:")
+    assert len(lines) == len(res.scenario.traps)
+    for t in res.scenario.traps:
+        line = lines[f"convergence:{t.id}"]
+        x, y = line.get_xdata(), line.get_ydata()
+        assert x[-1] == res.draws and len(x) == len(res.chunk_sizes)
+        assert y[-1] == pytest.approx(100 * res.rate(t.id))
+    assert not _overlaps(fig)
+
+
+def test_convergence_running_rate_by_hand(default_result) -> None:
+    res = default_result
+    line = _by_gid(figures.plot_convergence(res), "convergence:")["convergence:putin_trap"]
+    k = [t.id for t in res.scenario.traps].index("putin_trap")
+    first = res.chunk_trap_counts[0, k] / res.chunk_sizes[0]
+    assert line.get_ydata()[0] == pytest.approx(100 * first)
+    assert line.get_xdata()[0] == CHUNK
+
+
+# ------------------------------------------------------------ saving and run
+
+
+@pytest.mark.parametrize(("fmt", "magic"), [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")])
+def test_save_formats(simple_result, tmp_path: Path, fmt: str, magic: bytes) -> None:
+    path = figures.save(figures.plot_trap_rates(simple_result), tmp_path / f"t.{fmt}")
+    assert path.read_bytes().startswith(magic)
+    assert not list(tmp_path.glob(".*part*"))  # no temporary file left behind
+
+
+def test_png_is_200_dpi_16_by_9(simple_result, tmp_path: Path) -> None:
+    path = figures.save(figures.plot_trap_rates(simple_result), tmp_path / "t.png")
+    head = path.read_bytes()[16:24]
+    w, h = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:], "big")
+    assert (w, h) == (2560, 1440)
+
+
+def test_save_rejects_unknown_formats(simple_result, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="png, svg, pdf"):
+        figures.save(figures.plot_trap_rates(simple_result), tmp_path / "t.jpg")
+
+
+def test_run_writes_four_figures_in_the_chosen_format(invoke, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    r = invoke("run", SIMPLE, "--draws", 2000, "--seed", 1, "--out", out, "--format", "svg")
+    assert r.exit_code == 0, r.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["simple.json", "simple_convergence.svg", "simple_outcomes.svg",
+                     "simple_traps.svg", "simple_tree.svg"]
+    assert all(f"wrote {out / n}" in r.output for n in names)
+
+
+def test_tree_and_graph_commands(invoke, tmp_path: Path) -> None:
+    r = invoke("tree", SIMPLE, "--out", tmp_path / "t.pdf")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF")
+    r = invoke("tree", SIMPLE, "--draws", 1000, "--seed", 2, "--out", tmp_path / "run", "--format",
+               "svg")
+    assert r.exit_code == 0, r.output
+    svg = (tmp_path / "run.svg").read_text()
+    assert re.search(r"enter \d+(\.\d)?%", svg)  # shares from the run
+    r = invoke("graph", DEFAULT, "--out", tmp_path / "g.png")
+    assert r.exit_code == 0 and (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--out", "x.jpg"], "must end in .png, .svg or .pdf"),
+    (["--out", "x.png", "--format", "svg"], "does not end in .svg"),
+])
+def test_tree_rejects_bad_output_names(invoke, tmp_path: Path, args: list[str], message: str) -> None:
+    r = invoke("tree", SIMPLE, *[str(tmp_path / a) if a.startswith("x.") else a for a in args])
+    assert r.exit_code == 2 and message in r.output
+
+
+def test_tree_command_reports_scenario_errors(invoke, tmp_path: Path) -> None:
+    r = invoke("tree", tmp_path / "missing.toml")
+    assert r.exit_code == 2 and "error:" in r.output
