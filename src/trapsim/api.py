@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from trapsim.analysis.drivers import Drivers
     from trapsim.comparison import Comparison
 
-__all__ = ["all_spe", "check_values", "compare", "discover", "drivers", "efg_to_toml", "explain", "load",
-           "sensitivity", "simulate", "solve", "sweep", "to_efg", "trap_probability"]
+__all__ = ["all_spe", "check_values", "compare", "discover", "drivers", "drivers_section", "efg_to_toml",
+           "explain", "load", "sensitivity", "simulate", "solve", "sweep", "to_efg", "trap_probability"]
 
 
 def load(path: str) -> Scenario:
@@ -420,3 +420,25 @@ def drivers(
         draws=_discovery.DEFAULT_DRAWS if draws is None else int(draws), solver=solver,
         rationality=rationality, figures=figures,
     )
+
+
+def drivers_section(result: Result, *, method: str = "sobol", samples: int | None = None,
+                    draws: int | None = None) -> Section:
+    """The "What drives each trap" section of the HTML report for a finished run.
+
+    Runs :func:`drivers` with the run's scenario, seed, solver and rationality
+    and returns a :class:`trapsim.report.Section` placed after the trap rates
+    (pass it to :func:`trapsim.report.build_report` as ``extra_sections``).
+    """
+    from trapsim import report
+
+    sec = drivers(result.scenario, method=method, samples=samples, draws=draws, seed=result.seed,
+                  solver=result.solver, rationality=result.rationality)
+    parts = [f"<p>{report.esc(sec.intro)}</p>"]
+    if sec.overview is not None:
+        parts.append(report.figure_html(sec.overview, "Which assumptions drive which trap"))
+    for t in sec.traps:
+        parts.append(f"<h3>{report.esc(t.title)}</h3><p>{report.esc(t.paragraph)}</p>")
+        parts.extend(report.figure_html(fig, caption) for slug, caption, fig in t.figures
+                     if not slug.endswith("_peeling"))
+    return report.Section("drivers", sec.heading, "".join(parts), after="traps")

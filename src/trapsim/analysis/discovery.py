@@ -226,8 +226,10 @@ def discover(
         Draws used to find the boxes; as many again (independent) test them.
     max_boxes
         Boxes to find by covering (each next one on the draws outside the
-        earlier ones). A further box is kept only if its density is at least
-        twice the overall rate and it holds at least 5% of all firings.
+        earlier ones). The first box must have a density above the overall
+        rate, a further box twice the overall rate, both on the draws used to
+        find it and on fresh draws; a further box must also hold at least 5%
+        of all firings.
     alpha, min_mass, min_coverage
         PRIM's peeling share, the smallest box (share of draws), and the
         coverage the chosen box must keep (see :mod:`trapsim.analysis.prim`).
@@ -314,14 +316,16 @@ def discover(
             exclude=taken,
         )
         stats = _stats(y, found.inside, total)
-        lift_ok = stats["density"] > (1.0 if not boxes else 2.0) * rate + 1e-12
+        inside_test = _in_box(x_test, found.limits) & ~taken_test
+        test = _stats(y_test, inside_test, total_test)
+        # a box must beat the overall rate (twice, for a further box), also on fresh draws
+        lift = (1.0 if not boxes else 2.0) * rate + 1e-12
+        lift_ok = stats["density"] > lift and test["density"] > lift
         if not found.restricted or not lift_ok or (boxes and stats["coverage"] < 0.05):
             if not boxes:
                 note = f"no region of parameter space makes {trap} more likely"
             break
         raw.append(found)
-        inside_test = _in_box(x_test, found.limits) & ~taken_test
-        test = _stats(y_test, inside_test, total_test)
         boxes.append(
             _describe(
                 trap,

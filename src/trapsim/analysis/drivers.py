@@ -164,9 +164,9 @@ def drivers(
         title = next(t.title for t in scenario.traps if t.id == tid)
         paragraph = describe_sensitivity(sens, tid)
         if d.boxes:
-            paragraph += " " + " ".join(b.text[0].upper() + b.text[1:] + "." for b in d.boxes)
+            paragraph += " Where it springs: " + " ".join(b.text + "." for b in d.boxes)
         elif d.note:
-            paragraph += f" Scenario discovery: {d.note}."
+            paragraph += f" Where it springs: {d.note}."
         figs: list[tuple[str, str, Figure]] = []
         if figures:
             figs.append(

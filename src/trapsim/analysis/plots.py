@@ -15,7 +15,17 @@ from matplotlib.ticker import PercentFormatter
 
 from trapsim.analysis.discovery import Discovery, number
 from trapsim.analysis.sensitivity import SensitivityResult
-from trapsim.figures._style import GREY, PALETTE, SIZE, footnote, new_axes, percent, styled, wrap
+from trapsim.figures._style import (
+    GREY,
+    PALETTE,
+    SIZE,
+    fit,
+    footnote,
+    new_axes,
+    percent,
+    styled,
+    wrap,
+)
 
 __all__ = ["plot_box_limits", "plot_peeling", "plot_sensitivity", "plot_sensitivity_overview"]
 
@@ -133,7 +143,7 @@ def plot_sensitivity(
             zorder=3,
             label="sigma: spread of effects (interactions, non-linearity)",
         )
-        ax.set_xlabel(f"Change in P({trap} fires) per step across the parameter's range")
+        ax.set_xlabel(f"Change in P({trap} fires) when the parameter moves half its range")
         ax.set_xlim(0, float(max(mu.max(), sigma.max())) * 1.15 or 1.0)
     ax.set_yticks(y, ranked)
     ax.set_ylim(-0.7, len(ranked) - 0.3)
@@ -338,11 +348,8 @@ def plot_box_limits(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Fi
     ax.set_ylim(-0.7, len(names) - 0.2)
     ax.spines[["bottom", "left"]].set_visible(False)
     ax.set_xlabel("each parameter's range (grey) and the box (blue)", color=GREY)
-    text = wrap(found.text, 150)
-    footnote(
-        fig,
-        f"{text}\nOn fresh draws: density {percent(found.test['density'])}, coverage "
-        f"{percent(found.test['coverage'])}, mass {percent(found.test['mass'])}\n"
-        f"{_disc_note(d)}",
-    )
+    width = fig.get_figwidth() - 0.4
+    test = (f"On fresh draws: density {percent(found.test['density'])}, coverage "
+            f"{percent(found.test['coverage'])}, mass {percent(found.test['mass'])}")
+    footnote(fig, "\n".join(fit(t, 12, width) for t in (found.text, test, _disc_note(d))))
     return fig

@@ -14,9 +14,11 @@ sampled from its own distribution. Constants (and parameters fixed with
   involved in, interactions included. Convergence is checked by recomputing
   the indices on the first half of the design (a Sobol' design of ``N/2``).
 * ``morris``: elementary effects on a 4-level grid placed at the quantiles
-  1/8, 3/8, 5/8, 7/8 (so unbounded distributions stay finite). ``mu_star`` is
-  the mean absolute change of the trap probability per step, in units of the
-  whole (quantile) range: a screening measure, cheap, ``r * (D + 1)`` runs.
+  1/8, 3/8, 5/8, 7/8 (so unbounded distributions stay finite); each step moves
+  one parameter by two levels (half its quantile range, e.g. from its 1/8 to
+  its 5/8 quantile). ``mu_star`` is the mean absolute change of the trap
+  probability over such steps, ``sigma`` their spread (interactions or
+  non-linearity): a screening measure, cheap, ``r * (D + 1)`` runs.
 """
 
 from __future__ import annotations
@@ -178,7 +180,10 @@ def _analyze(
                 seed=_rng_seed(entropy, 2),
             )
             keys = ("mu_star", "mu_star_conf", "sigma", "mu")
-    out = {p: {k: _finite(si[k][j]) for k in keys} for j, p in enumerate(names)}
+    # SALib divides Morris effects by the grid step in unit-cube terms (2/3 for 4 levels);
+    # undo it, so mu* is the change in probability for one step between quantile levels
+    scale = 1.0 if method == "sobol" else _LEVELS / (2 * (_LEVELS - 1))
+    out = {p: {k: _finite(si[k][j] * scale) for k in keys} for j, p in enumerate(names)}
     return out, bool(caught)
 
 

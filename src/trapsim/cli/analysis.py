@@ -120,7 +120,8 @@ def sensitivity(
     \b
     S1: share of the variance of the trap's probability due to the parameter alone.
     ST: share the parameter is involved in, interactions included (ranks the table).
-    mu* (Morris): mean absolute change of the probability per step of the parameter.
+    mu* (Morris): mean absolute change of the probability when the parameter moves
+    by half its range (e.g. from its 1/8 to its 5/8 quantile).
 
     Writes OUT/<scenario>_sensitivity.json, a tornado chart per trap
     (OUT/<scenario>_sensitivity_<trap>.png) and an overview heat map.

@@ -110,9 +110,12 @@ def graph_command(file: str, out: str | None, fmt: str | None) -> None:
               help="Processes to use; results do not depend on it.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Output HTML file [default: <scenario>_report.html].")
+@click.option("--sensitivity", is_flag=True,
+              help="Add a 'What drives each trap' section: Sobol' indices and PRIM boxes per trap "
+                   "(see trapsim sensitivity and trapsim discover; adds some seconds).")
 def report_command(file: str, draws: int | None, seed: int | None, sets: Sequence[str],
                    solver: str | None, rationality: float | None, workers: int,
-                   out: str | None) -> None:
+                   out: str | None, sensitivity: bool) -> None:
     """Run the scenario and write a one-file HTML report for a seminar handout.
 
     The page embeds every figure and needs no network: title, description and
@@ -124,6 +127,8 @@ def report_command(file: str, draws: int | None, seed: int | None, sets: Sequenc
 
     res = _simulate(file, draws, seed, sets, solver, rationality, workers)
     path = Path(out or f"{res.scenario.name}_report.html")
-    page = report.build_report(res)
+    extra = [api.drivers_section(res)] if sensitivity else []
+    command = report.reproduce_command(res) + (" --sensitivity" if sensitivity else "")
+    page = report.build_report(res, command=command, extra_sections=extra)
     click.echo(f"wrote {report.write_report(path, page)} ({len(page.encode()) / 1e6:.1f} MB; "
                f"{res.draws:,} draws, seed {res.seed})")
