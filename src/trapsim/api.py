@@ -29,9 +29,10 @@ if TYPE_CHECKING:
     from trapsim.analysis import Discovery, SensitivityResult
     from trapsim.analysis.drivers import Drivers
     from trapsim.comparison import Comparison
+    from trapsim.report import Section
 
 __all__ = ["all_spe", "check_values", "compare", "discover", "drivers", "drivers_section", "efg_to_toml",
-           "explain", "load", "sensitivity", "simulate", "solve", "sweep", "to_efg", "trap_probability"]
+           "explain", "load", "report", "sensitivity", "simulate", "solve", "sweep", "to_efg", "trap_probability"]
 
 
 def load(path: str) -> Scenario:
@@ -442,3 +443,16 @@ def drivers_section(result: Result, *, method: str = "sobol", samples: int | Non
         parts.extend(report.figure_html(fig, caption) for slug, caption, fig in t.figures
                      if not slug.endswith("_peeling"))
     return report.Section("drivers", sec.heading, "".join(parts), after="traps")
+
+
+def report(result: Result, *, command: str | None = None,
+           extra_sections: Sequence[Section] = ()) -> str:
+    """The one-file HTML report of a finished run (``trapsim report``).
+
+    See :func:`trapsim.report.build_report`; ``extra_sections`` adds
+    :class:`trapsim.report.Section` objects (e.g. :func:`drivers_section`).
+    Write it with :func:`trapsim.report.write_report`.
+    """
+    from trapsim import report as _report  # matplotlib is slow to import: only when needed
+
+    return _report.build_report(result, command=command, extra_sections=extra_sections)
