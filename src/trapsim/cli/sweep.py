@@ -236,7 +236,8 @@ def _print_comparison(comp: Any, written: Sequence[Path]) -> None:
                 click.echo(f"    {label:<{width}}  {'absent':>7}")
                 continue
             lo, hi = res.ci95(t)
-            line = f"    {label:<{width}}  {rate:7.2%}  [{lo:.2%}, {hi:.2%}]"
+            ci = f"[{lo:.2%}, {hi:.2%}]"
+            line = f"    {label:<{width}}  {rate:7.2%}  {ci:<18}"
             d = comp.difference(t, k)
             if k == 0:
                 line += "  (baseline)"

@@ -55,12 +55,16 @@ def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
     (name, values), = result.axes.items()
     fig, ax = _axes(ax)
     x = np.asarray(values)
-    for i, trap in enumerate(result.scenario.traps):
+    traps = result.scenario.traps
+    for i, trap in enumerate(traps):
         colour = PALETTE[i % len(PALETTE)]
         lo, hi = result.ci95(trap.id)
+        counts = result.counts(trap.id)
+        twin = next((t.title for t in traps[:i] if np.array_equal(result.counts(t.id), counts)), None)
+        label = f"{trap.title} (same as {twin})" if twin else trap.title  # else it hides under the twin
         ax.fill_between(x, lo * 100, hi * 100, color=colour, alpha=0.25, linewidth=0)
         ax.plot(x, result.rates(trap.id) * 100, color=colour, linewidth=2.5, marker="o", markersize=4,
-                label=trap.title)
+                label=label)
     centre = _central(result, name)
     if centre is not None:
         ax.axvline(centre, color="#555555", linestyle=":", linewidth=1.5)
@@ -68,7 +72,7 @@ def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
                     xytext=(4, -4), textcoords="offset points", va="top", fontsize=_FONT - 3, color="#555555")
     ax.set_xlabel(name, fontsize=_FONT)
     ax.set_ylabel("Share of draws in which the trap fires (%)", fontsize=_FONT)
-    ax.set_xlim(x.min(), x.max())
+    ax.margins(x=0.02)
     ax.set_ylim(bottom=0)
     ax.tick_params(labelsize=_FONT)
     ax.spines[["top", "right"]].set_visible(False)
