@@ -126,7 +126,8 @@ def solve(
 ) -> Equilibrium:
     """Backward induction once, with every parameter at its central value or as given."""
     game = game_at(scenario, values)
-    point, model, env, payoffs, chance = game.values, game.model, game.env, game.payoffs, game.chance
+    point, model, env = game.values, game.model, game.env
+    payoffs, chance = game.payoffs, game.chance
     sol: Solution = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality,
                              keep_values=True)
     tree = model.tree
@@ -198,8 +199,8 @@ class AllSPE:
     complete
         False when the list was cut at ``limit`` (there are more).
     tie_nodes
-        Decision nodes where the owner is indifferent in at least one listed
-        equilibrium.
+        Decision nodes where the owner is indifferent between two or more best
+        actions in at least one equilibrium.
     """
 
     scenario: Scenario
@@ -217,7 +218,8 @@ class AllSPE:
             "tie_nodes": self.tie_nodes,
             "equilibria": [
                 {"payoffs": p.payoffs, "strategy": p.strategy,
-                 "outcome_probabilities": {k: v for k, v in p.outcome_probabilities.items() if v > 0}}
+                 "outcome_probabilities": {k: v for k, v in p.outcome_probabilities.items()
+                                           if v > 0}}
                 for p in self.profiles
             ],
             "values": self.values,
@@ -247,6 +249,7 @@ def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None,
     # per position: list of (values (actors,), choices ((position, action index), ...))
     subgame: dict[int, list[tuple[np.ndarray, tuple[tuple[int, int], ...]]]] = {}
     complete = True
+    tie_positions: set[int] = set()
     for i in reversed(range(len(positions))):
         pos = positions[i]
         if pos.kind == "leaf":
@@ -262,14 +265,16 @@ def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None,
             else:
                 own = np.array([c[0][pos.owner] for c in combo])
                 best = own.max()
-                for k in np.flatnonzero(own >= best - TIE_TOLERANCE * max(1.0, abs(best))):
+                tied = np.flatnonzero(own >= best - TIE_TOLERANCE * max(1.0, abs(best)))
+                if len(tied) > 1:
+                    tie_positions.add(i)
+                for k in tied:
                     out.append((combo[k][0], ((i, int(k)), *choices)))
             if len(out) > limit:
                 complete = False
                 break
         subgame[i] = out[:limit]
     profiles = []
-    tie_positions: set[int] = set()
     for vals, choices in subgame[0]:
         chosen = dict(choices)
         reach = np.zeros(len(positions))
@@ -287,9 +292,5 @@ def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None,
             payoffs={a: float(v) for a, v in zip(tree.actors, vals, strict=True)},
             outcome_probabilities=outcomes,
         ))
-    for i in tree.inner:
-        pos = positions[i]
-        if pos.kind == "decision" and len({p.strategy[pos.id] for p in profiles}) > 1:
-            tie_positions.add(i)
     return AllSPE(scenario, game.values, profiles, complete, limit,
                   [positions[i].id for i in sorted(tie_positions)])

@@ -44,7 +44,8 @@ def export(file: str, efg_out: str | None, toml_out: str | None, sets: Sequence[
         written.append(write_text_atomic(efg_out, api.to_efg(sc, values=values)))
     if toml_out:
         if values:
-            raise click.UsageError("--set has no effect with --toml (an .efg file has no parameters)")
+            raise click.UsageError("--set has no effect with --toml "
+                                   "(an .efg file has no parameters)")
         written.append(write_text_atomic(toml_out, api.efg_to_toml(file)))
     for path in written:
         click.echo(f"wrote {path}")
@@ -60,16 +61,19 @@ def print_all_spe(result: AllSPE, *, as_json: bool) -> None:
         return
     sc = result.scenario
     n = len(result.profiles)
-    count = f"{n}" if result.complete else f"more than {result.limit}; the first {n} are"
     click.echo(click.style(sc.title, bold=True) + f"  ({sc.name}, central values)")
     if n == 1 and result.complete:
         click.echo("\nThe subgame-perfect equilibrium is unique: no owner of a decision is ever "
                    "indifferent.")
     else:
-        click.echo(f"\n{count} subgame-perfect equilibria: ties at "
-                   f"{', '.join(result.tie_nodes)} (an owner indifferent between actions).")
-        click.echo("Equilibrium 1 takes the first listed action at every tie: it is the one "
-                   "`solve` and `run` report.")
+        click.echo(f"\n{n} subgame-perfect equilibria." if result.complete else
+                   f"\nMore than {result.limit} subgame-perfect equilibria; "
+                   f"the first {n} are listed.")
+        click.echo(textwrap.fill(
+            f"Ties (an owner indifferent between best actions) at {', '.join(result.tie_nodes)}. "
+            "Equilibrium 1 takes the first listed action at every tie: it is the one `solve` and "
+            "`run` report; the others break ties differently, and a choice above a tie can "
+            "change with it.", 96))
     first = result.profiles[0]
     for k, prof in enumerate(result.profiles, start=1):
         click.echo(f"\nEquilibrium {k}")

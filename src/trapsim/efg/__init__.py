@@ -7,7 +7,15 @@
   ``.efg`` text that Gambit (and pygambit 16.7) reads.
 """
 
-from trapsim.efg.build import efg_to_toml, load_efg, loads_efg, make_ident, scenario_data, to_toml
+from trapsim.efg.build import (
+    efg_text_to_toml,
+    efg_to_toml,
+    load_efg,
+    loads_efg,
+    make_ident,
+    scenario_data,
+    to_toml,
+)
 from trapsim.efg.reader import EfgGame, EfgNode, EfgOutcome, parse_efg
 from trapsim.efg.writer import chance_fractions, write_efg
 
@@ -16,6 +24,7 @@ __all__ = [
     "EfgNode",
     "EfgOutcome",
     "chance_fractions",
+    "efg_text_to_toml",
     "efg_to_toml",
     "load_efg",
     "loads_efg",

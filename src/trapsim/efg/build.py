@@ -36,7 +36,16 @@ from trapsim.expressions import FUNCTIONS, KEYWORDS, PATH_FUNCTIONS
 from trapsim.model import Scenario
 from trapsim.scenario import _Validator
 
-__all__ = ["exact_value", "load_efg", "loads_efg", "make_ident", "scenario_data", "to_toml"]
+__all__ = [
+    "efg_text_to_toml",
+    "efg_to_toml",
+    "exact_value",
+    "load_efg",
+    "loads_efg",
+    "make_ident",
+    "scenario_data",
+    "to_toml",
+]
 
 _RESERVED = frozenset(FUNCTIONS) | frozenset(PATH_FUNCTIONS) | frozenset(KEYWORDS)
 _MAX_LITERAL = 10**15  # the expression language's largest literal
@@ -110,8 +119,9 @@ def _not_perfect_information(game: EfgGame, file: str) -> list[Problem]:
             continue
         label = f" (\"{nodes[0].infoset_label}\")" if nodes[0].infoset_label else ""
         lines = ", ".join(str(n.line) for n in nodes)
+        who = f"player {player} (\"{game.players[player - 1]}\")"
         out.append(Problem(
-            file, f"player {player} (\"{game.players[player - 1]}\"), information set {infoset}{label}",
+            file, f"{who}, information set {infoset}{label}",
             f"holds {len(nodes)} nodes (lines {lines}): the game has imperfect information, and "
             "trapsim solves only perfect-information games (every decision node its own "
             "information set)"))
@@ -130,7 +140,7 @@ def scenario_data(game: EfgGame, *, file: str = "<string>", name: str = "game") 
     if not game.players:
         raise ScenarioError.single(file, "players", "the game lists no players")
     if game.root.kind == "t":
-        raise ScenarioError.single(file, "line 3", "the game has no move: its root is a terminal node")
+        raise ScenarioError.single(file, "", "the game has no move: its root is a terminal node")
     problems = _not_perfect_information(game, file)
     if problems:
         raise ScenarioError(problems)
@@ -163,7 +173,8 @@ def scenario_data(game: EfgGame, *, file: str = "<string>", name: str = "game") 
     while stack:
         node, acc = stack.pop()
         if node.outcome:
-            acc = tuple(a + b for a, b in zip(acc, game.outcomes[node.outcome].payoffs, strict=True))
+            add = game.outcomes[node.outcome].payoffs
+            acc = tuple(a + b for a, b in zip(acc, add, strict=True))
         nid = node_id[id(node)]
         if node.kind == "t":
             payoffs[nid] = {a: exact_value(v) for a, v in zip(actor_of, acc, strict=True)}
@@ -278,14 +289,18 @@ def to_toml(data: dict[str, Any], *, header: str = "") -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def efg_to_toml(path: str | Path) -> str:
-    """The starting scenario TOML for an ``.efg`` file."""
-    text = _read(path)
-    game = parse_efg(text, path=str(path))
-    data = scenario_data(game, file=str(path), name=_scenario_name(str(path)))
+def efg_text_to_toml(text: str, *, path: str = "<string>") -> str:
+    """The starting scenario TOML for the text of an ``.efg`` file."""
+    game = parse_efg(text, path=path)
+    data = scenario_data(game, file=path, name=_scenario_name(path))
     header = (f"Converted by trapsim from {Path(path).name} (Gambit .efg).\n"
               "Next steps: add uncertain inputs under [parameters], e.g.\n"
               "  cost = { dist = \"uniform\", low = 0, high = 2 }\n"
               "then use their names in [payoffs] or chance probabilities (\"1 - p\"),\n"
               "and name the events to count under [traps].")
     return to_toml(data, header=header)
+
+
+def efg_to_toml(path: str | Path) -> str:
+    """The starting scenario TOML for an ``.efg`` file."""
+    return efg_text_to_toml(_read(path), path=str(path))

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 from trapsim.errors import ScenarioError
 
@@ -24,8 +25,7 @@ _INT = re.compile(r"\d+\Z")
 _MAX_DEPTH = 10_000  # nodes are read iteratively; this only bounds silly files
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
     kind: str  # "text", "word", "{", "}", ","
     value: str
     line: int
@@ -87,46 +87,30 @@ class EfgGame:
     number_type: str  # "R" or "D"
 
 
+_TOKEN = re.compile(r'(?P<space>\s+)|(?P<punct>[{},])|(?P<text>"(?:\\.|[^"\\])*")|(?P<open>")'
+                    r'|(?P<word>[^\s{},"]+)', re.DOTALL)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
 def _tokens(text: str, file: str) -> list[_Token]:
     out: list[_Token] = []
-    i, line, line_start, n = 0, 1, 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            line, line_start = line + 1, i + 1
-            i += 1
-        elif ch.isspace():
-            i += 1
-        elif ch in "{},":
-            out.append(_Token(ch, ch, line, i - line_start + 1))
-            i += 1
-        elif ch == '"':
-            start_line, col = line, i - line_start + 1
-            buf: list[str] = []
-            i += 1
-            while True:
-                if i >= n:
-                    raise ScenarioError.single(file, f"line {start_line}, column {col}",
-                                               "unterminated text: a closing \" is missing")
-                c = text[i]
-                if c == "\\" and i + 1 < n:
-                    buf.append(text[i + 1])
-                    i += 2
-                    continue
-                if c == '"':
-                    i += 1
-                    break
-                if c == "\n":
-                    line, line_start = line + 1, i + 1
-                buf.append(c)
-                i += 1
-            out.append(_Token("text", "".join(buf), start_line, col))
-        else:
-            j = i
-            while j < n and not text[j].isspace() and text[j] not in '{},"':
-                j += 1
-            out.append(_Token("word", text[i:j], line, i - line_start + 1))
-            i = j
+    line, line_start = 1, 0
+    for m in _TOKEN.finditer(text):
+        kind, value, start = m.lastgroup, m.group(), m.start()
+        col = start - line_start + 1
+        if kind == "open":
+            raise ScenarioError.single(file, f"line {line}, column {col}",
+                                       "unterminated text: a closing \" is missing")
+        if kind == "punct":
+            out.append(_Token(value, value, line, col))
+        elif kind == "word":
+            out.append(_Token("word", value, line, col))
+        elif kind == "text":
+            out.append(_Token("text", _ESCAPE.sub(r"\1", value[1:-1]), line, col))
+        newlines = value.count("\n") if kind in ("space", "text") else 0
+        if newlines:
+            line += newlines
+            line_start = start + value.rindex("\n") + 1
     return out
 
 
@@ -137,7 +121,8 @@ class _Parser:
         self.file = file
         self.toks = _tokens(text, file)
         self.pos = 0
-        self.end_line = text.count("\n") + 1
+        body = text.rstrip()
+        self.end = (body.count("\n") + 1, len(body) - body.rfind("\n"))  # just after the last token
         self.players: tuple[str, ...] = ()
         self.outcomes: dict[int, EfgOutcome] = {}
         self.infosets: dict[tuple[int, int], tuple[str, tuple[str, ...], tuple[Fraction, ...]]] = {}
@@ -145,7 +130,8 @@ class _Parser:
     # ------------------------------------------------------------ tokens
 
     def fail(self, tok: _Token | None, message: str) -> ScenarioError:
-        where = f"line {tok.line}, column {tok.col}" if tok else f"line {self.end_line}"
+        line, col = (tok.line, tok.col) if tok else self.end
+        where = f"line {line}, column {col}"
         return ScenarioError.single(self.file, where, message)
 
     def peek(self) -> _Token | None:
@@ -273,13 +259,16 @@ class _Parser:
             self.infosets.setdefault(key, desc)
         elif key not in self.infosets:
             raise self.fail(itok, f"information set {node.infoset} of {self.owner(node)} appears "
-                                  "for the first time without its description (\"label\" { actions })")
+                                  "for the first time without its description "
+                                  "(\"label\" { actions })")
         node.infoset_label, node.actions, node.probs = self.infosets[key]
         node.outcome = self.outcome()
         return node
 
     def owner(self, node: EfgNode) -> str:
-        return "chance" if node.kind == "c" else f"player {node.player} (\"{self.players[node.player - 1]}\")"
+        if node.kind == "c":
+            return "chance"
+        return f"player {node.player} (\"{self.players[node.player - 1]}\")"
 
     def check_probabilities(self, tok: _Token, probs: tuple[Fraction, ...]) -> None:
         if any(p < 0 or p > 1 for p in probs):
@@ -308,8 +297,10 @@ class _Parser:
             payoffs.append(self.number("a payoff"))
         close = self.next("'}'")
         if len(payoffs) != len(self.players):
-            raise self.fail(close, f"outcome {number} (\"{label}\") has {len(payoffs)} payoffs; "
-                                   f"expected one per player ({len(self.players)})")
+            plural = "" if len(payoffs) == 1 else "s"
+            raise self.fail(close, f"outcome {number} (\"{label}\") has {len(payoffs)} "
+                                   f"payoff{plural}; expected one per player "
+                                   f"({len(self.players)})")
         out = EfgOutcome(number, label, tuple(payoffs))
         if number in self.outcomes and self.outcomes[number] != out:
             raise self.fail(tok, f"outcome {number} is described again with a different label or "

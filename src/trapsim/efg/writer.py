@@ -5,12 +5,17 @@ given), and written as Gambit writes files: full descriptions everywhere,
 payoffs separated by ``, ``, the comment on line 2. Every decision node is its
 own information set (the games are of perfect information); node labels are
 unique (node and outcome ids, with `` (2)``, `` (3)``... for an outcome row
-reached from several places); chance probabilities are exact fractions that
-sum to exactly 1, as pygambit 16.7 demands.
+reached from several places); labels of players, actions, nodes and outcomes
+are printable ASCII with single spaces, as Gambit 16.7 demands (accents and
+typographic dashes and quotes are folded: "Côte" becomes "Cote"; the title and
+comment are folded too, since pygambit cannot return non-ASCII text); chance
+probabilities are exact fractions that sum to exactly 1, as pygambit 16.7
+demands.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
@@ -52,8 +57,34 @@ def chance_fractions(probs: Sequence[float]) -> list[Fraction]:
     return fracs
 
 
+_PUNCTUATION = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'",
+                              "\u201c": '"', "\u201d": '"', "\u2026": "..."})
+
+
 def _text(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _ascii(text: str) -> str:
+    """Text folded to printable ASCII and newlines ("Côte d\u2019Ivoire" -> "Cote d'Ivoire")."""
+    text = unicodedata.normalize("NFKD", text.translate(_PUNCTUATION))
+    return "".join(c for c in text if " " <= c <= "~" or c == "\n")
+
+
+def _label(text: str) -> str:
+    """A label as Gambit 16.7 accepts it: printable ASCII, single spaces, no space at the ends."""
+    return " ".join(_ascii(text).split())
+
+
+def _labels(texts: Sequence[str], fallback: Sequence[str]) -> list[str]:
+    """Gambit labels for names that must stay distinct (players, a node's actions)."""
+    out: list[str] = []
+    for k, (text, other) in enumerate(zip(texts, fallback, strict=True), start=1):
+        label = _label(text) or other
+        if label in out:
+            label = f"{label} ({k})"
+        out.append(label)
+    return out
 
 
 def _number(x: float) -> str:
@@ -62,10 +93,6 @@ def _number(x: float) -> str:
     return repr(float(x))
 
 
-def _player_names(scenario: Scenario) -> list[str]:
-    names = [a.name.strip() or a.id for a in scenario.actors]
-    return [n if names.count(n) == 1 else f"{n} ({a.id})"
-            for n, a in zip(names, scenario.actors, strict=True)]
 
 
 def write_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) -> str:
@@ -83,12 +110,14 @@ def write_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) 
     """
     game = game_at(scenario, values)
     tree = game.model.tree
-    players = _player_names(scenario)
-    lines = [f"EFG 2 R {_text(scenario.title)} {{ {' '.join(_text(p) for p in players)} }}"]
+    players = _labels([a.name for a in scenario.actors], [a.id for a in scenario.actors])
+    title = _label(scenario.title) or scenario.name
+    lines = [f"EFG 2 R {_text(title)} {{ {' '.join(_text(p) for p in players)} }}"]
     fixed = ", ".join(f"{k} = {v:g}" for k, v in game.values.items())
     note = (f"Exported by trapsim from {scenario.path or scenario.name}"
             + (f" with {fixed}" if fixed else "") + ".")
-    lines.append(_text("\n".join(part for part in (scenario.description.strip(), note) if part)))
+    comment = "\n".join(part for part in (scenario.description.strip(), note) if part)
+    lines.append(_text(_ascii(comment)))
     lines.append("")
     infoset = dict.fromkeys(range(-1, len(scenario.actors)), 0)
     seen: dict[str, int] = {}
@@ -102,10 +131,12 @@ def write_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) 
         infoset[pos.owner] += 1
         if pos.kind == "chance":
             probs = chance_fractions([float(p) for p in game.chance[i][:, 0]])
-            moves = " ".join(f"{_text(a)} {p}" for a, p in zip(pos.actions, probs, strict=True))
+            actions = _labels(pos.actions, [str(k) for k in range(1, len(pos.actions) + 1)])
+            moves = " ".join(f"{_text(a)} {p}" for a, p in zip(actions, probs, strict=True))
             lines.append(f"c {_text(pos.id)} {infoset[-1]} {_text(pos.id)} {{ {moves} }} 0")
         else:
-            moves = " ".join(_text(a) for a in pos.actions)
+            actions = _labels(pos.actions, [str(k) for k in range(1, len(pos.actions) + 1)])
+            moves = " ".join(_text(a) for a in actions)
             lines.append(f"p {_text(pos.id)} {pos.owner + 1} {infoset[pos.owner]} {_text(pos.id)} "
                          f"{{ {moves} }} 0")
     return "\n".join(lines) + "\n"
