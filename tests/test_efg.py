@@ -409,3 +409,36 @@ def test_run_warns_once_about_ties_on_the_realised_path(invoke, tmp_path: Path) 
     quiet = invoke("run", GAMBIT / "cent4.efg", "--draws", "500", "--seed", "1", "--no-figures",
                    "--out", tmp_path)
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr
+
+
+def test_float_noise_is_not_written_so_ties_stay_ties() -> None:
+    """0.1 + 0.2 ties with 0.3 in trapsim (within the tie tolerance); it must in Gambit too."""
+    toml = """[scenario]
+name = "noise"
+title = "noise"
+root = "pick"
+[actors.a]
+name = "A"
+[parameters]
+x = 0.1
+[nodes.pick]
+actor = "a"
+next = { first = "sum", second = "plain" }
+[payoffs]
+sum = { a = "x + 0.2" }
+plain = { a = 0.3 }
+"""
+    sc = loads(toml)
+    assert solve(sc).ties == ["pick"]
+    text = write_efg(sc)
+    assert 't "sum" 1 "sum" { 0.3 }' in text and 't "plain" 2 "plain" { 0.3 }' in text
+
+
+def test_module_examples() -> None:
+    import doctest
+
+    from trapsim.efg import build, writer
+
+    for module in (build, writer):
+        failed, attempted = doctest.testmod(module)
+        assert attempted > 0 and failed == 0, module.__name__

@@ -270,11 +270,11 @@ class _Parser:
             return "chance"
         return f"player {node.player} (\"{self.players[node.player - 1]}\")"
 
-    def check_probabilities(self, tok: _Token, probs: tuple[Fraction, ...]) -> None:
+    def check_probabilities(self, tok: _Token | None, probs: tuple[Fraction, ...]) -> None:
         if any(p < 0 or p > 1 for p in probs):
             raise self.fail(tok, "chance probabilities must lie between 0 and 1")
-        if abs(sum(probs) - 1) > Fraction(1, 10**9):
-            total = sum(probs)
+        total = sum(probs, Fraction(0))
+        if abs(total - 1) > Fraction(1, 10**9):
             raise self.fail(tok, f"chance probabilities sum to {total} ({float(total):.6g}), "
                                  "expected 1")
 

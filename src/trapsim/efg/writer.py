@@ -22,34 +22,47 @@ from fractions import Fraction
 from trapsim.equilibrium import game_at
 from trapsim.model import Scenario
 
-__all__ = ["chance_fractions", "write_efg"]
+__all__ = ["ROUNDING", "chance_fractions", "simple_fraction", "write_efg"]
 
-_DENOMINATORS = tuple(10**k for k in range(1, 13))
+#: Numbers within this (relative) distance of a simple fraction are written as
+#: that fraction: float noise such as 0.1 + 0.2 = 0.30000000000000004 is dropped,
+#: so values that tie in trapsim (within solver.TIE_TOLERANCE) tie in Gambit too.
+ROUNDING = 1e-12
+_DENOMINATORS = (10, 100, 1000, 10_000)  # larger ones approximate anything to 1e-12
 
 
-def _fraction(p: float) -> Fraction:
-    """The simplest fraction whose nearest float is ``p`` (1/3 for 0.333...)."""
-    exact = Fraction(p)
+def simple_fraction(x: float, *, tol: float = ROUNDING) -> Fraction:
+    """The simplest fraction within ``tol * max(1, |x|)`` of ``x``, else ``x`` exactly.
+
+    >>> simple_fraction(0.1 + 0.2), simple_fraction(1 / 3), simple_fraction(0.2318396577369)
+    (Fraction(3, 10), Fraction(1, 3), Fraction(2318396577369, 10000000000000))
+    """
+    exact = Fraction(x)
+    if exact.denominator == 1:
+        return exact
+    scale = max(1.0, abs(x))
     for den in _DENOMINATORS:
         f = exact.limit_denominator(den)
-        if float(f) == p:
+        if abs(f - exact) <= tol * scale:
             return f
-    return Fraction(repr(p))  # the shortest decimal that reads back as p
+    return Fraction(repr(x))  # the shortest decimal that reads back as x
 
 
 def chance_fractions(probs: Sequence[float]) -> list[Fraction]:
     """Exact fractions for chance probabilities, summing to exactly 1.
 
-    Each probability becomes the simplest fraction that reads back as the same
-    float; what is left of the sum (at most the rounding of the probabilities,
-    which trapsim checks to 1e-9) goes to the largest branch.
+    Each probability becomes the simplest fraction within 1e-12 of it (see
+    :func:`simple_fraction`); what is left of the sum (at most the rounding,
+    as trapsim checks sums to 1e-9) goes to the largest branch.
 
     >>> [str(f) for f in chance_fractions([1/3, 1/3, 1/3])]
     ['1/3', '1/3', '1/3']
+    >>> [str(f) for f in chance_fractions([0.35 - 2**-54, 0.65 + 2**-54])]
+    ['7/20', '13/20']
     >>> [str(f) for f in chance_fractions([0.1, 0.2, 0.7000000001])]
     ['1/10', '1/5', '7/10']
     """
-    fracs = [_fraction(float(p)) for p in probs]
+    fracs = [simple_fraction(float(p)) for p in probs]
     rest = 1 - sum(fracs)
     if rest:
         big = max(range(len(fracs)), key=lambda k: fracs[k])
@@ -88,9 +101,14 @@ def _labels(texts: Sequence[str], fallback: Sequence[str]) -> list[str]:
 
 
 def _number(x: float) -> str:
-    if x.is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    return repr(float(x))
+    """A payoff: an integer, a terminating decimal, or a fraction such as 1/3."""
+    f = simple_fraction(float(x))
+    if f.denominator == 1:
+        return str(f.numerator)
+    decimal = repr(float(f))
+    if "e" not in decimal and Fraction(decimal) == f:
+        return decimal
+    return f"{f.numerator}/{f.denominator}"
 
 
 
