@@ -10,10 +10,16 @@ validator must say about it::
 
 from __future__ import annotations
 
+import copy
+import json
+import math
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import trapsim
 from trapsim.errors import ScenarioError
@@ -171,3 +177,82 @@ def test_loaded_model_fields() -> None:
     assert [t.id for t in sc.traps] == ["fight", "entry_regret"]
     assert sc.nodes["entrant"].actions == ("enter", "stay")  # listing order is kept
     assert len(sc.sha256) == 64
+
+
+# ------------------------------------------------------------ fuzzing the validator
+
+def _toml_value(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v).replace("inf", "inf").replace("nan", "nan")
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    assert isinstance(v, dict)
+    return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
+
+
+def _toml(doc: dict) -> str:
+    return "\n".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in doc.items()) + "\n"
+
+
+REPLACEMENTS = st.one_of(
+    st.sampled_from([0, 1, -1, 0.5, 2.5, math.inf, -math.inf, math.nan, True, False, "", "first",
+                     "won", "russia", "x", "1 - cost", "cost > 0", 'played("first", "invoke")',
+                     "max", "Z", [], [1, 2, 3], [0, 1, 5], ["a"], {}, {"dist": "uniform"},
+                     {"a": 1}, {"russia": 1, "dprk": 2}, None]),
+    st.integers(-10, 10),
+    st.text(max_size=8),
+)
+
+
+def _paths(node: object, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+def _mutate(doc: dict, path: tuple, value: object) -> None:
+    target = doc
+    for step in path[:-1]:
+        target = target[step]
+    if value is None:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = copy.deepcopy(value)
+
+
+BASE_DOC = tomllib.loads(re.sub(r"(?m)^#.*$", "", (BAD / "several_problems.toml").read_text()))
+GOOD_DOC = tomllib.loads((BAD / "root_unknown.toml").read_text().replace('"frist"', '"first"'))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_validator_never_crashes_on_mutated_files(data) -> None:
+    """Any value of any type at any key: a Scenario or a ScenarioError, nothing else."""
+    doc = copy.deepcopy(data.draw(st.sampled_from([GOOD_DOC, BASE_DOC])))
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = _paths(doc)
+        if not paths:
+            break
+        _mutate(doc, data.draw(st.sampled_from(paths)), data.draw(REPLACEMENTS))
+    text = _toml(doc)
+    try:
+        sc = loads(text, path="fuzz.toml")
+    except ScenarioError as exc:
+        assert exc.problems
+        for line in exc.lines():
+            assert line.startswith("fuzz.toml: ") and "\n" not in line
+        return
+    trapsim.solve(sc)  # a file that validates can be solved
+
+
+def test_good_base_document_is_valid() -> None:
+    assert loads(_toml(GOOD_DOC)).name == "mini"

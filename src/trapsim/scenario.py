@@ -267,7 +267,7 @@ class _Validator:
         meta = self.table("scenario", d.get("scenario"))
         self.unknown_keys("scenario", meta, _SCENARIO_KEYS)
         name = self.string("scenario.name", meta.get("name"), required=True)
-        if name and not IDENT.match(name):
+        if isinstance(meta.get("name"), str) and not IDENT.match(name):
             self.err("scenario.name", f"invalid name '{name}' (use lower-case letters, digits and _)")
         title = self.string("scenario.title", meta.get("title"), default=name)
         description = self.string("scenario.description", meta.get("description"))
@@ -289,7 +289,7 @@ class _Validator:
         outcomes = self.outcomes(raw_payoffs, actor_ids, known)
         nodes = self.nodes(raw_nodes, actor_ids, set(raw_payoffs), known)
         root = self.string("scenario.root", meta.get("root"), required=True)
-        if root and root not in raw_nodes:
+        if isinstance(meta.get("root"), str) and root not in raw_nodes:
             self.err("scenario.root", f"unknown node '{root}'", suggest(root, raw_nodes))
         elif root:
             self.tree(root, nodes, outcomes)
@@ -624,7 +624,8 @@ class _Validator:
 
     def tree(self, root: str, nodes: Mapping[str, DecisionNode | ChanceNode],
              outcomes: Mapping[str, Outcome]) -> None:
-        raw_nodes = self.data.get("nodes") or {}
+        raw_nodes = self.data.get("nodes")
+        raw_nodes = raw_nodes if isinstance(raw_nodes, dict) else {}
         parents: dict[str, str] = {}
         for nid, spec in raw_nodes.items():
             nxt = spec.get("next") if isinstance(spec, dict) else None
@@ -657,7 +658,8 @@ class _Validator:
             if nid not in seen:
                 self.err(f"nodes.{nid}", f"not reachable from the root '{root}' (part of a cycle, "
                                          "or no node's next points to it)")
-        for oid in (self.data.get("payoffs") or {}):
+        raw_payoffs = self.data.get("payoffs")
+        for oid in (raw_payoffs if isinstance(raw_payoffs, dict) else {}):
             if oid not in seen and isinstance(oid, str) and IDENT.match(oid):
                 self.err(f"payoffs.{oid}", f"outcome is not reachable from the root '{root}' "
                                            "(no node's next points to it)")
