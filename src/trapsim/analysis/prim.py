@@ -3,10 +3,11 @@
 A small, dependency-free implementation for scenario discovery:
 
 * **peeling**: starting from the whole sample, repeatedly cut off the share
-  ``alpha`` of the points in the box at the low or high end of one input,
-  choosing the cut that leaves the highest mean outcome (the box's
-  *density*), until the box holds less than ``min_mass`` of the points. Each
-  step is a point of the *trajectory* (coverage against density).
+  ``alpha`` of the points in the box at the low or high end of one input
+  (a whole category for a discrete input), choosing the cut that raises the
+  mean outcome (the box's *density*) most per point removed, until the box
+  holds less than ``min_mass`` of the points. Each step is a point of the
+  *trajectory* (coverage against density).
 * **choice**: the box of the trajectory with the highest density among those
   that keep at least ``min_coverage`` of the outcome (ties: the larger
   coverage).
@@ -249,16 +250,19 @@ def prim(
     min_points = max(1, math.ceil(min_mass * n_total))
     while idx.size > min_points:
         best = None
+        best_gain = -math.inf
+        m = idx.size
         for cand in _peel_candidates(xa[idx], ya[idx], alpha, discrete):
             mean, n_keep = cand[0], cand[1]
             if n_keep < min_points:
                 continue
-            if (
-                best is None
-                or mean > best[0] + 1e-15
-                or (abs(mean - best[0]) <= 1e-15 and n_keep > best[1])
+            # gain in density per share of the box removed (Friedman and Fisher's
+            # criterion when peels differ in size, as for discrete inputs)
+            gain = (mean - density) / ((m - n_keep) / m)
+            if best is None or gain > best_gain + 1e-15 or (
+                abs(gain - best_gain) <= 1e-15 and n_keep > best[1]
             ):
-                best = cand
+                best, best_gain = cand, gain
         if best is None:
             break
         _, _, keep, j, side, limit = best

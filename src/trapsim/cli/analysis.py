@@ -312,13 +312,14 @@ def discover(
     Draws the parameters, computes each draw's exact probability that the trap
     fires, and finds a few boxes of parameter space where that probability is
     high, said in words, e.g. "putin_trap fires in 31% of draws where p_gain >
-    0.355 and ua_push_cost < 0.184 (this box holds 20% of draws and 56% of all
-    firings)". Density: the firing rate inside the box; coverage: the share of
+    0.348 and ua_push_cost < 0.183 and ... (this box holds 20% of draws and 55%
+    of all firings)". Density: the firing rate inside the box; coverage: the share of
     all firings inside it; mass: the share of draws inside it.
 
     PRIM peels 5% of the draws at a time from one side of one parameter,
-    keeping the peel that raises the density most; the box chosen is the one
-    with the highest density that still holds --min-coverage of all firings.
+    keeping the peel that raises the density most per draw removed; the box
+    chosen is the one with the highest density that still holds
+    --min-coverage of all firings.
     It is then pasted (limits re-extended while the density does not fall) and
     simplified (limits costing under a tenth of the density dropped).
 
