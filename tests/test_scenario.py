@@ -130,6 +130,15 @@ def test_validate_missing_file(invoke, tmp_path: Path) -> None:
     assert f"error: {missing}: cannot read file" in result.output
 
 
+@pytest.mark.parametrize("value", ["[" * 100_000 + "]" * 100_000, "{ a = " * 5000 + "1" + " }" * 5000])
+def test_deeply_nested_toml_is_a_clean_error(invoke, tmp_path: Path, value: str) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text(f"x = {value}\n")
+    result = invoke("validate", path)
+    assert result.exit_code == 2, result.output
+    assert f"error: {path}: TOML syntax error: arrays or tables nested too deeply" in result.output
+
+
 def test_validate_non_utf8_file(invoke, tmp_path: Path) -> None:
     path = tmp_path / "latin1.toml"
     path.write_bytes(b'[scenario]\nname = "caf\xe9"\n')
