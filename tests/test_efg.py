@@ -442,3 +442,14 @@ def test_module_examples() -> None:
     for module in (build, writer):
         failed, attempted = doctest.testmod(module)
         assert attempted > 0 and failed == 0, module.__name__
+
+
+def test_toml_conversion_keeps_awkward_text(tmp_path: Path) -> None:
+    text = ('EFG 2 R "A \\"quoted\\" title" { "P" }\n'
+            '"line one\nline \\"two\\" with a \\\\ backslash"\n'
+            'p "" 1 1 "" { "go \\"now\\"" "stay" } 0\nt "" 1 "" { 1 }\nt "" 2 "" { 0 }\n')
+    sc = loads_efg(text, path="q.efg")
+    again = loads(efg_text_to_toml(text, path="q.efg"), path="q.toml")
+    assert again.title == sc.title == 'A "quoted" title'
+    assert again.description == sc.description == 'line one\nline "two" with a \\ backslash'
+    assert again.nodes["n1"].actions == sc.nodes["n1"].actions == ('go "now"', "stay")

@@ -245,7 +245,13 @@ def _key(key: str) -> str:
 
 
 def _string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if "\n" not in text.strip("\n"):
+        return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+    body = "".join(
+        c if c in "\n\t" or (c >= " " and c != "\x7f" and c not in '"\\')
+        else "\\" + c if c in '"\\' else f"\\u{ord(c):04x}"
+        for c in text)
+    return '"""\n' + body + '"""'  # multi-line text stays readable
 
 
 def _value(value: Any) -> str:
