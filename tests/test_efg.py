@@ -453,3 +453,34 @@ def test_toml_conversion_keeps_awkward_text(tmp_path: Path) -> None:
     assert again.title == sc.title == 'A "quoted" title'
     assert again.description == sc.description == 'line one\nline "two" with a \\ backslash'
     assert again.nodes["n1"].actions == sc.nodes["n1"].actions == ('go "now"', "stay")
+
+
+@pytest.mark.parametrize(("tie_weight", "warned"), [(0.004, False), (0.05, True)])
+def test_run_warning_threshold_is_one_percent_of_draws(tie_weight: float, warned: bool,
+                                                       tmp_path: Path, invoke) -> None:
+    toml = tmp_path / "rare_tie.toml"
+    toml.write_text(f"""[scenario]
+name = "rare_tie"
+title = "A tie in some draws"
+root = "pick"
+[actors.a]
+name = "A"
+[parameters]
+gap = {{ dist = "choice", values = [0, 1], weights = [{tie_weight}, {1 - tie_weight}] }}
+[nodes.pick]
+actor = "a"
+next = {{ safe = "kept", bold = "gained" }}
+[payoffs]
+kept = {{ a = 0 }}
+gained = {{ a = "gap" }}
+""")
+    result = invoke("run", toml, "--draws", "20000", "--seed", "3", "--no-figures",
+                    "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    if warned:
+        (line,) = lines
+        share = float(re.search(r"pick \(([\d.]+)%\)", line).group(1))
+        assert share == pytest.approx(100 * tie_weight, abs=0.5)
+    else:
+        assert not lines
