@@ -162,6 +162,7 @@ def test_more_draws_extend_the_same_chunks() -> None:
     assert list(long.chunk_sizes) == [CHUNK, CHUNK, CHUNK, 17]
 
 
+@pytest.mark.slow
 def test_workers_do_not_change_the_result() -> None:
     sc = _load("simple.toml")
     draws = 2 * CHUNK + 3000  # three chunks
