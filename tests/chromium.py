@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import queue
@@ -57,6 +58,12 @@ class _Pipe:
     def __init__(self, binary: str, profile: str) -> None:
         cmd_r, self._cmd_w = os.pipe()
         self._res_r, res_w = os.pipe()
+        # move the child's ends above 9 so that "3<&N 4>&M" cannot clobber them (bash, since
+        # dash accepts only one-digit descriptors in redirections)
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (cmd_r, res_w)]
+        os.close(cmd_r)
+        os.close(res_w)
+        cmd_r, res_w = high
         args = [
             "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--no-first-run", "--no-default-browser-check", "--disable-extensions",
@@ -64,11 +71,12 @@ class _Pipe:
             "--hide-scrollbars", "--mute-audio", f"--user-data-dir={profile}",
             "--remote-debugging-pipe", "about:blank",
         ]
+        self._log = open(os.environ.get("CHROMIUM_LOG", os.devnull), "wb")  # noqa: SIM115
         # the shell moves our pipe ends to fds 3 and 4, where Chromium expects them
         self.proc = subprocess.Popen(
-            ["sh", "-c", f'exec "$0" "$@" 3<&{cmd_r} 4>&{res_w}', binary, *args],
+            [shutil.which("bash") or "bash", "-c", f'exec "$0" "$@" 3<&{cmd_r} 4>&{res_w}', binary, *args],
             pass_fds=(cmd_r, res_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log,
         )
         os.close(cmd_r)
         os.close(res_w)
@@ -80,7 +88,10 @@ class _Pipe:
     def _read(self) -> None:
         buf = b""
         while True:
-            chunk = os.read(self._res_r, 1 << 16)
+            try:
+                chunk = os.read(self._res_r, 1 << 16)
+            except OSError:
+                return
             if not chunk:
                 return
             buf += chunk
@@ -129,7 +140,9 @@ class _Pipe:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self._reader.join(timeout=5)  # it ends at EOF, once Chromium has exited
         os.close(self._res_r)
+        self._log.close()
 
 
 _PROBES = """(() => {

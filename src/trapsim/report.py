@@ -37,6 +37,7 @@ __all__ = [
     "SECTION_IDS",
     "Section",
     "build_report",
+    "esc",
     "figure_html",
     "reproduce_command",
     "table_html",

@@ -129,6 +129,6 @@ def report_command(file: str, draws: int | None, seed: int | None, sets: Sequenc
     path = Path(out or f"{res.scenario.name}_report.html")
     extra = [api.drivers_section(res)] if sensitivity else []
     command = report.reproduce_command(res) + (" --sensitivity" if sensitivity else "")
-    page = report.build_report(res, command=command, extra_sections=extra)
+    page = api.report(res, command=command, extra_sections=extra)
     click.echo(f"wrote {report.write_report(path, page)} ({len(page.encode()) / 1e6:.1f} MB; "
                f"{res.draws:,} draws, seed {res.seed})")

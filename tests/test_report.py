@@ -1,0 +1,233 @@
+"""The HTML report: content, self-containment, hooks, reproducibility, headless Chromium."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shlex
+import struct
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import trapsim
+from chromium import find_chromium, render  # tests/chromium.py (rootdir on sys.path)
+from trapsim import report
+from trapsim.figures._style import percent
+from trapsim.report import SECTION_IDS, Section, build_report, reproduce_command
+
+ROOT = Path(__file__).parent.parent
+DEFAULT = ROOT / "scenarios" / "defense_clause.toml"
+SIMPLE = Path(__file__).parent / "data" / "simple.toml"
+
+HOSTILE = """
+[scenario]
+name = "hostile"
+title = "Tags <script>alert(1)</script> & quotes \\""
+description = "A <b>bold</b> claim & more."
+root = "n"
+sources = ["See <i>this</i>: https://example.org/a?b=1&c=2."]
+
+[actors.a]
+name = "A <img src=x>"
+description = "<script>no</script>"
+
+[parameters]
+# x: a comment with <tags> & ampersands.
+x = { dist = "uniform", low = 0, high = 1 }
+
+[nodes.n]
+actor = "a"
+next = { go = "o1", stop = "o2" }
+
+[payoffs]
+o1 = { a = "x" }
+o2 = { a = 0 }
+
+[traps.t]
+title = "T <u>"
+description = "Fires when <go> is played"
+when = 'played("n", "go")'
+"""
+
+
+class _Page(HTMLParser):
+    """Collects tags with their attributes, section ids and visible text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.sections: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        d = dict(attrs)
+        self.tags.append((tag, d))
+        if tag == "section":
+            self.sections.append(str(d["id"]))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _parse(page: str) -> _Page:
+    p = _Page()
+    p.feed(page)
+    return p
+
+
+@pytest.fixture(scope="module")
+def default_result() -> trapsim.Result:
+    return trapsim.simulate(trapsim.load(str(DEFAULT)), draws=20_000, seed=11)
+
+
+@pytest.fixture(scope="module")
+def default_page(default_result) -> str:
+    return build_report(default_result)
+
+
+@pytest.fixture(scope="module")
+def simple_result() -> trapsim.Result:
+    return trapsim.simulate(trapsim.load(str(SIMPLE)), draws=3_000, seed=4)
+
+
+def test_sections_in_order_with_the_issue_content(default_result, default_page: str) -> None:
+    res, sc = default_result, default_result.scenario
+    parsed = _parse(default_page)
+    assert parsed.sections == list(SECTION_IDS)
+    text = " ".join(parsed.text)
+    assert sc.title in text and "Putin trap" in text
+    for src in sc.sources[:3]:
+        assert src.split(":")[0] in text
+    for p in sc.parameters:  # parameter table: name, distribution, central value, comment
+        assert p.name in text and p.dist.describe() in text
+    assert "fortified annexed land" in text  # a comment, without its 'p_gain:' prefix
+    assert "p_gain: chance" not in text
+    for t in sc.traps:  # what each trap means, with its rate
+        assert t.description in text
+        assert percent(res.rate(t.id)) in text
+    for o, c in res.outcome_counts.items():  # outcome table
+        assert o in text and f"{c:,}" in text
+    for a in sc.actors:
+        assert f"{res.payoff_mean[a.id]:+.3f}" in text
+    assert f"--seed {res.seed}" in text and f"--draws {res.draws}" in text
+    assert trapsim.__version__ in text and sc.sha256 in text
+
+
+def test_page_is_self_contained(default_page: str) -> None:
+    parsed = _parse(default_page)
+    imgs = [d for tag, d in parsed.tags if tag == "img"]
+    assert len(imgs) == 5  # actors, tree, trap rates, payoffs, convergence
+    for d in imgs:
+        src = str(d["src"])
+        assert src.startswith("data:image/png;base64,")
+        png = base64.b64decode(src.split(",", 1)[1])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        w, h = struct.unpack(">II", png[16:24])
+        assert w > 800 and h > 400
+        assert d["alt"]
+    assert not [t for t, _ in parsed.tags if t in ("script", "link", "iframe", "object", "embed")]
+    for tag, d in parsed.tags:  # the only URLs are links a reader may follow, never loaded
+        for key, value in d.items():
+            if value and key in ("src", "srcset", "poster", "data") and not value.startswith("data:"):
+                pytest.fail(f"<{tag} {key}={value!r}> would load something")
+    assert "@import" not in default_page and "url(" not in default_page
+    assert "@page" in default_page and "@media print" in default_page
+
+
+def test_user_text_is_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.toml"
+    path.write_text(HOSTILE)
+    res = trapsim.simulate(trapsim.load(str(path)), draws=500, seed=1)
+    page = build_report(res)
+    assert "<script>" not in page and "<img src=x>" not in page and "<b>bold" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "a comment with &lt;tags&gt; &amp; ampersands." in page
+    # a URL inside a source becomes a link, with the trailing full stop left out
+    assert '<a href="https://example.org/a?b=1&amp;c=2" rel="noreferrer">' in page
+
+
+def test_extra_sections_are_placed_after_the_named_section() -> None:
+    builtin = [Section(i, i.title(), "") for i in SECTION_IDS]
+    extra = [
+        Section("drivers", "What drives each trap", "<p>drivers</p>", after="traps"),
+        Section("story", "The story", "<p>story</p>", after="scenario"),
+        Section("more", "More", "<p>more</p>", after="drivers"),
+        Section("tail", "Tail", "<p>tail</p>", after="no-such-section"),
+    ]
+    ids = [s.id for s in report._place(builtin, extra)]
+    assert ids == ["scenario", "story", "actors", "parameters", "tree", "traps", "drivers", "more",
+                   "outcomes", "payoffs", "convergence", "tail", "reproduce"]
+    with pytest.raises(ValueError, match="already used"):
+        report._place(builtin, [Section("traps", "x", "")])
+    with pytest.raises(ValueError, match="letters"):
+        report._place(builtin, [Section("bad id", "x", "")])
+
+
+def test_api_report_with_an_extra_section(simple_result) -> None:
+    page = trapsim.api.report(simple_result, extra_sections=[
+        Section("wide", "Wide <things>", "<p>w</p>", after="traps", landscape=True)])
+    assert _parse(page).sections == [*SECTION_IDS[:5], "wide", *SECTION_IDS[5:]]
+    assert '<section id="wide" class="landscape"><h2>Wide &lt;things&gt;</h2><p>w</p>' in page
+    assert '<a href="#wide">Wide &lt;things&gt;</a>' in page  # in the navigation
+    assert '<section id="tree" class="landscape">' in page
+
+
+def test_table_html_escapes_and_aligns() -> None:
+    html = report.table_html(["a", "b"], [("<x>", 1.5)], numeric=[1])
+    assert "<td>&lt;x&gt;</td>" in html and '<td class="num">1.5</td>' in html
+    assert "<thead>" not in report.table_html(None, [("k", "v")])
+
+
+def test_reproduce_command_rebuilds_the_same_report(simple_result, invoke, tmp_path: Path) -> None:
+    res = simple_result
+    cmd = reproduce_command(res)
+    assert cmd == f"trapsim report {SIMPLE} --draws {res.draws} --seed {res.seed}"
+    fixed = trapsim.simulate(res.scenario, draws=1000, seed=5, values={"cost": 0.5}, solver="qre")
+    assert reproduce_command(fixed).endswith("--solver qre --set cost=0.5")
+    out = tmp_path / "again.html"
+    r = invoke(*shlex.split(cmd)[1:], "--out", out)
+    assert r.exit_code == 0, r.output
+    assert f"wrote {out}" in r.output
+    strip = re.compile(r"<tr><td>run time</td>.*?</tr>")
+    assert strip.sub("", out.read_text()) == strip.sub("", build_report(res))
+
+
+def test_report_command_defaults_and_errors(invoke, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = invoke("report", SIMPLE, "--draws", 500, "--seed", 1)
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "simple_report.html").stat().st_mode & 0o044  # readable by others
+    r = invoke("report", SIMPLE, "--set", "nope=1")
+    assert r.exit_code == 2 and "unknown parameter 'nope'" in r.output
+
+
+# ----------------------------------------------------------- headless Chromium
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(find_chromium() is None,
+                    reason="chromium is not installed (apt-get install -y chromium; .ci/run does)")
+def test_report_renders_in_headless_chromium(default_page: str, tmp_path: Path) -> None:
+    path = tmp_path / "report.html"
+    path.write_text(default_page, encoding="utf-8")
+    page = render(path, pdf=True)
+    assert page.errors == [], page.errors
+    assert not [level for level, _ in page.console if level in ("error", "warning")], page.console
+    external = [u for u in page.requests if not u.startswith(("data:", "file:"))]
+    assert external == [], external
+    assert page.requests[0] == path.resolve().as_uri()
+    checks = page.checks
+    assert checks["sections"] == list(SECTION_IDS)
+    assert checks["images"] == checks["images_ok"] == 5  # every embedded figure decodes
+    assert checks["scripts"] == 0 and checks["tables"] >= 6
+    assert checks["width"] <= 1280  # nothing overflows the page sideways
+    shot = page.screenshot
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 50_000
+    assert struct.unpack(">II", shot[16:24]) == (1280, 1800)
+    (tmp_path / "report.png").write_bytes(shot)
+    # printing: A4 pages, the tree on a landscape one
+    assert page.pdf.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page\b", page.pdf))
+    assert 5 <= pages <= 30
