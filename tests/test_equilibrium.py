@@ -227,3 +227,66 @@ def test_random_games_agree_with_pygambit(seed: int, tmp_path: Path) -> None:
     got = [eq.payoffs[f"p{i}"] for i in range(players)]
     np.testing.assert_allclose(got, [float(v) for v in want_payoffs], rtol=1e-12, atol=1e-9)
     assert sum(eq.outcome_probabilities.values()) == pytest.approx(1.0)
+
+
+# --------------------------------- the vectorised solver against a per-draw reference
+
+def _reference_values(tree: Any, payoffs: np.ndarray, chance: dict[int, np.ndarray], d: int,
+                      solver: str, lam: float) -> tuple[np.ndarray, dict[int, int]]:
+    """Plain recursive backward induction of draw ``d``; returns root values and choices."""
+    choices: dict[int, int] = {}
+
+    def value(i: int) -> np.ndarray:
+        pos = tree.positions[i]
+        if pos.kind == "leaf":
+            return payoffs[pos.outcome, :, d]
+        kids = [value(c) for c in pos.children]
+        if pos.kind == "chance":
+            return sum(p * k for p, k in zip(chance[i][:, d], kids, strict=True))
+        own = [k[pos.owner] for k in kids]
+        if solver == "qre":
+            w = [math.exp(lam * (v - max(own))) for v in own]
+            return sum(x / sum(w) * k for x, k in zip(w, kids, strict=True))
+        best = 0
+        for j in range(1, len(own)):
+            if own[j] > own[best] + 1e-12 * max(1.0, abs(own[best])):
+                best = j
+        choices[i] = best
+        return kids[best]
+
+    return value(0), choices
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("solver", ["spe", "qre"])
+def test_vectorised_backward_induction_equals_per_draw(seed: int, solver: str) -> None:
+    from trapsim.solver import backward, build_tree, play
+
+    rng = np.random.default_rng(1000 + seed)
+    players = 2 + seed % 4
+    sc = loads(to_toml(random_tree(rng, players), players), path="random.toml")
+    tree = build_tree(sc)
+    n = 64
+    payoffs = rng.normal(size=(len(tree.outcomes), players, n))
+    payoffs[:, :, :8] = np.round(payoffs[:, :, :8])  # integer payoffs: plenty of exact ties
+    chance = {i: rng.dirichlet(np.ones(len(tree.positions[i].children)), size=n).T
+              for i in tree.inner if tree.positions[i].kind == "chance"}
+    sol = backward(tree, payoffs, chance, solver=solver, rationality=1.5)
+    for d in range(n):
+        want, choices = _reference_values(tree, payoffs, chance, d, solver, 1.5)
+        np.testing.assert_allclose(sol.root_values()[:, d], want, rtol=1e-12, atol=1e-12)
+        for i, j in choices.items():
+            assert sol.choice[i][d] == j
+    # playing the realised path: chance (and qre) branches from the uniforms given
+    uniforms = {i: rng.random(n) for i in tree.inner}
+    leaf, _ = play(tree, sol, uniforms)
+    for d in range(n):
+        i = 0
+        while tree.positions[i].kind != "leaf":
+            if i in sol.choice:
+                k = int(sol.choice[i][d])
+            else:
+                cum = np.cumsum(sol.probs[i][:, d])
+                k = min(int(np.searchsorted(cum, uniforms[i][d], side="right")), len(cum) - 1)
+            i = tree.positions[i].children[k]
+        assert leaf[d] == i
