@@ -189,6 +189,13 @@ SYNTAX_ERRORS = [
     (HEAD + 'p "" 1 1 "" { } 0\n', 2, 15, "at least one action"),
     (HEAD + 'p "" 1 1 "" { "a" "b" } 0\nt "" 0\np "" 1 1 "" { "a" "c" } 0\n', 4, 8,
      "described again with different actions"),
+    # hostile numbers are refused quickly instead of being computed
+    (HEAD + 'p "" 1 1 "" { "a" } 0\nt "" 1 "o" { 1 1e99999999 }\n', 3, 16, "expected a payoff"),
+    (HEAD + 'p "" 1 1 "" { "a" } 0\nt "" 1 "o" { 1 1e9999 }\n', 3, 16, "too large"),
+    (HEAD + 'p "" 1 1 "" { "a" } 0\nt "" 1 "o" { 1 ' + "9" * 5000 + ' }\n', 3, 16,
+     "expected a payoff"),
+    (HEAD + 'p "" 1 ' + "9" * 5000 + ' "" { "a" } 0\n', 2, 8, "at most 18 digits"),
+    ("", 1, 1, "the file ends where 'EFG' was expected"),
 ]
 
 
@@ -484,3 +491,12 @@ gained = {{ a = "gap" }}
         assert share == pytest.approx(100 * tie_weight, abs=0.5)
     else:
         assert not lines
+
+
+def test_byte_order_mark_windows_lines_and_latin1(tmp_path: Path) -> None:
+    path = tmp_path / "win.efg"
+    path.write_bytes(b"\xef\xbb\xbf" + TINY.replace("\n", "\r\n").encode())
+    assert solve(api.load(str(path))).payoffs == solve(loads_efg(TINY)).payoffs
+    old = tmp_path / "old.efg"
+    old.write_bytes(TINY.replace("Entrant", "Entr\xe9e").encode("latin-1"))
+    assert api.load(str(old)).actors[0].name == "Entr\xe9e"

@@ -220,7 +220,7 @@ def _read(path: str | Path) -> str:
     except OSError as exc:
         raise ScenarioError.single(name, "", f"cannot read file: {exc.strerror or exc}") from None
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return raw.decode("latin-1")  # older Gambit files are not always UTF-8
 

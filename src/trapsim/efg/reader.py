@@ -20,8 +20,10 @@ from trapsim.errors import ScenarioError
 
 __all__ = ["EfgGame", "EfgNode", "EfgOutcome", "parse_efg"]
 
-_NUMBER = re.compile(r"[+-]?(?:\d+/\d+|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\Z")
-_INT = re.compile(r"\d+\Z")
+_NUMBER = re.compile(r"[+-]?(?:\d+/\d+|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?)\Z")
+_INT = re.compile(r"\d{1,18}\Z")
+_MAX_NUMBER_TEXT = 80  # characters: longer numbers are refused, not computed
+_MAX_MAGNITUDE = 10**15  # the expression language's largest literal
 _MAX_DEPTH = 10_000  # nodes are read iteratively; this only bounds silly files
 
 
@@ -156,17 +158,22 @@ class _Parser:
     def integer(self, what: str) -> int:
         tok = self.expect("word", what)
         if not _INT.match(tok.value):
-            raise self.fail(tok, f"expected {what} (a whole number >= 0), found {tok.shown()}")
+            raise self.fail(tok, f"expected {what} (a whole number >= 0, at most 18 digits), "
+                                 f"found {tok.shown()}")
         return int(tok.value)
 
     def number(self, what: str) -> Fraction:
         tok = self.next(what)
-        if tok.kind != "word" or not _NUMBER.match(tok.value):
-            raise self.fail(tok, f"expected {what} (e.g. 2, -1.5, 1/3 or 1e1), found {tok.shown()}")
+        if tok.kind != "word" or len(tok.value) > _MAX_NUMBER_TEXT or not _NUMBER.match(tok.value):
+            shown = tok.shown() if len(tok.value) <= 40 else f"'{tok.value[:37]}...'"
+            raise self.fail(tok, f"expected {what} (e.g. 2, -1.5, 1/3 or 1e1), found {shown}")
         try:
-            return Fraction(tok.value)
+            value = Fraction(tok.value)
         except ZeroDivisionError:
             raise self.fail(tok, f"{what} {tok.value} divides by zero") from None
+        if abs(value) > _MAX_MAGNITUDE:
+            raise self.fail(tok, f"{what} {tok.value} is too large (at most 1e15 in size)")
+        return value
 
     def at(self, kind: str) -> bool:
         tok = self.peek()
