@@ -417,3 +417,32 @@ def test_report_gains_a_what_drives_each_trap_section() -> None:
     body = page[page.index('id="drivers"') : page.index('id="outcomes"')]
     assert "What drives each trap" in body and "Where it springs: t fires in" in body
     assert body.count("data:image/png;base64,") == 2  # tornado and box limits
+
+
+def test_cart_rules_find_the_known_box() -> None:
+    d = trapsim.discover(_box_game(), "t", draws=8000, method="cart", max_depth=2)
+    _check_known_box(d)
+    assert d.method == "cart" and d.to_dict()["method"] == "cart"
+    assert d.boxes[0].text.startswith("t fires in 100% of draws where x > 0.70 and y < 0.30")
+
+
+def test_cart_leaves_partition_the_draws() -> None:
+    from trapsim.analysis.cart import cart
+
+    rng = np.random.default_rng(1)
+    x = rng.random((4000, 3))
+    y = (x[:, 2] > 0.5).astype(float) * 0.8
+    leaves = cart(x, y, max_depth=3, min_leaf=0.05)
+    assert sum(int(leaf.inside.sum()) for leaf in leaves) == 4000
+    assert not np.any(np.sum([leaf.inside for leaf in leaves], axis=0) > 1)
+    best = leaves[0]
+    assert best.mean == pytest.approx(0.8) and abs(best.limits[2, 0] - 0.5) < 0.01
+    assert [leaf.mean for leaf in leaves] == sorted((leaf.mean for leaf in leaves), reverse=True)
+
+
+def test_cli_discover_with_cart(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["discover", str(DEFENSE), "--trap", "abandonment", "--method",
+                                  "cart", "--draws", "5000", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert "Box 1: abandonment fires in" in r.output and "invoke_cost <" in r.output
+    assert (tmp_path / "defense_clause_discover_abandonment_leaves.png").exists()

@@ -377,9 +377,11 @@ def discover(
     boxes: int = 2,
     min_coverage: float = 0.5,
     alpha: float = 0.05,
+    method: str = "prim",
+    max_depth: int = 3,
     progress: Callable[[int], None] | None = None,
 ) -> Discovery:
-    """Scenario discovery: PRIM boxes of parameter space where ``trap`` is likely.
+    """Scenario discovery: PRIM boxes (or CART rules) of parameter space where ``trap`` is likely.
 
     See :func:`trapsim.analysis.discovery.discover`. ``draws`` defaults to
     20,000 (as many again test the boxes); ``seed`` to the scenario's.
@@ -391,7 +393,7 @@ def discover(
         scenario, trap, seed=seed, threshold=threshold,
         draws=_discovery.DEFAULT_DRAWS if draws is None else int(draws), solver=solver,
         rationality=rationality, max_boxes=boxes, alpha=alpha, min_coverage=min_coverage,
-        progress=progress,
+        method=method, max_depth=max_depth, progress=progress,
     )
 
 

@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from trapsim.analysis.prim import PrimBox, prim
+from trapsim.analysis.cart import cart
+from trapsim.analysis.prim import Peel, PrimBox, prim, restricted
 from trapsim.analysis.probability import sample_probabilities
 from trapsim.errors import Problem, ScenarioError, suggest
 from trapsim.model import Distribution, Scenario
@@ -83,6 +84,7 @@ class Discovery:
     settings: dict[str, float] = field(default_factory=dict)
     note: str = ""
     elapsed_s: float = 0.0
+    method: str = "prim"
 
     @property
     def outcome(self) -> str:
@@ -108,6 +110,7 @@ class Discovery:
                 for b in self.boxes
             ],
             "scenario": sc.name,
+            "method": self.method,
             "outcome": "probability" if self.threshold is None else "threshold",
             "threshold": self.threshold,
             "rate": self.rate,
@@ -213,9 +216,11 @@ def discover(
     alpha: float = 0.05,
     min_mass: float = 0.05,
     min_coverage: float = 0.5,
+    method: str = "prim",
+    max_depth: int = 3,
     progress: Callable[[int], None] | None = None,
 ) -> Discovery:
-    """Find the few boxes of parameter space where ``trap`` is likely (PRIM).
+    """Find the few boxes of parameter space where ``trap`` is likely (PRIM, or CART).
 
     Parameters
     ----------
@@ -233,6 +238,10 @@ def discover(
     alpha, min_mass, min_coverage
         PRIM's peeling share, the smallest box (share of draws), and the
         coverage the chosen box must keep (see :mod:`trapsim.analysis.prim`).
+    method
+        ``"prim"``, or ``"cart"``: the leaves of a regression tree of depth
+        ``max_depth`` with at least ``min_mass`` of the draws each, best first
+        (see :mod:`trapsim.analysis.cart`); the same rules decide which are kept.
     progress
         Called with the number of draws evaluated after each chunk.
     """
@@ -249,6 +258,8 @@ def discover(
         ("alpha", 0 < alpha < 0.5, "a share in (0, 0.5)"),
         ("min_mass", 0 < min_mass < 1, "a share in (0, 1)"),
         ("min_coverage", 0 <= min_coverage <= 1, "a share in [0, 1]"),
+        ("method", method in ("prim", "cart"), "prim or cart"),
+        ("max_depth", max_depth >= 1, "a whole number >= 1"),
     ]
     for key, ok, what in checks:
         if not ok:
@@ -259,6 +270,8 @@ def discover(
                 "alpha": alpha,
                 "min_mass": min_mass,
                 "min_coverage": min_coverage,
+                "method": method,
+                "max_depth": max_depth,
             }[key]
             raise ScenarioError.single(scenario.path, key, f"expected {what}, got {value}")
     params, probs = sample_probabilities(
@@ -285,17 +298,21 @@ def discover(
     shown = {k: s[1] for k, s in zip(names, supports, strict=True)}
     total, total_test = float(y.sum()), float(y_test.sum())
     rate = float(y.mean())
-    settings = {
-        "alpha": alpha,
-        "min_mass": min_mass,
-        "min_coverage": min_coverage,
-        "max_boxes": max_boxes,
-    }
+    settings: dict[str, Any] = {"method": method, "min_mass": min_mass, "max_boxes": max_boxes}
+    if method == "prim":
+        settings.update(alpha=alpha, min_coverage=min_coverage)
+    else:
+        settings.update(max_depth=max_depth)
+    leaves = (
+        _leaf_boxes(x, y, member, discrete, max_depth, min_mass, total)
+        if method == "cart" and not note_for(total, len(y))
+        else []
+    )
 
     boxes: list[FoundBox] = []
     raw: list[PrimBox] = []
     note = ""
-    if total == 0 or total == len(y):
+    if note_for(total, len(y)):
         what = "never" if total == 0 else "always"
         note = (
             f"{trap} {what} fires in these draws"
@@ -305,16 +322,21 @@ def discover(
     taken = np.zeros(draws, dtype=bool)
     taken_test = np.zeros(len(y_test), dtype=bool)
     while not note and len(boxes) < max_boxes:
-        found = prim(
-            x,
-            y,
-            ranges=member,
-            discrete=discrete,
-            alpha=alpha,
-            min_mass=min_mass,
-            min_coverage=min_coverage,
-            exclude=taken,
-        )
+        if method == "cart":
+            if len(boxes) >= len(leaves):
+                break
+            found = leaves[len(boxes)]
+        else:
+            found = prim(
+                x,
+                y,
+                ranges=member,
+                discrete=discrete,
+                alpha=alpha,
+                min_mass=min_mass,
+                min_coverage=min_coverage,
+                exclude=taken,
+            )
         stats = _stats(y, found.inside, total)
         inside_test = _in_box(x_test, found.limits) & ~taken_test
         test = _stats(y_test, inside_test, total_test)
@@ -358,10 +380,52 @@ def discover(
         rate=rate,
         boxes=boxes,
         raw=raw,
+        method=method,
         settings=settings,
         note=note,
         elapsed_s=time.perf_counter() - start,
     )
+
+
+def note_for(total: float, n: int) -> bool:
+    """True when the outcome never or always holds (nothing to discover)."""
+    return total == 0 or total == n
+
+
+def _leaf_boxes(
+    x: np.ndarray,
+    y: np.ndarray,
+    member: np.ndarray,
+    discrete: list[bool],
+    max_depth: int,
+    min_mass: float,
+    total: float,
+) -> list[PrimBox]:
+    """CART's leaves, best first, as boxes; each one's "trajectory" is every leaf."""
+    leaves = cart(x, y, ranges=member, discrete=discrete, max_depth=max_depth, min_leaf=min_mass)
+    points = tuple(
+        Peel(
+            leaf.limits,
+            float(leaf.inside.mean()),
+            leaf.mean,
+            float(y[leaf.inside].sum()) / total if total > 0 else 0.0,
+            len(restricted(leaf.limits, member)),
+        )
+        for leaf in leaves
+    )
+    return [
+        PrimBox(
+            leaf.limits,
+            restricted(leaf.limits, member),
+            p.mass,
+            p.density,
+            p.coverage,
+            leaf.inside,
+            points,
+            k,
+        )
+        for k, (leaf, p) in enumerate(zip(leaves, points, strict=True))
+    ]
 
 
 def _describe(

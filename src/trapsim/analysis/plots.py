@@ -160,31 +160,35 @@ def plot_sensitivity(
 def plot_sensitivity_overview(
     result: SensitivityResult, *, top: int = 15, ax: Axes | None = None
 ) -> Figure:
-    """Heat map of the ranking index (``ST`` or ``mu*``), parameters by traps."""
+    """Heat map of the ranking index, parameters by traps (most influential anywhere on top).
+
+    Sobol': the total index ``ST`` (a share, 0 to 1). Morris: ``mu*`` coloured
+    relative to each trap's largest (rare traps have small effects throughout),
+    with the values written in the cells.
+    """
     fig, ax = new_axes(ax)
     traps = list(result.indices)
     key = result.key
     values = np.array(
         [[result.indices[t][p][key] or 0.0 for t in traps] for p in result.parameters]
     )
-    order = np.argsort(-values.max(axis=1), kind="stable")[:top]
-    values = values[order]
+    if key == "ST":
+        shade, label, fmt = np.clip(values, 0, 1), "total Sobol' index ST", "{:.2f}"
+    else:
+        top_mu = values.max(axis=0)
+        shade = values / np.where(top_mu > 0, top_mu, 1.0)
+        label, fmt = "mu* relative to the trap's largest", "{:.3f}"
+    order = np.argsort(-shade.max(axis=1), kind="stable")[:top]
+    values, shade = values[order], shade[order]
     names = [result.parameters[i] for i in order]
-    label = "total Sobol' index ST" if key == "ST" else "Morris mu*"
-    _title(ax, f"Which assumptions drive which trap ({label})")
-    vmax = 1.0 if key == "ST" else float(values.max()) or 1.0
-    im = ax.imshow(np.clip(values, 0, None), aspect="auto", cmap="Blues", vmin=0, vmax=vmax)
+    title = "total Sobol' index ST" if key == "ST" else "Morris mu*"
+    _title(ax, f"Which assumptions drive which trap ({title})")
+    im = ax.imshow(shade, aspect="auto", cmap="Blues", vmin=0, vmax=1)
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
-            v = values[i, j]
+            color = "white" if shade[i, j] > 0.6 else "#222222"
             ax.text(
-                j,
-                i,
-                f"{v:.2f}",
-                ha="center",
-                va="center",
-                fontsize=12,
-                color="white" if v > 0.6 * vmax else "#222222",
+                j, i, fmt.format(values[i, j]), ha="center", va="center", fontsize=12, color=color
             )
     ax.set_xticks(range(len(traps)), [wrap(_trap_title(result, t), 16) for t in traps])
     ax.set_yticks(range(len(names)), names)
@@ -200,10 +204,15 @@ def _disc_note(d: Discovery) -> str:
         "outcome: P(trap fires)" if d.threshold is None else f"outcome: P(fires) >= {d.threshold:g}"
     )
     s = d.settings
+    head = f"on {d.draws:,} draws (as many again to test) · seed {d.seed} · {what}"
+    if d.method == "cart":
+        return (
+            f"CART {head} · depth {s['max_depth']} · leaves of at least "
+            f"{s['min_mass']:.0%} of the draws"
+        )
     return (
-        f"PRIM on {d.draws:,} draws (as many again to test) · seed {d.seed} · {what} · "
-        f"peel alpha {s['alpha']:g} · box chosen: highest density with coverage >= "
-        f"{s['min_coverage']:.0%}"
+        f"PRIM {head} · peel alpha {s['alpha']:g} · box chosen: highest density with "
+        f"coverage >= {s['min_coverage']:.0%}"
     )
 
 
@@ -213,11 +222,14 @@ def plot_peeling(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Figur
 
     Points are coloured by the number of restricted parameters; the ring is the
     box picked on the trajectory, the star the reported box (after pasting and
-    dropping limits that cost little density).
+    dropping limits that cost little density). For CART the points are the
+    tree's leaves and the star the reported leaf.
     """
     fig, ax = new_axes(ax)
     title = _trap_title(d, d.trap)
-    _title(ax, f"{title}: where it springs (PRIM's coverage/density trade-off)")
+    cart = d.method == "cart"
+    what = "CART leaves" if cart else "PRIM's coverage/density trade-off"
+    _title(ax, f"{title}: where it springs ({what})")
     if box >= len(d.boxes):
         _empty(ax, d.note or "no box found")
         footnote(fig, _disc_note(d))
@@ -229,21 +241,23 @@ def plot_peeling(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Figur
     kmax = max(int(nres.max()), 1)
     colors = ListedColormap(colormaps["viridis"](np.linspace(0.0, 0.9, kmax + 1)))
     norm = BoundaryNorm(np.arange(-0.5, kmax + 1.5), colors.N)
-    ax.plot(cov, den, color="#BBBBBB", lw=1.5, zorder=1)
-    sc = ax.scatter(cov, den, c=nres, cmap=colors, norm=norm, s=45, zorder=2)
+    if not cart:
+        ax.plot(cov, den, color="#BBBBBB", lw=1.5, zorder=1)
+    sc = ax.scatter(cov, den, c=nres, cmap=colors, norm=norm, s=45 if not cart else 90, zorder=2)
     cbar = fig.colorbar(sc, ax=ax, ticks=range(kmax + 1), shrink=0.8)
     cbar.set_label("parameters restricted")
     c = raw.chosen
-    ax.scatter(
-        [cov[c]],
-        [den[c]],
-        s=320,
-        facecolors="none",
-        edgecolors="#222222",
-        linewidths=2,
-        zorder=3,
-        label="chosen on the trajectory",
-    )
+    if not cart:
+        ax.scatter(
+            [cov[c]],
+            [den[c]],
+            s=320,
+            facecolors="none",
+            edgecolors="#222222",
+            linewidths=2,
+            zorder=3,
+            label="chosen on the trajectory",
+        )
     # the reported box, on the same footing as the trajectory (the draws PRIM saw)
     ax.scatter(
         [raw.coverage],
@@ -253,7 +267,7 @@ def plot_peeling(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Figur
         color=_VERMILION,
         edgecolors="#222222",
         zorder=4,
-        label="reported box (pasted, simplified)",
+        label="reported leaf" if cart else "reported box (pasted, simplified)",
     )
     ax.axhline(d.rate, color=GREY, ls="--", lw=1.2)
     ax.annotate(
@@ -349,7 +363,9 @@ def plot_box_limits(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Fi
     ax.spines[["bottom", "left"]].set_visible(False)
     ax.set_xlabel("each parameter's range (grey) and the box (blue)", color=GREY)
     width = fig.get_figwidth() - 0.4
-    test = (f"On fresh draws: density {percent(found.test['density'])}, coverage "
-            f"{percent(found.test['coverage'])}, mass {percent(found.test['mass'])}")
+    test = (
+        f"On fresh draws: density {percent(found.test['density'])}, coverage "
+        f"{percent(found.test['coverage'])}, mass {percent(found.test['mass'])}"
+    )
     footnote(fig, "\n".join(fit(t, 12, width) for t in (found.text, test, _disc_note(d))))
     return fig

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Peel", "PrimBox", "prim"]
+__all__ = ["Peel", "PrimBox", "prim", "restricted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +183,8 @@ def _simplify(
         limits[best[1], best[2]] = ranges[best[1], best[2]]
 
 
-def _restricted(limits: np.ndarray, ranges: np.ndarray) -> tuple[int, ...]:
+def restricted(limits: np.ndarray, ranges: np.ndarray) -> tuple[int, ...]:
+    """Indices of the inputs whose limits are narrower than their full range."""
     return tuple(
         j
         for j in range(limits.shape[0])
@@ -259,8 +260,10 @@ def prim(
             # gain in density per share of the box removed (Friedman and Fisher's
             # criterion when peels differ in size, as for discrete inputs)
             gain = (mean - density) / ((m - n_keep) / m)
-            if best is None or gain > best_gain + 1e-15 or (
-                abs(gain - best_gain) <= 1e-15 and n_keep > best[1]
+            if (
+                best is None
+                or gain > best_gain + 1e-15
+                or (abs(gain - best_gain) <= 1e-15 and n_keep > best[1])
             ):
                 best, best_gain = cand, gain
         if best is None:
@@ -272,7 +275,7 @@ def prim(
         inside[idx] = True
         mass, density, coverage = _stats(ya, inside, n_total, y_total)
         trajectory.append(
-            Peel(limits.copy(), mass, density, coverage, len(_restricted(limits, ranges)))
+            Peel(limits.copy(), mass, density, coverage, len(restricted(limits, ranges)))
         )
     ok = [i for i, p in enumerate(trajectory) if p.coverage >= min_coverage] or [0]
     chosen = max(ok, key=lambda i: (trajectory[i].density, trajectory[i].coverage))
@@ -283,5 +286,5 @@ def prim(
     inside = np.zeros(n_all, dtype=bool)
     inside[np.flatnonzero(active)[inside_active]] = True
     return PrimBox(
-        box, _restricted(box, ranges), mass, density, coverage, inside, tuple(trajectory), chosen
+        box, restricted(box, ranges), mass, density, coverage, inside, tuple(trajectory), chosen
     )

@@ -279,6 +279,22 @@ def _print_sensitivity(res: Any, top: int) -> None:
     help="The chosen box keeps at least this share of all firings.",
 )
 @click.option(
+    "--method",
+    "method",
+    type=click.Choice(["prim", "cart"]),
+    default="prim",
+    show_default=True,
+    help="prim: peel a box (coverage/density trade-off); cart: rules from a shallow "
+    "regression tree (its best leaves).",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=1, max=6),
+    default=3,
+    show_default=True,
+    help="CART: at most this many conditions per rule.",
+)
+@click.option(
     "--alpha",
     type=click.FloatRange(min=0, max=0.5, min_open=True, max_open=True),
     default=0.05,
@@ -299,6 +315,8 @@ def discover(
     seed: int | None,
     boxes: int,
     min_coverage: float,
+    method: str,
+    depth: int,
     alpha: float,
     solver: str | None,
     rationality: float | None,
@@ -307,7 +325,7 @@ def discover(
     out_dir: str | None,
     no_figures: bool,
 ) -> None:
-    """Under which conditions does a trap spring? Scenario discovery with PRIM.
+    """Under which conditions does a trap spring? Scenario discovery (PRIM or CART).
 
     Draws the parameters, computes each draw's exact probability that the trap
     fires, and finds a few boxes of parameter space where that probability is
@@ -319,12 +337,14 @@ def discover(
     PRIM peels 5% of the draws at a time from one side of one parameter,
     keeping the peel that raises the density most per draw removed; the box
     chosen is the one with the highest density that still holds
-    --min-coverage of all firings.
-    It is then pasted (limits re-extended while the density does not fall) and
-    simplified (limits costing under a tenth of the density dropped).
+    --min-coverage of all firings. It is then pasted (limits re-extended while
+    the density does not fall) and simplified (limits costing under a tenth of
+    the density dropped). --method cart instead grows a regression tree of
+    depth --depth and reports its best leaves as rules.
 
     Writes OUT/<scenario>_discover_<trap>.json and figures: the box limits over
-    each parameter's range, and the peeling trajectory (coverage vs density).
+    each parameter's range, and the peeling trajectory (coverage vs density;
+    CART: the leaves).
     """
     sc = api.load(file)
     if trap is None:
@@ -346,6 +366,8 @@ def discover(
             boxes=boxes,
             min_coverage=min_coverage,
             alpha=alpha,
+            method=method,
+            max_depth=depth,
             progress=update,
         )
     finally:
@@ -360,20 +382,12 @@ def discover(
             from trapsim.analysis import plots
             from trapsim.figures import save
 
+            stem = out / f"{sc.name}_discover_{trap}"
+            kind = "leaves" if method == "cart" else "peeling"
             for k in range(len(res.boxes)):
                 suffix = "" if k == 0 else f"_{k + 1}"
-                written.append(
-                    save(
-                        plots.plot_box_limits(res, k),
-                        out / f"{sc.name}_discover_{trap}_box{suffix}.png",
-                    )
-                )
-                written.append(
-                    save(
-                        plots.plot_peeling(res, k),
-                        out / f"{sc.name}_discover_{trap}_peeling{suffix}.png",
-                    )
-                )
+                written.append(save(plots.plot_box_limits(res, k), f"{stem}_box{suffix}.png"))
+                written.append(save(plots.plot_peeling(res, k), f"{stem}_{kind}{suffix}.png"))
     if as_json:
         click.echo(_json(res.to_dict()))
         return
