@@ -15,6 +15,10 @@ from trapsim.errors import ScenarioError
 from trapsim.output import write_text_atomic
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(files: Sequence[str]) -> None:
@@ -31,8 +35,9 @@ def validate(files: Sequence[str]) -> None:
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
             continue
-        click.echo(f"{path}: ok ({len(sc.actors)} actors, {len(sc.parameters)} parameters, "
-                   f"{len(sc.nodes)} nodes, {len(sc.outcomes)} outcomes, {len(sc.traps)} traps)")
+        counts = [(len(sc.actors), "actor"), (len(sc.parameters), "parameter"), (len(sc.nodes), "node"),
+                  (len(sc.outcomes), "outcome"), (len(sc.traps), "trap")]
+        click.echo(f"{path}: ok (" + ", ".join(_plural(n, word) for n, word in counts) + ")")
     if bad:
         sys.exit(2)
 
@@ -68,7 +73,8 @@ def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float
     if as_json:
         click.echo(eq.to_json())
         return
-    click.echo(click.style(sc.title, bold=True) + f"  ({sc.name}, solver {eq.solver}, central values)")
+    where = "central values" + "".join(f", {k}={v:g}" for k, v in parse_sets(sets).items())
+    click.echo(click.style(sc.title, bold=True) + f"  ({sc.name}, solver {eq.solver}, {where})")
     click.echo("\nStrategy (choice at every decision node; * = on the equilibrium path)")
     width = max(len(n) for n in eq.strategy) if eq.strategy else 4
     for node, action in eq.strategy.items():
