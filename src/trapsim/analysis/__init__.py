@@ -2,16 +2,21 @@
 
 * :mod:`~trapsim.analysis.probability`: ``P(trap | parameters)`` for every draw,
   exactly (chance nodes and ``qre`` choices summed over, not sampled).
-* :mod:`~trapsim.analysis.sensitivity`: Sobol' and Morris indices (SALib);
-  the module keeps its name, so its function is ``sensitivity.sensitivity``.
-* :mod:`~trapsim.analysis.prim` and :mod:`~trapsim.analysis.discovery`: PRIM
-  boxes where a trap is likely, said in words.
+* :mod:`~trapsim.analysis.sensitivity`: Sobol' and Morris indices (SALib).
+* :mod:`~trapsim.analysis.prim`, :mod:`~trapsim.analysis.cart` and
+  :mod:`~trapsim.analysis.discovery`: PRIM boxes (or CART rules) where a trap
+  is likely, said in words.
 * :mod:`~trapsim.analysis.plots`: their figures (imported on demand: matplotlib).
 * :mod:`~trapsim.analysis.drivers`: figures and text for a report section.
+
+Functions named like their module (``sensitivity``, ``prim``, ``cart``) are
+not re-exported here, so ``trapsim.analysis.prim`` stays the module; use
+``trapsim.sensitivity`` or ``trapsim.analysis.prim.prim``.
 """
 
+from trapsim.analysis.cart import Leaf
 from trapsim.analysis.discovery import Discovery, FoundBox, discover
-from trapsim.analysis.prim import PrimBox, prim
+from trapsim.analysis.prim import PrimBox
 from trapsim.analysis.probability import (
     probabilities_at,
     sample_probabilities,
@@ -23,10 +28,10 @@ __all__ = [
     "METHODS",
     "Discovery",
     "FoundBox",
+    "Leaf",
     "PrimBox",
     "SensitivityResult",
     "discover",
-    "prim",
     "probabilities_at",
     "sample_probabilities",
     "uncertain_parameters",

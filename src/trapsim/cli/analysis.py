@@ -426,5 +426,11 @@ def _print_discovery(res: Any) -> None:
         t = box.test
         click.echo(
             f"  on fresh draws: density {t['density']:.1%}, coverage {t['coverage']:.1%}, "
-            f"mass {t['mass']:.1%}\n"
+            f"mass {t['mass']:.1%}"
         )
+        if t["density"] < 0.7 * box.density:
+            click.echo(
+                "  caution: much weaker on fresh draws, so some of these limits fit noise; "
+                "try more --draws, or --method cart for shorter rules"
+            )
+        click.echo("")
