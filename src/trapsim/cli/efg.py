@@ -8,7 +8,7 @@ import click
 
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
-from trapsim.equilibrium import AllSPE
+from trapsim.equilibrium import AllSPE, central_values
 from trapsim.output import write_text_atomic
 
 
@@ -61,7 +61,10 @@ def print_all_spe(result: AllSPE, *, as_json: bool) -> None:
         return
     sc = result.scenario
     n = len(result.profiles)
-    click.echo(click.style(sc.title, bold=True) + f"  ({sc.name}, central values)")
+    central = central_values(sc)
+    fixed = [f"{k}={v:g}" for k, v in result.values.items() if central.get(k) != v]
+    where = ", ".join(fixed) + ", other values central" if fixed else "central values"
+    click.echo(click.style(sc.title, bold=True) + f"  ({sc.name}, {where})")
     if n == 1 and result.complete:
         click.echo("\nThe subgame-perfect equilibrium is unique: no owner of a decision is ever "
                    "indifferent.")
