@@ -168,9 +168,10 @@ def _scenario_section(sc: Scenario, result: Result) -> str:
         for k, t in enumerate(sc.traps):
             lo, hi = result.ci95(t.id)
             color = figures.PALETTE[k % len(figures.PALETTE)]
+            what = f'<span class="what">{esc(t.description)}</span>' if t.description else ""
             keys.append(f'<div class="key" style="border-left-color:{color}">{esc(t.title)}'
                         f'<span class="rate">{_pct(result.rate(t.id))}</span>'
-                        f'<span class="ci">of draws · 95% interval {_pct(lo)} to {_pct(hi)}</span></div>')
+                        f'<span class="ci">95% interval {_pct(lo)} to {_pct(hi)}</span>{what}</div>')
         parts.append(f'<div class="keys">{"".join(keys)}</div>')
     if sc.sources:
         items = "".join(f"<li>{_linkify(s)}</li>" for s in sc.sources)

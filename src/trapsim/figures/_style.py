@@ -133,14 +133,15 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def footnote(fig: Figure, text: str) -> None:
+def footnote(fig: Figure, text: str, *, size: float = 12) -> None:
     """A small grey line at the bottom left (draws, seed, what the bars mean)."""
     lines = text.count("\n") + 1
-    frac = (0.12 + 0.24 * lines) / fig.get_figheight()
+    frac = (0.12 + 0.24 * lines * size / 12) / fig.get_figheight()
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):  # constrained layout ignores fig.text: make room
         engine.set(rect=(0, frac, 1, 1 - frac))
-    fig.text(0.005, 0.06 / fig.get_figheight(), text, fontsize=12, color=GREY, ha="left", va="bottom")
+    fig.text(0.005, 0.06 / fig.get_figheight(), text, fontsize=size, color=GREY, ha="left",
+             va="bottom")
 
 
 def save(fig: Figure, path: str | Path, *, dpi: int = 200, fmt: str | None = None) -> Path:

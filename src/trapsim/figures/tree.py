@@ -240,7 +240,7 @@ def plot_tree(
     fig.suptitle(wrap(f"Game tree: {scenario.title}", 100), x=0.01, ha="left", fontsize=22,
                  fontweight="bold")
     _legend(ax, scenario, tree, colors, result is not None, equilibrium is not None)
-    footnote(fig, _tree_note(result, equilibrium))
+    footnote(fig, _tree_note(result, equilibrium), size=15 if fig.get_figwidth() > 20 else 12)
     return fig
 
 
@@ -274,7 +274,7 @@ def _legend(ax: Axes, scenario: Scenario, tree: Tree, colors: Mapping[str, str],
     elif eq:
         handles.append(Line2D([], [], color="#333333", linewidth=4, label="equilibrium choice"))
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=min(len(handles), 8),
-              fontsize=15, handletextpad=0.3, columnspacing=1.4, borderaxespad=0.2)
+              fontsize=15, handletextpad=0.5, columnspacing=1.4, borderaxespad=0.2)
 
 
 def _tree_note(result: Result | None, eq: Equilibrium | None) -> str:
