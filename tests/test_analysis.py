@@ -446,3 +446,25 @@ def test_cli_discover_with_cart(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "Box 1: abandonment fires in" in r.output and "invoke_cost <" in r.output
     assert (tmp_path / "defense_clause_discover_abandonment_leaves.png").exists()
+
+
+def test_default_sobol_on_the_bundled_scenario_is_fast_and_converged() -> None:
+    import time
+
+    start = time.perf_counter()
+    res = trapsim.sensitivity(trapsim.load(str(DEFENSE)), traps=["putin_trap"])
+    assert time.perf_counter() - start < 30
+    assert res.samples == 8192 and res.evaluations == 8192 * 22
+    assert res.ranking("putin_trap")[0] == "p_gain"
+    assert res.convergence["putin_trap"]["max_abs_change_ST"] < 0.05
+
+
+def test_scenarios_with_beliefs_are_refused_rather_than_answered_wrongly() -> None:
+    from types import SimpleNamespace
+
+    from trapsim.analysis.probability import check_supported
+
+    fake = SimpleNamespace(beliefs={"a": ("x",)}, path="b.toml", traps=())
+    with pytest.raises(ScenarioError, match=r"b\.toml: beliefs: .*do not support \[beliefs\]"):
+        check_supported(fake)  # type: ignore[arg-type]
+    check_supported(loads(COIN, path="coin.toml"))  # played/reached/payoff are fine

@@ -34,6 +34,7 @@ from trapsim.runner import CHUNK, CompiledScenario
 from trapsim.solver import backward, reach_probabilities
 
 __all__ = [
+    "check_supported",
     "chunk_probabilities",
     "leaf_paths",
     "probabilities_at",
@@ -73,6 +74,35 @@ def _subset(env: Mapping[str, Any], idx: np.ndarray, n: int) -> dict[str, Any]:
         arr = np.asarray(v)
         out[k] = arr[idx] if arr.ndim == 1 and arr.shape[0] == n else v
     return out
+
+
+#: Path functions whose value on the path to a fixed leaf is known (see the module docstring).
+_LEAF_FUNCTIONS = frozenset({"played", "reached", "payoff"})
+
+
+def check_supported(scenario: Scenario) -> None:
+    """Refuse scenarios whose traps cannot be evaluated leaf by leaf (yet).
+
+    Misperception (``[beliefs]``) changes how the game is played, and
+    ``expected()``/``surprise()`` depend on more than the leaf; summing over
+    leaves would then silently disagree with ``trapsim run``.
+    """
+    if getattr(scenario, "beliefs", None):
+        raise ScenarioError.single(
+            scenario.path,
+            "beliefs",
+            "exact trap probabilities (sensitivity, discover) do not support [beliefs] yet; "
+            "use trapsim run or sweep for this scenario",
+        )
+    for t in scenario.traps:
+        other = sorted({ref[0] for ref in t.when.path_refs} - _LEAF_FUNCTIONS)
+        if other:
+            raise ScenarioError.single(
+                scenario.path,
+                f"traps.{t.id}.when",
+                f"exact trap probabilities (sensitivity, discover) do not support {other[0]}() "
+                "yet; use trapsim run or sweep for this scenario",
+            )
 
 
 def chunk_probabilities(
@@ -161,6 +191,7 @@ def sample_probabilities(
     probs
         ``{trap id: array (draws,)}``.
     """
+    check_supported(scenario)
     model = CompiledScenario(scenario)
     paths = leaf_paths(model)
     names = uncertain_parameters(scenario)
@@ -219,6 +250,7 @@ def probabilities_at(
             "every value must be a number or a 1-d array, all of one length",
         )
     n = lengths.pop() if lengths else 1
+    check_supported(scenario)
     model = CompiledScenario(scenario)
     paths = leaf_paths(model)
     probs = {tid: np.empty(n) for tid, _ in model.traps}
