@@ -237,6 +237,7 @@ class ChunkStats:
     m2: np.ndarray  # (actors,)
     ties: np.ndarray  # (inner,) int: draws with a tie at the node
     ties_on_path: np.ndarray  # (inner,) int: ... and the node was reached
+    tie_anywhere: int  # draws with a tie at some node of the realised path
     actions: list[np.ndarray]  # per inner node, (k,) int: draws taking each action
     sample: np.ndarray | None = None  # chunk 0 only: realised payoffs (actors, n), for figures
 
@@ -255,9 +256,9 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
     tie_rows = [sol.ties.get(pos) for pos in tree.inner]
     zeros = np.zeros(n, dtype=bool)
     ties = np.array([int(np.count_nonzero(t)) if t is not None else 0 for t in tie_rows])
-    ties_on_path = np.array([
-        int(np.count_nonzero((t if t is not None else zeros) & (actions[r] >= 0))) for r, t in enumerate(tie_rows)
-    ])
+    tied_on_path = [(t if t is not None else zeros) & (actions[r] >= 0) for r, t in enumerate(tie_rows)]
+    ties_on_path = np.array([int(np.count_nonzero(t)) for t in tied_on_path])
+    any_tie = np.logical_or.reduce(tied_on_path) if tied_on_path else zeros
     return ChunkStats(
         n=n,
         traps=np.array([int(np.count_nonzero(traps[t.id])) for t in model.scenario.traps], dtype=np.int64),
@@ -266,6 +267,7 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
         m2=((realised - realised.mean(axis=0)) ** 2).sum(axis=0),
         ties=ties,
         ties_on_path=ties_on_path,
+        tie_anywhere=int(np.count_nonzero(any_tie)),
         actions=[np.bincount(actions[r][actions[r] >= 0], minlength=len(tree.positions[pos].children))
                  for r, pos in enumerate(tree.inner)],
         sample=np.ascontiguousarray(realised.T) if chunk == 0 else None,
@@ -332,6 +334,7 @@ class Result:
     payoff_sd: dict[str, float]
     tie_counts: dict[str, int]
     tie_path_counts: dict[str, int]
+    tie_anywhere_count: int
     edge_counts: dict[str, list[int]]
     chunk_sizes: np.ndarray
     chunk_trap_counts: np.ndarray  # (chunks, traps)
@@ -378,6 +381,7 @@ class Result:
         doc.update(traps=traps, outcomes=outcomes, payoffs=payoffs)
         doc["ties"] = {node: {"share": c / self.draws, "share_on_path": self.tie_path_counts[node] / self.draws}
                        for node, c in self.tie_counts.items()}
+        doc["tie_on_path_share"] = self.tie_anywhere_count / self.draws
         doc["meta"] = {
             "trapsim": _version(),
             "scenario_sha256": sc.sha256,
@@ -497,6 +501,7 @@ def _aggregate(scenario: Scenario, stats: list[ChunkStats], draws: int, entropy:
         payoff_sd={a: float(x) for a, x in zip(scenario.actor_ids, sd, strict=True)},
         tie_counts={inner_ids[r]: int(ties[r]) for r in decisions},
         tie_path_counts={inner_ids[r]: int(ties_on_path[r]) for r in decisions},
+        tie_anywhere_count=int(sum(s.tie_anywhere for s in stats)),
         edge_counts=edges,
         chunk_sizes=np.array([s.n for s in stats]),
         chunk_trap_counts=np.array([s.traps for s in stats]).reshape(len(stats), len(scenario.traps)),
