@@ -7,6 +7,7 @@ bad input exits with status 2, an unexpected internal failure with 1.
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -35,6 +36,10 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # e.g. `trapsim solve FILE | head`: the reader left, not an error
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
         except Exception as exc:  # pragma: no cover - the safety net itself
             if os.environ.get("TRAPSIM_DEBUG"):
                 traceback.print_exc()
@@ -78,12 +83,5 @@ def main() -> None:
     """
 
 
-
-
 # Command modules register themselves on `main`; one import line per module.
-from trapsim.cli import core  # noqa: E402, F401
-from trapsim.cli import efg  # noqa: E402, F401
-from trapsim.cli import explain  # noqa: E402, F401
-from trapsim.cli import figures  # noqa: E402, F401
-from trapsim.cli import sweep  # noqa: E402, F401
-from trapsim.cli import analysis  # noqa: E402, F401
+from trapsim.cli import analysis, core, efg, explain, figures, sweep  # noqa: E402, F401
