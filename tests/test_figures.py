@@ -449,3 +449,20 @@ def test_tree_rejects_bad_output_names(invoke, tmp_path: Path, args: list[str], 
 def test_tree_command_reports_scenario_errors(invoke, tmp_path: Path) -> None:
     r = invoke("tree", tmp_path / "missing.toml")
     assert r.exit_code == 2 and "error:" in r.output
+
+
+def test_a_scenario_without_traps_and_a_qre_run(simple_result, tmp_path: Path) -> None:
+    import dataclasses
+
+    from trapsim import report
+
+    bare = dataclasses.replace(simple_result.scenario, traps=())
+    res = trapsim.simulate(bare, draws=1000, seed=1, solver="qre", rationality=2.0)
+    assert "no traps" in _all_text(figures.plot_trap_rates(res))
+    assert "no traps" in _all_text(figures.plot_convergence(res))
+    tree = figures.plot_tree(res)  # qre: every action is taken in some draws
+    assert all(e.get_linestyle() == "-" for e in _by_gid(tree, "edge:").values())
+    paths = figures.write_run_figures(res, tmp_path, fmt="png")
+    assert [p.name for p in paths] == ["simple_traps.png", "simple_outcomes.png", "simple_tree.png",
+                                       "simple_convergence.png"]
+    assert "The scenario defines no traps." in report.build_report(res)
