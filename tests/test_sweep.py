@@ -136,13 +136,21 @@ def test_dask_local_cluster_agrees_with_local_path(threshold: trapsim.Scenario) 
     grid = {"t": grid_values(0, 1, 6), "s": (0.1, 0.5, 0.9)}
     local = api.sweep(threshold, grid, draws=1500, workers=1)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         by_address = api.sweep(threshold, grid, draws=1500, scheduler=cluster.scheduler_address)
         with distributed.Client(cluster) as client:
             by_client = api.sweep(threshold, grid, draws=1500, scheduler=client)
     assert by_address.backend == "dask" and by_address.workers == 2
     assert same_points(local, by_address)
     assert same_points(local, by_client)
+
+
+def test_dask_scheduler_local_starts_worker_processes(threshold: trapsim.Scenario) -> None:
+    pytest.importorskip("distributed")
+    grid = {"t": grid_values(0, 1, 5)}
+    res = api.sweep(threshold, grid, draws=1000, scheduler="local", workers=1)
+    assert res.backend == "dask:local" and res.workers == 1
+    assert same_points(res, api.sweep(threshold, grid, draws=1000, workers=1))
 
 
 def test_unreachable_scheduler_is_a_clear_error(threshold: trapsim.Scenario) -> None:
@@ -191,6 +199,16 @@ def test_resume_after_interruption_gives_identical_results(threshold: trapsim.Sc
     assert resumed.resumed == len(saved) and sum(ran) == 18 - len(saved)
     assert same_points(whole, resumed)
     assert list(tmp_path.iterdir()) == []  # finished: the checkpoint is gone
+
+
+def test_kept_checkpoint_resumes_without_work(threshold: trapsim.Scenario, tmp_path: Path) -> None:
+    """keep_checkpoint leaves the finished checkpoint; resuming it computes nothing."""
+    grid = {"t": grid_values(0, 1, 4)}
+    first = api.sweep(threshold, grid, draws=300, workers=1, checkpoint_dir=tmp_path, keep_checkpoint=True)
+    assert first.checkpoint is not None and first.checkpoint.exists()
+    again = api.sweep(threshold, grid, draws=300, workers=2, checkpoint_dir=tmp_path, resume=True)
+    assert again.backend == "checkpoint" and again.resumed == 4
+    assert same_points(first, again) and not first.checkpoint.exists()
 
 
 def test_failure_at_a_point_keeps_finished_points(tmp_path: Path) -> None:
@@ -280,6 +298,17 @@ def test_cli_sweep_json_and_resume(tmp_path: Path, threshold: trapsim.Scenario, 
     assert doc["meta"]["resumed_points"] >= 2
     assert doc == {**api.sweep(threshold, grid, draws=400, workers=1).to_dict(), "meta": doc["meta"]}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["threshold_t.csv", "threshold_t.json"]
+
+
+def test_cli_sweep_json_alone_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    invoke) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = invoke("sweep", THRESHOLD, "--sweep", "one", "--draws", 200, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["sweep"] == "one"
+    assert list(tmp_path.iterdir()) == []  # not even an empty trapsim-out
+    r = invoke("sweep", THRESHOLD, "--draws", 200, "--json")  # two declared sweeps: a list
+    assert [d["sweep"] for d in json.loads(r.output)] == ["one", "two"]
 
 
 @pytest.mark.parametrize(("args", "message"), [

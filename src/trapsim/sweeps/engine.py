@@ -27,6 +27,7 @@ import signal
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, closing
 from multiprocessing import get_context
 from pathlib import Path
@@ -80,10 +81,12 @@ def _run_points(scenario: Scenario, tasks: Sequence[Task], draws: int, seed: int
     return out
 
 
-def _batch_size(n_tasks: int, draws: int, workers: int) -> int:
-    worth = math.ceil(TASK_DRAWS / draws)  # enough points to be worth a dispatch
-    balance = math.ceil(n_tasks / (4 * workers))  # ... but at least ~4 tasks per worker
-    return max(1, min(worth, balance))
+def _batches(todo: list[Task], draws: int, workers: int) -> list[list[Task]]:
+    """Split the points into tasks worth a dispatch, at least ~4 per worker when there are enough."""
+    worth = math.ceil(TASK_DRAWS / draws)
+    balance = math.ceil(len(todo) / (4 * max(1, workers)))
+    size = max(1, min(worth, balance))
+    return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
 # ------------------------------------------------------------------ backends
@@ -108,14 +111,19 @@ def _processes(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, .
         try:
             for fut in as_completed(futures):
                 yield fut.result()
+        except BrokenProcessPool as exc:
+            raise RunError(f"a worker process died ({exc}); from a script, call the sweep under "
+                           "`if __name__ == \"__main__\":` (worker processes are spawned, not forked)"
+                           ) from None
         finally:
             for fut in futures:
                 fut.cancel()
 
 
-def _dask(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...], workers: int,
+def _dask(scenario: Scenario, todo: list[Task], args: tuple[Any, ...], workers: int,
           scheduler: Any, info: dict[str, Any]) -> Batches:
     try:
+        import dask
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
     except ImportError:
@@ -123,8 +131,13 @@ def _dask(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...], 
     with ExitStack() as stack:
         if isinstance(scheduler, str):
             if scheduler == "local":
-                cluster = stack.enter_context(LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None))
+                # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ on its workers, which makes every large
+                # numpy array a fresh mmap: twice the CPU time here (page faults). Not for ours.
+                environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+                           if k != "MALLOC_TRIM_THRESHOLD_"}
+                with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                    cluster = stack.enter_context(LocalCluster(
+                        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"))
                 client = stack.enter_context(Client(cluster))
             else:
                 try:
@@ -135,6 +148,7 @@ def _dask(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...], 
         else:
             client = scheduler  # a distributed.Client made by the caller
         info["workers"] = len(client.scheduler_info().get("workers", {})) or workers
+        batches = _batches(todo, args[0], info["workers"])
         shared = client.scatter(scenario, broadcast=True)
         futures = [client.submit(_run_points, shared, b, *args, pure=False) for b in batches]
         try:
@@ -232,14 +246,15 @@ def run_sweep(
     base = scenario.with_values(fixed)
     args = (draws, seed, solver, rationality)
     info: dict[str, Any] = {"workers": 1}
-    if scheduler is not None:
-        size = _batch_size(len(todo), draws, max(1, workers))
-        batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+    results: Batches
+    if not todo:  # everything came from the checkpoint
+        backend = "checkpoint"
+        results = _in_process(base, [], args)
+    elif scheduler is not None:
         backend = "dask:local" if isinstance(scheduler, str) and scheduler == "local" else "dask"
-        results = _dask(base, batches, args, max(1, workers), scheduler, info)
+        results = _dask(base, todo, args, max(1, workers), scheduler, info)
     else:
-        size = _batch_size(len(todo), draws, max(1, workers))
-        batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+        batches = _batches(todo, draws, workers)
         workers = max(1, min(workers, len(batches)))
         if workers > 1:
             backend = "processes"
