@@ -214,7 +214,7 @@ def sweep(
         Other parameters fixed at constants at every point (``--set``).
     workers
         Local processes [default: all cores for sweeps of a million draws or
-        more, else 1]. Results do not depend on it.
+        more (and for ``scheduler="local"``), else 1]. Results do not depend on it.
     scheduler
         Run on Dask instead: a scheduler address, ``"local"`` (a
         ``LocalCluster`` with ``workers`` workers) or a ``distributed.Client``.
@@ -233,7 +233,7 @@ def sweep(
         raise ScenarioError.single(scenario.path, "draws", f"expected a whole number > 0, got {draws}")
     if workers is None:
         total = draws * math.prod(len(v) for v in axes.values())
-        workers = runner.default_workers() if total >= 1_000_000 else 1
+        workers = runner.default_workers() if total >= 1_000_000 or scheduler is not None else 1
     if workers < 1:
         raise ScenarioError.single(scenario.path, "workers", f"expected a whole number > 0, got {workers}")
     return _sweeps.run_sweep(
