@@ -41,6 +41,10 @@ def _parse_vary(texts: Sequence[str]) -> dict[str, tuple[float, ...]]:
     return out
 
 
+_format_option = click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
+                              show_default=True, help="Figure file format.")
+
+
 class _Bar:
     """A progress bar on stderr: points done, points per second and ETA (only on a terminal)."""
 
@@ -90,9 +94,10 @@ class _Bar:
                    "--json, only the checkpoint is written there unless --out is given].")
 @click.option("--resume", is_flag=True, help="Continue an interrupted sweep from its checkpoint.")
 @click.option("--no-figures", is_flag=True, help="Write no figures.")
+@_format_option
 def sweep(file: str, varies: Sequence[str], sweep_ids: Sequence[str], draws: int | None, seed: int | None,
           sets: Sequence[str], workers: int | None, scheduler: str | None, as_json: bool, out_dir: str | None,
-          resume: bool, no_figures: bool) -> None:
+          resume: bool, no_figures: bool, fmt: str) -> None:
     """What if a parameter were fixed? Rerun the simulation over a grid of one or two parameters.
 
     Every point uses the same random draws (common random numbers), so curves
@@ -132,7 +137,7 @@ def sweep(file: str, varies: Sequence[str], sweep_ids: Sequence[str], draws: int
             if not no_figures:
                 from trapsim.sweeps.figures import write_sweep_figures  # matplotlib: only when needed
 
-                written.extend(write_sweep_figures(res, out))
+                written.extend(write_sweep_figures(res, out, fmt=fmt))
     for res in results:  # everything is written: the checkpoints are no longer needed
         if res.checkpoint is not None:
             res.checkpoint.unlink(missing_ok=True)
@@ -195,8 +200,9 @@ def _print_sweep(res: SweepResult) -> None:
               help="Directory for the comparison JSON and figure [default: trapsim-out; with --json, "
                    "nothing is written unless --out is given].")
 @click.option("--no-figures", is_flag=True, help="Write no figure.")
+@_format_option
 def compare(files: Sequence[str], draws: int | None, seed: int | None, workers: int, as_json: bool,
-            out_dir: str | None, no_figures: bool) -> None:
+            out_dir: str | None, no_figures: bool, fmt: str) -> None:
     """Compare the same traps across scenario files (the first is the baseline).
 
     Runs every scenario with the same seed and draws. Traps are matched by id;
@@ -213,7 +219,7 @@ def compare(files: Sequence[str], draws: int | None, seed: int | None, workers: 
         return
     from trapsim.comparison import write_comparison  # matplotlib: only when needed
 
-    written = write_comparison(comp, out_dir or "trapsim-out", figure=not no_figures)
+    written = write_comparison(comp, out_dir or "trapsim-out", fmt=fmt, figure=not no_figures)
     if as_json:
         click.echo(comp.to_json())
         return

@@ -115,7 +115,7 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
         note = "white line: 50% contour"
     else:
         note = f"the rate stays {'below' if z.max() <= 50 else 'above'} 50% on this grid"
-    if z.size > 144 and z.max() > z.min():  # too many cells to label: thin contours show the shape
+    if z.size > 144 and z.max() > z.min() and min(z.shape) >= 2:  # too many cells to label: thin contours show the shape
         lines = ax.contour(x, y, z, levels=6, colors="#222222", linewidths=0.8, alpha=0.7)
         ax.clabel(lines, fmt="%.3g%%", fontsize=_FONT - 5)
     if z.size <= 144:
