@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.ticker import MaxNLocator
 
 from trapsim.figures import PALETTE, save
 from trapsim.sampling import central_value
@@ -115,9 +116,11 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
         note = "white line: 50% contour"
     else:
         note = f"the rate stays {'below' if z.max() <= 50 else 'above'} 50% on this grid"
-    if z.size > 144 and z.max() > z.min() and min(z.shape) >= 2:  # too many cells to label: thin contours show the shape
-        lines = ax.contour(x, y, z, levels=6, colors="#222222", linewidths=0.8, alpha=0.7)
-        ax.clabel(lines, fmt="%.3g%%", fontsize=_FONT - 5)
+    if z.size > 144 and min(z.shape) >= 2:  # too many cells to label: thin contours show the shape
+        levels = [v for v in MaxNLocator(7).tick_values(z.min(), z.max()) if z.min() < v < z.max() and v != 50]
+        if levels:
+            lines = ax.contour(x, y, z, levels=levels, colors="#222222", linewidths=0.8, alpha=0.7)
+            ax.clabel(lines, fmt="%.3g%%", fontsize=_FONT - 5)
     if z.size <= 144:
         for j, yy in enumerate(y):
             for i, xx in enumerate(x):
