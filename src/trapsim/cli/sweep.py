@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,23 @@ def _parse_vary(texts: Sequence[str]) -> dict[str, tuple[float, ...]]:
 
 _format_option = click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
                               show_default=True, help="Figure file format.")
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (a job scheduler, `kill`) like Ctrl-C, so the checkpoint is saved first."""
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _Bar:
@@ -119,15 +138,16 @@ def sweep(file: str, varies: Sequence[str], sweep_ids: Sequence[str], draws: int
     out = Path(out_dir or "trapsim-out")
     existed = out.exists()
     results: list[SweepResult] = []
-    for grid in grids:
-        label = f"sweep {grid}" if isinstance(grid, str) else "sweep"
-        bar = _Bar(label, sys.stderr.isatty())
-        try:
-            results.append(api.sweep(sc, grid, draws=draws, seed=seed, values=fixed, workers=workers,
-                                     scheduler=scheduler, checkpoint_dir=out, resume=resume,
-                                     keep_checkpoint=True, progress=bar.update))
-        finally:
-            bar.close()
+    with _terminate_as_interrupt():
+        for grid in grids:
+            label = f"sweep {grid}" if isinstance(grid, str) else "sweep"
+            bar = _Bar(label, sys.stderr.isatty())
+            try:
+                results.append(api.sweep(sc, grid, draws=draws, seed=seed, values=fixed, workers=workers,
+                                         scheduler=scheduler, checkpoint_dir=out, resume=resume,
+                                         keep_checkpoint=True, progress=bar.update))
+            finally:
+                bar.close()
     written: list[Path] = []
     if not (as_json and out_dir is None):
         for res in results:
