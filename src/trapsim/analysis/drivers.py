@@ -58,7 +58,7 @@ def describe_sensitivity(result: SensitivityResult, trap: str, *, top: int = 3) 
     lead = [p for p in ranked[:top] if (idx[p]["mu_star"] or 0) >= 0.2 * top_mu] or ranked[:1]
     parts = [f"{p} (mu* {idx[p]['mu_star']:.3f})" for p in lead]
     return (
-        f"{title} fires with probability {mean:.1%} on average. In Morris screening, "
+        f"In Morris screening of {title} (mean probability {mean:.1%} on its grid), "
         f"the parameters that move it most are {_names(parts)}."
     )
 

@@ -204,7 +204,9 @@ def _print_sensitivity(res: Any, top: int) -> None:
     for tid in res.indices:
         title = next(t.title for t in sc.traps if t.id == tid)
         click.echo(
-            click.style(f"{title}", bold=True) + f" ({tid}) · mean probability {res.mean[tid]:.2%}"
+            click.style(f"{title}", bold=True)
+            + f" ({tid}) · mean probability {res.mean[tid]:.2%}"
+            + ("" if res.method == "sobol" else " on the Morris grid")
         )
         idx = res.indices[tid]
         if res.method == "sobol":
