@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +203,32 @@ def test_resume_after_interruption_gives_identical_results(threshold: trapsim.Sc
     assert resumed.resumed == len(saved) and sum(ran) == 18 - len(saved)
     assert same_points(whole, resumed)
     assert list(tmp_path.iterdir()) == []  # finished: the checkpoint is gone
+
+
+def test_sigterm_to_the_command_keeps_finished_points(tmp_path: Path, threshold: trapsim.Scenario,
+                                                       invoke) -> None:
+    """A real process, stopped by SIGTERM mid-sweep, then resumed: the same results as one go."""
+    args = ["sweep", str(THRESHOLD), "--vary", "t=0:1:50", "--vary", "s=0:1:40", "--draws", "20000",
+            "--workers", "1", "--out", str(tmp_path), "--no-figures"]
+    proc = subprocess.Popen([sys.executable, "-m", "trapsim", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    ckpt = tmp_path / "threshold_t_by_s.checkpoint.json"
+    deadline = time.monotonic() + 60
+    while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    saved = len(json.loads(ckpt.read_text())["points"])
+    assert 0 < saved < 2000
+    r = invoke(*args, "--resume")
+    assert r.exit_code == 0, r.output
+    assert f"{saved} points resumed" in r.output
+    resumed = list(csv.DictReader(io.StringIO((tmp_path / "threshold_t_by_s.csv").read_text())))
+    whole = api.sweep(threshold, {"t": grid_values(0, 1, 50), "s": grid_values(0, 1, 40)}, draws=20000,
+                      workers=1)
+    assert resumed == list(csv.DictReader(io.StringIO(whole.to_csv())))
+    assert not ckpt.exists()
 
 
 def test_kept_checkpoint_resumes_without_work(threshold: trapsim.Scenario, tmp_path: Path) -> None:
