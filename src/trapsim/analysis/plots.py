@@ -232,7 +232,7 @@ def plot_peeling(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Figur
     _title(ax, f"{title}: where it springs ({what})")
     if box >= len(d.boxes):
         _empty(ax, d.note or "no box found")
-        footnote(fig, _disc_note(d))
+        footnote(fig, fit(_disc_note(d), 12, fig.get_figwidth() - 0.4))
         return fig
     raw = d.raw[box]
     cov = np.array([p.coverage for p in raw.trajectory])
@@ -303,7 +303,7 @@ def plot_peeling(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Figur
     ax.set_ylim(0, min(1.05, max(float(den.max()), raw.density) * 1.15 + 0.01))
     ax.legend(loc="upper right")
     ax.grid(alpha=0.3)
-    footnote(fig, _disc_note(d))
+    footnote(fig, fit(_disc_note(d), 12, fig.get_figwidth() - 0.4))
     return fig
 
 
@@ -315,7 +315,7 @@ def plot_box_limits(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Fi
     if box >= len(d.boxes):
         _title(ax, f"{title}: where it springs")
         _empty(ax, d.note or "no box found")
-        footnote(fig, _disc_note(d))
+        footnote(fig, fit(_disc_note(d), 12, fig.get_figwidth() - 0.4))
         return fig
     found = d.boxes[box]
     density = percent(found.density)
