@@ -157,6 +157,18 @@ def _trailing_comment(line: str) -> str:
     return ""
 
 
+def _descendants(node: str, below: Mapping[str, set[str]]) -> set[str]:
+    """``node`` and everything reachable from it through ``below``."""
+    out = {node}
+    stack = [node]
+    while stack:
+        for child in below.get(stack.pop(), ()):
+            if child not in out:
+                out.add(child)
+                stack.append(child)
+    return out
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -657,26 +669,46 @@ class _Validator:
             spec = raw_nodes.get(nid)
             if isinstance(spec, dict) and isinstance(spec.get("next"), dict):
                 stack.extend(t for t in spec["next"].values() if isinstance(t, str))
-        for nid in raw_nodes:
-            if nid not in seen:
-                self.err(f"nodes.{nid}", f"not reachable from the root '{root}' (part of a cycle, "
-                                         "or no node's next points to it)")
         raw_payoffs = self.data.get("payoffs")
-        for oid in (raw_payoffs if isinstance(raw_payoffs, dict) else {}):
-            if oid not in seen and isinstance(oid, str) and IDENT.match(oid):
-                self.err(f"payoffs.{oid}", f"outcome is not reachable from the root '{root}' "
-                                           "(no node's next points to it)")
+        outcome_ids = [o for o in (raw_payoffs if isinstance(raw_payoffs, dict) else {}) if IDENT.match(o)]
+        lost = [(f"nodes.{n}", n) for n in raw_nodes if n not in seen]
+        lost += [(f"payoffs.{o}", o) for o in outcome_ids if o not in seen]
+        lost_ids = {i for _, i in lost}
+        # Report only the top of each unreachable branch, not every node and outcome below it.
+        below: dict[str, set[str]] = {}
+        for nid, spec in raw_nodes.items():
+            nxt = spec.get("next") if isinstance(spec, dict) else None
+            if nid in lost_ids and isinstance(nxt, dict):
+                below[nid] = {t for t in nxt.values() if isinstance(t, str) and t in lost_ids}
+        has_lost_parent = set().union(*below.values()) if below else set()
+        covered: set[str] = set()
+        for key, i in lost:
+            if i in has_lost_parent:
+                continue
+            under = _descendants(i, below)
+            covered |= under
+            more = f" (nor are the {len(under) - 1} nodes and outcomes below it)" if len(under) > 1 else ""
+            what = "node" if key.startswith("nodes.") else "outcome"
+            self.err(key, f"{what} is not reachable from the root '{root}': no node's next points to it{more}")
+        for key, i in lost:
+            if i not in covered:
+                self.err(key, f"not reachable from the root '{root}': it is part of a cycle")
 
     def traps(self, value: Any, known: dict[str, Type], nodes: Mapping[str, DecisionNode | ChanceNode],
               outcomes: Mapping[str, Outcome], actor_ids: list[str]) -> list[Trap]:
         table = self.table("traps", value, required=False)
+        # Nodes and outcomes with problems of their own still count as declared here,
+        # so one typo is reported once, not again in every trap that uses it.
+        raw_nodes = self.data.get("nodes") if isinstance(self.data.get("nodes"), dict) else {}
+        raw_payoffs = self.data.get("payoffs") if isinstance(self.data.get("payoffs"), dict) else {}
         paths: dict[str, frozenset[str]] = {
-            "node": frozenset(nodes),
-            "reached": frozenset(nodes) | frozenset(outcomes),
+            "node": frozenset(raw_nodes),
+            "reached": frozenset(raw_nodes) | frozenset(raw_payoffs),
             "actor": frozenset(actor_ids),
         }
-        for nid, node in nodes.items():
-            paths["action:" + nid] = frozenset(node.actions)
+        for nid, spec in raw_nodes.items():
+            nxt = spec.get("next") if isinstance(spec, dict) else None
+            paths["action:" + nid] = frozenset(nxt) if isinstance(nxt, dict) else frozenset()
         scope = dict(known)
         later = set(table)
         out = []
@@ -706,6 +738,7 @@ class _Validator:
                 except ExpressionError:
                     pass
             checked = self.expression(f"{key}.when", when, scope, paths)
+            scope[tid] = "bool"  # declared even when broken: later traps may use it
             if checked is None:
                 continue
             expr, typ = checked
@@ -714,7 +747,6 @@ class _Validator:
                                         "compare it, e.g. 'x > 0'")
                 continue
             out.append(Trap(tid, title, expr, desc))
-            scope[tid] = "bool"
         return out
 
     def namespace(self, parameters: list[Parameter], derived: list[Derived], nodes: Mapping[str, Any],
