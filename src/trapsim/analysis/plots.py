@@ -49,7 +49,8 @@ def _empty(ax: Axes, text: str) -> None:
     ax.text(0.5, 0.5, wrap(text, 70), ha="center", va="center", transform=ax.transAxes, color=GREY)
 
 
-def _note(result: SensitivityResult) -> str:
+def _note(result: SensitivityResult, *, error_bars: bool = True) -> str:
+    """The design behind a sensitivity figure, for its footnote."""
     if result.method == "sobol":
         design = f"Sobol' indices · N = {result.samples:,}"
     else:
@@ -57,7 +58,7 @@ def _note(result: SensitivityResult) -> str:
     design += (
         f" ({result.evaluations:,} solved games) · seed {result.seed} · solver {result.solver}"
     )
-    return f"{design} · error bars: 95% bootstrap intervals"
+    return f"{design} · error bars: 95% bootstrap intervals" if error_bars else design
 
 
 @styled
@@ -195,7 +196,7 @@ def plot_sensitivity_overview(
     ax.tick_params(axis="x", top=True, labeltop=True, bottom=False, labelbottom=False)
     ax.spines[["left", "bottom"]].set_visible(False)
     fig.colorbar(im, ax=ax, label=label, shrink=0.8)
-    footnote(fig, _note(result).split(" · error bars")[0])
+    footnote(fig, _note(result, error_bars=False))
     return fig
 
 
@@ -216,8 +217,21 @@ def _disc_note(d: Discovery) -> str:
     )
 
 
+def _disc_footnote(fig: Figure, d: Discovery, *lines: str) -> None:
+    """The figure's footnote: ``lines`` then the discovery's settings, each fitted to the width."""
+    width = fig.get_figwidth() - 0.4
+    footnote(fig, "\n".join(fit(t, 12, width) for t in (*lines, _disc_note(d))))
+
+
+def _no_box(fig: Figure, ax: Axes, d: Discovery) -> Figure:
+    """The figure for a box that was not found: the reason, and the settings."""
+    _empty(ax, d.note or "no box found")
+    _disc_footnote(fig, d)
+    return fig
+
+
 @styled
-def plot_peeling(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Figure:
+def plot_peeling(d: Discovery, *, box: int = 0, ax: Axes | None = None) -> Figure:
     """PRIM's peeling trajectory: coverage against density, the chosen box marked.
 
     Points are coloured by the number of restricted parameters; the ring is the
@@ -231,9 +245,7 @@ def plot_peeling(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Figur
     what = "CART leaves" if cart else "PRIM's coverage/density trade-off"
     _title(ax, f"{title}: where it springs ({what})")
     if box >= len(d.boxes):
-        _empty(ax, d.note or "no box found")
-        footnote(fig, fit(_disc_note(d), 12, fig.get_figwidth() - 0.4))
-        return fig
+        return _no_box(fig, ax, d)
     raw = d.raw[box]
     cov = np.array([p.coverage for p in raw.trajectory])
     den = np.array([p.density for p in raw.trajectory])
@@ -303,20 +315,18 @@ def plot_peeling(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Figur
     ax.set_ylim(0, min(1.05, max(float(den.max()), raw.density) * 1.15 + 0.01))
     ax.legend(loc="upper right")
     ax.grid(alpha=0.3)
-    footnote(fig, fit(_disc_note(d), 12, fig.get_figwidth() - 0.4))
+    _disc_footnote(fig, d)
     return fig
 
 
 @styled
-def plot_box_limits(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Figure:
+def plot_box_limits(d: Discovery, *, box: int = 0, ax: Axes | None = None) -> Figure:
     """The box's limits over each restricted parameter's range (most important on top)."""
     fig, ax = new_axes(ax, size=SIZE)
     title = _trap_title(d, d.trap)
     if box >= len(d.boxes):
         _title(ax, f"{title}: where it springs")
-        _empty(ax, d.note or "no box found")
-        footnote(fig, fit(_disc_note(d), 12, fig.get_figwidth() - 0.4))
-        return fig
+        return _no_box(fig, ax, d)
     found = d.boxes[box]
     density = percent(found.density)
     if d.threshold is None:
@@ -334,38 +344,27 @@ def plot_box_limits(d: Discovery, box: int = 0, *, ax: Axes | None = None) -> Fi
         ax.barh(yi, b - a, left=a, height=0.5, color=_BLUE)
         ax.text(-0.01, yi, number(lo_r, span), ha="right", va="center", fontsize=12, color=GREY)
         ax.text(1.01, yi, number(hi_r, span), ha="left", va="center", fontsize=12, color=GREY)
-        if lo > lo_r:
-            ax.annotate(
-                number(lo, span),
-                (a, yi + 0.25),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=13,
-                fontweight="bold",
-            )
-        if hi < hi_r:
-            ax.annotate(
-                number(hi, span),
-                (b, yi + 0.25),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=13,
-                fontweight="bold",
-            )
+        for limit, x, restricts in ((lo, a, lo > lo_r), (hi, b, hi < hi_r)):
+            if restricts:  # label only the sides the box actually moves in
+                ax.annotate(
+                    number(limit, span),
+                    (x, yi + 0.25),
+                    xytext=(0, 3),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=13,
+                    fontweight="bold",
+                )
     ax.set_yticks(y, names)
     ax.set_xticks([])
     ax.set_xlim(-0.08, 1.08)
     ax.set_ylim(-0.7, len(names) - 0.2)
     ax.spines[["bottom", "left"]].set_visible(False)
     ax.set_xlabel("each parameter's range (grey) and the box (blue)", color=GREY)
-    width = fig.get_figwidth() - 0.4
     test = (
         f"On fresh draws: density {percent(found.test['density'])}, coverage "
         f"{percent(found.test['coverage'])}, mass {percent(found.test['mass'])}"
     )
-    footnote(fig, "\n".join(fit(t, 12, width) for t in (found.text, test, _disc_note(d))))
+    _disc_footnote(fig, d, found.text, test)
     return fig

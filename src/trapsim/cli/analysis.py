@@ -388,8 +388,8 @@ def discover(
             kind = "leaves" if method == "cart" else "peeling"
             for k in range(len(res.boxes)):
                 suffix = "" if k == 0 else f"_{k + 1}"
-                written.append(save(plots.plot_box_limits(res, k), f"{stem}_box{suffix}.png"))
-                written.append(save(plots.plot_peeling(res, k), f"{stem}_{kind}{suffix}.png"))
+                written.append(save(plots.plot_box_limits(res, box=k), f"{stem}_box{suffix}.png"))
+                written.append(save(plots.plot_peeling(res, box=k), f"{stem}_{kind}{suffix}.png"))
     if as_json:
         click.echo(_json(res.to_dict()))
         return
