@@ -2,57 +2,31 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
+from trapsim.cli._options import (
+    json_option,
+    no_figures_option,
+    out_dir_option,
+    progress_bar,
+    rationality_option,
+    seed_option,
+    show_progress,
+    solver_option,
+)
 from trapsim.output import write_text_atomic
 
-_solver_option = click.option(
-    "--solver",
-    type=click.Choice(["spe", "qre"]),
-    default=None,
-    help="spe: subgame-perfect (default); qre: agent logit quantal response.",
-)
-_rationality_option = click.option(
-    "--rationality", type=float, default=None, help="Logit precision for --solver qre."
-)
-_seed_option = click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Root seed; same seed, same results [default: the scenario's, else random].",
-)
-_json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print the results as one JSON object."
-)
-_out_option = click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Directory for the JSON and figures [default: trapsim-out; with --json, "
-    "nothing is written unless --out is given].",
-)
-_no_figures_option = click.option("--no-figures", is_flag=True, help="Write no figures.")
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-
-def _bar(
-    label: str, total: int, enabled: bool
-) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
-    """A progress bar on stderr (only when ``enabled``): ``(update, close)``."""
-    if not enabled:
-        return None, lambda: None
-    bar = click.progressbar(
-        length=total, label=label, file=sys.stderr, show_eta=True, show_percent=True
-    )
-    bar.__enter__()
-    return bar.update, lambda: bar.__exit__(None, None, None)
+_out_option = out_dir_option("the JSON and figures")
 
 
 def _uncertain_count(sc: Any, fixed: dict[str, float]) -> int:
@@ -82,9 +56,9 @@ def _uncertain_count(sc: Any, fixed: dict[str, float]) -> int:
     help="Sobol': base samples N, a power of 2 (N x (parameters + 2) solved games) "
     "[default: 8192]; Morris: trajectories [default: 100].",
 )
-@_seed_option
-@_solver_option
-@_rationality_option
+@seed_option()
+@solver_option
+@rationality_option
 @set_option
 @click.option(
     "--top",
@@ -93,9 +67,9 @@ def _uncertain_count(sc: Any, fixed: dict[str, float]) -> int:
     show_default=True,
     help="Parameters listed per trap in the table (the JSON has all).",
 )
-@_json_option
+@json_option()
 @_out_option
-@_no_figures_option
+@no_figures_option
 def sensitivity(
     file: str,
     traps: Sequence[str],
@@ -129,11 +103,11 @@ def sensitivity(
     sc = api.load(file)
     fixed = parse_sets(sets)
     d = _uncertain_count(sc, fixed)
-    n = samples or (8192 if method == "sobol" else 100)
+    from trapsim.analysis.sensitivity import DEFAULT_SAMPLES
+
+    n = samples or DEFAULT_SAMPLES[method]
     total = n * (d + 2) if method == "sobol" else n * (d + 1)
-    update, close = _bar(
-        "solved games", total, not as_json and sys.stderr.isatty() and total >= 50_000
-    )
+    update, close = progress_bar("solved games", total, show_progress(as_json, total, 50_000))
     try:
         res = api.sensitivity(
             sc,
@@ -148,37 +122,54 @@ def sensitivity(
         )
     finally:
         close()
+    def figures() -> Iterator[tuple[str, Figure]]:
+        from trapsim.analysis import plots
+
+        for tid in res.indices:
+            yield f"{sc.name}_sensitivity_{tid}", plots.plot_sensitivity(res, tid)
+        if len(res.indices) > 1:
+            yield f"{sc.name}_sensitivity_overview", plots.plot_sensitivity_overview(res)
+
+    _emit(
+        res.to_dict(),
+        f"{sc.name}_sensitivity",
+        as_json=as_json,
+        out_dir=out_dir,
+        figures=None if no_figures else figures,
+        show=lambda: _print_sensitivity(res, top),
+    )
+
+
+def _emit(
+    doc: dict[str, Any],
+    stem: str,
+    *,
+    as_json: bool,
+    out_dir: str | None,
+    figures: Callable[[], Iterable[tuple[str, Figure]]] | None,
+    show: Callable[[], None],
+) -> None:
+    """Write OUT/<stem>.json and the figures (unless --json without --out), then print.
+
+    ``figures`` yields ``(file stem, figure)`` pairs, each saved as a PNG in OUT
+    before the next is drawn. With --json the JSON goes to stdout, else ``show``
+    prints the table and the written files are listed.
+    """
+    text = json.dumps(doc, indent=2)
     written: list[Path] = []
     if not (as_json and out_dir is None):
         out = Path(out_dir or "trapsim-out")
-        written.append(write_text_atomic(out / f"{sc.name}_sensitivity.json", _json(res.to_dict())))
-        if not no_figures:
-            from trapsim.analysis import plots
+        written.append(write_text_atomic(out / f"{stem}.json", text))
+        if figures is not None:
             from trapsim.figures import save
 
-            for tid in res.indices:
-                written.append(
-                    save(plots.plot_sensitivity(res, tid), out / f"{sc.name}_sensitivity_{tid}.png")
-                )
-            if len(res.indices) > 1:
-                written.append(
-                    save(
-                        plots.plot_sensitivity_overview(res),
-                        out / f"{sc.name}_sensitivity_overview.png",
-                    )
-                )
+            written.extend(save(fig, out / f"{name}.png") for name, fig in figures())
     if as_json:
-        click.echo(_json(res.to_dict()))
+        click.echo(text)
         return
-    _print_sensitivity(res, top)
+    show()
     for path in written:
         click.echo(f"wrote {path}")
-
-
-def _json(doc: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(doc, indent=2)
 
 
 def _fmt(x: float | None, spec: str = ".3f") -> str:
@@ -265,7 +256,7 @@ def _print_sensitivity(res: Any, top: int) -> None:
     default=None,
     help="Draws to search [default: 20000]; as many fresh draws test the boxes.",
 )
-@_seed_option
+@seed_option()
 @click.option(
     "--boxes",
     type=click.IntRange(min=1),
@@ -303,12 +294,12 @@ def _print_sensitivity(res: Any, top: int) -> None:
     show_default=True,
     help="PRIM's peeling share per step.",
 )
-@_solver_option
-@_rationality_option
+@solver_option
+@rationality_option
 @set_option
-@_json_option
+@json_option()
 @_out_option
-@_no_figures_option
+@no_figures_option
 def discover(
     file: str,
     trap: str | None,
@@ -353,8 +344,10 @@ def discover(
         ids = ", ".join(t.id for t in sc.traps) or "(none: the scenario defines no traps)"
         raise click.UsageError(f"Missing option '--trap'. Traps of {sc.name}: {ids}")
     fixed = parse_sets(sets)
-    n = 2 * (draws or 20_000)
-    update, close = _bar("draws", n, not as_json and sys.stderr.isatty() and n >= 200_000)
+    from trapsim.analysis.discovery import DEFAULT_DRAWS
+
+    n = 2 * (draws or DEFAULT_DRAWS)
+    update, close = progress_bar("draws", n, show_progress(as_json, n, 200_000))
     try:
         res = api.discover(
             sc,
@@ -374,28 +367,24 @@ def discover(
         )
     finally:
         close()
-    written: list[Path] = []
-    if not (as_json and out_dir is None):
-        out = Path(out_dir or "trapsim-out")
-        written.append(
-            write_text_atomic(out / f"{sc.name}_discover_{trap}.json", _json(res.to_dict()))
-        )
-        if not no_figures and res.boxes:
-            from trapsim.analysis import plots
-            from trapsim.figures import save
+    def figures() -> Iterator[tuple[str, Figure]]:
+        from trapsim.analysis import plots
 
-            stem = out / f"{sc.name}_discover_{trap}"
-            kind = "leaves" if method == "cart" else "peeling"
-            for k in range(len(res.boxes)):
-                suffix = "" if k == 0 else f"_{k + 1}"
-                written.append(save(plots.plot_box_limits(res, box=k), f"{stem}_box{suffix}.png"))
-                written.append(save(plots.plot_peeling(res, box=k), f"{stem}_{kind}{suffix}.png"))
-    if as_json:
-        click.echo(_json(res.to_dict()))
-        return
-    _print_discovery(res)
-    for path in written:
-        click.echo(f"wrote {path}")
+        stem = f"{sc.name}_discover_{trap}"
+        kind = "leaves" if method == "cart" else "peeling"
+        for k in range(len(res.boxes)):
+            suffix = "" if k == 0 else f"_{k + 1}"
+            yield f"{stem}_box{suffix}", plots.plot_box_limits(res, box=k)
+            yield f"{stem}_{kind}{suffix}", plots.plot_peeling(res, box=k)
+
+    _emit(
+        res.to_dict(),
+        f"{sc.name}_discover_{trap}",
+        as_json=as_json,
+        out_dir=out_dir,
+        figures=None if no_figures or not res.boxes else figures,
+        show=lambda: _print_discovery(res),
+    )
 
 
 def _print_discovery(res: Any) -> None:

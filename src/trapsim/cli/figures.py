@@ -10,19 +10,19 @@ import click
 
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
-from trapsim.cli.core import _progress
+from trapsim.cli._options import (
+    FIGURE_FORMATS,
+    draws_option,
+    progress_bar,
+    rationality_option,
+    seed_option,
+    solver_option,
+    workers_option,
+)
 from trapsim.runner import Result
 
-_FORMATS = ("png", "svg", "pdf")
-
-draws_option = click.option(
-    "--draws", type=click.IntRange(min=1), default=None,
-    help="Monte Carlo draws [default: the scenario's, else 10000].")
-seed_option = click.option(
-    "--seed", type=click.IntRange(min=0), default=None,
-    help="Root seed; same seed, same results [default: the scenario's, else random].")
-format_option = click.option(
-    "--format", "fmt", type=click.Choice(_FORMATS), default=None,
+_format_option = click.option(
+    "--format", "fmt", type=click.Choice(FIGURE_FORMATS), default=None,
     help="Figure format [default: from --out's extension, else png].")
 
 
@@ -33,7 +33,7 @@ def _figure_path(out: str | None, fmt: str | None, default_stem: str) -> tuple[P
         return Path(f"{default_stem}.{fmt}"), fmt
     path = Path(out)
     suffix = path.suffix.lstrip(".").lower()
-    if suffix and suffix not in _FORMATS:
+    if suffix and suffix not in FIGURE_FORMATS:
         raise click.BadParameter(f"'{out}': the file name must end in .png, .svg or .pdf",
                                  param_hint="--out")
     if fmt and suffix and fmt != suffix:
@@ -47,7 +47,7 @@ def _simulate(file: str, draws: int | None, seed: int | None, sets: Sequence[str
               workers: int = 1) -> Result:
     sc = api.load(file)
     n = draws or sc.simulation.draws
-    update, close = _progress(n, sys.stderr.isatty() and n >= 50_000)
+    update, close = progress_bar("draws", n, sys.stderr.isatty() and n >= 50_000)
     try:
         return api.simulate(sc, draws=draws, seed=seed, solver=solver, rationality=rationality,
                             values=parse_sets(sets), workers=workers, progress=update)
@@ -60,9 +60,9 @@ def _simulate(file: str, draws: int | None, seed: int | None, sets: Sequence[str
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Output file [default: <scenario>_tree.png in the current directory].")
 @draws_option
-@seed_option
+@seed_option()
 @set_option
-@format_option
+@_format_option
 def tree_command(file: str, out: str | None, draws: int | None, seed: int | None,
                  sets: Sequence[str], fmt: str | None) -> None:
     """Draw the game tree, left to right.
@@ -88,7 +88,7 @@ def tree_command(file: str, out: str | None, draws: int | None, seed: int | None
 @scenario_argument
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Output file [default: <scenario>_actors.png in the current directory].")
-@format_option
+@_format_option
 def graph_command(file: str, out: str | None, fmt: str | None) -> None:
     """Draw the actor graph: actors in their colours, relations styled by kind."""
     from trapsim import figures
@@ -101,13 +101,11 @@ def graph_command(file: str, out: str | None, fmt: str | None) -> None:
 @main.command("report")
 @scenario_argument
 @draws_option
-@seed_option
+@seed_option()
 @set_option
-@click.option("--solver", type=click.Choice(["spe", "qre"]), default=None,
-              help="spe: subgame-perfect (default); qre: agent logit quantal response.")
-@click.option("--rationality", type=float, default=None, help="Logit precision for --solver qre.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes to use; results do not depend on it.")
+@solver_option
+@rationality_option
+@workers_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Output HTML file [default: <scenario>_report.html].")
 @click.option("--sensitivity", is_flag=True,

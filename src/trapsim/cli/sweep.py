@@ -15,6 +15,13 @@ import click
 
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
+from trapsim.cli._options import (
+    figure_format_option,
+    json_option,
+    no_figures_option,
+    out_dir_option,
+    seed_option,
+)
 from trapsim.output import write_text_atomic
 from trapsim.sweeps import SweepResult, grid_values
 
@@ -41,10 +48,6 @@ def _parse_vary(texts: Sequence[str]) -> dict[str, tuple[float, ...]]:
             raise click.BadParameter(f"{name} is given twice", param_hint="--vary")
         out[name] = grid_values(start, stop, steps)
     return out
-
-
-_format_option = click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
-                              show_default=True, help="Figure file format.")
 
 
 @contextmanager
@@ -99,21 +102,19 @@ class _Bar:
               help="Run the scenario's [sweeps.ID] (repeatable) [default: every declared sweep].")
 @click.option("--draws", type=click.IntRange(min=1), default=None,
               help="Draws per point [default: the sweep's, else the scenario's].")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Root seed, the same for every point [default: the scenario's, else random].")
+@seed_option("Root seed, the same for every point [default: the scenario's, else random].")
 @set_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local processes [default: all cores; 1 for small sweeps]. Results do not depend on it.")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run on a Dask cluster (tcp://host:8786), or 'local' to start one here; needs "
                    "trapsim[dask]. Results do not depend on it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Directory for CSV, JSON, figures and the checkpoint [default: trapsim-out; with "
-                   "--json, only the checkpoint is written there unless --out is given].")
+@json_option("Print the results as JSON.")
+@out_dir_option("CSV, JSON, figures and the checkpoint",
+                with_json="only the checkpoint is written there unless --out is given")
 @click.option("--resume", is_flag=True, help="Continue an interrupted sweep from its checkpoint.")
-@click.option("--no-figures", is_flag=True, help="Write no figures.")
-@_format_option
+@no_figures_option
+@figure_format_option
 def sweep(file: str, varies: Sequence[str], sweep_ids: Sequence[str], draws: int | None, seed: int | None,
           sets: Sequence[str], workers: int | None, scheduler: str | None, as_json: bool, out_dir: str | None,
           resume: bool, no_figures: bool, fmt: str) -> None:
@@ -211,16 +212,13 @@ def _print_sweep(res: SweepResult) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--draws", type=click.IntRange(min=1), default=None,
               help="Draws per scenario [default: the first scenario's].")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Root seed, the same for every scenario [default: the first scenario's, else random].")
+@seed_option("Root seed, the same for every scenario [default: the first scenario's, else random].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes per run; results do not depend on it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Directory for the comparison JSON and figure [default: trapsim-out; with --json, "
-                   "nothing is written unless --out is given].")
+@json_option("Print the comparison as JSON.")
+@out_dir_option("the comparison JSON and figure")
 @click.option("--no-figures", is_flag=True, help="Write no figure.")
-@_format_option
+@figure_format_option
 def compare(files: Sequence[str], draws: int | None, seed: int | None, workers: int, as_json: bool,
             out_dir: str | None, no_figures: bool, fmt: str) -> None:
     """Compare the same traps across scenario files (the first is the baseline).
