@@ -99,6 +99,10 @@ def sensitivity(
 
     Writes OUT/<scenario>_sensitivity.json, a tornado chart per trap
     (OUT/<scenario>_sensitivity_<trap>.png) and an overview heat map.
+
+    \b
+        trapsim sensitivity scenarios/defense_clause.toml --samples 1024 --seed 1
+        trapsim sensitivity scenarios/defense_clause.toml --trap kim_trap --method morris
     """
     sc = api.load(file)
     fixed = parse_sets(sets)
@@ -338,6 +342,10 @@ def discover(
     Writes OUT/<scenario>_discover_<trap>.json and figures: the box limits over
     each parameter's range, and the peeling trajectory (coverage vs density;
     CART: the leaves).
+
+    \b
+        trapsim discover scenarios/defense_clause.toml --trap putin_trap --seed 1
+        trapsim discover scenarios/defense_clause.toml --trap kim_trap --method cart
     """
     sc = api.load(file)
     if trap is None:

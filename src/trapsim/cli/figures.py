@@ -72,6 +72,10 @@ def tree_command(file: str, out: str | None, draws: int | None, seed: int | None
     other values) and chance branches labelled with their probability. With
     --draws and/or --seed: a run first, and every branch labelled with the
     share of draws that took it.
+
+    \b
+        trapsim tree scenarios/defense_clause.toml
+        trapsim tree scenarios/defense_clause.toml --draws 20000 --seed 1 --out tree.svg
     """
     from trapsim import figures  # matplotlib is slow to import: only when needed
 
@@ -90,7 +94,11 @@ def tree_command(file: str, out: str | None, draws: int | None, seed: int | None
               help="Output file [default: <scenario>_actors.png in the current directory].")
 @_format_option
 def graph_command(file: str, out: str | None, fmt: str | None) -> None:
-    """Draw the actor graph: actors in their colours, relations styled by kind."""
+    """Draw the actor graph: actors in their colours, relations styled by kind.
+
+    \b
+        trapsim graph scenarios/defense_clause.toml --out actors.pdf
+    """
     from trapsim import figures
 
     sc = api.load(file)
@@ -120,6 +128,10 @@ def report_command(file: str, draws: int | None, seed: int | None, sets: Sequenc
     sources; the actor graph; the parameters with their justifications; the
     game tree; trap rates with their meaning; outcomes; payoffs; convergence;
     and the exact command to reproduce it. It prints well on A4.
+
+    \b
+        trapsim report scenarios/defense_clause.toml --draws 20000 --seed 1
+        trapsim report scenarios/defense_clause.toml --sensitivity --out handout.html
     """
     from trapsim import report
 

@@ -128,6 +128,11 @@ def sweep(file: str, varies: Sequence[str], sweep_ids: Sequence[str], draws: int
 
     Finished points are kept in a checkpoint in OUT: after Ctrl-C or a crash,
     run the same command with --resume to continue.
+
+    \b
+        trapsim sweep scenarios/defense_clause.toml --vary china_stake=0:0.6:13 --seed 1
+        trapsim sweep scenarios/defense_clause.toml --sweep clause_vs_china --draws 5000
+        trapsim sweep scenarios/defense_clause.toml          # every declared [sweeps.*]
     """
     if varies and sweep_ids:
         raise click.UsageError("give --vary or --sweep, not both")
@@ -227,6 +232,9 @@ def compare(files: Sequence[str], draws: int | None, seed: int | None, workers: 
     a trap a scenario lacks is shown as absent. For each scenario after the
     first: the difference in rate, its 95% interval, and a two-proportion test
     saying whether the difference is distinguishable from chance (p < 0.05).
+
+    \b
+        trapsim compare scenarios/defense_clause.toml scenarios/no_defense_clause.toml --seed 1
     """
     if len(files) < 2:
         raise click.UsageError("compare needs at least two scenario files")
