@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from collections.abc import Mapping
@@ -52,6 +53,17 @@ class Equilibrium:
         Probability of ending at each outcome.
     ties
         Decision nodes where two or more actions tie for the owner.
+    expected
+        What each actor expected at the root (``expected("actor")`` in traps):
+        the value of its perceived game for an actor with beliefs, of the
+        true game otherwise.
+    perceived
+        ``{actor: Equilibrium}`` for every actor with ``[beliefs]``: the game
+        solved with the values it believes. With beliefs, ``strategy``,
+        ``action_probabilities``, ``reach``, ``outcome_probabilities`` and
+        ``payoffs`` describe the game as played (each believer follows its
+        perceived game at its own nodes, everyone else the true game), and
+        ``node_values`` the true game.
     """
 
     scenario: Scenario
@@ -66,6 +78,8 @@ class Equilibrium:
     reach: dict[str, float]
     ties: list[str] = field(default_factory=list)
     derived: dict[str, float] = field(default_factory=dict)
+    expected: dict[str, float] = field(default_factory=dict)
+    perceived: dict[str, Equilibrium] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -81,6 +95,13 @@ class Equilibrium:
         }
         if self.solver == "qre":
             doc["rationality"] = self.rationality
+        if self.perceived:
+            doc["expected"] = self.expected
+            doc["perceived"] = {
+                actor: {"values": {k: v for k, v in eq.values.items() if v != self.values[k]},
+                        "strategy": eq.strategy, "expected": eq.payoffs[actor]}
+                for actor, eq in self.perceived.items()
+            }
         return doc
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -158,6 +179,12 @@ def solve(
         else:
             reached[pos.id] = float(reach[i])
     root = sol.values[0][:, 0]
+    expected = {a: float(v) for a, v in zip(actors, root, strict=True)}
+    perceived: dict[str, Equilibrium] = {}
+    if scenario.beliefs:
+        perceived, root = _hypergame(scenario, model, env, payoffs, solver, rationality, strategy, probs,
+                                     reached, outcomes)
+        expected.update({a: eq.payoffs[a] for a, eq in perceived.items()})
     derived = {d.name: float(np.asarray(env[d.name]).ravel()[0]) for d in scenario.derived}
     return Equilibrium(
         scenario=scenario,
@@ -172,7 +199,49 @@ def solve(
         reach=reached,
         ties=ties,
         derived=derived,
+        expected=expected,
+        perceived=perceived,
     )
+
+
+def _hypergame(scenario: Scenario, model: CompiledScenario, env: Mapping[str, Any], payoffs: np.ndarray,
+               solver: str, rationality: float, strategy: dict[str, str],
+               probs: dict[str, dict[str, float]], reached: dict[str, float],
+               outcomes: dict[str, float]) -> tuple[dict[str, Equilibrium], np.ndarray]:
+    """Each believer's perceived game, and the game as played (updates the dicts in place).
+
+    Returns the perceived equilibria and the actors' expected payoffs at the
+    root under the played strategy and the true values.
+    """
+    plain = dataclasses.replace(scenario, beliefs={})
+    params = [p.name for p in scenario.parameters]
+    perceived = {}
+    for actor in scenario.beliefs:
+        seen = model.perceive(env, actor, central=True)
+        perceived[actor] = solve(plain, values={k: float(np.asarray(seen[k]).ravel()[0]) for k in params},
+                                 solver=solver, rationality=rationality)
+    tree = model.tree
+    for i in tree.inner:
+        pos = tree.positions[i]
+        if pos.kind == "decision" and tree.actors[pos.owner] in perceived:
+            own = perceived[tree.actors[pos.owner]]
+            strategy[pos.id] = own.strategy[pos.id]
+            probs[pos.id] = dict(own.action_probabilities[pos.id])
+    reach = np.zeros(len(tree.positions))
+    reach[0] = 1.0
+    for i in tree.inner:
+        pos = tree.positions[i]
+        for a, c in zip(pos.actions, pos.children, strict=True):
+            reach[c] = reach[i] * probs[pos.id][a]
+    outcomes.update(dict.fromkeys(outcomes, 0.0))
+    reached.update({pos.id: 0.0 for pos in tree.positions})
+    root = np.zeros(len(tree.actors))
+    for i, pos in enumerate(tree.positions):
+        reached[pos.id] += float(reach[i])  # a shared outcome row adds up over its positions
+        if pos.kind == "leaf":
+            outcomes[pos.id] += float(reach[i])
+            root += reach[i] * payoffs[pos.outcome, :, 0]
+    return perceived, root
 
 
 # ------------------------------------------------------------------ all SPEs

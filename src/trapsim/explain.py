@@ -249,7 +249,9 @@ class _Teller:
         node = self.sc.nodes[p.id]
         assert isinstance(node, DecisionNode)
         actor = node.actor
-        worth = {a: self.eq.node_values[p.id][a][actor] for a in p.actions}
+        seen = self.eq.perceived.get(actor)
+        values = (seen or self.eq).node_values
+        worth = {a: values[p.id][a][actor] for a in p.actions}
         k = self.chosen(pos)
         act = p.actions[k]
         shown = dict(zip(p.actions, _numbers(list(worth.values())), strict=True))
@@ -265,8 +267,14 @@ class _Teller:
         prob = self.prob(pos, k)
         chance = "" if self.eq.solver == "spe" else f" (with probability {prob:.2f})"
         tie = p.id in self.eq.ties
-        text = (f"{name} ({actor}) chooses {act} at {p.id}{chance}: {shown[act]} for {name} "
+        lens = " as it sees the game" if seen else ""
+        text = (f"{name} ({actor}) chooses {act} at {p.id}{lens}{chance}: {shown[act]} for {name} "
                 f"against {_and(others)}.")
+        if seen:
+            true = [self.eq.node_values[p.id][a][actor] for a in p.actions]
+            shown_true = dict(zip(p.actions, _numbers(true), strict=True))
+            rest = [f"{shown_true[a]} for {a}" for a in p.actions if a != act]
+            text += f" (in truth {shown_true[act]} against {_and(rest)}.)"
         if tie:
             text += " A tie: the first listed action is taken."
         self.say(depth, text)
@@ -331,7 +339,10 @@ def _trap_reports(teller: _Teller, starts: list[tuple[int, int] | None]) -> list
     model.derive(env)
     payoffs, _ = model.evaluate(env, 1)
     leaves = np.array([leaf for _, leaf, _ in columns], dtype=np.int64)
-    fired = model.traps_on_path(env, leaves, actions, np.repeat(payoffs, n, axis=2))
+    extra: dict[str, Any] = {}
+    if any(ref[0] in ("expected", "surprise") for ref in model.path_refs):
+        extra["expected"] = {a: np.array([eq.expected[a]]) for a in tree.actors}
+    fired = model.traps_on_path(env, leaves, actions, np.repeat(payoffs, n, axis=2), **extra)
     reports = []
     for s, start in enumerate(starts):
         cols = [j for j, c in enumerate(columns) if c[0] == s]
@@ -402,6 +413,13 @@ def explain(
                   + (f", rationality {rationality:g}" if solver == "qre" else "") + ".")
     if scenario.description:
         teller.say(1, " ".join(scenario.description.split()))
+    for actor, seen in eq.perceived.items():
+        diff = [f"{k} = {v:.3g} (true {eq.values[k]:.3g})" for k, v in seen.values.items()
+                if v != eq.values[k]]
+        teller.say(1, f"{teller.names[actor]} ({actor}) sees the game through its beliefs: "
+                      f"{', '.join(diff) or 'no difference at these values'}. It plays the game as it "
+                      f"sees it at its own nodes and expects {_numbers([eq.expected[actor]])[0]} "
+                      "at the start; everyone else plays the game with the true values.")
     teller.say(0, "")
     teller.say(0, "What happens (the equilibrium path)")
     teller.walk(0, 1, on_path=True)

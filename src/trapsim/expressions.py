@@ -67,7 +67,9 @@ FUNCTIONS: dict[str, int | None] = {
     "if": 3,
 }
 #: Functions allowed only in ``traps.*.when``; their arguments are strings.
-PATH_FUNCTIONS: dict[str, int] = {"played": 2, "reached": 1, "payoff": 1}
+PATH_FUNCTIONS: dict[str, int] = {"played": 2, "reached": 1, "payoff": 1, "expected": 1, "surprise": 1}
+#: Path functions whose value is a number (the others are conditions).
+_NUMERIC_PATH_FUNCTIONS = frozenset({"payoff", "expected", "surprise"})
 
 KEYWORDS = {"and", "or", "not"}
 _COMPARE = {"<", "<=", ">", ">=", "==", "!="}
@@ -384,7 +386,8 @@ def check(
     known
         Names usable in the expression and their types.
     path_targets
-        When given, ``played``/``reached``/``payoff`` are allowed: keys
+        When given, the path functions (``played``, ``reached``, ``payoff``,
+        ``expected``, ``surprise``) are allowed: keys
         ``"node"`` (decision and chance node ids), ``"action:<node>"`` (that
         node's actions), ``"reached"`` (nodes and outcomes) and ``"actor"``.
     """
@@ -396,7 +399,8 @@ def _check(node: Node, known: Mapping[str, Type], paths: Mapping[str, frozenset[
         return "num"
     if isinstance(node, Str):
         raise ExpressionError(
-            "text in quotes is only allowed as an argument of played(), reached() or payoff()",
+            "text in quotes is only allowed as an argument of played(), reached(), payoff(), "
+            "expected() or surprise()",
             node.pos,
         )
     if isinstance(node, Name):
@@ -427,7 +431,7 @@ def _check_call(node: Call, known: Mapping[str, Type], paths: Mapping[str, froze
             raise ExpressionError(f"{name}() can only be used in traps.*.when", node.pos)
         arity = PATH_FUNCTIONS[name]
         if len(args) != arity or not all(isinstance(a, Str) for a in args):
-            quoted = {"played": '"<node>", "<action>"', "reached": '"<node or outcome>"', "payoff": '"<actor>"'}[name]
+            quoted = {"played": '"<node>", "<action>"', "reached": '"<node or outcome>"'}.get(name, '"<actor>"')
             raise ExpressionError(f"{name}() takes {arity} quoted argument(s): {name}({quoted})", node.pos)
         strs = [a for a in args if isinstance(a, Str)]
         if name == "played":
@@ -570,7 +574,7 @@ def _compile_call(node: Call, types: Mapping[str, Type]) -> tuple[Compiled, Type
     if node.func in PATH_FUNCTIONS:
         ref = (node.func, *(a.value for a in node.args if isinstance(a, Str)))
         key = path_key(ref)
-        typ: Type = "num" if node.func == "payoff" else "bool"
+        typ: Type = "num" if node.func in _NUMERIC_PATH_FUNCTIONS else "bool"
         return (lambda env: env[key]), typ, False
     parts = [_compile_c(a, types) for a in node.args]
     const = all(p[2] for p in parts)

@@ -16,6 +16,7 @@ from trapsim.expressions import Expr, Type
 __all__ = [
     "DISTRIBUTIONS",
     "Actor",
+    "Belief",
     "ChanceNode",
     "DecisionNode",
     "Derived",
@@ -147,6 +148,21 @@ class Sweep:
 
 
 @dataclass(frozen=True, slots=True)
+class Belief:
+    """How one actor sees one parameter (``[beliefs.<actor>]``).
+
+    Exactly one of ``dist`` (a constant or a distribution, drawn on its own
+    stream ``belief:<actor>:<parameter>``) and ``expr`` (an expression over
+    the true values of the same draw) is set.
+    """
+
+    actor: str
+    parameter: str
+    dist: Distribution | None = None
+    expr: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Simulation:
     draws: int = 10_000
     seed: int | None = None
@@ -169,6 +185,7 @@ class Scenario:
     derived: tuple[Derived, ...] = ()
     relations: tuple[Relation, ...] = ()
     sweeps: tuple[Sweep, ...] = ()
+    beliefs: Mapping[str, tuple[Belief, ...]] = field(default_factory=dict, hash=False)
     simulation: Simulation = Simulation()
     description: str = ""
     sources: tuple[str, ...] = ()

@@ -24,7 +24,7 @@ import numpy as np
 from trapsim.errors import RunError
 from trapsim.expressions import Compiled, Expr, compile_expr, path_key
 from trapsim.model import ChanceNode, Scenario
-from trapsim.sampling import draw, stream
+from trapsim.sampling import central_value, draw, stream
 from trapsim.solver import Solution, Tree, backward, build_tree, play
 
 __all__ = ["CHUNK", "CompiledScenario", "Result", "compiled", "run", "run_point", "wilson"]
@@ -82,6 +82,12 @@ class CompiledScenario:
                     item(f"nodes.{node.id}.chance.{a}", e) for a, e in zip(node.actions, node.probs, strict=True)
                 ]
         self.traps = [(t.id, item(f"traps.{t.id}.when", t.when)) for t in scenario.traps]
+        #: ``{actor: [(belief, compiled expression or None)]}`` for actors with ``[beliefs]``.
+        self.beliefs = {
+            actor: [(b, item(f"beliefs.{actor}.{b.parameter}", b.expr) if b.expr is not None else None)
+                    for b in beliefs]
+            for actor, beliefs in scenario.beliefs.items()
+        }
         self.path_refs = sorted({ref for t in scenario.traps for ref in t.when.path_refs})
         self._deps = {d.name: d.expr.names for d in scenario.derived}
 
@@ -139,6 +145,63 @@ class CompiledScenario:
                 chance[pos] = p
         return payoffs, chance
 
+    def perceive(self, env: Mapping[str, Any], actor: str, entropy: int = 0, chunk: int = 0, n: int = 1,
+                 *, central: bool = False) -> dict[str, Any]:
+        """The parameters and derived values as ``actor`` sees them, in the same draws as ``env``.
+
+        Unlisted parameters keep their true values. A believed distribution is
+        drawn on the stream ``belief:<actor>:<parameter>`` (or taken at its
+        central value with ``central=True``); a believed expression is
+        evaluated on the true values ``env``. Derived values are recomputed.
+        """
+        seen: dict[str, Any] = {p.name: env[p.name] for p in self.scenario.parameters}
+        with np.errstate(all="ignore"):
+            for belief, it in self.beliefs[actor]:
+                if it is not None:
+                    seen[belief.parameter] = self.finite(it, it.fn(env), env, chunk)
+                elif belief.dist is None:
+                    continue
+                elif central or belief.dist.kind == "constant":
+                    value = central_value(belief.dist)
+                    seen[belief.parameter] = np.full(n, value) if central else value
+                else:
+                    rng = stream(entropy, chunk, f"belief:{actor}:{belief.parameter}")
+                    seen[belief.parameter] = draw(belief.dist, rng, n)
+        self.derive(seen, chunk)
+        return seen
+
+    def hypergame(self, env: Mapping[str, Any], truth: Solution, entropy: int, chunk: int, n: int,
+                  solver: str, rationality: float) -> tuple[Solution, dict[str, Solution]]:
+        """The strategy played when actors have beliefs, and each believer's perceived solution.
+
+        Each actor with beliefs solves the game with its perceived values and
+        plays that solution at its own decision nodes; everyone else plays
+        ``truth``; chance nodes keep their true probabilities.
+        """
+        perceived = {}
+        for actor in self.beliefs:
+            seen = self.perceive(env, actor, entropy, chunk, n)
+            try:
+                payoffs, chance = self.evaluate(seen, n, chunk)
+            except RunError as exc:
+                raise RunError(f"under the beliefs of '{actor}': {exc}") from None
+            perceived[actor] = backward(self.tree, payoffs, chance, solver=solver, rationality=rationality)
+        return self.follow(truth, perceived), perceived
+
+    def follow(self, truth: Solution, perceived: Mapping[str, Solution]) -> Solution:
+        """``truth`` with each listed actor's decisions taken from its own solution."""
+        owners = {self.tree.actors.index(a): sol for a, sol in perceived.items()}
+        choice, probs = dict(truth.choice), dict(truth.probs)
+        for i in self.tree.inner:
+            pos = self.tree.positions[i]
+            sol = owners.get(pos.owner) if pos.kind == "decision" else None
+            if sol is not None:
+                if i in sol.choice:
+                    choice[i] = sol.choice[i]
+                else:
+                    probs[i] = sol.probs[i]
+        return Solution(truth.values, probs, choice, truth.ties)
+
     def finite(self, it: _Item, value: Any, env: Mapping[str, Any], chunk: int) -> Any:
         arr = np.asarray(value)
         if arr.dtype == bool or np.isfinite(arr).all():
@@ -184,8 +247,13 @@ class CompiledScenario:
         return ", ".join(parts)
 
     def traps_on_path(self, env: Mapping[str, Any], leaf: np.ndarray, actions: np.ndarray,
-                      payoffs: np.ndarray, chunk: int = 0) -> dict[str, np.ndarray]:
-        """Evaluate every trap on the realised paths; ``{trap: bool (n,)}``."""
+                      payoffs: np.ndarray, chunk: int = 0, *,
+                      expected: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Evaluate every trap on the realised paths; ``{trap: bool (n,)}``.
+
+        ``expected`` gives each actor's expected payoff at the root, ``(n,)``
+        (needed only when a trap uses ``expected()`` or ``surprise()``).
+        """
         n = leaf.shape[0]
         tree = self.tree
         scope = dict(env)
@@ -204,7 +272,16 @@ class CompiledScenario:
                     scope[path_key(ref)] = outcome_of_leaf == tree.outcomes.index(args[0])
             else:
                 a = tree.actors.index(args[0])
-                scope[path_key(ref)] = payoffs[outcome_of_leaf, a, np.arange(n)]
+                realised = payoffs[outcome_of_leaf, a, np.arange(n)]
+                if fn == "payoff":
+                    scope[path_key(ref)] = realised
+                else:
+                    if expected is None:
+                        raise RunError(f"{self.scenario.path}: {fn}('{args[0]}') needs each actor's "
+                                       "expected payoff, which only `trapsim run`, `solve` and "
+                                       "`explain` compute")
+                    e = expected[args[0]]
+                    scope[path_key(ref)] = e if fn == "expected" else realised - e
         out = {}
         with np.errstate(all="ignore"):
             for tid, it in self.traps:
@@ -240,6 +317,7 @@ class ChunkStats:
     tie_anywhere: int  # draws with a tie at some node of the realised path
     actions: list[np.ndarray]  # per inner node, (k,) int: draws taking each action
     sample: np.ndarray | None = None  # chunk 0 only: realised payoffs (actors, n), for figures
+    changed: np.ndarray | None = None  # (believers,) int: draws whose outcome a misperception changed
 
 
 def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver: str,
@@ -248,10 +326,28 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
     env = model.sample(entropy, chunk, n)
     payoffs, chance = model.evaluate(env, n, chunk)
     sol: Solution = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality)
-    leaf, actions = play(model.tree, sol, model.uniforms(entropy, chunk, n, solver))
-    traps = model.traps_on_path(env, leaf, actions, payoffs, chunk)
+    uniforms = model.uniforms(entropy, chunk, n, solver)
+    played = sol
+    perceived: dict[str, Solution] = {}
+    if model.beliefs:
+        played, perceived = model.hypergame(env, sol, entropy, chunk, n, solver, rationality)
+    leaf, actions = play(model.tree, played, uniforms)
+    expected = None
+    if any(ref[0] in ("expected", "surprise") for ref in model.path_refs):
+        expected = {a: sol.values[0][k] for k, a in enumerate(model.tree.actors)}
+        expected.update({a: ps.values[0][model.tree.actors.index(a)] for a, ps in perceived.items()})
+    traps = model.traps_on_path(env, leaf, actions, payoffs, chunk, expected=expected)
     tree = model.tree
-    outcome_idx = np.array([p.outcome for p in tree.positions])[leaf]
+    outcome_of = np.array([p.outcome for p in tree.positions])
+    outcome_idx = outcome_of[leaf]
+    changed = None
+    if perceived:  # per believer: would the outcome differ had it played the true solution?
+        changed = np.array([
+            int(np.count_nonzero(outcome_of[play(tree, model.follow(sol, {b: ps for b, ps in perceived.items()
+                                                                          if b != a}), uniforms)[0]]
+                                 != outcome_idx))
+            for a in perceived
+        ], dtype=np.int64)
     realised = payoffs[outcome_idx, :, np.arange(n)]  # (n, actors)
     tie_rows = [sol.ties.get(pos) for pos in tree.inner]
     zeros = np.zeros(n, dtype=bool)
@@ -271,6 +367,7 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
         actions=[np.bincount(actions[r][actions[r] >= 0], minlength=len(tree.positions[pos].children))
                  for r, pos in enumerate(tree.inner)],
         sample=np.ascontiguousarray(realised.T) if chunk == 0 else None,
+        changed=changed,
     )
 
 
@@ -344,6 +441,8 @@ class Result:
     #: Realised payoffs of the first chunk's draws, ``(actors, min(draws, CHUNK))``, in actor
     #: order: a random sample for payoff figures (not part of the JSON output).
     payoff_sample: np.ndarray | None = None
+    #: Per actor with beliefs: draws in which its misperception changed the realised outcome.
+    misperception: dict[str, int] = field(default_factory=dict)
 
     def rate(self, trap: str) -> float:
         return self.trap_counts[trap] / self.draws
@@ -382,6 +481,9 @@ class Result:
         doc["ties"] = {node: {"share": c / self.draws, "share_on_path": self.tie_path_counts[node] / self.draws}
                        for node, c in self.tie_counts.items()}
         doc["tie_on_path_share"] = self.tie_anywhere_count / self.draws
+        if self.misperception:
+            doc["misperception"] = {a: {"changed": c, "share": c / self.draws}
+                                    for a, c in self.misperception.items()}
         doc["meta"] = {
             "trapsim": _version(),
             "scenario_sha256": sc.sha256,
@@ -465,6 +567,14 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def _changed(scenario: Scenario, stats: list[ChunkStats]) -> dict[str, int]:
+    """Per actor with beliefs: draws in which its misperception changed the outcome."""
+    counts = [s.changed for s in stats if s.changed is not None]
+    if not scenario.beliefs or not counts:
+        return {}
+    return {a: int(c) for a, c in zip(scenario.beliefs, np.sum(counts, axis=0), strict=True)}
+
+
 def _aggregate(scenario: Scenario, stats: list[ChunkStats], draws: int, entropy: int, seed_given: bool,
                solver: str, rationality: float, values: dict[str, float], elapsed: float,
                workers: int) -> Result:
@@ -508,4 +618,5 @@ def _aggregate(scenario: Scenario, stats: list[ChunkStats], draws: int, entropy:
         elapsed_s=elapsed,
         workers=workers,
         payoff_sample=stats[0].sample if stats else None,
+        misperception=_changed(scenario, stats),
     )

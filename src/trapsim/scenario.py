@@ -21,6 +21,7 @@ from trapsim.expressions import FUNCTIONS, KEYWORDS, PATH_FUNCTIONS, Expr, Type,
 from trapsim.model import (
     DISTRIBUTIONS,
     Actor,
+    Belief,
     ChanceNode,
     DecisionNode,
     Derived,
@@ -50,6 +51,7 @@ _TOP = {
     "payoffs": "the payoff table",
     "traps": "named events to count",
     "sweeps": "declared parameter sweeps",
+    "beliefs": "how actors see the parameters (misperception)",
 }
 _SCENARIO_KEYS = {"name", "title", "description", "root", "sources"}
 _SIMULATION_KEYS = {"draws", "seed", "solver", "rationality"}
@@ -311,12 +313,13 @@ class _Validator:
         traps = self.traps(d.get("traps"), known, nodes, outcomes, actor_ids)
         self.namespace(parameters, derived, raw_nodes, raw_payoffs, d.get("traps"))
         sweeps = self.sweeps(d.get("sweeps"), declared)
+        beliefs = self.beliefs(d.get("beliefs"), actor_ids, declared, known)
         if self.problems:
             raise ScenarioError(self.problems)
         return Scenario(
             name=name, title=title, root=root, actors=tuple(actors), parameters=tuple(parameters),
             nodes=nodes, outcomes=outcomes, traps=tuple(traps), derived=tuple(derived),
-            relations=tuple(relations), sweeps=tuple(sweeps), simulation=simulation,
+            relations=tuple(relations), sweeps=tuple(sweeps), beliefs=beliefs, simulation=simulation,
             description=description, sources=tuple(sources), path=self.file, sha256=sha,
         )
 
@@ -766,6 +769,49 @@ class _Validator:
                                              "derived, node, outcome and trap ids share one namespace")
                 else:
                     owner[i] = table
+
+    def beliefs(self, value: Any, actor_ids: list[str], names: list[str],
+                known: Mapping[str, Type]) -> dict[str, tuple[Belief, ...]]:
+        """``[beliefs.<actor>]``: per parameter a constant, a distribution or an expression.
+
+        Expressions are over the true values of the same draw (parameters and
+        derived values); derived values are recomputed from the perceived
+        parameters.
+        """
+        table = self.table("beliefs", value, required=False)
+        true_names = {k: t for k, t in known.items() if t == "num"}
+        out: dict[str, tuple[Belief, ...]] = {}
+        for actor, spec in table.items():
+            key = f"beliefs.{actor}"
+            if actor not in actor_ids:
+                self.err(key, f"unknown actor '{actor}'", suggest(actor, actor_ids))
+                continue
+            if not isinstance(spec, dict):
+                self.err(key, "expected a table of <parameter> = <number, { dist = ... } or "
+                              f"\"expression\">, got {_type_name(spec)}")
+                continue
+            items = []
+            for pname, belief in spec.items():
+                bkey = f"{key}.{pname}"
+                if pname not in names:
+                    derived = " (a derived value: give beliefs about the parameters it uses)" \
+                        if pname in known else ""
+                    self.err(bkey, f"unknown parameter '{pname}'{derived}", suggest(pname, names))
+                    continue
+                if isinstance(belief, str):
+                    checked = self.expression(bkey, belief, true_names)
+                    if checked is not None:
+                        if checked[1] != "num":
+                            self.err(bkey, "expected a number, got a condition")
+                        else:
+                            items.append(Belief(actor, pname, expr=checked[0]))
+                    continue
+                dist = self.distribution(bkey, belief)
+                if dist is not None:
+                    items.append(Belief(actor, pname, dist=dist))
+            if items:
+                out[actor] = tuple(items)
+        return out
 
     def sweeps(self, value: Any, param_names: list[str]) -> list[Sweep]:
         table = self.table("sweeps", value, required=False)

@@ -82,10 +82,16 @@ def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float
         owner = sc.nodes[node].actor  # type: ignore[union-attr]
         extra = "" if eq.solver == "spe" else f"  (p = {eq.action_probabilities[node][action]:.2f})"
         tie = "  [tie: first listed action taken]" if node in eq.ties else ""
-        click.echo(f"  {mark} {node:<{width}}  {owner:<10} {action}{extra}{tie}")
-    click.echo("\nExpected payoffs at the root")
+        lens = "  (as it sees the game)" if owner in eq.perceived else ""
+        click.echo(f"  {mark} {node:<{width}}  {owner:<10} {action}{extra}{tie}{lens}")
+    click.echo("\nExpected payoffs at the root" + (" (as played, true values)" if eq.perceived else ""))
     for actor, v in eq.payoffs.items():
         click.echo(f"  {actor:<12} {v:+.4f}")
+    for actor, seen in eq.perceived.items():
+        diff = ", ".join(f"{k} = {v:.3g} (true {eq.values[k]:.3g})" for k, v in seen.values.items()
+                         if v != eq.values[k])
+        click.echo(f"\n{actor} sees {diff or 'the central values as they are'}; it expected "
+                   f"{eq.expected[actor]:+.4f} at the root (docs/misperception.md)")
     click.echo("\nOutcome probabilities")
     for o, p in sorted(eq.outcome_probabilities.items(), key=lambda kv: -kv[1]):
         if p > 0:
@@ -182,6 +188,11 @@ def _print_run(res: Any, written: Sequence[Path]) -> None:
     click.echo("\nMean payoff per actor (± sd)")
     for a in sc.actor_ids:
         click.echo(f"  {a:<12} {res.payoff_mean[a]:+.3f} ± {res.payoff_sd[a]:.3f}")
+    if res.misperception:
+        names = {x.id: x.name for x in sc.actors}
+        click.echo("\nMisperception changed the outcome (share of draws; docs/misperception.md)")
+        for a, count in res.misperception.items():
+            click.echo(f"  {names[a] + ' (' + a + ')':<30} {count / res.draws:7.2%}")
     tied = {k: c for k, c in res.tie_path_counts.items() if c / res.draws > 0.01}
     if tied:
         nodes = ", ".join(f"{k} ({c / res.draws:.1%})" for k, c in tied.items())
