@@ -106,7 +106,7 @@ def test_misperception_at_the_central_values() -> None:
     text = trapsim.api.explain(sc).text(width=None)
     assert "DPRK (dprk) chooses troops at answer as it sees the game: 0.100 for DPRK against 0.000 " \
            "for munitions" in text
-    assert "in truth -0.100 against 0.000" in text
+    assert "In truth: -0.100 against 0.000 for munitions." in text
 
 
 def _defense(beliefs: str = "") -> trapsim.Scenario:

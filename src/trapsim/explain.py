@@ -274,7 +274,7 @@ class _Teller:
             true = [self.eq.node_values[p.id][a][actor] for a in p.actions]
             shown_true = dict(zip(p.actions, _numbers(true), strict=True))
             rest = [f"{shown_true[a]} for {a}" for a in p.actions if a != act]
-            text += f" (in truth {shown_true[act]} against {_and(rest)}.)"
+            text += f" In truth: {shown_true[act]} against {_and(rest)}."
         if tie:
             text += " A tie: the first listed action is taken."
         self.say(depth, text)
