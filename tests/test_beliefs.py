@@ -275,3 +275,12 @@ def test_no_beliefs_no_extra_work(monkeypatch: pytest.MonkeyPatch) -> None:
     calls.clear()
     trapsim.simulate(_defense("[beliefs.dprk]\ndprk_promise = 0.5\n"), draws=runner.CHUNK * 2, seed=1)
     assert len(calls) == 4
+
+
+def test_a_believers_tie_is_one_in_the_game_it_sees() -> None:
+    """aid seen as 0.3: troops and munitions both worth 0 to the DPRK (first listed wins)."""
+    sc = loads(WORKED + BELIEF.replace('"2 * aid"', '"1.5 * aid"'), path="t.toml")
+    eq = trapsim.solve(sc)
+    assert eq.ties == ["answer"]
+    assert eq.strategy["answer"] == "troops"
+    assert trapsim.solve(loads(WORKED, path="t.toml")).ties == []

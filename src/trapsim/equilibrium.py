@@ -183,7 +183,7 @@ def solve(
     perceived: dict[str, Equilibrium] = {}
     if scenario.beliefs:
         perceived, root = _hypergame(scenario, model, env, payoffs, solver, rationality, strategy, probs,
-                                     reached, outcomes)
+                                     reached, outcomes, ties)
         expected.update({a: eq.payoffs[a] for a, eq in perceived.items()})
     derived = {d.name: float(np.asarray(env[d.name]).ravel()[0]) for d in scenario.derived}
     return Equilibrium(
@@ -207,7 +207,7 @@ def solve(
 def _hypergame(scenario: Scenario, model: CompiledScenario, env: Mapping[str, Any], payoffs: np.ndarray,
                solver: str, rationality: float, strategy: dict[str, str],
                probs: dict[str, dict[str, float]], reached: dict[str, float],
-               outcomes: dict[str, float]) -> tuple[dict[str, Equilibrium], np.ndarray]:
+               outcomes: dict[str, float], ties: list[str]) -> tuple[dict[str, Equilibrium], np.ndarray]:
     """Each believer's perceived game, and the game as played (updates the dicts in place).
 
     Returns the perceived equilibria and the actors' expected payoffs at the
@@ -227,6 +227,10 @@ def _hypergame(scenario: Scenario, model: CompiledScenario, env: Mapping[str, An
             own = perceived[tree.actors[pos.owner]]
             strategy[pos.id] = own.strategy[pos.id]
             probs[pos.id] = dict(own.action_probabilities[pos.id])
+            if pos.id in ties:  # a believer's tie is one in the game it sees
+                ties.remove(pos.id)
+            if pos.id in own.ties:
+                ties.append(pos.id)
     reach = np.zeros(len(tree.positions))
     reach[0] = 1.0
     for i in tree.inner:
