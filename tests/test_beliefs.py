@@ -284,3 +284,9 @@ def test_a_believers_tie_is_one_in_the_game_it_sees() -> None:
     assert eq.ties == ["answer"]
     assert eq.strategy["answer"] == "troops"
     assert trapsim.solve(loads(WORKED, path="t.toml")).ties == []
+
+
+def test_run_counts_a_believers_ties() -> None:
+    res = _sim(WORKED + BELIEF.replace('"2 * aid"', '"1.5 * aid"'), draws=500)
+    assert res.tie_counts == {"ask": 0, "answer": 500}
+    assert res.outcome_counts["troops"] == 500

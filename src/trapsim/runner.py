@@ -191,16 +191,17 @@ class CompiledScenario:
     def follow(self, truth: Solution, perceived: Mapping[str, Solution]) -> Solution:
         """``truth`` with each listed actor's decisions taken from its own solution."""
         owners = {self.tree.actors.index(a): sol for a, sol in perceived.items()}
-        choice, probs = dict(truth.choice), dict(truth.probs)
+        choice, probs, ties = dict(truth.choice), dict(truth.probs), dict(truth.ties)
         for i in self.tree.inner:
             pos = self.tree.positions[i]
             sol = owners.get(pos.owner) if pos.kind == "decision" else None
             if sol is not None:
                 if i in sol.choice:
                     choice[i] = sol.choice[i]
+                    ties[i] = sol.ties[i]  # a believer's tie is one in the game it sees
                 else:
                     probs[i] = sol.probs[i]
-        return Solution(truth.values, probs, choice, truth.ties)
+        return Solution(truth.values, probs, choice, ties)
 
     def finite(self, it: _Item, value: Any, env: Mapping[str, Any], chunk: int) -> Any:
         arr = np.asarray(value)
@@ -349,7 +350,7 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
             for a in perceived
         ], dtype=np.int64)
     realised = payoffs[outcome_idx, :, np.arange(n)]  # (n, actors)
-    tie_rows = [sol.ties.get(pos) for pos in tree.inner]
+    tie_rows = [played.ties.get(pos) for pos in tree.inner]
     zeros = np.zeros(n, dtype=bool)
     ties = np.array([int(np.count_nonzero(t)) if t is not None else 0 for t in tie_rows])
     tied_on_path = [(t if t is not None else zeros) & (actions[r] >= 0) for r, t in enumerate(tie_rows)]
