@@ -265,6 +265,10 @@ def test_sensitivity_input_errors() -> None:
         trapsim.sensitivity(sc, samples=100)
     with pytest.raises(ScenarioError, match=r"unknown trap 'fihgt'.*did you mean 'fight'"):
         trapsim.sensitivity(sc, traps=["fihgt"], samples=16)
+    with pytest.raises(ScenarioError, match=r"unknown trap 'x' \(traps: fight, entry_regret\)$"):
+        trapsim.sensitivity(sc, traps=["x"], samples=16)
+    with pytest.raises(ScenarioError, match=r"unknown trap 'x' \(traps: fight, entry_regret\)$"):
+        trapsim.discover(sc, "x", draws=100)
     with pytest.raises(ScenarioError, match="every parameter is a constant"):
         trapsim.sensitivity(sc, values={"cost": 1.0}, samples=16)
 

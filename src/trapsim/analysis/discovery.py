@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 
 from trapsim.analysis.cart import cart
-from trapsim.analysis.prim import Peel, PrimBox, prim, restricted
-from trapsim.analysis.probability import sample_probabilities
-from trapsim.errors import Problem, ScenarioError, suggest
+from trapsim.analysis.prim import Peel, PrimBox, box_stats, in_box, prim, restricted
+from trapsim.analysis.probability import check_traps, sample_probabilities
+from trapsim.errors import ScenarioError
 from trapsim.model import Distribution, Scenario
 from trapsim.sampling import ppf
 
@@ -190,17 +190,8 @@ def _condition(
 
 
 def _stats(y: np.ndarray, inside: np.ndarray, total: float) -> dict[str, float]:
-    m = int(np.count_nonzero(inside))
-    s = float(y[inside].sum())
-    return {
-        "density": s / m if m else 0.0,
-        "coverage": s / total if total > 0 else 0.0,
-        "mass": m / len(y),
-    }
-
-
-def _in_box(x: np.ndarray, limits: np.ndarray) -> np.ndarray:
-    return np.all((x >= limits[:, 0]) & (x <= limits[:, 1]), axis=1)
+    mass, density, coverage = box_stats(y, inside, len(y), total)
+    return {"density": density, "coverage": coverage, "mass": mass}
 
 
 def discover(
@@ -246,11 +237,7 @@ def discover(
         Called with the number of draws evaluated after each chunk.
     """
     start = time.perf_counter()
-    ids = [t.id for t in scenario.traps]
-    if trap not in ids:
-        raise ScenarioError(
-            [Problem(scenario.path, "--trap", f"unknown trap '{trap}'", suggest(trap, ids))]
-        )
+    check_traps(scenario, [trap])
     checks = [
         ("threshold", threshold is None or 0 < threshold <= 1, "a probability in (0, 1]"),
         ("draws", draws >= 100, "a whole number >= 100"),
@@ -305,14 +292,14 @@ def discover(
         settings.update(max_depth=max_depth)
     leaves = (
         _leaf_boxes(x, y, member, discrete, max_depth, min_mass, total)
-        if method == "cart" and not note_for(total, len(y))
+        if method == "cart" and not _nothing_to_find(total, len(y))
         else []
     )
 
     boxes: list[FoundBox] = []
     raw: list[PrimBox] = []
     note = ""
-    if note_for(total, len(y)):
+    if _nothing_to_find(total, len(y)):
         what = "never" if total == 0 else "always"
         note = (
             f"{trap} {what} fires in these draws"
@@ -338,7 +325,7 @@ def discover(
                 exclude=taken,
             )
         stats = _stats(y, found.inside, total)
-        inside_test = _in_box(x_test, found.limits) & ~taken_test
+        inside_test = in_box(x_test, found.limits) & ~taken_test
         test = _stats(y_test, inside_test, total_test)
         # a box must beat the overall rate (twice, for a further box), also on fresh draws
         lift = (1.0 if not boxes else 2.0) * rate + 1e-12
@@ -387,7 +374,7 @@ def discover(
     )
 
 
-def note_for(total: float, n: int) -> bool:
+def _nothing_to_find(total: float, n: int) -> bool:
     """True when the outcome never or always holds (nothing to discover)."""
     return total == 0 or total == n
 
@@ -450,7 +437,7 @@ def _describe(
     def density_without(j: int) -> float:
         trial = found.limits.copy()
         trial[j] = member[j]
-        inside = _in_box(x, trial) & active
+        inside = in_box(x, trial) & active
         return float(y[inside].mean()) if inside.any() else 0.0
 
     order = sorted(found.restricted, key=lambda j: (density_without(j), j))

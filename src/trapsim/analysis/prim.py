@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Peel", "PrimBox", "prim", "restricted"]
+__all__ = ["Peel", "PrimBox", "box_stats", "in_box", "prim", "restricted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +74,21 @@ class PrimBox:
     chosen: int
 
 
-def _stats(
+def box_stats(
     y: np.ndarray, inside: np.ndarray, n_total: int, y_total: float
 ) -> tuple[float, float, float]:
+    """``(mass, density, coverage)`` of the points ``inside`` (a boolean mask over ``y``).
+
+    Mass is the share of ``n_total`` points inside, density the mean outcome
+    inside (0 for an empty box), coverage the share of ``y_total`` inside.
+    """
     m = int(np.count_nonzero(inside))
     s = float(y[inside].sum())
     return m / n_total, (s / m if m else 0.0), (s / y_total if y_total > 0 else 0.0)
 
 
-def _in_box(x: np.ndarray, limits: np.ndarray) -> np.ndarray:
+def in_box(x: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """Mask of the rows of ``x`` (points, inputs) within ``limits`` (inputs, 2), ends included."""
     return np.all((x >= limits[:, 0]) & (x <= limits[:, 1]), axis=1)
 
 
@@ -126,7 +132,7 @@ def _paste(
     """Re-extend limits by ``alpha`` of the box's points while the density does not fall."""
     limits = limits.copy()
     while True:
-        inside = _in_box(x, limits)
+        inside = in_box(x, limits)
         m = int(np.count_nonzero(inside))
         s = float(y[inside].sum())
         current = s / m if m else 0.0
@@ -135,7 +141,7 @@ def _paste(
         for j in range(x.shape[1]):
             others = limits.copy()
             others[j] = ranges[j]
-            slab_all = _in_box(x, others) & ~inside
+            slab_all = in_box(x, others) & ~inside
             for side in (0, 1):
                 col = x[:, j]
                 slab = slab_all & ((col < limits[j, 0]) if side == 0 else (col > limits[j, 1]))
@@ -166,7 +172,7 @@ def _simplify(
 ) -> np.ndarray:
     """Drop limits, one at a time, while the density stays above ``1 - tolerance`` of the box's."""
     limits = limits.copy()
-    target = float(y[_in_box(x, limits)].mean()) * (1 - tolerance)
+    target = float(y[in_box(x, limits)].mean()) * (1 - tolerance)
     while True:
         best: tuple[float, int, int] | None = None
         for j in range(x.shape[1]):
@@ -175,7 +181,7 @@ def _simplify(
                     continue
                 trial = limits.copy()
                 trial[j, side] = ranges[j, side]
-                d = float(y[_in_box(x, trial)].mean())
+                d = float(y[in_box(x, trial)].mean())
                 if d >= target and (best is None or d > best[0]):
                     best = (d, j, side)
         if best is None:
@@ -246,7 +252,7 @@ def prim(
     y_total = float(ya.sum())
     limits = ranges.copy()
     idx = np.arange(xa.shape[0])
-    mass, density, coverage = _stats(ya, np.ones(len(ya), bool), n_total, y_total)
+    mass, density, coverage = box_stats(ya, np.ones(len(ya), bool), n_total, y_total)
     trajectory = [Peel(limits.copy(), mass, density, coverage, 0)]
     min_points = max(1, math.ceil(min_mass * n_total))
     while idx.size > min_points:
@@ -273,7 +279,7 @@ def prim(
         limits[j, side] = limit
         inside = np.zeros(len(ya), dtype=bool)
         inside[idx] = True
-        mass, density, coverage = _stats(ya, inside, n_total, y_total)
+        mass, density, coverage = box_stats(ya, inside, n_total, y_total)
         trajectory.append(
             Peel(limits.copy(), mass, density, coverage, len(restricted(limits, ranges)))
         )
@@ -281,8 +287,8 @@ def prim(
     chosen = max(ok, key=lambda i: (trajectory[i].density, trajectory[i].coverage))
     box = _paste(xa, ya, trajectory[chosen].limits, ranges, alpha, discrete)
     box = _simplify(xa, ya, box, ranges, tolerance)
-    inside_active = _in_box(xa, box)
-    mass, density, coverage = _stats(ya, inside_active, n_total, y_total)
+    inside_active = in_box(xa, box)
+    mass, density, coverage = box_stats(ya, inside_active, n_total, y_total)
     inside = np.zeros(n_all, dtype=bool)
     inside[np.flatnonzero(active)[inside_active]] = True
     return PrimBox(

@@ -28,13 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from trapsim.errors import ScenarioError
+from trapsim.errors import Problem, ScenarioError, suggest
 from trapsim.model import Scenario
 from trapsim.runner import CHUNK, CompiledScenario
 from trapsim.solver import backward, reach_probabilities
 
 __all__ = [
     "check_supported",
+    "check_traps",
     "chunk_probabilities",
     "leaf_paths",
     "probabilities_at",
@@ -78,6 +79,33 @@ def _subset(env: Mapping[str, Any], idx: np.ndarray, n: int) -> dict[str, Any]:
 
 #: Path functions whose value on the path to a fixed leaf is known (see the module docstring).
 _LEAF_FUNCTIONS = frozenset({"played", "reached", "payoff"})
+
+
+def check_traps(scenario: Scenario, wanted: Sequence[str]) -> list[str]:
+    """The trap ids ``wanted`` (all the scenario's when empty), in order, without repeats.
+
+    Raises
+    ------
+    ScenarioError
+        One problem per unknown id, with the closest known id, or else the
+        list of known ids, so a user can pick one.
+    """
+    known = [t.id for t in scenario.traps]
+    chosen = list(dict.fromkeys(wanted)) if wanted else known
+    listing = ", ".join(known) or "none"
+    bad = [
+        Problem(
+            scenario.path,
+            "--trap",
+            f"unknown trap '{t}'" + ("" if suggest(t, known) else f" (traps: {listing})"),
+            suggest(t, known),
+        )
+        for t in chosen
+        if t not in known
+    ]
+    if bad:
+        raise ScenarioError(bad)
+    return chosen
 
 
 def check_supported(scenario: Scenario) -> None:

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from trapsim.analysis.probability import probabilities_at, uncertain_parameters
-from trapsim.errors import Problem, ScenarioError, suggest
+from trapsim.analysis.probability import check_traps, probabilities_at, uncertain_parameters
+from trapsim.errors import ScenarioError
 from trapsim.model import Scenario
 from trapsim.sampling import ppf
 
@@ -253,15 +253,7 @@ def sensitivity(
         raise ScenarioError.single(
             scenario.path, "samples", f"Morris needs at least 2 trajectories, got {samples}"
         )
-    all_traps = [t.id for t in scenario.traps]
-    chosen = list(all_traps) if not traps else list(dict.fromkeys(traps))
-    bad = [
-        Problem(scenario.path, "--trap", f"unknown trap '{t}'", suggest(t, all_traps))
-        for t in chosen
-        if t not in all_traps
-    ]
-    if bad:
-        raise ScenarioError(bad)
+    chosen = check_traps(scenario, traps or [])
     if not chosen:
         raise ScenarioError.single(
             scenario.path, "traps", "the scenario defines no traps to analyse"

@@ -29,10 +29,6 @@ if TYPE_CHECKING:
 _out_option = out_dir_option("the JSON and figures")
 
 
-def _uncertain_count(sc: Any, fixed: dict[str, float]) -> int:
-    return sum(1 for p in sc.parameters if p.dist.kind != "constant" and p.name not in fixed)
-
-
 @main.command()
 @scenario_argument
 @click.option(
@@ -104,11 +100,12 @@ def sensitivity(
         trapsim sensitivity scenarios/defense_clause.toml --samples 1024 --seed 1
         trapsim sensitivity scenarios/defense_clause.toml --trap kim_trap --method morris
     """
-    sc = api.load(file)
-    fixed = parse_sets(sets)
-    d = _uncertain_count(sc, fixed)
+    from trapsim.analysis.probability import uncertain_parameters
     from trapsim.analysis.sensitivity import DEFAULT_SAMPLES
 
+    sc = api.load(file)
+    fixed = parse_sets(sets)
+    d = sum(1 for name in uncertain_parameters(sc) if name not in fixed)
     n = samples or DEFAULT_SAMPLES[method]
     total = n * (d + 2) if method == "sobol" else n * (d + 1)
     update, close = progress_bar("solved games", total, show_progress(as_json, total, 50_000))
