@@ -159,6 +159,10 @@ def _trailing_comment(line: str) -> str:
     return ""
 
 
+def _as_table(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _descendants(node: str, below: Mapping[str, set[str]]) -> set[str]:
     """``node`` and everything reachable from it through ``below``."""
     out = {node}
@@ -702,8 +706,8 @@ class _Validator:
         table = self.table("traps", value, required=False)
         # Nodes and outcomes with problems of their own still count as declared here,
         # so one typo is reported once, not again in every trap that uses it.
-        raw_nodes = self.data.get("nodes") if isinstance(self.data.get("nodes"), dict) else {}
-        raw_payoffs = self.data.get("payoffs") if isinstance(self.data.get("payoffs"), dict) else {}
+        raw_nodes = _as_table(self.data.get("nodes"))
+        raw_payoffs = _as_table(self.data.get("payoffs"))
         paths: dict[str, frozenset[str]] = {
             "node": frozenset(raw_nodes),
             "reached": frozenset(raw_nodes) | frozenset(raw_payoffs),
