@@ -69,6 +69,7 @@ class Difference:
     distinguishable: bool
 
     def to_dict(self) -> dict[str, Any]:
+        """The difference as plain JSON types."""
         return {"difference": self.difference, "ci95": list(self.ci95), "z": self.z,
                 "p_value": self.p_value, "distinguishable": self.distinguishable}
 
@@ -151,6 +152,7 @@ class Comparison:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), indent=indent)
 
 

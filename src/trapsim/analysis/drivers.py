@@ -86,6 +86,7 @@ class Drivers:
 
     @property
     def intro(self) -> str:
+        """The section's opening paragraph: what was computed, on how many draws."""
         s = self.sensitivity
         d = next(iter(self.discoveries.values()), None)
         method = "Sobol' indices" if s.method == "sobol" else "Morris screening"
@@ -111,6 +112,7 @@ class Drivers:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        """The sensitivity and discovery results as plain JSON types."""
         return {
             "sensitivity": self.sensitivity.to_dict(),
             "discovery": {k: d.to_dict() for k, d in self.discoveries.items()},

@@ -35,6 +35,7 @@ class Checkpoint:
         self.path = Path(path)
 
     def exists(self) -> bool:
+        """Whether a checkpoint file is there."""
         return self.path.exists()
 
     def read(self) -> tuple[dict[str, Any], dict[int, Point], dict[str, Any]]:
@@ -65,4 +66,5 @@ class Checkpoint:
         write_text_atomic(self.path, json.dumps(doc, separators=(",", ":")))
 
     def remove(self) -> None:
+        """Delete the checkpoint file (no error if it is gone)."""
         self.path.unlink(missing_ok=True)

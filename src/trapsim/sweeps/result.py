@@ -49,6 +49,7 @@ class Point:
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> Point:
+        """The point stored by :meth:`to_state` (a checkpoint entry)."""
         return cls(
             {k: float(v) for k, v in state["values"].items()},
             {k: int(v) for k, v in state["traps"].items()},
@@ -92,10 +93,12 @@ class SweepResult:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """Grid shape: the number of values of each varied parameter, in order."""
         return tuple(len(v) for v in self.axes.values())
 
     @property
     def trap_ids(self) -> list[str]:
+        """The scenario's trap ids, in file order."""
         return [t.id for t in self.scenario.traps]
 
     def counts(self, trap: str) -> np.ndarray:
@@ -163,6 +166,7 @@ class SweepResult:
         return doc
 
     def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), indent=indent)
 
     def to_csv(self) -> str:
