@@ -263,13 +263,14 @@ def test_no_beliefs_no_extra_work(monkeypatch: pytest.MonkeyPatch) -> None:
     from trapsim import runner
 
     calls = []
-    real = runner.backward
+    real = runner.chunk.backward
 
     def counting(*a, **k):  # type: ignore[no-untyped-def]
         calls.append(1)
         return real(*a, **k)
 
-    monkeypatch.setattr(runner, "backward", counting)
+    monkeypatch.setattr(runner.chunk, "backward", counting)  # the true game
+    monkeypatch.setattr(runner.compiling, "backward", counting)  # each believer's game
     trapsim.simulate(_defense(), draws=runner.CHUNK * 2, seed=1)
     assert len(calls) == 2
     calls.clear()

@@ -1,0 +1,26 @@
+"""Monte Carlo runs: sample in fixed-size chunks, solve, play, count traps.
+
+A run is split into chunks of :data:`CHUNK` draws. Chunk ``c`` draws from
+streams addressed by ``c`` (see :mod:`trapsim.sampling`), so the result does
+not depend on how chunks are spread over processes: per-chunk statistics are
+always merged in chunk order.
+"""
+
+from trapsim.runner.chunk import ChunkStats, run_chunk
+from trapsim.runner.compiling import CHUNK, CompiledScenario
+from trapsim.runner.parallel import compiled, default_workers, run, run_point
+from trapsim.runner.result import Result, _version, wilson
+
+__all__ = [
+    "CHUNK",
+    "ChunkStats",
+    "CompiledScenario",
+    "Result",
+    "_version",
+    "compiled",
+    "default_workers",
+    "run",
+    "run_chunk",
+    "run_point",
+    "wilson",
+]

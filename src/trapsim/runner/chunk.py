@@ -1,0 +1,78 @@
+"""One chunk of draws: sample, solve, play and count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trapsim.runner.compiling import CompiledScenario
+from trapsim.solver import Solution, backward, play
+
+
+@dataclass(slots=True)
+class ChunkStats:
+    """Counts and moments of one chunk (merged in chunk order)."""
+
+    n: int
+    traps: np.ndarray  # (traps,) int
+    outcomes: np.ndarray  # (outcomes,) int
+    mean: np.ndarray  # (actors,)
+    m2: np.ndarray  # (actors,)
+    ties: np.ndarray  # (inner,) int: draws with a tie at the node
+    ties_on_path: np.ndarray  # (inner,) int: ... and the node was reached
+    tie_anywhere: int  # draws with a tie at some node of the realised path
+    actions: list[np.ndarray]  # per inner node, (k,) int: draws taking each action
+    sample: np.ndarray | None = None  # chunk 0 only: realised payoffs (actors, n), for figures
+    changed: np.ndarray | None = None  # (believers,) int: draws whose outcome a misperception changed
+
+
+def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver: str,
+              rationality: float) -> ChunkStats:
+    """Sample, solve, play and count one chunk of ``n`` draws."""
+    env = model.sample(entropy, chunk, n)
+    payoffs, chance = model.evaluate(env, n, chunk)
+    sol: Solution = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality)
+    uniforms = model.uniforms(entropy, chunk, n, solver)
+    played = sol
+    perceived: dict[str, Solution] = {}
+    if model.beliefs:
+        played, perceived = model.hypergame(env, sol, entropy, chunk, n, solver, rationality)
+    leaf, actions = play(model.tree, played, uniforms)
+    expected = None
+    if any(ref[0] in ("expected", "surprise") for ref in model.path_refs):
+        expected = {a: sol.values[0][k] for k, a in enumerate(model.tree.actors)}
+        expected.update({a: ps.values[0][model.tree.actors.index(a)] for a, ps in perceived.items()})
+    traps = model.traps_on_path(env, leaf, actions, payoffs, chunk, expected=expected)
+    tree = model.tree
+    outcome_of = np.array([p.outcome for p in tree.positions])
+    outcome_idx = outcome_of[leaf]
+    changed = None
+    if perceived:  # per believer: would the outcome differ had it played the true solution?
+        changed = np.array([
+            int(np.count_nonzero(outcome_of[play(tree, model.follow(sol, {b: ps for b, ps in perceived.items()
+                                                                          if b != a}), uniforms)[0]]
+                                 != outcome_idx))
+            for a in perceived
+        ], dtype=np.int64)
+    realised = payoffs[outcome_idx, :, np.arange(n)]  # (n, actors)
+    tie_rows = [played.ties.get(pos) for pos in tree.inner]
+    zeros = np.zeros(n, dtype=bool)
+    ties = np.array([int(np.count_nonzero(t)) if t is not None else 0 for t in tie_rows])
+    tied_on_path = [(t if t is not None else zeros) & (actions[r] >= 0) for r, t in enumerate(tie_rows)]
+    ties_on_path = np.array([int(np.count_nonzero(t)) for t in tied_on_path])
+    any_tie = np.logical_or.reduce(tied_on_path) if tied_on_path else zeros
+    return ChunkStats(
+        n=n,
+        traps=np.array([int(np.count_nonzero(traps[t.id])) for t in model.scenario.traps], dtype=np.int64),
+        outcomes=np.bincount(outcome_idx, minlength=len(tree.outcomes)).astype(np.int64),
+        mean=realised.mean(axis=0),
+        m2=((realised - realised.mean(axis=0)) ** 2).sum(axis=0),
+        ties=ties,
+        ties_on_path=ties_on_path,
+        tie_anywhere=int(np.count_nonzero(any_tie)),
+        actions=[np.bincount(actions[r][actions[r] >= 0], minlength=len(tree.positions[pos].children))
+                 for r, pos in enumerate(tree.inner)],
+        sample=np.ascontiguousarray(realised.T) if chunk == 0 else None,
+        changed=changed,
+    )

@@ -1,0 +1,125 @@
+"""The result of a Monte Carlo run, and Wilson intervals."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trapsim.model import Scenario
+from trapsim.runner.compiling import CHUNK
+
+_Z95 = 1.959963984540054
+
+
+def wilson(count: int, n: int, z: float = _Z95) -> tuple[float, float]:
+    """The Wilson score interval for ``count`` successes in ``n`` trials."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = count / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo = 0.0 if count == 0 else max(0.0, centre - half)  # exact ends, no rounding residue
+    hi = 1.0 if count == n else min(1.0, centre + half)
+    return (lo, hi)
+
+
+
+
+
+@dataclass
+class Result:
+    """The outcome of a Monte Carlo run (see :func:`run`)."""
+
+    scenario: Scenario
+    draws: int
+    seed: int
+    seed_given: bool
+    solver: str
+    rationality: float
+    values: dict[str, float]
+    trap_counts: dict[str, int]
+    outcome_counts: dict[str, int]
+    payoff_mean: dict[str, float]
+    payoff_sd: dict[str, float]
+    tie_counts: dict[str, int]
+    tie_path_counts: dict[str, int]
+    tie_anywhere_count: int
+    edge_counts: dict[str, list[int]]
+    chunk_sizes: np.ndarray
+    chunk_trap_counts: np.ndarray  # (chunks, traps)
+    elapsed_s: float = 0.0
+    workers: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: Realised payoffs of the first chunk's draws, ``(actors, min(draws, CHUNK))``, in actor
+    #: order: a random sample for payoff figures (not part of the JSON output).
+    payoff_sample: np.ndarray | None = None
+    #: Per actor with beliefs: draws in which its misperception changed the realised outcome.
+    misperception: dict[str, int] = field(default_factory=dict)
+
+    def rate(self, trap: str) -> float:
+        return self.trap_counts[trap] / self.draws
+
+    def ci95(self, trap: str) -> tuple[float, float]:
+        return wilson(self.trap_counts[trap], self.draws)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of the format contract (plus a few extra keys)."""
+        sc = self.scenario
+        traps = {
+            t.id: {
+                "title": t.title,
+                "count": self.trap_counts[t.id],
+                "rate": self.rate(t.id),
+                "ci95": list(self.ci95(t.id)),
+            }
+            for t in sc.traps
+        }
+        ranked = sorted(self.outcome_counts.items(), key=lambda kv: (-kv[1], list(sc.outcomes).index(kv[0])))
+        outcomes = {o: {"count": c, "rate": c / self.draws, "ci95": list(wilson(c, self.draws))}
+                    for o, c in ranked}
+        payoffs = {a: {"mean": self.payoff_mean[a], "sd": self.payoff_sd[a]} for a in sc.actor_ids}
+        doc: dict[str, Any] = {
+            "scenario": sc.name,
+            "title": sc.title,
+            "draws": self.draws,
+            "seed": self.seed,
+            "solver": self.solver,
+        }
+        if self.solver == "qre":
+            doc["rationality"] = self.rationality
+        if self.values:
+            doc["values"] = dict(self.values)
+        doc.update(traps=traps, outcomes=outcomes, payoffs=payoffs)
+        doc["ties"] = {node: {"share": c / self.draws, "share_on_path": self.tie_path_counts[node] / self.draws}
+                       for node, c in self.tie_counts.items()}
+        doc["tie_on_path_share"] = self.tie_anywhere_count / self.draws
+        if self.misperception:
+            doc["misperception"] = {a: {"changed": c, "share": c / self.draws}
+                                    for a, c in self.misperception.items()}
+        doc["meta"] = {
+            "trapsim": _version(),
+            "scenario_sha256": sc.sha256,
+            "scenario_path": sc.path,
+            "seed_source": "given" if self.seed_given else "entropy",
+            "chunk_size": CHUNK,
+            "elapsed_s": round(self.elapsed_s, 4),
+        }
+        doc.update(self.extra)
+        return doc
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trapsim")
+    except PackageNotFoundError:  # running from a source tree
+        return "0.1.0"
