@@ -1,0 +1,245 @@
+"""Rules for the game: outcomes (payoff rows), nodes, the shape of the tree, and traps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from trapsim.errors import ExpressionError, suggest
+from trapsim.expressions import Type, parse
+from trapsim.model import (
+    ChanceNode,
+    DecisionNode,
+    Outcome,
+    Trap,
+)
+from trapsim.scenario.rules import (
+    _NODE_KEYS,
+    _TRAP_KEYS,
+    IDENT,
+    _as_table,
+    _Checks,
+    _descendants,
+    _is_number,
+    _type_name,
+)
+
+
+class _GameRules(_Checks):
+    """Checks of the payoff table, the nodes, the tree and the traps."""
+
+    def outcomes(self, table: dict[str, Any], actor_ids: list[str],
+                 known: Mapping[str, Type]) -> dict[str, Outcome]:
+        out = {}
+        for oid, row in table.items():
+            key = f"payoffs.{oid}"
+            if not self.ident(key, oid, "outcome"):
+                continue
+            if not isinstance(row, dict):
+                self.err(key, "expected { <actor> = <number or expression>, ... }, got "
+                              f"{_type_name(row)}")
+                continue
+            for actor in row:
+                if actor not in actor_ids:
+                    self.err(f"{key}.{actor}", "unknown actor", suggest(actor, actor_ids))
+            missing = [a for a in actor_ids if a not in row]
+            if missing:
+                self.err(key, f"missing payoff for {', '.join(missing)} (every outcome names every actor)")
+            exprs = []
+            for actor in actor_ids:
+                if actor in row:
+                    checked = self.expression(f"{key}.{actor}", row[actor], known)
+                    exprs.append(checked[0] if checked else None)
+            if len(exprs) == len(actor_ids) and all(e is not None for e in exprs):
+                out[oid] = Outcome(oid, tuple(e for e in exprs if e is not None))
+        return out
+
+    def nodes(self, table: dict[str, Any], actor_ids: list[str], outcome_ids: set[str],
+              known: Mapping[str, Type]) -> dict[str, DecisionNode | ChanceNode]:
+        out: dict[str, DecisionNode | ChanceNode] = {}
+        targets_known = set(table) | outcome_ids
+        for nid, spec in table.items():
+            key = f"nodes.{nid}"
+            if not self.ident(key, nid, "node"):
+                continue
+            if not isinstance(spec, dict):
+                self.err(key, f"expected a table with actor/chance and next, got {_type_name(spec)}")
+                continue
+            self.unknown_keys(key, spec, _NODE_KEYS)
+            nxt = spec.get("next")
+            if not isinstance(nxt, dict) or not nxt:
+                self.err(f"{key}.next", "expected { <action> = \"<node or outcome>\", ... } with at "
+                                        "least one action")
+                continue
+            ok = True
+            for action, target in nxt.items():
+                akey = f"{key}.next.{action}"
+                if not isinstance(target, str):
+                    self.err(akey, f"expected a node or outcome id in quotes, got {_type_name(target)}")
+                    ok = False
+                elif target not in targets_known:
+                    self.err(akey, f"unknown node or outcome '{target}'", suggest(target, targets_known))
+                    ok = False
+            actions = tuple(nxt)
+            targets = tuple(str(t) for t in nxt.values())
+            has_actor, has_chance = "actor" in spec, "chance" in spec
+            if has_actor == has_chance:
+                self.err(key, "a node needs exactly one of actor = \"<actor>\" (a decision) or "
+                              "chance = { ... } (a chance move)")
+                continue
+            if has_actor:
+                actor = spec["actor"]
+                if not isinstance(actor, str) or actor not in actor_ids:
+                    self.err(f"{key}.actor", f"unknown actor {actor!r}",
+                             suggest(str(actor), actor_ids))
+                    continue
+                if ok:
+                    out[nid] = DecisionNode(nid, actor, actions, targets)
+                continue
+            chance = spec["chance"]
+            if not isinstance(chance, dict):
+                self.err(f"{key}.chance", "expected { <branch> = <probability>, ... }")
+                continue
+            for action in chance:
+                if action not in nxt:
+                    self.err(f"{key}.chance.{action}", "branch not listed in next",
+                             suggest(action, nxt))
+                    ok = False
+            for action in nxt:
+                if action not in chance:
+                    self.err(f"{key}.chance", f"missing probability for branch '{action}'")
+                    ok = False
+            probs = []
+            for action in actions:
+                if action in chance:
+                    checked = self.expression(f"{key}.chance.{action}", chance[action], known)
+                    if checked is None:
+                        ok = False
+                    else:
+                        probs.append(checked[0])
+            if ok:
+                self.constant_probabilities(key, chance, actions)
+                out[nid] = ChanceNode(nid, actions, targets, tuple(probs))
+        return out
+
+    def constant_probabilities(self, key: str, chance: dict[str, Any], actions: tuple[str, ...]) -> None:
+        values = [chance[a] for a in actions]
+        if not all(_is_number(v) for v in values):
+            return
+        for a, v in zip(actions, values, strict=True):
+            if not 0 <= v <= 1:
+                self.err(f"{key}.chance.{a}", f"expected a probability between 0 and 1, got {v}")
+        if abs(sum(values) - 1) > 1e-9:
+            self.err(f"{key}.chance", f"probabilities sum to {sum(values):g}, expected 1")
+
+    def tree(self, root: str, nodes: Mapping[str, DecisionNode | ChanceNode],
+             outcomes: Mapping[str, Outcome]) -> None:
+        raw_nodes = self.data.get("nodes")
+        raw_nodes = raw_nodes if isinstance(raw_nodes, dict) else {}
+        parents: dict[str, str] = {}
+        for nid, spec in raw_nodes.items():
+            nxt = spec.get("next") if isinstance(spec, dict) else None
+            if not isinstance(nxt, dict):
+                continue
+            for action, target in nxt.items():
+                if not isinstance(target, str) or target not in raw_nodes:
+                    continue
+                if target == root:
+                    self.err(f"nodes.{nid}.next.{action}", f"points back to the root '{root}' "
+                                                           "(the tree must not have cycles)")
+                elif target in parents:
+                    self.err(f"nodes.{nid}.next.{action}",
+                             f"node '{target}' already has a parent ('{parents[target]}'); "
+                             "a node can have only one parent (outcomes can be shared)")
+                else:
+                    parents[target] = nid
+        # reachability (cycles not through the root leave their nodes unreachable)
+        seen: set[str] = set()
+        stack = [root]
+        while stack:
+            nid = stack.pop()
+            if nid in seen:
+                continue
+            seen.add(nid)
+            spec = raw_nodes.get(nid)
+            if isinstance(spec, dict) and isinstance(spec.get("next"), dict):
+                stack.extend(t for t in spec["next"].values() if isinstance(t, str))
+        raw_payoffs = self.data.get("payoffs")
+        outcome_ids = [o for o in (raw_payoffs if isinstance(raw_payoffs, dict) else {}) if IDENT.match(o)]
+        lost = [(f"nodes.{n}", n) for n in raw_nodes if n not in seen]
+        lost += [(f"payoffs.{o}", o) for o in outcome_ids if o not in seen]
+        lost_ids = {i for _, i in lost}
+        # Report only the top of each unreachable branch, not every node and outcome below it.
+        below: dict[str, set[str]] = {}
+        for nid, spec in raw_nodes.items():
+            nxt = spec.get("next") if isinstance(spec, dict) else None
+            if nid in lost_ids and isinstance(nxt, dict):
+                below[nid] = {t for t in nxt.values() if isinstance(t, str) and t in lost_ids}
+        has_lost_parent = set().union(*below.values()) if below else set()
+        covered: set[str] = set()
+        for key, i in lost:
+            if i in has_lost_parent:
+                continue
+            under = _descendants(i, below)
+            covered |= under
+            more = f" (nor are the {len(under) - 1} nodes and outcomes below it)" if len(under) > 1 else ""
+            what = "node" if key.startswith("nodes.") else "outcome"
+            self.err(key, f"{what} is not reachable from the root '{root}': no node's next points to it{more}")
+        for key, i in lost:
+            if i not in covered:
+                self.err(key, f"not reachable from the root '{root}': it is part of a cycle")
+
+    def traps(self, value: Any, known: dict[str, Type], nodes: Mapping[str, DecisionNode | ChanceNode],
+              outcomes: Mapping[str, Outcome], actor_ids: list[str]) -> list[Trap]:
+        table = self.table("traps", value, required=False)
+        # Nodes and outcomes with problems of their own still count as declared here,
+        # so one typo is reported once, not again in every trap that uses it.
+        raw_nodes = _as_table(self.data.get("nodes"))
+        raw_payoffs = _as_table(self.data.get("payoffs"))
+        paths: dict[str, frozenset[str]] = {
+            "node": frozenset(raw_nodes),
+            "reached": frozenset(raw_nodes) | frozenset(raw_payoffs),
+            "actor": frozenset(actor_ids),
+        }
+        for nid, spec in raw_nodes.items():
+            nxt = spec.get("next") if isinstance(spec, dict) else None
+            paths["action:" + nid] = frozenset(nxt) if isinstance(nxt, dict) else frozenset()
+        scope = dict(known)
+        later = set(table)
+        out = []
+        for tid, spec in table.items():
+            key = f"traps.{tid}"
+            later.discard(tid)
+            if not self.ident(key, tid, "trap"):
+                continue
+            if not isinstance(spec, dict):
+                self.err(key, f"expected a table with title and when, got {_type_name(spec)}")
+                continue
+            self.unknown_keys(key, spec, _TRAP_KEYS)
+            title = self.string(f"{key}.title", spec.get("title"), default=tid)
+            desc = self.string(f"{key}.description", spec.get("description"))
+            when = spec.get("when")
+            if when is None:
+                self.err(f"{key}.when", "missing (expected a condition in quotes, e.g. "
+                                        "when = 'played(\"node\", \"action\")')")
+                continue
+            if isinstance(when, str):
+                try:
+                    refs = parse(when).names & later
+                    if refs:
+                        self.err(f"{key}.when", f"uses trap '{sorted(refs)[0]}', which is defined "
+                                                "later; define it first")
+                        continue
+                except ExpressionError:
+                    pass
+            checked = self.expression(f"{key}.when", when, scope, paths)
+            scope[tid] = "bool"  # declared even when broken: later traps may use it
+            if checked is None:
+                continue
+            expr, typ = checked
+            if typ != "bool":
+                self.err(f"{key}.when", "expected a condition (true or false), got a number; "
+                                        "compare it, e.g. 'x > 0'")
+                continue
+            out.append(Trap(tid, title, expr, desc))
+        return out

@@ -1,0 +1,112 @@
+"""Reading scenario files: TOML syntax errors with line and column, parameter comments, --set values."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import tomllib
+from pathlib import Path
+
+from trapsim.errors import ScenarioError
+from trapsim.model import (
+    Scenario,
+)
+from trapsim.scenario.rules import (
+    _TOML_POSITION,
+)
+from trapsim.scenario.validator import _Validator
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a TOML scenario file (``api.load`` also reads ``.efg``).
+
+    Raises
+    ------
+    ScenarioError
+        With one :class:`~trapsim.errors.Problem` per problem found.
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError.single(name, "", f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError.single(name, "", f"file is not UTF-8 text (byte {exc.start})") from None
+    return loads(text, path=name)
+
+
+def loads(text: str, *, path: str = "<string>") -> Scenario:
+    """Validate a scenario given as TOML text (``path`` is used in messages)."""
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise ScenarioError.single(path, "", "TOML syntax error: arrays or tables nested too "
+                                             "deeply") from None
+    except tomllib.TOMLDecodeError as exc:
+        m = _TOML_POSITION.match(str(exc))
+        if m:
+            where = f"line {m['line']}, column {m['col']}"
+            msg = f"TOML syntax error: {m['msg'][:1].lower()}{m['msg'][1:]}"
+        else:
+            where, msg = "", f"TOML syntax error: {exc}"
+        raise ScenarioError.single(path, where, msg) from None
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _Validator(path, data, _parameter_comments(text)).build(sha)
+
+
+def parse_assignment(text: str) -> tuple[str, float]:
+    """Parse a ``name=value`` command-line override into its two parts."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise ValueError(f"expected name=value, got {text!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected a number after '=', got {value.strip()!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name}: the value must be a finite number")
+    return name, number
+
+
+def _parameter_comments(text: str) -> dict[str, str]:
+    """Comments written just above (or after) each key of ``[parameters]``."""
+    out: dict[str, str] = {}
+    in_params = False
+    pending: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_params = stripped.split("#")[0].strip() == "[parameters]"
+            pending = []
+            continue
+        if not in_params:
+            continue
+        if stripped.startswith("#"):
+            pending.append(stripped.lstrip("#").strip())
+            continue
+        m = re.match(r"([a-z][a-z0-9_]*)\s*=", stripped)
+        if m:
+            parts = [p for p in (" ".join(pending), _trailing_comment(stripped)) if p]
+            if parts:
+                out[m.group(1)] = " ".join(parts)
+        pending = []
+    return out
+
+
+def _trailing_comment(line: str) -> str:
+    """The text of a ``# comment`` at the end of a TOML line (ignoring ``#`` inside strings)."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return line[i + 1 :].strip()
+    return ""

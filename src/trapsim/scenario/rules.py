@@ -1,0 +1,154 @@
+"""Shared rules of validation: constants, value checks, and the base class of the validator."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from trapsim.errors import ExpressionError, Problem, suggest
+from trapsim.expressions import FUNCTIONS, KEYWORDS, PATH_FUNCTIONS, Expr, Type, check, parse
+
+IDENT = re.compile(r"[a-z][a-z0-9_]*\Z")
+_RESERVED = set(FUNCTIONS) | set(PATH_FUNCTIONS) | KEYWORDS
+_TOP = {
+    "scenario": "identity: name, title, description, root, sources",
+    "simulation": "run defaults: draws, seed, solver, rationality",
+    "actors": "one table per actor",
+    "relations": "edges of the actor graph",
+    "parameters": "uncertain inputs",
+    "derived": "named expressions",
+    "nodes": "the game tree",
+    "payoffs": "the payoff table",
+    "traps": "named events to count",
+    "sweeps": "declared parameter sweeps",
+    "beliefs": "how actors see the parameters (misperception)",
+}
+_SCENARIO_KEYS = {"name", "title", "description", "root", "sources"}
+_SIMULATION_KEYS = {"draws", "seed", "solver", "rationality"}
+_ACTOR_KEYS = {"name", "color", "description"}
+_RELATION_KEYS = {"from", "to", "kind", "label", "weight", "directed"}
+_NODE_KEYS = {"actor", "chance", "next", "description", "label"}
+_TRAP_KEYS = {"title", "description", "when"}
+_SWEEP_KEYS = {"vary", "draws"}
+SOLVERS = ("spe", "qre")
+_TOML_POSITION = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)\s*$")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?\Z|[a-z]+\Z|tab:[a-z]+\Z|C\d\Z")
+
+
+def _as_table(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _descendants(node: str, below: Mapping[str, set[str]]) -> set[str]:
+    """``node`` and everything reachable from it through ``below``."""
+    out = {node}
+    stack = [node]
+    while stack:
+        for child in below.get(stack.pop(), ()):
+            if child not in out:
+                out.add(child)
+                stack.append(child)
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+class _Checks:
+    """Value checks shared by the rules of every table; problems collect in ``self.problems``."""
+
+    file: str
+    data: dict[str, Any]
+    comments: dict[str, str]
+    problems: list[Problem]
+
+
+    def err(self, key: str, message: str, suggestion: str | None = None) -> None:
+        self.problems.append(Problem(self.file, key, message, suggestion))
+
+    def table(self, key: str, value: Any, *, required: bool = True) -> dict[str, Any]:
+        if value is None:
+            if required:
+                self.err(key, f"missing table [{key}]")
+            return {}
+        if not isinstance(value, dict):
+            self.err(key, f"expected a table, got {_type_name(value)}")
+            return {}
+        return value
+
+    def unknown_keys(self, key: str, table: Mapping[str, Any], allowed: Iterable[str]) -> None:
+        allowed = list(allowed)
+        for k in table:
+            if k not in allowed:
+                self.err(f"{key}.{k}", f"unknown key (expected one of: {', '.join(sorted(allowed))})",
+                         suggest(k, allowed))
+
+    def string(self, key: str, value: Any, *, required: bool = False, default: str = "") -> str:
+        if value is None:
+            if required:
+                self.err(key, "missing (expected a text value in quotes)")
+            return default
+        if not isinstance(value, str):
+            self.err(key, f"expected a text value in quotes, got {_type_name(value)}")
+            return default
+        return value
+
+    def number(self, key: str, value: Any) -> float | None:
+        if not _is_number(value):
+            self.err(key, f"expected a number, got {_type_name(value)}")
+            return None
+        if not math.isfinite(value):
+            self.err(key, f"expected a finite number, got {value}")
+            return None
+        return float(value)
+
+    def ident(self, key: str, value: str, what: str) -> bool:
+        if not IDENT.match(value):
+            self.err(key, f"invalid {what} id '{value}' (use lower-case letters, digits and _, "
+                          "starting with a letter)")
+            return False
+        if value in _RESERVED:
+            self.err(key, f"{what} id '{value}' is a reserved word of the expression language; "
+                          "choose another name")
+            return False
+        return True
+
+    def expression(self, key: str, value: Any, known: Mapping[str, Type],
+                   paths: Mapping[str, frozenset[str]] | None = None) -> tuple[Expr, Type] | None:
+        """Parse and check a number or expression string."""
+        if _is_number(value):
+            if not math.isfinite(value):
+                self.err(key, f"expected a finite number, got {value}")
+                return None
+            try:
+                return parse(repr(float(value))), "num"
+            except ExpressionError as exc:  # e.g. a number beyond the 1e15 literal limit
+                self.err(key, exc.message)
+                return None
+        if not isinstance(value, str):
+            self.err(key, f"expected a number or an expression in quotes, got {_type_name(value)}")
+            return None
+        try:
+            expr = parse(value)
+            return expr, check(expr, known, path_targets=paths)
+        except ExpressionError as exc:
+            shown = value if len(value) <= 60 else value[:57] + "..."
+            self.err(key, f"{exc.message} at position {exc.position + 1} in \"{shown}\"", exc.suggestion)
+            return None

@@ -1,0 +1,80 @@
+"""The validator: one parsed TOML document in, a frozen Scenario (or every problem found) out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trapsim.errors import Problem, ScenarioError, suggest
+from trapsim.expressions import Type
+from trapsim.model import (
+    Scenario,
+)
+from trapsim.scenario.game import _GameRules
+from trapsim.scenario.rules import (
+    _RESERVED,
+    _SCENARIO_KEYS,
+    _TOP,
+    IDENT,
+)
+from trapsim.scenario.tables import _TableRules
+
+
+class _Validator(_TableRules, _GameRules):
+    """Checks one parsed TOML document, collecting every problem."""
+
+    def __init__(self, file: str, data: dict[str, Any], comments: dict[str, str]) -> None:
+        self.file = file
+        self.data = data
+        self.comments = comments
+        self.problems: list[Problem] = []
+
+    # ------------------------------------------------------------ helpers
+
+
+    def build(self, sha: str) -> Scenario:
+        d = self.data
+        for k in d:
+            if k not in _TOP:
+                self.err(k, "unknown top-level table (expected one of: " + ", ".join(_TOP) + ")",
+                         suggest(k, _TOP))
+        meta = self.table("scenario", d.get("scenario"))
+        self.unknown_keys("scenario", meta, _SCENARIO_KEYS)
+        name = self.string("scenario.name", meta.get("name"), required=True)
+        if isinstance(meta.get("name"), str) and not IDENT.match(name):
+            self.err("scenario.name", f"invalid name '{name}' (use lower-case letters, digits and _)")
+        title = self.string("scenario.title", meta.get("title"), default=name)
+        description = self.string("scenario.description", meta.get("description"))
+        sources = self.sources(meta.get("sources"))
+        simulation = self.simulation(d.get("simulation"))
+        actors = self.actors(d.get("actors"))
+        actor_ids = [a.id for a in actors]
+        relations = self.relations(d.get("relations"), actor_ids)
+        parameters = self.parameters(d.get("parameters"))
+        # A parameter with a problem of its own is still declared: expressions and sweeps that
+        # use it must not get a second, misleading "unknown name" problem.
+        raw_params = d.get("parameters")
+        declared = [k for k in raw_params if IDENT.match(k) and k not in _RESERVED] \
+            if isinstance(raw_params, dict) else []
+        known: dict[str, Type] = {k: "num" for k in declared}
+        derived = self.derived(d.get("derived"), known)
+        raw_nodes = self.table("nodes", d.get("nodes"))
+        raw_payoffs = self.table("payoffs", d.get("payoffs"))
+        outcomes = self.outcomes(raw_payoffs, actor_ids, known)
+        nodes = self.nodes(raw_nodes, actor_ids, set(raw_payoffs), known)
+        root = self.string("scenario.root", meta.get("root"), required=True)
+        if isinstance(meta.get("root"), str) and root not in raw_nodes:
+            self.err("scenario.root", f"unknown node '{root}'", suggest(root, raw_nodes))
+        elif root:
+            self.tree(root, nodes, outcomes)
+        traps = self.traps(d.get("traps"), known, nodes, outcomes, actor_ids)
+        self.namespace(parameters, derived, raw_nodes, raw_payoffs, d.get("traps"))
+        sweeps = self.sweeps(d.get("sweeps"), declared)
+        beliefs = self.beliefs(d.get("beliefs"), actor_ids, declared, known)
+        if self.problems:
+            raise ScenarioError(self.problems)
+        return Scenario(
+            name=name, title=title, root=root, actors=tuple(actors), parameters=tuple(parameters),
+            nodes=nodes, outcomes=outcomes, traps=tuple(traps), derived=tuple(derived),
+            relations=tuple(relations), sweeps=tuple(sweeps), beliefs=beliefs, simulation=simulation,
+            description=description, sources=tuple(sources), path=self.file, sha256=sha,
+        )
