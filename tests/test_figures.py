@@ -176,6 +176,15 @@ def test_trap_rates_one_bar_per_trap_with_its_rate(fixture: str, request) -> Non
     assert not _overlaps(fig)
 
 
+def test_plots_draw_on_a_given_axes_even_inside_a_subfigure(simple_result) -> None:
+    fig = Figure()
+    left, right = fig.subfigures(1, 2)
+    ax = right.add_subplot()
+    assert figures.plot_trap_rates(simple_result, ax=ax) is fig
+    assert sorted(_by_gid(fig, "trap:")) == sorted(f"trap:{t.id}" for t in simple_result.scenario.traps)
+    assert not left.axes
+
+
 def test_a_trap_that_never_fires_gets_a_zero_bar_and_a_label(solo_result) -> None:
     fig = figures.plot_trap_rates(solo_result)
     assert solo_result.trap_counts["never"] == 0

@@ -29,6 +29,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 
 from trapsim.figures import PALETTE, save
+from trapsim.figures._style import new_axes
 from trapsim.output import write_text_atomic
 from trapsim.runner import Result, wilson
 
@@ -182,11 +183,7 @@ def plot_comparison(comparison: Comparison, *, ax: Axes | None = None) -> Figure
     Absent traps are marked "absent" (no bar); a bar marked ``*`` differs from
     the first scenario's (two-proportion test at ``alpha``).
     """
-    if ax is None:
-        fig = Figure(figsize=(12.8, 7.2), layout="constrained")
-        ax = fig.add_subplot()
-    else:
-        fig = ax.get_figure()  # type: ignore[assignment]
+    fig, ax = new_axes(ax)
     k_n = len(comparison.results)
     width = 0.8 / k_n
     top = 1.0

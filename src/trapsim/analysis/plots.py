@@ -19,6 +19,8 @@ from trapsim.figures._style import (
     GREY,
     PALETTE,
     SIZE,
+    axes_title,
+    empty_axes,
     fit,
     footnote,
     new_axes,
@@ -33,20 +35,11 @@ _LIGHT = "#9CC9E8"  # a light tint of the palette's blue
 _BLUE, _ORANGE, _GREEN, _VERMILION = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[5]
 
 
-def _title(ax: Axes, text: str) -> None:
-    ax.set_title(wrap(text, 80), loc="left", pad=14)
-
-
 def _trap_title(result: SensitivityResult | Discovery, trap: str) -> str:
     for t in result.scenario.traps:
         if t.id == trap:
             return t.title
     return trap
-
-
-def _empty(ax: Axes, text: str) -> None:
-    ax.set_axis_off()
-    ax.text(0.5, 0.5, wrap(text, 70), ha="center", va="center", transform=ax.transAxes, color=GREY)
 
 
 def _note(result: SensitivityResult, *, error_bars: bool = True) -> str:
@@ -73,11 +66,11 @@ def plot_sensitivity(
     """
     fig, ax = new_axes(ax)
     title = _trap_title(result, trap)
-    _title(ax, f"{title}: what drives it?")
+    axes_title(ax, f"{title}: what drives it?")
     idx = result.indices[trap]
     ranked = result.ranking(trap)[:top]
     if all(idx[p][result.key] is None for p in ranked):
-        _empty(
+        empty_axes(
             ax,
             f"{title} has the same probability ({percent(result.mean[trap])}) in every "
             "draw of the design: there is no variation to attribute to parameters.",
@@ -183,7 +176,7 @@ def plot_sensitivity_overview(
     values, shade = values[order], shade[order]
     names = [result.parameters[i] for i in order]
     title = "total Sobol' index ST" if key == "ST" else "Morris mu*"
-    _title(ax, f"Which assumptions drive which trap ({title})")
+    axes_title(ax, f"Which assumptions drive which trap ({title})")
     im = ax.imshow(shade, aspect="auto", cmap="Blues", vmin=0, vmax=1)
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
@@ -225,7 +218,7 @@ def _disc_footnote(fig: Figure, d: Discovery, *lines: str) -> None:
 
 def _no_box(fig: Figure, ax: Axes, d: Discovery) -> Figure:
     """The figure for a box that was not found: the reason, and the settings."""
-    _empty(ax, d.note or "no box found")
+    empty_axes(ax, d.note or "no box found")
     _disc_footnote(fig, d)
     return fig
 
@@ -243,7 +236,7 @@ def plot_peeling(d: Discovery, *, box: int = 0, ax: Axes | None = None) -> Figur
     title = _trap_title(d, d.trap)
     cart = d.method == "cart"
     what = "CART leaves" if cart else "PRIM's coverage/density trade-off"
-    _title(ax, f"{title}: where it springs ({what})")
+    axes_title(ax, f"{title}: where it springs ({what})")
     if box >= len(d.boxes):
         return _no_box(fig, ax, d)
     raw = d.raw[box]
@@ -325,14 +318,14 @@ def plot_box_limits(d: Discovery, *, box: int = 0, ax: Axes | None = None) -> Fi
     fig, ax = new_axes(ax, size=SIZE)
     title = _trap_title(d, d.trap)
     if box >= len(d.boxes):
-        _title(ax, f"{title}: where it springs")
+        axes_title(ax, f"{title}: where it springs")
         return _no_box(fig, ax, d)
     found = d.boxes[box]
     density = percent(found.density)
     if d.threshold is None:
-        _title(ax, f"{title} fires in {density} of draws in this box (overall {percent(d.rate)})")
+        axes_title(ax, f"{title} fires in {density} of draws in this box (overall {percent(d.rate)})")
     else:
-        _title(ax, f"{title}: P(fires) >= {d.threshold:g} in {density} of draws in this box")
+        axes_title(ax, f"{title}: P(fires) >= {d.threshold:g} in {density} of draws in this box")
     names = list(found.limits)
     y = np.arange(len(names))[::-1]
     for yi, name in zip(y, names, strict=True):

@@ -30,6 +30,8 @@ __all__ = [
     "PALETTE",
     "SIZE",
     "actor_colors",
+    "axes_title",
+    "empty_axes",
     "fit",
     "footnote",
     "new_axes",
@@ -85,13 +87,27 @@ def styled(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def new_axes(ax: Axes | None, size: tuple[float, float] = SIZE) -> tuple[Figure, Axes]:
-    """The given axes and its figure, or a new constrained-layout figure with one axes."""
+    """The given axes and its (top-level) figure, or a new constrained-layout figure with one axes."""
     if ax is not None:
         fig = ax.get_figure()
-        assert isinstance(fig, Figure)
+        while fig is not None and not isinstance(fig, Figure):  # a SubFigure: its parent's
+            fig = fig.get_figure()
+        if fig is None:
+            raise ValueError("ax must belong to a matplotlib Figure")
         return fig, ax
     fig = Figure(figsize=size, layout="constrained")
     return fig, fig.add_subplot()
+
+
+def axes_title(ax: Axes, text: str) -> None:
+    """The axes' title, left-aligned and wrapped at 80 characters."""
+    ax.set_title(wrap(text, 80), loc="left", pad=14)
+
+
+def empty_axes(ax: Axes, text: str) -> None:
+    """Hide the axes and say why in their middle (no traps, no box found, ...)."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, wrap(text, 70), ha="center", va="center", transform=ax.transAxes, color=GREY)
 
 
 def actor_colors(scenario: Scenario) -> dict[str, str]:

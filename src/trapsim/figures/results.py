@@ -14,6 +14,8 @@ from trapsim.figures._style import (
     PALETTE,
     SIZE,
     actor_colors,
+    axes_title,
+    empty_axes,
     footnote,
     new_axes,
     percent,
@@ -29,15 +31,6 @@ def _run_note(result: Result, what: str = "") -> str:
     fixed = "".join(f" · {k} = {v:g}" for k, v in result.values.items())
     note = f"{result.draws:,} draws · seed {result.seed} · solver {result.solver}{fixed}"
     return f"{note} · {what}" if what else note
-
-
-def _empty(ax: Axes, text: str) -> None:
-    ax.set_axis_off()
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color=GREY)
-
-
-def _title(ax: Axes, text: str) -> None:
-    ax.set_title(wrap(text, 80), loc="left", pad=14)
 
 
 @styled
@@ -58,10 +51,10 @@ def plot_trap_rates(result: Result, *, ax: Axes | None = None) -> Figure:
     """
     sc = result.scenario
     fig, ax = new_axes(ax)
-    _title(ax, sc.title)
+    axes_title(ax, sc.title)
     traps = list(sc.traps)
     if not traps:
-        _empty(ax, "This scenario defines no traps.")
+        empty_axes(ax, "This scenario defines no traps.")
         footnote(fig, _run_note(result))
         return fig
     rates = np.array([result.rate(t.id) for t in traps]) * 100
@@ -103,7 +96,7 @@ def plot_outcomes(result: Result, *, max_bars: int = 15, ax: Axes | None = None)
     """
     sc = result.scenario
     fig, ax = new_axes(ax)
-    _title(ax, "Where the game ends")
+    axes_title(ax, "Where the game ends")
     order = list(sc.outcomes)
     ranked = sorted(((c, o) for o, c in result.outcome_counts.items() if c > 0),
                     key=lambda co: (-co[0], order.index(co[1])))
@@ -176,7 +169,7 @@ def plot_convergence(result: Result) -> Figure:
     fig.suptitle("Have the trap rates settled? Running estimate as draws accumulate", x=0.01,
                  ha="left", fontsize=20, fontweight="bold")
     if not traps:
-        _empty(fig.add_subplot(), "This scenario defines no traps.")
+        empty_axes(fig.add_subplot(), "This scenario defines no traps.")
         footnote(fig, _run_note(result))
         return fig
     axes = fig.subplots(rows, cols, squeeze=False)

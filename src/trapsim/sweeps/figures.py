@@ -16,19 +16,13 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import MaxNLocator
 
 from trapsim.figures import PALETTE, save
+from trapsim.figures._style import new_axes
 from trapsim.sampling import central_value
 from trapsim.sweeps.result import SweepResult
 
 __all__ = ["plot_sweep_heatmap", "plot_sweep_lines", "write_sweep_figures"]
 
 _FONT = 14
-
-
-def _axes(ax: Axes | None) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.get_figure(), ax  # type: ignore[return-value]
-    fig = Figure(figsize=(12.8, 7.2), layout="constrained")
-    return fig, fig.add_subplot()
 
 
 def _central(result: SweepResult, name: str) -> float | None:
@@ -54,7 +48,7 @@ def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
     if len(result.axes) != 1:
         raise ValueError("plot_sweep_lines needs a one-parameter sweep")
     (name, values), = result.axes.items()
-    fig, ax = _axes(ax)
+    fig, ax = new_axes(ax)
     x = np.asarray(values)
     traps = result.scenario.traps
     for i, trap in enumerate(traps):
@@ -104,7 +98,7 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
     (xname, xv), (yname, yv) = result.axes.items()
     x, y = np.asarray(xv), np.asarray(yv)
     z = result.rates(trap).T * 100  # (y, x)
-    fig, ax = _axes(ax)
+    fig, ax = new_axes(ax)
     top = max(float(z.max()), 1.0)
     mesh = ax.pcolormesh(_edges(x), _edges(y), z, cmap="viridis", vmin=0, vmax=top, shading="flat")
     bar = fig.colorbar(mesh, ax=ax)
