@@ -1,0 +1,144 @@
+"""The language's vocabulary: limits, functions, tokens, and the syntax tree (IR)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Type = Literal["num", "bool"]
+Value = Any  # a float or a numpy array of draws
+Env = Mapping[str, Value]
+
+MAX_LENGTH = 4000
+MAX_DEPTH = 48
+MAX_LITERAL = 1e15
+MAX_EXPONENT = 10.0
+
+#: Functions of the language and their number of arguments (None: two or more).
+FUNCTIONS: dict[str, int | None] = {
+    "min": None,
+    "max": None,
+    "clip": 3,
+    "abs": 1,
+    "exp": 1,
+    "log": 1,
+    "sqrt": 1,
+    "if": 3,
+}
+#: Functions allowed only in ``traps.*.when``; their arguments are strings.
+PATH_FUNCTIONS: dict[str, int] = {"played": 2, "reached": 1, "payoff": 1, "expected": 1, "surprise": 1}
+#: Path functions whose value is a number (the others are conditions).
+_NUMERIC_PATH_FUNCTIONS = frozenset({"payoff", "expected", "surprise"})
+
+KEYWORDS = {"and", "or", "not"}
+_COMPARE = {"<", "<=", ">", ">=", "==", "!="}
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<str>"[^"\\]*"|'[^'\\]*')
+  | (?P<op>\*\*|<=|>=|==|!=|[-+*/<>(),])
+    """,
+    re.VERBOSE,
+)
+
+_HINTS = {
+    ".": "attribute access is not allowed",
+    "[": "subscripts are not allowed",
+    "]": "subscripts are not allowed",
+    "^": "use '**' for powers",
+    "=": "use '==' to compare",
+    "&": "use 'and'",
+    "|": "use 'or'",
+    "!": "use 'not' or '!='",
+    "%": "the remainder operator is not part of the language",
+    "{": "braces are not allowed",
+    ":": "':' is not allowed (no lambdas or slices)",
+    "@": "'@' is not allowed",
+    "`": "backticks are not allowed",
+    ";": "';' is not allowed",
+}
+
+
+# --------------------------------------------------------------------------- IR
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    value: float
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    id: str
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Str:
+    value: str
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str
+    operand: Node
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str
+    left: Node
+    right: Node
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: str
+    args: tuple[Node, ...]
+    pos: int
+
+
+Node = Num | Name | Str | Unary | Binary | Call
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """A parsed expression: its source text and syntax tree."""
+
+    source: str
+    tree: Node
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Free names (parameters, derived values, trap ids) used."""
+        return frozenset(n.id for n in _walk(self.tree) if isinstance(n, Name))
+
+    @property
+    def path_refs(self) -> frozenset[tuple[str, ...]]:
+        """Path-function calls used, as ``(function, *string arguments)`` tuples."""
+        return frozenset(
+            (n.func, *(a.value for a in n.args if isinstance(a, Str)))
+            for n in _walk(self.tree)
+            if isinstance(n, Call) and n.func in PATH_FUNCTIONS
+        )
+
+
+def _walk(node: Node):  # type: ignore[no-untyped-def]
+    yield node
+    if isinstance(node, Unary):
+        yield from _walk(node.operand)
+    elif isinstance(node, Binary):
+        yield from _walk(node.left)
+        yield from _walk(node.right)
+    elif isinstance(node, Call):
+        for arg in node.args:
+            yield from _walk(arg)
