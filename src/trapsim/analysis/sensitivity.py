@@ -44,6 +44,8 @@ DEFAULT_SAMPLES = {"sobol": 8192, "morris": 100}
 _LEVELS = 4  # Morris grid levels
 _EPS = 1e-9  # keep uniforms off 0 and 1 (unbounded distributions)
 _RESAMPLES = 100  # bootstrap resamples for the confidence intervals (SALib's default)
+#: The indices reported per parameter, by method.
+_KEYS = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"), "morris": ("mu_star", "mu_star_conf", "sigma", "mu")}
 
 
 @dataclass
@@ -115,8 +117,10 @@ class SensitivityResult:
         }
 
 
-def _problem(names: list[str], low: float = 0.0, high: float = 1.0) -> dict[str, Any]:
-    return {"num_vars": len(names), "names": list(names), "bounds": [[low, high]] * len(names)}
+def _problem(method: str, names: list[str]) -> dict[str, Any]:
+    """SALib's problem on the unit cube; Morris levels sit at the centres of equal-probability bins."""
+    low = 0.0 if method == "sobol" else 0.5 / _LEVELS
+    return {"num_vars": len(names), "names": list(names), "bounds": [[low, 1 - low]] * len(names)}
 
 
 def _rng_seed(entropy: int, purpose: int) -> int:
@@ -133,12 +137,11 @@ def _design(
 
     if method == "sobol":
         u = sobol_sample.sample(
-            _problem(names), samples, calc_second_order=False, seed=_rng_seed(entropy, 1)
+            _problem(method, names), samples, calc_second_order=False, seed=_rng_seed(entropy, 1)
         )
         return np.clip(u, _EPS, 1 - _EPS)
-    half = 0.5 / _LEVELS
     return morris_sample.sample(
-        _problem(names, half, 1 - half), samples, num_levels=_LEVELS, seed=_rng_seed(entropy, 1)
+        _problem(method, names), samples, num_levels=_LEVELS, seed=_rng_seed(entropy, 1)
     )
 
 
@@ -162,28 +165,25 @@ def _analyze(
         warnings.simplefilter("always")
         if method == "sobol":
             si = sobol_analyze.analyze(
-                _problem(names),
+                _problem(method, names),
                 y,
                 calc_second_order=False,
                 num_resamples=resamples,
                 seed=_rng_seed(entropy, 2),
             )
-            keys = ("S1", "S1_conf", "ST", "ST_conf")
         else:
-            half = 0.5 / _LEVELS
             si = morris_analyze.analyze(
-                _problem(names, half, 1 - half),
+                _problem(method, names),
                 u,
                 y,
                 num_resamples=resamples,
                 num_levels=_LEVELS,
                 seed=_rng_seed(entropy, 2),
             )
-            keys = ("mu_star", "mu_star_conf", "sigma", "mu")
     # SALib divides Morris effects by the grid step in unit-cube terms (2/3 for 4 levels);
     # undo it, so mu* is the change in probability for one step between quantile levels
     scale = 1.0 if method == "sobol" else _LEVELS / (2 * (_LEVELS - 1))
-    out = {p: {k: _finite(si[k][j] * scale) for k in keys} for j, p in enumerate(names)}
+    out = {p: {k: _finite(si[k][j] * scale) for k in _KEYS[method]} for j, p in enumerate(names)}
     return out, bool(caught)
 
 
@@ -193,12 +193,7 @@ def _finite(x: Any) -> float | None:
 
 
 def _constant(method: str, names: list[str]) -> dict[str, dict[str, float | None]]:
-    keys = (
-        ("S1", "S1_conf", "ST", "ST_conf")
-        if method == "sobol"
-        else ("mu_star", "mu_star_conf", "sigma", "mu")
-    )
-    return {p: dict.fromkeys(keys) for p in names}
+    return {p: dict.fromkeys(_KEYS[method]) for p in names}
 
 
 def _max_change(
@@ -289,24 +284,17 @@ def sensitivity(
             continue
         full, warned = _analyze(method, names, u, y, seed)
         indices[tid] = full
-        if method == "sobol":
-            rows = (samples // 2) * (d + 2)
-            if np.ptp(y[:rows]) > 1e-12:
-                half, _ = _analyze(method, names, u[:rows], y[:rows], seed, resamples=2)
-                convergence[tid] = {
-                    "half_samples": samples // 2,
-                    "max_abs_change_ST": _max_change(full, half, "ST"),
-                    "max_abs_change_S1": _max_change(full, half, "S1"),
-                }
-        else:
-            rows = (samples // 2) * (d + 1)
-            if np.ptp(y[:rows]) > 1e-12:
-                half, _ = _analyze(method, names, u[:rows], y[:rows], seed, resamples=2)
+        # the first half of the design is a design of half the size: how much did it move?
+        rows = (samples // 2) * (d + (2 if method == "sobol" else 1))
+        if np.ptp(y[:rows]) > 1e-12:
+            half, _ = _analyze(method, names, u[:rows], y[:rows], seed, resamples=2)
+            convergence[tid] = {"half_samples": samples // 2}
+            if method == "sobol":
+                convergence[tid]["max_abs_change_ST"] = _max_change(full, half, "ST")
+                convergence[tid]["max_abs_change_S1"] = _max_change(full, half, "S1")
+            else:
                 top = max((v["mu_star"] or 0.0) for v in full.values()) or 1.0
-                convergence[tid] = {
-                    "half_samples": samples // 2,
-                    "max_abs_change_mu_star": _max_change(full, half, "mu_star") / top,
-                }
+                convergence[tid]["max_abs_change_mu_star"] = _max_change(full, half, "mu_star") / top
         if warned:
             notes[tid] = "the trap is rare in the design; intervals may be unreliable"
     evaluations = int(u.shape[0])
