@@ -82,11 +82,11 @@ def hand() -> trapsim.Scenario:
 def test_hand_game_story(hand: trapsim.Scenario) -> None:
     ex = explain(hand)
     text = ex.text(width=None)
-    assert "Alice (a) chooses risky at a_move: 0.500 for Alice against 0.400 for safe (ends at safe)." in text
+    assert "Alice (a) chooses risky at a_move: 0.500 for Alice against 0.400 for safe (which ends at safe)." in text
     assert "Chance at coin: good 25.0% and bad 75.0%." in text
     assert ("Bob (b) chooses grab at b_good: 1.500 for Bob against 1.000 for share "
-            "(ends at good_share).") in text
-    assert "Bob (b) chooses share at b_bad: 1.000 for Bob against 0.500 for grab (ends at bad_grab)." in text
+            "(which ends at good_share).") in text
+    assert "Bob (b) chooses share at b_bad: 1.000 for Bob against 0.500 for grab (which ends at bad_grab)." in text
     assert "Expected payoffs: Alice 0.500, Bob 1.125." in text
     # the more likely branch is told first
     assert text.index("If bad (75.0%)") < text.index("If good (25.0%)")

@@ -261,7 +261,7 @@ class _Teller:
                 continue
             leaf, pr = self.likely_leaf(p.children[j])
             ending = self.tree.positions[leaf].id
-            where = f"ends at {ending}" if pr >= 1 - 1e-12 else f"most likely ends at {ending}, {_pct(pr)}"
+            where = f"which ends at {ending}" if pr >= 1 - 1e-12 else f"which most likely ends at {ending}, {_pct(pr)}"
             others.append(f"{shown[a]} for {a} ({where})")
         name = self.names[actor]
         prob = self.prob(pos, k)
