@@ -219,22 +219,16 @@ def sample_probabilities(
     probs
         ``{trap id: array (draws,)}``.
     """
-    check_supported(scenario)
-    model = CompiledScenario(scenario)
-    paths = leaf_paths(model)
     names = uncertain_parameters(scenario)
     params = {name: np.empty(draws) for name in names}
-    probs = {tid: np.empty(draws) for tid, _ in model.traps}
-    for c, start, n in _chunks(draws):
+
+    def env_of(model: CompiledScenario, c: int, start: int, n: int) -> dict[str, Any]:
         env = model.sample(entropy, c, n)
         for name in names:
             params[name][start : start + n] = env[name]
-        for tid, p in chunk_probabilities(
-            model, env, n, solver=solver, rationality=rationality, chunk=c, paths=paths
-        ).items():
-            probs[tid][start : start + n] = p
-        if progress:
-            progress(n)
+        return env
+
+    probs = _by_chunks(scenario, draws, env_of, solver, rationality, progress)
     return params, probs
 
 
@@ -278,17 +272,35 @@ def probabilities_at(
             "every value must be a number or a 1-d array, all of one length",
         )
     n = lengths.pop() if lengths else 1
+    constants = {
+        p.name: p.dist.args["value"] for p in scenario.parameters if p.dist.kind == "constant"
+    }
+
+    def env_of(model: CompiledScenario, c: int, start: int, m: int) -> dict[str, Any]:
+        env: dict[str, Any] = dict(constants)
+        for k, col in columns.items():
+            env[k] = col[start : start + m] if col.ndim == 1 else np.full(m, float(col))
+        model.derive(env, c)
+        return env
+
+    return _by_chunks(scenario, n, env_of, solver, rationality, progress)
+
+
+def _by_chunks(
+    scenario: Scenario,
+    n: int,
+    env_of: Callable[[CompiledScenario, int, int, int], dict[str, Any]],
+    solver: str,
+    rationality: float,
+    progress: Callable[[int], None] | None,
+) -> dict[str, np.ndarray]:
+    """``{trap: array (n,)}`` of probabilities, chunk by chunk; ``env_of(model, c, start, size)``."""
     check_supported(scenario)
     model = CompiledScenario(scenario)
     paths = leaf_paths(model)
     probs = {tid: np.empty(n) for tid, _ in model.traps}
     for c, start, m in _chunks(n):
-        env: dict[str, Any] = {
-            p.name: p.dist.args["value"] for p in scenario.parameters if p.dist.kind == "constant"
-        }
-        for k, col in columns.items():
-            env[k] = col[start : start + m] if col.ndim == 1 else np.full(m, float(col))
-        model.derive(env, c)
+        env = env_of(model, c, start, m)
         for tid, p in chunk_probabilities(
             model, env, m, solver=solver, rationality=rationality, chunk=c, paths=paths
         ).items():
