@@ -19,6 +19,7 @@ from trapsim.cli._options import (
     solver_option,
     workers_option,
 )
+from trapsim.model import Scenario
 from trapsim.runner import Result
 
 _format_option = click.option(
@@ -42,10 +43,10 @@ def _figure_path(out: str | None, fmt: str | None, default_stem: str) -> tuple[P
     return (path if suffix else path.with_name(f"{path.name}.{fmt}")), fmt
 
 
-def _simulate(file: str, draws: int | None, seed: int | None, sets: Sequence[str],
+def _simulate(sc: Scenario, draws: int | None, seed: int | None, sets: Sequence[str],
               solver: str | None = None, rationality: float | None = None,
               workers: int = 1) -> Result:
-    sc = api.load(file)
+    """Run the scenario, with a progress bar on a terminal for long runs."""
     n = draws or sc.simulation.draws
     update, close = progress_bar("draws", n, sys.stderr.isatty() and n >= 50_000)
     try:
@@ -82,7 +83,7 @@ def tree_command(file: str, out: str | None, draws: int | None, seed: int | None
     sc = api.load(file)
     path, fmt = _figure_path(out, fmt, f"{sc.name}_tree")
     if draws is not None or seed is not None:
-        fig = figures.plot_tree(_simulate(file, draws, seed, sets))
+        fig = figures.plot_tree(_simulate(sc, draws, seed, sets))
     else:
         fig = figures.plot_tree(sc, equilibrium=api.solve(sc, values=parse_sets(sets)))
     click.echo(f"wrote {figures.save(fig, path, fmt=fmt)}")
@@ -135,7 +136,7 @@ def report_command(file: str, draws: int | None, seed: int | None, sets: Sequenc
     """
     from trapsim import report
 
-    res = _simulate(file, draws, seed, sets, solver, rationality, workers)
+    res = _simulate(api.load(file), draws, seed, sets, solver, rationality, workers)
     path = Path(out or f"{res.scenario.name}_report.html")
     extra = [api.drivers_section(res)] if sensitivity else []
     command = report.reproduce_command(res) + (" --sensitivity" if sensitivity else "")
