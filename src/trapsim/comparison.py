@@ -29,7 +29,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 
 from trapsim.figures import PALETTE, save
-from trapsim.figures._style import new_axes
+from trapsim.figures._style import new_axes, styled
 from trapsim.output import write_text_atomic
 from trapsim.runner import Result, wilson
 
@@ -177,6 +177,7 @@ def compare(results: Sequence[Result], *, alpha: float = 0.05, seed_given: bool 
     return Comparison(list(results), _labels(results), traps, titles, alpha, seed_given)
 
 
+@styled
 def plot_comparison(comparison: Comparison, *, ax: Axes | None = None) -> Figure:
     """Grouped bars: one group per trap, one bar per scenario, with 95% Wilson intervals.
 

@@ -16,7 +16,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import MaxNLocator
 
 from trapsim.figures import PALETTE, save
-from trapsim.figures._style import new_axes
+from trapsim.figures._style import new_axes, styled
 from trapsim.sampling import central_value
 from trapsim.sweeps.result import SweepResult
 
@@ -43,6 +43,7 @@ def _footer(fig: Figure, result: SweepResult, what: str) -> None:
              fontsize=_FONT - 3, color="#555555")
 
 
+@styled
 def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
     """One line per trap (rate in % against the varied parameter) with its 95% Wilson band."""
     if len(result.axes) != 1:
@@ -86,6 +87,7 @@ def _edges(values: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * values[0] - mid[0]], mid, [2 * values[-1] - mid[-1]]])
 
 
+@styled
 def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None) -> Figure:
     """The rate of one trap over a two-parameter grid, with a colour bar and the 50% contour.
 
