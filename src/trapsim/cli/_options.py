@@ -90,6 +90,6 @@ def progress_bar(
     return bar.update, lambda: bar.__exit__(None, None, None)
 
 
-def show_progress(as_json: bool, total: int, threshold: int) -> bool:
-    """Whether to show a progress bar: a terminal, not --json, and long enough work."""
+def show_progress(total: int, threshold: int, *, as_json: bool = False) -> bool:
+    """Whether to show a progress bar: stderr is a terminal, not --json, ``total >= threshold``."""
     return not as_json and sys.stderr.isatty() and total >= threshold

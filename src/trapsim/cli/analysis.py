@@ -108,7 +108,7 @@ def sensitivity(
     d = sum(1 for name in uncertain_parameters(sc) if name not in fixed)
     n = samples or DEFAULT_SAMPLES[method]
     total = n * (d + 2) if method == "sobol" else n * (d + 1)
-    update, close = progress_bar("solved games", total, show_progress(as_json, total, 50_000))
+    update, close = progress_bar("solved games", total, show_progress(total, 50_000, as_json=as_json))
     try:
         res = api.sensitivity(
             sc,
@@ -352,7 +352,7 @@ def discover(
     from trapsim.analysis.discovery import DEFAULT_DRAWS
 
     n = 2 * (draws or DEFAULT_DRAWS)
-    update, close = progress_bar("draws", n, show_progress(as_json, n, 200_000))
+    update, close = progress_bar("draws", n, show_progress(n, 200_000, as_json=as_json))
     try:
         res = api.discover(
             sc,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from trapsim.cli._options import (
     progress_bar,
     rationality_option,
     seed_option,
+    show_progress,
     solver_option,
     workers_option,
 )
@@ -48,7 +48,7 @@ def _simulate(sc: Scenario, draws: int | None, seed: int | None, sets: Sequence[
               workers: int = 1) -> Result:
     """Run the scenario, with a progress bar on a terminal for long runs."""
     n = draws or sc.simulation.draws
-    update, close = progress_bar("draws", n, sys.stderr.isatty() and n >= 50_000)
+    update, close = progress_bar("draws", n, show_progress(n, 50_000))
     try:
         return api.simulate(sc, draws=draws, seed=seed, solver=solver, rationality=rationality,
                             values=parse_sets(sets), workers=workers, progress=update)
