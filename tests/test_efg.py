@@ -331,6 +331,15 @@ def test_toml_conversion_keeps_exact_fractions() -> None:
     assert text.startswith("# Converted by trapsim from t.efg")
 
 
+def test_export_set_with_toml_writes_nothing(invoke, tmp_path: Path) -> None:
+    src = tmp_path / "game.efg"
+    assert invoke("export", DATA / "simple.toml", "--efg", src).exit_code == 0
+    result = invoke("export", src, "--efg", tmp_path / "again.efg", "--toml", tmp_path / "g.toml",
+                    "--set", "cost=1")
+    assert result.exit_code == 2 and "--set has no effect with --toml" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["game.efg"]
+
+
 @pytest.mark.parametrize(("args", "message"), [
     ((), "nothing to do"),
     (("--toml", "x.toml"), "--toml converts a Gambit .efg file"),

@@ -37,15 +37,13 @@ def export(file: str, efg_out: str | None, toml_out: str | None, sets: Sequence[
     if toml_out and not file.lower().endswith(".efg"):
         raise click.UsageError(f"--toml converts a Gambit .efg file; {file} is not one "
                                "(it already is a scenario)")
-    sc = api.load(file)
     values = parse_sets(sets)
+    if toml_out and values:  # checked first: a usage error writes nothing
+        raise click.UsageError("--set has no effect with --toml (an .efg file has no parameters)")
     written = []
     if efg_out:
-        written.append(write_text_atomic(efg_out, api.to_efg(sc, values=values)))
+        written.append(write_text_atomic(efg_out, api.to_efg(api.load(file), values=values)))
     if toml_out:
-        if values:
-            raise click.UsageError("--set has no effect with --toml "
-                                   "(an .efg file has no parameters)")
         written.append(write_text_atomic(toml_out, api.efg_to_toml(file)))
     for path in written:
         click.echo(f"wrote {path}")
