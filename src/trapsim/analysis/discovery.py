@@ -239,27 +239,17 @@ def discover(
     start = time.perf_counter()
     check_traps(scenario, [trap])
     checks = [
-        ("threshold", threshold is None or 0 < threshold <= 1, "a probability in (0, 1]"),
-        ("draws", draws >= 100, "a whole number >= 100"),
-        ("boxes", max_boxes >= 1, "a whole number >= 1"),
-        ("alpha", 0 < alpha < 0.5, "a share in (0, 0.5)"),
-        ("min_mass", 0 < min_mass < 1, "a share in (0, 1)"),
-        ("min_coverage", 0 <= min_coverage <= 1, "a share in [0, 1]"),
-        ("method", method in ("prim", "cart"), "prim or cart"),
-        ("max_depth", max_depth >= 1, "a whole number >= 1"),
+        ("threshold", threshold, threshold is None or 0 < threshold <= 1, "a probability in (0, 1]"),
+        ("draws", draws, draws >= 100, "a whole number >= 100"),
+        ("boxes", max_boxes, max_boxes >= 1, "a whole number >= 1"),
+        ("alpha", alpha, 0 < alpha < 0.5, "a share in (0, 0.5)"),
+        ("min_mass", min_mass, 0 < min_mass < 1, "a share in (0, 1)"),
+        ("min_coverage", min_coverage, 0 <= min_coverage <= 1, "a share in [0, 1]"),
+        ("method", method, method in ("prim", "cart"), "prim or cart"),
+        ("max_depth", max_depth, max_depth >= 1, "a whole number >= 1"),
     ]
-    for key, ok, what in checks:
+    for key, value, ok, what in checks:
         if not ok:
-            value = {
-                "threshold": threshold,
-                "draws": draws,
-                "boxes": max_boxes,
-                "alpha": alpha,
-                "min_mass": min_mass,
-                "min_coverage": min_coverage,
-                "method": method,
-                "max_depth": max_depth,
-            }[key]
             raise ScenarioError.single(scenario.path, key, f"expected {what}, got {value}")
     params, probs = sample_probabilities(
         scenario,
