@@ -186,6 +186,8 @@ def test_reproduce_command_rebuilds_the_same_report(simple_result, invoke, tmp_p
     assert cmd == f"trapsim report {SIMPLE} --draws {res.draws} --seed {res.seed}"
     fixed = trapsim.simulate(res.scenario, draws=1000, seed=5, values={"cost": 0.5}, solver="qre")
     assert reproduce_command(fixed).endswith("--solver qre --set cost=0.5")
+    fine = trapsim.simulate(res.scenario, draws=100, seed=5, values={"cost": 0.123456789})
+    assert reproduce_command(fine).endswith("--set cost=0.123456789")  # every digit, not :g's six
     out = tmp_path / "again.html"
     r = invoke(*shlex.split(cmd)[1:], "--out", out)
     assert r.exit_code == 0, r.output

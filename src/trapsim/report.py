@@ -143,10 +143,16 @@ def reproduce_command(result: Result) -> str:
     if result.solver != sc.simulation.solver:
         parts += ["--solver", result.solver]
     if result.solver == "qre" and result.rationality != sc.simulation.rationality:
-        parts += ["--rationality", f"{result.rationality:g}"]
+        parts += ["--rationality", _exact(result.rationality)]
     for k, v in result.values.items():
-        parts += ["--set", f"{k}={v:g}"]
+        parts += ["--set", f"{k}={_exact(v)}"]
     return shlex.join(parts)
+
+
+def _exact(x: float) -> str:
+    """``x`` as short as it reads back exactly: ``0.5``, ``1e-07``, ``0.123456789``."""
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))
 
 
 def _comment(name: str, comment: str) -> str:
