@@ -239,7 +239,12 @@ def discover(
     start = time.perf_counter()
     check_traps(scenario, [trap])
     checks = [
-        ("threshold", threshold, threshold is None or 0 < threshold <= 1, "a probability in (0, 1]"),
+        (
+            "threshold",
+            threshold,
+            threshold is None or 0 < threshold <= 1,
+            "a probability in (0, 1]",
+        ),
         ("draws", draws, draws >= 100, "a whole number >= 100"),
         ("boxes", max_boxes, max_boxes >= 1, "a whole number >= 1"),
         ("alpha", alpha, 0 < alpha < 0.5, "a share in (0, 0.5)"),

@@ -323,7 +323,9 @@ def plot_box_limits(d: Discovery, *, box: int = 0, ax: Axes | None = None) -> Fi
     found = d.boxes[box]
     density = percent(found.density)
     if d.threshold is None:
-        axes_title(ax, f"{title} fires in {density} of draws in this box (overall {percent(d.rate)})")
+        axes_title(
+            ax, f"{title} fires in {density} of draws in this box (overall {percent(d.rate)})"
+        )
     else:
         axes_title(ax, f"{title}: P(fires) >= {d.threshold:g} in {density} of draws in this box")
     names = list(found.limits)

@@ -45,7 +45,10 @@ _LEVELS = 4  # Morris grid levels
 _EPS = 1e-9  # keep uniforms off 0 and 1 (unbounded distributions)
 _RESAMPLES = 100  # bootstrap resamples for the confidence intervals (SALib's default)
 #: The indices reported per parameter, by method.
-_KEYS = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"), "morris": ("mu_star", "mu_star_conf", "sigma", "mu")}
+_KEYS = {
+    "sobol": ("S1", "S1_conf", "ST", "ST_conf"),
+    "morris": ("mu_star", "mu_star_conf", "sigma", "mu"),
+}
 
 
 @dataclass
@@ -294,7 +297,9 @@ def sensitivity(
                 convergence[tid]["max_abs_change_S1"] = _max_change(full, half, "S1")
             else:
                 top = max((v["mu_star"] or 0.0) for v in full.values()) or 1.0
-                convergence[tid]["max_abs_change_mu_star"] = _max_change(full, half, "mu_star") / top
+                convergence[tid]["max_abs_change_mu_star"] = (
+                    _max_change(full, half, "mu_star") / top
+                )
         if warned:
             notes[tid] = "the trap is rare in the design; intervals may be unreliable"
     evaluations = int(u.shape[0])

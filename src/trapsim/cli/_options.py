@@ -13,6 +13,8 @@ import click
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
+_Decorator = Callable[[Callable[..., None]], Callable[..., None]]
+
 solver_option = click.option(
     "--solver",
     type=click.Choice(["spe", "qre"]),
@@ -48,21 +50,21 @@ workers_option = click.option(
 
 def seed_option(
     help: str = "Root seed; same seed, same results [default: the scenario's, else random].",
-) -> Callable[[Callable[..., None]], Callable[..., None]]:
+) -> _Decorator:
     """``--seed`` (a whole number >= 0, default ``None``) with this help text."""
     return click.option("--seed", type=click.IntRange(min=0), default=None, help=help)
 
 
 def json_option(
     help: str = "Print the results as one JSON object.",
-) -> Callable[[Callable[..., None]], Callable[..., None]]:
+) -> _Decorator:
     """``--json`` (stored as ``as_json``) with this help text."""
     return click.option("--json", "as_json", is_flag=True, help=help)
 
 
-def out_dir_option(what: str, with_json: str = "nothing is written unless --out is given") -> (
-    Callable[[Callable[..., None]], Callable[..., None]]
-):
+def out_dir_option(
+    what: str, with_json: str = "nothing is written unless --out is given"
+) -> _Decorator:
     """``--out`` (stored as ``out_dir``): the directory for ``what``, default ``trapsim-out``."""
     return click.option(
         "--out",

@@ -108,7 +108,9 @@ def sensitivity(
     d = sum(1 for name in uncertain_parameters(sc) if name not in fixed)
     n = samples or DEFAULT_SAMPLES[method]
     total = n * (d + 2) if method == "sobol" else n * (d + 1)
-    update, close = progress_bar("solved games", total, show_progress(total, 50_000, as_json=as_json))
+    update, close = progress_bar(
+        "solved games", total, show_progress(total, 50_000, as_json=as_json)
+    )
     try:
         res = api.sensitivity(
             sc,
@@ -123,6 +125,7 @@ def sensitivity(
         )
     finally:
         close()
+
     def figures() -> Iterator[tuple[str, Figure]]:
         from trapsim.analysis import plots
 
@@ -372,6 +375,7 @@ def discover(
         )
     finally:
         close()
+
     def figures() -> Iterator[tuple[str, Figure]]:
         from trapsim.analysis import plots
 
