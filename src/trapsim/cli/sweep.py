@@ -144,21 +144,16 @@ def sweep(file: str, varies: Sequence[str], sweep_ids: Sequence[str], draws: int
     out = Path(out_dir or "trapsim-out")
     existed = out.exists()
     results: list[SweepResult] = []
-    try:
-        with _terminate_as_interrupt():
-            for grid in grids:
-                label = f"sweep {grid}" if isinstance(grid, str) else "sweep"
-                bar = _Bar(label, sys.stderr.isatty())
-                try:
-                    results.append(api.sweep(sc, grid, draws=draws, seed=seed, values=fixed,
-                                             workers=workers, scheduler=scheduler, checkpoint_dir=out,
-                                             resume=resume, keep_checkpoint=True,
-                                             progress=bar.update))
-                finally:
-                    bar.close()
-    except BaseException:
-        _remove_if_empty(out, existed)  # a bad grid leaves no checkpoint, so no directory either
-        raise
+    with _terminate_as_interrupt():
+        for grid in grids:
+            label = f"sweep {grid}" if isinstance(grid, str) else "sweep"
+            bar = _Bar(label, sys.stderr.isatty())
+            try:
+                results.append(api.sweep(sc, grid, draws=draws, seed=seed, values=fixed, workers=workers,
+                                         scheduler=scheduler, checkpoint_dir=out, resume=resume,
+                                         keep_checkpoint=True, progress=bar.update))
+            finally:
+                bar.close()
     written: list[Path] = []
     if not (as_json and out_dir is None):
         for res in results:
@@ -172,7 +167,8 @@ def sweep(file: str, varies: Sequence[str], sweep_ids: Sequence[str], draws: int
     for res in results:  # everything is written: the checkpoints are no longer needed
         if res.checkpoint is not None:
             res.checkpoint.unlink(missing_ok=True)
-    _remove_if_empty(out, existed)
+    if not existed and out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
     if as_json:
         docs = [res.to_dict() for res in results]
         click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
@@ -181,12 +177,6 @@ def sweep(file: str, varies: Sequence[str], sweep_ids: Sequence[str], draws: int
         _print_sweep(res)
     for path in written:
         click.echo(f"wrote {path}")
-
-
-def _remove_if_empty(out: Path, existed: bool) -> None:
-    """Remove the output directory if this command created it and left nothing in it."""
-    if not existed and out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
 
 
 def _print_sweep(res: SweepResult) -> None:
