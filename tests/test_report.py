@@ -233,3 +233,20 @@ def test_report_renders_in_headless_chromium(default_page: str, tmp_path: Path) 
     assert page.pdf.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page\b", page.pdf))
     assert 5 <= pages <= 30
+
+
+def test_report_sensitivity_refuses_a_believers_scenario_before_running(
+    invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trapsim.cli.figures as cli_figures
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the run should not start")
+
+    monkeypatch.setattr(cli_figures, "_simulate", no_run)
+    out = tmp_path / "r.html"
+    scenario = ROOT / "scenarios" / "kim_misperception.toml"
+    r = invoke("report", scenario, "--draws", 300, "--sensitivity", "--out", out)
+    assert r.exit_code == 2, r.output
+    assert "report --sensitivity) do not support [beliefs]" in r.output
+    assert not out.exists()

@@ -108,6 +108,11 @@ def check_traps(scenario: Scenario, wanted: Sequence[str]) -> list[str]:
     return chosen
 
 
+_UNSUPPORTED = (
+    "exact trap probabilities (sensitivity, discover, report --sensitivity) do not support"
+)
+
+
 def check_supported(scenario: Scenario) -> None:
     """Refuse scenarios whose traps cannot be evaluated leaf by leaf (yet).
 
@@ -119,8 +124,7 @@ def check_supported(scenario: Scenario) -> None:
         raise ScenarioError.single(
             scenario.path,
             "beliefs",
-            "exact trap probabilities (sensitivity, discover) do not support [beliefs] yet; "
-            "use trapsim run or sweep for this scenario",
+            f"{_UNSUPPORTED} [beliefs] yet; use trapsim run or sweep for this scenario",
         )
     for t in scenario.traps:
         other = sorted({ref[0] for ref in t.when.path_refs} - _LEAF_FUNCTIONS)
@@ -128,8 +132,7 @@ def check_supported(scenario: Scenario) -> None:
             raise ScenarioError.single(
                 scenario.path,
                 f"traps.{t.id}.when",
-                f"exact trap probabilities (sensitivity, discover) do not support {other[0]}() "
-                "yet; use trapsim run or sweep for this scenario",
+                f"{_UNSUPPORTED} {other[0]}() yet; use trapsim run or sweep for this scenario",
             )
 
 

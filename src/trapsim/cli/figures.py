@@ -136,7 +136,12 @@ def report_command(file: str, draws: int | None, seed: int | None, sets: Sequenc
     """
     from trapsim import report
 
-    res = _simulate(api.load(file), draws, seed, sets, solver, rationality, workers)
+    sc = api.load(file)
+    if sensitivity:  # refuse an unsupported scenario before the run, not after it
+        from trapsim.analysis.probability import check_supported
+
+        check_supported(sc)
+    res = _simulate(sc, draws, seed, sets, solver, rationality, workers)
     path = Path(out or f"{res.scenario.name}_report.html")
     extra = [api.drivers_section(res)] if sensitivity else []
     command = report.reproduce_command(res) + (" --sensitivity" if sensitivity else "")
