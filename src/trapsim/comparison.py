@@ -25,11 +25,10 @@ from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 
 from trapsim.figures import PALETTE, save
-from trapsim.figures._style import new_axes, styled
+from trapsim.figures._style import footnote, new_axes, styled
 from trapsim.output import write_text_atomic
 from trapsim.runner import Result, wilson
 
@@ -221,12 +220,9 @@ def plot_comparison(comparison: Comparison, *, ax: Axes | None = None) -> Figure
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title("The same traps across scenarios", fontsize=_FONT + 4, loc="left")
     first = comparison.results[0]
-    engine = fig.get_layout_engine()
-    if isinstance(engine, ConstrainedLayoutEngine):
-        engine.set(rect=(0, 0.035, 1, 0.965))
-    fig.text(0.01, 0.005, f"{first.draws:,} draws per scenario · seed {first.seed} · error bars: 95% Wilson "
-                          f"intervals · * differs from {comparison.labels[0]} (two-proportion z-test, "
-                          f"p < {comparison.alpha:g})", fontsize=_FONT - 3, color="#555555")
+    footnote(fig, f"{first.draws:,} draws per scenario · seed {first.seed} · error bars: 95% Wilson "
+                  f"intervals · * differs from {comparison.labels[0]} (two-proportion z-test, "
+                  f"p < {comparison.alpha:g})", size=_FONT - 3)
     return fig
 
 

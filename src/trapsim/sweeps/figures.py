@@ -12,11 +12,10 @@ from pathlib import Path
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import MaxNLocator
 
 from trapsim.figures import PALETTE, save
-from trapsim.figures._style import new_axes, styled
+from trapsim.figures._style import fit, footnote, new_axes, styled
 from trapsim.sampling import central_value
 from trapsim.sweeps.result import SweepResult
 
@@ -34,13 +33,10 @@ def _central(result: SweepResult, name: str) -> float | None:
 
 def _footer(fig: Figure, result: SweepResult, what: str) -> None:
     """A grey line of provenance under the axes (room is kept for it in the layout)."""
-    engine = fig.get_layout_engine()
-    if isinstance(engine, ConstrainedLayoutEngine):
-        engine.set(rect=(0, 0.035, 1, 0.965))
     fixed = "".join(f" · {k}={v:g}" for k, v in result.fixed.items())
-    fig.text(0.01, 0.005, f"{result.draws:,} draws per point · seed {result.seed} (the same draws at every "
-                          f"point: common random numbers) · solver {result.solver}{fixed} · {what}",
-             fontsize=_FONT - 3, color="#555555")
+    text = (f"{result.draws:,} draws per point · seed {result.seed} (the same draws at every point: "
+            f"common random numbers) · solver {result.solver}{fixed} · {what}")
+    footnote(fig, fit(text, _FONT - 3, fig.get_figwidth() - 0.4), size=_FONT - 3)
 
 
 @styled
