@@ -202,3 +202,22 @@ def test_installed_entry_point() -> None:
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "nodes.nature.next.lose" in bad.stderr
+
+
+def test_unwritable_output_is_bad_input_not_a_bug(invoke, tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    result = invoke("run", SIMPLE, "--draws", "100", "--seed", "1", "--out", blocker / "sub", "--no-figures")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert str(blocker) in result.output
+
+
+def test_closed_pipe_ends_quietly() -> None:
+    cmd = [sys.executable, "-m", "trapsim", "run", str(SIMPLE), "--json", "--draws", "2000", "--seed", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader leaves before trapsim writes, as `| head -0` would
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert b"Traceback" not in err and b"internal error" not in err

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,19 @@ import click
 
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
+from trapsim.cli._options import (
+    draws_option,
+    figure_format_option,
+    json_option,
+    no_figures_option,
+    out_dir_option,
+    progress_bar,
+    rationality_option,
+    seed_option,
+    show_progress,
+    solver_option,
+    workers_option,
+)
 from trapsim.errors import ScenarioError
 from trapsim.output import write_text_atomic
 
@@ -45,10 +58,9 @@ def validate(files: Sequence[str]) -> None:
 @main.command()
 @scenario_argument
 @set_option
-@click.option("--solver", type=click.Choice(["spe", "qre"]), default=None,
-              help="spe: subgame-perfect (default); qre: agent logit quantal response.")
-@click.option("--rationality", type=float, default=None, help="Logit precision for --solver qre.")
-@click.option("--json", "as_json", is_flag=True, help="Print the solution as JSON.")
+@solver_option
+@rationality_option
+@json_option("Print the solution as JSON.")
 @click.option("--all-spe", is_flag=True,
               help="List every subgame-perfect equilibrium when ties make it non-unique.")
 def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float | None, as_json: bool,
@@ -98,33 +110,18 @@ def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float
             click.echo(f"  {o:<40} {p:7.2%}")
 
 
-def _progress(total: int, enabled: bool) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
-    if not enabled:
-        return None, lambda: None
-    bar = click.progressbar(length=total, label="draws", file=sys.stderr, show_eta=True, show_percent=True)
-    bar.__enter__()
-    return bar.update, lambda: bar.__exit__(None, None, None)
-
-
 @main.command()
 @scenario_argument
-@click.option("--draws", type=click.IntRange(min=1), default=None,
-              help="Number of Monte Carlo draws [default: the scenario's, else 10000].")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Root seed; same seed, same results [default: the scenario's, else random].")
-@click.option("--solver", type=click.Choice(["spe", "qre"]), default=None,
-              help="spe: subgame-perfect, ties to the first listed action; qre: agent logit.")
-@click.option("--rationality", type=float, default=None, help="Logit precision for --solver qre.")
+@draws_option
+@seed_option()
+@solver_option
+@rationality_option
 @set_option
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes to use; results do not depend on it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Directory for the results JSON and figures [default: trapsim-out; with --json, "
-                   "nothing is written unless --out is given].")
-@click.option("--no-figures", is_flag=True, help="Write no figures.")
-@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
-              show_default=True, help="Figure file format.")
+@workers_option
+@json_option()
+@out_dir_option("the results JSON and figures")
+@no_figures_option
+@figure_format_option
 def run(file: str, draws: int | None, seed: int | None, solver: str | None, rationality: float | None,
         sets: Sequence[str], workers: int, as_json: bool, out_dir: str, no_figures: bool,
         fmt: str) -> None:
@@ -138,8 +135,7 @@ def run(file: str, draws: int | None, seed: int | None, solver: str | None, rati
     sc = api.load(file)
     values = parse_sets(sets)
     n = draws or sc.simulation.draws
-    show = not as_json and sys.stderr.isatty() and n >= 50_000
-    update, close = _progress(n, show)
+    update, close = progress_bar("draws", n, show_progress(n, 50_000, as_json=as_json))
     try:
         res = api.simulate(sc, draws=draws, seed=seed, solver=solver, rationality=rationality, values=values,
                            workers=workers, progress=update)

@@ -8,17 +8,17 @@ import click
 
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
+from trapsim.cli._options import json_option, rationality_option, solver_option
 
 
 @main.command("explain")
 @scenario_argument
 @set_option
-@click.option("--solver", type=click.Choice(["spe", "qre"]), default=None,
-              help="spe: subgame-perfect (default); qre: agent logit quantal response.")
-@click.option("--rationality", type=float, default=None, help="Logit precision for --solver qre.")
+@solver_option
+@rationality_option
 @click.option("--width", type=click.IntRange(min=40), default=100, show_default=True,
               help="Wrap lines at this width.")
-@click.option("--json", "as_json", is_flag=True, help="Print the explanation (text and data) as JSON.")
+@json_option("Print the explanation (text and data) as JSON.")
 def explain_command(file: str, sets: Sequence[str], solver: str | None, rationality: float | None,
                     width: int, as_json: bool) -> None:
     """Tell the solved game (central values, as `solve`) as a short story.
