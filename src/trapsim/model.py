@@ -196,6 +196,12 @@ class Scenario:
     def actor_ids(self) -> tuple[str, ...]:
         return tuple(a.id for a in self.actors)
 
+    def trap(self, trap_id: str) -> Trap:
+        for t in self.traps:
+            if t.id == trap_id:
+                return t
+        raise KeyError(trap_id)
+
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
             if p.name == name:

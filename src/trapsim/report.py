@@ -30,7 +30,7 @@ from trapsim.figures import actor_colors
 from trapsim.figures._style import percent as _pct
 from trapsim.model import Scenario
 from trapsim.output import write_text_atomic
-from trapsim.runner import Result, _version, wilson
+from trapsim.runner import Result, trapsim_version, wilson
 from trapsim.sampling import central_value
 
 __all__ = [
@@ -281,7 +281,7 @@ def _reproduce_section(result: Result, command: str | None) -> str:
     cmd = command or reproduce_command(result)
     fixed = ", ".join(f"{k} = {v:g}" for k, v in result.values.items()) or "none"
     rows = [
-        ("trapsim version", _version()),
+        ("trapsim version", trapsim_version()),
         ("scenario file", sc.path or "(not from a file)"),
         ("scenario SHA-256", sc.sha256 or "(none)"),
         ("draws", f"{result.draws:,}"),
@@ -338,13 +338,13 @@ def build_report(result: Result, *, command: str | None = None,
         heading = "" if s.id == "scenario" else f"<h2>{esc(s.title)}</h2>"
         body.append(f'<section id="{esc(s.id)}"{cls}>{heading}{s.html}</section>')
     meta = (f"{esc(sc.name)} · {result.draws:,} draws · seed {result.seed} · solver "
-            f"{esc(result.solver)} · trapsim {esc(_version())}")
+            f"{esc(result.solver)} · trapsim {esc(trapsim_version())}")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="trapsim {esc(_version())}">
+<meta name="generator" content="trapsim {esc(trapsim_version())}">
 <title>{esc(sc.title)} · trapsim report</title>
 <style>
 {_css()}
@@ -357,7 +357,7 @@ def build_report(result: Result, *, command: str | None = None,
 <nav>{nav}</nav>
 </header>
 {"".join(body)}
-<footer>Made with trapsim {esc(_version())}: every number above comes from the scenario file and
+<footer>Made with trapsim {esc(trapsim_version())}: every number above comes from the scenario file and
 the command under "Reproduce"; the parameters are informed guesses, not measurements.</footer>
 </body>
 </html>

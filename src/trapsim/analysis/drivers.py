@@ -163,7 +163,7 @@ def drivers(
         from trapsim.analysis import plots
     parts = []
     for tid, d in found.items():
-        title = next(t.title for t in scenario.traps if t.id == tid)
+        title = scenario.trap(tid).title
         paragraph = describe_sensitivity(sens, tid)
         if d.boxes:
             paragraph += " Where it springs: " + " ".join(b.text + "." for b in d.boxes)

@@ -197,7 +197,7 @@ def _print_sensitivity(res: Any, top: int) -> None:
     click.echo(f"{len(res.parameters)} uncertain parameters; constants left out: {left_out}\n")
     width = max(len(p) for p in res.parameters)
     for tid in res.indices:
-        title = next(t.title for t in sc.traps if t.id == tid)
+        title = sc.trap(tid).title
         click.echo(
             click.style(f"{title}", bold=True)
             + f" ({tid}) · mean probability {res.mean[tid]:.2%}"
@@ -400,7 +400,7 @@ def _print_discovery(res: Any) -> None:
     from trapsim.analysis.discovery import number
 
     sc = res.scenario
-    title = next(t.title for t in sc.traps if t.id == res.trap)
+    title = sc.trap(res.trap).title
     click.echo(click.style(f"{title}", bold=True) + f" ({res.trap}) in {sc.title}  ({sc.name})")
     click.echo(
         f"{res.draws:,} draws (and {res.draws:,} fresh ones to test) · seed {res.seed} · "

@@ -9,18 +9,18 @@ always merged in chunk order.
 from trapsim.runner.chunk import ChunkStats, run_chunk
 from trapsim.runner.compiling import CHUNK, CompiledScenario
 from trapsim.runner.parallel import compiled, default_workers, run, run_point
-from trapsim.runner.result import Result, _version, wilson
+from trapsim.runner.result import Result, trapsim_version, wilson
 
 __all__ = [
     "CHUNK",
     "ChunkStats",
     "CompiledScenario",
     "Result",
-    "_version",
     "compiled",
     "default_workers",
     "run",
     "run_chunk",
     "run_point",
+    "trapsim_version",
     "wilson",
 ]

@@ -102,7 +102,7 @@ class Result:
             doc["misperception"] = {a: {"changed": c, "share": c / self.draws}
                                     for a, c in self.misperception.items()}
         doc["meta"] = {
-            "trapsim": _version(),
+            "trapsim": trapsim_version(),
             "scenario_sha256": sc.sha256,
             "scenario_path": sc.path,
             "seed_source": "given" if self.seed_given else "entropy",
@@ -116,7 +116,8 @@ class Result:
         return json.dumps(self.to_dict(), indent=indent)
 
 
-def _version() -> str:
+def trapsim_version() -> str:
+    """The installed trapsim version (the source tree's when not installed)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -123,7 +123,7 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
         ax.plot([cx], [cy], marker="X", markersize=14, color="#D55E00", markeredgecolor="white",
                 linestyle="none", label="scenario's central values")
         ax.legend(loc="upper right", fontsize=_FONT - 3, framealpha=0.8)
-    title = next(t.title for t in result.scenario.traps if t.id == trap)
+    title = result.scenario.trap(trap).title
     ax.set_xlabel(xname, fontsize=_FONT)
     ax.set_ylabel(yname, fontsize=_FONT)
     ax.tick_params(labelsize=_FONT)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from trapsim.model import Scenario
-from trapsim.runner import CHUNK, Result, _version, wilson
+from trapsim.runner import CHUNK, Result, trapsim_version, wilson
 
 __all__ = ["Point", "SweepResult", "grid_points"]
 
@@ -151,7 +151,7 @@ class SweepResult:
         doc["traps"] = {t.id: {"title": t.title} for t in sc.traps}
         doc["points"] = points
         doc["meta"] = {
-            "trapsim": _version(),
+            "trapsim": trapsim_version(),
             "scenario_sha256": sc.sha256,
             "scenario_path": sc.path,
             "seed_source": "given" if self.seed_given else "entropy",
