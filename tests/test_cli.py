@@ -221,3 +221,39 @@ def test_closed_pipe_ends_quietly() -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert b"Traceback" not in err and b"internal error" not in err
+
+
+def test_tie_warning_counts_draws_with_a_tie_anywhere_on_the_path(invoke, tmp_path: Path) -> None:
+    """Two nodes, each on the path in half the draws and tied in 1.4% of those: about 0.7% of
+    draws have a tie at either node, 1.4% at one of them, so one warning."""
+    toml = tmp_path / "thin_ties.toml"
+    toml.write_text("""[scenario]
+name = "thin_ties"
+root = "coin"
+[actors.a]
+name = "A"
+[parameters]
+g1 = { dist = "choice", values = [0, 1], weights = [0.014, 0.986] }
+g2 = { dist = "choice", values = [0, 1], weights = [0.014, 0.986] }
+[nodes.coin]
+chance = { left = 0.5, right = 0.5 }
+next = { left = "pick_left", right = "pick_right" }
+[nodes.pick_left]
+actor = "a"
+next = { safe = "kept", bold = "won_left" }
+[nodes.pick_right]
+actor = "a"
+next = { safe = "kept", bold = "won_right" }
+[payoffs]
+kept = { a = 0 }
+won_left = { a = "g1" }
+won_right = { a = "g2" }
+""")
+    result = invoke("run", toml, "--draws", "50000", "--seed", "2", "--no-figures", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    res = trapsim.simulate(trapsim.load(str(toml)), draws=50_000, seed=2)
+    per_node = [c / res.draws for c in res.tie_path_counts.values()]
+    assert len(per_node) == 2 and all(0 < s < 0.01 for s in per_node)  # no node crosses 1% ...
+    assert res.tie_anywhere_count / res.draws > 0.01  # ... but the draws with a tie do
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("warning:")]
+    assert f"in {res.tie_anywhere_count / res.draws:.1%} of draws" in line

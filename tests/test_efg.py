@@ -420,8 +420,8 @@ def test_run_warns_once_about_ties_on_the_realised_path(invoke, tmp_path: Path) 
                     "--out", tmp_path)
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert warnings == ["warning: ties on the realised path at n_3_left_2 (100.0%); the first "
-                        "listed action was taken"]
+    assert warnings == ["warning: ties on the realised path in 100.0% of draws, at n_3_left_2 (100.0%); "
+                        "the first listed action was taken"]
     quiet = invoke("run", GAMBIT / "cent4.efg", "--draws", "500", "--seed", "1", "--no-figures",
                    "--out", tmp_path)
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr
