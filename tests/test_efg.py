@@ -509,3 +509,11 @@ def test_byte_order_mark_windows_lines_and_latin1(tmp_path: Path) -> None:
     old = tmp_path / "old.efg"
     old.write_bytes(TINY.replace("Entrant", "Entr\xe9e").encode("latin-1"))
     assert api.load(str(old)).actors[0].name == "Entr\xe9e"
+
+
+def test_export_says_beliefs_are_left_out(invoke, tmp_path: Path) -> None:
+    scenario = Path(__file__).parents[1] / "scenarios" / "kim_misperception.toml"
+    result = invoke("export", scenario, "--efg", tmp_path / "km.efg")
+    assert result.exit_code == 0, result.output
+    assert "warning: a Gambit game has no [beliefs]" in result.stderr and "dprk" in result.stderr
+    assert (tmp_path / "km.efg").read_text().startswith("EFG 2 R")

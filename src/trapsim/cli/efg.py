@@ -42,7 +42,11 @@ def export(file: str, efg_out: str | None, toml_out: str | None, sets: Sequence[
         raise click.UsageError("--set has no effect with --toml (an .efg file has no parameters)")
     written = []
     if efg_out:
-        written.append(write_text_atomic(efg_out, api.to_efg(api.load(file), values=values)))
+        sc = api.load(file)
+        if sc.beliefs:
+            click.echo("warning: a Gambit game has no [beliefs]; the exported game is the true one "
+                       f"(beliefs of {', '.join(sc.beliefs)} left out)", err=True)
+        written.append(write_text_atomic(efg_out, api.to_efg(sc, values=values)))
     if toml_out:
         written.append(write_text_atomic(toml_out, api.efg_to_toml(file)))
     for path in written:
