@@ -38,6 +38,9 @@ def validate(files: Sequence[str]) -> None:
     """Check scenario files and report every problem, one line each.
 
     Prints "FILE: ok" for a good file. Exits with status 2 if any file has a problem.
+
+    \b
+        trapsim validate scenarios/*.toml
     """
     bad = False
     for path in files:
@@ -71,6 +74,10 @@ def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float
     equilibrium path), each actor's expected payoff at the root, and the
     probability of each outcome. Use --set to solve at other values, and
     --all-spe to see every equilibrium that other tie-breaks would give.
+
+    \b
+        trapsim solve scenarios/defense_clause.toml
+        trapsim solve scenarios/defense_clause.toml --set p_gain=0.6 --json
     """
     sc = api.load(file)
     if all_spe:
@@ -131,6 +138,11 @@ def run(file: str, draws: int | None, seed: int | None, solver: str | None, rati
     _outcomes.png, _tree.png and _convergence.png (--format svg or pdf for
     other formats), and prints a table of trap rates with 95% Wilson intervals, the most
     frequent outcomes and mean payoffs.
+
+    \b
+        trapsim run scenarios/defense_clause.toml
+        trapsim run scenarios/defense_clause.toml --draws 1000000 --seed 1 --set deliver_prob=1
+        trapsim run scenarios/defense_clause.toml --json > results.json
     """
     sc = api.load(file)
     values = parse_sets(sets)
