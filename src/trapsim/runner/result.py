@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,17 +84,8 @@ class Result:
         outcomes = {o: {"count": c, "rate": c / self.draws, "ci95": list(wilson(c, self.draws))}
                     for o, c in ranked}
         payoffs = {a: {"mean": self.payoff_mean[a], "sd": self.payoff_sd[a]} for a in sc.actor_ids}
-        doc: dict[str, Any] = {
-            "scenario": sc.name,
-            "title": sc.title,
-            "draws": self.draws,
-            "seed": self.seed,
-            "solver": self.solver,
-        }
-        if self.solver == "qre":
-            doc["rationality"] = self.rationality
-        if self.values:
-            doc["values"] = dict(self.values)
+        doc = run_header(sc, draws=self.draws, seed=self.seed, solver=self.solver,
+                         rationality=self.rationality, values=self.values)
         doc.update(traps=traps, outcomes=outcomes, payoffs=payoffs)
         doc["ties"] = {node: {"share": c / self.draws, "share_on_path": self.tie_path_counts[node] / self.draws}
                        for node, c in self.tie_counts.items()}
@@ -114,6 +106,21 @@ class Result:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
+
+
+def run_header(scenario: Scenario, *, draws: int, seed: int, solver: str, rationality: float,
+               values: Mapping[str, float], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The keys that identify a run in every JSON document: scenario, draws, seed, solver, ...
+
+    ``extra`` keys (e.g. a sweep's id) go right after the title.
+    """
+    doc: dict[str, Any] = {"scenario": scenario.name, "title": scenario.title, **(extra or {}),
+                           "draws": draws, "seed": seed, "solver": solver}
+    if solver == "qre":
+        doc["rationality"] = rationality
+    if values:
+        doc["values"] = dict(values)
+    return doc
 
 
 def trapsim_version() -> str:

@@ -15,6 +15,7 @@ import numpy as np
 
 from trapsim.model import Scenario
 from trapsim.runner import CHUNK, Result, trapsim_version, wilson
+from trapsim.runner.result import run_header
 
 __all__ = ["Point", "SweepResult", "grid_points"]
 
@@ -135,19 +136,9 @@ class SweepResult:
             payoffs = {a: {"mean": p.payoff_mean[a], "sd": p.payoff_sd[a]} for a in sc.actor_ids}
             points.append({"values": dict(p.values), "traps": traps, "outcomes": outcomes,
                            "payoffs": payoffs})
-        doc: dict[str, Any] = {
-            "scenario": sc.name,
-            "title": sc.title,
-            "sweep": self.id,
-            "vary": {name: list(values) for name, values in self.axes.items()},
-            "draws": n,
-            "seed": self.seed,
-            "solver": self.solver,
-        }
-        if self.solver == "qre":
-            doc["rationality"] = self.rationality
-        if self.fixed:
-            doc["values"] = dict(self.fixed)
+        vary = {name: list(values) for name, values in self.axes.items()}
+        doc = run_header(sc, draws=n, seed=self.seed, solver=self.solver, rationality=self.rationality,
+                         values=self.fixed, extra={"sweep": self.id, "vary": vary})
         doc["traps"] = {t.id: {"title": t.title} for t in sc.traps}
         doc["points"] = points
         doc["meta"] = {
