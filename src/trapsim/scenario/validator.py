@@ -62,7 +62,10 @@ class _Validator(_TableRules, _GameRules):
         outcomes = self.outcomes(raw_payoffs, actor_ids, known)
         nodes = self.nodes(raw_nodes, actor_ids, set(raw_payoffs), known)
         root = self.string("scenario.root", meta.get("root"), required=True)
-        if isinstance(meta.get("root"), str) and root not in raw_nodes:
+        if isinstance(meta.get("root"), str) and root in raw_payoffs and root not in raw_nodes:
+            self.err("scenario.root", f"'{root}' is an outcome; the root must be a node (a decision or "
+                                      "chance move) under [nodes]")
+        elif isinstance(meta.get("root"), str) and root not in raw_nodes:
             self.err("scenario.root", f"unknown node '{root}'", suggest(root, raw_nodes))
         elif root:
             self.tree(root, nodes, outcomes)
