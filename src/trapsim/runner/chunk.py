@@ -45,7 +45,7 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
         expected.update({a: ps.values[0][model.tree.actors.index(a)] for a, ps in perceived.items()})
     traps = model.traps_on_path(env, leaf, actions, payoffs, chunk, expected=expected)
     tree = model.tree
-    outcome_of = np.array([p.outcome for p in tree.positions])
+    outcome_of = model.outcome_of
     outcome_idx = outcome_of[leaf]
     changed = None
     if perceived:  # per believer: would the outcome differ had it played the true solution?
@@ -56,6 +56,7 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
             for a in perceived
         ], dtype=np.int64)
     realised = payoffs[outcome_idx, :, np.arange(n)]  # (n, actors)
+    mean = realised.mean(axis=0)
     tie_rows = [played.ties.get(pos) for pos in tree.inner]
     zeros = np.zeros(n, dtype=bool)
     ties = np.array([int(np.count_nonzero(t)) if t is not None else 0 for t in tie_rows])
@@ -66,8 +67,8 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
         n=n,
         traps=np.array([int(np.count_nonzero(traps[t.id])) for t in model.scenario.traps], dtype=np.int64),
         outcomes=np.bincount(outcome_idx, minlength=len(tree.outcomes)).astype(np.int64),
-        mean=realised.mean(axis=0),
-        m2=((realised - realised.mean(axis=0)) ** 2).sum(axis=0),
+        mean=mean,
+        m2=((realised - mean) ** 2).sum(axis=0),
         ties=ties,
         ties_on_path=ties_on_path,
         tie_anywhere=int(np.count_nonzero(any_tie)),

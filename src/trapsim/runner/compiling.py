@@ -34,6 +34,9 @@ class CompiledScenario:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.tree: Tree = build_tree(scenario)
+        #: Outcome index of every position (-1 for inner nodes), to map reached leaves to outcomes.
+        self.outcome_of = np.array([p.outcome for p in self.tree.positions])
+        self._row_of = {pos: r for r, pos in enumerate(self.tree.inner)}
         types = scenario.types()
 
         def item(key: str, expr: Expr) -> _Item:
@@ -229,8 +232,8 @@ class CompiledScenario:
         n = leaf.shape[0]
         tree = self.tree
         scope = dict(env)
-        row_of = {pos: r for r, pos in enumerate(tree.inner)}
-        outcome_of_leaf = np.array([p.outcome for p in tree.positions])[leaf]
+        row_of = self._row_of
+        outcome_of_leaf = self.outcome_of[leaf]
         for ref in self.path_refs:
             fn, *args = ref
             if fn == "played":
