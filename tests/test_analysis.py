@@ -400,12 +400,13 @@ def test_cli_discover(tmp_path: Path) -> None:
 
 def test_drivers_section_for_the_report() -> None:
     from trapsim.api import drivers
+    from trapsim.figures.analysis import drivers_figures
 
     sec = drivers(_box_game(), samples=64, draws=2000)
     assert sec.heading == "What drives each trap"
     (part,) = sec.traps
     assert "fires in" in part.paragraph and "x" in part.paragraph
-    slugs = [slug for slug, _, _ in sec.figures()]
+    slugs = [slug for slug, _, _ in drivers_figures(sec)]
     assert slugs == ["t_sensitivity", "t_box", "t_peeling"]
     assert sec.to_dict()["discovery"]["t"]["boxes"]
 

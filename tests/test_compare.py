@@ -10,8 +10,9 @@ import pytest
 from scipy import stats
 
 from trapsim import api
-from trapsim.comparison import Comparison, compare, plot_comparison, two_proportion_test
+from trapsim.comparison import Comparison, compare, two_proportion_test
 from trapsim.errors import ScenarioError
+from trapsim.figures.comparison import plot_comparison
 
 DATA = Path(__file__).parent / "data"
 BASE = DATA / "threshold.toml"  # "high" fires with probability 0.5 (t ~ U(0, 1))

@@ -15,7 +15,7 @@ from matplotlib.text import Text
 import trapsim
 from trapsim import figures
 from trapsim.equilibrium import solve as solve_equilibrium
-from trapsim.figures._style import actor_colors, percent, wrap
+from trapsim.figures.style import actor_colors, percent, wrap
 from trapsim.runner import CHUNK
 from trapsim.solver import build_tree
 

@@ -14,7 +14,7 @@ import pytest
 import trapsim
 from chromium import find_chromium, render  # tests/chromium.py (rootdir on sys.path)
 from trapsim import report
-from trapsim.figures._style import percent
+from trapsim.figures.style import percent
 from trapsim.report import SECTION_IDS, Section, build_report, reproduce_command
 
 ROOT = Path(__file__).parent.parent

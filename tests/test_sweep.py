@@ -359,7 +359,7 @@ def test_cli_sweep_bad_input_exits_2(args: list[str], message: str, invoke) -> N
 
 
 def test_figures(threshold: trapsim.Scenario, tmp_path: Path) -> None:
-    from trapsim.sweeps.figures import plot_sweep_heatmap, plot_sweep_lines, write_sweep_figures
+    from trapsim.figures.sweeps import plot_sweep_heatmap, plot_sweep_lines, write_sweep_figures
 
     one = api.sweep(threshold, "one", draws=500, workers=1)
     fig = plot_sweep_lines(one)

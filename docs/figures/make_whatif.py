@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import trapsim
-from trapsim.comparison import plot_comparison
 from trapsim.figures import save
+from trapsim.figures.comparison import plot_comparison
+from trapsim.figures.sweeps import plot_sweep_heatmap, plot_sweep_lines
 from trapsim.sweeps import grid_values
-from trapsim.sweeps.figures import plot_sweep_heatmap, plot_sweep_lines
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -408,11 +408,11 @@ def drivers(
     solver: str | None = None,
     rationality: float | None = None,
     values: Mapping[str, float] | None = None,
-    figures: bool = True,
 ) -> Drivers:
     """The "What drives each trap" report section: sensitivity and discovery for every trap.
 
-    See :func:`trapsim.analysis.drivers.drivers`.
+    See :func:`trapsim.analysis.drivers.drivers`; its figures:
+    :func:`trapsim.figures.analysis.drivers_figures`.
     """
     from trapsim.analysis import discovery as _discovery
     from trapsim.analysis import drivers as _drivers
@@ -421,7 +421,7 @@ def drivers(
     return _drivers.drivers(
         scenario, seed=seed, traps=list(traps) if traps else None, method=method, samples=samples,
         draws=_discovery.DEFAULT_DRAWS if draws is None else int(draws), solver=solver,
-        rationality=rationality, figures=figures,
+        rationality=rationality,
     )
 
 
@@ -434,16 +434,15 @@ def drivers_section(result: Result, *, method: str = "sobol", samples: int | Non
     (pass it to :func:`trapsim.report.build_report` as ``extra_sections``).
     """
     from trapsim import report
+    from trapsim.figures.analysis import drivers_figures
 
     sec = drivers(result.scenario, method=method, samples=samples, draws=draws, seed=result.seed,
                   solver=result.solver, rationality=result.rationality)
-    parts = [f"<p>{report.esc(sec.intro)}</p>"]
-    if sec.overview is not None:
-        parts.append(report.figure_html(sec.overview, "Which assumptions drive which trap"))
+    figs = {slug: report.figure_html(fig, caption) for slug, caption, fig in drivers_figures(sec)}
+    parts = [f"<p>{report.esc(sec.intro)}</p>", figs.get("drivers", "")]
     for t in sec.traps:
         parts.append(f"<h3>{report.esc(t.title)}</h3><p>{report.esc(t.paragraph)}</p>")
-        parts.extend(report.figure_html(fig, caption) for slug, caption, fig in t.figures
-                     if not slug.endswith("_peeling"))
+        parts.extend(figs.get(f"{t.trap}_{kind}", "") for kind in ("sensitivity", "box"))
     return report.Section("drivers", sec.heading, "".join(parts), after="traps")
 
 

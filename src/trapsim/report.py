@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from trapsim import figures
 from trapsim.figures import actor_colors
-from trapsim.figures._style import percent as _pct
+from trapsim.figures.style import percent as _pct
 from trapsim.model import Scenario
 from trapsim.output import write_text_atomic
 from trapsim.runner import Result, trapsim_version, wilson

@@ -6,8 +6,10 @@
 * :mod:`~trapsim.analysis.prim`, :mod:`~trapsim.analysis.cart` and
   :mod:`~trapsim.analysis.discovery`: PRIM boxes (or CART rules) where a trap
   is likely, said in words.
-* :mod:`~trapsim.analysis.plots`: their figures (imported on demand: matplotlib).
-* :mod:`~trapsim.analysis.drivers`: figures and text for a report section.
+* :mod:`~trapsim.analysis.drivers`: the text of a report section (its figures:
+  :func:`trapsim.figures.analysis.drivers_figures`).
+
+This package computes only; :mod:`trapsim.figures.analysis` draws the results.
 
 Functions named like their module (``sensitivity``, ``prim``, ``cart``) are
 not re-exported here, so ``trapsim.analysis.prim`` stays the module; use

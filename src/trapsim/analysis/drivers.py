@@ -1,22 +1,20 @@
-""" "What drives each trap": the sensitivity and discovery results as text and figures.
+""" "What drives each trap": the sensitivity and discovery results as text.
 
-:func:`drivers` runs both analyses for a scenario and returns everything a
-report section needs: a heading, an introduction, one paragraph and a few
-captioned figures per trap, and the machine-readable results. The HTML
-report renders it; notebooks can use it directly.
+:func:`drivers` runs both analyses for a scenario and returns what a report
+section says: a heading, an introduction, one paragraph per trap, and the
+machine-readable results. Its figures are drawn by
+:func:`trapsim.figures.analysis.drivers_figures`. The HTML report renders it;
+notebooks can use it directly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from trapsim.analysis.discovery import DEFAULT_DRAWS, Discovery, discover
 from trapsim.analysis.sensitivity import SensitivityResult, sensitivity
 from trapsim.model import Scenario
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 __all__ = ["Drivers", "TrapDrivers", "describe_sensitivity", "drivers"]
 
@@ -65,12 +63,11 @@ def describe_sensitivity(result: SensitivityResult, trap: str, *, top: int = 3) 
 
 @dataclass
 class TrapDrivers:
-    """One trap's part of the section: a paragraph, figures ``(slug, caption, Figure)``."""
+    """One trap's part of the section: its title and paragraph."""
 
     trap: str
     title: str
     paragraph: str
-    figures: list[tuple[str, str, Figure]] = field(default_factory=list)
 
 
 @dataclass
@@ -81,7 +78,6 @@ class Drivers:
     sensitivity: SensitivityResult
     discoveries: dict[str, Discovery]
     traps: list[TrapDrivers]
-    overview: Figure | None = None
     heading: str = "What drives each trap"
 
     @property
@@ -102,15 +98,6 @@ class Drivers:
             ") finds the region of parameter space where the trap is most likely, in words."
         )
 
-    def figures(self) -> list[tuple[str, str, Figure]]:
-        """Every figure of the section, ``(slug, caption, Figure)``, overview first."""
-        out: list[tuple[str, str, Figure]] = []
-        if self.overview is not None:
-            out.append(("drivers", "Which assumptions drive which trap", self.overview))
-        for t in self.traps:
-            out.extend(t.figures)
-        return out
-
     def to_dict(self) -> dict[str, Any]:
         """The sensitivity and discovery results as plain JSON types."""
         return {
@@ -130,7 +117,6 @@ def drivers(
     draws: int = DEFAULT_DRAWS,
     solver: str = "spe",
     rationality: float = 10.0,
-    figures: bool = True,
 ) -> Drivers:
     """Run sensitivity analysis and scenario discovery for ``traps`` (default: all).
 
@@ -142,9 +128,6 @@ def drivers(
         See :func:`trapsim.analysis.sensitivity.sensitivity`.
     draws
         See :func:`trapsim.analysis.discovery.discover`.
-    figures
-        Build the matplotlib figures (tornado, peeling trajectory, box limits
-        per trap, and an overview heat map).
     """
     sens = sensitivity(
         scenario,
@@ -159,34 +142,12 @@ def drivers(
         t: discover(scenario, t, seed=seed, draws=draws, solver=solver, rationality=rationality)
         for t in sens.indices
     }
-    if figures:
-        from trapsim.analysis import plots
     parts = []
     for tid, d in found.items():
-        title = scenario.trap(tid).title
         paragraph = describe_sensitivity(sens, tid)
         if d.boxes:
             paragraph += " Where it springs: " + " ".join(b.text + "." for b in d.boxes)
         elif d.note:
             paragraph += f" Where it springs: {d.note}."
-        figs: list[tuple[str, str, Figure]] = []
-        if figures:
-            figs.append(
-                (
-                    f"{tid}_sensitivity",
-                    f"{title}: what drives it",
-                    plots.plot_sensitivity(sens, tid),
-                )
-            )
-            if d.boxes:
-                figs.append((f"{tid}_box", f"{title}: where it springs", plots.plot_box_limits(d)))
-                figs.append(
-                    (
-                        f"{tid}_peeling",
-                        f"{title}: PRIM's coverage/density trade-off",
-                        plots.plot_peeling(d),
-                    )
-                )
-        parts.append(TrapDrivers(tid, title, paragraph, figs))
-    overview = plots.plot_sensitivity_overview(sens) if figures and len(sens.indices) > 1 else None
-    return Drivers(scenario, sens, found, parts, overview)
+        parts.append(TrapDrivers(tid, scenario.trap(tid).title, paragraph))
+    return Drivers(scenario, sens, found, parts)

@@ -127,7 +127,7 @@ def sensitivity(
         close()
 
     def figures() -> Iterator[tuple[str, Figure]]:
-        from trapsim.analysis import plots
+        from trapsim.figures import analysis as plots
 
         for tid in res.indices:
             yield f"{sc.name}_sensitivity_{tid}", plots.plot_sensitivity(res, tid)
@@ -377,7 +377,7 @@ def discover(
         close()
 
     def figures() -> Iterator[tuple[str, Figure]]:
-        from trapsim.analysis import plots
+        from trapsim.figures import analysis as plots
 
         stem = f"{sc.name}_discover_{trap}"
         kind = "leaves" if method == "cart" else "peeling"

@@ -161,7 +161,7 @@ def sweep(file: str, varies: Sequence[str], sweep_ids: Sequence[str], draws: int
             written.append(write_text_atomic(stem.with_suffix(".csv"), res.to_csv()))
             written.append(write_text_atomic(stem.with_suffix(".json"), res.to_json()))
             if not no_figures:
-                from trapsim.sweeps.figures import write_sweep_figures  # matplotlib: only when needed
+                from trapsim.figures.sweeps import write_sweep_figures  # matplotlib: only when needed
 
                 written.extend(write_sweep_figures(res, out, fmt=fmt))
     for res in results:  # everything is written: the checkpoints are no longer needed
@@ -243,7 +243,7 @@ def compare(files: Sequence[str], draws: int | None, seed: int | None, workers: 
     if as_json and out_dir is None:
         click.echo(comp.to_json())
         return
-    from trapsim.comparison import write_comparison  # matplotlib: only when needed
+    from trapsim.figures.comparison import write_comparison  # matplotlib: only when needed
 
     written = write_comparison(comp, out_dir or "trapsim-out", fmt=fmt, figure=not no_figures)
     if as_json:

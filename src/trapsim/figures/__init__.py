@@ -2,7 +2,7 @@
 
 Library code never uses pyplot: figures are built on
 ``matplotlib.figure.Figure`` and written by the caller with :func:`save`.
-One style for all (:mod:`trapsim.figures._style`): the Okabe-Ito palette,
+One style for all (:mod:`trapsim.figures.style`): the Okabe-Ito palette,
 large fonts, 16:9 sizes, PNG at 200 dpi by default.
 
 =========================  ==========================================
@@ -13,15 +13,21 @@ large fonts, 16:9 sizes, PNG at 200 dpi by default.
 :func:`plot_payoffs`       5. realised payoffs per actor
 :func:`plot_convergence`   6. running trap rates against draws
 =========================  ==========================================
+
+All plotting lives in this package; the layers below it compute only:
+:mod:`trapsim.figures.sweeps` draws sweeps (lines, heatmaps),
+:mod:`trapsim.figures.comparison` the comparison of scenarios and
+:mod:`trapsim.figures.analysis` sensitivity and scenario discovery.
+:mod:`trapsim.figures.style` is the public style (palette, sizes, helpers).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from trapsim.figures._style import FORMATS, PALETTE, actor_colors, save
 from trapsim.figures.graph import RELATION_STYLES, plot_actor_graph
 from trapsim.figures.results import plot_convergence, plot_outcomes, plot_payoffs, plot_trap_rates
+from trapsim.figures.style import FORMATS, PALETTE, actor_colors, save
 from trapsim.figures.tree import layout_tree, plot_tree
 from trapsim.runner import Result
 

@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, PathPatch, Polygon
 from matplotlib.path import Path
 
-from trapsim.figures._style import actor_colors, footnote, new_axes, styled, text_width, wrap
+from trapsim.figures.style import actor_colors, footnote, new_axes, styled, text_width, wrap
 from trapsim.model import Scenario
 
 __all__ = ["RELATION_STYLES", "RelationStyle", "plot_actor_graph"]

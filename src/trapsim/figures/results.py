@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from trapsim.figures._style import (
+from trapsim.figures.style import (
     GREY,
     PALETTE,
     SIZE,

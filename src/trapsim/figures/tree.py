@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 from trapsim.equilibrium import Equilibrium
 from trapsim.equilibrium import solve as solve_equilibrium
 from trapsim.errors import TrapsimError
-from trapsim.figures._style import (
+from trapsim.figures.style import (
     CHANCE_COLOR,
     GREY,
     actor_colors,

@@ -2,7 +2,7 @@
 
 * :func:`run_sweep` runs a grid (in this process, in local processes, or on Dask);
 * :class:`SweepResult` holds the counts and writes the tidy CSV and the JSON document;
-* :mod:`trapsim.sweeps.figures` draws them (imported separately: it needs matplotlib).
+* :mod:`trapsim.figures.sweeps` draws them.
 """
 
 from trapsim.sweeps.checkpoint import Checkpoint

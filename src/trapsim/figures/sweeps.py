@@ -1,7 +1,7 @@
 """Figures of a sweep: lines with 95% bands (one parameter), heatmaps (two parameters).
 
-Like :mod:`trapsim.figures`, these draw on a ``matplotlib.figure.Figure`` and
-never touch pyplot; :func:`write_sweep_figures` saves them with
+Like every figure, these draw on a ``matplotlib.figure.Figure`` and never
+touch pyplot; :func:`write_sweep_figures` saves them with
 :func:`trapsim.figures.save`.
 """
 
@@ -14,8 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from trapsim.figures import PALETTE, save
-from trapsim.figures._style import fit, footnote, new_axes, styled
+from trapsim.figures.style import PALETTE, fit, footnote, new_axes, save, styled
 from trapsim.sampling import central_value
 from trapsim.sweeps.result import SweepResult
 

@@ -1,7 +1,7 @@
 """Figures of the analyses: what drives each trap, and where it springs.
 
 Every ``plot_*`` returns a :class:`matplotlib.figure.Figure` in the trapsim
-style (:mod:`trapsim.figures._style`); save it with :func:`trapsim.figures.save`.
+style (:mod:`trapsim.figures.style`); save it with :func:`trapsim.figures.save`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from trapsim.analysis.discovery import Discovery, number
+from trapsim.analysis.drivers import Drivers
 from trapsim.analysis.sensitivity import SensitivityResult
-from trapsim.figures._style import (
+from trapsim.figures.style import (
     GREY,
     PALETTE,
     SIZE,
@@ -29,7 +30,13 @@ from trapsim.figures._style import (
     wrap,
 )
 
-__all__ = ["plot_box_limits", "plot_peeling", "plot_sensitivity", "plot_sensitivity_overview"]
+__all__ = [
+    "drivers_figures",
+    "plot_box_limits",
+    "plot_peeling",
+    "plot_sensitivity",
+    "plot_sensitivity_overview",
+]
 
 _LIGHT = "#9CC9E8"  # a light tint of the palette's blue
 _BLUE, _ORANGE, _GREEN, _VERMILION = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[5]
@@ -363,3 +370,25 @@ def plot_box_limits(d: Discovery, *, box: int = 0, ax: Axes | None = None) -> Fi
     )
     _disc_footnote(fig, d, found.text, test)
     return fig
+
+
+def drivers_figures(d: Drivers) -> list[tuple[str, str, Figure]]:
+    """Every figure of the "What drives each trap" section, ``(slug, caption, Figure)``.
+
+    The overview heat map first (when there are several traps), then per trap
+    its tornado, and where PRIM found a box, the box limits and the peeling
+    trajectory.
+    """
+    out: list[tuple[str, str, Figure]] = []
+    if len(d.sensitivity.indices) > 1:
+        out.append(("drivers", "Which assumptions drive which trap",
+                    plot_sensitivity_overview(d.sensitivity)))
+    for t in d.traps:
+        out.append((f"{t.trap}_sensitivity", f"{t.title}: what drives it",
+                    plot_sensitivity(d.sensitivity, t.trap)))
+        found = d.discoveries[t.trap]
+        if found.boxes:
+            out.append((f"{t.trap}_box", f"{t.title}: where it springs", plot_box_limits(found)))
+            out.append((f"{t.trap}_peeling", f"{t.title}: PRIM's coverage/density trade-off",
+                        plot_peeling(found)))
+    return out
