@@ -92,6 +92,7 @@ class Equilibrium:
             "node_values": self.node_values,
             "ties": self.ties,
             "values": self.values,
+            "labels": self.scenario.labels(),
         }
         if self.solver == "qre":
             doc["rationality"] = self.rationality

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from trapsim.expressions import Expr, Type
 
@@ -21,6 +21,7 @@ __all__ = [
     "DecisionNode",
     "Derived",
     "Distribution",
+    "LabelKind",
     "Outcome",
     "Parameter",
     "Relation",
@@ -61,6 +62,12 @@ class Distribution:
         return f"{self.kind}({inner})"
 
 
+def _split_copy(name: str) -> tuple[str, str]:
+    """``("dprk_answer", "[restrain]")`` for a copy name, ``(name, "")`` otherwise."""
+    i = name.find("[")
+    return (name[:i], name[i:]) if i > 0 and name.endswith("]") else (name, "")
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
@@ -69,9 +76,20 @@ def _fmt(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
+    """An uncertain input.
+
+    ``comment`` is the note written above the parameter (or at the end of its
+    line); for a parameter of a group without a note of its own it is the
+    group's note. ``group`` is the id of its ``[parameters.<group>]`` table,
+    or ``""``.
+    """
+
     name: str
     dist: Distribution
     comment: str = ""
+    label: str = ""
+    unit: str = ""
+    group: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +97,8 @@ class Derived:
     name: str
     expr: Expr
     type: Type = "num"
+    label: str = ""
+    unit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +127,9 @@ class DecisionNode:
     actor: str
     actions: tuple[str, ...]
     targets: tuple[str, ...]
+    label: str = ""
+    action_labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +140,15 @@ class ChanceNode:
     actions: tuple[str, ...]
     targets: tuple[str, ...]
     probs: tuple[Expr, ...]
+    label: str = ""
+    action_labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    description: str = ""
 
 
 Node = DecisionNode | ChanceNode
+
+#: What :meth:`Scenario.label_of` can name.
+LabelKind = Literal["node", "outcome", "parameter", "trap", "actor"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +157,8 @@ class Outcome:
 
     id: str
     payoffs: tuple[Expr, ...]
+    label: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +232,66 @@ class Scenario:
             if t.id == trap_id:
                 return t
         raise KeyError(trap_id)
+
+    def label_of(self, kind: LabelKind, id: str) -> str:
+        """The display text of an id: its ``label`` where the file gives one, else the id.
+
+        ``kind`` is ``"node"``, ``"outcome"``, ``"parameter"`` (parameters and
+        derived values), ``"trap"`` (its ``title``) or ``"actor"`` (its
+        ``name``). A history-qualified copy name of a shared node,
+        ``dprk_answer[restrain]``, keeps its bracket: ``Answer[restrain]``.
+        Unknown ids come back unchanged, so callers never need a fallback.
+        For an action use :meth:`action_label`.
+        """
+        if kind == "node" or kind == "outcome":
+            base, bracket = _split_copy(id)
+            table: Mapping[str, Any] = self.nodes if kind == "node" else self.outcomes
+            item = table.get(base)
+            text = getattr(item, "label", "") if item is not None else ""
+            return (text or base) + bracket
+        if kind == "parameter":
+            for p in (*self.parameters, *self.derived):
+                if p.name == id:
+                    return p.label or id
+            return id
+        if kind == "trap":
+            for t in self.traps:
+                if t.id == id:
+                    return t.title or id
+            return id
+        if kind == "actor":
+            for a in self.actors:
+                if a.id == id:
+                    return a.name or id
+            return id
+        raise ValueError(f"unknown label kind {kind!r}")
+
+    def action_label(self, node: str, action: str) -> str:
+        """The display text of ``action`` at ``node`` (or at a copy ``node[...]``)."""
+        item = self.nodes.get(_split_copy(node)[0])
+        return (item.action_labels.get(action, "") if item is not None else "") or action
+
+    def unit_of(self, name: str) -> str:
+        """The ``unit`` of a parameter or derived value, or ``""``."""
+        for p in (*self.parameters, *self.derived):
+            if p.name == name:
+                return p.unit
+        return ""
+
+    def labels(self) -> dict[str, dict[str, Any]]:
+        """Every label the file gives, for JSON outputs (``{kind: {id: label}}``).
+
+        Kinds: ``nodes``, ``actions`` (``{node: {action: label}}``),
+        ``outcomes``, ``parameters`` (parameters and derived values) and
+        ``units``; ids without a label are left out.
+        """
+        nodes = {n.id: n.label for n in self.nodes.values() if n.label}
+        actions = {n.id: dict(n.action_labels) for n in self.nodes.values() if n.action_labels}
+        outcomes = {o.id: o.label for o in self.outcomes.values() if o.label}
+        params = {p.name: p.label for p in (*self.parameters, *self.derived) if p.label}
+        units = {p.name: p.unit for p in (*self.parameters, *self.derived) if p.unit}
+        return {"nodes": nodes, "actions": actions, "outcomes": outcomes, "parameters": params,
+                "units": units}
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:

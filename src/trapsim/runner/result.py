@@ -81,18 +81,20 @@ class Result:
             for t in sc.traps
         }
         ranked = sorted(self.outcome_counts.items(), key=lambda kv: (-kv[1], list(sc.outcomes).index(kv[0])))
-        outcomes = {o: {"count": c, "rate": c / self.draws, "ci95": list(wilson(c, self.draws))}
+        outcomes = {o: {"label": sc.label_of("outcome", o), "count": c, "rate": c / self.draws,
+                        "ci95": list(wilson(c, self.draws))}
                     for o, c in ranked}
         payoffs = {a: {"mean": self.payoff_mean[a], "sd": self.payoff_sd[a]} for a in sc.actor_ids}
         doc = run_header(sc, draws=self.draws, seed=self.seed, solver=self.solver,
                          rationality=self.rationality, values=self.values)
         doc.update(traps=traps, outcomes=outcomes, payoffs=payoffs)
-        doc["ties"] = {node: {"share": c / self.draws, "share_on_path": self.tie_path_counts[node] / self.draws}
+        doc["ties"] = {node: {"label": sc.label_of("node", node), "share": c / self.draws, "share_on_path": self.tie_path_counts[node] / self.draws}
                        for node, c in self.tie_counts.items()}
         doc["tie_on_path_share"] = self.tie_anywhere_count / self.draws
         if self.misperception:
             doc["misperception"] = {a: {"changed": c, "share": c / self.draws}
                                     for a, c in self.misperception.items()}
+        doc["labels"] = sc.labels()
         doc["meta"] = {
             "trapsim": trapsim_version(),
             "scenario_sha256": sc.sha256,

@@ -15,6 +15,7 @@ from trapsim.model import (
 )
 from trapsim.scenario.rules import (
     _NODE_KEYS,
+    _OUTCOME_KEYS,
     _TRAP_KEYS,
     IDENT,
     _as_table,
@@ -87,6 +88,7 @@ class _GameRules(_Checks):
                 self.err(key, "a node needs exactly one of actor = \"<actor>\" (a decision) or "
                               "chance = { ... } (a chance move)")
                 continue
+            texts = self.node_texts(key, spec, nxt)
             if has_actor:
                 actor = spec["actor"]
                 if not isinstance(actor, str) or actor not in actor_ids:
@@ -94,7 +96,7 @@ class _GameRules(_Checks):
                              suggest(str(actor), actor_ids))
                     continue
                 if ok:
-                    out[nid] = DecisionNode(nid, actor, actions, targets)
+                    out[nid] = DecisionNode(nid, actor, actions, targets, *texts)
                 continue
             chance = spec["chance"]
             if not isinstance(chance, dict):
@@ -119,8 +121,45 @@ class _GameRules(_Checks):
                         probs.append(checked[0])
             if ok:
                 self.constant_probabilities(key, chance, actions)
-                out[nid] = ChanceNode(nid, actions, targets, tuple(probs))
+                out[nid] = ChanceNode(nid, actions, targets, tuple(probs), *texts)
         return out
+
+    def node_texts(self, key: str, spec: dict[str, Any],
+                   nxt: dict[str, Any]) -> tuple[str, dict[str, str], str]:
+        """A node's ``label``, its ``actions = { <action> = "label" }`` and its ``description``."""
+        label = self.string(f"{key}.label", spec.get("label"))
+        description = self.string(f"{key}.description", spec.get("description"))
+        raw = spec.get("actions")
+        labels: dict[str, str] = {}
+        if raw is not None and not isinstance(raw, dict):
+            self.err(f"{key}.actions", "expected { <action> = \"label\", ... } with actions of next, "
+                                       f"got {_type_name(raw)}")
+        elif raw is not None:
+            for action, text in raw.items():
+                if action not in nxt:
+                    self.err(f"{key}.actions.{action}", "action not listed in next", suggest(action, nxt))
+                elif isinstance(text := self.string(f"{key}.actions.{action}", text), str) and text:
+                    labels[action] = text
+        return label, labels, description
+
+    def outcome_texts(self, value: Any, outcomes: dict[str, Outcome]) -> None:
+        """``[outcomes.<id>]``: a label and a description for rows of ``[payoffs]`` (in place)."""
+        table = self.table("outcomes", value, required=False)
+        raw_payoffs = _as_table(self.data.get("payoffs"))
+        for oid, spec in table.items():
+            key = f"outcomes.{oid}"
+            if oid not in raw_payoffs:
+                self.err(key, f"unknown outcome '{oid}' (outcomes are the rows of [payoffs])",
+                         suggest(oid, raw_payoffs))
+                continue
+            if not isinstance(spec, dict):
+                self.err(key, f"expected a table with label = \"...\", got {_type_name(spec)}")
+                continue
+            self.unknown_keys(key, spec, _OUTCOME_KEYS)
+            label = self.string(f"{key}.label", spec.get("label"))
+            description = self.string(f"{key}.description", spec.get("description"))
+            if oid in outcomes:
+                outcomes[oid] = Outcome(oid, outcomes[oid].payoffs, label, description)
 
     def constant_probabilities(self, key: str, chance: dict[str, Any], actions: tuple[str, ...]) -> None:
         values = [chance[a] for a in actions]

@@ -74,17 +74,25 @@ def parse_assignment(text: str) -> tuple[str, float]:
 
 
 def _parameter_comments(text: str) -> dict[str, str]:
-    """Comments written just above (or after) each key of ``[parameters]``."""
+    """Comments written just above (or after) each key of ``[parameters]``.
+
+    Keys of a ``[parameters.<group>]`` table are returned as ``group.key``; a
+    comment just above such a table's header is returned under the group's id.
+    """
     out: dict[str, str] = {}
-    in_params = False
+    section: str | None = None  # None outside [parameters]; "" in it; "<group>." in a sub-table
     pending: list[str] = []
     for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith("["):
-            in_params = stripped.split("#")[0].strip() == "[parameters]"
+            header = stripped.split("#")[0].strip()
+            sub = re.fullmatch(r"\[\s*parameters\s*\.\s*([a-z][a-z0-9_]*)\s*\]", header)
+            if sub and pending:
+                out[sub.group(1)] = " ".join(pending)
+            section = "" if header == "[parameters]" else f"{sub.group(1)}." if sub else None
             pending = []
             continue
-        if not in_params:
+        if section is None:
             continue
         if stripped.startswith("#"):
             pending.append(stripped.lstrip("#").strip())
@@ -93,7 +101,7 @@ def _parameter_comments(text: str) -> dict[str, str]:
         if m:
             parts = [p for p in (" ".join(pending), _trailing_comment(stripped)) if p]
             if parts:
-                out[m.group(1)] = " ".join(parts)
+                out[section + m.group(1)] = " ".join(parts)
         pending = []
     return out
 

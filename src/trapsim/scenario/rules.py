@@ -21,6 +21,7 @@ _TOP = {
     "derived": "named expressions",
     "nodes": "the game tree",
     "payoffs": "the payoff table",
+    "outcomes": "labels of outcomes",
     "traps": "named events to count",
     "sweeps": "declared parameter sweeps",
     "beliefs": "how actors see the parameters (misperception)",
@@ -29,7 +30,8 @@ _SCENARIO_KEYS = {"name", "title", "description", "root", "sources"}
 _SIMULATION_KEYS = {"draws", "seed", "solver", "rationality"}
 _ACTOR_KEYS = {"name", "color", "description"}
 _RELATION_KEYS = {"from", "to", "kind", "label", "weight", "directed"}
-_NODE_KEYS = {"actor", "chance", "next", "description", "label"}
+_NODE_KEYS = {"actor", "chance", "next", "description", "label", "actions"}
+_OUTCOME_KEYS = {"label", "description"}
 _TRAP_KEYS = {"title", "description", "when"}
 _SWEEP_KEYS = {"vary", "draws"}
 SOLVERS = ("spe", "qre")

@@ -3,6 +3,7 @@ values, beliefs and sweeps."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -133,16 +134,55 @@ class _TableRules(_Checks):
         return out
 
     def parameters(self, value: Any) -> list[Parameter]:
+        """``[parameters]``: numbers, distribution tables, and ``[parameters.<group>]`` groups."""
         table = self.table("parameters", value, required=False)
         out = []
         for name, spec in table.items():
-            key = f"parameters.{name}"
-            if not self.ident(key, name, "parameter"):
-                continue
-            dist = self.distribution(key, spec)
-            if dist is not None:
-                out.append(Parameter(name, dist, self.comments.get(name, "")))
+            if isinstance(spec, dict) and "group" in spec:
+                out.extend(self.parameter_group(name, spec))
+            else:
+                param = self.parameter(f"parameters.{name}", name, spec, name)
+                if param is not None:
+                    out.append(param)
         return out
+
+    def parameter_group(self, gid: str, spec: dict[str, Any]) -> list[Parameter]:
+        """A group: ``group = "note"`` said once for the parameters listed with it."""
+        key = f"parameters.{gid}"
+        if not self.ident(key, gid, "parameter group"):
+            return []
+        note = self.string(f"{key}.group", spec["group"]) or self.comments.get(gid, "")
+        out = []
+        for name, item in spec.items():
+            if name == "group":
+                continue
+            if isinstance(item, dict) and "group" in item:
+                self.err(f"{key}.{name}", "groups cannot be nested; list the parameters directly")
+                continue
+            param = self.parameter(f"{key}.{name}", name, item, f"{gid}.{name}")
+            if param is not None:
+                out.append(dataclasses.replace(param, comment=param.comment or note, group=gid))
+        return out
+
+    def parameter(self, key: str, name: str, spec: Any, comment_key: str) -> Parameter | None:
+        """One parameter: a number, ``{ dist = ... }`` or ``{ value = ... }``, with label and unit."""
+        if not self.ident(key, name, "parameter"):
+            return None
+        label = unit = ""
+        if isinstance(spec, dict):
+            label = self.string(f"{key}.label", spec.get("label"))
+            unit = self.string(f"{key}.unit", spec.get("unit"))
+            spec = {k: v for k, v in spec.items() if k not in ("label", "unit")}
+            if "value" in spec and "dist" not in spec:
+                self.unknown_keys(key, spec, ("value",))
+                spec = spec["value"]
+                if not _is_number(spec):
+                    self.err(f"{key}.value", f"expected a number, got {_type_name(spec)}")
+                    return None
+        dist = self.distribution(key, spec)
+        if dist is None:
+            return None
+        return Parameter(name, dist, self.comments.get(comment_key, ""), label, unit)
 
     def distribution(self, key: str, spec: Any) -> Distribution | None:
         if _is_number(spec):
@@ -158,7 +198,8 @@ class _TableRules(_Checks):
                      suggest(str(kind), DISTRIBUTIONS) if isinstance(kind, str) else None)
             return None
         required, optional = DISTRIBUTIONS[kind]
-        allowed = ("dist", *required, *optional)
+        allowed = ("dist", *required, *optional, *(("label", "unit") if key.startswith("parameters.")
+                                                   else ()))
         self.unknown_keys(key, spec, allowed)
         args: dict[str, Any] = {}
         ok = True
@@ -226,6 +267,17 @@ class _TableRules(_Checks):
             later.discard(name)
             if not self.ident(key, name, "derived value"):
                 continue
+            label = unit = ""
+            if isinstance(spec, dict):
+                self.unknown_keys(key, spec, ("expr", "label", "unit"))
+                label = self.string(f"{key}.label", spec.get("label"))
+                unit = self.string(f"{key}.unit", spec.get("unit"))
+                if "expr" not in spec:
+                    self.err(f"{key}.expr", "missing (expected expr = \"<expression>\")")
+                    known[name] = "num"
+                    continue
+                spec = spec["expr"]
+                key = f"{key}.expr"
             if isinstance(spec, str):
                 try:
                     expr = parse(spec)
@@ -244,7 +296,7 @@ class _TableRules(_Checks):
             checked = self.expression(key, spec, known)
             if checked is not None:
                 expr, typ = checked
-                out.append(Derived(name, expr, typ))
+                out.append(Derived(name, expr, typ, label, unit))
                 known[name] = typ
             else:
                 known[name] = "num"

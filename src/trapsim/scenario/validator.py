@@ -52,15 +52,14 @@ class _Validator(_TableRules, _GameRules):
         parameters = self.parameters(d.get("parameters"))
         # A parameter with a problem of its own is still declared: expressions and sweeps that
         # use it must not get a second, misleading "unknown name" problem.
-        raw_params = d.get("parameters")
-        declared = [k for k in raw_params if IDENT.match(k) and k not in _RESERVED] \
-            if isinstance(raw_params, dict) else []
+        declared = [k for k in _parameter_names(d.get("parameters")) if IDENT.match(k) and k not in _RESERVED]
         known: dict[str, Type] = {k: "num" for k in declared}
         derived = self.derived(d.get("derived"), known)
         raw_nodes = self.table("nodes", d.get("nodes"))
         raw_payoffs = self.table("payoffs", d.get("payoffs"))
         outcomes = self.outcomes(raw_payoffs, actor_ids, known)
         nodes = self.nodes(raw_nodes, actor_ids, set(raw_payoffs), known)
+        self.outcome_texts(d.get("outcomes"), outcomes)
         root = self.string("scenario.root", meta.get("root"), required=True)
         if isinstance(meta.get("root"), str) and root in raw_payoffs and root not in raw_nodes:
             self.err("scenario.root", f"'{root}' is an outcome; the root must be a node (a decision or "
@@ -81,3 +80,16 @@ class _Validator(_TableRules, _GameRules):
             relations=tuple(relations), sweeps=tuple(sweeps), beliefs=beliefs, simulation=simulation,
             description=description, sources=tuple(sources), path=self.file, sha256=sha,
         )
+
+
+def _parameter_names(raw: Any) -> list[str]:
+    """The names declared in ``[parameters]``, looking inside ``[parameters.<group>]`` tables."""
+    if not isinstance(raw, dict):
+        return []
+    out: list[str] = []
+    for k, v in raw.items():
+        if isinstance(v, dict) and "group" in v:
+            out.extend(name for name in v if name != "group")
+        else:
+            out.append(k)
+    return out
