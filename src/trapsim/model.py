@@ -233,6 +233,9 @@ class Scenario:
                 return t
         raise KeyError(trap_id)
 
+    def _values(self) -> tuple[Parameter | Derived, ...]:
+        return (*self.parameters, *self.derived)
+
     def label_of(self, kind: LabelKind, id: str) -> str:
         """The display text of an id: its ``label`` where the file gives one, else the id.
 
@@ -250,7 +253,7 @@ class Scenario:
             text = getattr(item, "label", "") if item is not None else ""
             return (text or base) + bracket
         if kind == "parameter":
-            for p in (*self.parameters, *self.derived):
+            for p in self._values():
                 if p.name == id:
                     return p.label or id
             return id
@@ -273,7 +276,7 @@ class Scenario:
 
     def unit_of(self, name: str) -> str:
         """The ``unit`` of a parameter or derived value, or ``""``."""
-        for p in (*self.parameters, *self.derived):
+        for p in self._values():
             if p.name == name:
                 return p.unit
         return ""
@@ -288,8 +291,8 @@ class Scenario:
         nodes = {n.id: n.label for n in self.nodes.values() if n.label}
         actions = {n.id: dict(n.action_labels) for n in self.nodes.values() if n.action_labels}
         outcomes = {o.id: o.label for o in self.outcomes.values() if o.label}
-        params = {p.name: p.label for p in (*self.parameters, *self.derived) if p.label}
-        units = {p.name: p.unit for p in (*self.parameters, *self.derived) if p.unit}
+        params = {p.name: p.label for p in self._values() if p.label}
+        units = {p.name: p.unit for p in self._values() if p.unit}
         return {"nodes": nodes, "actions": actions, "outcomes": outcomes, "parameters": params,
                 "units": units}
 

@@ -88,7 +88,8 @@ class Result:
         doc = run_header(sc, draws=self.draws, seed=self.seed, solver=self.solver,
                          rationality=self.rationality, values=self.values)
         doc.update(traps=traps, outcomes=outcomes, payoffs=payoffs)
-        doc["ties"] = {node: {"label": sc.label_of("node", node), "share": c / self.draws, "share_on_path": self.tie_path_counts[node] / self.draws}
+        doc["ties"] = {node: {"label": sc.label_of("node", node), "share": c / self.draws,
+                              "share_on_path": self.tie_path_counts[node] / self.draws}
                        for node, c in self.tie_counts.items()}
         doc["tie_on_path_share"] = self.tie_anywhere_count / self.draws
         if self.misperception:
