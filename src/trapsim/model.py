@@ -18,6 +18,7 @@ __all__ = [
     "Actor",
     "Belief",
     "ChanceNode",
+    "Classroom",
     "DecisionNode",
     "Derived",
     "Distribution",
@@ -58,6 +59,8 @@ class Distribution:
         """A short human form, e.g. ``uniform(low=0.1, high=0.35)``."""
         if self.kind == "constant":
             return f"{self.args['value']:g}"
+        if self.kind == "mixture":  # a pool of students' priors (trapsim.elicitation)
+            return f"pool of {len(self.args['components'])} (equal weights)"
         inner = ", ".join(f"{k}={_fmt(v)}" for k, v in self.args.items())
         return f"{self.kind}({inner})"
 
@@ -194,6 +197,18 @@ class Belief:
 
 
 @dataclass(frozen=True, slots=True)
+class Classroom:
+    """The ``[classroom]`` table: the parameters students judge in a poll, and optional ranges.
+
+    ``ranges`` maps an asked parameter to the ``(low, high)`` where judgements
+    may lie (a beta is fitted there; see :mod:`trapsim.elicitation`).
+    """
+
+    ask: tuple[str, ...] = ()
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Simulation:
     draws: int = 10_000
     seed: int | None = None
@@ -218,6 +233,7 @@ class Scenario:
     sweeps: tuple[Sweep, ...] = ()
     beliefs: Mapping[str, tuple[Belief, ...]] = field(default_factory=dict, hash=False)
     simulation: Simulation = Simulation()
+    classroom: Classroom = Classroom()
     description: str = ""
     sources: tuple[str, ...] = ()
     path: str = ""

@@ -79,6 +79,8 @@ def central_value(dist: Distribution) -> float:
         values = np.asarray(a["values"])
         weights = np.asarray(a.get("weights", np.ones(len(values))))
         return float(np.sum(values * weights) / np.sum(weights))
+    if kind == "mixture":  # an equal-weight pool (trapsim.elicitation), never written in a file
+        return float(np.mean([central_value(c) for c in a["components"]]))
     raise ValueError(f"unknown distribution {kind!r}")
 
 
@@ -105,6 +107,14 @@ def draw(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
         return (rng.random(n) < a["p"]).astype(np.float64)
     if kind == "choice":
         return ppf(dist, rng.random(n))
+    if kind == "mixture":  # pick a component per draw, then draw from it
+        parts = a["components"]
+        pick = rng.integers(len(parts), size=n)
+        out = np.empty(n)
+        for i, part in enumerate(parts):
+            mask = pick == i
+            out[mask] = draw(part, rng, int(mask.sum()))
+        return out
     raise ValueError(f"unknown distribution {kind!r}")
 
 
@@ -152,4 +162,12 @@ def ppf(dist: Distribution, u: np.ndarray) -> np.ndarray:
         cum = np.cumsum(weights) / np.sum(weights)
         idx = np.minimum(np.searchsorted(cum, u, side="right"), len(values) - 1)
         return values[idx]
+    if kind == "mixture":  # u picks the component, the rest of u the value in it (a transport map)
+        parts = a["components"]
+        k = np.minimum((u * len(parts)).astype(np.int64), len(parts) - 1)
+        inner = np.clip(u * len(parts) - k, 1e-12, 1 - 1e-12)
+        out = np.empty(u.shape)
+        for i, part in enumerate(parts):
+            out[k == i] = ppf(part, inner[k == i])
+        return out
     raise ValueError(f"unknown distribution {kind!r}")

@@ -88,4 +88,4 @@ def main() -> None:
 
 
 # Command modules register themselves on `main`; one import line per module.
-from trapsim.cli import analysis, core, efg, explain, figures, sweep  # noqa: E402, F401
+from trapsim.cli import analysis, core, efg, explain, explore, figures, sweep  # noqa: E402, F401

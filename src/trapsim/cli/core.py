@@ -129,9 +129,11 @@ def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float
 @out_dir_option("the results JSON and figures")
 @no_figures_option
 @figure_format_option
+@click.option("--priors", type=click.Path(dir_okay=False), default=None,
+              help="Judgements CSV of a classroom poll: run under the class's pooled priors.")
 def run(file: str, draws: int | None, seed: int | None, solver: str | None, rationality: float | None,
         sets: Sequence[str], workers: int, as_json: bool, out_dir: str, no_figures: bool,
-        fmt: str) -> None:
+        fmt: str, priors: str | None) -> None:
     """Sample the uncertainty, solve every draw, and report how often each trap fires.
 
     Writes OUT/<scenario>.json and four figures, OUT/<scenario>_traps.png,
@@ -143,8 +145,11 @@ def run(file: str, draws: int | None, seed: int | None, solver: str | None, rati
         trapsim run scenarios/defense_clause.toml
         trapsim run scenarios/defense_clause.toml --draws 1000000 --seed 1 --set deliver_prob=1
         trapsim run scenarios/defense_clause.toml --json > results.json
+        trapsim run scenarios/defense_clause.toml --priors poll/judgements.csv
     """
     sc = api.load(file)
+    if priors:
+        sc = api.with_pooled_priors(sc, priors)
     values = parse_sets(sets)
     n = draws or sc.simulation.draws
     update, close = progress_bar("draws", n, show_progress(n, 50_000, as_json=as_json))

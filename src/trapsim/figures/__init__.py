@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trapsim.figures.classroom import plot_poll_priors, plot_poll_traps
 from trapsim.figures.graph import RELATION_STYLES, plot_actor_graph
 from trapsim.figures.results import plot_convergence, plot_outcomes, plot_payoffs, plot_trap_rates
 from trapsim.figures.style import FORMATS, PALETTE, actor_colors, save
@@ -41,6 +42,8 @@ __all__ = [
     "plot_convergence",
     "plot_outcomes",
     "plot_payoffs",
+    "plot_poll_priors",
+    "plot_poll_traps",
     "plot_trap_rates",
     "plot_tree",
     "save",

@@ -25,6 +25,7 @@ _TOP = {
     "traps": "named events to count",
     "sweeps": "declared parameter sweeps",
     "beliefs": "how actors see the parameters (misperception)",
+    "classroom": "the parameters students judge in a classroom poll",
 }
 _SCENARIO_KEYS = {"name", "title", "description", "root", "sources"}
 _SIMULATION_KEYS = {"draws", "seed", "solver", "rationality"}

@@ -9,6 +9,7 @@ from trapsim.expressions import Type
 from trapsim.model import (
     Scenario,
 )
+from trapsim.scenario.classroom import classroom_table
 from trapsim.scenario.game import _GameRules
 from trapsim.scenario.rules import (
     _RESERVED,
@@ -72,13 +73,14 @@ class _Validator(_TableRules, _GameRules):
         self.namespace(parameters, derived, raw_nodes, raw_payoffs, d.get("traps"))
         sweeps = self.sweeps(d.get("sweeps"), declared)
         beliefs = self.beliefs(d.get("beliefs"), actor_ids, declared, known)
+        classroom = classroom_table(self, d.get("classroom"), parameters)
         if self.problems:
             raise ScenarioError(self.problems)
         return Scenario(
             name=name, title=title, root=root, actors=tuple(actors), parameters=tuple(parameters),
             nodes=nodes, outcomes=outcomes, traps=tuple(traps), derived=tuple(derived),
             relations=tuple(relations), sweeps=tuple(sweeps), beliefs=beliefs, simulation=simulation,
-            description=description, sources=tuple(sources), path=self.file, sha256=sha,
+            classroom=classroom, description=description, sources=tuple(sources), path=self.file, sha256=sha,
         )
 
 
