@@ -162,7 +162,8 @@ def test_run_priors_from_the_command_line(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("student,parameter,kind,low,mid,high\ns1,gian,plausible,0.1,0.2,0.3\n", "line 2: unknown parameter 'gian' (did you mean 'gain'?)"),
+    ("student,parameter,kind,low,mid,high\ns1,gian,plausible,0.1,0.2,0.3\n",
+     "line 2: unknown parameter 'gian' (did you mean 'gain'?)"),
     ("student,parameter,kind,low,mid,high\ns1,p,plausible,0.3,0.2,0.4\n", "line 2: p: the lowest value (0.3) must be"),
     ("student,parameter,kind,low,mid,high\ns1,p,plausible,x,0.2,0.4\n", "line 2: low, mid and high must be numbers"),
     ("student,parameter,kind,low,mid,high\ns1,p,median,0.1,0.2,0.4\n", "line 2: unknown kind 'median'"),

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from webtools import request, serving
 
 from trapsim.cli import main
+from webtools import request, serving
 
 ROOT = Path(__file__).parent.parent
 DEFENSE = str(ROOT / "scenarios" / "defense_clause.toml")

@@ -33,10 +33,35 @@ if TYPE_CHECKING:
     from trapsim.comparison import Comparison
     from trapsim.report import Section
 
-__all__ = ["KINDS", "Judgement", "all_spe", "check_values", "compare", "discover", "drivers", "drivers_section",
-           "efg_to_toml", "explain", "fit_judgement", "judgements_csv", "load", "parameter_ranges", "report",
-           "sensitivity", "simulate", "solve", "sweep", "to_efg", "trap_probability", "with_pooled_priors",
-           "Scenario", "TrapsimError", "judgement_support", "prior_density", "write_text_atomic"]
+__all__ = [
+    "KINDS",
+    "Judgement",
+    "Scenario",
+    "TrapsimError",
+    "all_spe",
+    "check_values",
+    "compare",
+    "discover",
+    "drivers",
+    "drivers_section",
+    "efg_to_toml",
+    "explain",
+    "fit_judgement",
+    "judgement_support",
+    "judgements_csv",
+    "load",
+    "parameter_ranges",
+    "prior_density",
+    "report",
+    "sensitivity",
+    "simulate",
+    "solve",
+    "sweep",
+    "to_efg",
+    "trap_probability",
+    "with_pooled_priors",
+    "write_text_atomic",
+]
 
 
 def load(path: str) -> Scenario:

@@ -46,6 +46,7 @@ class Poll:
         self._summary_version = 0
         self._cache: dict[tuple[int, int], dict[str, float]] = {}
         self._stop = threading.Event()
+        self._done = 0  # the version the last summary was computed for
         self._prior = api.simulate(scenario, draws=draws, seed=self.seed)
         self._thread = threading.Thread(target=self._work, name="trapsim-poll", daemon=True)
         self._thread.start()
@@ -62,7 +63,7 @@ class Poll:
         for name, p in self.asked.items():
             sup = api.judgement_support(self.scenario, name)
             out.append({"name": name, "label": str(getattr(p, "label", "") or name),
-                        "unit": str(getattr(p, "unit", "") or ""), "comment": p.comment,
+                        "unit": str(getattr(p, "unit", "") or ""), "comment": _hint(name, p.comment),
                         "prior": p.dist.describe(), "family": sup.family,
                         "low": sup.low if math.isfinite(sup.low) else None,
                         "high": sup.high if math.isfinite(sup.high) else None})
@@ -166,10 +167,10 @@ class Poll:
             self._changed.notify_all()
 
     def _work(self) -> None:
-        done = 0
+        self._done = 0
         while not self._stop.is_set():
             with self._changed:
-                self._changed.wait_for(lambda: self._version != done or self._stop.is_set())
+                self._changed.wait_for(self._pending)
                 version = self._version
             if self._stop.is_set():
                 return
@@ -180,7 +181,10 @@ class Poll:
             with self._changed:
                 self._summary, self._summary_version = summary, self._summary_version + 1
                 self._changed.notify_all()
-            done = version
+            self._done = version
+
+    def _pending(self) -> bool:
+        return self._version != self._done or self._stop.is_set()
 
     # ------------------------------------------------------------ the summary
 
@@ -247,6 +251,14 @@ class Poll:
                           ("poll_priors", figures.plot_poll_priors(summary))):
             written.append(figures.save(fig, directory / f"{slug}.png"))
         return [str(p) for p in written]
+
+
+def _hint(name: str, comment: str) -> str:
+    """The first sentence of a parameter's comment, without a leading ``name:``."""
+    text = comment.removeprefix(f"{name}:").strip()
+    cut = text.find(". ")
+    text = text[: cut + 1] if cut >= 0 else text
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _judgement(value: Any, name: str) -> tuple[str, tuple[float, float, float]]:

@@ -105,7 +105,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "trapsim"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: the terminal shows the addresses and errors only
 
     @property

@@ -101,9 +101,9 @@ function renderTree(shares) {
   const info = state.info, box = document.getElementById("tree");
   const {rows, edges, leaves} = treeLayout(info.tree);
   const depth = Math.max(...rows.map(r => r.depth));
-  const colW = 118, rowH = 17, left = 10, top = 12;
-  const width = left + depth * colW + 250, height = top + leaves * rowH + 8;
-  const s = svg("svg", {width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "game tree"});
+  const colW = 104, rowH = 17, left = 10, top = 12;
+  const width = left + depth * colW + 170, height = top + leaves * rowH + 8;
+  const s = svg("svg", {width: "100%", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "game tree"});
   const X = r => left + r.depth * colW, Y = r => top + r.y * rowH;
   const actors = Object.keys(info.actors);
   for (const [a, b] of edges) {

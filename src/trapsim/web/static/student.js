@@ -9,13 +9,14 @@ let questions = [];
 
 function save() { localStorage.setItem(KEY, JSON.stringify(me)); }
 
-function problemOf(q, vals) {
-  const words = ["lowest", "best guess", "highest"];
-  for (let i = 0; i < 3; i++) if (!isFinite(vals[i])) return `give the ${words[i]} value as a number`;
-  if (!(vals[0] < vals[1])) return "the lowest value must be below the best guess";
-  if (!(vals[1] < vals[2])) return "the best guess must be below the highest value";
-  if (q.low !== null && !(vals[0] > q.low)) return `the lowest value must be above ${fmt(q.low)}`;
-  if (q.high !== null && !(vals[2] < q.high)) return `the highest value must be below ${fmt(q.high)}`;
+function problemOf(q, vals, complete) {
+  const [a, b, c] = vals, words = ["lowest", "best guess", "highest"];
+  if (isFinite(a) && isFinite(b) && !(a < b)) return "the lowest value must be below the best guess";
+  if (isFinite(b) && isFinite(c) && !(b < c)) return "the best guess must be below the highest value";
+  if (isFinite(a) && isFinite(c) && !(a < c)) return "the lowest value must be below the highest value";
+  if (q.low !== null && isFinite(a) && !(a > q.low)) return `the lowest value must be above ${fmt(q.low)}`;
+  if (q.high !== null && isFinite(c) && !(c < q.high)) return `the highest value must be below ${fmt(q.high)}`;
+  if (complete) for (let i = 0; i < 3; i++) if (!isFinite(vals[i])) return `give the ${words[i]} value as a number`;
   return "";
 }
 
@@ -26,15 +27,15 @@ function values(q) {
   });
 }
 
-function check(q) {
-  const msg = problemOf(q, values(q));
+function check(q, complete) {
+  const msg = problemOf(q, values(q), complete);
   document.getElementById(`${q.name}-problem`).textContent = msg;
   return msg === "";
 }
 
 function question(q) {
-  const range = q.low !== null || q.high !== null
-    ? ` Values between ${q.low === null ? "−∞" : fmt(q.low)} and ${q.high === null ? "∞" : fmt(q.high)}.` : "";
+  const range = q.low !== null && q.high !== null ? ` Values between ${fmt(q.low)} and ${fmt(q.high)}.`
+    : q.low !== null ? ` Values above ${fmt(q.low)}.` : q.high !== null ? ` Values below ${fmt(q.high)}.` : "";
   const inputs = ["lowest plausible", "best guess", "highest plausible"].map((label, i) =>
     el("label", {}, label, el("input", {id: `${q.name}-${i}`, type: "text", inputmode: "decimal", autocomplete: "off",
                                         "aria-label": `${q.label}: ${label}`})));
@@ -44,13 +45,13 @@ function question(q) {
     el("div", {class: "hint", text: `The scenario assumes ${q.prior}.${range}`}),
     el("div", {class: "three"}, ...inputs),
     el("div", {class: "problem", id: `${q.name}-problem`}));
-  box.addEventListener("input", () => check(q));
+  box.addEventListener("input", () => check(q, false));
   return box;
 }
 
 async function send() {
   const status = document.getElementById("status");
-  const ok = questions.map(check).every(Boolean);
+  const ok = questions.map(q => check(q, true)).every(Boolean);
   if (!ok) { status.textContent = "Please fix the answers marked in red."; status.className = "status error"; return; }
   status.textContent = "sending…";
   status.className = "status";
