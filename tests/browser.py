@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import pytest
+
 from chromium import _Pipe, find_chromium
 
 

@@ -10,11 +10,11 @@ import os
 from pathlib import Path
 
 import pytest
-from browser import Browser, chromium_or_fail
 from click.testing import CliRunner
-from webtools import serving
 
+from browser import Browser, chromium_or_fail
 from trapsim.cli import main
+from webtools import serving
 
 ROOT = Path(__file__).parent.parent
 DEFENSE = str(ROOT / "scenarios" / "defense_clause.toml")
@@ -61,7 +61,8 @@ def test_slider_moves_the_rates_to_those_of_run_set(browser):
                                         "--set", f"deliver_prob={value!r}"])
         cli = json.loads(out.output)
         rates = {t: v["rate"] for t, v in cli["traps"].items()}
-        assert shown == tab.eval(f"Object.fromEntries(Object.entries({json.dumps(rates)}).map(([t, r]) => [t, pct(r)]))")
+        expected = tab.eval(f"Object.fromEntries(Object.entries({json.dumps(rates)}).map(([t, r]) => [t, pct(r)]))")
+        assert shown == expected
         assert abs(float(shown["putin_trap"].rstrip("%")) - 100 * rates["putin_trap"]) <= 0.05
         assert tab.eval("window.__trapsim.last.run.traps") == cli["traps"]
         assert tab.eval("document.getElementById('command').textContent") == (

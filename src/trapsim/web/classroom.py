@@ -62,8 +62,8 @@ class Poll:
         out = []
         for name, p in self.asked.items():
             sup = api.judgement_support(self.scenario, name)
-            out.append({"name": name, "label": str(getattr(p, "label", "") or name),
-                        "unit": str(getattr(p, "unit", "") or ""), "comment": _hint(name, p.comment),
+            out.append({"name": name, "label": self.scenario.label_of("parameter", name),
+                        "unit": self.scenario.unit_of(name), "comment": _hint(name, p.comment),
                         "prior": p.dist.describe(), "family": sup.family,
                         "low": sup.low if math.isfinite(sup.low) else None,
                         "high": sup.high if math.isfinite(sup.high) else None})
@@ -234,8 +234,8 @@ class Poll:
             grid = [a + (b - a) * i / (_CURVE_POINTS - 1) for i in range(_CURVE_POINTS)]
             students = [api.prior_density(d, grid) for d in fits]
             pooled = [sum(col) / len(students) for col in zip(*students, strict=True)] if students else []
-            out.append({"name": name, "label": str(getattr(p, "label", "") or name),
-                        "unit": str(getattr(p, "unit", "") or ""), "x": grid,
+            out.append({"name": name, "label": self.scenario.label_of("parameter", name),
+                        "unit": self.scenario.unit_of(name), "x": grid,
                         "prior": api.prior_density(p.dist, grid), "pooled": pooled, "students": students})
         return out
 

@@ -111,27 +111,26 @@ class Explorer:
             if p.name not in ranges:
                 continue
             low, central, high = ranges[p.name]
-            params.append({"name": p.name, "label": _label(p), "unit": getattr(p, "unit", "") or "",
+            params.append({"name": p.name, "label": sc.label_of("parameter", p.name), "unit": sc.unit_of(p.name),
                            "prior": p.dist.describe(), "comment": p.comment, "low": low, "central": central,
                            "high": high, "discrete": p.dist.kind in ("bernoulli", "choice")})
         nodes = {}
         for nid, node in sc.nodes.items():
             nodes[nid] = {"actor": getattr(node, "actor", None), "actions": list(node.actions),
-                          "targets": list(node.targets)}
+                          "targets": list(node.targets), "label": sc.label_of("node", nid),
+                          "action_labels": [sc.action_label(nid, a) for a in node.actions]}
         return {
             "name": sc.name, "title": sc.title, "path": self.path,
             "defaults": {"draws": min(EXPLORE_DRAWS, MAX_DRAWS), "seed": sc.simulation.seed or 1,
                          "solver": sc.simulation.solver, "rationality": sc.simulation.rationality},
             "parameters": params,
-            "traps": [{"id": t.id, "title": t.title, "description": t.description} for t in sc.traps],
+            "traps": [{"id": t.id, "title": sc.label_of("trap", t.id), "description": t.description}
+                      for t in sc.traps],
             "actors": {a.id: a.name for a in sc.actors},
-            "tree": {"root": sc.root, "nodes": nodes, "outcomes": list(sc.outcomes)},
+            "tree": {"root": sc.root, "nodes": nodes,
+                     "outcomes": {o: sc.label_of("outcome", o) for o in sc.outcomes}},
             "max_draws": MAX_DRAWS,
         }
-
-
-def _label(p: Any) -> str:
-    return str(getattr(p, "label", "") or p.name)
 
 
 def _edges(res: Any) -> dict[str, list[float]]:

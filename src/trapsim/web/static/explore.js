@@ -74,7 +74,8 @@ function renderOutcomes(run, base) {
     fill.style.width = (100 * run.outcomes[o].rate / top) + "%";
     const tick = el("div", {class: "tick"});
     tick.style.left = (100 * (base.outcomes[o] || {rate: 0}).rate / top) + "%";
-    box.append(el("div", {class: "bar"}, el("div", {class: "label", text: o, title: o}),
+    const label = state.info.tree.outcomes[o] || o;
+    box.append(el("div", {class: "bar"}, el("div", {class: "label", text: label, title: o}),
       el("div", {class: "track"}, fill, tick), el("div", {class: "num", text: pct(run.outcomes[o].rate)})));
   }
 }
@@ -108,18 +109,18 @@ function renderTree(shares) {
   const actors = Object.keys(info.actors);
   for (const [a, b] of edges) {
     const share = (shares[a.id] || [])[b.k] || 0;
-    const action = info.tree.nodes[a.id].actions[b.k];
+    const node = info.tree.nodes[a.id], action = node.actions[b.k];
     s.append(svg("path", {d: `M${X(a)},${Y(a)} L${X(a) + 12},${Y(b)} L${X(b)},${Y(b)}`, fill: "none",
       stroke: share > 0 ? "#0072B2" : "#ccc", "stroke-width": (0.8 + 12 * share).toFixed(2), "data-edge": `${a.id}:${action}`}));
-    s.append(svg("text", {x: X(a) + 16, y: Y(b) - 3}, `${action} ${share > 0 ? pct(share) : ""}`));
+    s.append(svg("text", {x: X(a) + 16, y: Y(b) - 3}, `${node.action_labels[b.k]} ${share > 0 ? pct(share) : ""}`));
   }
   for (const r of rows) {
-    if (r.leaf) { s.append(svg("text", {x: X(r) + 4, y: Y(r) + 4}, r.id)); continue; }
+    if (r.leaf) { s.append(svg("text", {x: X(r) + 4, y: Y(r) + 4}, info.tree.outcomes[r.id] || r.id)); continue; }
     const node = info.tree.nodes[r.id];
     const color = node.actor ? PALETTE[actors.indexOf(node.actor) % PALETTE.length] : "#7F7F7F";
     const mark = node.actor ? svg("circle", {cx: X(r), cy: Y(r), r: 5, fill: color})
                             : svg("rect", {x: X(r) - 4, y: Y(r) - 4, width: 8, height: 8, fill: color});
-    mark.append(svg("title", {}, `${r.id} (${node.actor ? info.actors[node.actor] : "chance"})`));
+    mark.append(svg("title", {}, `${node.label} (${node.actor ? info.actors[node.actor] : "chance"})`));
     s.append(mark);
   }
   clear(box);
