@@ -40,16 +40,22 @@ def redraw_times(browser: Browser, moves: int, shots: Path | None) -> list[float
         rng = random.Random(1)
         for k in range(moves):
             name = SLIDERS[k % len(SLIDERS)]
-            tab.eval(f"(() => {{ const s = document.querySelector('input[data-param={name}]'); s.value = "
-                     f"Number(s.min) + (s.max - s.min) * {rng.random()}; s.dispatchEvent(new Event('input')); }})()")
+            tab.eval(
+                f"(() => {{ const s = document.querySelector('input[data-param={name}]'); s.value = "
+                f"Number(s.min) + (s.max - s.min) * {rng.random()}; s.dispatchEvent(new Event('input')); }})()"
+            )
             tab.wait(f"window.__trapsim.redraws.length >= {k + 2}")
         times = tab.eval("window.__trapsim.redraws.slice(1)")
         if shots:  # the README's picture: everything free but Moscow's reliability, fixed at 0.9
             tab.click("#reset")
-            tab.eval("(() => { const s = document.querySelector('input[data-param=deliver_prob]'); s.value = 0.9; "
-                     "s.dispatchEvent(new Event('input')); })()")
-            tab.wait("window.__trapsim.last.run.values && window.__trapsim.last.run.values.deliver_prob === 0.9 && "
-                     "!document.getElementById('status').textContent.startsWith('running')")
+            tab.eval(
+                "(() => { const s = document.querySelector('input[data-param=deliver_prob]'); s.value = 0.9; "
+                "s.dispatchEvent(new Event('input')); })()"
+            )
+            tab.wait(
+                "window.__trapsim.last.run.values && window.__trapsim.last.run.values.deliver_prob === 0.9 && "
+                "!document.getElementById('status').textContent.startsWith('running')"
+            )
             (shots / "explore_page.png").write_bytes(tab.screenshot())
         assert browser.errors() == [], browser.errors()
     return [float(t) for t in times]
@@ -57,22 +63,33 @@ def redraw_times(browser: Browser, moves: int, shots: Path | None) -> list[float
 
 def classroom_shots(browser: Browser, shots: Path) -> None:
     rng = random.Random(7)
-    with tempfile.TemporaryDirectory() as tmp, \
-            serving(SCENARIO, classroom=True, db=Path(tmp) / "poll.sqlite") as app:
+    with tempfile.TemporaryDirectory() as tmp, serving(SCENARIO, classroom=True, db=Path(tmp) / "poll.sqlite") as app:
         code = app.poll.store.join_code
         for _ in range(14):
-            _, me = request(app.port, "POST", "/api/classroom/join", {"code": code},
-                            source=f"127.0.0.{rng.randint(2, 250)}")
+            _, me = request(
+                app.port, "POST", "/api/classroom/join", {"code": code}, source=f"127.0.0.{rng.randint(2, 250)}"
+            )
             d = rng.uniform(0.25, 0.8)
             c = rng.uniform(0.15, 0.5)
             s = rng.uniform(0.05, 0.45)
-            answers = {"deliver_prob": [max(0.02, d - 0.25), d, min(0.98, d + 0.15)],
-                       "dprk_casualties": [c / 2.5, c, c * 2.5],
-                       "china_stake": [max(0.01, s - 0.1), s, min(0.95, s + 0.2)]}
-            status, doc = request(app.port, "POST", "/api/classroom/submit", {
-                "code": code, "student": me["student"], "secret": me["secret"], "revision": 1,
-                "judgements": {k: {"kind": "plausible", "values": v} for k, v in answers.items()}},
-                source=f"127.0.0.{rng.randint(2, 250)}")
+            answers = {
+                "deliver_prob": [max(0.02, d - 0.25), d, min(0.98, d + 0.15)],
+                "dprk_casualties": [c / 2.5, c, c * 2.5],
+                "china_stake": [max(0.01, s - 0.1), s, min(0.95, s + 0.2)],
+            }
+            status, doc = request(
+                app.port,
+                "POST",
+                "/api/classroom/submit",
+                {
+                    "code": code,
+                    "student": me["student"],
+                    "secret": me["secret"],
+                    "revision": 1,
+                    "judgements": {k: {"kind": "plausible", "values": v} for k, v in answers.items()},
+                },
+                source=f"127.0.0.{rng.randint(2, 250)}",
+            )
             assert status == 200, doc
         presenter = browser.open(app.presenter_url, height=1250)
         presenter.wait("window.__trapsim.last && window.__trapsim.last.students === 14", timeout=120)
@@ -100,8 +117,10 @@ def main() -> None:
     try:
         times = redraw_times(browser, 5 if args.quick else 20, shots)
         med = statistics.median(times)
-        print(f"redraw after a slider move, 20,000 draws of defense_clause: median {med:.0f} ms, "
-              f"min {min(times):.0f} ms, max {max(times):.0f} ms over {len(times)} moves")
+        print(
+            f"redraw after a slider move, 20,000 draws of defense_clause: median {med:.0f} ms, "
+            f"min {min(times):.0f} ms, max {max(times):.0f} ms over {len(times)} moves"
+        )
         if shots:
             classroom_shots(browser, shots)
             print("wrote figures/explore_page.png, figures/explore_presenter.png, figures/explore_student.png")

@@ -76,17 +76,13 @@ def sample_draws(model: CompiledScenario, n: int, seed: int = SEED) -> DrawBatch
     env = model.sample(seed, 0, n)
     for p in model.scenario.parameters:
         params[p.name] = env[p.name]
-    uniforms = {
-        model.tree.positions[pos].id: u for pos, u in model.uniforms(seed, 0, n, "spe").items()
-    }
+    uniforms = {model.tree.positions[pos].id: u for pos, u in model.uniforms(seed, 0, n, "spe").items()}
     return DrawBatch(n, params, uniforms)
 
 
 def draw_env(model: CompiledScenario, batch: DrawBatch, i: int) -> dict[str, float]:
     """Scalar parameter values of draw ``i`` plus its derived values, evaluated on scalars."""
-    env: dict[str, Any] = {
-        k: (float(v[i]) if isinstance(v, np.ndarray) else float(v)) for k, v in batch.params.items()
-    }
+    env: dict[str, Any] = {k: (float(v[i]) if isinstance(v, np.ndarray) else float(v)) for k, v in batch.params.items()}
     for name, item in model.derived:
         env[name] = item.fn(env)
     return env
@@ -97,13 +93,9 @@ def draw_tables(
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Payoff rows ``{outcome: [per actor]}`` and chance probabilities ``{node: [per branch]}``."""
     payoffs = {
-        oid: [float(it.fn(env)) for it in row]
-        for oid, row in zip(model.scenario.outcomes, model.payoffs, strict=True)
+        oid: [float(it.fn(env)) for it in row] for oid, row in zip(model.scenario.outcomes, model.payoffs, strict=True)
     }
-    chance = {
-        model.tree.positions[pos].id: [float(it.fn(env)) for it in items]
-        for pos, items in model.chance.items()
-    }
+    chance = {model.tree.positions[pos].id: [float(it.fn(env)) for it in items] for pos, items in model.chance.items()}
     return payoffs, chance
 
 
@@ -201,11 +193,7 @@ def python_per_draw(model: CompiledScenario, n: int) -> BaselineRun:
         played: dict[str, int] = {}
         cur = sc.root
         while cur in sc.nodes:
-            k = (
-                choice[cur]
-                if cur in choice
-                else pick_branch(chance[cur], float(batch.uniforms[cur][i]))
-            )
+            k = choice[cur] if cur in choice else pick_branch(chance[cur], float(batch.uniforms[cur][i]))
             played[cur] = k
             cur = sc.nodes[cur].targets[k]
         solve_s += time.perf_counter() - t0
@@ -218,9 +206,7 @@ def python_per_draw(model: CompiledScenario, n: int) -> BaselineRun:
 # ------------------------------------------------------------------ baseline (b): pygambit
 
 
-def build_gambit(
-    sc: Scenario, payoffs: Mapping[str, list[float]], chance: Mapping[str, list[float]]
-) -> Any:
+def build_gambit(sc: Scenario, payoffs: Mapping[str, list[float]], chance: Mapping[str, list[float]]) -> Any:
     """One draw's game as a pygambit tree: nodes labelled by id, one outcome per payoff row."""
     game = gbt.Game.new_tree(players=list(sc.actor_ids), title=sc.name)
     outcome = {oid: game.add_outcome(oid, row) for oid, row in payoffs.items()}
@@ -250,9 +236,7 @@ def walk_gambit(gnode: Any, players: Sequence[Any], choice: dict[str, int]) -> l
     values = [walk_gambit(c, players, choice) for c in gnode.children]
     if gnode.player.is_chance:
         probs = [float(a.prob) for a in gnode.infoset.actions]
-        return [
-            sum(p * v[a] for p, v in zip(probs, values, strict=True)) for a in range(len(players))
-        ]
+        return [sum(p * v[a] for p, v in zip(probs, values, strict=True)) for a in range(len(players))]
     owner = players.index(gnode.player)
     k = best_action([v[owner] for v in values])
     choice[gnode.label] = k
@@ -376,10 +360,7 @@ def bench_scenario(name: str, path: Path, cfg: argparse.Namespace) -> Row:
     py = python_per_draw(model, cfg.python_draws)
     ref = trapsim.simulate(sc, draws=cfg.python_draws, seed=SEED, solver="spe", workers=1)
     if py.leaves != trapsim_leaves(model, cfg.python_draws) or py.trap_counts != ref.trap_counts:
-        raise SystemExit(
-            f"[{name}] per-draw Python disagrees with trapsim: "
-            f"{py.trap_counts} vs {ref.trap_counts}"
-        )
+        raise SystemExit(f"[{name}] per-draw Python disagrees with trapsim: {py.trap_counts} vs {ref.trap_counts}")
     log(
         f"[{name}] per-draw Python: {cfg.python_draws} draws in {py.elapsed_s:.2f} s "
         f"({py.rate():,.0f} draws/s, {py.solve_s / py.elapsed_s:.0%} of it solving and playing); "
@@ -449,45 +430,81 @@ def report(rows: Sequence[Row], cfg: argparse.Namespace) -> str:
     lines = [
         "# trapsim benchmark results",
         "",
-        f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} by "
-        f"`python benchmarks/bench_run.py{quick}` ({environment()}).",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} by `python benchmarks/bench_run.py{quick}` ({environment()}).",
         "",
     ]
     lines += md_table(
-        ["scenario", "trapsim draws/s (1 core)", "per-draw Python draws/s", "pygambit draws/s",
-         "ratio vs Python", "ratio vs pygambit", f"peak MB at {big}"],
+        [
+            "scenario",
+            "trapsim draws/s (1 core)",
+            "per-draw Python draws/s",
+            "pygambit draws/s",
+            "ratio vs Python",
+            "ratio vs pygambit",
+            f"peak MB at {big}",
+        ],
         "lrrrrrr",
-        [[r.name, fmt_int(r.rate_1), fmt_int(r.rate_python), fmt_int(r.rate_gambit),
-          f"{r.rate_1 / r.rate_python:,.0f}x", f"{r.rate_1 / r.rate_gambit:,.0f}x",
-          f"{r.peak_mb:,.0f}"] for r in rows],
+        [
+            [
+                r.name,
+                fmt_int(r.rate_1),
+                fmt_int(r.rate_python),
+                fmt_int(r.rate_gambit),
+                f"{r.rate_1 / r.rate_python:,.0f}x",
+                f"{r.rate_1 / r.rate_gambit:,.0f}x",
+                f"{r.peak_mb:,.0f}",
+            ]
+            for r in rows
+        ],
     )
     lines.append("")
     lines += md_table(
-        ["scenario", "leaves", "actors", "uncertain parameters", "1M draws, 1 core (s)",
-         "1M draws, 2 workers (s)", "draws/s, 2 workers", "ms per draw: Python / pygambit",
-         f"{big}-draw run (s)", "1-draw run (MB)", "ratio vs Python's solve step alone"],
+        [
+            "scenario",
+            "leaves",
+            "actors",
+            "uncertain parameters",
+            "1M draws, 1 core (s)",
+            "1M draws, 2 workers (s)",
+            "draws/s, 2 workers",
+            "ms per draw: Python / pygambit",
+            f"{big}-draw run (s)",
+            "1-draw run (MB)",
+            "ratio vs Python's solve step alone",
+        ],
         "lrrrrrrrrrr",
-        [[r.name, str(r.leaves), str(r.actors), str(r.uncertain), f"{r.time_1m_1:.2f}",
-          f"{r.time_1m_2:.2f}", fmt_int(r.rate_2),
-          f"{1000 / r.rate_python:.2f} / {1000 / r.rate_gambit:.2f}", f"{r.peak_elapsed:.1f}",
-          f"{r.baseline_mb:,.0f}", f"{r.rate_1 / r.rate_python_solve:,.0f}x"] for r in rows],
+        [
+            [
+                r.name,
+                str(r.leaves),
+                str(r.actors),
+                str(r.uncertain),
+                f"{r.time_1m_1:.2f}",
+                f"{r.time_1m_2:.2f}",
+                fmt_int(r.rate_2),
+                f"{1000 / r.rate_python:.2f} / {1000 / r.rate_gambit:.2f}",
+                f"{r.peak_elapsed:.1f}",
+                f"{r.baseline_mb:,.0f}",
+                f"{r.rate_1 / r.rate_python_solve:,.0f}x",
+            ]
+            for r in rows
+        ],
     )
     dc = rows[0]
-    checks = [(f"1,000,000 draws of {dc.name} on one core < 2 s", f"{dc.time_1m_1:.2f} s",
-               dc.time_1m_1 < 2)]
+    checks = [(f"1,000,000 draws of {dc.name} on one core < 2 s", f"{dc.time_1m_1:.2f} s", dc.time_1m_1 < 2)]
     for r in rows:
         vs_gambit, vs_python = r.rate_1 / r.rate_gambit, r.rate_1 / r.rate_python
         checks += [
-            (f"{r.name}: ≥ 1,000x faster per draw than pygambit", f"{vs_gambit:,.0f}x",
-             vs_gambit >= 1000),
-            (f"{r.name}: ≥ 100x faster per draw than the per-draw Python loop",
-             f"{vs_python:,.0f}x", vs_python >= 100),
-            (f"{r.name}: peak memory at {r.peak_draws:,} draws well under 1 GB",
-             f"{r.peak_mb:,.0f} MB", r.peak_mb < 512),
+            (f"{r.name}: ≥ 1,000x faster per draw than pygambit", f"{vs_gambit:,.0f}x", vs_gambit >= 1000),
+            (f"{r.name}: ≥ 100x faster per draw than the per-draw Python loop", f"{vs_python:,.0f}x", vs_python >= 100),
+            (
+                f"{r.name}: peak memory at {r.peak_draws:,} draws well under 1 GB",
+                f"{r.peak_mb:,.0f} MB",
+                r.peak_mb < 512,
+            ),
         ]
     lines.append("")
-    lines += md_table(["target", "measured", "met"], "lrc",
-                      [[t, v, "yes" if ok else "**no**"] for t, v, ok in checks])
+    lines += md_table(["target", "measured", "met"], "lrc", [[t, v, "yes" if ok else "**no**"] for t, v, ok in checks])
     lines += [
         "",
         f"How it is measured: trapsim draws/s is `trapsim.simulate(..., draws={cfg.draws:,}, "
@@ -571,11 +588,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             2_000,
             200,
         )
-    out = (
-        cfg.out
-        if cfg.out is not None
-        else (None if cfg.quick else ROOT / "benchmarks" / "results.md")
-    )
+    out = cfg.out if cfg.out is not None else (None if cfg.quick else ROOT / "benchmarks" / "results.md")
     rows = [bench_scenario("defense_clause", ROOT / "scenarios" / "defense_clause.toml", cfg)]
     with tempfile.TemporaryDirectory() as tmp:
         gen = Path(tmp) / "generated.toml"

@@ -28,10 +28,11 @@ def main() -> None:
     args = parser.parse_args()
     sc = trapsim.load(str(SCENARIO))
     sizes = [1024, 2048] if args.quick else [2048, 4096, 8192, 16384]
-    print(f"# {sc.name}: {sum(p.dist.kind != 'constant' for p in sc.parameters)} uncertain "
-          f"parameters, {len(sc.traps)} traps, seed {args.seed}\n")
-    print("| method | N | solved games | seconds | trap | top parameters (ST or mu*) "
-          "| max change N/2 to N |")
+    print(
+        f"# {sc.name}: {sum(p.dist.kind != 'constant' for p in sc.parameters)} uncertain "
+        f"parameters, {len(sc.traps)} traps, seed {args.seed}\n"
+    )
+    print("| method | N | solved games | seconds | trap | top parameters (ST or mu*) | max change N/2 to N |")
     print("|---|---|---|---|---|---|---|")
     for n in sizes:
         start = time.perf_counter()
@@ -40,8 +41,7 @@ def main() -> None:
         for tid in res.indices:
             top = ", ".join(f"{p} {res.indices[tid][p]['ST']:.2f}" for p in res.ranking(tid)[:3])
             conv = res.convergence.get(tid, {})
-            change = (f"ST {conv['max_abs_change_ST']:.3f}, S1 {conv['max_abs_change_S1']:.3f}"
-                      if conv else "-")
+            change = f"ST {conv['max_abs_change_ST']:.3f}, S1 {conv['max_abs_change_S1']:.3f}" if conv else "-"
             print(f"| sobol | {n} | {res.evaluations:,} | {sec:.1f} | {tid} | {top} | {change} |")
     start = time.perf_counter()
     res = trapsim.sensitivity(sc, method="morris", seed=args.seed)

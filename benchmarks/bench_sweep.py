@@ -43,8 +43,9 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def timed(label: str, scenario: trapsim.Scenario, grid: dict[str, tuple[float, ...]], draws: int,
-          **kwargs: object) -> tuple[SweepResult, float, float]:
+def timed(
+    label: str, scenario: trapsim.Scenario, grid: dict[str, tuple[float, ...]], draws: int, **kwargs: object
+) -> tuple[SweepResult, float, float]:
     """Run the sweep once: ``(result, wall seconds, CPU seconds)``."""
     print(f"{label} ...", file=sys.stderr, flush=True)
     cpu, start = cpu_seconds(), time.perf_counter()
@@ -82,8 +83,10 @@ def main() -> None:
             base, base_wall = res, wall
         elif res.points != base.points:
             sys.exit(f"{label}: results differ from the one-worker run")
-        rows.append(f"| {label} | {wall:.1f} | {points / wall:.0f} | {points * draws / wall / 1e6:.2f} | "
-                     f"{cpu:.1f} | {base_wall / wall:.2f}x |")
+        rows.append(
+            f"| {label} | {wall:.1f} | {points / wall:.0f} | {points * draws / wall / 1e6:.2f} | "
+            f"{cpu:.1f} | {base_wall / wall:.2f}x |"
+        )
     load_after = os.getloadavg()
     lines = [
         f"## Sweep benchmark: {steps} x {steps} points x {draws:,} draws of defense_clause",

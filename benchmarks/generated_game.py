@@ -101,16 +101,8 @@ def generate_toml(seed: int = 2024, *, min_leaves: int = 60, max_leaves: int = 8
         else:
             p, q = rng.sample(_PROBS, 2)
             # two branches: p, 1-p; three: p, (1-p) q, (1-p)(1-q)
-            probs = (
-                [p, f"1 - {p}"]
-                if len(kids) == 2
-                else [p, f"(1 - {p}) * {q}", f"(1 - {p}) * (1 - {q})"]
-            )
-            lines.append(
-                "chance = { "
-                + ", ".join(f'{a} = "{e}"' for a, e in zip(acts, probs, strict=True))
-                + " }"
-            )
+            probs = [p, f"1 - {p}"] if len(kids) == 2 else [p, f"(1 - {p}) * {q}", f"(1 - {p}) * (1 - {q})"]
+            lines.append("chance = { " + ", ".join(f'{a} = "{e}"' for a, e in zip(acts, probs, strict=True)) + " }")
         lines += ["next = { " + nxt + " }", ""]
     lines.append("[payoffs]")
     for leaf in sorted(leaves):

@@ -36,8 +36,9 @@ class Browser:
         self.pipe = _Pipe(binary, self._profile.name)
         self.events: list[dict[str, Any]] = []
 
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None,
-             timeout: float = 60) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None, timeout: float = 60
+    ) -> dict[str, Any]:
         return self.pipe.send(method, params, session=session, events=self.events, timeout=timeout)
 
     def open(self, url: str, *, width: int = 1280, height: int = 900) -> Tab:
@@ -45,8 +46,11 @@ class Browser:
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable", session=session)
-        self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1,
-                                                         "mobile": False}, session=session)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
         tab = Tab(self, session)
         self.send("Page.navigate", {"url": url}, session=session)
         tab.wait("document.readyState === 'complete' && window.__trapsim && window.__trapsim.ready")
@@ -80,8 +84,11 @@ class Tab:
         self.session = session
 
     def eval(self, expression: str) -> Any:
-        reply = self.browser.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                       "awaitPromise": True}, session=self.session)
+        reply = self.browser.send(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+            session=self.session,
+        )
         if "exceptionDetails" in reply:
             raise RuntimeError(f"{expression}: {reply['exceptionDetails']}")
         return reply["result"].get("value")
@@ -98,14 +105,19 @@ class Tab:
             time.sleep(0.05)
 
     def mouse(self, kind: str, x: float, y: float, buttons: int = 1) -> None:
-        self.browser.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
-                                                       "buttons": buttons, "clickCount": 1}, session=self.session)
+        self.browser.send(
+            "Input.dispatchMouseEvent",
+            {"type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1},
+            session=self.session,
+        )
 
     def drag(self, selector: str, fraction_from: float, fraction_to: float, steps: int = 5) -> None:
         """Drag the mouse across the element ``selector`` from one fraction of its width to another."""
-        box = self.eval(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); "
-                        "e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); "
-                        "return [r.left, r.top, r.width, r.height]; })()")
+        box = self.eval(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); "
+            "e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); "
+            "return [r.left, r.top, r.width, r.height]; })()"
+        )
         left, top, width, height = box
         y = top + height / 2
         self.mouse("mouseMoved", left + width * fraction_from, y, 0)

@@ -65,17 +65,29 @@ class _Pipe:
         os.close(res_w)
         cmd_r, res_w = high
         args = [
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--no-first-run", "--no-default-browser-check", "--disable-extensions",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--hide-scrollbars", "--mute-audio", f"--user-data-dir={profile}",
-            "--remote-debugging-pipe", "about:blank",
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--mute-audio",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-pipe",
+            "about:blank",
         ]
         self._log = open(os.environ.get("CHROMIUM_LOG", os.devnull), "wb")  # noqa: SIM115
         # the shell moves our pipe ends to fds 3 and 4, where Chromium expects them
         self.proc = subprocess.Popen(
             [shutil.which("bash") or "bash", "-c", f'exec "$0" "$@" 3<&{cmd_r} 4>&{res_w}', binary, *args],
-            pass_fds=(cmd_r, res_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            pass_fds=(cmd_r, res_w),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
             stderr=self._log,
         )
         os.close(cmd_r)
@@ -99,8 +111,14 @@ class _Pipe:
                 raw, buf = buf.split(b"\0", 1)
                 self.messages.put(json.loads(raw))
 
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None,
-             events: list[dict[str, Any]] | None = None, timeout: float = 60) -> dict[str, Any]:
+    def send(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        session: str | None = None,
+        events: list[dict[str, Any]] | None = None,
+        timeout: float = 60,
+    ) -> dict[str, Any]:
         """Send a command and wait for its reply; events seen meanwhile go to ``events``."""
         self._next += 1
         msg: dict[str, Any] = {"id": self._next, "method": method, "params": params or {}}
@@ -160,8 +178,15 @@ _PROBES = """(() => {
 })()"""
 
 
-def render(html_path: str | Path, *, width: int = 1280, height: int = 1800,
-           pdf: bool = False, binary: str | None = None, timeout: float = 90) -> Page:
+def render(
+    html_path: str | Path,
+    *,
+    width: int = 1280,
+    height: int = 1800,
+    pdf: bool = False,
+    binary: str | None = None,
+    timeout: float = 90,
+) -> Page:
     """Load ``html_path`` in headless Chromium; record requests, console, a screenshot.
 
     The screenshot is the top ``width`` x ``height`` CSS pixels. With ``pdf``
@@ -177,25 +202,36 @@ def render(html_path: str | Path, *, width: int = 1280, height: int = 1800,
         try:
             events: list[dict[str, Any]] = []
             target = pipe.send("Target.createTarget", {"url": "about:blank"}, events=events)
-            session = pipe.send("Target.attachToTarget", {"targetId": target["targetId"],
-                                                          "flatten": True}, events=events)["sessionId"]
+            session = pipe.send(
+                "Target.attachToTarget", {"targetId": target["targetId"], "flatten": True}, events=events
+            )["sessionId"]
             for domain in ("Page", "Runtime", "Log", "Network"):
                 pipe.send(f"{domain}.enable", session=session, events=events)
-            pipe.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
-                      "deviceScaleFactor": 1, "mobile": False}, session=session, events=events)
+            pipe.send(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+                session=session,
+                events=events,
+            )
             pipe.send("Page.navigate", {"url": url}, session=session, events=events)
             pipe.drain(events, "Page.loadEventFired", timeout)
             pipe.drain(events, None, 0.5)  # late console messages
-            probe = pipe.send("Runtime.evaluate", {"expression": _PROBES, "returnByValue": True},
-                              session=session, events=events)
+            probe = pipe.send(
+                "Runtime.evaluate", {"expression": _PROBES, "returnByValue": True}, session=session, events=events
+            )
             page.checks = json.loads(probe["result"]["value"])
-            shot = pipe.send("Page.captureScreenshot", {"format": "png"}, session=session,
-                             events=events, timeout=timeout)
+            shot = pipe.send(
+                "Page.captureScreenshot", {"format": "png"}, session=session, events=events, timeout=timeout
+            )
             page.screenshot = base64.b64decode(shot["data"])
             if pdf:
-                printed = pipe.send("Page.printToPDF", {"preferCSSPageSize": True,
-                                                        "printBackground": True},
-                                    session=session, events=events, timeout=timeout)
+                printed = pipe.send(
+                    "Page.printToPDF",
+                    {"preferCSSPageSize": True, "printBackground": True},
+                    session=session,
+                    events=events,
+                    timeout=timeout,
+                )
                 page.pdf = base64.b64decode(printed["data"])
             pipe.drain(events, None, 0.2)
         finally:

@@ -210,14 +210,10 @@ def test_sobol_first_order_indices_of_an_additive_trap() -> None:
 
 def test_design_follows_each_parameters_distribution() -> None:
     # P = x with x ~ beta(2, 5): the mean over the design is E[x] = 2/7, not 1/2.
-    sc = _chance_game(
-        "x", 'x = { dist = "beta", a = 2, b = 5 }\ny = { dist = "uniform", low = 0, high = 1 }'
-    )
+    sc = _chance_game("x", 'x = { dist = "beta", a = 2, b = 5 }\ny = { dist = "uniform", low = 0, high = 1 }')
     res = trapsim.sensitivity(sc, samples=1024, seed=5)
     assert res.mean["t"] == pytest.approx(2 / 7, abs=0.01)
-    assert res.sd["t"] == pytest.approx(
-        np.sqrt(10 / (49 * 8)), abs=0.01
-    )  # var = ab/((a+b)^2(a+b+1))
+    assert res.sd["t"] == pytest.approx(np.sqrt(10 / (49 * 8)), abs=0.01)  # var = ab/((a+b)^2(a+b+1))
 
 
 def test_morris_ranks_the_only_relevant_parameter_first() -> None:
@@ -351,16 +347,12 @@ def test_discovery_of_a_trap_that_never_fires() -> None:
 
 def test_cli_sensitivity_json_and_files(tmp_path: Path) -> None:
     runner = CliRunner()
-    r = runner.invoke(
-        main, ["sensitivity", str(SIMPLE), "--samples", "64", "--seed", "1", "--json"]
-    )
+    r = runner.invoke(main, ["sensitivity", str(SIMPLE), "--samples", "64", "--seed", "1", "--json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
     assert doc["method"] == "sobol" and set(doc["traps"]) == {"fight", "entry_regret"}
     out = tmp_path / "out"
-    r = runner.invoke(
-        main, ["sensitivity", str(SIMPLE), "--samples", "64", "--trap", "fight", "--out", str(out)]
-    )
+    r = runner.invoke(main, ["sensitivity", str(SIMPLE), "--samples", "64", "--trap", "fight", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "ST" in r.output and "cost" in r.output and "convergence" in r.output
     assert (out / "simple_sensitivity.json").exists()
@@ -392,9 +384,7 @@ def test_cli_discover(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "putin_trap, kim_trap" in r.output
     r = runner.invoke(main, ["discover", str(DEFENSE), "--trap", "putin", "--draws", "3000"])
     assert r.exit_code == 2 and "unknown trap 'putin'" in r.output
-    r = runner.invoke(
-        main, ["discover", str(DEFENSE), "--trap", "putin_trap", "--draws", "1000", "--json"]
-    )
+    r = runner.invoke(main, ["discover", str(DEFENSE), "--trap", "putin_trap", "--draws", "1000", "--json"])
     assert r.exit_code == 0 and json.loads(r.output)["trap"] == "putin_trap"
 
 
@@ -446,8 +436,21 @@ def test_cart_leaves_partition_the_draws() -> None:
 
 
 def test_cli_discover_with_cart(tmp_path: Path) -> None:
-    r = CliRunner().invoke(main, ["discover", str(DEFENSE), "--trap", "abandonment", "--method",
-                                  "cart", "--draws", "5000", "--out", str(tmp_path)])
+    r = CliRunner().invoke(
+        main,
+        [
+            "discover",
+            str(DEFENSE),
+            "--trap",
+            "abandonment",
+            "--method",
+            "cart",
+            "--draws",
+            "5000",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "Box 1: abandonment fires in" in r.output and "invoke_cost <" in r.output
     assert (tmp_path / "defense_clause_discover_abandonment_leaves.png").exists()

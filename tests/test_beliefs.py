@@ -104,8 +104,9 @@ def test_misperception_at_the_central_values() -> None:
     assert eq.perceived["dprk"].strategy == {"ask": "ask", "answer": "troops"}
     assert eq.perceived["dprk"].payoffs["dprk"] == pytest.approx(0.1)
     text = trapsim.api.explain(sc).text(width=None)
-    assert "DPRK (dprk) chooses troops at answer as it sees the game: 0.100 for DPRK against 0.000 " \
-           "for munitions" in text
+    assert (
+        "DPRK (dprk) chooses troops at answer as it sees the game: 0.100 for DPRK against 0.000 for munitions" in text
+    )
     assert "In truth: -0.100 against 0.000 for munitions." in text
 
 
@@ -134,14 +135,17 @@ mob_cost = "mob_cost"
     same = trapsim.simulate(_defense(truth), draws=20_000, seed=3, solver=solver)
     _same(plain, same)
     assert same.to_dict()["misperception"] == {
-        "dprk": {"changed": 0, "share": 0.0}, "russia": {"changed": 0, "share": 0.0}}
+        "dprk": {"changed": 0, "share": 0.0},
+        "russia": {"changed": 0, "share": 0.0},
+    }
 
 
 def test_beliefs_do_not_disturb_other_streams() -> None:
     """A belief drawn on its own stream leaves the true draws alone (same seed, same worlds)."""
     plain = trapsim.simulate(_defense(), draws=10_000, seed=5)
-    other = trapsim.simulate(_defense("[beliefs.china]\nchina_stake = { dist = \"uniform\", low = 0.1, "
-                                      "high = 0.4 }\n"), draws=10_000, seed=5)
+    other = trapsim.simulate(
+        _defense('[beliefs.china]\nchina_stake = { dist = "uniform", low = 0.1, high = 0.4 }\n'), draws=10_000, seed=5
+    )
     # China's decisions may change, but Ukraine's first move depends only on true values
     assert plain.edge_counts["ua_move"] == other.edge_counts["ua_move"]
     assert plain.edge_counts["ua_gains"] == other.edge_counts["ua_gains"]
@@ -155,7 +159,9 @@ def test_beliefs_do_not_disturb_other_streams() -> None:
 # expected("dprk") = max(b - 0.3, 0): P(expected > 0.1) = P(b > 0.4) = 0.2.
 # surprise = aid - b if b > 0.3 else 0:
 #   P(surprise < -0.25) = P(b > 0.3, aid < b - 0.25) = (1/0.2) * int_0.05^0.25 u/0.4 ... = 0.15.
-FLIP = WORKED.replace("aid = 0.2", 'aid = { dist = "uniform", low = 0, high = 0.4 }') + """
+FLIP = (
+    WORKED.replace("aid = 0.2", 'aid = { dist = "uniform", low = 0, high = 0.4 }')
+    + """
 [traps.hopeful]
 when = 'expected("dprk") > 0.1'
 
@@ -168,6 +174,7 @@ when = 'played("answer", "troops")'
 [beliefs.dprk]
 aid = { dist = "uniform", low = 0, high = 0.5 }
 """
+)
 
 
 def _within(count: int, n: int, p: float, sds: float = 4.5) -> bool:
@@ -192,21 +199,26 @@ def test_belief_streams_are_reproducible_and_worker_independent() -> None:
 
 
 def test_expected_without_beliefs_is_the_true_value() -> None:
-    res = _sim(WORKED + "\n[traps.e]\nwhen = 'abs(expected(\"dprk\")) < 1e-12 and abs(expected(\"russia\") + 0.6)"
-               " < 1e-12 and surprise(\"dprk\") == 0'\n")
+    res = _sim(
+        WORKED + '\n[traps.e]\nwhen = \'abs(expected("dprk")) < 1e-12 and abs(expected("russia") + 0.6)'
+        ' < 1e-12 and surprise("dprk") == 0\'\n'
+    )
     assert res.rate("e") == 1.0
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ("[beliefs.dprkk]\naid = 1\n", "beliefs.dprkk: unknown actor 'dprkk' (did you mean 'dprk'?)"),
-    ("[beliefs.dprk]\naidd = 1\n", "beliefs.dprk.aidd: unknown parameter 'aidd' (did you mean 'aid'?)"),
-    ("[beliefs.dprk]\naid = \"aid +\"\n", "beliefs.dprk.aid: expression ends too early"),
-    ("[beliefs.dprk]\naid = \"zz\"\n", "beliefs.dprk.aid: unknown name 'zz'"),
-    ("[beliefs.dprk]\naid = \"aid > 0\"\n", "beliefs.dprk.aid: expected a number, got a condition"),
-    ("[beliefs.dprk]\naid = { dist = \"uniform\", low = 1, high = 0 }\n", "beliefs.dprk.aid.high"),
-    ("[beliefs.dprk]\naid = true\n", "beliefs.dprk.aid"),
-    ("[beliefs]\ndprk = 3\n", "beliefs.dprk: expected a table"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("[beliefs.dprkk]\naid = 1\n", "beliefs.dprkk: unknown actor 'dprkk' (did you mean 'dprk'?)"),
+        ("[beliefs.dprk]\naidd = 1\n", "beliefs.dprk.aidd: unknown parameter 'aidd' (did you mean 'aid'?)"),
+        ('[beliefs.dprk]\naid = "aid +"\n', "beliefs.dprk.aid: expression ends too early"),
+        ('[beliefs.dprk]\naid = "zz"\n', "beliefs.dprk.aid: unknown name 'zz'"),
+        ('[beliefs.dprk]\naid = "aid > 0"\n', "beliefs.dprk.aid: expected a number, got a condition"),
+        ('[beliefs.dprk]\naid = { dist = "uniform", low = 1, high = 0 }\n', "beliefs.dprk.aid.high"),
+        ("[beliefs.dprk]\naid = true\n", "beliefs.dprk.aid"),
+        ("[beliefs]\ndprk = 3\n", "beliefs.dprk: expected a table"),
+    ],
+)
 def test_bad_beliefs_are_reported(table: str, message: str) -> None:
     with pytest.raises(ScenarioError) as info:
         loads(WORKED + table, path="t.toml")
@@ -217,8 +229,10 @@ def test_bad_path_function_use() -> None:
     bad = WORKED + "\n[traps.x]\nwhen = 'surprise(\"dprkk\") < 0'\n"
     with pytest.raises(ScenarioError, match="unknown actor 'dprkk'"):
         loads(bad, path="t.toml")
-    bad = WORKED.replace('title = "Worked example"', 'title = "Worked example"') + \
-        "\n[derived]\nz = 'expected(\"dprk\")'\n"
+    bad = (
+        WORKED.replace('title = "Worked example"', 'title = "Worked example"')
+        + "\n[derived]\nz = 'expected(\"dprk\")'\n"
+    )
     with pytest.raises(ScenarioError, match=r"expected\(\) can only be used in traps"):
         loads(bad, path="t.toml")
 
@@ -251,8 +265,9 @@ q = 1.5
 def test_cli_run_reports_changed_share(tmp_path: Path) -> None:
     path = tmp_path / "w.toml"
     path.write_text(WORKED + BELIEF)
-    res = CliRunner().invoke(main, ["run", str(path), "--draws", "500", "--seed", "1", "--no-figures",
-                                    "--out", str(tmp_path / "out")])
+    res = CliRunner().invoke(
+        main, ["run", str(path), "--draws", "500", "--seed", "1", "--no-figures", "--out", str(tmp_path / "out")]
+    )
     assert res.exit_code == 0, res.output
     assert "Misperception changed the outcome" in res.output
     assert "DPRK (dprk)" in res.output and "100.00%" in res.output

@@ -68,8 +68,7 @@ def test_run_json_prints_json_and_writes_nothing(invoke, tmp_path: Path, monkeyp
 
 
 def test_run_json_with_out_writes_the_same_document(invoke, tmp_path: Path) -> None:
-    result = invoke("run", SIMPLE, "--draws", "3000", "--seed", "2", "--json", "--out", tmp_path,
-                    "--no-figures")
+    result = invoke("run", SIMPLE, "--draws", "3000", "--seed", "2", "--json", "--out", tmp_path, "--no-figures")
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
     written = json.loads((tmp_path / "simple.json").read_text())
@@ -89,8 +88,7 @@ def test_run_is_reproducible_through_the_cli(invoke) -> None:
 
 
 def test_run_qre_options(invoke) -> None:
-    result = invoke("run", DATA / "core_qre.toml", "--solver", "qre", "--rationality", "4",
-                    "--draws", "2000", "--json")
+    result = invoke("run", DATA / "core_qre.toml", "--solver", "qre", "--rationality", "4", "--draws", "2000", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["solver"] == "qre" and doc["rationality"] == 4.0
@@ -128,8 +126,7 @@ def test_set_bad_value_exits_2(invoke, value: str) -> None:
     assert "--set" in result.output
 
 
-@pytest.mark.parametrize("args", [["--draws", "0"], ["--seed", "-1"], ["--solver", "nash"],
-                                  ["--draws", "many"]])
+@pytest.mark.parametrize("args", [["--draws", "0"], ["--seed", "-1"], ["--solver", "nash"], ["--draws", "many"]])
 def test_run_bad_options_exit_2(invoke, args: list[str]) -> None:
     result = invoke("run", SIMPLE, *args)
     assert result.exit_code == 2, result.output
@@ -194,12 +191,17 @@ def test_run_help_lists_the_contract_options(invoke) -> None:
 
 
 def test_installed_entry_point() -> None:
-    result = subprocess.run([sys.executable, "-m", "trapsim", "validate", str(SIMPLE)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "trapsim", "validate", str(SIMPLE)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert f"{SIMPLE}: ok" in result.stdout
-    bad = subprocess.run([sys.executable, "-m", "trapsim", "validate", str(DATA / "bad" / "cycle_to_root.toml")],
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "trapsim", "validate", str(DATA / "bad" / "cycle_to_root.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "nodes.nature.next.lose" in bad.stderr
 

@@ -19,8 +19,9 @@ BASE = DATA / "threshold.toml"  # "high" fires with probability 0.5 (t ~ U(0, 1)
 VARIANT = DATA / "threshold_variant.toml"  # t = 0.3: "high" 0.7; no "both"; a new trap "low"
 
 
-@pytest.mark.parametrize(("x0", "n0", "x1", "n1"), [(500, 1000, 560, 1000), (30, 4000, 45, 3000),
-                                                    (0, 100, 3, 100), (999, 1000, 1000, 1000)])
+@pytest.mark.parametrize(
+    ("x0", "n0", "x1", "n1"), [(500, 1000, 560, 1000), (30, 4000, 45, 3000), (0, 100, 3, 100), (999, 1000, 1000, 1000)]
+)
 def test_two_proportion_test_matches_chi_square(x0: int, n0: int, x1: int, n1: int) -> None:
     """The pooled z-test is the 2x2 chi-square test without continuity correction (z² = χ²)."""
     z, p = two_proportion_test(x0, n0, x1, n1)
@@ -98,8 +99,10 @@ def test_cli_compare(tmp_path: Path, invoke) -> None:
     r = invoke("compare", BASE, VARIANT, "--draws", 4000, "--out", tmp_path)
     assert r.exit_code == 0, r.output
     assert "absent" in r.output and "distinguishable" in r.output and "(baseline)" in r.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["compare_threshold_vs_threshold_variant.json",
-                                                          "compare_threshold_vs_threshold_variant.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "compare_threshold_vs_threshold_variant.json",
+        "compare_threshold_vs_threshold_variant.png",
+    ]
     r = invoke("compare", BASE, VARIANT, "--draws", 4000, "--json")
     assert r.exit_code == 0
     assert json.loads(r.output)["traps"]["both"]["scenarios"]["threshold_variant"] is None

@@ -115,8 +115,7 @@ t "n2" 0
 t "" 1 "Peace" { 1 2 3 4 5 6 }
 """
     sc = loads_efg(text, path="9 lives.efg")
-    assert sc.actor_ids == ("player_1", "player_1_2", "player_1_3", "max_", "cote_d_ivoire",
-                            "player_6")
+    assert sc.actor_ids == ("player_1", "player_1_2", "player_1_3", "max_", "cote_d_ivoire", "player_6")
     assert sc.name == "game_9_lives"
     assert list(sc.nodes) == ["n2", "n2_2"]  # the label "n2" first, then position n2 deduplicated
     assert list(sc.outcomes) == ["if_", "t4", "n2_3", "peace"]
@@ -162,13 +161,14 @@ t "" 4 "" { 2 2 }
     assert str(info.value) == (
         'g.efg: player 2 ("Column"), information set 1 ("col"): holds 2 nodes (lines 3, 6): the '
         "game has imperfect information, and trapsim solves only perfect-information games "
-        "(every decision node its own information set)")
+        "(every decision node its own information set)"
+    )
 
 
 HEAD = 'EFG 2 R "g" { "A" "B" }\n'
 SYNTAX_ERRORS = [
     ('EFG 3 R "g" { "A" }\n', 1, 5, "only version 2"),
-    ("NFG 1 R \"g\" { \"A\" }\n", 1, 1, "expected 'EFG'"),
+    ('NFG 1 R "g" { "A" }\n', 1, 1, "expected 'EFG'"),
     ('EFG 2 X "g" { "A" }\n', 1, 7, "number type R or D"),
     ('EFG 2 R "g { "A" }\n', 1, 16, "unterminated text"),
     (HEAD + 'p "" 1 1 "" { "a" "b" } 0\nt "" 1 "" { 1, 2 }\n', 3, 19, "file ends"),
@@ -182,25 +182,33 @@ SYNTAX_ERRORS = [
     (HEAD + 'p "" 1 1 "" { "a" } 0\nt "" 1 "o" { 1 1/0 }\n', 3, 16, "divides by zero"),
     (HEAD + 'p "" 1 1 "" { "a" } 0\nt "" 7\n', 3, 6, "outcome 7 appears for the first time"),
     (HEAD + 'p "" 1 1 "" { "a" } 0\nt "" 0 "o" { 1 1 }\n', 3, 6, "outcome 0 means"),
-    (HEAD + 'p "" 1 1 "" { "a" "b" } 1 "o" { 1 1 }\nt "" 1 "o" { 1 2 }\nt "" 0\n', 3, 6,
-     "outcome 1 is described again"),
+    (
+        HEAD + 'p "" 1 1 "" { "a" "b" } 1 "o" { 1 1 }\nt "" 1 "o" { 1 2 }\nt "" 0\n',
+        3,
+        6,
+        "outcome 1 is described again",
+    ),
     (HEAD + 'p "" 1 1 "" { "a" } 0\nt "" 0\nt "" 0\n', 4, 1, "after the last node"),
     (HEAD + 'x "" 1 1 "" { "a" } 0\n', 2, 1, "expected the first node"),
     (HEAD + 'p "" 1 1 "" { } 0\n', 2, 15, "at least one action"),
-    (HEAD + 'p "" 1 1 "" { "a" "b" } 0\nt "" 0\np "" 1 1 "" { "a" "c" } 0\n', 4, 8,
-     "described again with different actions"),
+    (
+        HEAD + 'p "" 1 1 "" { "a" "b" } 0\nt "" 0\np "" 1 1 "" { "a" "c" } 0\n',
+        4,
+        8,
+        "described again with different actions",
+    ),
     # hostile numbers are refused quickly instead of being computed
     (HEAD + 'p "" 1 1 "" { "a" } 0\nt "" 1 "o" { 1 1e99999999 }\n', 3, 16, "expected a payoff"),
     (HEAD + 'p "" 1 1 "" { "a" } 0\nt "" 1 "o" { 1 1e9999 }\n', 3, 16, "too large"),
-    (HEAD + 'p "" 1 1 "" { "a" } 0\nt "" 1 "o" { 1 ' + "9" * 5000 + ' }\n', 3, 16,
-     "expected a payoff"),
+    (HEAD + 'p "" 1 1 "" { "a" } 0\nt "" 1 "o" { 1 ' + "9" * 5000 + " }\n", 3, 16, "expected a payoff"),
     (HEAD + 'p "" 1 ' + "9" * 5000 + ' "" { "a" } 0\n', 2, 8, "at most 18 digits"),
     ("", 1, 1, "the file ends where 'EFG' was expected"),
 ]
 
 
-@pytest.mark.parametrize(("text", "line", "col", "fragment"), SYNTAX_ERRORS,
-                         ids=[f"{i}-{e[3][:20]}" for i, e in enumerate(SYNTAX_ERRORS)])
+@pytest.mark.parametrize(
+    ("text", "line", "col", "fragment"), SYNTAX_ERRORS, ids=[f"{i}-{e[3][:20]}" for i, e in enumerate(SYNTAX_ERRORS)]
+)
 def test_syntax_errors_name_line_and_column(text: str, line: int, col: int, fragment: str) -> None:
     with pytest.raises(ScenarioError) as info:
         loads_efg(text, path="bad.efg")
@@ -215,17 +223,20 @@ def test_the_cli_reports_a_syntax_error_without_traceback(tmp_path: Path, invoke
     bad.write_text(HEAD + 'p "" 1 1 "" { "a" } 0\nt "" 1 "o" { 1 x }\n')
     result = invoke("validate", bad)
     assert result.exit_code == 2
-    assert result.output == (f"error: {bad}: line 3, column 16: expected a payoff (e.g. 2, -1.5, "
-                             "1/3 or 1e1), found 'x'\n")
+    assert result.output == (
+        f"error: {bad}: line 3, column 16: expected a payoff (e.g. 2, -1.5, 1/3 or 1e1), found 'x'\n"
+    )
     assert invoke("validate", tmp_path / "missing.efg").output.startswith(
-        f"error: {tmp_path / 'missing.efg'}: cannot read file")
+        f"error: {tmp_path / 'missing.efg'}: cannot read file"
+    )
 
 
 def test_efg_files_work_with_every_command(invoke) -> None:
     path = GAMBIT / "extra" / "perfect_info_with_chance.efg"
     result = invoke("validate", path)
     assert result.exit_code == 0 and result.output.strip().endswith(
-        "ok (2 actors, 0 parameters, 4 nodes, 5 outcomes, 0 traps)")
+        "ok (2 actors, 0 parameters, 4 nodes, 5 outcomes, 0 traps)"
+    )
     result = invoke("solve", path, "--json")
     assert result.exit_code == 0
     doc = json.loads(result.output)
@@ -324,8 +335,9 @@ def test_export_efg_and_toml(tmp_path: Path, invoke) -> None:
 
 
 def test_toml_conversion_keeps_exact_fractions() -> None:
-    text = efg_text_to_toml('EFG 2 R "t" { "A" }\nc "" 1 "" { "a" 1/3 "b" 2/3 } 0\n'
-                            't "" 1 "" { 1/7 }\nt "" 2 "" { 0.1 }\n', path="t.efg")
+    text = efg_text_to_toml(
+        'EFG 2 R "t" { "A" }\nc "" 1 "" { "a" 1/3 "b" 2/3 } 0\nt "" 1 "" { 1/7 }\nt "" 2 "" { 0.1 }\n', path="t.efg"
+    )
     assert 'chance = { a = "1/3", b = "2/3" }' in text
     assert 't2 = { a = "1/7" }' in text and "t3 = { a = 0.1 }" in text
     assert text.startswith("# Converted by trapsim from t.efg")
@@ -334,20 +346,23 @@ def test_toml_conversion_keeps_exact_fractions() -> None:
 def test_export_set_with_toml_writes_nothing(invoke, tmp_path: Path) -> None:
     src = tmp_path / "game.efg"
     assert invoke("export", DATA / "simple.toml", "--efg", src).exit_code == 0
-    result = invoke("export", src, "--efg", tmp_path / "again.efg", "--toml", tmp_path / "g.toml",
-                    "--set", "cost=1")
+    result = invoke("export", src, "--efg", tmp_path / "again.efg", "--toml", tmp_path / "g.toml", "--set", "cost=1")
     assert result.exit_code == 2 and "--set has no effect with --toml" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["game.efg"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ((), "nothing to do"),
-    (("--toml", "x.toml"), "--toml converts a Gambit .efg file"),
-    (("--efg", "x.efg", "--set", "nosuch=1"), "unknown parameter 'nosuch'"),
-    (("--efg", "x.efg", "--set", "cost"), "expected name=value"),
-])
-def test_export_usage_errors(args: tuple[str, ...], message: str, invoke, tmp_path: Path,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "nothing to do"),
+        (("--toml", "x.toml"), "--toml converts a Gambit .efg file"),
+        (("--efg", "x.efg", "--set", "nosuch=1"), "unknown parameter 'nosuch'"),
+        (("--efg", "x.efg", "--set", "cost"), "expected name=value"),
+    ],
+)
+def test_export_usage_errors(
+    args: tuple[str, ...], message: str, invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = invoke("export", DATA / "simple.toml", *args)
     assert result.exit_code == 2
@@ -364,10 +379,8 @@ def test_all_spe_teaching_case_tie_breaking_changes_the_story() -> None:
     assert result.complete and result.tie_nodes == ["defender_steady"]
     first, second = result.profiles
     assert first.strategy == solve(sc).strategy  # the one solve and run report
-    assert first.strategy == {"challenger": "Wait", "defender_steady": "Resist",
-                              "defender_alone": "Concede"}
-    assert second.strategy == {"challenger": "Probe", "defender_steady": "Concede",
-                               "defender_alone": "Concede"}
+    assert first.strategy == {"challenger": "Wait", "defender_steady": "Resist", "defender_alone": "Concede"}
+    assert second.strategy == {"challenger": "Probe", "defender_steady": "Concede", "defender_alone": "Concede"}
     assert first.payoffs == {"challenger": 0.0, "defender": 1.0}
     assert second.payoffs == pytest.approx({"challenger": 1.0, "defender": 0.0})
     assert first.outcome_probabilities["status_quo"] == 1.0
@@ -383,8 +396,7 @@ def test_all_spe_cli(invoke) -> None:
     assert "differs at   challenger: Probe (not Wait); defender_steady: Concede (not Resist)" in out
     doc = json.loads(invoke("solve", TEACHING, "--all-spe", "--json").output)
     assert doc["complete"] and len(doc["equilibria"]) == 2
-    assert doc["equilibria"][1]["outcome_probabilities"] == pytest.approx(
-        {"conceded": 2 / 3, "conceded_alone": 1 / 3})
+    assert doc["equilibria"][1]["outcome_probabilities"] == pytest.approx({"conceded": 2 / 3, "conceded_alone": 1 / 3})
     unique = invoke("solve", DATA / "simple.toml", "--all-spe").output
     assert "The subgame-perfect equilibrium is unique" in unique
     capped = invoke("solve", GAMBIT / "ttt.efg", "--all-spe").output
@@ -416,14 +428,14 @@ t "" 3 "" { 0 5 }
 
 
 def test_run_warns_once_about_ties_on_the_realised_path(invoke, tmp_path: Path) -> None:
-    result = invoke("run", GAMBIT / "e10.efg", "--draws", "500", "--seed", "1", "--no-figures",
-                    "--out", tmp_path)
+    result = invoke("run", GAMBIT / "e10.efg", "--draws", "500", "--seed", "1", "--no-figures", "--out", tmp_path)
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert warnings == ["warning: ties on the realised path in 100.0% of draws, at n_3_left_2 (100.0%); "
-                        "the first listed action was taken"]
-    quiet = invoke("run", GAMBIT / "cent4.efg", "--draws", "500", "--seed", "1", "--no-figures",
-                   "--out", tmp_path)
+    assert warnings == [
+        "warning: ties on the realised path in 100.0% of draws, at n_3_left_2 (100.0%); "
+        "the first listed action was taken"
+    ]
+    quiet = invoke("run", GAMBIT / "cent4.efg", "--draws", "500", "--seed", "1", "--no-figures", "--out", tmp_path)
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr
 
 
@@ -461,9 +473,11 @@ def test_module_examples() -> None:
 
 
 def test_toml_conversion_keeps_awkward_text(tmp_path: Path) -> None:
-    text = ('EFG 2 R "A \\"quoted\\" title" { "P" }\n'
-            '"line one\nline \\"two\\" with a \\\\ backslash"\n'
-            'p "" 1 1 "" { "go \\"now\\"" "stay" } 0\nt "" 1 "" { 1 }\nt "" 2 "" { 0 }\n')
+    text = (
+        'EFG 2 R "A \\"quoted\\" title" { "P" }\n'
+        '"line one\nline \\"two\\" with a \\\\ backslash"\n'
+        'p "" 1 1 "" { "go \\"now\\"" "stay" } 0\nt "" 1 "" { 1 }\nt "" 2 "" { 0 }\n'
+    )
     sc = loads_efg(text, path="q.efg")
     again = loads(efg_text_to_toml(text, path="q.efg"), path="q.toml")
     assert again.title == sc.title == 'A "quoted" title'
@@ -472,8 +486,7 @@ def test_toml_conversion_keeps_awkward_text(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("tie_weight", "warned"), [(0.004, False), (0.05, True)])
-def test_run_warning_threshold_is_one_percent_of_draws(tie_weight: float, warned: bool,
-                                                       tmp_path: Path, invoke) -> None:
+def test_run_warning_threshold_is_one_percent_of_draws(tie_weight: float, warned: bool, tmp_path: Path, invoke) -> None:
     toml = tmp_path / "rare_tie.toml"
     toml.write_text(f"""[scenario]
 name = "rare_tie"
@@ -490,8 +503,7 @@ next = {{ safe = "kept", bold = "gained" }}
 kept = {{ a = 0 }}
 gained = {{ a = "gap" }}
 """)
-    result = invoke("run", toml, "--draws", "20000", "--seed", "3", "--no-figures",
-                    "--out", tmp_path)
+    result = invoke("run", toml, "--draws", "20000", "--seed", "3", "--no-figures", "--out", tmp_path)
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     if warned:

@@ -58,14 +58,17 @@ def test_fit_is_least_squares_on_the_probability_scale():
         assert sse(dist.args["a"] * da, dist.args["b"] * db) >= best
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    ((0.5, 0.4, 0.9), "lowest value (0.5) must be below the best guess (0.4)"),
-    ((0.1, 0.9, 0.9), "best guess (0.9) must be below the highest value (0.9)"),
-    ((0.0, 0.4, 0.9), "lowest value (0) must be above 0"),
-    ((0.1, 0.4, 1.2), "highest value (1.2) must be below 1"),
-    ((0.1, math.nan, 0.9), "best guess value must be a finite number"),
-    ((0.1, 0.2, 1e300), "highest value must be a finite number"),
-])
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ((0.5, 0.4, 0.9), "lowest value (0.5) must be below the best guess (0.4)"),
+        ((0.1, 0.9, 0.9), "best guess (0.9) must be below the highest value (0.9)"),
+        ((0.0, 0.4, 0.9), "lowest value (0) must be above 0"),
+        ((0.1, 0.4, 1.2), "highest value (1.2) must be below 1"),
+        ((0.1, math.nan, 0.9), "best guess value must be a finite number"),
+        ((0.1, 0.2, 1e300), "highest value must be a finite number"),
+    ],
+)
 def test_check_says_what_is_wrong(values, message):
     assert message in elicitation.check(Judgement("s", "x", "plausible", values), Support("beta", 0, 1))
     with pytest.raises(ValueError, match="must be"):
@@ -93,14 +96,17 @@ def test_classroom_table_is_read():
     assert api.judgement_support(sc, "p") == Support("beta", 0.0, 0.5)
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ('ask = ["gian"]', "classroom.ask: unknown parameter 'gian' (did you mean 'gain'?)"),
-    ("ask = []", "classroom.ask: expected a list of 1 to 8 parameter names"),
-    ('ask = ["p", "p"]', "classroom.ask: 'p' is listed twice"),
-    ('ask = ["p"]\nrange = { gain = [0, 1] }', "classroom.range.gain: a range is given only for an asked"),
-    ('ask = ["p"]\nrange = { p = [1, 0] }', "classroom.range.p: expected [low, high] with finite low < high"),
-    ('ask = ["p"]\nhow = 1', "classroom.how: unknown key"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('ask = ["gian"]', "classroom.ask: unknown parameter 'gian' (did you mean 'gain'?)"),
+        ("ask = []", "classroom.ask: expected a list of 1 to 8 parameter names"),
+        ('ask = ["p", "p"]', "classroom.ask: 'p' is listed twice"),
+        ('ask = ["p"]\nrange = { gain = [0, 1] }', "classroom.range.gain: a range is given only for an asked"),
+        ('ask = ["p"]\nrange = { p = [1, 0] }', "classroom.range.p: expected [low, high] with finite low < high"),
+        ('ask = ["p"]\nhow = 1', "classroom.how: unknown key"),
+    ],
+)
 def test_classroom_table_problems(table, message):
     with pytest.raises(ScenarioError) as exc:
         loads(_scenario("[classroom]\n" + table + "\n"))
@@ -109,9 +115,12 @@ def test_classroom_table_problems(table, message):
 
 def _judgements() -> list[Judgement]:
     return [
-        Judgement("s1", "p", "plausible", (0.05, 0.2, 0.5)), Judgement("s1", "gain", "plausible", (0.5, 1.0, 2.0)),
-        Judgement("s2", "p", "plausible", (0.3, 0.5, 0.8)), Judgement("s2", "gain", "quartiles", (0.8, 1.5, 2.5)),
-        Judgement("s3", "p", "quartiles", (0.1, 0.15, 0.25)), Judgement("s3", "gain", "plausible", (0.2, 0.4, 0.9)),
+        Judgement("s1", "p", "plausible", (0.05, 0.2, 0.5)),
+        Judgement("s1", "gain", "plausible", (0.5, 1.0, 2.0)),
+        Judgement("s2", "p", "plausible", (0.3, 0.5, 0.8)),
+        Judgement("s2", "gain", "quartiles", (0.8, 1.5, 2.5)),
+        Judgement("s3", "p", "quartiles", (0.1, 0.15, 0.25)),
+        Judgement("s3", "gain", "plausible", (0.2, 0.4, 0.9)),
     ]
 
 
@@ -153,25 +162,39 @@ def test_run_priors_from_the_command_line(tmp_path):
     rows = [(j, api.fit_judgement(sc, j)) for j in _judgements()]
     csv = tmp_path / "judgements.csv"
     csv.write_text(api.judgements_csv(rows))
-    out = CliRunner().invoke(main, ["run", str(POLL), "--priors", str(csv), "--draws", "20000", "--seed", "3",
-                                    "--json"])
+    out = CliRunner().invoke(
+        main, ["run", str(POLL), "--priors", str(csv), "--draws", "20000", "--seed", "3", "--json"]
+    )
     assert out.exit_code == 0, out.output
     doc = json.loads(out.output)
     expected = api.simulate(api.with_pooled_priors(sc, _judgements()), draws=20_000, seed=3)
     assert doc["traps"]["fight"]["count"] == expected.trap_counts["fight"]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("student,parameter,kind,low,mid,high\ns1,gian,plausible,0.1,0.2,0.3\n",
-     "line 2: unknown parameter 'gian' (did you mean 'gain'?)"),
-    ("student,parameter,kind,low,mid,high\ns1,p,plausible,0.3,0.2,0.4\n", "line 2: p: the lowest value (0.3) must be"),
-    ("student,parameter,kind,low,mid,high\ns1,p,plausible,x,0.2,0.4\n", "line 2: low, mid and high must be numbers"),
-    ("student,parameter,kind,low,mid,high\ns1,p,median,0.1,0.2,0.4\n", "line 2: unknown kind 'median'"),
-    ("student,parameter\n", "header: missing column(s) kind, low, mid, high"),
-    ("student,parameter,kind,low,mid,high\n", "no judgements"),
-    ("student,parameter,kind,low,mid,high\ns1,p,plausible,0.1,0.2,0.4\ns1,p,plausible,0.1,0.2,0.4\n",
-     "line 3: student 's1' judged p twice"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "student,parameter,kind,low,mid,high\ns1,gian,plausible,0.1,0.2,0.3\n",
+            "line 2: unknown parameter 'gian' (did you mean 'gain'?)",
+        ),
+        (
+            "student,parameter,kind,low,mid,high\ns1,p,plausible,0.3,0.2,0.4\n",
+            "line 2: p: the lowest value (0.3) must be",
+        ),
+        (
+            "student,parameter,kind,low,mid,high\ns1,p,plausible,x,0.2,0.4\n",
+            "line 2: low, mid and high must be numbers",
+        ),
+        ("student,parameter,kind,low,mid,high\ns1,p,median,0.1,0.2,0.4\n", "line 2: unknown kind 'median'"),
+        ("student,parameter\n", "header: missing column(s) kind, low, mid, high"),
+        ("student,parameter,kind,low,mid,high\n", "no judgements"),
+        (
+            "student,parameter,kind,low,mid,high\ns1,p,plausible,0.1,0.2,0.4\ns1,p,plausible,0.1,0.2,0.4\n",
+            "line 3: student 's1' judged p twice",
+        ),
+    ],
+)
 def test_bad_priors_file_exits_2_with_one_line(tmp_path, text, message):
     csv = tmp_path / "j.csv"
     csv.write_text(text)

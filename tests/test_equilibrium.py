@@ -24,6 +24,7 @@ def _load(name: str) -> trapsim.Scenario:
 
 # ------------------------------------------------------------------- hand-solved
 
+
 def test_sequential_chicken_tc1() -> None:
     eq = trapsim.solve(_load("core_chicken.toml"))
     assert eq.values["crash"] == -10.0  # central value of uniform(-12, -8)
@@ -150,8 +151,11 @@ def to_toml(tree: Tree, players: int) -> str:
         if t[0] == "decision":
             nodes.append(f'actor = "p{t[1]}"')
         else:
-            nodes.append("chance = { " + ", ".join(
-                f'a{j} = "{p.numerator} / {p.denominator}"' for j, p in enumerate(t[1])) + " }")
+            nodes.append(
+                "chance = { "
+                + ", ".join(f'a{j} = "{p.numerator} / {p.denominator}"' for j, p in enumerate(t[1]))
+                + " }"
+            )
         nodes.append(f"next = {{ {nxt} }}")
         return nid
 
@@ -199,8 +203,7 @@ def gambit_backward_induction(game: Any) -> tuple[list[Fraction], dict[str, str]
         actions = list(node.infoset.actions)
         if node.player.is_chance:
             probs = [Fraction(str(a.prob)) for a in actions]
-            return [sum((p * k[i] for p, k in zip(probs, kids, strict=True)), Fraction(0))
-                    for i in range(len(players))]
+            return [sum((p * k[i] for p, k in zip(probs, kids, strict=True)), Fraction(0)) for i in range(len(players))]
         me = players.index(node.player)
         best = 0
         for j in range(1, len(kids)):
@@ -231,8 +234,10 @@ def test_random_games_agree_with_pygambit(seed: int, tmp_path: Path) -> None:
 
 # --------------------------------- the vectorised solver against a per-draw reference
 
-def _reference_values(tree: Any, payoffs: np.ndarray, chance: dict[int, np.ndarray], d: int,
-                      solver: str, lam: float) -> tuple[np.ndarray, dict[int, int]]:
+
+def _reference_values(
+    tree: Any, payoffs: np.ndarray, chance: dict[int, np.ndarray], d: int, solver: str, lam: float
+) -> tuple[np.ndarray, dict[int, int]]:
     """Plain recursive backward induction of draw ``d``; returns root values and choices."""
     choices: dict[int, int] = {}
 
@@ -269,8 +274,11 @@ def test_vectorised_backward_induction_equals_per_draw(seed: int, solver: str) -
     n = 64
     payoffs = rng.normal(size=(len(tree.outcomes), players, n))
     payoffs[:, :, :8] = np.round(payoffs[:, :, :8])  # integer payoffs: plenty of exact ties
-    chance = {i: rng.dirichlet(np.ones(len(tree.positions[i].children)), size=n).T
-              for i in tree.inner if tree.positions[i].kind == "chance"}
+    chance = {
+        i: rng.dirichlet(np.ones(len(tree.positions[i].children)), size=n).T
+        for i in tree.inner
+        if tree.positions[i].kind == "chance"
+    }
     sol = backward(tree, payoffs, chance, solver=solver, rationality=1.5)
     for d in range(n):
         want, choices = _reference_values(tree, payoffs, chance, d, solver, 1.5)

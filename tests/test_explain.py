@@ -84,14 +84,16 @@ def test_hand_game_story(hand: trapsim.Scenario) -> None:
     text = ex.text(width=None)
     assert "Alice (a) chooses risky at a_move: 0.500 for Alice against 0.400 for safe (which ends at safe)." in text
     assert "Chance at coin: good 25.0% and bad 75.0%." in text
-    assert ("Bob (b) chooses grab at b_good: 1.500 for Bob against 1.000 for share "
-            "(which ends at good_share).") in text
+    assert ("Bob (b) chooses grab at b_good: 1.500 for Bob against 1.000 for share (which ends at good_share).") in text
     assert "Bob (b) chooses share at b_bad: 1.000 for Bob against 0.500 for grab (which ends at bad_grab)." in text
     assert "Expected payoffs: Alice 0.500, Bob 1.125." in text
     # the more likely branch is told first
     assert text.index("If bad (75.0%)") < text.index("If good (25.0%)")
     assert [(c.node, c.chosen, c.on_path) for c in ex.choices] == [
-        ("a_move", "risky", True), ("b_good", "grab", True), ("b_bad", "share", True)]
+        ("a_move", "risky", True),
+        ("b_good", "grab", True),
+        ("b_bad", "share", True),
+    ]
     assert ex.choices[0].worth == pytest.approx({"safe": 0.4, "risky": 0.5})
 
 
@@ -184,8 +186,10 @@ def test_default_scenario_push_fires_putin_trap() -> None:
     likely = ex.traps.likely
     assert likely.steps[:2] == (("ua_move", "push"), ("ua_gains", "gains"))
     assert likely.traps["putin_trap"] == (
-        eq.strategy["russia_call"] == "invoke" and eq.strategy["aq_dprk"] == "troops"
-        and eq.strategy["china_reply"] == "acquiesce")
+        eq.strategy["russia_call"] == "invoke"
+        and eq.strategy["aq_dprk"] == "troops"
+        and eq.strategy["china_reply"] == "acquiesce"
+    )
 
 
 def test_qre_story_gives_probabilities() -> None:

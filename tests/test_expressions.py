@@ -124,6 +124,7 @@ def test_overflowing_constants_give_inf_not_a_hang() -> None:
 
 # --------------------------------------------------------------------- precedence
 
+
 @pytest.mark.parametrize(
     "text,env,expected",
     [
@@ -178,8 +179,16 @@ EXPONENTS = st.sampled_from([0, 1, 2, 3, -1, -2, 0.5])
 ARITH = ["+", "-", "*", "/"]
 COMPARE = ["<", "<=", ">", ">=", "==", "!="]
 LOGIC = ["and", "or"]
-ARITY = {"min": (2, 3), "max": (2, 3), "clip": (3, 3), "abs": (1, 1), "exp": (1, 1),
-         "log": (1, 1), "sqrt": (1, 1), "if": (3, 3)}
+ARITY = {
+    "min": (2, 3),
+    "max": (2, 3),
+    "clip": (3, 3),
+    "abs": (1, 1),
+    "exp": (1, 1),
+    "log": (1, 1),
+    "sqrt": (1, 1),
+    "if": (3, 3),
+}
 assert set(ARITY) == set(FUNCTIONS)
 
 
@@ -203,8 +212,19 @@ TREES = st.recursive(LEAVES, _trees, max_leaves=10)
 
 # --- rendering: fully parenthesised, and with the fewest parentheses Python needs
 
-PREC = {"or": 1, "and": 2, "not": 3, **dict.fromkeys(COMPARE, 4), "+": 5, "-": 5, "*": 6, "/": 6,
-        "neg": 7, "pow": 8, "atom": 9}
+PREC = {
+    "or": 1,
+    "and": 2,
+    "not": 3,
+    **dict.fromkeys(COMPARE, 4),
+    "+": 5,
+    "-": 5,
+    "*": 6,
+    "/": 6,
+    "neg": 7,
+    "pow": 8,
+    "atom": 9,
+}
 
 
 def _num_text(v: float) -> str:
@@ -310,9 +330,16 @@ def reference(t: tuple, env: dict[str, float]) -> Any:
             return _truth(a) or _truth(b)
         a, b = _as_num(a), _as_num(b)
         return {
-            "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: _div(a, b),
-            "<": lambda: a < b, "<=": lambda: a <= b, ">": lambda: a > b, ">=": lambda: a >= b,
-            "==": lambda: a == b, "!=": lambda: a != b,
+            "+": lambda: a + b,
+            "-": lambda: a - b,
+            "*": lambda: a * b,
+            "/": lambda: _div(a, b),
+            "<": lambda: a < b,
+            "<=": lambda: a <= b,
+            ">": lambda: a > b,
+            ">=": lambda: a >= b,
+            "==": lambda: a == b,
+            "!=": lambda: a != b,
         }[op]()
     f, args = t[1], [reference(a, env) for a in t[2]]
     if f == "if":
@@ -346,8 +373,7 @@ DRAW_VALUES = st.one_of(
 ENVS = st.integers(1, 6).flatmap(
     lambda n: st.fixed_dictionaries({v: st.lists(DRAW_VALUES, min_size=n, max_size=n) for v in VARS})
 )
-PROPERTY = settings(max_examples=300, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _compare(tree: tuple, text: str, env_lists: dict[str, list[float]]) -> None:
@@ -361,8 +387,7 @@ def _compare(tree: tuple, text: str, env_lists: dict[str, list[float]]) -> None:
         assert got.dtype == bool, text
         assert got.tolist() == want, text
     else:
-        np.testing.assert_array_equal(got.astype(np.float64), np.array(want, dtype=np.float64),
-                                      err_msg=text)
+        np.testing.assert_array_equal(got.astype(np.float64), np.array(want, dtype=np.float64), err_msg=text)
 
 
 @PROPERTY
@@ -382,6 +407,7 @@ def test_generated_trees_match_reference_minimal_parentheses(tree: tuple, env: d
 @given(tree=TREES)
 def test_constant_folding_matches_reference(tree: tuple) -> None:
     """With every variable replaced by a number, the expression folds to the reference value."""
+
     def fix(t: tuple) -> tuple:
         if t[0] == "var":
             return ("num", {"x": 0.5, "y": 2.0, "z": 3.0}[t[1]])
@@ -401,9 +427,49 @@ def test_constant_folding_matches_reference(tree: tuple) -> None:
 
 # ------------------------------------------------------------ the parser never crashes
 
-TOKENS = ["x", "y", "1", "2.5", "1e3", "+", "-", "*", "/", "**", "(", ")", ",", "<", "==", "!=",
-          "and", "or", "not", "min", "max", "clip", "if", "log", "'a'", '"b"', ".", "[", "]", ":",
-          "played", "reached", "payoff", "__class__", "lambda", "=", "!", "^", "#", "\\", "\n"]
+TOKENS = [
+    "x",
+    "y",
+    "1",
+    "2.5",
+    "1e3",
+    "+",
+    "-",
+    "*",
+    "/",
+    "**",
+    "(",
+    ")",
+    ",",
+    "<",
+    "==",
+    "!=",
+    "and",
+    "or",
+    "not",
+    "min",
+    "max",
+    "clip",
+    "if",
+    "log",
+    "'a'",
+    '"b"',
+    ".",
+    "[",
+    "]",
+    ":",
+    "played",
+    "reached",
+    "payoff",
+    "__class__",
+    "lambda",
+    "=",
+    "!",
+    "^",
+    "#",
+    "\\",
+    "\n",
+]
 
 
 def _never_crashes(text: str) -> None:

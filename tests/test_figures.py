@@ -51,15 +51,19 @@ when = 'played("choose", "leave")'
 
 def _chain(depth: int) -> str:
     """A tree of ``depth`` decisions in a row, two actors alternating, each able to stop."""
-    lines = ['[scenario]\nname = "chain"\ntitle = "A long chain"\nroot = "n0"\n',
-             '[actors.a]\nname = "Alpha"\n[actors.b]\nname = "Beta"\n',
-             "[parameters]\nc = { dist = \"uniform\", low = 0, high = 1 }\n"]
+    lines = [
+        '[scenario]\nname = "chain"\ntitle = "A long chain"\nroot = "n0"\n',
+        '[actors.a]\nname = "Alpha"\n[actors.b]\nname = "Beta"\n',
+        '[parameters]\nc = { dist = "uniform", low = 0, high = 1 }\n',
+    ]
     for k in range(depth):
         nxt = f"n{k + 1}" if k + 1 < depth else "end"
-        lines.append(f'[nodes.n{k}]\nactor = "{"ab"[k % 2]}"\n'
-                     f'next = {{ go_on_with_the_long_action_name = "{nxt}", stop = "stop_{k}" }}\n')
+        lines.append(
+            f'[nodes.n{k}]\nactor = "{"ab"[k % 2]}"\n'
+            f'next = {{ go_on_with_the_long_action_name = "{nxt}", stop = "stop_{k}" }}\n'
+        )
     lines.append("[payoffs]")
-    lines.append('end = { a = 1, b = 1 }')
+    lines.append("end = { a = 1, b = 1 }")
     for k in range(depth):
         lines.append(f'stop_{k} = {{ a = "c - {k}", b = 0 }}')
     lines.append('\n[traps.deep]\ntitle = "Reached the end"\nwhen = \'reached("end")\'')
@@ -144,8 +148,7 @@ def test_wrap_breaks_identifiers_at_underscores() -> None:
 
 
 def test_percent_precision() -> None:
-    assert [percent(x) for x in (0, 0.00001, 0.0024, 0.1161, 1)] == [
-        "0%", "<0.01%", "0.24%", "11.6%", "100.0%"]
+    assert [percent(x) for x in (0, 0.00001, 0.0024, 0.1161, 1)] == ["0%", "<0.01%", "0.24%", "11.6%", "100.0%"]
 
 
 def test_actor_colours_come_from_the_file_else_unused_palette_colours(default_result) -> None:
@@ -168,8 +171,7 @@ def test_trap_rates_one_bar_per_trap_with_its_rate(fixture: str, request) -> Non
     for t in res.scenario.traps:
         assert bars[f"trap:{t.id}"].get_height() == pytest.approx(100 * res.rate(t.id))
     ax = fig.axes[0]
-    assert [x.get_text().replace("\n", " ") for x in ax.get_xticklabels()] == [
-        t.title for t in res.scenario.traps]
+    assert [x.get_text().replace("\n", " ") for x in ax.get_xticklabels()] == [t.title for t in res.scenario.traps]
     assert ax.get_title(loc="left") == wrap(res.scenario.title, 80)
     text = _all_text(fig)
     assert f"{res.draws:,} draws" in text and f"seed {res.seed}" in text
@@ -220,8 +222,7 @@ def test_outcomes_of_a_tiny_scenario(solo_result) -> None:
 # ---------------------------------------------------------------------- tree
 
 
-@pytest.mark.parametrize("fixture", ["simple_result", "default_result", "chain_result",
-                                     "solo_result"])
+@pytest.mark.parametrize("fixture", ["simple_result", "default_result", "chain_result", "solo_result"])
 def test_tree_draws_every_position_and_edge(fixture: str, request) -> None:
     res = request.getfixturevalue(fixture)
     tree = build_tree(res.scenario)
@@ -270,8 +271,7 @@ def test_tree_without_a_run_highlights_the_equilibrium(default_result) -> None:
             continue
         chosen = pos.children[pos.actions.index(eq.strategy[pos.id])]
         others = [c for c in pos.children if c != chosen]
-        assert all(edges[f"edge:{i}-{chosen}"].get_linewidth() > edges[f"edge:{i}-{c}"].get_linewidth()
-                   for c in others)
+        assert all(edges[f"edge:{i}-{chosen}"].get_linewidth() > edges[f"edge:{i}-{c}"].get_linewidth() for c in others)
     text = _all_text(fig)
     assert "%" not in text.replace("% ", "")  # no shares without a run
     assert "gains (p=0.35)" in text  # chance branches labelled with central probabilities
@@ -312,7 +312,8 @@ def test_actor_graph_nodes_edges_legend(default_result) -> None:
     for actor in _by_gid(fig, "actor:").values():
         gid = actor.get_gid().split(":")[1]
         assert actor.get_facecolor()[:3] == pytest.approx(
-            tuple(int(sc.actors[sc.actor_ids.index(gid)].color[k:k + 2], 16) / 255 for k in (1, 3, 5)))
+            tuple(int(sc.actors[sc.actor_ids.index(gid)].color[k : k + 2], 16) / 255 for k in (1, 3, 5))
+        )
     assert not _overlaps(fig)
 
 
@@ -428,8 +429,13 @@ def test_run_writes_four_figures_in_the_chosen_format(invoke, tmp_path: Path) ->
     r = invoke("run", SIMPLE, "--draws", 2000, "--seed", 1, "--out", out, "--format", "svg")
     assert r.exit_code == 0, r.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["simple.json", "simple_convergence.svg", "simple_outcomes.svg",
-                     "simple_traps.svg", "simple_tree.svg"]
+    assert names == [
+        "simple.json",
+        "simple_convergence.svg",
+        "simple_outcomes.svg",
+        "simple_traps.svg",
+        "simple_tree.svg",
+    ]
     assert all(f"wrote {out / n}" in r.output for n in names)
 
 
@@ -437,8 +443,7 @@ def test_tree_and_graph_commands(invoke, tmp_path: Path) -> None:
     r = invoke("tree", SIMPLE, "--out", tmp_path / "t.pdf")
     assert r.exit_code == 0, r.output
     assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF")
-    r = invoke("tree", SIMPLE, "--draws", 1000, "--seed", 2, "--out", tmp_path / "run", "--format",
-               "svg")
+    r = invoke("tree", SIMPLE, "--draws", 1000, "--seed", 2, "--out", tmp_path / "run", "--format", "svg")
     assert r.exit_code == 0, r.output
     svg = (tmp_path / "run.svg").read_text()
     assert re.search(r"enter \d+(\.\d)?%", svg)  # shares from the run
@@ -446,10 +451,13 @@ def test_tree_and_graph_commands(invoke, tmp_path: Path) -> None:
     assert r.exit_code == 0 and (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--out", "x.jpg"], "must end in .png, .svg or .pdf"),
-    (["--out", "x.png", "--format", "svg"], "does not end in .svg"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--out", "x.jpg"], "must end in .png, .svg or .pdf"),
+        (["--out", "x.png", "--format", "svg"], "does not end in .svg"),
+    ],
+)
 def test_tree_rejects_bad_output_names(invoke, tmp_path: Path, args: list[str], message: str) -> None:
     r = invoke("tree", SIMPLE, *[str(tmp_path / a) if a.startswith("x.") else a for a in args])
     assert r.exit_code == 2 and message in r.output
@@ -472,6 +480,10 @@ def test_a_scenario_without_traps_and_a_qre_run(simple_result, tmp_path: Path) -
     tree = figures.plot_tree(res)  # qre: every action is taken in some draws
     assert all(e.get_linestyle() == "-" for e in _by_gid(tree, "edge:").values())
     paths = figures.write_run_figures(res, tmp_path, fmt="png")
-    assert [p.name for p in paths] == ["simple_traps.png", "simple_outcomes.png", "simple_tree.png",
-                                       "simple_convergence.png"]
+    assert [p.name for p in paths] == [
+        "simple_traps.png",
+        "simple_outcomes.png",
+        "simple_tree.png",
+        "simple_convergence.png",
+    ]
     assert "The scenario defines no traps." in report.build_report(res)

@@ -27,8 +27,11 @@ def test_labels_are_loaded_into_the_model(sc) -> None:
     assert sc.outcomes["fought_weak"].label == "Weak incumbent fights"
     assert sc.outcomes["fought_weak"].description == "A price war the incumbent cannot afford."
     p = sc.parameter("p")
-    assert (p.label, p.unit, p.comment) == ("Chance the incumbent is strong", "probability",
-                                            "chance that the incumbent is strong")
+    assert (p.label, p.unit, p.comment) == (
+        "Chance the incumbent is strong",
+        "probability",
+        "chance that the incumbent is strong",
+    )
     assert sc.derived[0].label == "Incumbent probably strong"
 
 
@@ -67,7 +70,8 @@ def test_group_note_is_said_once_for_the_group(sc) -> None:
 
 def test_group_note_may_be_the_comment_above_the_header() -> None:
     text = LABELLED.read_text().replace(
-        'group = "What fighting costs the incumbent, relative to sharing the market"', 'group = ""')
+        'group = "What fighting costs the incumbent, relative to sharing the market"', 'group = ""'
+    )
     sc = loads(text)
     assert sc.parameter("weak_fight").comment == "costs of fighting, relative to sharing the market"
 
@@ -102,24 +106,51 @@ def test_scenario_without_labels_has_empty_label_tables() -> None:
 BASE = LABELLED.read_text()
 
 
-@pytest.mark.parametrize(("old", "new", "key", "text"), [
-    ('actions = { fight = "Price war" }', 'actions = { fihgt = "Price war" }',
-     "nodes.inc_weak.actions.fihgt", "action not listed in next"),
-    ('actions = { fight = "Price war" }', 'actions = "Price war"',
-     "nodes.inc_weak.actions", "expected { <action> = \"label\""),
-    ('label = "Entrant decides"', "label = 3", "nodes.entrant.label", "expected a text value"),
-    ("[outcomes.out]", "[outcomes.outt]", "outcomes.outt", "unknown outcome 'outt'"),
-    ('label = "Entrant stays out"', 'lable = "Entrant stays out"', "outcomes.out.lable", "unknown key"),
-    ('unit = "probability"', "unit = 1", "parameters.p.unit", "expected a text value"),
-    ('weak_fight = { value = -0.5, label', 'weak_fight = { value = "x", label',
-     "parameters.fight_costs.weak_fight.value", "expected a number"),
-    ('weak_fight = { value = -0.5, label', 'weak_fight = { value = -0.5, dsit = 1, label',
-     "parameters.fight_costs.weak_fight.dsit", "unknown key"),
-    ('strong_enough = { expr = "p > 0.5", label', 'strong_enough = { expression = "p > 0.5", label',
-     "derived.strong_enough", "unknown key"),
-    ('unused_cost = 0.25', 'nested = { group = "x", a = 1 }',
-     "parameters.fight_costs.nested", "groups cannot be nested"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "key", "text"),
+    [
+        (
+            'actions = { fight = "Price war" }',
+            'actions = { fihgt = "Price war" }',
+            "nodes.inc_weak.actions.fihgt",
+            "action not listed in next",
+        ),
+        (
+            'actions = { fight = "Price war" }',
+            'actions = "Price war"',
+            "nodes.inc_weak.actions",
+            'expected { <action> = "label"',
+        ),
+        ('label = "Entrant decides"', "label = 3", "nodes.entrant.label", "expected a text value"),
+        ("[outcomes.out]", "[outcomes.outt]", "outcomes.outt", "unknown outcome 'outt'"),
+        ('label = "Entrant stays out"', 'lable = "Entrant stays out"', "outcomes.out.lable", "unknown key"),
+        ('unit = "probability"', "unit = 1", "parameters.p.unit", "expected a text value"),
+        (
+            "weak_fight = { value = -0.5, label",
+            'weak_fight = { value = "x", label',
+            "parameters.fight_costs.weak_fight.value",
+            "expected a number",
+        ),
+        (
+            "weak_fight = { value = -0.5, label",
+            "weak_fight = { value = -0.5, dsit = 1, label",
+            "parameters.fight_costs.weak_fight.dsit",
+            "unknown key",
+        ),
+        (
+            'strong_enough = { expr = "p > 0.5", label',
+            'strong_enough = { expression = "p > 0.5", label',
+            "derived.strong_enough",
+            "unknown key",
+        ),
+        (
+            "unused_cost = 0.25",
+            'nested = { group = "x", a = 1 }',
+            "parameters.fight_costs.nested",
+            "groups cannot be nested",
+        ),
+    ],
+)
 def test_malformed_labels_are_reported(old: str, new: str, key: str, text: str) -> None:
     assert old in BASE
     with pytest.raises(ScenarioError) as info:
@@ -131,4 +162,4 @@ def test_malformed_labels_are_reported(old: str, new: str, key: str, text: str) 
 def test_grouped_parameters_can_be_set_and_swept(sc) -> None:
     a = trapsim.solve(sc, values={"weak_fight": 1.0})
     assert a.strategy["inc_weak"] == "fight"  # 1 > 0.5
-    assert a.strategy["entrant"] == "stay"    # the entrant now meets a fight either way
+    assert a.strategy["entrant"] == "stay"  # the entrant now meets a fight either way

@@ -34,8 +34,7 @@ def _comment_above(text: str, key: str) -> str:
 
 def test_library_is_complete() -> None:
     names = {p.stem for p in FILES}
-    assert {"defense_clause", "no_defense_clause", "china_pressure", "ceasefire",
-            "vietnam_analogy"} <= names
+    assert {"defense_clause", "no_defense_clause", "china_pressure", "ceasefire", "vietnam_analogy"} <= names
     readme = (SCENARIOS / "README.md").read_text()
     for name in names:
         assert f"[`{name}`]({name}.toml)" in readme, f"{name} missing from scenarios/README.md"
@@ -58,15 +57,18 @@ def test_scenario_validates_runs_and_is_documented(path: Path) -> None:
         if rates[trap.id] in (0.0, 1.0):
             comment = _comment_above(text, f"traps.{trap.id}")
             assert re.search(r"\b(zero|never|always|by construction)\b", comment, re.I), (
-                f"{trap.id} has rate {rates[trap.id]} and no comment explaining why")
+                f"{trap.id} has rate {rates[trap.id]} and no comment explaining why"
+            )
     # and the game can be told in words
     assert sc.title in explain(sc).text()
 
 
 def test_variants_move_the_putin_trap_as_expected() -> None:
     """Domain notes 3.6: less Putin trap without the clause, under Chinese pressure, with a freeze."""
-    rate = {name: _rates(SCENARIOS / f"{name}.toml")[1]["putin_trap"]
-            for name in ("defense_clause", "no_defense_clause", "china_pressure", "ceasefire")}
+    rate = {
+        name: _rates(SCENARIOS / f"{name}.toml")[1]["putin_trap"]
+        for name in ("defense_clause", "no_defense_clause", "china_pressure", "ceasefire")
+    }
     for variant in ("no_defense_clause", "china_pressure", "ceasefire"):
         assert rate[variant] < 0.8 * rate["defense_clause"], (variant, rate)
 

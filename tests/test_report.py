@@ -157,8 +157,21 @@ def test_extra_sections_are_placed_after_the_named_section() -> None:
         Section("tail", "Tail", "<p>tail</p>", after="no-such-section"),
     ]
     ids = [s.id for s in report._place(builtin, extra)]
-    assert ids == ["scenario", "story", "actors", "parameters", "tree", "traps", "drivers", "more",
-                   "outcomes", "payoffs", "convergence", "tail", "reproduce"]
+    assert ids == [
+        "scenario",
+        "story",
+        "actors",
+        "parameters",
+        "tree",
+        "traps",
+        "drivers",
+        "more",
+        "outcomes",
+        "payoffs",
+        "convergence",
+        "tail",
+        "reproduce",
+    ]
     with pytest.raises(ValueError, match="already used"):
         report._place(builtin, [Section("traps", "x", "")])
     with pytest.raises(ValueError, match="letters"):
@@ -166,8 +179,9 @@ def test_extra_sections_are_placed_after_the_named_section() -> None:
 
 
 def test_api_report_with_an_extra_section(simple_result) -> None:
-    page = trapsim.api.report(simple_result, extra_sections=[
-        Section("wide", "Wide <things>", "<p>w</p>", after="traps", landscape=True)])
+    page = trapsim.api.report(
+        simple_result, extra_sections=[Section("wide", "Wide <things>", "<p>w</p>", after="traps", landscape=True)]
+    )
     assert _parse(page).sections == [*SECTION_IDS[:5], "wide", *SECTION_IDS[5:]]
     assert '<section id="wide" class="landscape"><h2>Wide &lt;things&gt;</h2><p>w</p>' in page
     assert '<a href="#wide">Wide &lt;things&gt;</a>' in page  # in the navigation
@@ -209,8 +223,9 @@ def test_report_command_defaults_and_errors(invoke, tmp_path: Path, monkeypatch)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(find_chromium() is None,
-                    reason="chromium is not installed (apt-get install -y chromium; .ci/run does)")
+@pytest.mark.skipif(
+    find_chromium() is None, reason="chromium is not installed (apt-get install -y chromium; .ci/run does)"
+)
 def test_report_renders_in_headless_chromium(default_page: str, tmp_path: Path) -> None:
     path = tmp_path / "report.html"
     path.write_text(default_page, encoding="utf-8")

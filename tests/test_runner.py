@@ -132,6 +132,7 @@ def test_spe_on_the_qre_scenario_always_goes_left() -> None:
 
 # ----------------------------------------------------------------- reproducibility
 
+
 def _strip(doc: dict[str, Any]) -> dict[str, Any]:
     doc = dict(doc)
     doc["meta"] = {k: v for k, v in doc["meta"].items() if k != "elapsed_s"}
@@ -264,6 +265,7 @@ def test_a_valid_probability_expression_runs() -> None:
 
 
 # ------------------------------------------------------------------ Wilson, JSON
+
 
 @pytest.mark.parametrize(
     "count,n,lo,hi",

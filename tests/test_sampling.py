@@ -21,35 +21,66 @@ INF = math.inf
 CASES = [
     ("uniform", Distribution("uniform", {"low": -1.0, "high": 3.0}), stats.uniform(-1.0, 4.0)),
     ("normal", Distribution("normal", {"mean": 0.3, "sd": 0.2}), stats.norm(0.3, 0.2)),
-    ("normal_truncated", Distribution("normal", {"mean": 0.3, "sd": 0.2, "low": 0.0, "high": 0.5}),
-     stats.truncnorm(-1.5, 1.0, loc=0.3, scale=0.2)),
-    ("normal_low_only", Distribution("normal", {"mean": 0.1, "sd": 0.3, "low": 0.0}),
-     stats.truncnorm(-1 / 3, INF, loc=0.1, scale=0.3)),
-    ("normal_high_only", Distribution("normal", {"mean": 0.1, "sd": 0.3, "high": 0.4}),
-     stats.truncnorm(-INF, 1.0, loc=0.1, scale=0.3)),
-    ("normal_far_tail", Distribution("normal", {"mean": 0.0, "sd": 1.0, "low": 3.0}),
-     stats.truncnorm(3.0, INF)),
+    (
+        "normal_truncated",
+        Distribution("normal", {"mean": 0.3, "sd": 0.2, "low": 0.0, "high": 0.5}),
+        stats.truncnorm(-1.5, 1.0, loc=0.3, scale=0.2),
+    ),
+    (
+        "normal_low_only",
+        Distribution("normal", {"mean": 0.1, "sd": 0.3, "low": 0.0}),
+        stats.truncnorm(-1 / 3, INF, loc=0.1, scale=0.3),
+    ),
+    (
+        "normal_high_only",
+        Distribution("normal", {"mean": 0.1, "sd": 0.3, "high": 0.4}),
+        stats.truncnorm(-INF, 1.0, loc=0.1, scale=0.3),
+    ),
+    ("normal_far_tail", Distribution("normal", {"mean": 0.0, "sd": 1.0, "low": 3.0}), stats.truncnorm(3.0, INF)),
     # 7 sd out: naive inversion via 1 - ndtr(7) loses every digit (it drew inf before a fix)
-    ("normal_upper_tail_7sd", Distribution("normal", {"mean": 1.0, "sd": 2.0, "low": 15.0}),
-     stats.truncnorm(7.0, INF, loc=1.0, scale=2.0)),
-    ("normal_lower_tail_7sd", Distribution("normal", {"mean": 1.0, "sd": 2.0, "high": -13.0}),
-     stats.truncnorm(-INF, -7.0, loc=1.0, scale=2.0)),
-    ("normal_upper_band", Distribution("normal", {"mean": 0.0, "sd": 1.0, "low": 5.0, "high": 5.5}),
-     stats.truncnorm(5.0, 5.5)),
-    ("lognormal", Distribution("lognormal", {"mu": -1.0, "sigma": 0.5}),
-     stats.lognorm(s=0.5, scale=math.exp(-1.0))),
+    (
+        "normal_upper_tail_7sd",
+        Distribution("normal", {"mean": 1.0, "sd": 2.0, "low": 15.0}),
+        stats.truncnorm(7.0, INF, loc=1.0, scale=2.0),
+    ),
+    (
+        "normal_lower_tail_7sd",
+        Distribution("normal", {"mean": 1.0, "sd": 2.0, "high": -13.0}),
+        stats.truncnorm(-INF, -7.0, loc=1.0, scale=2.0),
+    ),
+    (
+        "normal_upper_band",
+        Distribution("normal", {"mean": 0.0, "sd": 1.0, "low": 5.0, "high": 5.5}),
+        stats.truncnorm(5.0, 5.5),
+    ),
+    ("lognormal", Distribution("lognormal", {"mu": -1.0, "sigma": 0.5}), stats.lognorm(s=0.5, scale=math.exp(-1.0))),
     ("beta", Distribution("beta", {"a": 2.0, "b": 5.0}), stats.beta(2.0, 5.0)),
-    ("beta_rescaled", Distribution("beta", {"a": 0.7, "b": 1.5, "low": -2.0, "high": 4.0}),
-     stats.beta(0.7, 1.5, loc=-2.0, scale=6.0)),
-    ("triangular", Distribution("triangular", {"low": 0.0, "mode": 0.2, "high": 1.0}),
-     stats.triang(0.2, loc=0.0, scale=1.0)),
-    ("triangular_mode_at_low", Distribution("triangular", {"low": 1.0, "mode": 1.0, "high": 3.0}),
-     stats.triang(0.0, loc=1.0, scale=2.0)),
+    (
+        "beta_rescaled",
+        Distribution("beta", {"a": 0.7, "b": 1.5, "low": -2.0, "high": 4.0}),
+        stats.beta(0.7, 1.5, loc=-2.0, scale=6.0),
+    ),
+    (
+        "triangular",
+        Distribution("triangular", {"low": 0.0, "mode": 0.2, "high": 1.0}),
+        stats.triang(0.2, loc=0.0, scale=1.0),
+    ),
+    (
+        "triangular_mode_at_low",
+        Distribution("triangular", {"low": 1.0, "mode": 1.0, "high": 3.0}),
+        stats.triang(0.0, loc=1.0, scale=2.0),
+    ),
     ("bernoulli", Distribution("bernoulli", {"p": 0.27}), stats.bernoulli(0.27)),
-    ("choice", Distribution("choice", {"values": (0.0, 0.5, 2.0)}),
-     stats.rv_discrete(values=([0.0, 0.5, 2.0], [1 / 3, 1 / 3, 1 / 3]))),
-    ("choice_weighted", Distribution("choice", {"values": (-1.0, 0.5, 2.0), "weights": (1.0, 3.0, 6.0)}),
-     stats.rv_discrete(values=([-1.0, 0.5, 2.0], [0.1, 0.3, 0.6]))),
+    (
+        "choice",
+        Distribution("choice", {"values": (0.0, 0.5, 2.0)}),
+        stats.rv_discrete(values=([0.0, 0.5, 2.0], [1 / 3, 1 / 3, 1 / 3])),
+    ),
+    (
+        "choice_weighted",
+        Distribution("choice", {"values": (-1.0, 0.5, 2.0), "weights": (1.0, 3.0, 6.0)}),
+        stats.rv_discrete(values=([-1.0, 0.5, 2.0], [0.1, 0.3, 0.6])),
+    ),
 ]
 IDS = [c[0] for c in CASES]
 
@@ -89,8 +120,9 @@ def test_central_value_of_a_constant() -> None:
 U = np.linspace(0.0005, 0.9995, 999) + 1e-7
 
 
-@pytest.mark.parametrize("name,dist,ref", [c for c in CASES if c[0] != "bernoulli"],
-                         ids=[i for i in IDS if i != "bernoulli"])
+@pytest.mark.parametrize(
+    "name,dist,ref", [c for c in CASES if c[0] != "bernoulli"], ids=[i for i in IDS if i != "bernoulli"]
+)
 def test_ppf_agrees_with_scipy(name: str, dist: Distribution, ref) -> None:
     np.testing.assert_allclose(ppf(dist, U), ref.ppf(U), rtol=1e-9, atol=1e-12)
 
@@ -107,6 +139,7 @@ def test_ppf_of_a_constant() -> None:
 
 
 # ------------------------------------------------------------------------ streams
+
 
 def test_streams_are_reproducible_and_distinct() -> None:
     a = stream(7, 0, "cost").random(1000)

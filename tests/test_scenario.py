@@ -82,9 +82,7 @@ def test_several_problems_are_all_reported_one_line_each(invoke) -> None:
     assert all(p.file == str(path) for p in info.value.problems)
 
 
-@pytest.mark.parametrize(
-    "name", ["uniform_low_high", "beta_a_nonpositive", "text_for_number", "dist_unknown"]
-)
+@pytest.mark.parametrize("name", ["uniform_low_high", "beta_a_nonpositive", "text_for_number", "dist_unknown"])
 def test_bad_parameter_gives_one_problem_not_a_cascade(name: str) -> None:
     """A malformed parameter is still declared: its users are not reported as unknown names."""
     with pytest.raises(ScenarioError) as info:
@@ -190,6 +188,7 @@ def test_loaded_model_fields() -> None:
 
 # ------------------------------------------------------------ fuzzing the validator
 
+
 def _toml_value(v: object) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -208,10 +207,39 @@ def _toml(doc: dict) -> str:
 
 
 REPLACEMENTS = st.one_of(
-    st.sampled_from([0, 1, -1, 0.5, 2.5, math.inf, -math.inf, math.nan, True, False, "", "first",
-                     "won", "russia", "x", "1 - cost", "cost > 0", 'played("first", "invoke")',
-                     "max", "Z", [], [1, 2, 3], [0, 1, 5], ["a"], {}, {"dist": "uniform"},
-                     {"a": 1}, {"russia": 1, "dprk": 2}, None]),
+    st.sampled_from(
+        [
+            0,
+            1,
+            -1,
+            0.5,
+            2.5,
+            math.inf,
+            -math.inf,
+            math.nan,
+            True,
+            False,
+            "",
+            "first",
+            "won",
+            "russia",
+            "x",
+            "1 - cost",
+            "cost > 0",
+            'played("first", "invoke")',
+            "max",
+            "Z",
+            [],
+            [1, 2, 3],
+            [0, 1, 5],
+            ["a"],
+            {},
+            {"dist": "uniform"},
+            {"a": 1},
+            {"russia": 1, "dprk": 2},
+            None,
+        ]
+    ),
     st.integers(-10, 10),
     st.text(max_size=8),
 )

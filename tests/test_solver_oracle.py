@@ -89,8 +89,7 @@ def gambit_spe(game: gbt.Game, *, tol: Fraction = Fraction(0)) -> tuple[list[Fra
         choices = [k for _, ch in kids for k in ch]
         if node.player.is_chance:
             probs = [_fr(a.prob) for a in node.infoset.actions]
-            value = [sum(p * v[i] for p, (v, _) in zip(probs, kids, strict=True))
-                     for i in range(len(players))]
+            value = [sum(p * v[i] for p, (v, _) in zip(probs, kids, strict=True)) for i in range(len(players))]
         else:
             i = players.index(node.player)
             best = max(v[i] for v, _ in kids)
@@ -130,8 +129,7 @@ def _passes_one_shot_deviation(game: gbt.Game, choice: dict[gbt.Node, int]) -> b
         kids = [value(c) for c in node.children]
         if node.player.is_chance:
             probs = [_fr(a.prob) for a in node.infoset.actions]
-            v = [sum(p * k[i] for p, k in zip(probs, kids, strict=True))
-                 for i in range(len(players))]
+            v = [sum(p * k[i] for p, k in zip(probs, kids, strict=True)) for i in range(len(players))]
         else:
             i = players.index(node.player)
             v = kids[choice[node]]
@@ -195,13 +193,11 @@ def trapsim_choices(sc: Scenario, strategy: dict[str, str]) -> list[int]:
     return out
 
 
-def assert_same_spe(sc: Scenario, game: gbt.Game, *, tol: float = 1e-9,
-                    tie: Fraction = Fraction(0)) -> Equilibrium:
+def assert_same_spe(sc: Scenario, game: gbt.Game, *, tol: float = 1e-9, tie: Fraction = Fraction(0)) -> Equilibrium:
     """trapsim's SPE equals the reference on pygambit's tree; returns trapsim's."""
     eq = solve(sc)
     ref_pay, ref_choice = gambit_spe(game, tol=tie)
-    assert [eq.payoffs[a] for a in sc.actor_ids] == pytest.approx([float(v) for v in ref_pay],
-                                                                  rel=tol, abs=tol)
+    assert [eq.payoffs[a] for a in sc.actor_ids] == pytest.approx([float(v) for v in ref_pay], rel=tol, abs=tol)
     assert trapsim_choices(sc, eq.strategy) == ref_choice
     return eq
 
@@ -234,8 +230,7 @@ def _number(rng: random.Random, x: Fraction) -> str:
     return f"{x.numerator}/{x.denominator}"
 
 
-def random_game(seed: int, *, min_leaves: int = 10, max_leaves: int = 80,
-                root_only: bool = False) -> tuple[str, int]:
+def random_game(seed: int, *, min_leaves: int = 10, max_leaves: int = 80, root_only: bool = False) -> tuple[str, int]:
     """A random perfect-information game with chance nodes as .efg text."""
     rng = random.Random(seed)
     n_players = rng.randint(2, 5)
@@ -288,8 +283,10 @@ def _preorder(root: _Node) -> list[_Node]:
 
 
 def _write(rng: random.Random, root: _Node, n_players: int, seed: int) -> str:
-    names = rng.sample(["Russia", "DPRK", "China", "US", "Ukraine", "Player 1", "1", "max",
-                        'The "Big" One', "Cote d'Ivoire"], n_players)
+    names = rng.sample(
+        ["Russia", "DPRK", "China", "US", "Ukraine", "Player 1", "1", "max", 'The "Big" One', "Cote d'Ivoire"],
+        n_players,
+    )
     quoted = " ".join('"' + n.replace('"', '\\"') + '"' for n in names)
     lines = [f'EFG 2 {rng.choice("RD")} "random game {seed}" {{ {quoted} }}']
     if rng.random() < 0.7:
@@ -313,8 +310,7 @@ def _write(rng: random.Random, root: _Node, n_players: int, seed: int) -> str:
             lines.append(f"t {label} {out}")
         elif node.kind == "c":
             infosets[0] += 1
-            moves = " ".join(f'"{a}" {_number(rng, p)}' for a, p in zip(node.actions, node.probs,
-                                                                       strict=True))
+            moves = " ".join(f'"{a}" {_number(rng, p)}' for a, p in zip(node.actions, node.probs, strict=True))
             lines.append(f'c {label} {infosets[0]} "" {{ {moves} }} {out}')
         else:
             infosets[node.player] += 1
@@ -347,8 +343,7 @@ def _profiles_count(path: Path) -> int:
     return math.prod(len(n.children) for n in decision_nodes(game))
 
 
-@pytest.mark.parametrize("path", [p for p in PERFECT_INFO if _profiles_count(p) <= 5000],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [p for p in PERFECT_INFO if _profiles_count(p) <= 5000], ids=lambda p: p.name)
 def test_all_spe_equals_filtered_agent_equilibria(path: Path) -> None:
     """`--all-spe` lists exactly the pure agent equilibria that pass one-shot deviation."""
     game = read_with_gambit(path.read_text(), blank_labels=path.name in DUPLICATE_LABELS)
@@ -426,8 +421,7 @@ def test_toml_to_efg_pygambit_agrees_with_trapsim(path: Path) -> None:
         eq = solve(sc, values=values)
         game = read_with_gambit(write_efg(sc, values=values))
         ref_pay, ref_choice = gambit_spe(game, tol=Fraction(1, 10**9))
-        assert [eq.payoffs[a] for a in sc.actor_ids] == pytest.approx(
-            [float(v) for v in ref_pay], rel=1e-9, abs=1e-9)
+        assert [eq.payoffs[a] for a in sc.actor_ids] == pytest.approx([float(v) for v in ref_pay], rel=1e-9, abs=1e-9)
         assert trapsim_choices(sc, eq.strategy) == ref_choice
 
 

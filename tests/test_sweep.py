@@ -139,8 +139,9 @@ def test_dask_local_cluster_agrees_with_local_path(threshold: trapsim.Scenario) 
     distributed = pytest.importorskip("distributed")
     grid = {"t": grid_values(0, 1, 6), "s": (0.1, 0.5, 0.9)}
     local = api.sweep(threshold, grid, draws=1500, workers=1)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=":0") as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
         by_address = api.sweep(threshold, grid, draws=1500, scheduler=cluster.scheduler_address)
         with distributed.Client(cluster) as client:
             by_client = api.sweep(threshold, grid, draws=1500, scheduler=client)
@@ -160,8 +161,10 @@ def test_dask_scheduler_local_starts_worker_processes(threshold: trapsim.Scenari
 def test_unreachable_scheduler_is_a_clear_error(threshold: trapsim.Scenario) -> None:
     dask = pytest.importorskip("dask")
     pytest.importorskip("distributed")
-    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), \
-            pytest.raises(RunError, match="cannot connect to a Dask scheduler"):
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(RunError, match="cannot connect to a Dask scheduler"),
+    ):
         api.sweep(threshold, {"t": (0.1, 0.2)}, draws=100, scheduler="tcp://127.0.0.1:9")
 
 
@@ -181,8 +184,9 @@ class Interrupt:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_resume_after_interruption_gives_identical_results(threshold: trapsim.Scenario, tmp_path: Path,
-                                                           workers: int) -> None:
+def test_resume_after_interruption_gives_identical_results(
+    threshold: trapsim.Scenario, tmp_path: Path, workers: int
+) -> None:
     grid = {"t": grid_values(0, 1, 9), "s": (0.25, 0.75)}
     whole = api.sweep(threshold, grid, draws=2000, workers=1)
     with pytest.raises(KeyboardInterrupt):
@@ -198,20 +202,38 @@ def test_resume_after_interruption_gives_identical_results(threshold: trapsim.Sc
     with pytest.raises(RunError, match=r"different sweep.*draws"):
         api.sweep(threshold, grid, draws=1000, workers=1, checkpoint_dir=tmp_path, resume=True)
     ran: list[int] = []
-    resumed = api.sweep(threshold, grid, draws=2000, workers=workers, checkpoint_dir=tmp_path, resume=True,
-                        progress=lambda k, todo: ran.append(k))
+    resumed = api.sweep(
+        threshold,
+        grid,
+        draws=2000,
+        workers=workers,
+        checkpoint_dir=tmp_path,
+        resume=True,
+        progress=lambda k, todo: ran.append(k),
+    )
     assert resumed.resumed == len(saved) and sum(ran) == 18 - len(saved)
     assert same_points(whole, resumed)
     assert list(tmp_path.iterdir()) == []  # finished: the checkpoint is gone
 
 
-def test_sigterm_to_the_command_keeps_finished_points(tmp_path: Path, threshold: trapsim.Scenario,
-                                                       invoke) -> None:
+def test_sigterm_to_the_command_keeps_finished_points(tmp_path: Path, threshold: trapsim.Scenario, invoke) -> None:
     """A real process, stopped by SIGTERM mid-sweep, then resumed: the same results as one go."""
-    args = ["sweep", str(THRESHOLD), "--vary", "t=0:1:50", "--vary", "s=0:1:40", "--draws", "20000",
-            "--workers", "1", "--out", str(tmp_path), "--no-figures"]
-    proc = subprocess.Popen([sys.executable, "-m", "trapsim", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    args = [
+        "sweep",
+        str(THRESHOLD),
+        "--vary",
+        "t=0:1:50",
+        "--vary",
+        "s=0:1:40",
+        "--draws",
+        "20000",
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--no-figures",
+    ]
+    proc = subprocess.Popen([sys.executable, "-m", "trapsim", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ckpt = tmp_path / "threshold_t_by_s.checkpoint.json"
     deadline = time.monotonic() + 60
     while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -225,8 +247,7 @@ def test_sigterm_to_the_command_keeps_finished_points(tmp_path: Path, threshold:
     assert r.exit_code == 0, r.output
     assert f"{saved} points resumed" in r.output
     resumed = list(csv.DictReader(io.StringIO((tmp_path / "threshold_t_by_s.csv").read_text())))
-    whole = api.sweep(threshold, {"t": grid_values(0, 1, 50), "s": grid_values(0, 1, 40)}, draws=20000,
-                      workers=1)
+    whole = api.sweep(threshold, {"t": grid_values(0, 1, 50), "s": grid_values(0, 1, 40)}, draws=20000, workers=1)
     assert resumed == list(csv.DictReader(io.StringIO(whole.to_csv())))
     assert not ckpt.exists()
 
@@ -247,8 +268,7 @@ def test_failure_at_a_point_keeps_finished_points(tmp_path: Path) -> None:
     text = text.replace('went = { a = "u" }', 'went = { a = "u + lt" }')
     sc = loads(text, path="crash.toml")
     with pytest.raises(RunError, match=r"sweep point t=0\)"):
-        run_sweep(sc, sweep_id="x", axes={"t": (1.0, 0.5, 0.0, 0.2)}, draws=500, seed=1,
-                  checkpoint_dir=tmp_path)
+        run_sweep(sc, sweep_id="x", axes={"t": (1.0, 0.5, 0.0, 0.2)}, draws=500, seed=1, checkpoint_dir=tmp_path)
     doc = json.loads((tmp_path / "threshold_x.checkpoint.json").read_text())
     assert sorted(doc["points"]) == ["0", "1"]
 
@@ -321,8 +341,9 @@ def test_cli_sweep_json_and_resume(tmp_path: Path, threshold: trapsim.Scenario, 
         api.sweep(threshold, grid, draws=400, workers=1, checkpoint_dir=tmp_path, progress=Interrupt(2))
     r = invoke("sweep", THRESHOLD, "--vary", "t=0:1:5", "--draws", 400, "--out", tmp_path)
     assert r.exit_code == 2 and "--resume" in r.output
-    r = invoke("sweep", THRESHOLD, "--vary", "t=0:1:5", "--draws", 400, "--out", tmp_path, "--resume",
-               "--json", "--no-figures")
+    r = invoke(
+        "sweep", THRESHOLD, "--vary", "t=0:1:5", "--draws", 400, "--out", tmp_path, "--resume", "--json", "--no-figures"
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
     assert doc["meta"]["resumed_points"] >= 2
@@ -330,8 +351,7 @@ def test_cli_sweep_json_and_resume(tmp_path: Path, threshold: trapsim.Scenario, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["threshold_t.csv", "threshold_t.json"]
 
 
-def test_cli_sweep_json_alone_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    invoke) -> None:
+def test_cli_sweep_json_alone_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, invoke) -> None:
     monkeypatch.chdir(tmp_path)
     r = invoke("sweep", THRESHOLD, "--sweep", "one", "--draws", 200, "--json")
     assert r.exit_code == 0, r.output
@@ -341,14 +361,17 @@ def test_cli_sweep_json_alone_leaves_nothing_behind(tmp_path: Path, monkeypatch:
     assert [d["sweep"] for d in json.loads(r.output)] == ["one", "two"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--vary", "t=0:1"], "expected name=from:to:steps"),
-    (["--vary", "t=0:1:1"], "steps >= 2"),
-    (["--vary", "t=a:1:3"], "must be numbers"),
-    (["--vary", "t=0:1:3", "--sweep", "one"], "not both"),
-    (["--vary", "tt=0:1:3"], "unknown parameter 'tt'"),
-    (["--sweep", "nope"], "unknown sweep 'nope'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--vary", "t=0:1"], "expected name=from:to:steps"),
+        (["--vary", "t=0:1:1"], "steps >= 2"),
+        (["--vary", "t=a:1:3"], "must be numbers"),
+        (["--vary", "t=0:1:3", "--sweep", "one"], "not both"),
+        (["--vary", "tt=0:1:3"], "unknown parameter 'tt'"),
+        (["--sweep", "nope"], "unknown sweep 'nope'"),
+    ],
+)
 def test_cli_sweep_bad_input_exits_2(args: list[str], message: str, invoke) -> None:
     r = invoke("sweep", THRESHOLD, *args, "--json")
     assert r.exit_code == 2

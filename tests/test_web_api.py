@@ -35,14 +35,21 @@ def explorer():
         yield app
 
 
-@pytest.mark.parametrize(("body", "args"), [
-    ({"draws": 3000, "seed": 5}, ["--draws", "3000", "--seed", "5"]),
-    ({"draws": 2000, "seed": 1, "set": {"deliver_prob": 1, "p_gain": 0.45}},
-     ["--draws", "2000", "--seed", "1", "--set", "deliver_prob=1", "--set", "p_gain=0.45"]),
-    ({"draws": 2000, "seed": 9, "solver": "qre", "rationality": 4.5},
-     ["--draws", "2000", "--seed", "9", "--solver", "qre", "--rationality", "4.5"]),
-    ({"draws": 1500}, ["--draws", "1500"]),  # no seed: the scenario's, as on the command line
-])
+@pytest.mark.parametrize(
+    ("body", "args"),
+    [
+        ({"draws": 3000, "seed": 5}, ["--draws", "3000", "--seed", "5"]),
+        (
+            {"draws": 2000, "seed": 1, "set": {"deliver_prob": 1, "p_gain": 0.45}},
+            ["--draws", "2000", "--seed", "1", "--set", "deliver_prob=1", "--set", "p_gain=0.45"],
+        ),
+        (
+            {"draws": 2000, "seed": 9, "solver": "qre", "rationality": 4.5},
+            ["--draws", "2000", "--seed", "9", "--solver", "qre", "--rationality", "4.5"],
+        ),
+        ({"draws": 1500}, ["--draws", "1500"]),  # no seed: the scenario's, as on the command line
+    ],
+)
 def test_api_run_equals_run_json(explorer, body, args):
     status, doc = request(explorer.port, "POST", "/api/run", body)
     assert status == 200
@@ -64,16 +71,21 @@ BAD = [
     ("POST", "/api/run", b"{not json", 400, "malformed JSON"),
     ("POST", "/api/run", b"[1, 2]", 400, "expected a JSON object"),
     ("POST", "/api/run", b'{"draws": NaN}', 400, "malformed JSON"),
-    ("POST", "/api/run", b'{"drawz": 10}', 400, "unknown key \"drawz\""),
-    ("POST", "/api/run", b'{"set": {"deliver_prb": 1}}', 400, "--set deliver_prb: unknown parameter 'deliver_prb' "
-                                                            "(did you mean 'deliver_prob'?)"),
+    ("POST", "/api/run", b'{"drawz": 10}', 400, 'unknown key "drawz"'),
+    (
+        "POST",
+        "/api/run",
+        b'{"set": {"deliver_prb": 1}}',
+        400,
+        "--set deliver_prb: unknown parameter 'deliver_prb' (did you mean 'deliver_prob'?)",
+    ),
     ("POST", "/api/run", b'{"set": {"deliver_prob": 5}, "draws": 100}', 400, "probabilities must lie in [0, 1]"),
     ("POST", "/api/run", b'{"set": {"deliver_prob": "1"}}', 400, "set.deliver_prob: expected a number"),
     ("POST", "/api/run", b'{"draws": 0}', 400, "draws: expected a whole number from 1"),
     ("POST", "/api/run", b'{"draws": 2.5}', 400, "draws: expected a whole number"),
     ("POST", "/api/run", b'{"draws": 100000000}', 400, "draws: expected a whole number from 1 to 1,000,000"),
     ("POST", "/api/run", b'{"seed": -1}', 400, "seed: expected a whole number from 0"),
-    ("POST", "/api/run", b'{"solver": "nash"}', 400, "solver: expected \"spe\" or \"qre\""),
+    ("POST", "/api/run", b'{"solver": "nash"}', 400, 'solver: expected "spe" or "qre"'),
     ("POST", "/api/run", b'{"rationality": 0}', 400, "rationality: expected a number from"),
     ("POST", "/api/run", b"{" + b" " * 20_000 + b"}", 413, "request body larger than 16,384 bytes"),
     ("GET", "/api/nothing", None, 404, "not found"),
@@ -129,18 +141,28 @@ def test_poll_flow_and_its_4xx(poll):
     assert (status, doc["revision"]) == (409, 2)
     # someone else's secret cannot revise this judgement
     _, other = request(port, "POST", "/api/classroom/join", {"code": code})
-    status, doc = request(port, "POST", "/api/classroom/submit", {**who, "secret": other["secret"], "revision": 3,
-                                                                  "judgements": _answers()})
+    status, doc = request(
+        port,
+        "POST",
+        "/api/classroom/submit",
+        {**who, "secret": other["secret"], "revision": 3, "judgements": _answers()},
+    )
     assert (status, doc["error"]) == (403, "unknown student or wrong secret")
     # the judgement is checked and the student told what was wrong, per parameter
-    status, doc = request(port, "POST", "/api/classroom/submit",
-                          {**who, "revision": 3, "judgements": _answers(p=(0.4, 0.3, 0.6), gain=(-1, 1, 2))})
+    status, doc = request(
+        port,
+        "POST",
+        "/api/classroom/submit",
+        {**who, "revision": 3, "judgements": _answers(p=(0.4, 0.3, 0.6), gain=(-1, 1, 2))},
+    )
     assert status == 400
-    assert doc["problems"] == {"p": "the lowest value (0.4) must be below the best guess (0.3)",
-                               "gain": "the lowest value (-1) must be above 0"}
+    assert doc["problems"] == {
+        "p": "the lowest value (0.4) must be below the best guess (0.3)",
+        "gain": "the lowest value (-1) must be above 0",
+    }
     for bad, message in [
         ({"p": {"kind": "plausible", "values": [0.1, 0.2]}, "gain": _answers()["gain"]}, "expected three values"),
-        ({**_answers(), "x": {}}, "judgements: unknown key \"x\""),
+        ({**_answers(), "x": {}}, 'judgements: unknown key "x"'),
         ({"p": {"kind": "plausible", "values": ["<b>", 0.2, 0.3]}, "gain": _answers()["gain"]}, "expected a number"),
         ({"p": {"kind": "mode", "values": [0.1, 0.2, 0.3]}, "gain": _answers()["gain"]}, "kind: expected one of"),
     ]:
@@ -148,10 +170,15 @@ def test_poll_flow_and_its_4xx(poll):
         assert status == 400 and message in doc["error"], doc
     assert request(port, "POST", "/api/classroom/mine", who)[1]["revision"] == 2
     # presenter-only: the explorer, reset, close, export, the event stream
-    for method, path, body in [("POST", "/api/run", {}), ("POST", "/api/classroom/reset", {}),
-                               ("POST", "/api/classroom/close", {"closed": True}),
-                               ("POST", "/api/classroom/export", {}), ("GET", "/api/classroom/events", None),
-                               ("GET", "/presenter", None), ("GET", "/", None)]:
+    for method, path, body in [
+        ("POST", "/api/run", {}),
+        ("POST", "/api/classroom/reset", {}),
+        ("POST", "/api/classroom/close", {"closed": True}),
+        ("POST", "/api/classroom/export", {}),
+        ("GET", "/api/classroom/events", None),
+        ("GET", "/presenter", None),
+        ("GET", "/", None),
+    ]:
         assert request(port, method, path, body)[0] == 403, path
         assert request(port, method, path, body, headers={"X-Trapsim-Token": "x" * 32})[0] == 403, path
     assert request(port, "GET", "/presenter?token=nope")[0] == 403
@@ -162,8 +189,9 @@ def test_poll_flow_and_its_4xx(poll):
 
 def test_student_rate_limit(poll):
     code = poll.poll.store.join_code
-    statuses = [request(poll.port, "POST", "/api/classroom/join", {"code": code}, source="127.0.0.9")[0]
-                for _ in range(8)]
+    statuses = [
+        request(poll.port, "POST", "/api/classroom/join", {"code": code}, source="127.0.0.9")[0] for _ in range(8)
+    ]
     assert statuses[:5] == [200] * 5 and statuses[-1] == 429  # five new students at once, then wait
     assert request(poll.port, "POST", "/api/classroom/join", {"code": code}, source="127.0.0.10")[0] == 200
 
@@ -172,13 +200,35 @@ def test_export_writes_csv_and_figures(poll, tmp_path):
     code = poll.poll.store.join_code
     for i in range(3):
         _, me = request(poll.port, "POST", "/api/classroom/join", {"code": code})
-        request(poll.port, "POST", "/api/classroom/submit", {"code": code, "student": me["student"],
-                "secret": me["secret"], "revision": 1, "judgements": _answers(p=(0.1 + i / 10, 0.4, 0.7))})
+        request(
+            poll.port,
+            "POST",
+            "/api/classroom/submit",
+            {
+                "code": code,
+                "student": me["student"],
+                "secret": me["secret"],
+                "revision": 1,
+                "judgements": _answers(p=(0.1 + i / 10, 0.4, 0.7)),
+            },
+        )
     written = poll.poll.export(tmp_path / "out")
     assert sorted(Path(p).name for p in written) == ["judgements.csv", "poll_priors.png", "poll_traps.png"]
     lines = (tmp_path / "out" / "judgements.csv").read_text().splitlines()
     assert len(lines) == 1 + 3 * 2 and lines[1].startswith("s1,gain,plausible,0.5,1.0,2.0,")
-    out = CliRunner().invoke(main, ["run", POLL, "--priors", str(tmp_path / "out" / "judgements.csv"), "--json",
-                                    "--draws", "2000", "--seed", str(poll.poll.seed)])
+    out = CliRunner().invoke(
+        main,
+        [
+            "run",
+            POLL,
+            "--priors",
+            str(tmp_path / "out" / "judgements.csv"),
+            "--json",
+            "--draws",
+            "2000",
+            "--seed",
+            str(poll.poll.seed),
+        ],
+    )
     summary = poll.poll.summarise()
     assert json.loads(out.output)["traps"]["fight"]["rate"] == summary["traps"][0]["pooled"]["rate"]

@@ -52,13 +52,19 @@ def test_slider_moves_the_rates_to_those_of_run_set(browser):
         seed, draws = tab.eval("[Number(seed.value), Number(document.getElementById('draws').value)]")
         assert draws == 20_000
         tab.drag("input[data-param=deliver_prob]", 0.5, 0.9)
-        value = tab.wait("(() => { const l = window.__trapsim.last; const v = Number("
-                         "document.querySelector('input[data-param=deliver_prob]').value);"
-                         " return l.run.values && l.run.values.deliver_prob === v && v > 0.8 ? v : null; })()")
-        shown = tab.eval("Object.fromEntries([...document.querySelectorAll('#traps tr[data-trap]')]"
-                         ".map(r => [r.dataset.trap, r.querySelector('.rate').textContent]))")
-        out = CliRunner().invoke(main, ["run", DEFENSE, "--json", "--draws", str(draws), "--seed", str(seed),
-                                        "--set", f"deliver_prob={value!r}"])
+        value = tab.wait(
+            "(() => { const l = window.__trapsim.last; const v = Number("
+            "document.querySelector('input[data-param=deliver_prob]').value);"
+            " return l.run.values && l.run.values.deliver_prob === v && v > 0.8 ? v : null; })()"
+        )
+        shown = tab.eval(
+            "Object.fromEntries([...document.querySelectorAll('#traps tr[data-trap]')]"
+            ".map(r => [r.dataset.trap, r.querySelector('.rate').textContent]))"
+        )
+        out = CliRunner().invoke(
+            main,
+            ["run", DEFENSE, "--json", "--draws", str(draws), "--seed", str(seed), "--set", f"deliver_prob={value!r}"],
+        )
         cli = json.loads(out.output)
         rates = {t: v["rate"] for t, v in cli["traps"].items()}
         expected = tab.eval(f"Object.fromEntries(Object.entries({json.dumps(rates)}).map(([t, r]) => [t, pct(r)]))")
@@ -66,18 +72,23 @@ def test_slider_moves_the_rates_to_those_of_run_set(browser):
         assert abs(float(shown["putin_trap"].rstrip("%")) - 100 * rates["putin_trap"]) <= 0.05
         assert tab.eval("window.__trapsim.last.run.traps") == cli["traps"]
         assert tab.eval("document.getElementById('command').textContent") == (
-            f"trapsim run {DEFENSE} --draws {draws} --seed {seed} --set deliver_prob={value!r}")
+            f"trapsim run {DEFENSE} --draws {draws} --seed {seed} --set deliver_prob={value!r}"
+        )
         # "free" returns the parameter to its distribution: the numbers as loaded again
         tab.click("input[data-free=deliver_prob]")
-        tab.wait("window.__trapsim.last.run.values === undefined && !document.querySelector('#status')"
-                 ".textContent.startsWith('running')")
+        tab.wait(
+            "window.__trapsim.last.run.values === undefined && !document.querySelector('#status')"
+            ".textContent.startsWith('running')"
+        )
         base = tab.eval("window.__trapsim.last")
         assert base["run"]["traps"] == base["baseline"]["traps"]
         # redraw time for 20,000 draws: input event to the page redrawn (reported, not asserted: see benchmarks/)
         times = []
         for k, v in enumerate([0.3, 0.5, 0.7, 0.9, 0.4]):
-            tab.eval(f"(() => {{ const s = document.querySelector('input[data-param=p_gain]'); s.value = "
-                     f"s.min * 1 + (s.max - s.min) * {v}; s.dispatchEvent(new Event('input')); }})()")
+            tab.eval(
+                f"(() => {{ const s = document.querySelector('input[data-param=p_gain]'); s.value = "
+                f"s.min * 1 + (s.max - s.min) * {v}; s.dispatchEvent(new Event('input')); }})()"
+            )
             tab.wait(f"window.__trapsim.redraws.length >= {k + 3}")
             times.append(tab.eval("window.__trapsim.redraws.at(-1)"))
         print(f"\nredraw after a slider move, 20,000 draws: median {sorted(times)[2]:.0f} ms, all {times}")
@@ -101,15 +112,17 @@ def test_a_student_submits_and_the_presenter_page_updates_without_reload(browser
         student.type("#p-1", "0.3")
         student.eval("document.querySelector('[data-question=p]').dispatchEvent(new Event('input'))")
         assert student.eval("document.getElementById('p-problem').textContent") == (
-            "the lowest value must be below the best guess")
+            "the lowest value must be below the best guess"
+        )
         for name, values in (("p", ("0.1", "0.3", "0.6")), ("gain", ("0.4", "1", "2.5"))):
             for i, v in enumerate(values):
                 student.type(f"#{name}-{i}", v)
         student.click("#send")
         student.wait("document.getElementById('status').textContent.startsWith('Received (revision 1)')")
         _shot(student, "poll_student.png")
-        presenter.wait("window.__trapsim.last.students === 1 && document.querySelectorAll('.student-dot').length === 1",
-                       timeout=60)
+        presenter.wait(
+            "window.__trapsim.last.students === 1 && document.querySelectorAll('.student-dot').length === 1", timeout=60
+        )
         assert presenter.eval("window.__still_the_same_page") == 42  # updated in place, not reloaded
         last = presenter.eval("window.__trapsim.last")
         stored = app.poll.store.judgements()

@@ -25,11 +25,21 @@ def serving(path: str, **kwargs: Any) -> Iterator[web.App]:
         thread.join(timeout=10)
 
 
-def request(port: int, method: str, path: str, body: Any = None, *, headers: dict[str, str] | None = None,
-            raw: bytes | None = None, source: str | None = None, timeout: float = 60) -> tuple[int, Any]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    headers: dict[str, str] | None = None,
+    raw: bytes | None = None,
+    source: str | None = None,
+    timeout: float = 60,
+) -> tuple[int, Any]:
     """``(status, JSON document)`` of one request to 127.0.0.1:port (from ``source`` if given)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
-                                      source_address=(source, 0) if source else None)
+    conn = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=timeout, source_address=(source, 0) if source else None
+    )
     try:
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         hdrs = {"Content-Type": "application/json", **(headers or {})}

@@ -122,8 +122,14 @@ def simulate(
     if seed is None:
         seed = scenario.simulation.seed
     return runner.run(
-        scenario, draws=draws, seed=seed, solver=solver, rationality=rationality,
-        values=check_values(scenario, values), workers=workers, progress=progress,
+        scenario,
+        draws=draws,
+        seed=seed,
+        solver=solver,
+        rationality=rationality,
+        values=check_values(scenario, values),
+        workers=workers,
+        progress=progress,
     )
 
 
@@ -136,8 +142,7 @@ def solve(
 ) -> equilibrium.Equilibrium:
     """Solve the game once at central values (or ``values``)."""
     solver, rationality = _options(scenario, solver, rationality)
-    return equilibrium.solve(scenario, values=check_values(scenario, values), solver=solver,
-                             rationality=rationality)
+    return equilibrium.solve(scenario, values=check_values(scenario, values), solver=solver, rationality=rationality)
 
 
 def explain(
@@ -149,13 +154,10 @@ def explain(
 ) -> _explain.Explanation:
     """Solve the game once (as :func:`solve`) and tell it as a story in plain English."""
     solver, rationality = _options(scenario, solver, rationality)
-    return _explain.explain(scenario, values=check_values(scenario, values), solver=solver,
-                            rationality=rationality)
+    return _explain.explain(scenario, values=check_values(scenario, values), solver=solver, rationality=rationality)
 
 
-def all_spe(
-    scenario: Scenario, *, values: Mapping[str, float] | None = None, limit: int = 100
-) -> equilibrium.AllSPE:
+def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None, limit: int = 100) -> equilibrium.AllSPE:
     """Every subgame-perfect equilibrium at central values (or ``values``), up to ``limit``."""
     return equilibrium.all_spe(scenario, values=check_values(scenario, values), limit=limit)
 
@@ -170,23 +172,29 @@ def efg_to_toml(path: str) -> str:
     return efg.efg_to_toml(path)
 
 
-def _sweep_grid(scenario: Scenario, grid: str | Mapping[str, Sequence[float]] | None
-                ) -> tuple[str, dict[str, tuple[float, ...]], int | None]:
+def _sweep_grid(
+    scenario: Scenario, grid: str | Mapping[str, Sequence[float]] | None
+) -> tuple[str, dict[str, tuple[float, ...]], int | None]:
     """``(sweep id, axes, declared draws)`` from a declared sweep's id or ``{name: values}``."""
     path = scenario.path
     if grid is None or isinstance(grid, str):
         ids = [s.id for s in scenario.sweeps]
         if not ids:
-            raise ScenarioError.single(path, "sweeps", "the scenario declares no [sweeps]; give the "
-                                                       "parameters to vary (--vary name=from:to:steps)")
+            raise ScenarioError.single(
+                path,
+                "sweeps",
+                "the scenario declares no [sweeps]; give the parameters to vary (--vary name=from:to:steps)",
+            )
         if grid is None:
             if len(ids) > 1:
-                raise ScenarioError.single(path, "sweeps", f"the scenario declares {len(ids)} sweeps "
-                                                           f"({', '.join(ids)}); name one")
+                raise ScenarioError.single(
+                    path, "sweeps", f"the scenario declares {len(ids)} sweeps ({', '.join(ids)}); name one"
+                )
             grid = ids[0]
         if grid not in ids:
-            raise ScenarioError.single(path, f"--sweep {grid}", f"unknown sweep '{grid}' (declared: "
-                                                                f"{', '.join(ids)})", suggest(grid, ids))
+            raise ScenarioError.single(
+                path, f"--sweep {grid}", f"unknown sweep '{grid}' (declared: {', '.join(ids)})", suggest(grid, ids)
+            )
         declared = next(s for s in scenario.sweeps if s.id == grid)
         axes = {name: _sweeps.grid_values(a, b, n) for name, a, b, n in declared.vary}
         return declared.id, axes, declared.draws
@@ -197,8 +205,7 @@ def _sweep_grid(scenario: Scenario, grid: str | Mapping[str, Sequence[float]] | 
     axes = {}
     for name, values in grid.items():
         if name not in names:
-            problems.append(Problem(path, f"--vary {name}", f"unknown parameter '{name}'",
-                                    suggest(name, names)))
+            problems.append(Problem(path, f"--vary {name}", f"unknown parameter '{name}'", suggest(name, names)))
             continue
         vals = tuple(float(v) for v in values)
         if not vals or not all(math.isfinite(v) for v in vals):
@@ -255,8 +262,9 @@ def sweep(
     fixed = check_values(scenario, values)
     both = [name for name in axes if name in fixed]
     if both:
-        raise ScenarioError.single(scenario.path, f"--set {both[0]}",
-                                   f"'{both[0]}' is both varied and fixed; drop one of the two")
+        raise ScenarioError.single(
+            scenario.path, f"--set {both[0]}", f"'{both[0]}' is both varied and fixed; drop one of the two"
+        )
     draws = int(draws if draws is not None else declared_draws or scenario.simulation.draws)
     if draws <= 0:
         raise ScenarioError.single(scenario.path, "draws", f"expected a whole number > 0, got {draws}")
@@ -266,10 +274,20 @@ def sweep(
     if workers < 1:
         raise ScenarioError.single(scenario.path, "workers", f"expected a whole number > 0, got {workers}")
     return _sweeps.run_sweep(
-        scenario, sweep_id=sweep_id, axes=axes, draws=draws,
-        seed=seed if seed is not None else scenario.simulation.seed, solver=solver,
-        rationality=rationality, fixed=fixed, workers=workers, scheduler=scheduler,
-        checkpoint_dir=checkpoint_dir, resume=resume, keep_checkpoint=keep_checkpoint, progress=progress,
+        scenario,
+        sweep_id=sweep_id,
+        axes=axes,
+        draws=draws,
+        seed=seed if seed is not None else scenario.simulation.seed,
+        solver=solver,
+        rationality=rationality,
+        fixed=fixed,
+        workers=workers,
+        scheduler=scheduler,
+        checkpoint_dir=checkpoint_dir,
+        resume=resume,
+        keep_checkpoint=keep_checkpoint,
+        progress=progress,
     )
 
 
@@ -304,9 +322,13 @@ def compare(
 # ------------------------------------------------------------------ analysis
 
 
-def _analysis_setup(scenario: Scenario, seed: int | None, solver: str | None,
-                    rationality: float | None, values: Mapping[str, float] | None
-                    ) -> tuple[Scenario, int, str, float]:
+def _analysis_setup(
+    scenario: Scenario,
+    seed: int | None,
+    solver: str | None,
+    rationality: float | None,
+    values: Mapping[str, float] | None,
+) -> tuple[Scenario, int, str, float]:
     """Options of the analyses: the scenario with ``values`` fixed, a seed, solver, rationality."""
     solver, rationality = _options(scenario, solver, rationality)
     fixed = check_values(scenario, values)
@@ -352,19 +374,18 @@ def trap_probability(
     from trapsim.analysis import probability
 
     if isinstance(source, Result):
-        scenario, seed_, solver_, rationality_ = (source.scenario, source.seed, source.solver,
-                                                   source.rationality)
+        scenario, seed_, solver_, rationality_ = (source.scenario, source.seed, source.solver, source.rationality)
         n = source.draws
     else:
-        scenario, seed_, solver_, rationality_ = _analysis_setup(source, seed, solver, rationality,
-                                                                 values)
+        scenario, seed_, solver_, rationality_ = _analysis_setup(source, seed, solver, rationality, values)
         n = scenario.simulation.draws if draws is None else int(draws)
         if n <= 0:
             raise ScenarioError.single(scenario.path, "draws", f"expected a whole number > 0, got {n}")
     if params is not None:
         return probability.probabilities_at(scenario, params, solver=solver_, rationality=rationality_)
-    _, probs = probability.sample_probabilities(scenario, draws=n, entropy=seed_, solver=solver_,
-                                                rationality=rationality_)
+    _, probs = probability.sample_probabilities(
+        scenario, draws=n, entropy=seed_, solver=solver_, rationality=rationality_
+    )
     return probs
 
 
@@ -388,9 +409,16 @@ def sensitivity(
     from trapsim.analysis import sensitivity as _sensitivity
 
     scenario, seed, solver, rationality = _analysis_setup(scenario, seed, solver, rationality, values)
-    return _sensitivity.sensitivity(scenario, traps=list(traps) if traps else None, method=method,
-                                    samples=samples, seed=seed, solver=solver,
-                                    rationality=rationality, progress=progress)
+    return _sensitivity.sensitivity(
+        scenario,
+        traps=list(traps) if traps else None,
+        method=method,
+        samples=samples,
+        seed=seed,
+        solver=solver,
+        rationality=rationality,
+        progress=progress,
+    )
 
 
 def discover(
@@ -419,10 +447,19 @@ def discover(
 
     scenario, seed, solver, rationality = _analysis_setup(scenario, seed, solver, rationality, values)
     return _discovery.discover(
-        scenario, trap, seed=seed, threshold=threshold,
-        draws=_discovery.DEFAULT_DRAWS if draws is None else int(draws), solver=solver,
-        rationality=rationality, max_boxes=boxes, alpha=alpha, min_coverage=min_coverage,
-        method=method, max_depth=max_depth, progress=progress,
+        scenario,
+        trap,
+        seed=seed,
+        threshold=threshold,
+        draws=_discovery.DEFAULT_DRAWS if draws is None else int(draws),
+        solver=solver,
+        rationality=rationality,
+        max_boxes=boxes,
+        alpha=alpha,
+        min_coverage=min_coverage,
+        method=method,
+        max_depth=max_depth,
+        progress=progress,
     )
 
 
@@ -448,14 +485,20 @@ def drivers(
 
     scenario, seed, solver, rationality = _analysis_setup(scenario, seed, solver, rationality, values)
     return _drivers.drivers(
-        scenario, seed=seed, traps=list(traps) if traps else None, method=method, samples=samples,
-        draws=_discovery.DEFAULT_DRAWS if draws is None else int(draws), solver=solver,
+        scenario,
+        seed=seed,
+        traps=list(traps) if traps else None,
+        method=method,
+        samples=samples,
+        draws=_discovery.DEFAULT_DRAWS if draws is None else int(draws),
+        solver=solver,
         rationality=rationality,
     )
 
 
-def drivers_section(result: Result, *, method: str = "sobol", samples: int | None = None,
-                    draws: int | None = None) -> Section:
+def drivers_section(
+    result: Result, *, method: str = "sobol", samples: int | None = None, draws: int | None = None
+) -> Section:
     """The "What drives each trap" section of the HTML report for a finished run.
 
     Runs :func:`drivers` with the run's scenario, seed, solver and rationality
@@ -465,8 +508,15 @@ def drivers_section(result: Result, *, method: str = "sobol", samples: int | Non
     from trapsim import report
     from trapsim.figures.analysis import drivers_figures
 
-    sec = drivers(result.scenario, method=method, samples=samples, draws=draws, seed=result.seed,
-                  solver=result.solver, rationality=result.rationality)
+    sec = drivers(
+        result.scenario,
+        method=method,
+        samples=samples,
+        draws=draws,
+        seed=result.seed,
+        solver=result.solver,
+        rationality=result.rationality,
+    )
     figs = {slug: report.figure_html(fig, caption) for slug, caption, fig in drivers_figures(sec)}
     parts = [f"<p>{report.esc(sec.intro)}</p>", figs.get("drivers", "")]
     for t in sec.traps:
@@ -475,8 +525,7 @@ def drivers_section(result: Result, *, method: str = "sobol", samples: int | Non
     return report.Section("drivers", sec.heading, "".join(parts), after="traps")
 
 
-def report(result: Result, *, command: str | None = None,
-           extra_sections: Sequence[Section] = ()) -> str:
+def report(result: Result, *, command: str | None = None, extra_sections: Sequence[Section] = ()) -> str:
     """The one-file HTML report of a finished run (``trapsim report``).
 
     See :func:`trapsim.report.build_report`; ``extra_sections`` adds
@@ -527,8 +576,12 @@ def fit_judgement(scenario: Scenario, judgement: Judgement) -> Distribution:
         return elicitation.fit(judgement, where)
     except KeyError:
         names = [p.name for p in scenario.parameters]
-        raise ScenarioError.single(scenario.path, judgement.parameter, f"unknown parameter "
-                                   f"'{judgement.parameter}'", suggest(judgement.parameter, names)) from None
+        raise ScenarioError.single(
+            scenario.path,
+            judgement.parameter,
+            f"unknown parameter '{judgement.parameter}'",
+            suggest(judgement.parameter, names),
+        ) from None
     except ValueError as exc:
         raise ScenarioError.single(scenario.path, judgement.parameter, str(exc)) from None
 

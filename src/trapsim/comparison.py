@@ -58,8 +58,13 @@ class Difference:
 
     def to_dict(self) -> dict[str, Any]:
         """The difference as plain JSON types."""
-        return {"difference": self.difference, "ci95": list(self.ci95), "z": self.z,
-                "p_value": self.p_value, "distinguishable": self.distinguishable}
+        return {
+            "difference": self.difference,
+            "ci95": list(self.ci95),
+            "z": self.z,
+            "p_value": self.p_value,
+            "distinguishable": self.distinguishable,
+        }
 
 
 def _difference(x0: int, n0: int, x1: int, n1: int, alpha: float) -> Difference:
@@ -76,8 +81,9 @@ def _labels(results: Sequence[Result]) -> list[str]:
     """Scenario names; file names where two scenarios share a name; numbered as a last resort."""
     names = [r.scenario.name for r in results]
     dup = {n for n, c in Counter(names).items() if c > 1}
-    labels = [Path(r.scenario.path).stem if n in dup and r.scenario.path else n
-              for n, r in zip(names, results, strict=True)]
+    labels = [
+        Path(r.scenario.path).stem if n in dup and r.scenario.path else n for n, r in zip(names, results, strict=True)
+    ]
     dup = {n for n, c in Counter(labels).items() if c > 1}
     return [f"{lab}#{k + 1}" if lab in dup else lab for k, lab in enumerate(labels)]
 
@@ -126,10 +132,18 @@ class Comparison:
                     diffs[label] = d.to_dict() if d else None
             traps[t] = {"title": self.titles[t], "scenarios": cells, "difference_to_first": diffs}
         return {
-            "scenarios": [{"label": lab, "scenario": r.scenario.name, "title": r.scenario.title,
-                           "path": r.scenario.path, "scenario_sha256": r.scenario.sha256,
-                           "draws": r.draws, "solver": r.solver}
-                          for lab, r in zip(self.labels, self.results, strict=True)],
+            "scenarios": [
+                {
+                    "label": lab,
+                    "scenario": r.scenario.name,
+                    "title": r.scenario.title,
+                    "path": r.scenario.path,
+                    "scenario_sha256": r.scenario.sha256,
+                    "draws": r.draws,
+                    "solver": r.solver,
+                }
+                for lab, r in zip(self.labels, self.results, strict=True)
+            ],
             "baseline": self.labels[0],
             "draws": first.draws,
             "seed": first.seed,

@@ -161,12 +161,17 @@ def fit(judgement: Judgement, where: Support) -> Distribution:
     fam = where.family
     from scipy import optimize  # slow to import: only when fitting
 
-    sol = optimize.least_squares(lambda t: _cdf(fam, where, t, x) - p, _start(fam, where, x, p),
-                                 xtol=1e-14, ftol=1e-14, gtol=1e-14, max_nfev=2000)
+    sol = optimize.least_squares(
+        lambda t: _cdf(fam, where, t, x) - p,
+        _start(fam, where, x, p),
+        xtol=1e-14,
+        ftol=1e-14,
+        gtol=1e-14,
+        max_nfev=2000,
+    )
     t0, t1 = (float(v) for v in sol.x)
     if fam == "beta":
-        return Distribution("beta", {"a": math.exp(t0), "b": math.exp(t1), "low": where.low,
-                                     "high": where.high})
+        return Distribution("beta", {"a": math.exp(t0), "b": math.exp(t1), "low": where.low, "high": where.high})
     if fam == "lognormal":
         return Distribution("lognormal", {"mu": t0, "sigma": math.exp(t1)})
     args = {"mean": t0, "sd": math.exp(t1)}
@@ -202,8 +207,7 @@ def pool(components: Sequence[Distribution]) -> Distribution:
 
 def with_priors(scenario: Scenario, priors: Mapping[str, Distribution]) -> Scenario:
     """A copy of ``scenario`` whose named parameters take the given distributions."""
-    params = tuple(dataclasses.replace(p, dist=priors[p.name]) if p.name in priors else p
-                   for p in scenario.parameters)
+    params = tuple(dataclasses.replace(p, dist=priors[p.name]) if p.name in priors else p for p in scenario.parameters)
     return dataclasses.replace(scenario, parameters=params)
 
 
@@ -219,19 +223,18 @@ def judgements_csv(rows: Sequence[tuple[Judgement, Distribution]]) -> str:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(_COLUMNS)
     for j, dist in rows:
-        w.writerow([j.student, j.parameter, j.kind, *(repr(v) for v in j.values),
-                    *j.probabilities, dist.describe()])
+        w.writerow([j.student, j.parameter, j.kind, *(repr(v) for v in j.values), *j.probabilities, dist.describe()])
     return out.getvalue()
 
 
 def read_judgements(text: str, *, path: str = "<judgements>") -> list[Judgement]:
     """Parse a judgements CSV (as :func:`judgements_csv` writes; ``fitted`` is ignored)."""
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("student", "parameter", "kind", "low", "mid", "high")
-               if c not in (reader.fieldnames or [])]
+    missing = [c for c in ("student", "parameter", "kind", "low", "mid", "high") if c not in (reader.fieldnames or [])]
     if missing:
-        raise ScenarioError.single(path, "header", f"missing column(s) {', '.join(missing)} (expected "
-                                                   f"{','.join(_COLUMNS)})")
+        raise ScenarioError.single(
+            path, "header", f"missing column(s) {', '.join(missing)} (expected {','.join(_COLUMNS)})"
+        )
     out: list[Judgement] = []
     for i, row in enumerate(reader, start=2):
         if i > _MAX_ROWS:
@@ -242,14 +245,14 @@ def read_judgements(text: str, *, path: str = "<judgements>") -> list[Judgement]
             raise ScenarioError.single(path, f"line {i}", "low, mid and high must be numbers") from None
         kind = row["kind"] or ""
         if kind not in KINDS:
-            raise ScenarioError.single(path, f"line {i}", f"unknown kind {kind!r} (expected "
-                                                          f"{' or '.join(KINDS)})")
+            raise ScenarioError.single(path, f"line {i}", f"unknown kind {kind!r} (expected {' or '.join(KINDS)})")
         out.append(Judgement(str(row["student"]), str(row["parameter"]), kind, values))  # type: ignore[arg-type]
     return out
 
 
-def pooled_priors(scenario: Scenario, judgements: Sequence[Judgement], *, path: str = "<judgements>"
-                  ) -> dict[str, Distribution]:
+def pooled_priors(
+    scenario: Scenario, judgements: Sequence[Judgement], *, path: str = "<judgements>"
+) -> dict[str, Distribution]:
     """Fit every judgement and pool them per parameter: ``{parameter: distribution}``.
 
     The support of each parameter comes from the scenario (its ``[classroom] range``, else its prior).
@@ -261,8 +264,7 @@ def pooled_priors(scenario: Scenario, judgements: Sequence[Judgement], *, path: 
     for k, j in enumerate(judgements, start=2):
         where = f"line {k}"
         if j.parameter not in names:
-            raise ScenarioError.single(path, where, f"unknown parameter '{j.parameter}'",
-                                       suggest(j.parameter, names))
+            raise ScenarioError.single(path, where, f"unknown parameter '{j.parameter}'", suggest(j.parameter, names))
         if (j.student, j.parameter) in seen:
             raise ScenarioError.single(path, where, f"student {j.student!r} judged {j.parameter} twice")
         seen.add((j.student, j.parameter))
@@ -278,8 +280,7 @@ def pooled_priors(scenario: Scenario, judgements: Sequence[Judgement], *, path: 
 
 def summary(priors: Mapping[str, Distribution]) -> dict[str, Any]:
     """A JSON-friendly description of pooled priors: ``{parameter: {"students": n}}``."""
-    return {name: {"students": len(d.args["components"]) if d.kind == "mixture" else 1}
-            for name, d in priors.items()}
+    return {name: {"students": len(d.args["components"]) if d.kind == "mixture" else 1} for name, d in priors.items()}
 
 
 def density(dist: Distribution, grid: np.ndarray) -> np.ndarray:

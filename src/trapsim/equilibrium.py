@@ -99,8 +99,11 @@ class Equilibrium:
         if self.perceived:
             doc["expected"] = self.expected
             doc["perceived"] = {
-                actor: {"values": {k: v for k, v in eq.values.items() if v != self.values[k]},
-                        "strategy": eq.strategy, "expected": eq.payoffs[actor]}
+                actor: {
+                    "values": {k: v for k, v in eq.values.items() if v != self.values[k]},
+                    "strategy": eq.strategy,
+                    "expected": eq.payoffs[actor],
+                }
                 for actor, eq in self.perceived.items()
             }
         return doc
@@ -150,8 +153,7 @@ def solve(
     game = game_at(scenario, values)
     point, model, env = game.values, game.model, game.env
     payoffs, chance = game.payoffs, game.chance
-    sol: Solution = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality,
-                             keep_values=True)
+    sol: Solution = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality, keep_values=True)
     tree = model.tree
     reach = reach_probabilities(tree, sol)[:, 0]
     actors = tree.actors
@@ -183,8 +185,9 @@ def solve(
     expected = {a: float(v) for a, v in zip(actors, root, strict=True)}
     perceived: dict[str, Equilibrium] = {}
     if scenario.beliefs:
-        perceived, root = _hypergame(scenario, model, env, payoffs, solver, rationality, strategy, probs,
-                                     reached, outcomes, ties)
+        perceived, root = _hypergame(
+            scenario, model, env, payoffs, solver, rationality, strategy, probs, reached, outcomes, ties
+        )
         expected.update({a: eq.payoffs[a] for a, eq in perceived.items()})
     derived = {d.name: float(np.asarray(env[d.name]).ravel()[0]) for d in scenario.derived}
     return Equilibrium(
@@ -205,10 +208,19 @@ def solve(
     )
 
 
-def _hypergame(scenario: Scenario, model: CompiledScenario, env: Mapping[str, Any], payoffs: np.ndarray,
-               solver: str, rationality: float, strategy: dict[str, str],
-               probs: dict[str, dict[str, float]], reached: dict[str, float],
-               outcomes: dict[str, float], ties: list[str]) -> tuple[dict[str, Equilibrium], np.ndarray]:
+def _hypergame(
+    scenario: Scenario,
+    model: CompiledScenario,
+    env: Mapping[str, Any],
+    payoffs: np.ndarray,
+    solver: str,
+    rationality: float,
+    strategy: dict[str, str],
+    probs: dict[str, dict[str, float]],
+    reached: dict[str, float],
+    outcomes: dict[str, float],
+    ties: list[str],
+) -> tuple[dict[str, Equilibrium], np.ndarray]:
     """Each believer's perceived game, and the game as played (updates the dicts in place).
 
     Returns the perceived equilibria and the actors' expected payoffs at the
@@ -219,8 +231,12 @@ def _hypergame(scenario: Scenario, model: CompiledScenario, env: Mapping[str, An
     perceived = {}
     for actor in scenario.beliefs:
         seen = model.perceive(env, actor, central=True)
-        perceived[actor] = solve(plain, values={k: float(np.asarray(seen[k]).ravel()[0]) for k in params},
-                                 solver=solver, rationality=rationality)
+        perceived[actor] = solve(
+            plain,
+            values={k: float(np.asarray(seen[k]).ravel()[0]) for k in params},
+            solver=solver,
+            rationality=rationality,
+        )
     tree = model.tree
     for i in tree.inner:
         pos = tree.positions[i]
@@ -291,17 +307,18 @@ class AllSPE:
             "limit": self.limit,
             "tie_nodes": self.tie_nodes,
             "equilibria": [
-                {"payoffs": p.payoffs, "strategy": p.strategy,
-                 "outcome_probabilities": {k: v for k, v in p.outcome_probabilities.items()
-                                           if v > 0}}
+                {
+                    "payoffs": p.payoffs,
+                    "strategy": p.strategy,
+                    "outcome_probabilities": {k: v for k, v in p.outcome_probabilities.items() if v > 0},
+                }
                 for p in self.profiles
             ],
             "values": self.values,
         }
 
 
-def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None,
-            limit: int = 100) -> AllSPE:
+def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None, limit: int = 100) -> AllSPE:
     """List every subgame-perfect equilibrium (pure strategies) at central values or ``values``.
 
     Ties (payoffs equal within :data:`~trapsim.solver.TIE_TOLERANCE`) make
@@ -361,10 +378,11 @@ def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None,
                 reach[list(pos.children)] = reach[i] * game.chance[i][:, 0]
             else:
                 reach[pos.children[chosen[i]]] = reach[i]
-        profiles.append(SPEProfile(
-            strategy={positions[i].id: positions[i].actions[k] for i, k in sorted(chosen.items())},
-            payoffs={a: float(v) for a, v in zip(tree.actors, vals, strict=True)},
-            outcome_probabilities=outcomes,
-        ))
-    return AllSPE(scenario, game.values, profiles, complete, limit,
-                  [positions[i].id for i in sorted(tie_positions)])
+        profiles.append(
+            SPEProfile(
+                strategy={positions[i].id: positions[i].actions[k] for i, k in sorted(chosen.items())},
+                payoffs={a: float(v) for a, v in zip(tree.actors, vals, strict=True)},
+                outcome_probabilities=outcomes,
+            )
+        )
+    return AllSPE(scenario, game.values, profiles, complete, limit, [positions[i].id for i in sorted(tie_positions)])

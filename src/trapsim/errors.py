@@ -68,9 +68,7 @@ class ScenarioError(TrapsimError):
         super().__init__("\n".join(p.format() for p in self.problems))
 
     @classmethod
-    def single(
-        cls, file: str, key: str, message: str, suggestion: str | None = None
-    ) -> ScenarioError:
+    def single(cls, file: str, key: str, message: str, suggestion: str | None = None) -> ScenarioError:
         return cls([Problem(file, key, message, suggestion)])
 
     def lines(self) -> list[str]:

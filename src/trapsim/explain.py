@@ -122,19 +122,32 @@ class Explanation:
             if width is None or not ln.text:
                 out.append(lead + ln.text)
             else:
-                out.append(textwrap.fill(ln.text, width, initial_indent=lead,
-                                         subsequent_indent=lead + indent + "  ",
-                                         break_on_hyphens=False))
+                out.append(
+                    textwrap.fill(
+                        ln.text,
+                        width,
+                        initial_indent=lead,
+                        subsequent_indent=lead + indent + "  ",
+                        break_on_hyphens=False,
+                    )
+                )
         return "\n".join(out) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
         def path(pt: PathTraps) -> dict[str, Any]:
-            return {"path": [list(s) for s in pt.steps], "outcome": pt.outcome,
-                    "probability": pt.probability, "traps": pt.traps}
+            return {
+                "path": [list(s) for s in pt.steps],
+                "outcome": pt.outcome,
+                "probability": pt.probability,
+                "traps": pt.traps,
+            }
 
         def report(rep: TrapReport) -> dict[str, Any]:
-            return {"after": list(rep.after) if rep.after else None, "most_likely": path(rep.likely),
-                    "elsewhere": {t: path(pt) for t, pt in rep.elsewhere.items()}}
+            return {
+                "after": list(rep.after) if rep.after else None,
+                "most_likely": path(rep.likely),
+                "elsewhere": {t: path(pt) for t, pt in rep.elsewhere.items()},
+            }
 
         eq = self.equilibrium
         return {
@@ -143,8 +156,15 @@ class Explanation:
             "values": eq.values,
             "payoffs": eq.payoffs,
             "choices": [
-                {"node": c.node, "actor": c.actor, "chosen": c.chosen, "worth": c.worth,
-                 "probability": c.probability, "on_path": c.on_path, "tie": c.tie}
+                {
+                    "node": c.node,
+                    "actor": c.actor,
+                    "chosen": c.chosen,
+                    "worth": c.worth,
+                    "probability": c.probability,
+                    "on_path": c.on_path,
+                    "tie": c.tie,
+                }
                 for c in self.choices
             ],
             "traps": report(self.traps),
@@ -268,8 +288,9 @@ class _Teller:
         chance = "" if self.eq.solver == "spe" else f" (with probability {prob:.2f})"
         tie = p.id in self.eq.ties
         lens = " as it sees the game" if seen else ""
-        text = (f"{name} ({actor}) chooses {act} at {p.id}{lens}{chance}: {shown[act]} for {name} "
-                f"against {_and(others)}.")
+        text = (
+            f"{name} ({actor}) chooses {act} at {p.id}{lens}{chance}: {shown[act]} for {name} against {_and(others)}."
+        )
         if seen:
             true = [self.eq.node_values[p.id][a][actor] for a in p.actions]
             shown_true = dict(zip(p.actions, _numbers(true), strict=True))
@@ -350,8 +371,9 @@ def _trap_reports(teller: _Teller, starts: list[tuple[int, int] | None]) -> list
         cols.sort(key=lambda j: -columns[j][2])
 
         def record(j: int) -> PathTraps:
-            return PathTraps(paths[j], tree.positions[columns[j][1]].id, columns[j][2],
-                             {t: bool(v[j]) for t, v in fired.items()})
+            return PathTraps(
+                paths[j], tree.positions[columns[j][1]].id, columns[j][2], {t: bool(v[j]) for t, v in fired.items()}
+            )
 
         likely = record(cols[0])
         elsewhere = {}
@@ -409,27 +431,36 @@ def explain(
     fixed = "".join(f", {k} = {v:g}" for k, v in (values or {}).items())
     teller.say(0, scenario.title)
     where = "the central values" + (f" (except{fixed[1:]})" if fixed else "")
-    teller.say(1, f"Solved once at {where}; solver {solver}"
-                  + (f", rationality {rationality:g}" if solver == "qre" else "") + ".")
+    teller.say(
+        1,
+        f"Solved once at {where}; solver {solver}"
+        + (f", rationality {rationality:g}" if solver == "qre" else "")
+        + ".",
+    )
     if scenario.description:
         teller.say(1, " ".join(scenario.description.split()))
     for actor, seen in eq.perceived.items():
-        diff = [f"{k} = {v:.3g} (true {eq.values[k]:.3g})" for k, v in seen.values.items()
-                if v != eq.values[k]]
-        teller.say(1, f"{teller.names[actor]} ({actor}) sees the game through its beliefs: "
-                      f"{', '.join(diff) or 'no difference at these values'}. It plays the game as it "
-                      f"sees it at its own nodes and expects {_numbers([eq.expected[actor]])[0]} "
-                      "at the start; everyone else plays the game with the true values.")
+        diff = [f"{k} = {v:.3g} (true {eq.values[k]:.3g})" for k, v in seen.values.items() if v != eq.values[k]]
+        teller.say(
+            1,
+            f"{teller.names[actor]} ({actor}) sees the game through its beliefs: "
+            f"{', '.join(diff) or 'no difference at these values'}. It plays the game as it "
+            f"sees it at its own nodes and expects {_numbers([eq.expected[actor]])[0]} "
+            "at the start; everyone else plays the game with the true values.",
+        )
     teller.say(0, "")
     teller.say(0, "What happens (the equilibrium path)")
     teller.walk(0, 1, on_path=True)
     shown = _numbers(list(eq.payoffs.values()))
-    teller.say(1, "Expected payoffs: " + ", ".join(
-        f"{teller.names[a]} {s}" for a, s in zip(eq.payoffs, shown, strict=True)) + ".")
+    teller.say(
+        1,
+        "Expected payoffs: "
+        + ", ".join(f"{teller.names[a]} {s}" for a, s in zip(eq.payoffs, shown, strict=True))
+        + ".",
+    )
 
     supporting = list(teller.deviations)  # actions not taken on the equilibrium path
-    if any(teller.tree.positions[teller.tree.positions[p].children[k]].kind != "leaf"
-           for p, k in teller.deviations):
+    if any(teller.tree.positions[teller.tree.positions[p].children[k]].kind != "leaf" for p, k in teller.deviations):
         teller.say(0, "")
         teller.say(0, "Why: what the actors expect off the path")
     while teller.deviations:
@@ -452,8 +483,11 @@ def explain(
             continue
         assert rep.after is not None
         node, action = rep.after
-        teller.say(1, f"Had {action} been chosen at {node}, the most likely path "
-                      f"({_pct(rep.likely.probability)}) would be {_route(rep.likely)}:")
+        teller.say(
+            1,
+            f"Had {action} been chosen at {node}, the most likely path "
+            f"({_pct(rep.likely.probability)}) would be {_route(rep.likely)}:",
+        )
         _tell_traps(teller, rep, 2)
     order = {pos.id: i for i, pos in enumerate(teller.tree.positions)}
     choices = sorted(teller.choices.values(), key=lambda c: order[c.node])

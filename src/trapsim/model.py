@@ -309,8 +309,7 @@ class Scenario:
         outcomes = {o.id: o.label for o in self.outcomes.values() if o.label}
         params = {p.name: p.label for p in self._values() if p.label}
         units = {p.name: p.unit for p in self._values() if p.unit}
-        return {"nodes": nodes, "actions": actions, "outcomes": outcomes, "parameters": params,
-                "units": units}
+        return {"nodes": nodes, "actions": actions, "outcomes": outcomes, "parameters": params, "units": units}
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
@@ -343,9 +342,7 @@ class Scenario:
     def with_values(self, values: Mapping[str, float]) -> Scenario:
         """A copy with the named parameters fixed at constants (``--set``)."""
         params = tuple(
-            dataclasses.replace(p, dist=Distribution.constant(values[p.name]))
-            if p.name in values
-            else p
+            dataclasses.replace(p, dist=Distribution.constant(values[p.name])) if p.name in values else p
             for p in self.parameters
         )
         return dataclasses.replace(self, parameters=params)

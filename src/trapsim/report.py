@@ -45,8 +45,7 @@ __all__ = [
 ]
 
 #: Ids of the built-in sections, in page order; ``Section.after`` may name any of them.
-SECTION_IDS = ("scenario", "actors", "parameters", "tree", "traps", "outcomes", "payoffs",
-               "convergence", "reproduce")
+SECTION_IDS = ("scenario", "actors", "parameters", "tree", "traps", "outcomes", "payoffs", "convergence", "reproduce")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +94,7 @@ def _linkify(text: str) -> str:
     return "".join(out)
 
 
-def figure_html(fig: Figure, caption: str = "", *, alt: str = "", dpi: int = 150,
-                wide: bool = False) -> str:
+def figure_html(fig: Figure, caption: str = "", *, alt: str = "", dpi: int = 150, wide: bool = False) -> str:
     """A ``<figure>`` with ``fig`` embedded as a base64 PNG and an escaped caption.
 
     ``wide`` figures (the game tree) scroll sideways on screen at a readable
@@ -109,18 +107,24 @@ def figure_html(fig: Figure, caption: str = "", *, alt: str = "", dpi: int = 150
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cls = ' class="wide"' if wide else ""
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return (f'<figure><div{cls}><img alt="{esc(alt or caption)}" '
-            f'src="data:image/png;base64,{data}"></div>{cap}</figure>')
+    return f'<figure><div{cls}><img alt="{esc(alt or caption)}" src="data:image/png;base64,{data}"></div>{cap}</figure>'
 
 
-def table_html(header: Sequence[str] | None, rows: Iterable[Sequence[object]], *,
-               numeric: Sequence[int] = (), notes: Sequence[int] = (),
-               row_classes: Sequence[str] | None = None, raw: Sequence[int] = ()) -> str:
+def table_html(
+    header: Sequence[str] | None,
+    rows: Iterable[Sequence[object]],
+    *,
+    numeric: Sequence[int] = (),
+    notes: Sequence[int] = (),
+    row_classes: Sequence[str] | None = None,
+    raw: Sequence[int] = (),
+) -> str:
     """An HTML table; cells are escaped except in the ``raw`` columns.
 
     ``numeric`` columns are right-aligned with tabular figures, ``notes``
     columns set smaller. ``header=None`` makes a table without a header row.
     """
+
     def cls(j: int) -> str:
         c = "num" if j in numeric else "note" if j in notes else ""
         return f' class="{c}"' if c else ""
@@ -138,8 +142,15 @@ def table_html(header: Sequence[str] | None, rows: Iterable[Sequence[object]], *
 def reproduce_command(result: Result) -> str:
     """The ``trapsim report`` command that rebuilds this report exactly."""
     sc = result.scenario
-    parts = ["trapsim", "report", sc.path or f"{sc.name}.toml", "--draws", str(result.draws),
-             "--seed", str(result.seed)]
+    parts = [
+        "trapsim",
+        "report",
+        sc.path or f"{sc.name}.toml",
+        "--draws",
+        str(result.draws),
+        "--seed",
+        str(result.seed),
+    ]
     if result.solver != sc.simulation.solver:
         parts += ["--solver", result.solver]
     if result.solver == "qre" and result.rationality != sc.simulation.rationality:
@@ -159,7 +170,7 @@ def _comment(name: str, comment: str) -> str:
     """A parameter's comment without the ``name:`` it often starts with."""
     text = " ".join(comment.split())
     prefix = f"{name}:"
-    return text[len(prefix):].strip() if text.startswith(prefix) else text
+    return text[len(prefix) :].strip() if text.startswith(prefix) else text
 
 
 # ------------------------------------------------------------------ sections
@@ -175,9 +186,11 @@ def _scenario_section(sc: Scenario, result: Result) -> str:
             lo, hi = result.ci95(t.id)
             color = figures.PALETTE[k % len(figures.PALETTE)]
             what = f'<span class="what">{esc(t.description)}</span>' if t.description else ""
-            keys.append(f'<div class="key" style="border-left-color:{color}">{esc(t.title)}'
-                        f'<span class="rate">{_pct(result.rate(t.id))}</span>'
-                        f'<span class="ci">95% interval {_pct(lo)} to {_pct(hi)}</span>{what}</div>')
+            keys.append(
+                f'<div class="key" style="border-left-color:{color}">{esc(t.title)}'
+                f'<span class="rate">{_pct(result.rate(t.id))}</span>'
+                f'<span class="ci">95% interval {_pct(lo)} to {_pct(hi)}</span>{what}</div>'
+            )
         parts.append(f'<div class="keys">{"".join(keys)}</div>')
     if sc.sources:
         items = "".join(f"<li>{_linkify(s)}</li>" for s in sc.sources)
@@ -188,10 +201,11 @@ def _scenario_section(sc: Scenario, result: Result) -> str:
 def _actors_section(sc: Scenario) -> str:
     colors = actor_colors(sc)
     fig = figures.plot_actor_graph(sc)
-    rows = [(f'<span class="pill" style="background:{esc(colors[a.id])}"></span>{esc(a.name)}',
-             a.id, a.description) for a in sc.actors]
-    body = figure_html(fig, "Actors and their relations (arrowheads: directed relations).",
-                       alt="actor graph")
+    rows = [
+        (f'<span class="pill" style="background:{esc(colors[a.id])}"></span>{esc(a.name)}', a.id, a.description)
+        for a in sc.actors
+    ]
+    body = figure_html(fig, "Actors and their relations (arrowheads: directed relations).", alt="actor graph")
     body += table_html(["Actor", "id", "Role in the scenario"], rows, raw=[0], notes=[2])
     if sc.relations:
         rel = [(r.source, r.kind, r.target, r.label) for r in sc.relations]
@@ -204,30 +218,29 @@ def _parameters_section(sc: Scenario, result: Result) -> str:
     for p in sc.parameters:
         fixed = p.name in result.values
         dist = f"fixed at {result.values[p.name]:g} (--set)" if fixed else p.dist.describe()
-        rows.append((f"<code>{esc(p.name)}</code>", dist, f"{central_value(p.dist):.4g}",
-                     _comment(p.name, p.comment)))
-    intro = ("<p>Every draw samples each uncertain parameter from its distribution; "
-             "<code>trapsim solve</code> uses the central values (the means). "
-             "The last column is the scenario file's justification for each choice.</p>")
-    table = table_html(["Parameter", "Distribution", "Central value", "Why"], rows, numeric=[2],
-                       notes=[3], raw=[0])
+        rows.append((f"<code>{esc(p.name)}</code>", dist, f"{central_value(p.dist):.4g}", _comment(p.name, p.comment)))
+    intro = (
+        "<p>Every draw samples each uncertain parameter from its distribution; "
+        "<code>trapsim solve</code> uses the central values (the means). "
+        "The last column is the scenario file's justification for each choice.</p>"
+    )
+    table = table_html(["Parameter", "Distribution", "Central value", "Why"], rows, numeric=[2], notes=[3], raw=[0])
     derived = ""
     if sc.derived:
-        drows = [(f"<code>{esc(d.name)}</code>", f"<code>{esc(d.expr.source)}</code>")
-                 for d in sc.derived]
-        derived = ("<h3>Derived values</h3>"
-                   + table_html(["Name", "Expression"], drows, raw=[0, 1]))
+        drows = [(f"<code>{esc(d.name)}</code>", f"<code>{esc(d.expr.source)}</code>") for d in sc.derived]
+        derived = "<h3>Derived values</h3>" + table_html(["Name", "Expression"], drows, raw=[0, 1])
     return intro + table + derived
 
 
 def _tree_section(result: Result) -> str:
     fig = figures.plot_tree(result)
-    return ("<p>The game as the scenario defines it, read left to right. Each branch shows the "
-            "share of all draws that took it (line width proportional); bold branches are the "
-            "choices actors made most often. Scroll sideways on screen; in print this page is "
-            "landscape.</p>"
-            + figure_html(fig, "The game tree with the share of draws taking each branch.",
-                          alt="game tree", wide=True))
+    return (
+        "<p>The game as the scenario defines it, read left to right. Each branch shows the "
+        "share of all draws that took it (line width proportional); bold branches are the "
+        "choices actors made most often. Scroll sideways on screen; in print this page is "
+        "landscape.</p>"
+        + figure_html(fig, "The game tree with the share of draws taking each branch.", alt="game tree", wide=True)
+    )
 
 
 def _traps_section(sc: Scenario, result: Result) -> str:
@@ -237,13 +250,26 @@ def _traps_section(sc: Scenario, result: Result) -> str:
     classes = []
     for t in sc.traps:
         lo, hi = result.ci95(t.id)
-        rows.append((t.title, _pct(result.rate(t.id)), f"{_pct(lo)} to {_pct(hi)}",
-                     t.description or "", f"<code>{esc(t.when.source)}</code>"))
+        rows.append(
+            (
+                t.title,
+                _pct(result.rate(t.id)),
+                f"{_pct(lo)} to {_pct(hi)}",
+                t.description or "",
+                f"<code>{esc(t.when.source)}</code>",
+            )
+        )
         classes.append("zero" if result.trap_counts[t.id] == 0 else "")
-    return (figure_html(figures.plot_trap_rates(result), "Trap rates with 95% Wilson intervals.",
-                        alt="trap rates")
-            + table_html(["Trap", "Rate", "95% interval", "What it means", "Definition"], rows,
-                         numeric=[1, 2], notes=[3], raw=[4], row_classes=classes))
+    return figure_html(
+        figures.plot_trap_rates(result), "Trap rates with 95% Wilson intervals.", alt="trap rates"
+    ) + table_html(
+        ["Trap", "Rate", "95% interval", "What it means", "Definition"],
+        rows,
+        numeric=[1, 2],
+        notes=[3],
+        raw=[4],
+        row_classes=classes,
+    )
 
 
 def _outcomes_section(sc: Scenario, result: Result) -> str:
@@ -254,26 +280,27 @@ def _outcomes_section(sc: Scenario, result: Result) -> str:
         lo, hi = wilson(c, result.draws)
         rows.append((o, f"{c:,}", _pct(c / result.draws), f"{_pct(lo)} to {_pct(hi)}"))
         classes.append("" if c else "zero")
-    return ("<p>Where the game ends, over all draws (grey: never reached).</p>"
-            + table_html(["Outcome", "Draws", "Share", "95% interval"], rows, numeric=[1, 2, 3],
-                         row_classes=classes))
+    return "<p>Where the game ends, over all draws (grey: never reached).</p>" + table_html(
+        ["Outcome", "Draws", "Share", "95% interval"], rows, numeric=[1, 2, 3], row_classes=classes
+    )
 
 
 def _payoffs_section(sc: Scenario, result: Result) -> str:
-    rows = [(a.name, f"{result.payoff_mean[a.id]:+.3f}", f"{result.payoff_sd[a.id]:.3f}")
-            for a in sc.actors]
-    return (table_html(["Actor", "Mean payoff", "Standard deviation"], rows, numeric=[1, 2])
-            + figure_html(figures.plot_payoffs(result),
-                          "Realised payoffs per actor; the black line is the mean.",
-                          alt="payoff distributions"))
+    rows = [(a.name, f"{result.payoff_mean[a.id]:+.3f}", f"{result.payoff_sd[a.id]:.3f}") for a in sc.actors]
+    return table_html(["Actor", "Mean payoff", "Standard deviation"], rows, numeric=[1, 2]) + figure_html(
+        figures.plot_payoffs(result),
+        "Realised payoffs per actor; the black line is the mean.",
+        alt="payoff distributions",
+    )
 
 
 def _convergence_section(result: Result) -> str:
-    return ("<p>The running estimate of each trap rate as draws accumulate, with its 95% band. "
-            "A flat line inside a narrow band means that more draws would not change the "
-            "picture.</p>"
-            + figure_html(figures.plot_convergence(result), "Convergence of the trap rates.",
-                          alt="convergence"))
+    return (
+        "<p>The running estimate of each trap rate as draws accumulate, with its 95% band. "
+        "A flat line inside a narrow band means that more draws would not change the "
+        "picture.</p>"
+        + figure_html(figures.plot_convergence(result), "Convergence of the trap rates.", alt="convergence")
+    )
 
 
 def _reproduce_section(result: Result, command: str | None) -> str:
@@ -286,13 +313,11 @@ def _reproduce_section(result: Result, command: str | None) -> str:
         ("scenario SHA-256", sc.sha256 or "(none)"),
         ("draws", f"{result.draws:,}"),
         ("seed", f"{result.seed}" + ("" if result.seed_given else " (drawn from entropy)")),
-        ("solver", result.solver + (f", rationality {result.rationality:g}"
-                                    if result.solver == "qre" else "")),
+        ("solver", result.solver + (f", rationality {result.rationality:g}" if result.solver == "qre" else "")),
         ("parameters fixed", fixed),
         ("run time", f"{result.elapsed_s:.2f} s on {result.workers} process(es)"),
     ]
-    return (f"<p>Same file, same command, same numbers:</p><pre>{esc(cmd)}</pre>"
-            + table_html(None, rows))
+    return f"<p>Same file, same command, same numbers:</p><pre>{esc(cmd)}</pre>" + table_html(None, rows)
 
 
 # --------------------------------------------------------------------- build
@@ -302,8 +327,7 @@ def _css() -> str:
     return resources.files("trapsim").joinpath("report.css").read_text(encoding="utf-8")
 
 
-def build_report(result: Result, *, command: str | None = None,
-                 extra_sections: Sequence[Section] = ()) -> str:
+def build_report(result: Result, *, command: str | None = None, extra_sections: Sequence[Section] = ()) -> str:
     """The report of ``result`` as one self-contained HTML page.
 
     Parameters
@@ -337,8 +361,10 @@ def build_report(result: Result, *, command: str | None = None,
         cls = ' class="landscape"' if s.landscape else ""
         heading = "" if s.id == "scenario" else f"<h2>{esc(s.title)}</h2>"
         body.append(f'<section id="{esc(s.id)}"{cls}>{heading}{s.html}</section>')
-    meta = (f"{esc(sc.name)} · {result.draws:,} draws · seed {result.seed} · solver "
-            f"{esc(result.solver)} · trapsim {esc(trapsim_version())}")
+    meta = (
+        f"{esc(sc.name)} · {result.draws:,} draws · seed {result.seed} · solver "
+        f"{esc(result.solver)} · trapsim {esc(trapsim_version())}"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -97,8 +97,7 @@ def build_tree(scenario: Scenario) -> Tree:
         children = tuple(index_of[(i, j)] for j in range(len(node.targets)))
         if isinstance(node, DecisionNode):
             positions.append(
-                Position(node_id, "decision", actors.index(node.actor), children, node.actions, -1,
-                         parents[i], k)
+                Position(node_id, "decision", actors.index(node.actor), children, node.actions, -1, parents[i], k)
             )
         else:
             assert isinstance(node, ChanceNode)

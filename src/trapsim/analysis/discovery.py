@@ -141,16 +141,10 @@ class Discovery:
         }
 
 
-def _support(
-    dist: Distribution, values: np.ndarray
-) -> tuple[tuple[float, float], tuple[float, float]]:
+def _support(dist: Distribution, values: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
     """The parameter's range: for membership (may be infinite) and for display (finite)."""
     if dist.kind in _DISCRETE:
-        lo, hi = (
-            (0.0, 1.0)
-            if dist.kind == "bernoulli"
-            else (min(dist.args["values"]), max(dist.args["values"]))
-        )
+        lo, hi = (0.0, 1.0) if dist.kind == "bernoulli" else (min(dist.args["values"]), max(dist.args["values"]))
         return (float(lo), float(hi)), (float(lo), float(hi))
     with np.errstate(all="ignore"):
         lo, hi = (float(v) for v in ppf(dist, np.array([0.0, 1.0])))
@@ -175,9 +169,7 @@ def share(x: float) -> str:
     return f"{x:.1%}" if x >= 0.0095 else f"{x:.2%}"
 
 
-def _condition(
-    name: str, lo: float, hi: float, member: tuple[float, float], discrete: bool, span: float
-) -> str:
+def _condition(name: str, lo: float, hi: float, member: tuple[float, float], discrete: bool, span: float) -> str:
     """``x > 0.62``, ``0.2 < x < 0.5``; for discrete parameters ``x >= 1``, ``x = 0.05``."""
     low_cut, high_cut = lo > member[0], hi < member[1]
     a, b = number(lo, span), number(hi, span)
@@ -266,9 +258,7 @@ def discover(
     )
     names = list(params)
     if not names:
-        raise ScenarioError.single(
-            scenario.path, "parameters", "every parameter is a constant: nothing to discover"
-        )
+        raise ScenarioError.single(scenario.path, "parameters", "every parameter is a constant: nothing to discover")
     x_all = np.column_stack([params[k] for k in names])
     p_all = probs[trap]
     y_all = p_all if threshold is None else (p_all >= threshold - 1e-12).astype(np.float64)
@@ -457,6 +447,4 @@ def _describe(
     text = f"{head} (this box holds {mass} of draws and {coverage} {tail})"
     if not first:
         text = "Elsewhere, " + text
-    return FoundBox(
-        limits, stats["density"], stats["coverage"], stats["mass"], test, text, tuple(conditions)
-    )
+    return FoundBox(limits, stats["density"], stats["coverage"], stats["mass"], test, text, tuple(conditions))

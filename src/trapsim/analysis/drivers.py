@@ -32,9 +32,7 @@ def describe_sensitivity(result: SensitivityResult, trap: str, *, top: int = 3) 
     mean = result.mean[trap]
     ranked = result.ranking(trap)
     if all(idx[p][result.key] is None for p in ranked):
-        return (
-            f"{title} has the same probability ({mean:.1%}) in every draw: no parameter moves it."
-        )
+        return f"{title} has the same probability ({mean:.1%}) in every draw: no parameter moves it."
     if result.method == "sobol":
         lead = [p for p in ranked[:top] if (idx[p]["ST"] or 0) >= 0.05] or ranked[:1]
         parts = [f"{p} ({idx[p]['ST']:.2f})" for p in lead]
@@ -94,9 +92,7 @@ class Drivers:
         )
         if d is not None:
             text += f", {d.draws:,} draws"
-        return text + (
-            ") finds the region of parameter space where the trap is most likely, in words."
-        )
+        return text + (") finds the region of parameter space where the trap is most likely, in words.")
 
     def to_dict(self) -> dict[str, Any]:
         """The sensitivity and discovery results as plain JSON types."""
@@ -139,8 +135,7 @@ def drivers(
         rationality=rationality,
     )
     found = {
-        t: discover(scenario, t, seed=seed, draws=draws, solver=solver, rationality=rationality)
-        for t in sens.indices
+        t: discover(scenario, t, seed=seed, draws=draws, solver=solver, rationality=rationality) for t in sens.indices
     }
     parts = []
     for tid, d in found.items():

@@ -74,9 +74,7 @@ class PrimBox:
     chosen: int
 
 
-def box_stats(
-    y: np.ndarray, inside: np.ndarray, n_total: int, y_total: float
-) -> tuple[float, float, float]:
+def box_stats(y: np.ndarray, inside: np.ndarray, n_total: int, y_total: float) -> tuple[float, float, float]:
     """``(mass, density, coverage)`` of the points ``inside`` (a boolean mask over ``y``).
 
     Mass is the share of ``n_total`` points inside, density the mean outcome
@@ -153,11 +151,7 @@ def _paste(
                 edge_val = order[min(k, len(order)) - 1]
                 add = (vals >= edge_val) if side == 0 else (vals <= edge_val)
                 rest = vals[~add]
-                new = (
-                    _edge(rest, vals[add], discrete[j], side == 0)
-                    if rest.size
-                    else float(ranges[j, side])
-                )
+                new = _edge(rest, vals[add], discrete[j], side == 0) if rest.size else float(ranges[j, side])
                 mean = (s + float(y[slab][add].sum())) / (m + int(np.count_nonzero(add)))
                 if mean >= current - 1e-12 and (best is None or mean > best[0]):
                     best = (mean, j, side, new)
@@ -167,9 +161,7 @@ def _paste(
         limits[j, side] = new
 
 
-def _simplify(
-    x: np.ndarray, y: np.ndarray, limits: np.ndarray, ranges: np.ndarray, tolerance: float
-) -> np.ndarray:
+def _simplify(x: np.ndarray, y: np.ndarray, limits: np.ndarray, ranges: np.ndarray, tolerance: float) -> np.ndarray:
     """Drop limits, one at a time, while the density stays above ``1 - tolerance`` of the box's."""
     limits = limits.copy()
     target = float(y[in_box(x, limits)].mean()) * (1 - tolerance)
@@ -191,11 +183,7 @@ def _simplify(
 
 def restricted(limits: np.ndarray, ranges: np.ndarray) -> tuple[int, ...]:
     """Indices of the inputs whose limits are narrower than their full range."""
-    return tuple(
-        j
-        for j in range(limits.shape[0])
-        if limits[j, 0] > ranges[j, 0] or limits[j, 1] < ranges[j, 1]
-    )
+    return tuple(j for j in range(limits.shape[0]) if limits[j, 0] > ranges[j, 0] or limits[j, 1] < ranges[j, 1])
 
 
 def prim(
@@ -241,11 +229,7 @@ def prim(
     n_all = x.shape[0]
     d = x.shape[1]
     discrete = list(discrete) if discrete is not None else [False] * d
-    ranges = (
-        np.column_stack([x.min(axis=0), x.max(axis=0)])
-        if ranges is None
-        else np.asarray(ranges, float)
-    )
+    ranges = np.column_stack([x.min(axis=0), x.max(axis=0)]) if ranges is None else np.asarray(ranges, float)
     active = np.ones(n_all, dtype=bool) if exclude is None else ~np.asarray(exclude, dtype=bool)
     xa, ya = x[active], y[active]
     n_total = n_all
@@ -266,11 +250,7 @@ def prim(
             # gain in density per share of the box removed (Friedman and Fisher's
             # criterion when peels differ in size, as for discrete inputs)
             gain = (mean - density) / ((m - n_keep) / m)
-            if (
-                best is None
-                or gain > best_gain + 1e-15
-                or (abs(gain - best_gain) <= 1e-15 and n_keep > best[1])
-            ):
+            if best is None or gain > best_gain + 1e-15 or (abs(gain - best_gain) <= 1e-15 and n_keep > best[1]):
                 best, best_gain = cand, gain
         if best is None:
             break
@@ -280,9 +260,7 @@ def prim(
         inside = np.zeros(len(ya), dtype=bool)
         inside[idx] = True
         mass, density, coverage = box_stats(ya, inside, n_total, y_total)
-        trajectory.append(
-            Peel(limits.copy(), mass, density, coverage, len(restricted(limits, ranges)))
-        )
+        trajectory.append(Peel(limits.copy(), mass, density, coverage, len(restricted(limits, ranges))))
     ok = [i for i, p in enumerate(trajectory) if p.coverage >= min_coverage] or [0]
     chosen = max(ok, key=lambda i: (trajectory[i].density, trajectory[i].coverage))
     box = _paste(xa, ya, trajectory[chosen].limits, ranges, alpha, discrete)
@@ -291,6 +269,4 @@ def prim(
     mass, density, coverage = box_stats(ya, inside_active, n_total, y_total)
     inside = np.zeros(n_all, dtype=bool)
     inside[np.flatnonzero(active)[inside_active]] = True
-    return PrimBox(
-        box, restricted(box, ranges), mass, density, coverage, inside, tuple(trajectory), chosen
-    )
+    return PrimBox(box, restricted(box, ranges), mass, density, coverage, inside, tuple(trajectory), chosen)

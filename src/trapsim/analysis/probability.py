@@ -108,9 +108,7 @@ def check_traps(scenario: Scenario, wanted: Sequence[str]) -> list[str]:
     return chosen
 
 
-_UNSUPPORTED = (
-    "exact trap probabilities (sensitivity, discover, report --sensitivity) do not support"
-)
+_UNSUPPORTED = "exact trap probabilities (sensitivity, discover, report --sensitivity) do not support"
 
 
 def check_supported(scenario: Scenario) -> None:
@@ -275,9 +273,7 @@ def probabilities_at(
             "every value must be a number or a 1-d array, all of one length",
         )
     n = lengths.pop() if lengths else 1
-    constants = {
-        p.name: p.dist.args["value"] for p in scenario.parameters if p.dist.kind == "constant"
-    }
+    constants = {p.name: p.dist.args["value"] for p in scenario.parameters if p.dist.kind == "constant"}
 
     def env_of(model: CompiledScenario, c: int, start: int, m: int) -> dict[str, Any]:
         env: dict[str, Any] = dict(constants)

@@ -131,21 +131,15 @@ def _rng_seed(entropy: int, purpose: int) -> int:
     return int(np.random.SeedSequence(entropy, spawn_key=(purpose,)).generate_state(1)[0]) | 1
 
 
-def _design(
-    scenario: Scenario, names: list[str], method: str, samples: int, entropy: int
-) -> np.ndarray:
+def _design(scenario: Scenario, names: list[str], method: str, samples: int, entropy: int) -> np.ndarray:
     """The SALib design on the unit hypercube, ``(evaluations, parameters)``."""
     from SALib.sample import morris as morris_sample
     from SALib.sample import sobol as sobol_sample
 
     if method == "sobol":
-        u = sobol_sample.sample(
-            _problem(method, names), samples, calc_second_order=False, seed=_rng_seed(entropy, 1)
-        )
+        u = sobol_sample.sample(_problem(method, names), samples, calc_second_order=False, seed=_rng_seed(entropy, 1))
         return np.clip(u, _EPS, 1 - _EPS)
-    return morris_sample.sample(
-        _problem(method, names), samples, num_levels=_LEVELS, seed=_rng_seed(entropy, 1)
-    )
+    return morris_sample.sample(_problem(method, names), samples, num_levels=_LEVELS, seed=_rng_seed(entropy, 1))
 
 
 def _analyze(
@@ -199,9 +193,7 @@ def _constant(method: str, names: list[str]) -> dict[str, dict[str, float | None
     return {p: dict.fromkeys(_KEYS[method]) for p in names}
 
 
-def _max_change(
-    a: dict[str, dict[str, float | None]], b: dict[str, dict[str, float | None]], key: str
-) -> float:
+def _max_change(a: dict[str, dict[str, float | None]], b: dict[str, dict[str, float | None]], key: str) -> float:
     return max((abs((a[p][key] or 0.0) - (b[p][key] or 0.0)) for p in a), default=0.0)
 
 
@@ -236,9 +228,7 @@ def sensitivity(
     """
     start = time.perf_counter()
     if method not in METHODS:
-        raise ScenarioError.single(
-            scenario.path, "method", f"expected sobol or morris, got {method!r}"
-        )
+        raise ScenarioError.single(scenario.path, "method", f"expected sobol or morris, got {method!r}")
     samples = DEFAULT_SAMPLES[method] if samples is None else int(samples)
     if method == "sobol" and (samples < 4 or samples & (samples - 1)):
         up = 1 << max(2, (max(samples, 1) - 1).bit_length())
@@ -248,25 +238,17 @@ def sensitivity(
             f"Sobol' needs a power of 2 of at least 4 base samples, got {samples} (try {up})",
         )
     if method == "morris" and samples < 2:
-        raise ScenarioError.single(
-            scenario.path, "samples", f"Morris needs at least 2 trajectories, got {samples}"
-        )
+        raise ScenarioError.single(scenario.path, "samples", f"Morris needs at least 2 trajectories, got {samples}")
     chosen = check_traps(scenario, traps or [])
     if not chosen:
-        raise ScenarioError.single(
-            scenario.path, "traps", "the scenario defines no traps to analyse"
-        )
+        raise ScenarioError.single(scenario.path, "traps", "the scenario defines no traps to analyse")
     names = uncertain_parameters(scenario)
     excluded = [p.name for p in scenario.parameters if p.dist.kind == "constant"]
     if not names:
-        raise ScenarioError.single(
-            scenario.path, "parameters", "every parameter is a constant: nothing to analyse"
-        )
+        raise ScenarioError.single(scenario.path, "parameters", "every parameter is a constant: nothing to analyse")
     u = _design(scenario, names, method, samples, seed)
     params = {name: ppf(scenario.parameter(name).dist, u[:, j]) for j, name in enumerate(names)}
-    probs = probabilities_at(
-        scenario, params, solver=solver, rationality=rationality, progress=progress
-    )
+    probs = probabilities_at(scenario, params, solver=solver, rationality=rationality, progress=progress)
     del params
 
     indices: dict[str, dict[str, dict[str, float | None]]] = {}
@@ -281,9 +263,7 @@ def sensitivity(
         if np.ptp(y) <= 1e-12:
             indices[tid] = _constant(method, names)
             convergence[tid] = {}
-            notes[tid] = (
-                f"the probability is {y[0]:.3g} everywhere in the design: no variance to attribute"
-            )
+            notes[tid] = f"the probability is {y[0]:.3g} everywhere in the design: no variance to attribute"
             continue
         full, warned = _analyze(method, names, u, y, seed)
         indices[tid] = full
@@ -297,9 +277,7 @@ def sensitivity(
                 convergence[tid]["max_abs_change_S1"] = _max_change(full, half, "S1")
             else:
                 top = max((v["mu_star"] or 0.0) for v in full.values()) or 1.0
-                convergence[tid]["max_abs_change_mu_star"] = (
-                    _max_change(full, half, "mu_star") / top
-                )
+                convergence[tid]["max_abs_change_mu_star"] = _max_change(full, half, "mu_star") / top
         if warned:
             notes[tid] = "the trap is rare in the design; intervals may be unreliable"
     evaluations = int(u.shape[0])

@@ -64,7 +64,10 @@ def parse_sets(values: Sequence[str]) -> dict[str, float]:
 
 
 set_option = click.option(
-    "--set", "sets", multiple=True, metavar="NAME=VALUE",
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=VALUE",
     help="Fix a parameter at a constant (repeatable), e.g. --set deliver_prob=1.",
 )
 scenario_argument = click.argument("file", type=click.Path(dir_okay=False))

@@ -21,9 +21,7 @@ solver_option = click.option(
     default=None,
     help="spe: subgame-perfect (default); qre: agent logit quantal response.",
 )
-rationality_option = click.option(
-    "--rationality", type=float, default=None, help="Logit precision for --solver qre."
-)
+rationality_option = click.option("--rationality", type=float, default=None, help="Logit precision for --solver qre.")
 no_figures_option = click.option("--no-figures", is_flag=True, help="Write no figures.")
 figure_format_option = click.option(
     "--format",
@@ -62,9 +60,7 @@ def json_option(
     return click.option("--json", "as_json", is_flag=True, help=help)
 
 
-def out_dir_option(
-    what: str, with_json: str = "nothing is written unless --out is given"
-) -> _Decorator:
+def out_dir_option(what: str, with_json: str = "nothing is written unless --out is given") -> _Decorator:
     """``--out`` (stored as ``out_dir``): the directory for ``what``, default ``trapsim-out``."""
     return click.option(
         "--out",
@@ -75,9 +71,7 @@ def out_dir_option(
     )
 
 
-def progress_bar(
-    label: str, total: int, enabled: bool
-) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+def progress_bar(label: str, total: int, enabled: bool) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
     """A progress bar on stderr, only when ``enabled``: ``(update, close)``.
 
     ``update`` is ``None`` when disabled, so it can be passed straight on as an
@@ -85,9 +79,7 @@ def progress_bar(
     """
     if not enabled:
         return None, lambda: None
-    bar = click.progressbar(
-        length=total, label=label, file=sys.stderr, show_eta=True, show_percent=True
-    )
+    bar = click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True, show_percent=True)
     bar.__enter__()
     return bar.update, lambda: bar.__exit__(None, None, None)
 

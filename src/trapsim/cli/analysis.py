@@ -108,9 +108,7 @@ def sensitivity(
     d = sum(1 for name in uncertain_parameters(sc) if name not in fixed)
     n = samples or DEFAULT_SAMPLES[method]
     total = n * (d + 2) if method == "sobol" else n * (d + 1)
-    update, close = progress_bar(
-        "solved games", total, show_progress(total, 50_000, as_json=as_json)
-    )
+    update, close = progress_bar("solved games", total, show_progress(total, 50_000, as_json=as_json))
     try:
         res = api.sensitivity(
             sc,
@@ -190,8 +188,7 @@ def _print_sensitivity(res: Any, top: int) -> None:
     else:
         design = f"Morris screening · {res.samples:,} trajectories"
     click.echo(
-        f"{design} ({res.evaluations:,} solved games) · seed {res.seed} · solver {res.solver} · "
-        f"{res.elapsed_s:.1f} s"
+        f"{design} ({res.evaluations:,} solved games) · seed {res.seed} · solver {res.solver} · {res.elapsed_s:.1f} s"
     )
     left_out = ", ".join(res.excluded) if res.excluded else "none"
     click.echo(f"{len(res.parameters)} uncertain parameters; constants left out: {left_out}\n")
@@ -205,24 +202,14 @@ def _print_sensitivity(res: Any, top: int) -> None:
         )
         idx = res.indices[tid]
         if res.method == "sobol":
-            click.echo(
-                f"  {'rank':>4}  {'parameter':<{width}}  {'ST':>6} {'±':>6}  {'S1':>6} {'±':>6}"
-            )
-            rows = [
-                (p, idx[p]["ST"], idx[p]["ST_conf"], idx[p]["S1"], idx[p]["S1_conf"])
-                for p in res.ranking(tid)
-            ]
+            click.echo(f"  {'rank':>4}  {'parameter':<{width}}  {'ST':>6} {'±':>6}  {'S1':>6} {'±':>6}")
+            rows = [(p, idx[p]["ST"], idx[p]["ST_conf"], idx[p]["S1"], idx[p]["S1_conf"]) for p in res.ranking(tid)]
         else:
             click.echo(f"  {'rank':>4}  {'parameter':<{width}}  {'mu*':>6} {'±':>6}  {'sigma':>6}")
-            rows = [
-                (p, idx[p]["mu_star"], idx[p]["mu_star_conf"], idx[p]["sigma"], None)
-                for p in res.ranking(tid)
-            ]
+            rows = [(p, idx[p]["mu_star"], idx[p]["mu_star_conf"], idx[p]["sigma"], None) for p in res.ranking(tid)]
         for rank, (p, a, a_conf, b, b_conf) in enumerate(rows[:top], start=1):
             tail = f" {_fmt(b_conf):>6}" if res.method == "sobol" else ""
-            click.echo(
-                f"  {rank:>4}  {p:<{width}}  {_fmt(a):>6} {_fmt(a_conf):>6}  {_fmt(b):>6}{tail}"
-            )
+            click.echo(f"  {rank:>4}  {p:<{width}}  {_fmt(a):>6} {_fmt(a_conf):>6}  {_fmt(b):>6}{tail}")
         if len(rows) > top:
             click.echo(f"  ({len(rows) - top} more parameters below; see the JSON)")
         conv = res.convergence.get(tid)
@@ -281,8 +268,7 @@ def _print_sensitivity(res: Any, top: int) -> None:
     type=click.Choice(["prim", "cart"]),
     default="prim",
     show_default=True,
-    help="prim: peel a box (coverage/density trade-off); cart: rules from a shallow "
-    "regression tree (its best leaves).",
+    help="prim: peel a box (coverage/density trade-off); cart: rules from a shallow regression tree (its best leaves).",
 )
 @click.option(
     "--depth",
@@ -424,10 +410,7 @@ def _print_discovery(res: Any) -> None:
                 f"(range {number(r_lo, span)} to {number(r_hi, span)})"
             )
         t = box.test
-        click.echo(
-            f"  on fresh draws: density {t['density']:.1%}, coverage {t['coverage']:.1%}, "
-            f"mass {t['mass']:.1%}"
-        )
+        click.echo(f"  on fresh draws: density {t['density']:.1%}, coverage {t['coverage']:.1%}, mass {t['mass']:.1%}")
         if t["density"] < 0.7 * box.density:
             click.echo(
                 "  caution: much weaker on fresh draws, so some of these limits fit noise; "

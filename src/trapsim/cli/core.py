@@ -51,8 +51,13 @@ def validate(files: Sequence[str]) -> None:
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
             continue
-        counts = [(len(sc.actors), "actor"), (len(sc.parameters), "parameter"), (len(sc.nodes), "node"),
-                  (len(sc.outcomes), "outcome"), (len(sc.traps), "trap")]
+        counts = [
+            (len(sc.actors), "actor"),
+            (len(sc.parameters), "parameter"),
+            (len(sc.nodes), "node"),
+            (len(sc.outcomes), "outcome"),
+            (len(sc.traps), "trap"),
+        ]
         click.echo(f"{path}: ok (" + ", ".join(_plural(n, word) for n, word in counts) + ")")
     if bad:
         sys.exit(2)
@@ -64,10 +69,10 @@ def validate(files: Sequence[str]) -> None:
 @solver_option
 @rationality_option
 @json_option("Print the solution as JSON.")
-@click.option("--all-spe", is_flag=True,
-              help="List every subgame-perfect equilibrium when ties make it non-unique.")
-def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float | None, as_json: bool,
-          all_spe: bool) -> None:
+@click.option("--all-spe", is_flag=True, help="List every subgame-perfect equilibrium when ties make it non-unique.")
+def solve(
+    file: str, sets: Sequence[str], solver: str | None, rationality: float | None, as_json: bool, all_spe: bool
+) -> None:
     """Solve the game once, with every parameter at its central value.
 
     Shows the full strategy (the choice at every decision node, on and off the
@@ -84,8 +89,9 @@ def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float
         from trapsim.cli.efg import print_all_spe
 
         if solver == "qre":
-            raise click.UsageError("--all-spe lists subgame-perfect equilibria; it cannot be "
-                                   "combined with --solver qre")
+            raise click.UsageError(
+                "--all-spe lists subgame-perfect equilibria; it cannot be combined with --solver qre"
+            )
         print_all_spe(api.all_spe(sc, values=parse_sets(sets)), as_json=as_json)
         return
     eq = api.solve(sc, values=parse_sets(sets), solver=solver, rationality=rationality)
@@ -107,10 +113,13 @@ def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float
     for actor, v in eq.payoffs.items():
         click.echo(f"  {actor:<12} {v:+.4f}")
     for actor, seen in eq.perceived.items():
-        diff = ", ".join(f"{k} = {v:.3g} (true {eq.values[k]:.3g})" for k, v in seen.values.items()
-                         if v != eq.values[k])
-        click.echo(f"\n{actor} sees {diff or 'the central values as they are'}; it expected "
-                   f"{eq.expected[actor]:+.4f} at the root (docs/misperception.md)")
+        diff = ", ".join(
+            f"{k} = {v:.3g} (true {eq.values[k]:.3g})" for k, v in seen.values.items() if v != eq.values[k]
+        )
+        click.echo(
+            f"\n{actor} sees {diff or 'the central values as they are'}; it expected "
+            f"{eq.expected[actor]:+.4f} at the root (docs/misperception.md)"
+        )
     click.echo("\nOutcome probabilities")
     for o, p in sorted(eq.outcome_probabilities.items(), key=lambda kv: -kv[1]):
         if p > 0:
@@ -129,11 +138,26 @@ def solve(file: str, sets: Sequence[str], solver: str | None, rationality: float
 @out_dir_option("the results JSON and figures")
 @no_figures_option
 @figure_format_option
-@click.option("--priors", type=click.Path(dir_okay=False), default=None,
-              help="Judgements CSV of a classroom poll: run under the class's pooled priors.")
-def run(file: str, draws: int | None, seed: int | None, solver: str | None, rationality: float | None,
-        sets: Sequence[str], workers: int, as_json: bool, out_dir: str, no_figures: bool,
-        fmt: str, priors: str | None) -> None:
+@click.option(
+    "--priors",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Judgements CSV of a classroom poll: run under the class's pooled priors.",
+)
+def run(
+    file: str,
+    draws: int | None,
+    seed: int | None,
+    solver: str | None,
+    rationality: float | None,
+    sets: Sequence[str],
+    workers: int,
+    as_json: bool,
+    out_dir: str,
+    no_figures: bool,
+    fmt: str,
+    priors: str | None,
+) -> None:
     """Sample the uncertainty, solve every draw, and report how often each trap fires.
 
     Writes OUT/<scenario>.json and four figures, OUT/<scenario>_traps.png,
@@ -154,8 +178,16 @@ def run(file: str, draws: int | None, seed: int | None, solver: str | None, rati
     n = draws or sc.simulation.draws
     update, close = progress_bar("draws", n, show_progress(n, 50_000, as_json=as_json))
     try:
-        res = api.simulate(sc, draws=draws, seed=seed, solver=solver, rationality=rationality, values=values,
-                           workers=workers, progress=update)
+        res = api.simulate(
+            sc,
+            draws=draws,
+            seed=seed,
+            solver=solver,
+            rationality=rationality,
+            values=values,
+            workers=workers,
+            progress=update,
+        )
     finally:
         close()
     written: list[Path] = []
@@ -179,8 +211,9 @@ def _print_run(res: Any, written: Sequence[Path]) -> None:
     click.echo(click.style(sc.title, bold=True) + f"  ({sc.name})")
     seed_note = "" if res.seed_given else " (random; pass --seed to reproduce)"
     fixed = "".join(f" · {k}={v:g}" for k, v in res.values.items())
-    click.echo(f"{res.draws:,} draws · seed {res.seed}{seed_note} · solver {res.solver}{fixed} · "
-               f"{res.elapsed_s:.2f} s\n")
+    click.echo(
+        f"{res.draws:,} draws · seed {res.seed}{seed_note} · solver {res.solver}{fixed} · {res.elapsed_s:.2f} s\n"
+    )
     if sc.traps:
         tw = max(len(t.id) for t in sc.traps)
         ti = max(len(t.title) for t in sc.traps)
@@ -209,8 +242,11 @@ def _print_run(res: Any, written: Sequence[Path]) -> None:
     share = res.tie_anywhere_count / res.draws
     if share > 0.01:  # warn once, when ties decided the path in more than 1% of draws
         nodes = ", ".join(f"{k} ({c / res.draws:.1%})" for k, c in res.tie_path_counts.items() if c)
-        click.echo(f"\nwarning: ties on the realised path in {share:.1%} of draws, at {nodes}; "
-                   "the first listed action was taken", err=True)
+        click.echo(
+            f"\nwarning: ties on the realised path in {share:.1%} of draws, at {nodes}; "
+            "the first listed action was taken",
+            err=True,
+        )
     click.echo("")
     for path in written:
         click.echo(f"wrote {path}")

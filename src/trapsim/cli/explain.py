@@ -16,11 +16,11 @@ from trapsim.cli._options import json_option, rationality_option, solver_option
 @set_option
 @solver_option
 @rationality_option
-@click.option("--width", type=click.IntRange(min=40), default=100, show_default=True,
-              help="Wrap lines at this width.")
+@click.option("--width", type=click.IntRange(min=40), default=100, show_default=True, help="Wrap lines at this width.")
 @json_option("Print the explanation (text and data) as JSON.")
-def explain_command(file: str, sets: Sequence[str], solver: str | None, rationality: float | None,
-                    width: int, as_json: bool) -> None:
+def explain_command(
+    file: str, sets: Sequence[str], solver: str | None, rationality: float | None, width: int, as_json: bool
+) -> None:
     """Tell the solved game (central values, as `solve`) as a short story.
 
     Node by node along the equilibrium path with the numbers behind each

@@ -14,15 +14,25 @@ from trapsim.cli import main, scenario_argument
 @scenario_argument
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port to listen on [default: a free one].")
 @click.option("--no-browser", is_flag=True, help="Only print the address; do not open a browser.")
-@click.option("--classroom", is_flag=True,
-              help="Also run a poll of the students' priors (listens on every interface; see [classroom]).")
-@click.option("--db", type=click.Path(dir_okay=False), default=None,
-              help="The poll's SQLite file; an existing one resumes its poll "
-                   "[default: trapsim-out/<scenario>_classroom.sqlite].")
-@click.option("--export", "export_dir", type=click.Path(file_okay=False), default=None,
-              help="With --classroom: write the poll's judgements.csv and figures into DIR and exit.")
-def explore(file: str, port: int, no_browser: bool, classroom: bool, db: str | None,
-            export_dir: str | None) -> None:
+@click.option(
+    "--classroom",
+    is_flag=True,
+    help="Also run a poll of the students' priors (listens on every interface; see [classroom]).",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The poll's SQLite file; an existing one resumes its poll [default: trapsim-out/<scenario>_classroom.sqlite].",
+)
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="With --classroom: write the poll's judgements.csv and figures into DIR and exit.",
+)
+def explore(file: str, port: int, no_browser: bool, classroom: bool, db: str | None, export_dir: str | None) -> None:
     """Explore a scenario live in the browser: sliders, solver, trap rates, tree.
 
     Serves on 127.0.0.1 (Ctrl-C stops it). With --classroom, students join from

@@ -23,8 +23,12 @@ from trapsim.model import Scenario
 from trapsim.runner import Result
 
 _format_option = click.option(
-    "--format", "fmt", type=click.Choice(FIGURE_FORMATS), default=None,
-    help="Figure format [default: from --out's extension, else png].")
+    "--format",
+    "fmt",
+    type=click.Choice(FIGURE_FORMATS),
+    default=None,
+    help="Figure format [default: from --out's extension, else png].",
+)
 
 
 def _figure_path(out: str | None, fmt: str | None, default_stem: str) -> tuple[Path, str]:
@@ -35,37 +39,55 @@ def _figure_path(out: str | None, fmt: str | None, default_stem: str) -> tuple[P
     path = Path(out)
     suffix = path.suffix.lstrip(".").lower()
     if suffix and suffix not in FIGURE_FORMATS:
-        raise click.BadParameter(f"'{out}': the file name must end in .png, .svg or .pdf",
-                                 param_hint="--out")
+        raise click.BadParameter(f"'{out}': the file name must end in .png, .svg or .pdf", param_hint="--out")
     if fmt and suffix and fmt != suffix:
         raise click.BadParameter(f"'{out}' does not end in .{fmt}", param_hint="--out")
     fmt = fmt or suffix or "png"
     return (path if suffix else path.with_name(f"{path.name}.{fmt}")), fmt
 
 
-def _simulate(sc: Scenario, draws: int | None, seed: int | None, sets: Sequence[str],
-              solver: str | None = None, rationality: float | None = None,
-              workers: int = 1) -> Result:
+def _simulate(
+    sc: Scenario,
+    draws: int | None,
+    seed: int | None,
+    sets: Sequence[str],
+    solver: str | None = None,
+    rationality: float | None = None,
+    workers: int = 1,
+) -> Result:
     """Run the scenario, with a progress bar on a terminal for long runs."""
     n = draws or sc.simulation.draws
     update, close = progress_bar("draws", n, show_progress(n, 50_000))
     try:
-        return api.simulate(sc, draws=draws, seed=seed, solver=solver, rationality=rationality,
-                            values=parse_sets(sets), workers=workers, progress=update)
+        return api.simulate(
+            sc,
+            draws=draws,
+            seed=seed,
+            solver=solver,
+            rationality=rationality,
+            values=parse_sets(sets),
+            workers=workers,
+            progress=update,
+        )
     finally:
         close()
 
 
 @main.command("tree")
 @scenario_argument
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Output file [default: <scenario>_tree.png in the current directory].")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Output file [default: <scenario>_tree.png in the current directory].",
+)
 @draws_option
 @seed_option()
 @set_option
 @_format_option
-def tree_command(file: str, out: str | None, draws: int | None, seed: int | None,
-                 sets: Sequence[str], fmt: str | None) -> None:
+def tree_command(
+    file: str, out: str | None, draws: int | None, seed: int | None, sets: Sequence[str], fmt: str | None
+) -> None:
     """Draw the game tree, left to right.
 
     Without --draws or --seed: the structure, with each decision's choice in
@@ -91,8 +113,12 @@ def tree_command(file: str, out: str | None, draws: int | None, seed: int | None
 
 @main.command("graph")
 @scenario_argument
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Output file [default: <scenario>_actors.png in the current directory].")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Output file [default: <scenario>_actors.png in the current directory].",
+)
 @_format_option
 def graph_command(file: str, out: str | None, fmt: str | None) -> None:
     """Draw the actor graph: actors in their colours, relations styled by kind.
@@ -115,14 +141,26 @@ def graph_command(file: str, out: str | None, fmt: str | None) -> None:
 @solver_option
 @rationality_option
 @workers_option
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Output HTML file [default: <scenario>_report.html].")
-@click.option("--sensitivity", is_flag=True,
-              help="Add a 'What drives each trap' section: Sobol' indices and PRIM boxes per trap "
-                   "(see trapsim sensitivity and trapsim discover; adds some seconds).")
-def report_command(file: str, draws: int | None, seed: int | None, sets: Sequence[str],
-                   solver: str | None, rationality: float | None, workers: int,
-                   out: str | None, sensitivity: bool) -> None:
+@click.option(
+    "--out", type=click.Path(dir_okay=False), default=None, help="Output HTML file [default: <scenario>_report.html]."
+)
+@click.option(
+    "--sensitivity",
+    is_flag=True,
+    help="Add a 'What drives each trap' section: Sobol' indices and PRIM boxes per trap "
+    "(see trapsim sensitivity and trapsim discover; adds some seconds).",
+)
+def report_command(
+    file: str,
+    draws: int | None,
+    seed: int | None,
+    sets: Sequence[str],
+    solver: str | None,
+    rationality: float | None,
+    workers: int,
+    out: str | None,
+    sensitivity: bool,
+) -> None:
     """Run the scenario and write a one-file HTML report for a seminar handout.
 
     The page embeds every figure and needs no network: title, description and
@@ -146,5 +184,7 @@ def report_command(file: str, draws: int | None, seed: int | None, sets: Sequenc
     extra = [api.drivers_section(res)] if sensitivity else []
     command = report.reproduce_command(res) + (" --sensitivity" if sensitivity else "")
     page = api.report(res, command=command, extra_sections=extra)
-    click.echo(f"wrote {report.write_report(path, page)} ({len(page.encode()) / 1e6:.1f} MB; "
-               f"{res.draws:,} draws, seed {res.seed})")
+    click.echo(
+        f"wrote {report.write_report(path, page)} ({len(page.encode()) / 1e6:.1f} MB; "
+        f"{res.draws:,} draws, seed {res.seed})"
+    )

@@ -39,11 +39,11 @@ def _parse_vary(texts: Sequence[str]) -> dict[str, tuple[float, ...]]:
             start, stop = float(parts[0]), float(parts[1])
             steps = int(parts[2])
         except ValueError:
-            raise click.BadParameter(f"{name}: from and to must be numbers and steps a whole number, "
-                                     f"got {spec!r}", param_hint="--vary") from None
+            raise click.BadParameter(
+                f"{name}: from and to must be numbers and steps a whole number, got {spec!r}", param_hint="--vary"
+            ) from None
         if steps < 2 or start == stop:
-            raise click.BadParameter(f"{name}: need steps >= 2 and from != to, got {spec!r}",
-                                     param_hint="--vary")
+            raise click.BadParameter(f"{name}: need steps >= 2 and from != to, got {spec!r}", param_hint="--vary")
         if name in out:
             raise click.BadParameter(f"{name} is given twice", param_hint="--vary")
         out[name] = grid_values(start, stop, steps)
@@ -53,6 +53,7 @@ def _parse_vary(texts: Sequence[str]) -> dict[str, tuple[float, ...]]:
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM (a job scheduler, `kill`) like Ctrl-C, so the checkpoint is saved first."""
+
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
@@ -80,8 +81,9 @@ class _Bar:
         if not self.enabled or todo == 0:
             return
         if self.bar is None:
-            self.bar = click.progressbar(length=todo, label=self.label, file=sys.stderr, show_eta=True,
-                                         show_pos=True, item_show_func=lambda s: s)
+            self.bar = click.progressbar(
+                length=todo, label=self.label, file=sys.stderr, show_eta=True, show_pos=True, item_show_func=lambda s: s
+            )
             self.bar.__enter__()
             self.start = time.perf_counter()
         self.done += k
@@ -95,29 +97,64 @@ class _Bar:
 
 @main.command()
 @scenario_argument
-@click.option("--vary", "varies", multiple=True, metavar="NAME=FROM:TO:STEPS",
-              help="Vary a parameter over STEPS evenly spaced values (once or twice for a 2-D grid), "
-                   "e.g. --vary china_stake=0:0.6:13.")
-@click.option("--sweep", "sweep_ids", multiple=True, metavar="ID",
-              help="Run the scenario's [sweeps.ID] (repeatable) [default: every declared sweep].")
-@click.option("--draws", type=click.IntRange(min=1), default=None,
-              help="Draws per point [default: the sweep's, else the scenario's].")
+@click.option(
+    "--vary",
+    "varies",
+    multiple=True,
+    metavar="NAME=FROM:TO:STEPS",
+    help="Vary a parameter over STEPS evenly spaced values (once or twice for a 2-D grid), "
+    "e.g. --vary china_stake=0:0.6:13.",
+)
+@click.option(
+    "--sweep",
+    "sweep_ids",
+    multiple=True,
+    metavar="ID",
+    help="Run the scenario's [sweeps.ID] (repeatable) [default: every declared sweep].",
+)
+@click.option(
+    "--draws",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Draws per point [default: the sweep's, else the scenario's].",
+)
 @seed_option("Root seed, the same for every point [default: the scenario's, else random].")
 @set_option
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local processes [default: all cores; 1 for small sweeps]. Results do not depend on it.")
-@click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="Run on a Dask cluster (tcp://host:8786), or 'local' to start one here; needs "
-                   "trapsim[dask]. Results do not depend on it.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local processes [default: all cores; 1 for small sweeps]. Results do not depend on it.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Run on a Dask cluster (tcp://host:8786), or 'local' to start one here; needs "
+    "trapsim[dask]. Results do not depend on it.",
+)
 @json_option("Print the results as JSON.")
-@out_dir_option("CSV, JSON, figures and the checkpoint",
-                with_json="only the checkpoint is written there unless --out is given")
+@out_dir_option(
+    "CSV, JSON, figures and the checkpoint", with_json="only the checkpoint is written there unless --out is given"
+)
 @click.option("--resume", is_flag=True, help="Continue an interrupted sweep from its checkpoint.")
 @no_figures_option
 @figure_format_option
-def sweep(file: str, varies: Sequence[str], sweep_ids: Sequence[str], draws: int | None, seed: int | None,
-          sets: Sequence[str], workers: int | None, scheduler: str | None, as_json: bool, out_dir: str | None,
-          resume: bool, no_figures: bool, fmt: str) -> None:
+def sweep(
+    file: str,
+    varies: Sequence[str],
+    sweep_ids: Sequence[str],
+    draws: int | None,
+    seed: int | None,
+    sets: Sequence[str],
+    workers: int | None,
+    scheduler: str | None,
+    as_json: bool,
+    out_dir: str | None,
+    resume: bool,
+    no_figures: bool,
+    fmt: str,
+) -> None:
     """What if a parameter were fixed? Rerun the simulation over a grid of one or two parameters.
 
     Every point uses the same random draws (common random numbers), so curves
@@ -149,9 +186,21 @@ def sweep(file: str, varies: Sequence[str], sweep_ids: Sequence[str], draws: int
             label = f"sweep {grid}" if isinstance(grid, str) else "sweep"
             bar = _Bar(label, sys.stderr.isatty())
             try:
-                results.append(api.sweep(sc, grid, draws=draws, seed=seed, values=fixed, workers=workers,
-                                         scheduler=scheduler, checkpoint_dir=out, resume=resume,
-                                         keep_checkpoint=True, progress=bar.update))
+                results.append(
+                    api.sweep(
+                        sc,
+                        grid,
+                        draws=draws,
+                        seed=seed,
+                        values=fixed,
+                        workers=workers,
+                        scheduler=scheduler,
+                        checkpoint_dir=out,
+                        resume=resume,
+                        keep_checkpoint=True,
+                        progress=bar.update,
+                    )
+                )
             finally:
                 bar.close()
     written: list[Path] = []
@@ -187,9 +236,11 @@ def _print_sweep(res: SweepResult) -> None:
     resumed = f" · {res.resumed} points resumed from a checkpoint" if res.resumed else ""
     seed_note = "" if res.seed_given else " (random; pass --seed to reproduce)"
     click.echo(click.style(f"{sc.title}", bold=True) + f"  ({sc.name}, sweep {res.id})")
-    click.echo(f"{grid}\n{res.draws:,} draws per point · seed {res.seed}{seed_note}{fixed} · "
-               f"{len(res.points)} points in {res.elapsed_s:.1f} s ({res.backend}, {res.workers} "
-               f"worker{'s' if res.workers != 1 else ''}){resumed}\n")
+    click.echo(
+        f"{grid}\n{res.draws:,} draws per point · seed {res.seed}{seed_note}{fixed} · "
+        f"{len(res.points)} points in {res.elapsed_s:.1f} s ({res.backend}, {res.workers} "
+        f"worker{'s' if res.workers != 1 else ''}){resumed}\n"
+    )
     if not res.trap_ids:
         click.echo("  (the scenario defines no traps)\n")
         return
@@ -208,24 +259,40 @@ def _print_sweep(res: SweepResult) -> None:
             r = res.rates(t)
             lo_i, hi_i = divmod(int(r.argmin()), len(yv)), divmod(int(r.argmax()), len(yv))
             cross = "crosses 50%" if r.min() < 0.5 < r.max() else "does not cross 50%"
-            click.echo(f"  {t:<{width}}  from {r.min():7.2%} ({xn}={xv[lo_i[0]]:g}, {yn}={yv[lo_i[1]]:g}) "
-                       f"to {r.max():7.2%} ({xn}={xv[hi_i[0]]:g}, {yn}={yv[hi_i[1]]:g}); {cross}")
+            click.echo(
+                f"  {t:<{width}}  from {r.min():7.2%} ({xn}={xv[lo_i[0]]:g}, {yn}={yv[lo_i[1]]:g}) "
+                f"to {r.max():7.2%} ({xn}={xv[hi_i[0]]:g}, {yn}={yv[hi_i[1]]:g}); {cross}"
+            )
     click.echo("")
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--draws", type=click.IntRange(min=1), default=None,
-              help="Draws per scenario [default: the first scenario's].")
+@click.option(
+    "--draws", type=click.IntRange(min=1), default=None, help="Draws per scenario [default: the first scenario's]."
+)
 @seed_option("Root seed, the same for every scenario [default: the first scenario's, else random].")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes per run; results do not depend on it.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes per run; results do not depend on it.",
+)
 @json_option("Print the comparison as JSON.")
 @out_dir_option("the comparison JSON and figure")
 @click.option("--no-figures", is_flag=True, help="Write no figure.")
 @figure_format_option
-def compare(files: Sequence[str], draws: int | None, seed: int | None, workers: int, as_json: bool,
-            out_dir: str | None, no_figures: bool, fmt: str) -> None:
+def compare(
+    files: Sequence[str],
+    draws: int | None,
+    seed: int | None,
+    workers: int,
+    as_json: bool,
+    out_dir: str | None,
+    no_figures: bool,
+    fmt: str,
+) -> None:
     """Compare the same traps across scenario files (the first is the baseline).
 
     Runs every scenario with the same seed and draws. Traps are matched by id;
@@ -255,10 +322,11 @@ def compare(files: Sequence[str], draws: int | None, seed: int | None, workers: 
 def _print_comparison(comp: Any, written: Sequence[Path]) -> None:
     first = comp.results[0]
     seed_note = "" if comp.seed_given else " (random; pass --seed to reproduce)"
-    click.echo(click.style("The same traps across scenarios", bold=True) +
-               f"  (baseline: {comp.labels[0]})")
-    click.echo(f"{first.draws:,} draws per scenario · seed {first.seed}{seed_note} · differences: "
-               f"two-proportion z-test, distinguishable if p < {comp.alpha:g}\n")
+    click.echo(click.style("The same traps across scenarios", bold=True) + f"  (baseline: {comp.labels[0]})")
+    click.echo(
+        f"{first.draws:,} draws per scenario · seed {first.seed}{seed_note} · differences: "
+        f"two-proportion z-test, distinguishable if p < {comp.alpha:g}\n"
+    )
     width = max(len(lab) for lab in comp.labels)
     for t in comp.traps:
         click.echo(f"  {t} · {comp.titles[t]}")
@@ -276,8 +344,9 @@ def _print_comparison(comp: Any, written: Sequence[Path]) -> None:
             elif d is not None:
                 p = "p < 0.001" if d.p_value < 0.001 else f"p = {d.p_value:.3f}"
                 verdict = "distinguishable" if d.distinguishable else "not distinguishable"
-                line += (f"  {d.difference * 100:+.2f} pp [{d.ci95[0] * 100:+.2f}, {d.ci95[1] * 100:+.2f}]"
-                         f"  {p}  {verdict}")
+                line += (
+                    f"  {d.difference * 100:+.2f} pp [{d.ci95[0] * 100:+.2f}, {d.ci95[1] * 100:+.2f}]  {p}  {verdict}"
+                )
             else:
                 line += "  (absent from the baseline)"
             click.echo(line)

@@ -117,14 +117,18 @@ def _not_perfect_information(game: EfgGame, file: str) -> list[Problem]:
     for (player, infoset), nodes in members.items():
         if len(nodes) < 2:
             continue
-        label = f" (\"{nodes[0].infoset_label}\")" if nodes[0].infoset_label else ""
+        label = f' ("{nodes[0].infoset_label}")' if nodes[0].infoset_label else ""
         lines = ", ".join(str(n.line) for n in nodes)
-        who = f"player {player} (\"{game.players[player - 1]}\")"
-        out.append(Problem(
-            file, f"{who}, information set {infoset}{label}",
-            f"holds {len(nodes)} nodes (lines {lines}): the game has imperfect information, and "
-            "trapsim solves only perfect-information games (every decision node its own "
-            "information set)"))
+        who = f'player {player} ("{game.players[player - 1]}")'
+        out.append(
+            Problem(
+                file,
+                f"{who}, information set {infoset}{label}",
+                f"holds {len(nodes)} nodes (lines {lines}): the game has imperfect information, and "
+                "trapsim solves only perfect-information games (every decision node its own "
+                "information set)",
+            )
+        )
     return out
 
 
@@ -161,8 +165,7 @@ def scenario_data(game: EfgGame, *, file: str = "<string>", name: str = "game") 
     for k, node in enumerate(order, start=1):
         if node.kind == "t":
             outcome = game.outcomes.get(node.outcome)
-            base = make_ident(node.label, prefix="o_") or (
-                make_ident(outcome.label, prefix="o_") if outcome else "")
+            base = make_ident(node.label, prefix="o_") or (make_ident(outcome.label, prefix="o_") if outcome else "")
             node_id[id(node)] = ids.take(base or f"t{k}")
         else:
             node_id[id(node)] = ids.take(make_ident(node.label, prefix="n_") or f"n{k}")
@@ -194,8 +197,7 @@ def scenario_data(game: EfgGame, *, file: str = "<string>", name: str = "game") 
     nodes = {node_id[id(n)]: nodes[node_id[id(n)]] for n in order if n.kind != "t"}
     payoffs = {node_id[id(n)]: payoffs[node_id[id(n)]] for n in order if n.kind == "t"}
 
-    meta: dict[str, Any] = {"name": name, "title": game.title.strip() or name,
-                            "root": node_id[id(game.root)]}
+    meta: dict[str, Any] = {"name": name, "title": game.title.strip() or name, "root": node_id[id(game.root)]}
     if game.comment.strip():
         meta["description"] = game.comment.strip()
     return {"scenario": meta, "actors": actors, "nodes": nodes, "payoffs": payoffs}
@@ -248,9 +250,13 @@ def _string(text: str) -> str:
     if "\n" not in text.strip("\n"):
         return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
     body = "".join(
-        c if c in "\n\t" or (c >= " " and c != "\x7f" and c not in '"\\')
-        else "\\" + c if c in '"\\' else f"\\u{ord(c):04x}"
-        for c in text)
+        c
+        if c in "\n\t" or (c >= " " and c != "\x7f" and c not in '"\\')
+        else "\\" + c
+        if c in '"\\'
+        else f"\\u{ord(c):04x}"
+        for c in text
+    )
     return '"""\n' + body + '"""'  # multi-line text stays readable
 
 
@@ -299,11 +305,13 @@ def efg_text_to_toml(text: str, *, path: str = "<string>") -> str:
     """The starting scenario TOML for the text of an ``.efg`` file."""
     game = parse_efg(text, path=path)
     data = scenario_data(game, file=path, name=_scenario_name(path))
-    header = (f"Converted by trapsim from {Path(path).name} (Gambit .efg).\n"
-              "Next steps: add uncertain inputs under [parameters], e.g.\n"
-              "  cost = { dist = \"uniform\", low = 0, high = 2 }\n"
-              "then use their names in [payoffs] or chance probabilities (\"1 - p\"),\n"
-              "and name the events to count under [traps].")
+    header = (
+        f"Converted by trapsim from {Path(path).name} (Gambit .efg).\n"
+        "Next steps: add uncertain inputs under [parameters], e.g.\n"
+        '  cost = { dist = "uniform", low = 0, high = 2 }\n'
+        'then use their names in [payoffs] or chance probabilities ("1 - p"),\n'
+        "and name the events to count under [traps]."
+    )
     return to_toml(data, header=header)
 
 

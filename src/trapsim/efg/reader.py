@@ -89,8 +89,11 @@ class EfgGame:
     number_type: str  # "R" or "D"
 
 
-_TOKEN = re.compile(r'(?P<space>\s+)|(?P<punct>[{},])|(?P<text>"(?:\\.|[^"\\])*")|(?P<open>")'
-                    r'|(?P<word>[^\s{},"]+)', re.DOTALL)
+_TOKEN = re.compile(
+    r'(?P<space>\s+)|(?P<punct>[{},])|(?P<text>"(?:\\.|[^"\\])*")|(?P<open>")'
+    r'|(?P<word>[^\s{},"]+)',
+    re.DOTALL,
+)
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
@@ -101,8 +104,7 @@ def _tokens(text: str, file: str) -> list[_Token]:
         kind, value, start = m.lastgroup, m.group(), m.start()
         col = start - line_start + 1
         if kind == "open":
-            raise ScenarioError.single(file, f"line {line}, column {col}",
-                                       "unterminated text: a closing \" is missing")
+            raise ScenarioError.single(file, f"line {line}, column {col}", 'unterminated text: a closing " is missing')
         if kind == "punct":
             out.append(_Token(value, value, line, col))
         elif kind == "word":
@@ -158,8 +160,7 @@ class _Parser:
     def integer(self, what: str) -> int:
         tok = self.expect("word", what)
         if not _INT.match(tok.value):
-            raise self.fail(tok, f"expected {what} (a whole number >= 0, at most 18 digits), "
-                                 f"found {tok.shown()}")
+            raise self.fail(tok, f"expected {what} (a whole number >= 0, at most 18 digits), found {tok.shown()}")
         return int(tok.value)
 
     def number(self, what: str) -> Fraction:
@@ -185,7 +186,7 @@ class _Parser:
         for expected in ("EFG", "2"):
             tok = self.next(f"'{expected}'")
             if tok.kind != "word" or tok.value != expected:
-                hint = " (an .efg file starts with: EFG 2 R \"title\" { \"Player 1\" ... })"
+                hint = ' (an .efg file starts with: EFG 2 R "title" { "Player 1" ... })'
                 if expected == "2" and tok.kind == "word" and tok.value.isdigit():
                     hint = " (only version 2 of the format is supported)"
                 raise self.fail(tok, f"expected '{expected}', found {tok.shown()}{hint}")
@@ -204,8 +205,11 @@ class _Parser:
         root = self.tree()
         extra = self.peek()
         if extra is not None:
-            raise self.fail(extra, f"unexpected {extra.shown()} after the last node of the tree "
-                                   "(every node's children are already complete)")
+            raise self.fail(
+                extra,
+                f"unexpected {extra.shown()} after the last node of the tree "
+                "(every node's children are already complete)",
+            )
         return EfgGame(title, self.players, comment, self.outcomes, root, number_type)
 
     def tree(self) -> EfgNode:
@@ -226,9 +230,14 @@ class _Parser:
         return root
 
     def node(self, parent: EfgNode | None = None) -> EfgNode:
-        where = "the first node ('p', 'c' or 't')" if parent is None else (
-            f"child {len(parent.children) + 1} of {len(parent.actions)} of the node on line "
-            f"{parent.line} ('p', 'c' or 't')")
+        where = (
+            "the first node ('p', 'c' or 't')"
+            if parent is None
+            else (
+                f"child {len(parent.children) + 1} of {len(parent.actions)} of the node on line "
+                f"{parent.line} ('p', 'c' or 't')"
+            )
+        )
         tok = self.next(where)
         if tok.kind != "word" or tok.value not in ("p", "c", "t"):
             raise self.fail(tok, f"expected {where}, found {tok.shown()}")
@@ -240,8 +249,11 @@ class _Parser:
             ptok = self.peek()
             node.player = self.integer("the player number")
             if not 1 <= node.player <= len(self.players):
-                raise self.fail(ptok, f"player {node.player} does not exist (the header lists "
-                                      f"{len(self.players)} players, numbered from 1)")
+                raise self.fail(
+                    ptok,
+                    f"player {node.player} does not exist (the header lists "
+                    f"{len(self.players)} players, numbered from 1)",
+                )
         itok = self.peek()
         node.infoset = self.integer("the information set number")
         key = (node.player, node.infoset)
@@ -253,7 +265,7 @@ class _Parser:
             while not self.at("}"):
                 actions.append(self.text("an action name or '}'"))
                 if node.kind == "c":
-                    probs.append(self.number(f"the probability of action \"{actions[-1]}\""))
+                    probs.append(self.number(f'the probability of action "{actions[-1]}"'))
             close = self.next("'}'")
             if not actions:
                 raise self.fail(close, "a move needs at least one action")
@@ -261,13 +273,19 @@ class _Parser:
             if node.kind == "c":
                 self.check_probabilities(itok, desc[2])
             if key in self.infosets and self.infosets[key] != desc:
-                raise self.fail(itok, f"information set {node.infoset} of {self.owner(node)} is "
-                                      "described again with different actions or probabilities")
+                raise self.fail(
+                    itok,
+                    f"information set {node.infoset} of {self.owner(node)} is "
+                    "described again with different actions or probabilities",
+                )
             self.infosets.setdefault(key, desc)
         elif key not in self.infosets:
-            raise self.fail(itok, f"information set {node.infoset} of {self.owner(node)} appears "
-                                  "for the first time without its description "
-                                  "(\"label\" { actions })")
+            raise self.fail(
+                itok,
+                f"information set {node.infoset} of {self.owner(node)} appears "
+                "for the first time without its description "
+                '("label" { actions })',
+            )
         node.infoset_label, node.actions, node.probs = self.infosets[key]
         node.outcome = self.outcome()
         return node
@@ -275,23 +293,25 @@ class _Parser:
     def owner(self, node: EfgNode) -> str:
         if node.kind == "c":
             return "chance"
-        return f"player {node.player} (\"{self.players[node.player - 1]}\")"
+        return f'player {node.player} ("{self.players[node.player - 1]}")'
 
     def check_probabilities(self, tok: _Token | None, probs: tuple[Fraction, ...]) -> None:
         if any(p < 0 or p > 1 for p in probs):
             raise self.fail(tok, "chance probabilities must lie between 0 and 1")
         total = sum(probs, Fraction(0))
         if abs(total - 1) > Fraction(1, 10**9):
-            raise self.fail(tok, f"chance probabilities sum to {total} ({float(total):.6g}), "
-                                 "expected 1")
+            raise self.fail(tok, f"chance probabilities sum to {total} ({float(total):.6g}), expected 1")
 
     def outcome(self) -> int:
         tok = self.peek()
         number = self.integer("the outcome number (0 for none)")
         if not self.at("text"):
             if number and number not in self.outcomes:
-                raise self.fail(tok, f"outcome {number} appears for the first time without its "
-                                     "payoffs (\"label\" { payoff per player })")
+                raise self.fail(
+                    tok,
+                    f"outcome {number} appears for the first time without its "
+                    'payoffs ("label" { payoff per player })',
+                )
             return number
         if number == 0:
             raise self.fail(tok, "outcome 0 means 'no outcome' and cannot have a label or payoffs")
@@ -305,13 +325,15 @@ class _Parser:
         close = self.next("'}'")
         if len(payoffs) != len(self.players):
             plural = "" if len(payoffs) == 1 else "s"
-            raise self.fail(close, f"outcome {number} (\"{label}\") has {len(payoffs)} "
-                                   f"payoff{plural}; expected one per player "
-                                   f"({len(self.players)})")
+            raise self.fail(
+                close,
+                f'outcome {number} ("{label}") has {len(payoffs)} '
+                f"payoff{plural}; expected one per player "
+                f"({len(self.players)})",
+            )
         out = EfgOutcome(number, label, tuple(payoffs))
         if number in self.outcomes and self.outcomes[number] != out:
-            raise self.fail(tok, f"outcome {number} is described again with a different label or "
-                                 "payoffs")
+            raise self.fail(tok, f"outcome {number} is described again with a different label or payoffs")
         self.outcomes.setdefault(number, out)
         return number
 
@@ -332,4 +354,3 @@ def parse_efg(text: str, *, path: str = "<string>") -> EfgGame:
         On the first syntax error, located by line and column.
     """
     return _Parser(text, path).parse()
-

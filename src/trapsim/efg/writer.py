@@ -70,8 +70,9 @@ def chance_fractions(probs: Sequence[float]) -> list[Fraction]:
     return fracs
 
 
-_PUNCTUATION = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'",
-                              "\u201c": '"', "\u201d": '"', "\u2026": "..."})
+_PUNCTUATION = str.maketrans(
+    {"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2026": "..."}
+)
 
 
 def _text(text: str) -> str:
@@ -111,8 +112,6 @@ def _number(x: float) -> str:
     return f"{f.numerator}/{f.denominator}"
 
 
-
-
 def write_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) -> str:
     """The scenario's game at one parameter vector, as ``.efg`` text.
 
@@ -132,8 +131,7 @@ def write_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) 
     title = _label(scenario.title) or scenario.name
     lines = [f"EFG 2 R {_text(title)} {{ {' '.join(_text(p) for p in players)} }}"]
     fixed = ", ".join(f"{k} = {v:g}" for k, v in game.values.items())
-    note = (f"Exported by trapsim from {scenario.path or scenario.name}"
-            + (f" with {fixed}" if fixed else "") + ".")
+    note = f"Exported by trapsim from {scenario.path or scenario.name}" + (f" with {fixed}" if fixed else "") + "."
     comment = "\n".join(part for part in (scenario.description.strip(), note) if part)
     lines.append(_text(_ascii(comment)))
     lines.append("")
@@ -155,6 +153,5 @@ def write_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) 
         else:
             actions = _labels(pos.actions, [str(k) for k in range(1, len(pos.actions) + 1)])
             moves = " ".join(_text(a) for a in actions)
-            lines.append(f"p {_text(pos.id)} {pos.owner + 1} {infoset[pos.owner]} {_text(pos.id)} "
-                         f"{{ {moves} }} 0")
+            lines.append(f"p {_text(pos.id)} {pos.owner + 1} {infoset[pos.owner]} {_text(pos.id)} {{ {moves} }} 0")
     return "\n".join(lines) + "\n"

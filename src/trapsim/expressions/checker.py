@@ -47,8 +47,7 @@ def _check(node: Node, known: Mapping[str, Type], paths: Mapping[str, frozenset[
         return "num"
     if isinstance(node, Str):
         raise ExpressionError(
-            "text in quotes is only allowed as an argument of played(), reached(), payoff(), "
-            "expected() or surprise()",
+            "text in quotes is only allowed as an argument of played(), reached(), payoff(), expected() or surprise()",
             node.pos,
         )
     if isinstance(node, Name):

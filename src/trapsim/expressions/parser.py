@@ -144,8 +144,7 @@ class _Parser:
             value = _constant_value(exponent)
             if value is None:
                 raise ExpressionError(
-                    "the exponent of '**' must be a constant number "
-                    "(write exp(y * log(x)) for a variable power)",
+                    "the exponent of '**' must be a constant number (write exp(y * log(x)) for a variable power)",
                     pos,
                 )
             if abs(value) > MAX_EXPONENT:

@@ -59,8 +59,7 @@ RUN_FIGURES = (
 )
 
 
-def write_run_figures(result: Result, out_dir: str | Path, *, fmt: str = "png",
-                      dpi: int = 200) -> list[Path]:
+def write_run_figures(result: Result, out_dir: str | Path, *, fmt: str = "png", dpi: int = 200) -> list[Path]:
     """Write figures 1, 2, 3 and 6 of a run into ``out_dir``; return their paths.
 
     Files are named ``<scenario>_<figure>.<fmt>``: ``_traps``, ``_outcomes``,
@@ -68,5 +67,4 @@ def write_run_figures(result: Result, out_dir: str | Path, *, fmt: str = "png",
     """
     out = Path(out_dir)
     name = result.scenario.name
-    return [save(plot(result), out / f"{name}_{suffix}.{fmt}", dpi=dpi, fmt=fmt)
-            for suffix, plot in RUN_FIGURES]
+    return [save(plot(result), out / f"{name}_{suffix}.{fmt}", dpi=dpi, fmt=fmt) for suffix, plot in RUN_FIGURES]

@@ -55,16 +55,12 @@ def _note(result: SensitivityResult, *, error_bars: bool = True) -> str:
         design = f"Sobol' indices · N = {result.samples:,}"
     else:
         design = f"Morris screening · {result.samples:,} trajectories"
-    design += (
-        f" ({result.evaluations:,} solved games) · seed {result.seed} · solver {result.solver}"
-    )
+    design += f" ({result.evaluations:,} solved games) · seed {result.seed} · solver {result.solver}"
     return f"{design} · error bars: 95% bootstrap intervals" if error_bars else design
 
 
 @styled
-def plot_sensitivity(
-    result: SensitivityResult, trap: str, *, top: int = 12, ax: Axes | None = None
-) -> Figure:
+def plot_sensitivity(result: SensitivityResult, trap: str, *, top: int = 12, ax: Axes | None = None) -> Figure:
     """Tornado chart of one trap's sensitivity indices, most influential parameter on top.
 
     Sobol': the total index ``ST`` (light bar) with the first-order index ``S1``
@@ -158,9 +154,7 @@ def plot_sensitivity(
 
 
 @styled
-def plot_sensitivity_overview(
-    result: SensitivityResult, *, top: int = 15, ax: Axes | None = None
-) -> Figure:
+def plot_sensitivity_overview(result: SensitivityResult, *, top: int = 15, ax: Axes | None = None) -> Figure:
     """Heat map of the ranking index, parameters by traps (most influential anywhere on top).
 
     Sobol': the total index ``ST`` (a share, 0 to 1). Morris: ``mu*`` coloured
@@ -170,9 +164,7 @@ def plot_sensitivity_overview(
     fig, ax = new_axes(ax)
     traps = list(result.indices)
     key = result.key
-    values = np.array(
-        [[result.indices[t][p][key] or 0.0 for t in traps] for p in result.parameters]
-    )
+    values = np.array([[result.indices[t][p][key] or 0.0 for t in traps] for p in result.parameters])
     if key == "ST":
         shade, label, fmt = np.clip(values, 0, 1), "total Sobol' index ST", "{:.2f}"
     else:
@@ -188,9 +180,7 @@ def plot_sensitivity_overview(
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             color = "white" if shade[i, j] > 0.6 else "#222222"
-            ax.text(
-                j, i, fmt.format(values[i, j]), ha="center", va="center", fontsize=12, color=color
-            )
+            ax.text(j, i, fmt.format(values[i, j]), ha="center", va="center", fontsize=12, color=color)
     ax.set_xticks(range(len(traps)), [wrap(_trap_title(result, t), 16) for t in traps])
     ax.set_yticks(range(len(names)), names)
     ax.tick_params(axis="x", top=True, labeltop=True, bottom=False, labelbottom=False)
@@ -201,16 +191,11 @@ def plot_sensitivity_overview(
 
 
 def _disc_note(d: Discovery) -> str:
-    what = (
-        "outcome: P(trap fires)" if d.threshold is None else f"outcome: P(fires) >= {d.threshold:g}"
-    )
+    what = "outcome: P(trap fires)" if d.threshold is None else f"outcome: P(fires) >= {d.threshold:g}"
     s = d.settings
     head = f"on {d.draws:,} draws (as many again to test) · seed {d.seed} · {what}"
     if d.method == "cart":
-        return (
-            f"CART {head} · depth {s['max_depth']} · leaves of at least "
-            f"{s['min_mass']:.0%} of the draws"
-        )
+        return f"CART {head} · depth {s['max_depth']} · leaves of at least {s['min_mass']:.0%} of the draws"
     return (
         f"PRIM {head} · peel alpha {s['alpha']:g} · box chosen: highest density with "
         f"coverage >= {s['min_coverage']:.0%}"
@@ -330,9 +315,7 @@ def plot_box_limits(d: Discovery, *, box: int = 0, ax: Axes | None = None) -> Fi
     found = d.boxes[box]
     density = percent(found.density)
     if d.threshold is None:
-        axes_title(
-            ax, f"{title} fires in {density} of draws in this box (overall {percent(d.rate)})"
-        )
+        axes_title(ax, f"{title} fires in {density} of draws in this box (overall {percent(d.rate)})")
     else:
         axes_title(ax, f"{title}: P(fires) >= {d.threshold:g} in {density} of draws in this box")
     names = list(found.limits)
@@ -381,14 +364,11 @@ def drivers_figures(d: Drivers) -> list[tuple[str, str, Figure]]:
     """
     out: list[tuple[str, str, Figure]] = []
     if len(d.sensitivity.indices) > 1:
-        out.append(("drivers", "Which assumptions drive which trap",
-                    plot_sensitivity_overview(d.sensitivity)))
+        out.append(("drivers", "Which assumptions drive which trap", plot_sensitivity_overview(d.sensitivity)))
     for t in d.traps:
-        out.append((f"{t.trap}_sensitivity", f"{t.title}: what drives it",
-                    plot_sensitivity(d.sensitivity, t.trap)))
+        out.append((f"{t.trap}_sensitivity", f"{t.title}: what drives it", plot_sensitivity(d.sensitivity, t.trap)))
         found = d.discoveries[t.trap]
         if found.boxes:
             out.append((f"{t.trap}_box", f"{t.title}: where it springs", plot_box_limits(found)))
-            out.append((f"{t.trap}_peeling", f"{t.title}: PRIM's coverage/density trade-off",
-                        plot_peeling(found)))
+            out.append((f"{t.trap}_peeling", f"{t.title}: PRIM's coverage/density trade-off", plot_peeling(found)))
     return out

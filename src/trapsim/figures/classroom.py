@@ -19,8 +19,10 @@ __all__ = ["plot_poll_priors", "plot_poll_traps"]
 
 def _note(summary: Mapping[str, Any]) -> str:
     n = summary["students"]
-    return (f"{n} student{'s' * (n != 1)} · each dot: one student's priors ({summary['student_draws']:,} "
-            f"draws) · pooled: equal-weight linear pool ({summary['draws']:,} draws, seed {summary['seed']})")
+    return (
+        f"{n} student{'s' * (n != 1)} · each dot: one student's priors ({summary['student_draws']:,} "
+        f"draws) · pooled: equal-weight linear pool ({summary['draws']:,} draws, seed {summary['seed']})"
+    )
 
 
 @styled
@@ -28,8 +30,13 @@ def plot_poll_traps(summary: Mapping[str, Any]) -> Figure:
     """Each trap's rate under every student's priors (dots), the pool's (bar, 95% CI) and the scenario's."""
     fig = Figure(figsize=SIZE, layout="constrained")
     ax = fig.add_subplot()
-    fig.suptitle(wrap(f"{summary['title']}: trap rates under the class's priors", 80), fontsize=21,
-                 fontweight="bold", x=0.01, ha="left")
+    fig.suptitle(
+        wrap(f"{summary['title']}: trap rates under the class's priors", 80),
+        fontsize=21,
+        fontweight="bold",
+        x=0.01,
+        ha="left",
+    )
     traps = summary["traps"]
     if not traps:
         empty_axes(ax, "This scenario defines no traps.")
@@ -38,14 +45,27 @@ def plot_poll_traps(summary: Mapping[str, Any]) -> Figure:
     for i, t in enumerate(traps):
         y = len(traps) - 1 - i
         rates = np.asarray(t["students"], dtype=float) * 100
-        ax.scatter(rates, y + rng.uniform(-0.18, 0.18, len(rates)), s=70, color=PALETTE[i % len(PALETTE)],
-                   alpha=0.75, edgecolor="white", linewidth=0.8, zorder=3)
+        ax.scatter(
+            rates,
+            y + rng.uniform(-0.18, 0.18, len(rates)),
+            s=70,
+            color=PALETTE[i % len(PALETTE)],
+            alpha=0.75,
+            edgecolor="white",
+            linewidth=0.8,
+            zorder=3,
+        )
         if t["pooled"] is not None:
             lo, hi = (100 * v for v in t["pooled"]["ci95"])
             ax.fill_betweenx([y - 0.32, y + 0.32], lo, hi, color="#222222", alpha=0.18, zorder=1)
             ax.plot([100 * t["pooled"]["rate"]] * 2, [y - 0.32, y + 0.32], color="#222222", lw=3, zorder=4)
-            ax.annotate(f"pooled {percent(t['pooled']['rate'])}", (100 * t["pooled"]["rate"], y + 0.34),
-                        ha="center", va="bottom", fontsize=13)
+            ax.annotate(
+                f"pooled {percent(t['pooled']['rate'])}",
+                (100 * t["pooled"]["rate"], y + 0.34),
+                ha="center",
+                va="bottom",
+                fontsize=13,
+            )
         ax.plot([100 * t["prior"]["rate"]] * 2, [y - 0.32, y + 0.32], color=GREY, lw=2, ls="--", zorder=2)
     ax.set_yticks(range(len(traps)), [wrap(t["title"], 18) for t in reversed(traps)])
     ax.set_xlabel("Share of draws in which the trap fires (%)   ·   dashed: the scenario's own priors")
@@ -75,11 +95,12 @@ def plot_poll_priors(summary: Mapping[str, Any]) -> Figure:
         ax.set_title(wrap(p["label"] + unit, 34), fontsize=16, loc="left")
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
-    for ax in list(axes.flat)[len(params):]:
+    for ax in list(axes.flat)[len(params) :]:
         ax.set_axis_off()
     if params:
         axes.flat[0].legend(loc="upper right")
-    fig.suptitle(wrap(f"{summary['title']}: the class's priors, pooled", 80), fontsize=21, fontweight="bold",
-                 x=0.01, ha="left")
+    fig.suptitle(
+        wrap(f"{summary['title']}: the class's priors, pooled", 80), fontsize=21, fontweight="bold", x=0.01, ha="left"
+    )
     footnote(fig, _note(summary))
     return fig

@@ -105,20 +105,46 @@ def plot_actor_graph(scenario: Scenario, *, ax: Axes | None = None) -> Figure:
             _edge_label(ax, curve.at(0.5), rel.label or rel.kind, style.color)
     for actor in scenario.actors:
         x, y = pos[actor.id]
-        ax.add_patch(Circle((x, y), _R, facecolor=colors[actor.id], edgecolor="white", linewidth=3,
-                            zorder=4, gid=f"actor:{actor.id}"))
+        ax.add_patch(
+            Circle(
+                (x, y),
+                _R,
+                facecolor=colors[actor.id],
+                edgecolor="white",
+                linewidth=3,
+                zorder=4,
+                gid=f"actor:{actor.id}",
+            )
+        )
         name, size = _fit_name(actor.name, 2 * _R * _inches_per_unit(fig))
-        ax.text(x, y, name, ha="center", va="center", fontsize=size, fontweight="bold",
-                color=_ink(colors[actor.id]), zorder=5, linespacing=1.0)
+        ax.text(
+            x,
+            y,
+            name,
+            ha="center",
+            va="center",
+            fontsize=size,
+            fontweight="bold",
+            color=_ink(colors[actor.id]),
+            zorder=5,
+            linespacing=1.0,
+        )
     ax.set_xlim(-1.3, 1.3)
     ax.set_ylim(-1.25, 1.25)
-    fig.suptitle(wrap(f"Actors: {scenario.title}", 90), x=0.01, ha="left", fontsize=21,
-                 fontweight="bold")
-    handles = [Line2D([], [], color=s.color, linestyle=s.linestyle, linewidth=s.width, label=kind)
-               for kind, s in kinds.items()]
+    fig.suptitle(wrap(f"Actors: {scenario.title}", 90), x=0.01, ha="left", fontsize=21, fontweight="bold")
+    handles = [
+        Line2D([], [], color=s.color, linestyle=s.linestyle, linewidth=s.width, label=kind) for kind, s in kinds.items()
+    ]
     if handles:
-        ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), title="relation",
-                  handlelength=3.2, fontsize=15, title_fontsize=15)
+        ax.legend(
+            handles=handles,
+            loc="center left",
+            bbox_to_anchor=(1.02, 0.5),
+            title="relation",
+            handlelength=3.2,
+            fontsize=15,
+            title_fontsize=15,
+        )
     if not scenario.relations:
         ax.text(0, -1.1, "(the scenario lists no relations)", ha="center", color="#555555")
     footnote(fig, "arrowheads: directed relations (from → to); lines without arrowheads are mutual")
@@ -139,8 +165,9 @@ def _fit_name(name: str, diameter: float) -> tuple[str, float]:
         text = wrap(name, width)
         lines = text.count("\n") + 1
         size = 17.0
-        while size > 8 and (text_width(text, size, bold=True) > 0.86 * diameter
-                            or lines * size * 1.15 / 72 > 0.7 * diameter):
+        while size > 8 and (
+            text_width(text, size, bold=True) > 0.86 * diameter or lines * size * 1.15 / 72 > 0.7 * diameter
+        ):
             size -= 0.5
         if size > best[1]:
             best = (text, size)
@@ -181,24 +208,49 @@ def _edge(ax: Axes, curve: _Curve, style: RelationStyle, directed: bool, gid: st
     gap = _R + 0.03
     t0, t_tip = curve.clip(gap, gap)
     _, t1 = curve.clip(gap, gap + head * 0.8)
-    ax.add_patch(PathPatch(curve.segment(t0, t1), facecolor="none", edgecolor=style.color,
-                           linewidth=style.width, linestyle=style.linestyle, capstyle="butt",
-                           zorder=2, gid=gid))
+    ax.add_patch(
+        PathPatch(
+            curve.segment(t0, t1),
+            facecolor="none",
+            edgecolor=style.color,
+            linewidth=style.width,
+            linestyle=style.linestyle,
+            capstyle="butt",
+            zorder=2,
+            gid=gid,
+        )
+    )
     if directed:  # a solid head whatever the line style
         tip = curve.at(t_tip)
         back = curve.at(t1)
         u = (tip - back) / max(float(np.hypot(*(tip - back))), 1e-9)
         base = tip - head * u
         n = np.array([-u[1], u[0]]) * head * 0.45
-        ax.add_patch(Polygon([tip, base + n, base - n], closed=True, facecolor=style.color,
-                             edgecolor=style.color, linewidth=1, zorder=2))
+        ax.add_patch(
+            Polygon(
+                [tip, base + n, base - n],
+                closed=True,
+                facecolor=style.color,
+                edgecolor=style.color,
+                linewidth=1,
+                zorder=2,
+            )
+        )
 
 
 def _edge_label(ax: Axes, at: np.ndarray, text: str, color: str) -> None:
-    ax.text(at[0], at[1], wrap(text, 18), ha="center", va="center", fontsize=12.5, color="#111111",
-            zorder=3, linespacing=1.0,
-            bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": color,
-                  "linewidth": 1.2, "alpha": 0.92})
+    ax.text(
+        at[0],
+        at[1],
+        wrap(text, 18),
+        ha="center",
+        va="center",
+        fontsize=12.5,
+        color="#111111",
+        zorder=3,
+        linespacing=1.0,
+        bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": color, "linewidth": 1.2, "alpha": 0.92},
+    )
 
 
 def _ink(color: str) -> str:

@@ -62,14 +62,29 @@ def plot_trap_rates(result: Result, *, ax: Axes | None = None) -> Figure:
     err = np.vstack([rates - ci[:, 0], ci[:, 1] - rates])
     x = np.arange(len(traps))
     colors = [PALETTE[i % len(PALETTE)] for i in range(len(traps))]
-    bars = ax.bar(x, rates, color=colors, width=0.62, yerr=err, capsize=10,
-                  error_kw={"elinewidth": 2, "capthick": 2, "ecolor": "#222222"})
+    bars = ax.bar(
+        x,
+        rates,
+        color=colors,
+        width=0.62,
+        yerr=err,
+        capsize=10,
+        error_kw={"elinewidth": 2, "capthick": 2, "ecolor": "#222222"},
+    )
     for bar, t in zip(bars, traps, strict=True):
         bar.set_gid(f"trap:{t.id}")
     top = float(max(ci[:, 1].max(), 1.0))
     for xi, (rate, hi) in enumerate(zip(rates, ci[:, 1], strict=True)):
-        ax.annotate(percent(rate / 100), (xi, hi), xytext=(0, 8), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=17, fontweight="bold")
+        ax.annotate(
+            percent(rate / 100),
+            (xi, hi),
+            xytext=(0, 8),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=17,
+            fontweight="bold",
+        )
     width = max(10, int(96 / len(traps)))
     ax.set_xticks(x, [wrap(t.title, width) for t in traps])
     ax.set_ylabel("Share of draws in which the trap fires")
@@ -98,11 +113,12 @@ def plot_outcomes(result: Result, *, max_bars: int = 15, ax: Axes | None = None)
     fig, ax = new_axes(ax)
     axes_title(ax, "Where the game ends")
     order = list(sc.outcomes)
-    ranked = sorted(((c, o) for o, c in result.outcome_counts.items() if c > 0),
-                    key=lambda co: (-co[0], order.index(co[1])))
+    ranked = sorted(
+        ((c, o) for o, c in result.outcome_counts.items() if c > 0), key=lambda co: (-co[0], order.index(co[1]))
+    )
     never = len(order) - len(ranked)
     shown = ranked if len(ranked) <= max_bars else ranked[: max_bars - 1]
-    rest = ranked[len(shown):]
+    rest = ranked[len(shown) :]
     labels = [o for _, o in shown]
     counts = [c for c, _ in shown]
     gids = [f"outcome:{o}" for o in labels]
@@ -116,15 +132,19 @@ def plot_outcomes(result: Result, *, max_bars: int = 15, ax: Axes | None = None)
     shares = np.array(counts) / n * 100
     ci = np.array([wilson(c, n) for c in counts]).reshape(-1, 2) * 100
     y = np.arange(len(labels))
-    bars = ax.barh(y, shares, color=colors, height=0.7,
-                   xerr=np.vstack([shares - ci[:, 0], ci[:, 1] - shares]),
-                   error_kw={"elinewidth": 1.5, "ecolor": "#333333", "capsize": 3})
+    bars = ax.barh(
+        y,
+        shares,
+        color=colors,
+        height=0.7,
+        xerr=np.vstack([shares - ci[:, 0], ci[:, 1] - shares]),
+        error_kw={"elinewidth": 1.5, "ecolor": "#333333", "capsize": 3},
+    )
     for bar, gid in zip(bars, gids, strict=True):
         bar.set_gid(gid)
     size = 15 if len(labels) <= 10 else 13
     for yi, (s, hi) in enumerate(zip(shares, ci[:, 1], strict=True)):
-        ax.annotate(percent(s / 100), (hi, yi), xytext=(6, 0), textcoords="offset points",
-                    va="center", fontsize=size)
+        ax.annotate(percent(s / 100), (hi, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=size)
     ax.set_yticks(y, [wrap(s, 34) if len(labels) <= 10 else s for s in labels], fontsize=size)
     ax.invert_yaxis()
     ax.set_xlabel("Share of draws")
@@ -166,30 +186,31 @@ def plot_convergence(result: Result) -> Figure:
     traps = list(sc.traps)
     rows, cols = _grid(len(traps))
     fig = Figure(figsize=SIZE, layout="constrained")
-    fig.suptitle("Have the trap rates settled? Running estimate as draws accumulate", x=0.01,
-                 ha="left", fontsize=20, fontweight="bold")
+    fig.suptitle(
+        "Have the trap rates settled? Running estimate as draws accumulate",
+        x=0.01,
+        ha="left",
+        fontsize=20,
+        fontweight="bold",
+    )
     if not traps:
         empty_axes(fig.add_subplot(), "This scenario defines no traps.")
         footnote(fig, _run_note(result))
         return fig
     axes = fig.subplots(rows, cols, squeeze=False)
     n = np.cumsum(np.asarray(result.chunk_sizes, dtype=float))
-    counts = np.cumsum(np.asarray(result.chunk_trap_counts, dtype=float).reshape(len(n), len(traps)),
-                       axis=0)
+    counts = np.cumsum(np.asarray(result.chunk_trap_counts, dtype=float).reshape(len(n), len(traps)), axis=0)
     small = len(traps) > 4
     for k, t in enumerate(traps):
         ax = axes.flat[k]
         color = PALETTE[k % len(PALETTE)]
         rate = counts[:, k] / n * 100
         band = np.array([wilson(int(c), int(m)) for c, m in zip(counts[:, k], n, strict=True)]) * 100
-        ax.fill_between(n, band[:, 0], band[:, 1], color=color, alpha=0.25, linewidth=0,
-                        label="95% interval")
-        (line,) = ax.plot(n, rate, color=color, linewidth=2.5, marker="o", markersize=5,
-                          label="running rate")
+        ax.fill_between(n, band[:, 0], band[:, 1], color=color, alpha=0.25, linewidth=0, label="95% interval")
+        (line,) = ax.plot(n, rate, color=color, linewidth=2.5, marker="o", markersize=5, label="running rate")
         line.set_gid(f"convergence:{t.id}")
         ax.axhline(rate[-1], color=GREY, linewidth=1, linestyle=":")
-        ax.set_title(wrap(f"{t.title}: {percent(rate[-1] / 100)}", 34), fontsize=16 if small else 18,
-                     loc="left")
+        ax.set_title(wrap(f"{t.title}: {percent(rate[-1] / 100)}", 34), fontsize=16 if small else 18, loc="left")
         ax.yaxis.set_major_formatter(FuncFormatter(_pct))
         ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
         lo, hi = float(band[:, 0].min()), float(band[:, 1].max())
@@ -199,13 +220,12 @@ def plot_convergence(result: Result) -> Figure:
         ax.grid(color="#EEEEEE")
         if len(n) == 1:
             ax.set_xlim(0, n[0] * 2)
-    for ax in axes.flat[len(traps):]:
+    for ax in axes.flat[len(traps) :]:
         ax.set_axis_off()
     for ax in axes[-1, :]:
         ax.set_xlabel("draws", fontsize=14)
     axes.flat[0].legend(loc="best", fontsize=12)
-    footnote(fig, _run_note(result, "band: 95% Wilson interval of the running rate; "
-                                    "dotted: final estimate"))
+    footnote(fig, _run_note(result, "band: 95% Wilson interval of the running rate; dotted: final estimate"))
     return fig
 
 
@@ -253,19 +273,28 @@ def plot_payoffs(result: Result) -> Figure:
         if sample is not None and sample.size:
             _histogram(ax, sample[k], edges, color)
         else:
-            ax.errorbar([mean], [0.5], xerr=[result.payoff_sd[actor.id]], fmt="none", ecolor=color,
-                        elinewidth=3, capsize=8)
+            ax.errorbar(
+                [mean], [0.5], xerr=[result.payoff_sd[actor.id]], fmt="none", ecolor=color, elinewidth=3, capsize=8
+            )
             ax.set_ylim(0, 1)
         ax.axvline(mean, color="#111111", linewidth=2.5, gid=f"mean:{actor.id}")
-        ax.set_ylabel(f"{wrap(actor.name, 14)}\nmean {mean:+.3f}\nsd {result.payoff_sd[actor.id]:.3f}",
-                      rotation=0, ha="right", va="center", fontsize=14, color="#222222",
-                      linespacing=1.3)
+        ax.set_ylabel(
+            f"{wrap(actor.name, 14)}\nmean {mean:+.3f}\nsd {result.payoff_sd[actor.id]:.3f}",
+            rotation=0,
+            ha="right",
+            va="center",
+            fontsize=14,
+            color="#222222",
+            linespacing=1.3,
+        )
         ax.set_yticks([])
         ax.spines[["left"]].set_visible(False)
     axes[-1].set_xlabel("Realised payoff (in the units of the scenario's payoff table)")
     if sample is not None and sample.size:
-        note = (f"payoffs realised in the first {sample.shape[1]:,} draws · black line: mean over all "
-                "draws\nstem with a dot: share of draws with exactly that payoff (often the status quo)")
+        note = (
+            f"payoffs realised in the first {sample.shape[1]:,} draws · black line: mean over all "
+            "draws\nstem with a dot: share of draws with exactly that payoff (often the status quo)"
+        )
     else:
         note = "no sample of draws kept: mean ± one standard deviation"
     footnote(fig, _run_note(result, note))
@@ -286,19 +315,36 @@ def _histogram(ax: Axes, values: np.ndarray, edges: np.ndarray, color: str) -> N
     rest = values[~np.isin(values, uniq[heavy])]
     share, _ = np.histogram(rest, bins=edges)
     share = share / n
-    ax.bar(edges[:-1], share, width=np.diff(edges), align="edge", color=color, alpha=0.85,
-           edgecolor="white", linewidth=0.5)
+    ax.bar(
+        edges[:-1], share, width=np.diff(edges), align="edge", color=color, alpha=0.85, edgecolor="white", linewidth=0.5
+    )
     top = float(share.max()) * 1.3 if share.max() > 0 else max((m for _, m in masses), default=1.0)
     top = max(top, 1e-9)
     ax.set_ylim(0, top)
     for value, mass in sorted(masses, key=lambda vm: -vm[1])[:4]:
         h = min(mass, top * 0.8)
         ax.vlines(value, 0, h, color=color, linewidth=5, zorder=3)
-        ax.plot([value], [h], marker="o", markersize=11, color=color, markeredgecolor="#222222",
-                markeredgewidth=1.5, zorder=4, clip_on=False)
+        ax.plot(
+            [value],
+            [h],
+            marker="o",
+            markersize=11,
+            color=color,
+            markeredgecolor="#222222",
+            markeredgewidth=1.5,
+            zorder=4,
+            clip_on=False,
+        )
         shown = f"{value:+.3g}" if value else "0"
         right = value > edges[0] + 0.7 * (edges[-1] - edges[0])  # label on the left of the stem
-        ax.annotate(f"{percent(mass)} exactly {shown}", (value, h), xytext=(-9 if right else 9, 2),
-                    textcoords="offset points", ha="right" if right else "left", va="bottom",
-                    fontsize=12, zorder=5,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
+        ax.annotate(
+            f"{percent(mass)} exactly {shown}",
+            (value, h),
+            xytext=(-9 if right else 9, 2),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            va="bottom",
+            fontsize=12,
+            zorder=5,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
+        )

@@ -156,8 +156,7 @@ def footnote(fig: Figure, text: str, *, size: float = 12) -> None:
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):  # constrained layout ignores fig.text: make room
         engine.set(rect=(0, frac, 1, 1 - frac))
-    fig.text(0.005, 0.06 / fig.get_figheight(), text, fontsize=size, color=GREY, ha="left",
-             va="bottom")
+    fig.text(0.005, 0.06 / fig.get_figheight(), text, fontsize=size, color=GREY, ha="left", va="bottom")
 
 
 def save(fig: Figure, path: str | Path, *, dpi: int = 200, fmt: str | None = None) -> Path:
@@ -193,8 +192,7 @@ def percent(x: float) -> str:
 def text_width(text: str, size: float, *, bold: bool = False) -> float:
     """Width in inches of ``text`` (its longest line) at font ``size`` in the default font."""
     prop = FontProperties(size=size, weight="bold" if bold else "normal")
-    widths = [_TEXT_TO_PATH.get_text_width_height_descent(line, prop, ismath=False)[0]
-              for line in text.split("\n")]
+    widths = [_TEXT_TO_PATH.get_text_width_height_descent(line, prop, ismath=False)[0] for line in text.split("\n")]
     return max(widths, default=0.0) / 72
 
 

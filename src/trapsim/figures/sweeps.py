@@ -33,8 +33,10 @@ def _central(result: SweepResult, name: str) -> float | None:
 def _footer(fig: Figure, result: SweepResult, what: str) -> None:
     """A grey line of provenance under the axes (room is kept for it in the layout)."""
     fixed = "".join(f" · {k}={v:g}" for k, v in result.fixed.items())
-    text = (f"{result.draws:,} draws per point · seed {result.seed} (the same draws at every point: "
-            f"common random numbers) · solver {result.solver}{fixed} · {what}")
+    text = (
+        f"{result.draws:,} draws per point · seed {result.seed} (the same draws at every point: "
+        f"common random numbers) · solver {result.solver}{fixed} · {what}"
+    )
     footnote(fig, fit(text, _FONT - 3, fig.get_figwidth() - 0.4), size=_FONT - 3)
 
 
@@ -43,7 +45,7 @@ def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
     """One line per trap (rate in % against the varied parameter) with its 95% Wilson band."""
     if len(result.axes) != 1:
         raise ValueError("plot_sweep_lines needs a one-parameter sweep")
-    (name, values), = result.axes.items()
+    ((name, values),) = result.axes.items()
     fig, ax = new_axes(ax)
     x = np.asarray(values)
     traps = result.scenario.traps
@@ -54,13 +56,20 @@ def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
         twin = next((t.title for t in traps[:i] if np.array_equal(result.counts(t.id), counts)), None)
         label = f"{trap.title} (same as {twin})" if twin else trap.title  # else it hides under the twin
         ax.fill_between(x, lo * 100, hi * 100, color=colour, alpha=0.25, linewidth=0)
-        ax.plot(x, result.rates(trap.id) * 100, color=colour, linewidth=2.5, marker="o", markersize=4,
-                label=label)
+        ax.plot(x, result.rates(trap.id) * 100, color=colour, linewidth=2.5, marker="o", markersize=4, label=label)
     centre = _central(result, name)
     if centre is not None:
         ax.axvline(centre, color="#555555", linestyle=":", linewidth=1.5)
-        ax.annotate(f"scenario's central value ({centre:.3g})", (centre, 1), xycoords=("data", "axes fraction"),
-                    xytext=(4, -4), textcoords="offset points", va="top", fontsize=_FONT - 3, color="#555555")
+        ax.annotate(
+            f"scenario's central value ({centre:.3g})",
+            (centre, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -4),
+            textcoords="offset points",
+            va="top",
+            fontsize=_FONT - 3,
+            color="#555555",
+        )
     ax.set_xlabel(name, fontsize=_FONT)
     ax.set_ylabel("Share of draws in which the trap fires (%)", fontsize=_FONT)
     ax.margins(x=0.02)
@@ -68,8 +77,9 @@ def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
     ax.tick_params(labelsize=_FONT)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(fontsize=_FONT, frameon=False)
-    ax.set_title(f"{result.scenario.title}\nWhat if {name} were fixed? (sweep {result.id})",
-                 fontsize=_FONT + 2, loc="left")
+    ax.set_title(
+        f"{result.scenario.title}\nWhat if {name} were fixed? (sweep {result.id})", fontsize=_FONT + 2, loc="left"
+    )
     _footer(fig, result, "bands: 95% Wilson intervals")
     return fig
 
@@ -115,19 +125,37 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
     if z.size <= 144:
         for j, yy in enumerate(y):
             for i, xx in enumerate(x):
-                ax.text(xx, yy, f"{z[j, i]:.1f}", ha="center", va="center", fontsize=_FONT - 4,
-                        color="black" if z[j, i] > 0.6 * top else "white")
+                ax.text(
+                    xx,
+                    yy,
+                    f"{z[j, i]:.1f}",
+                    ha="center",
+                    va="center",
+                    fontsize=_FONT - 4,
+                    color="black" if z[j, i] > 0.6 * top else "white",
+                )
     cx, cy = _central(result, xname), _central(result, yname)
     if cx is not None and cy is not None:
-        ax.plot([cx], [cy], marker="X", markersize=14, color="#D55E00", markeredgecolor="white",
-                linestyle="none", label="scenario's central values")
+        ax.plot(
+            [cx],
+            [cy],
+            marker="X",
+            markersize=14,
+            color="#D55E00",
+            markeredgecolor="white",
+            linestyle="none",
+            label="scenario's central values",
+        )
         ax.legend(loc="upper right", fontsize=_FONT - 3, framealpha=0.8)
     title = result.scenario.trap(trap).title
     ax.set_xlabel(xname, fontsize=_FONT)
     ax.set_ylabel(yname, fontsize=_FONT)
     ax.tick_params(labelsize=_FONT)
-    ax.set_title(f"{title}: how often it fires as {xname} and {yname} vary\n{result.scenario.title}",
-                 fontsize=_FONT + 2, loc="left")
+    ax.set_title(
+        f"{title}: how often it fires as {xname} and {yname} vary\n{result.scenario.title}",
+        fontsize=_FONT + 2,
+        loc="left",
+    )
     _footer(fig, result, note)
     return fig
 

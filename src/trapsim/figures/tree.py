@@ -108,8 +108,7 @@ def _edges_from_equilibrium(tree: Tree, eq: Equilibrium | None) -> tuple[list[_E
             p = probs.get(a)
             reach[c] = reach[i] * (p if p is not None else 0.0)
             strong = pos.kind == "decision" and a == chosen
-            edges.append(_Edge(i, c, a, None, p if pos.kind == "chance" else None, strong,
-                               reach[c] > 0))
+            edges.append(_Edge(i, c, a, None, p if pos.kind == "chance" else None, strong, reach[c] > 0))
     return edges, reach
 
 
@@ -165,14 +164,14 @@ def plot_tree(
     else:
         if equilibrium is None and solve:
             try:
-                equilibrium = solve_equilibrium(scenario, solver=scenario.simulation.solver,
-                                                rationality=scenario.simulation.rationality)
+                equilibrium = solve_equilibrium(
+                    scenario, solver=scenario.simulation.solver, rationality=scenario.simulation.rationality
+                )
             except TrapsimError:  # a scenario that cannot be solved at central values
                 equilibrium = None
         edges, reach = _edges_from_equilibrium(tree, equilibrium)
     colors = actor_colors(scenario)
-    owner_color = [colors[tree.actors[p.owner]] if p.kind == "decision" else CHANCE_COLOR
-                   for p in tree.positions]
+    owner_color = [colors[tree.actors[p.owner]] if p.kind == "decision" else CHANCE_COLOR for p in tree.positions]
 
     raw = {e.child: _edge_text(e) for e in edges}
     widest = max([text_width(t, _FONT_EDGE, bold=True) for t in raw.values()] or [1.0])
@@ -182,8 +181,9 @@ def plot_tree(
     lines_above = max([t.count("\n") + 1 for t in texts.values()] or [1])
     row_h = 0.25 * (lines_above + 1) + 0.1
     leaf_text = {i: _leaf_text(tree, i, reach, result is not None) for i in tree.leaves}
-    leaf_w = max((text_width(t, _FONT_LEAF) + 0.3 - (lay.depth - lay.x[i]) * col
-                  for i, t in leaf_text.items()), default=0.0)
+    leaf_w = max(
+        (text_width(t, _FONT_LEAF) + 0.3 - (lay.depth - lay.x[i]) * col for i, t in leaf_text.items()), default=0.0
+    )
     leaf_w = max(leaf_w, 0.0)
     width = 0.6 + col * max(lay.depth, 1) + leaf_w + 0.3
     height = row_h * max(lay.rows, 2) + 1.6
@@ -212,33 +212,86 @@ def plot_tree(
             if not e.strong and tree.positions[e.parent].kind == "decision":
                 color = "#9A9A9A"
             style = "-" if e.path or e.strong else (0, (3, 2))
-        ax.plot(xs, ys, color=color, linewidth=lw, alpha=alpha, linestyle=style,
-                solid_capstyle="round", gid=f"edge:{e.parent}-{e.child}", zorder=1)
-        ax.text((x0 + _DIAG + x1) / 2 - 0.06, y1 - 0.08, texts[e.child], ha="center", va="bottom",
-                fontsize=_FONT_EDGE, color="#111111" if e.strong or e.path else GREY,
-                fontweight="bold" if e.strong else "normal", zorder=3, linespacing=1.0)
+        ax.plot(
+            xs,
+            ys,
+            color=color,
+            linewidth=lw,
+            alpha=alpha,
+            linestyle=style,
+            solid_capstyle="round",
+            gid=f"edge:{e.parent}-{e.child}",
+            zorder=1,
+        )
+        ax.text(
+            (x0 + _DIAG + x1) / 2 - 0.06,
+            y1 - 0.08,
+            texts[e.child],
+            ha="center",
+            va="bottom",
+            fontsize=_FONT_EDGE,
+            color="#111111" if e.strong or e.path else GREY,
+            fontweight="bold" if e.strong else "normal",
+            zorder=3,
+            linespacing=1.0,
+        )
 
     for i, p in enumerate(tree.positions):
         x, y = lay.x[i], lay.y[i]
         if p.kind == "leaf":
             ax.plot([x], [y], marker="s", markersize=9, color="#333333", gid=f"node:{i}", zorder=4)
-            ax.text(x + 0.07, y, leaf_text[i], ha="left", va="center", fontsize=_FONT_LEAF,
-                    color="#111111" if reach.get(i, 0) > 0 else GREY, zorder=3)
+            ax.text(
+                x + 0.07,
+                y,
+                leaf_text[i],
+                ha="left",
+                va="center",
+                fontsize=_FONT_LEAF,
+                color="#111111" if reach.get(i, 0) > 0 else GREY,
+                zorder=3,
+            )
             continue
         marker, size = ("D", 17) if p.kind == "chance" else ("o", 21)
-        ax.plot([x], [y], marker=marker, markersize=size, color=owner_color[i],
-                markeredgecolor="white", markeredgewidth=2, gid=f"node:{i}", zorder=4)
+        ax.plot(
+            [x],
+            [y],
+            marker=marker,
+            markersize=size,
+            color=owner_color[i],
+            markeredgecolor="white",
+            markeredgewidth=2,
+            gid=f"node:{i}",
+            zorder=4,
+        )
         if i > 0:
-            ax.text(x - 0.1, y + 0.1, fit(p.id, _FONT_NODE, room + 0.3), ha="right", va="top",
-                    fontsize=_FONT_NODE, color=GREY, style="italic", zorder=3, linespacing=1.0)
+            ax.text(
+                x - 0.1,
+                y + 0.1,
+                fit(p.id, _FONT_NODE, room + 0.3),
+                ha="right",
+                va="top",
+                fontsize=_FONT_NODE,
+                color=GREY,
+                style="italic",
+                zorder=3,
+                linespacing=1.0,
+            )
         else:
-            ax.text(x, y + 0.32, wrap(p.id, 16), ha="center", va="top", fontsize=_FONT_NODE,
-                    color=GREY, style="italic", zorder=3)
+            ax.text(
+                x,
+                y + 0.32,
+                wrap(p.id, 16),
+                ha="center",
+                va="top",
+                fontsize=_FONT_NODE,
+                color=GREY,
+                style="italic",
+                zorder=3,
+            )
 
     ax.set_xlim(-0.25, lay.depth + leaf_w / col + 0.1)
     ax.set_ylim(max(lay.rows, 1) - 0.4, -0.7)
-    fig.suptitle(wrap(f"Game tree: {scenario.title}", 100), x=0.01, ha="left", fontsize=22,
-                 fontweight="bold")
+    fig.suptitle(wrap(f"Game tree: {scenario.title}", 100), x=0.01, ha="left", fontsize=22, fontweight="bold")
     _legend(ax, scenario, tree, colors, result is not None, equilibrium is not None)
     footnote(fig, _tree_note(result, equilibrium), size=15 if fig.get_figwidth() > 20 else 12)
     return fig
@@ -259,30 +312,42 @@ def _leaf_text(tree: Tree, i: int, reach: Mapping[int, float], with_result: bool
     return pid
 
 
-def _legend(ax: Axes, scenario: Scenario, tree: Tree, colors: Mapping[str, str], run: bool,
-            eq: bool) -> None:
+def _legend(ax: Axes, scenario: Scenario, tree: Tree, colors: Mapping[str, str], run: bool, eq: bool) -> None:
     owners = {tree.actors[p.owner] for p in tree.positions if p.kind == "decision"}
-    handles = [Line2D([], [], marker="o", linestyle="", markersize=15, color=colors[a.id],
-                      label=a.name) for a in scenario.actors if a.id in owners]
+    handles = [
+        Line2D([], [], marker="o", linestyle="", markersize=15, color=colors[a.id], label=a.name)
+        for a in scenario.actors
+        if a.id in owners
+    ]
     if any(p.kind == "chance" for p in tree.positions):
-        handles.append(Line2D([], [], marker="D", linestyle="", markersize=13, color=CHANCE_COLOR,
-                              label="chance"))
-    handles.append(Line2D([], [], marker="s", linestyle="", markersize=9, color="#333333",
-                          label="outcome"))
+        handles.append(Line2D([], [], marker="D", linestyle="", markersize=13, color=CHANCE_COLOR, label="chance"))
+    handles.append(Line2D([], [], marker="s", linestyle="", markersize=9, color="#333333", label="outcome"))
     if run:
         handles.append(Line2D([], [], color="#333333", linewidth=4, label="most-taken choice"))
     elif eq:
         handles.append(Line2D([], [], color="#333333", linewidth=4, label="equilibrium choice"))
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=min(len(handles), 8),
-              fontsize=15, handletextpad=0.5, columnspacing=1.4, borderaxespad=0.2)
+    ax.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=min(len(handles), 8),
+        fontsize=15,
+        handletextpad=0.5,
+        columnspacing=1.4,
+        borderaxespad=0.2,
+    )
 
 
 def _tree_note(result: Result | None, eq: Equilibrium | None) -> str:
     if result is not None:
         fixed = "".join(f" · {k} = {v:g}" for k, v in result.values.items())
-        return (f"{result.draws:,} draws · seed {result.seed} · solver {result.solver}{fixed} · "
-                "percentages: share of all draws taking each branch (line width proportional)")
+        return (
+            f"{result.draws:,} draws · seed {result.seed} · solver {result.solver}{fixed} · "
+            "percentages: share of all draws taking each branch (line width proportional)"
+        )
     if eq is not None:
-        return ("structure only, no run · bold: each decision's choice in equilibrium at central values "
-                f"(trapsim solve, {eq.solver}); dashed: off the equilibrium path; p: chance at central values")
+        return (
+            "structure only, no run · bold: each decision's choice in equilibrium at central values "
+            f"(trapsim solve, {eq.solver}); dashed: off the equilibrium path; p: chance at central values"
+        )
     return "structure only: no run, no equilibrium"

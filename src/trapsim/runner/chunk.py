@@ -27,8 +27,7 @@ class ChunkStats:
     changed: np.ndarray | None = None  # (believers,) int: draws whose outcome a misperception changed
 
 
-def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver: str,
-              rationality: float) -> ChunkStats:
+def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver: str, rationality: float) -> ChunkStats:
     """Sample, solve, play and count one chunk of ``n`` draws."""
     env = model.sample(entropy, chunk, n)
     payoffs, chance = model.evaluate(env, n, chunk)
@@ -49,12 +48,20 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
     outcome_idx = outcome_of[leaf]
     changed = None
     if perceived:  # per believer: would the outcome differ had it played the true solution?
-        changed = np.array([
-            int(np.count_nonzero(outcome_of[play(tree, model.follow(sol, {b: ps for b, ps in perceived.items()
-                                                                          if b != a}), uniforms)[0]]
-                                 != outcome_idx))
-            for a in perceived
-        ], dtype=np.int64)
+        changed = np.array(
+            [
+                int(
+                    np.count_nonzero(
+                        outcome_of[
+                            play(tree, model.follow(sol, {b: ps for b, ps in perceived.items() if b != a}), uniforms)[0]
+                        ]
+                        != outcome_idx
+                    )
+                )
+                for a in perceived
+            ],
+            dtype=np.int64,
+        )
     realised = payoffs[outcome_idx, :, np.arange(n)]  # (n, actors)
     mean = realised.mean(axis=0)
     tie_rows = [played.ties.get(pos) for pos in tree.inner]
@@ -72,8 +79,10 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
         ties=ties,
         ties_on_path=ties_on_path,
         tie_anywhere=int(np.count_nonzero(any_tie)),
-        actions=[np.bincount(actions[r][actions[r] >= 0], minlength=len(tree.positions[pos].children))
-                 for r, pos in enumerate(tree.inner)],
+        actions=[
+            np.bincount(actions[r][actions[r] >= 0], minlength=len(tree.positions[pos].children))
+            for r, pos in enumerate(tree.inner)
+        ],
         sample=np.ascontiguousarray(realised.T) if chunk == 0 else None,
         changed=changed,
     )

@@ -19,8 +19,6 @@ from trapsim.solver import Solution, Tree, backward, build_tree
 CHUNK = 8192
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class _Item:
     key: str  # the key path shown in errors, e.g. "payoffs.stalemate.russia"
@@ -58,8 +56,9 @@ class CompiledScenario:
         self.traps = [(t.id, item(f"traps.{t.id}.when", t.when)) for t in scenario.traps]
         #: ``{actor: [(belief, compiled expression or None)]}`` for actors with ``[beliefs]``.
         self.beliefs = {
-            actor: [(b, item(f"beliefs.{actor}.{b.parameter}", b.expr) if b.expr is not None else None)
-                    for b in beliefs]
+            actor: [
+                (b, item(f"beliefs.{actor}.{b.parameter}", b.expr) if b.expr is not None else None) for b in beliefs
+            ]
             for actor, beliefs in scenario.beliefs.items()
         }
         self.path_refs = sorted({ref for t in scenario.traps for ref in t.when.path_refs})
@@ -119,8 +118,9 @@ class CompiledScenario:
                 chance[pos] = p
         return payoffs, chance
 
-    def perceive(self, env: Mapping[str, Any], actor: str, entropy: int = 0, chunk: int = 0, n: int = 1,
-                 *, central: bool = False) -> dict[str, Any]:
+    def perceive(
+        self, env: Mapping[str, Any], actor: str, entropy: int = 0, chunk: int = 0, n: int = 1, *, central: bool = False
+    ) -> dict[str, Any]:
         """The parameters and derived values as ``actor`` sees them, in the same draws as ``env``.
 
         Unlisted parameters keep their true values. A believed distribution is
@@ -144,8 +144,9 @@ class CompiledScenario:
         self.derive(seen, chunk)
         return seen
 
-    def hypergame(self, env: Mapping[str, Any], truth: Solution, entropy: int, chunk: int, n: int,
-                  solver: str, rationality: float) -> tuple[Solution, dict[str, Solution]]:
+    def hypergame(
+        self, env: Mapping[str, Any], truth: Solution, entropy: int, chunk: int, n: int, solver: str, rationality: float
+    ) -> tuple[Solution, dict[str, Solution]]:
         """The strategy played when actors have beliefs, and each believer's perceived solution.
 
         Each actor with beliefs solves the game with its perceived values and
@@ -184,7 +185,7 @@ class CompiledScenario:
         bad = int(np.flatnonzero(~np.isfinite(np.broadcast_to(arr, (max(arr.size, 1),))))[0])
         shown = arr.flat[bad] if arr.size > 1 else arr.item()
         raise RunError(
-            f"{self.scenario.path}: {it.key}: \"{it.expr.source}\" is {shown} in draw "
+            f'{self.scenario.path}: {it.key}: "{it.expr.source}" is {shown} in draw '
             f"{chunk * CHUNK + bad + 1}, where {self.describe(it.expr.names, env, bad)}"
         )
 
@@ -221,9 +222,16 @@ class CompiledScenario:
             parts.append(f"{name} = {x:.6g}")
         return ", ".join(parts)
 
-    def traps_on_path(self, env: Mapping[str, Any], leaf: np.ndarray, actions: np.ndarray,
-                      payoffs: np.ndarray, chunk: int = 0, *,
-                      expected: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    def traps_on_path(
+        self,
+        env: Mapping[str, Any],
+        leaf: np.ndarray,
+        actions: np.ndarray,
+        payoffs: np.ndarray,
+        chunk: int = 0,
+        *,
+        expected: Mapping[str, np.ndarray] | None = None,
+    ) -> dict[str, np.ndarray]:
         """Evaluate every trap on the realised paths; ``{trap: bool (n,)}``.
 
         ``expected`` gives each actor's expected payoff at the root, ``(n,)``
@@ -252,9 +260,11 @@ class CompiledScenario:
                     scope[path_key(ref)] = realised
                 else:
                     if expected is None:
-                        raise RunError(f"{self.scenario.path}: {fn}('{args[0]}') needs each actor's "
-                                       "expected payoff, which only `trapsim run`, `solve` and "
-                                       "`explain` compute")
+                        raise RunError(
+                            f"{self.scenario.path}: {fn}('{args[0]}') needs each actor's "
+                            "expected payoff, which only `trapsim run`, `solve` and "
+                            "`explain` compute"
+                        )
                     e = expected[args[0]]
                     scope[path_key(ref)] = e if fn == "expected" else realised - e
         out = {}

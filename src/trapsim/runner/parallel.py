@@ -30,8 +30,9 @@ def compiled(scenario: Scenario) -> CompiledScenario:
     return model
 
 
-def _run_batch(scenario: Scenario, entropy: int, chunks: Sequence[tuple[int, int]], solver: str,
-               rationality: float) -> list[ChunkStats]:
+def _run_batch(
+    scenario: Scenario, entropy: int, chunks: Sequence[tuple[int, int]], solver: str, rationality: float
+) -> list[ChunkStats]:
     """Worker entry point: run several chunks (the compiled scenario is cached per process)."""
     model = compiled(scenario)
     return [run_chunk(model, entropy, c, n, solver, rationality) for c, n in chunks]
@@ -42,8 +43,15 @@ def _chunks(draws: int) -> list[tuple[int, int]]:
     return [(c, min(CHUNK, draws - c * CHUNK)) for c in range(math.ceil(draws / CHUNK))]
 
 
-def run_point(model: CompiledScenario, *, draws: int, seed: int, solver: str = "spe",
-              rationality: float = 10.0, values: Mapping[str, float] | None = None) -> Result:
+def run_point(
+    model: CompiledScenario,
+    *,
+    draws: int,
+    seed: int,
+    solver: str = "spe",
+    rationality: float = 10.0,
+    values: Mapping[str, float] | None = None,
+) -> Result:
     """One run in this process from an already compiled scenario (a sweep point).
 
     Equal to ``run(model.scenario, draws=draws, seed=seed, values=values, ...)``
@@ -53,11 +61,9 @@ def run_point(model: CompiledScenario, *, draws: int, seed: int, solver: str = "
     values = dict(values or {})
     point = model.with_values(values)
     stats = [run_chunk(point, seed, c, n, solver, rationality) for c, n in _chunks(draws)]
-    return _aggregate(point.scenario, stats, draws, seed, True, solver, rationality, values,
-                      time.perf_counter() - start, 1)
-
-
-
+    return _aggregate(
+        point.scenario, stats, draws, seed, True, solver, rationality, values, time.perf_counter() - start, 1
+    )
 
 
 def run(
@@ -108,8 +114,9 @@ def run(
                 stats.extend(fut.result())
                 if progress:
                     progress(sum(n for _, n in b))
-    return _aggregate(scenario, stats, draws, entropy, seed_given, solver, rationality, values,
-                      time.perf_counter() - start, workers)
+    return _aggregate(
+        scenario, stats, draws, entropy, seed_given, solver, rationality, values, time.perf_counter() - start, workers
+    )
 
 
 def default_workers() -> int:
@@ -124,9 +131,18 @@ def _changed(scenario: Scenario, stats: list[ChunkStats]) -> dict[str, int]:
     return {a: int(c) for a, c in zip(scenario.beliefs, np.sum(counts, axis=0), strict=True)}
 
 
-def _aggregate(scenario: Scenario, stats: list[ChunkStats], draws: int, entropy: int, seed_given: bool,
-               solver: str, rationality: float, values: dict[str, float], elapsed: float,
-               workers: int) -> Result:
+def _aggregate(
+    scenario: Scenario,
+    stats: list[ChunkStats],
+    draws: int,
+    entropy: int,
+    seed_given: bool,
+    solver: str,
+    rationality: float,
+    values: dict[str, float],
+    elapsed: float,
+    workers: int,
+) -> Result:
     tree = build_tree(scenario)
     n_total = 0
     mean = np.zeros(len(scenario.actors))
@@ -144,8 +160,7 @@ def _aggregate(scenario: Scenario, stats: list[ChunkStats], draws: int, entropy:
     ties_on_path = np.sum([s.ties_on_path for s in stats], axis=0)
     inner_ids = [tree.positions[p].id for p in tree.inner]
     decisions = [r for r, p in enumerate(tree.inner) if tree.positions[p].kind == "decision"]
-    edges = {nid: np.sum([s.actions[r] for s in stats], axis=0).astype(int).tolist()
-             for r, nid in enumerate(inner_ids)}
+    edges = {nid: np.sum([s.actions[r] for s in stats], axis=0).astype(int).tolist() for r, nid in enumerate(inner_ids)}
     return Result(
         scenario=scenario,
         draws=draws,

@@ -29,9 +29,6 @@ def wilson(count: int, n: int, z: float = _Z95) -> tuple[float, float]:
     return (lo, hi)
 
 
-
-
-
 @dataclass
 class Result:
     """The outcome of a Monte Carlo run (see :func:`run`)."""
@@ -81,20 +78,31 @@ class Result:
             for t in sc.traps
         }
         ranked = sorted(self.outcome_counts.items(), key=lambda kv: (-kv[1], list(sc.outcomes).index(kv[0])))
-        outcomes = {o: {"label": sc.label_of("outcome", o), "count": c, "rate": c / self.draws,
-                        "ci95": list(wilson(c, self.draws))}
-                    for o, c in ranked}
+        outcomes = {
+            o: {
+                "label": sc.label_of("outcome", o),
+                "count": c,
+                "rate": c / self.draws,
+                "ci95": list(wilson(c, self.draws)),
+            }
+            for o, c in ranked
+        }
         payoffs = {a: {"mean": self.payoff_mean[a], "sd": self.payoff_sd[a]} for a in sc.actor_ids}
-        doc = run_header(sc, draws=self.draws, seed=self.seed, solver=self.solver,
-                         rationality=self.rationality, values=self.values)
+        doc = run_header(
+            sc, draws=self.draws, seed=self.seed, solver=self.solver, rationality=self.rationality, values=self.values
+        )
         doc.update(traps=traps, outcomes=outcomes, payoffs=payoffs)
-        doc["ties"] = {node: {"label": sc.label_of("node", node), "share": c / self.draws,
-                              "share_on_path": self.tie_path_counts[node] / self.draws}
-                       for node, c in self.tie_counts.items()}
+        doc["ties"] = {
+            node: {
+                "label": sc.label_of("node", node),
+                "share": c / self.draws,
+                "share_on_path": self.tie_path_counts[node] / self.draws,
+            }
+            for node, c in self.tie_counts.items()
+        }
         doc["tie_on_path_share"] = self.tie_anywhere_count / self.draws
         if self.misperception:
-            doc["misperception"] = {a: {"changed": c, "share": c / self.draws}
-                                    for a, c in self.misperception.items()}
+            doc["misperception"] = {a: {"changed": c, "share": c / self.draws} for a, c in self.misperception.items()}
         doc["labels"] = sc.labels()
         doc["meta"] = {
             "trapsim": trapsim_version(),
@@ -111,14 +119,28 @@ class Result:
         return json.dumps(self.to_dict(), indent=indent)
 
 
-def run_header(scenario: Scenario, *, draws: int, seed: int, solver: str, rationality: float,
-               values: Mapping[str, float], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def run_header(
+    scenario: Scenario,
+    *,
+    draws: int,
+    seed: int,
+    solver: str,
+    rationality: float,
+    values: Mapping[str, float],
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The keys that identify a run in every JSON document: scenario, draws, seed, solver, ...
 
     ``extra`` keys (e.g. a sweep's id) go right after the title.
     """
-    doc: dict[str, Any] = {"scenario": scenario.name, "title": scenario.title, **(extra or {}),
-                           "draws": draws, "seed": seed, "solver": solver}
+    doc: dict[str, Any] = {
+        "scenario": scenario.name,
+        "title": scenario.title,
+        **(extra or {}),
+        "draws": draws,
+        "seed": seed,
+        "solver": solver,
+    }
     if solver == "qre":
         doc["rationality"] = rationality
     if values:

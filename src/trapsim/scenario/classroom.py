@@ -22,8 +22,11 @@ def classroom_table(checks: _Checks, value: Any, parameters: list[Parameter]) ->
     by_name = {p.name: p for p in parameters}
     raw = table.get("ask")
     if not isinstance(raw, list) or not raw or not all(isinstance(x, str) for x in raw):
-        checks.err("classroom.ask", f"expected a list of 1 to {MAX_ASKED} parameter names, e.g. "
-                                    f"[\"deliver_prob\"], got {'nothing' if raw is None else _type_name(raw)}")
+        checks.err(
+            "classroom.ask",
+            f"expected a list of 1 to {MAX_ASKED} parameter names, e.g. "
+            f'["deliver_prob"], got {"nothing" if raw is None else _type_name(raw)}',
+        )
         return Classroom()
     if len(raw) > MAX_ASKED:
         checks.err("classroom.ask", f"ask at most {MAX_ASKED} parameters, not {len(raw)}")
@@ -34,8 +37,10 @@ def classroom_table(checks: _Checks, value: Any, parameters: list[Parameter]) ->
         elif name in ask:
             checks.err("classroom.ask", f"'{name}' is listed twice")
         elif by_name[name].dist.kind in _NOT_JUDGED:
-            checks.err("classroom.ask", f"'{name}' is a {by_name[name].dist.kind} parameter; students judge "
-                                        "continuous quantities only")
+            checks.err(
+                "classroom.ask",
+                f"'{name}' is a {by_name[name].dist.kind} parameter; students judge continuous quantities only",
+            )
         else:
             ask.append(name)
     ranges: dict[str, tuple[float, float]] = {}
@@ -43,8 +48,12 @@ def classroom_table(checks: _Checks, value: Any, parameters: list[Parameter]) ->
         key = f"classroom.range.{name}"
         if name not in raw:
             checks.err(key, "a range is given only for an asked parameter", suggest(name, raw))
-        elif (not isinstance(bounds, list) or len(bounds) != 2 or not all(_is_number(b) for b in bounds)
-              or not float("-inf") < bounds[0] < bounds[1] < float("inf")):
+        elif (
+            not isinstance(bounds, list)
+            or len(bounds) != 2
+            or not all(_is_number(b) for b in bounds)
+            or not float("-inf") < bounds[0] < bounds[1] < float("inf")
+        ):
             checks.err(key, "expected [low, high] with finite low < high, e.g. [0, 1]")
         else:
             ranges[name] = (float(bounds[0]), float(bounds[1]))

@@ -29,16 +29,14 @@ from trapsim.scenario.rules import (
 class _GameRules(_Checks):
     """Checks of the payoff table, the nodes, the tree and the traps."""
 
-    def outcomes(self, table: dict[str, Any], actor_ids: list[str],
-                 known: Mapping[str, Type]) -> dict[str, Outcome]:
+    def outcomes(self, table: dict[str, Any], actor_ids: list[str], known: Mapping[str, Type]) -> dict[str, Outcome]:
         out = {}
         for oid, row in table.items():
             key = f"payoffs.{oid}"
             if not self.ident(key, oid, "outcome"):
                 continue
             if not isinstance(row, dict):
-                self.err(key, "expected { <actor> = <number or expression>, ... }, got "
-                              f"{_type_name(row)}")
+                self.err(key, f"expected {{ <actor> = <number or expression>, ... }}, got {_type_name(row)}")
                 continue
             for actor in row:
                 if actor not in actor_ids:
@@ -55,8 +53,9 @@ class _GameRules(_Checks):
                 out[oid] = Outcome(oid, tuple(e for e in exprs if e is not None))
         return out
 
-    def nodes(self, table: dict[str, Any], actor_ids: list[str], outcome_ids: set[str],
-              known: Mapping[str, Type]) -> dict[str, DecisionNode | ChanceNode]:
+    def nodes(
+        self, table: dict[str, Any], actor_ids: list[str], outcome_ids: set[str], known: Mapping[str, Type]
+    ) -> dict[str, DecisionNode | ChanceNode]:
         out: dict[str, DecisionNode | ChanceNode] = {}
         targets_known = set(table) | outcome_ids
         for nid, spec in table.items():
@@ -69,8 +68,7 @@ class _GameRules(_Checks):
             self.unknown_keys(key, spec, _NODE_KEYS)
             nxt = spec.get("next")
             if not isinstance(nxt, dict) or not nxt:
-                self.err(f"{key}.next", "expected { <action> = \"<node or outcome>\", ... } with at "
-                                        "least one action")
+                self.err(f"{key}.next", 'expected { <action> = "<node or outcome>", ... } with at least one action')
                 continue
             ok = True
             for action, target in nxt.items():
@@ -85,15 +83,16 @@ class _GameRules(_Checks):
             targets = tuple(str(t) for t in nxt.values())
             has_actor, has_chance = "actor" in spec, "chance" in spec
             if has_actor == has_chance:
-                self.err(key, "a node needs exactly one of actor = \"<actor>\" (a decision) or "
-                              "chance = { ... } (a chance move)")
+                self.err(
+                    key,
+                    'a node needs exactly one of actor = "<actor>" (a decision) or chance = { ... } (a chance move)',
+                )
                 continue
             texts = self.node_texts(key, spec, nxt)
             if has_actor:
                 actor = spec["actor"]
                 if not isinstance(actor, str) or actor not in actor_ids:
-                    self.err(f"{key}.actor", f"unknown actor {actor!r}",
-                             suggest(str(actor), actor_ids))
+                    self.err(f"{key}.actor", f"unknown actor {actor!r}", suggest(str(actor), actor_ids))
                     continue
                 if ok:
                     out[nid] = DecisionNode(nid, actor, actions, targets, *texts)
@@ -104,8 +103,7 @@ class _GameRules(_Checks):
                 continue
             for action in chance:
                 if action not in nxt:
-                    self.err(f"{key}.chance.{action}", "branch not listed in next",
-                             suggest(action, nxt))
+                    self.err(f"{key}.chance.{action}", "branch not listed in next", suggest(action, nxt))
                     ok = False
             for action in nxt:
                 if action not in chance:
@@ -124,16 +122,16 @@ class _GameRules(_Checks):
                 out[nid] = ChanceNode(nid, actions, targets, tuple(probs), *texts)
         return out
 
-    def node_texts(self, key: str, spec: dict[str, Any],
-                   nxt: dict[str, Any]) -> tuple[str, dict[str, str], str]:
+    def node_texts(self, key: str, spec: dict[str, Any], nxt: dict[str, Any]) -> tuple[str, dict[str, str], str]:
         """A node's ``label``, its ``actions = { <action> = "label" }`` and its ``description``."""
         label = self.string(f"{key}.label", spec.get("label"))
         description = self.string(f"{key}.description", spec.get("description"))
         raw = spec.get("actions")
         labels: dict[str, str] = {}
         if raw is not None and not isinstance(raw, dict):
-            self.err(f"{key}.actions", "expected { <action> = \"label\", ... } with actions of next, "
-                                       f"got {_type_name(raw)}")
+            self.err(
+                f"{key}.actions", f'expected {{ <action> = "label", ... }} with actions of next, got {_type_name(raw)}'
+            )
         elif raw is not None:
             for action, text in raw.items():
                 if action not in nxt:
@@ -149,11 +147,12 @@ class _GameRules(_Checks):
         for oid, spec in table.items():
             key = f"outcomes.{oid}"
             if oid not in raw_payoffs:
-                self.err(key, f"unknown outcome '{oid}' (outcomes are the rows of [payoffs])",
-                         suggest(oid, raw_payoffs))
+                self.err(
+                    key, f"unknown outcome '{oid}' (outcomes are the rows of [payoffs])", suggest(oid, raw_payoffs)
+                )
                 continue
             if not isinstance(spec, dict):
-                self.err(key, f"expected a table with label = \"...\", got {_type_name(spec)}")
+                self.err(key, f'expected a table with label = "...", got {_type_name(spec)}')
                 continue
             self.unknown_keys(key, spec, _OUTCOME_KEYS)
             label = self.string(f"{key}.label", spec.get("label"))
@@ -171,8 +170,7 @@ class _GameRules(_Checks):
         if abs(sum(values) - 1) > 1e-9:
             self.err(f"{key}.chance", f"probabilities sum to {sum(values):g}, expected 1")
 
-    def tree(self, root: str, nodes: Mapping[str, DecisionNode | ChanceNode],
-             outcomes: Mapping[str, Outcome]) -> None:
+    def tree(self, root: str, nodes: Mapping[str, DecisionNode | ChanceNode], outcomes: Mapping[str, Outcome]) -> None:
         raw_nodes = self.data.get("nodes")
         raw_nodes = raw_nodes if isinstance(raw_nodes, dict) else {}
         parents: dict[str, str] = {}
@@ -184,12 +182,16 @@ class _GameRules(_Checks):
                 if not isinstance(target, str) or target not in raw_nodes:
                     continue
                 if target == root:
-                    self.err(f"nodes.{nid}.next.{action}", f"points back to the root '{root}' "
-                                                           "(the tree must not have cycles)")
+                    self.err(
+                        f"nodes.{nid}.next.{action}",
+                        f"points back to the root '{root}' (the tree must not have cycles)",
+                    )
                 elif target in parents:
-                    self.err(f"nodes.{nid}.next.{action}",
-                             f"node '{target}' already has a parent ('{parents[target]}'); "
-                             "a node can have only one parent (outcomes can be shared)")
+                    self.err(
+                        f"nodes.{nid}.next.{action}",
+                        f"node '{target}' already has a parent ('{parents[target]}'); "
+                        "a node can have only one parent (outcomes can be shared)",
+                    )
                 else:
                     parents[target] = nid
         # reachability (cycles not through the root leave their nodes unreachable)
@@ -228,8 +230,14 @@ class _GameRules(_Checks):
             if i not in covered:
                 self.err(key, f"not reachable from the root '{root}': it is part of a cycle")
 
-    def traps(self, value: Any, known: dict[str, Type], nodes: Mapping[str, DecisionNode | ChanceNode],
-              outcomes: Mapping[str, Outcome], actor_ids: list[str]) -> list[Trap]:
+    def traps(
+        self,
+        value: Any,
+        known: dict[str, Type],
+        nodes: Mapping[str, DecisionNode | ChanceNode],
+        outcomes: Mapping[str, Outcome],
+        actor_ids: list[str],
+    ) -> list[Trap]:
         table = self.table("traps", value, required=False)
         # Nodes and outcomes with problems of their own still count as declared here,
         # so one typo is reported once, not again in every trap that uses it.
@@ -259,15 +267,17 @@ class _GameRules(_Checks):
             desc = self.string(f"{key}.description", spec.get("description"))
             when = spec.get("when")
             if when is None:
-                self.err(f"{key}.when", "missing (expected a condition in quotes, e.g. "
-                                        "when = 'played(\"node\", \"action\")')")
+                self.err(
+                    f"{key}.when", 'missing (expected a condition in quotes, e.g. when = \'played("node", "action")\')'
+                )
                 continue
             if isinstance(when, str):
                 try:
                     refs = parse(when).names & later
                     if refs:
-                        self.err(f"{key}.when", f"uses trap '{sorted(refs)[0]}', which is defined "
-                                                "later; define it first")
+                        self.err(
+                            f"{key}.when", f"uses trap '{sorted(refs)[0]}', which is defined later; define it first"
+                        )
                         continue
                 except ExpressionError:
                     pass
@@ -277,8 +287,7 @@ class _GameRules(_Checks):
                 continue
             expr, typ = checked
             if typ != "bool":
-                self.err(f"{key}.when", "expected a condition (true or false), got a number; "
-                                        "compare it, e.g. 'x > 0'")
+                self.err(f"{key}.when", "expected a condition (true or false), got a number; compare it, e.g. 'x > 0'")
                 continue
             out.append(Trap(tid, title, expr, desc))
         return out

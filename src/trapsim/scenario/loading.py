@@ -44,8 +44,7 @@ def loads(text: str, *, path: str = "<string>") -> Scenario:
     try:
         data = tomllib.loads(text)
     except RecursionError:  # tomllib recurses into nested arrays and inline tables
-        raise ScenarioError.single(path, "", "TOML syntax error: arrays or tables nested too "
-                                             "deeply") from None
+        raise ScenarioError.single(path, "", "TOML syntax error: arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         m = _TOML_POSITION.match(str(exc))
         if m:

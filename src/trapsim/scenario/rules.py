@@ -82,7 +82,6 @@ class _Checks:
     comments: dict[str, str]
     problems: list[Problem]
 
-
     def err(self, key: str, message: str, suggestion: str | None = None) -> None:
         self.problems.append(Problem(self.file, key, message, suggestion))
 
@@ -100,8 +99,9 @@ class _Checks:
         allowed = list(allowed)
         for k in table:
             if k not in allowed:
-                self.err(f"{key}.{k}", f"unknown key (expected one of: {', '.join(sorted(allowed))})",
-                         suggest(k, allowed))
+                self.err(
+                    f"{key}.{k}", f"unknown key (expected one of: {', '.join(sorted(allowed))})", suggest(k, allowed)
+                )
 
     def string(self, key: str, value: Any, *, required: bool = False, default: str = "") -> str:
         if value is None:
@@ -124,17 +124,16 @@ class _Checks:
 
     def ident(self, key: str, value: str, what: str) -> bool:
         if not IDENT.match(value):
-            self.err(key, f"invalid {what} id '{value}' (use lower-case letters, digits and _, "
-                          "starting with a letter)")
+            self.err(key, f"invalid {what} id '{value}' (use lower-case letters, digits and _, starting with a letter)")
             return False
         if value in _RESERVED:
-            self.err(key, f"{what} id '{value}' is a reserved word of the expression language; "
-                          "choose another name")
+            self.err(key, f"{what} id '{value}' is a reserved word of the expression language; choose another name")
             return False
         return True
 
-    def expression(self, key: str, value: Any, known: Mapping[str, Type],
-                   paths: Mapping[str, frozenset[str]] | None = None) -> tuple[Expr, Type] | None:
+    def expression(
+        self, key: str, value: Any, known: Mapping[str, Type], paths: Mapping[str, frozenset[str]] | None = None
+    ) -> tuple[Expr, Type] | None:
         """Parse and check a number or expression string."""
         if _is_number(value):
             if not math.isfinite(value):
@@ -153,5 +152,5 @@ class _Checks:
             return expr, check(expr, known, path_targets=paths)
         except ExpressionError as exc:
             shown = value if len(value) <= 60 else value[:57] + "..."
-            self.err(key, f"{exc.message} at position {exc.position + 1} in \"{shown}\"", exc.suggestion)
+            self.err(key, f'{exc.message} at position {exc.position + 1} in "{shown}"', exc.suggestion)
             return None

@@ -42,7 +42,7 @@ class _TableRules(_Checks):
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-            self.err("scenario.sources", "expected a list of text values, e.g. [\"op-ed, 2024\"]")
+            self.err("scenario.sources", 'expected a list of text values, e.g. ["op-ed, 2024"]')
             return []
         return value
 
@@ -66,8 +66,7 @@ class _TableRules(_Checks):
         if "solver" in sim:
             v = sim["solver"]
             if v not in SOLVERS:
-                self.err("simulation.solver", f"expected \"spe\" or \"qre\", got {_type_name(v)}",
-                         suggest(str(v), SOLVERS))
+                self.err("simulation.solver", f'expected "spe" or "qre", got {_type_name(v)}', suggest(str(v), SOLVERS))
             else:
                 solver = v
         if "rationality" in sim:
@@ -86,7 +85,7 @@ class _TableRules(_Checks):
             if not self.ident(key, aid, "actor"):
                 continue
             if not isinstance(spec, dict):
-                self.err(key, f"expected a table with name = \"...\", got {_type_name(spec)}")
+                self.err(key, f'expected a table with name = "...", got {_type_name(spec)}')
                 continue
             self.unknown_keys(key, spec, _ACTOR_KEYS)
             name = self.string(f"{key}.name", spec.get("name"), required=True, default=aid)
@@ -94,7 +93,7 @@ class _TableRules(_Checks):
             if color is not None:
                 color = self.string(f"{key}.color", color) or None
                 if color and not _COLOR.match(color):
-                    self.err(f"{key}.color", f"expected a colour like \"#0072B2\", got {color!r}")
+                    self.err(f"{key}.color", f'expected a colour like "#0072B2", got {color!r}')
                     color = None
             desc = self.string(f"{key}.description", spec.get("description"))
             out.append(Actor(aid, name, color, desc))
@@ -189,17 +188,19 @@ class _TableRules(_Checks):
             value = self.number(key, spec)
             return None if value is None else Distribution.constant(value)
         if not isinstance(spec, dict):
-            self.err(key, f"expected a number or {{ dist = \"...\", ... }}, got {_type_name(spec)}")
+            self.err(key, f'expected a number or {{ dist = "...", ... }}, got {_type_name(spec)}')
             return None
         kind = spec.get("dist")
         if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
             got = "nothing" if kind is None else _type_name(kind)
-            self.err(f"{key}.dist", f"expected one of {', '.join(DISTRIBUTIONS)}, got {got}",
-                     suggest(str(kind), DISTRIBUTIONS) if isinstance(kind, str) else None)
+            self.err(
+                f"{key}.dist",
+                f"expected one of {', '.join(DISTRIBUTIONS)}, got {got}",
+                suggest(str(kind), DISTRIBUTIONS) if isinstance(kind, str) else None,
+            )
             return None
         required, optional = DISTRIBUTIONS[kind]
-        allowed = ("dist", *required, *optional, *(("label", "unit") if key.startswith("parameters.")
-                                                   else ()))
+        allowed = ("dist", *required, *optional, *(("label", "unit") if key.startswith("parameters.") else ()))
         self.unknown_keys(key, spec, allowed)
         args: dict[str, Any] = {}
         ok = True
@@ -234,8 +235,9 @@ class _TableRules(_Checks):
             self.err(f"{key}.high", f"expected high > low, got low = {a['low']:g} and high = {a['high']:g}")
         elif kind == "beta" and not a.get("low", 0.0) < a.get("high", 1.0):  # one bound given
             given = "low" if "low" in a else "high"
-            self.err(f"{key}.{given}", f"expected low < high (the support defaults to 0..1), got "
-                                       f"{given} = {a[given]:g}")
+            self.err(
+                f"{key}.{given}", f"expected low < high (the support defaults to 0..1), got {given} = {a[given]:g}"
+            )
         if kind == "normal" and a["sd"] <= 0:
             self.err(f"{key}.sd", f"expected sd > 0, got {a['sd']:g} (use a constant for a fixed value)")
         if kind == "lognormal" and a["sigma"] <= 0:
@@ -273,7 +275,7 @@ class _TableRules(_Checks):
                 label = self.string(f"{key}.label", spec.get("label"))
                 unit = self.string(f"{key}.unit", spec.get("unit"))
                 if "expr" not in spec:
-                    self.err(f"{key}.expr", "missing (expected expr = \"<expression>\")")
+                    self.err(f"{key}.expr", 'missing (expected expr = "<expression>")')
                     known[name] = "num"
                     continue
                 spec = spec["expr"]
@@ -283,8 +285,9 @@ class _TableRules(_Checks):
                     expr = parse(spec)
                     used_later = sorted(expr.names & later)
                     if used_later:
-                        self.err(key, f"uses '{used_later[0]}', which is defined later in [derived]; "
-                                      "move this line below it")
+                        self.err(
+                            key, f"uses '{used_later[0]}', which is defined later in [derived]; move this line below it"
+                        )
                         known[name] = "num"  # declared, though broken: no cascade downstream
                         continue
                     if name in expr.names:
@@ -302,8 +305,14 @@ class _TableRules(_Checks):
                 known[name] = "num"
         return out
 
-    def namespace(self, parameters: list[Parameter], derived: list[Derived], nodes: Mapping[str, Any],
-                  outcomes: Mapping[str, Any], traps: Any) -> None:
+    def namespace(
+        self,
+        parameters: list[Parameter],
+        derived: list[Derived],
+        nodes: Mapping[str, Any],
+        outcomes: Mapping[str, Any],
+        traps: Any,
+    ) -> None:
         owner: dict[str, str] = {}
         groups = [
             ("parameters", [p.name for p in parameters]),
@@ -315,13 +324,17 @@ class _TableRules(_Checks):
         for table, ids in groups:
             for i in ids:
                 if i in owner:
-                    self.err(f"{table}.{i}", f"id '{i}' is already used in [{owner[i]}]; parameter, "
-                                             "derived, node, outcome and trap ids share one namespace")
+                    self.err(
+                        f"{table}.{i}",
+                        f"id '{i}' is already used in [{owner[i]}]; parameter, "
+                        "derived, node, outcome and trap ids share one namespace",
+                    )
                 else:
                     owner[i] = table
 
-    def beliefs(self, value: Any, actor_ids: list[str], names: list[str],
-                known: Mapping[str, Type]) -> dict[str, tuple[Belief, ...]]:
+    def beliefs(
+        self, value: Any, actor_ids: list[str], names: list[str], known: Mapping[str, Type]
+    ) -> dict[str, tuple[Belief, ...]]:
         """``[beliefs.<actor>]``: per parameter a constant, a distribution or an expression.
 
         Expressions are over the true values of the same draw (parameters and
@@ -337,15 +350,17 @@ class _TableRules(_Checks):
                 self.err(key, f"unknown actor '{actor}'", suggest(actor, actor_ids))
                 continue
             if not isinstance(spec, dict):
-                self.err(key, "expected a table of <parameter> = <number, { dist = ... } or "
-                              f"\"expression\">, got {_type_name(spec)}")
+                self.err(
+                    key,
+                    "expected a table of <parameter> = <number, { dist = ... } or "
+                    f'"expression">, got {_type_name(spec)}',
+                )
                 continue
             items = []
             for pname, belief in spec.items():
                 bkey = f"{key}.{pname}"
                 if pname not in names:
-                    derived = " (a derived value: give beliefs about the parameters it uses)" \
-                        if pname in known else ""
+                    derived = " (a derived value: give beliefs about the parameters it uses)" if pname in known else ""
                     self.err(bkey, f"unknown parameter '{pname}'{derived}", suggest(pname, names))
                     continue
                 if isinstance(belief, str):
@@ -376,8 +391,7 @@ class _TableRules(_Checks):
             self.unknown_keys(key, spec, _SWEEP_KEYS)
             vary = spec.get("vary")
             if not isinstance(vary, dict) or not 1 <= len(vary) <= 2:
-                self.err(f"{key}.vary", "expected { <parameter> = [from, to, steps] } with one or two "
-                                        "parameters")
+                self.err(f"{key}.vary", "expected { <parameter> = [from, to, steps] } with one or two parameters")
                 continue
             axes = []
             for pname, rng in vary.items():
@@ -385,8 +399,13 @@ class _TableRules(_Checks):
                 if pname not in param_names:
                     self.err(vkey, "unknown parameter", suggest(pname, param_names))
                     continue
-                if (not isinstance(rng, list) or len(rng) != 3 or not all(_is_number(x) for x in rng)
-                        or isinstance(rng[2], float) or rng[2] < 2):
+                if (
+                    not isinstance(rng, list)
+                    or len(rng) != 3
+                    or not all(_is_number(x) for x in rng)
+                    or isinstance(rng[2], float)
+                    or rng[2] < 2
+                ):
                     self.err(vkey, "expected [from, to, steps] with steps a whole number >= 2")
                     continue
                 if rng[0] == rng[1]:

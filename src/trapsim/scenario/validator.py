@@ -31,13 +31,11 @@ class _Validator(_TableRules, _GameRules):
 
     # ------------------------------------------------------------ helpers
 
-
     def build(self, sha: str) -> Scenario:
         d = self.data
         for k in d:
             if k not in _TOP:
-                self.err(k, "unknown top-level table (expected one of: " + ", ".join(_TOP) + ")",
-                         suggest(k, _TOP))
+                self.err(k, "unknown top-level table (expected one of: " + ", ".join(_TOP) + ")", suggest(k, _TOP))
         meta = self.table("scenario", d.get("scenario"))
         self.unknown_keys("scenario", meta, _SCENARIO_KEYS)
         name = self.string("scenario.name", meta.get("name"), required=True)
@@ -63,8 +61,10 @@ class _Validator(_TableRules, _GameRules):
         self.outcome_texts(d.get("outcomes"), outcomes)
         root = self.string("scenario.root", meta.get("root"), required=True)
         if isinstance(meta.get("root"), str) and root in raw_payoffs and root not in raw_nodes:
-            self.err("scenario.root", f"'{root}' is an outcome; the root must be a node (a decision or "
-                                      "chance move) under [nodes]")
+            self.err(
+                "scenario.root",
+                f"'{root}' is an outcome; the root must be a node (a decision or chance move) under [nodes]",
+            )
         elif isinstance(meta.get("root"), str) and root not in raw_nodes:
             self.err("scenario.root", f"unknown node '{root}'", suggest(root, raw_nodes))
         elif root:
@@ -77,10 +77,24 @@ class _Validator(_TableRules, _GameRules):
         if self.problems:
             raise ScenarioError(self.problems)
         return Scenario(
-            name=name, title=title, root=root, actors=tuple(actors), parameters=tuple(parameters),
-            nodes=nodes, outcomes=outcomes, traps=tuple(traps), derived=tuple(derived),
-            relations=tuple(relations), sweeps=tuple(sweeps), beliefs=beliefs, simulation=simulation,
-            classroom=classroom, description=description, sources=tuple(sources), path=self.file, sha256=sha,
+            name=name,
+            title=title,
+            root=root,
+            actors=tuple(actors),
+            parameters=tuple(parameters),
+            nodes=nodes,
+            outcomes=outcomes,
+            traps=tuple(traps),
+            derived=tuple(derived),
+            relations=tuple(relations),
+            sweeps=tuple(sweeps),
+            beliefs=beliefs,
+            simulation=simulation,
+            classroom=classroom,
+            description=description,
+            sources=tuple(sources),
+            path=self.file,
+            sha256=sha,
         )
 
 

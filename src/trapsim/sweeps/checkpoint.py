@@ -47,22 +47,30 @@ class Checkpoint:
             points = {int(i): Point.from_state(s) for i, s in doc["points"].items()}
             return dict(doc["fingerprint"]), points, dict(doc.get("meta", {}))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise RunError(f"{self.path}: cannot read the sweep checkpoint ({exc}); "
-                           "delete it to start the sweep afresh") from None
+            raise RunError(
+                f"{self.path}: cannot read the sweep checkpoint ({exc}); delete it to start the sweep afresh"
+            ) from None
 
     def check(self, stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
         """Refuse to resume a checkpoint written for different settings."""
         differ = [k for k in sorted(set(stored) | set(wanted)) if stored.get(k) != wanted.get(k)]
         if differ:
             shown = "; ".join(f"{k}: checkpoint {stored.get(k)!r}, now {wanted.get(k)!r}" for k in differ)
-            raise RunError(f"{self.path}: the checkpoint was written for a different sweep ({shown}); "
-                           "run with the same settings, or delete it to start afresh")
+            raise RunError(
+                f"{self.path}: the checkpoint was written for a different sweep ({shown}); "
+                "run with the same settings, or delete it to start afresh"
+            )
 
-    def write(self, fingerprint: Mapping[str, Any], points: Mapping[int, Point],
-              meta: Mapping[str, Any] | None = None) -> None:
+    def write(
+        self, fingerprint: Mapping[str, Any], points: Mapping[int, Point], meta: Mapping[str, Any] | None = None
+    ) -> None:
         """Replace the checkpoint atomically with these finished points."""
-        doc = {"format": FORMAT, "fingerprint": dict(fingerprint), "meta": dict(meta or {}),
-               "points": {str(i): points[i].to_state() for i in sorted(points)}}
+        doc = {
+            "format": FORMAT,
+            "fingerprint": dict(fingerprint),
+            "meta": dict(meta or {}),
+            "points": {str(i): points[i].to_state() for i in sorted(points)},
+        }
         write_text_atomic(self.path, json.dumps(doc, separators=(",", ":")))
 
     def remove(self) -> None:

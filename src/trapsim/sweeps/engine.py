@@ -65,15 +65,15 @@ def grid_values(start: float, stop: float, steps: int) -> tuple[float, ...]:
     return tuple(float(f"{start + (stop - start) * k / (steps - 1):.12g}") for k in range(steps))
 
 
-def _run_points(scenario: Scenario, tasks: Sequence[Task], draws: int, seed: int, solver: str,
-                rationality: float) -> list[tuple[int, Point]]:
+def _run_points(
+    scenario: Scenario, tasks: Sequence[Task], draws: int, seed: int, solver: str, rationality: float
+) -> list[tuple[int, Point]]:
     """Worker entry point: run a batch of points (the compiled scenario is cached per process)."""
     model = runner.compiled(scenario)
     out = []
     for i, values in tasks:
         try:
-            res = runner.run_point(model, draws=draws, seed=seed, solver=solver, rationality=rationality,
-                                   values=values)
+            res = runner.run_point(model, draws=draws, seed=seed, solver=solver, rationality=rationality, values=values)
         except RunError as exc:
             at = ", ".join(f"{k}={v:g}" for k, v in values.items())
             raise RunError(f"{exc} (sweep point {at})") from None
@@ -92,8 +92,7 @@ def _batches(todo: list[Task], draws: int, workers: int) -> list[list[Task]]:
 # ------------------------------------------------------------------ backends
 
 
-def _in_process(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...]
-                ) -> Batches:
+def _in_process(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...]) -> Batches:
     for batch in batches:
         yield _run_points(scenario, batch, *args)
 
@@ -103,25 +102,25 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _processes(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...], workers: int
-               ) -> Batches:
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                             initializer=_quiet_worker) as pool:
+def _processes(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...], workers: int) -> Batches:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_quiet_worker) as pool:
         futures = [pool.submit(_run_points, scenario, b, *args) for b in batches]
         try:
             for fut in as_completed(futures):
                 yield fut.result()
         except BrokenProcessPool as exc:
-            raise RunError(f"a worker process died ({exc}); from a script, call the sweep under "
-                           "`if __name__ == \"__main__\":` (worker processes are spawned, not forked)"
-                           ) from None
+            raise RunError(
+                f"a worker process died ({exc}); from a script, call the sweep under "
+                '`if __name__ == "__main__":` (worker processes are spawned, not forked)'
+            ) from None
         finally:
             for fut in futures:
                 fut.cancel()
 
 
-def _dask(scenario: Scenario, todo: list[Task], args: tuple[Any, ...], workers: int,
-          scheduler: Any, info: dict[str, Any]) -> Batches:
+def _dask(
+    scenario: Scenario, todo: list[Task], args: tuple[Any, ...], workers: int, scheduler: Any, info: dict[str, Any]
+) -> Batches:
     try:
         import dask
         from distributed import Client, LocalCluster
@@ -133,18 +132,21 @@ def _dask(scenario: Scenario, todo: list[Task], args: tuple[Any, ...], workers: 
             if scheduler == "local":
                 # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ on its workers, which makes every large
                 # numpy array a fresh mmap: twice the CPU time here (page faults). Not for ours.
-                environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
-                           if k != "MALLOC_TRIM_THRESHOLD_"}
+                environ = {
+                    k: v
+                    for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+                    if k != "MALLOC_TRIM_THRESHOLD_"
+                }
                 with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-                    cluster = stack.enter_context(LocalCluster(
-                        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"))
+                    cluster = stack.enter_context(
+                        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+                    )
                 client = stack.enter_context(Client(cluster))
             else:
                 try:
                     client = stack.enter_context(Client(scheduler))
                 except (OSError, TimeoutError, ValueError) as exc:
-                    raise RunError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler "
-                                   f"({exc})") from None
+                    raise RunError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({exc})") from None
         else:
             client = scheduler  # a distributed.Client made by the caller
         info["workers"] = len(client.scheduler_info().get("workers", {})) or workers
@@ -215,26 +217,38 @@ def run_sweep(
     grid_axes = {name: tuple(float(v) for v in values) for name, values in axes.items()}
     fixed = dict(fixed or {})
     grid = grid_points(grid_axes)
-    ckpt = (Checkpoint(Path(checkpoint_dir) / f"{scenario.name}_{sweep_id}.checkpoint.json")
-            if checkpoint_dir is not None else None)
+    ckpt = (
+        Checkpoint(Path(checkpoint_dir) / f"{scenario.name}_{sweep_id}.checkpoint.json")
+        if checkpoint_dir is not None
+        else None
+    )
     stored: dict[str, Any] | None = None
     stored_meta: dict[str, Any] = {}
     done: dict[int, Point] = {}
     if ckpt is not None and ckpt.exists():
         stored, done, stored_meta = ckpt.read()
         if not resume:
-            raise RunError(f"{ckpt.path}: an interrupted sweep left this checkpoint ({len(done)} of "
-                           f"{len(grid)} points done); continue it with --resume (resume=True in "
-                           "Python), or delete it to start afresh")
+            raise RunError(
+                f"{ckpt.path}: an interrupted sweep left this checkpoint ({len(done)} of "
+                f"{len(grid)} points done); continue it with --resume (resume=True in "
+                "Python), or delete it to start afresh"
+            )
     seed_given = seed is not None
     if seed is None:
         seed_given = bool(stored_meta.get("seed_given", False))
         seed = int(stored["seed"]) if stored else int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
     meta = {"seed_given": seed_given}
     fingerprint = {
-        "scenario": scenario.name, "scenario_sha256": scenario.sha256, "sweep": sweep_id,
-        "vary": {k: list(v) for k, v in grid_axes.items()}, "values": fixed, "draws": draws, "seed": seed,
-        "solver": solver, "rationality": rationality, "chunk_size": CHUNK,
+        "scenario": scenario.name,
+        "scenario_sha256": scenario.sha256,
+        "sweep": sweep_id,
+        "vary": {k: list(v) for k, v in grid_axes.items()},
+        "values": fixed,
+        "draws": draws,
+        "seed": seed,
+        "solver": solver,
+        "rationality": rationality,
+        "chunk_size": CHUNK,
     }
     if ckpt is not None and stored is not None:
         ckpt.check(stored, fingerprint)
@@ -286,10 +300,19 @@ def run_sweep(
         elif unsaved:
             ckpt.write(fingerprint, done, meta)
     return SweepResult(
-        scenario=scenario, id=sweep_id, axes=grid_axes, draws=draws, seed=seed,
+        scenario=scenario,
+        id=sweep_id,
+        axes=grid_axes,
+        draws=draws,
+        seed=seed,
         seed_given=seed_given,
-        solver=solver, rationality=rationality, fixed=fixed,
-        points=[done[i] for i in range(len(grid))], elapsed_s=time.perf_counter() - start,
-        backend=backend, workers=info["workers"], resumed=resumed,
+        solver=solver,
+        rationality=rationality,
+        fixed=fixed,
+        points=[done[i] for i in range(len(grid))],
+        elapsed_s=time.perf_counter() - start,
+        backend=backend,
+        workers=info["workers"],
+        resumed=resumed,
         checkpoint=ckpt.path if ckpt is not None and keep_checkpoint else None,
     )

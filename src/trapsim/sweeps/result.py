@@ -39,14 +39,23 @@ class Point:
     @classmethod
     def from_result(cls, result: Result, varied: Mapping[str, float]) -> Point:
         """Keep only what a sweep reports of a run (small enough to send between processes)."""
-        return cls(dict(varied), dict(result.trap_counts), dict(result.outcome_counts),
-                   dict(result.payoff_mean), dict(result.payoff_sd))
+        return cls(
+            dict(varied),
+            dict(result.trap_counts),
+            dict(result.outcome_counts),
+            dict(result.payoff_mean),
+            dict(result.payoff_sd),
+        )
 
     def to_state(self) -> dict[str, Any]:
         """A JSON-safe form for checkpoints (floats survive a JSON round trip exactly)."""
-        return {"values": dict(self.values), "traps": dict(self.trap_counts),
-                "outcomes": dict(self.outcome_counts), "payoff_mean": dict(self.payoff_mean),
-                "payoff_sd": dict(self.payoff_sd)}
+        return {
+            "values": dict(self.values),
+            "traps": dict(self.trap_counts),
+            "outcomes": dict(self.outcome_counts),
+            "payoff_mean": dict(self.payoff_mean),
+            "payoff_sd": dict(self.payoff_sd),
+        }
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> Point:
@@ -130,15 +139,20 @@ class SweepResult:
         n = self.draws
         points = []
         for p in self.points:
-            traps = {t: {"rate": c / n, "ci95": list(wilson(c, n)), "count": c}
-                     for t, c in p.trap_counts.items()}
+            traps = {t: {"rate": c / n, "ci95": list(wilson(c, n)), "count": c} for t, c in p.trap_counts.items()}
             outcomes = {o: {"count": c, "rate": c / n} for o, c in p.outcome_counts.items()}
             payoffs = {a: {"mean": p.payoff_mean[a], "sd": p.payoff_sd[a]} for a in sc.actor_ids}
-            points.append({"values": dict(p.values), "traps": traps, "outcomes": outcomes,
-                           "payoffs": payoffs})
+            points.append({"values": dict(p.values), "traps": traps, "outcomes": outcomes, "payoffs": payoffs})
         vary = {name: list(values) for name, values in self.axes.items()}
-        doc = run_header(sc, draws=n, seed=self.seed, solver=self.solver, rationality=self.rationality,
-                         values=self.fixed, extra={"sweep": self.id, "vary": vary})
+        doc = run_header(
+            sc,
+            draws=n,
+            seed=self.seed,
+            solver=self.solver,
+            rationality=self.rationality,
+            values=self.fixed,
+            extra={"sweep": self.id, "vary": vary},
+        )
         doc["traps"] = {t.id: {"title": t.title} for t in sc.traps}
         doc["points"] = points
         doc["meta"] = {
@@ -174,6 +188,7 @@ class SweepResult:
             for t in self.trap_ids:
                 c = p.trap_counts[t]
                 lo, hi = wilson(c, self.draws)
-                writer.writerow([*(repr(p.values[k]) for k in self.names), t, c,
-                                 repr(c / self.draws), repr(lo), repr(hi)])
+                writer.writerow(
+                    [*(repr(p.values[k]) for k in self.names), t, c, repr(c / self.draws), repr(lo), repr(hi)]
+                )
         return buf.getvalue()

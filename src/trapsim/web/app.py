@@ -77,23 +77,26 @@ class App:
             if not self.is_presenter(h):
                 raise WebError(403, "the presenter token is required")
             return route(h)
+
         return guarded
 
-    def student(self, route: Callable[[dict[str, Any]], dict[str, Any]], limit: RateLimiter | None = None
-                ) -> Route:
+    def student(self, route: Callable[[dict[str, Any]], dict[str, Any]], limit: RateLimiter | None = None) -> Route:
         def limited(h: Handler) -> tuple[int, Any]:
             if not self.student_limit.allow(h.client) or (limit is not None and not limit.allow(h.client)):
                 raise WebError(429, "too many requests; wait a moment")
             return 200, route(h.body())
+
         return limited
 
     def check_host(self, route: Route) -> Route:
         """Outside classroom mode, answer only requests addressed to this machine (DNS rebinding)."""
+
         def checked(h: Handler) -> tuple[int, Any]:
             host = h.headers.get("Host", "").rsplit(":", 1)[0]
             if self.poll is None and host not in ("127.0.0.1", "localhost", "[::1]"):
                 raise WebError(403, "requests must address 127.0.0.1")
             return route(h)
+
         return checked
 
 
@@ -101,6 +104,7 @@ def _page(name: str) -> Route:
     def page(h: Handler) -> tuple[int, Any]:
         h.send_asset(name)
         return -1, None
+
     return page
 
 
@@ -122,8 +126,15 @@ def _lan_address() -> str:
         return "127.0.0.1"
 
 
-def build(path: str, *, port: int = 0, classroom: bool = False, db: str | Path | None = None,
-          export_dir: str | Path | None = None, draws: int | None = None) -> App:
+def build(
+    path: str,
+    *,
+    port: int = 0,
+    classroom: bool = False,
+    db: str | Path | None = None,
+    export_dir: str | Path | None = None,
+    draws: int | None = None,
+) -> App:
     """Load the scenario and bind the server (not yet serving: call ``app.server.serve_forever()``).
 
     Outside classroom mode the server binds to 127.0.0.1 only.
@@ -132,15 +143,18 @@ def build(path: str, *, port: int = 0, classroom: bool = False, db: str | Path |
     explorer = Explorer(scenario, path)
     poll = None
     if classroom:
-        store = Store(db or Path("trapsim-out") / f"{scenario.name}_classroom.sqlite",
-                      scenario_sha256=scenario.sha256)
+        store = Store(db or Path("trapsim-out") / f"{scenario.name}_classroom.sqlite", scenario_sha256=scenario.sha256)
         poll = Poll(scenario, path, store, **({"draws": draws} if draws else {}))
     host = "0.0.0.0" if classroom else "127.0.0.1"
     server = Server((host, port), {}, max_body=16_384)
-    app = App(server, explorer, poll, token=secrets.token_urlsafe(24) if classroom else "",
-              export_dir=Path(export_dir) if export_dir else (
-                  Path(poll.store.path).with_suffix("") if poll else None),
-              lan_host=_lan_address() if classroom else "127.0.0.1")
+    app = App(
+        server,
+        explorer,
+        poll,
+        token=secrets.token_urlsafe(24) if classroom else "",
+        export_dir=Path(export_dir) if export_dir else (Path(poll.store.path).with_suffix("") if poll else None),
+        lan_host=_lan_address() if classroom else "127.0.0.1",
+    )
     server.routes.update(_routes(app))
     server.prefixes.update({("GET", "/static/"): _asset})
     if poll is not None:
@@ -160,27 +174,32 @@ def _routes(app: App) -> dict[tuple[str, str], Route]:
     poll = app.poll
     if poll is None:
         return routes
-    routes.update({
-        ("GET", "/presenter"): _presenter_page(app),
-        ("POST", "/api/classroom/questions"): app.student(poll.questions),
-        ("POST", "/api/classroom/join"): app.student(poll.join, app.join_limit),
-        ("POST", "/api/classroom/submit"): app.student(poll.submit),
-        ("POST", "/api/classroom/mine"): app.student(poll.mine),
-        ("GET", "/api/classroom/info"): p(lambda h: (200, {"code": poll.store.join_code, "join_url": app.join_url,
-                                                          "closed": poll.store.closed})),
-        ("GET", "/api/classroom/events"): p(_events(app)),
-        ("POST", "/api/classroom/close"): p(lambda h: (200, poll.set_closed(_flag(h.body(), "closed")))),
-        ("POST", "/api/classroom/reset"): p(_action(poll.reset)),
-        ("POST", "/api/classroom/export"): p(_action(lambda: {"written": poll.export(app.export_dir or ".")})),
-    })
+    routes.update(
+        {
+            ("GET", "/presenter"): _presenter_page(app),
+            ("POST", "/api/classroom/questions"): app.student(poll.questions),
+            ("POST", "/api/classroom/join"): app.student(poll.join, app.join_limit),
+            ("POST", "/api/classroom/submit"): app.student(poll.submit),
+            ("POST", "/api/classroom/mine"): app.student(poll.mine),
+            ("GET", "/api/classroom/info"): p(
+                lambda h: (200, {"code": poll.store.join_code, "join_url": app.join_url, "closed": poll.store.closed})
+            ),
+            ("GET", "/api/classroom/events"): p(_events(app)),
+            ("POST", "/api/classroom/close"): p(lambda h: (200, poll.set_closed(_flag(h.body(), "closed")))),
+            ("POST", "/api/classroom/reset"): p(_action(poll.reset)),
+            ("POST", "/api/classroom/export"): p(_action(lambda: {"written": poll.export(app.export_dir or ".")})),
+        }
+    )
     return routes
 
 
 def _action(fn: Callable[[], dict[str, Any]]) -> Route:
     """A presenter's action that takes an empty JSON object ``{}``."""
+
     def act(h: Handler) -> tuple[int, Any]:
         only_keys(h.body(), ())
         return 200, fn()
+
     return act
 
 
@@ -201,6 +220,7 @@ def _join_page(app: App) -> Route:
             raise WebError(404, "no poll with this join code") from None
         h.send_asset("student.html")
         return -1, None
+
     return page
 
 
@@ -216,6 +236,7 @@ def _presenter_page(app: App) -> Route:
             raise WebError(403, "the presenter token is required (open the address printed in the terminal)")
         h.send_asset("presenter.html")
         return -1, None
+
     return page
 
 
@@ -242,4 +263,5 @@ def _events(app: App) -> Route:
                 h.wfile.write(b": still here\n\n")
             h.wfile.flush()
         return -1, None
+
     return events

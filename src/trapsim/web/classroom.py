@@ -28,11 +28,22 @@ _CURVE_POINTS = 121
 class Poll:
     """One classroom poll of one scenario, stored in ``store``."""
 
-    def __init__(self, scenario: Scenario, path: str, store: Store, *, draws: int = 20_000,
-                 student_draws: int = 5_000, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        path: str,
+        store: Store,
+        *,
+        draws: int = 20_000,
+        student_draws: int = 5_000,
+        seed: int | None = None,
+    ) -> None:
         if not scenario.classroom.ask:
-            raise api.ScenarioError.single(scenario.path, "classroom", "the scenario has no [classroom] table "
-                                           "naming the parameters to ask (see docs/scenario-format.md)")
+            raise api.ScenarioError.single(
+                scenario.path,
+                "classroom",
+                "the scenario has no [classroom] table naming the parameters to ask (see docs/scenario-format.md)",
+            )
         self.scenario = scenario
         self.path = path
         self.store = store
@@ -62,13 +73,24 @@ class Poll:
         out = []
         for name, p in self.asked.items():
             sup = api.judgement_support(self.scenario, name)
-            out.append({"name": name, "label": self.scenario.label_of("parameter", name),
-                        "unit": self.scenario.unit_of(name), "comment": _hint(name, p.comment),
-                        "prior": p.dist.describe(), "family": sup.family,
-                        "low": sup.low if math.isfinite(sup.low) else None,
-                        "high": sup.high if math.isfinite(sup.high) else None})
-        return {"title": self.scenario.title, "questions": out, "kinds": {k: list(v) for k, v in api.KINDS.items()},
-                "closed": self.store.closed}
+            out.append(
+                {
+                    "name": name,
+                    "label": self.scenario.label_of("parameter", name),
+                    "unit": self.scenario.unit_of(name),
+                    "comment": _hint(name, p.comment),
+                    "prior": p.dist.describe(),
+                    "family": sup.family,
+                    "low": sup.low if math.isfinite(sup.low) else None,
+                    "high": sup.high if math.isfinite(sup.high) else None,
+                }
+            )
+        return {
+            "title": self.scenario.title,
+            "questions": out,
+            "kinds": {k: list(v) for k, v in api.KINDS.items()},
+            "closed": self.store.closed,
+        }
 
     def questions(self, doc: dict[str, Any]) -> dict[str, Any]:
         only_keys(doc, ("code",))
@@ -86,8 +108,13 @@ class Poll:
     def _owner(self, doc: dict[str, Any]) -> str:
         self.check_code(doc.get("code"))
         sid, secret = doc.get("student"), doc.get("secret")
-        if not isinstance(sid, str) or not isinstance(secret, str) or len(sid) > 64 or len(secret) > 64 \
-                or not self.store.owner(sid, secret):
+        if (
+            not isinstance(sid, str)
+            or not isinstance(secret, str)
+            or len(sid) > 64
+            or len(secret) > 64
+            or not self.store.owner(sid, secret)
+        ):
             raise WebError(403, "unknown student or wrong secret")
         return sid
 
@@ -123,8 +150,9 @@ class Poll:
         try:
             stored = self.store.submit(sid, revision, parsed)
         except Stale as exc:
-            raise WebError(409, f"revision {revision} is older than the stored revision {exc.stored}",
-                           {"revision": exc.stored}) from None
+            raise WebError(
+                409, f"revision {revision} is older than the stored revision {exc.stored}", {"revision": exc.stored}
+            ) from None
         if stored:
             self._bump()
         return {"received": True, "revision": revision, "fitted": fitted}
@@ -207,16 +235,25 @@ class Poll:
             pooled = self._rates(api.with_pooled_priors(sc, [j for _, _, js in rows for j in js]), self.draws)
         traps = []
         for t in sc.traps:
-            traps.append({
-                "id": t.id, "title": t.title,
-                "prior": {"rate": self._prior.rate(t.id), "ci95": list(self._prior.ci95(t.id))},
-                "pooled": None if pooled is None else {"rate": pooled.rate(t.id), "ci95": list(pooled.ci95(t.id))},
-                "students": [s[t.id] for s in students],
-            })
+            traps.append(
+                {
+                    "id": t.id,
+                    "title": t.title,
+                    "prior": {"rate": self._prior.rate(t.id), "ci95": list(self._prior.ci95(t.id))},
+                    "pooled": None if pooled is None else {"rate": pooled.rate(t.id), "ci95": list(pooled.ci95(t.id))},
+                    "students": [s[t.id] for s in students],
+                }
+            )
         return {
-            "title": sc.title, "students": len(rows), "joined": self.store.student_count(),
-            "closed": self.store.closed, "draws": self.draws, "student_draws": self.student_draws,
-            "seed": self.seed, "traps": traps, "parameters": self._curves(rows),
+            "title": sc.title,
+            "students": len(rows),
+            "joined": self.store.student_count(),
+            "closed": self.store.closed,
+            "draws": self.draws,
+            "student_draws": self.student_draws,
+            "seed": self.seed,
+            "traps": traps,
+            "parameters": self._curves(rows),
             "command": f"trapsim run {self.path} --priors judgements.csv --draws {self.draws} --seed {self.seed}",
         }
 
@@ -234,9 +271,17 @@ class Poll:
             grid = [a + (b - a) * i / (_CURVE_POINTS - 1) for i in range(_CURVE_POINTS)]
             students = [api.prior_density(d, grid) for d in fits]
             pooled = [sum(col) / len(students) for col in zip(*students, strict=True)] if students else []
-            out.append({"name": name, "label": self.scenario.label_of("parameter", name),
-                        "unit": self.scenario.unit_of(name), "x": grid,
-                        "prior": api.prior_density(p.dist, grid), "pooled": pooled, "students": students})
+            out.append(
+                {
+                    "name": name,
+                    "label": self.scenario.label_of("parameter", name),
+                    "unit": self.scenario.unit_of(name),
+                    "x": grid,
+                    "prior": api.prior_density(p.dist, grid),
+                    "pooled": pooled,
+                    "students": students,
+                }
+            )
         return out
 
     def export(self, directory: str | Path) -> list[str]:
@@ -247,8 +292,10 @@ class Poll:
         rows = [(j, api.fit_judgement(self.scenario, j)) for _, _, js in self.judgements() for j in js]
         written = [api.write_text_atomic(directory / "judgements.csv", api.judgements_csv(rows))]
         summary = self.summarise()
-        for slug, fig in (("poll_traps", figures.plot_poll_traps(summary)),
-                          ("poll_priors", figures.plot_poll_priors(summary))):
+        for slug, fig in (
+            ("poll_traps", figures.plot_poll_traps(summary)),
+            ("poll_priors", figures.plot_poll_priors(summary)),
+        ):
             written.append(figures.save(fig, directory / f"{slug}.png"))
         return [str(p) for p in written]
 
@@ -263,7 +310,7 @@ def _hint(name: str, comment: str) -> str:
 
 def _judgement(value: Any, name: str) -> tuple[str, tuple[float, float, float]]:
     if not isinstance(value, dict):
-        raise WebError(400, "expected {\"kind\": ..., \"values\": [low, mid, high]}")
+        raise WebError(400, 'expected {"kind": ..., "values": [low, mid, high]}')
     only_keys(value, ("kind", "values"), name)
     kind = value.get("kind", "plausible")
     if kind not in api.KINDS:
@@ -271,6 +318,7 @@ def _judgement(value: Any, name: str) -> tuple[str, tuple[float, float, float]]:
     vals = value.get("values")
     if not isinstance(vals, list) or len(vals) != 3:
         raise WebError(400, "expected three values: lowest, best guess, highest")
-    a, b, c = (number(v, w, low=-1e12, high=1e12) for v, w in zip(vals, ("lowest", "best guess", "highest"),
-                                                                     strict=True))
+    a, b, c = (
+        number(v, w, low=-1e12, high=1e12) for v, w in zip(vals, ("lowest", "best guess", "highest"), strict=True)
+    )
     return kind, (a, b, c)

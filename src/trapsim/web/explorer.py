@@ -36,7 +36,7 @@ def parse_run(scenario: Scenario, doc: dict[str, Any]) -> RunOptions:
     only_keys(doc, RUN_KEYS)
     sets = doc.get("set", {})
     if not isinstance(sets, dict):
-        raise WebError(400, "set: expected an object {\"parameter\": number}")
+        raise WebError(400, 'set: expected an object {"parameter": number}')
     if len(sets) > len(scenario.parameters):
         raise WebError(400, f"set: more values ({len(sets)}) than the scenario has parameters")
     values = {str(k)[:80]: number(v, f"set.{str(k)[:80]}", low=-1e15, high=1e15) for k, v in sets.items()}
@@ -44,7 +44,7 @@ def parse_run(scenario: Scenario, doc: dict[str, Any]) -> RunOptions:
     seed = None if doc.get("seed") is None else whole(doc["seed"], "seed", low=0, high=_MAX_SEED)
     solver = doc.get("solver")
     if solver is not None and solver not in ("spe", "qre"):
-        raise WebError(400, f"solver: expected \"spe\" or \"qre\", got {str(solver)[:40]!r}")
+        raise WebError(400, f'solver: expected "spe" or "qre", got {str(solver)[:40]!r}')
     rationality = doc.get("rationality")
     if rationality is not None:
         rationality = number(rationality, "rationality", low=1e-9, high=1e6)
@@ -77,8 +77,14 @@ class Explorer:
         """``api.simulate`` with the request's options; a scenario's complaint becomes a 400."""
         with self._slots:
             try:
-                return api.simulate(self.scenario, draws=opts.draws, seed=opts.seed, solver=opts.solver,
-                                    rationality=opts.rationality, values=opts.values)
+                return api.simulate(
+                    self.scenario,
+                    draws=opts.draws,
+                    seed=opts.seed,
+                    solver=opts.solver,
+                    rationality=opts.rationality,
+                    values=opts.values,
+                )
             except TrapsimError as exc:
                 raise WebError(400, "\n".join(exc.lines())) from None
 
@@ -99,8 +105,13 @@ class Explorer:
                 self._baselines[key] = base
                 while len(self._baselines) > 16:
                     self._baselines.popitem(last=False)
-        return {"run": res.to_dict(), "edges": _edges(res), "baseline": base["doc"],
-                "baseline_edges": base["edges"], "command": command(self.path, res)}
+        return {
+            "run": res.to_dict(),
+            "edges": _edges(res),
+            "baseline": base["doc"],
+            "baseline_edges": base["edges"],
+            "command": command(self.path, res),
+        }
 
     def describe(self) -> dict[str, Any]:
         """What the page needs to draw its controls and the tree."""
@@ -111,24 +122,42 @@ class Explorer:
             if p.name not in ranges:
                 continue
             low, central, high = ranges[p.name]
-            params.append({"name": p.name, "label": sc.label_of("parameter", p.name), "unit": sc.unit_of(p.name),
-                           "prior": p.dist.describe(), "comment": p.comment, "low": low, "central": central,
-                           "high": high, "discrete": p.dist.kind in ("bernoulli", "choice")})
+            params.append(
+                {
+                    "name": p.name,
+                    "label": sc.label_of("parameter", p.name),
+                    "unit": sc.unit_of(p.name),
+                    "prior": p.dist.describe(),
+                    "comment": p.comment,
+                    "low": low,
+                    "central": central,
+                    "high": high,
+                    "discrete": p.dist.kind in ("bernoulli", "choice"),
+                }
+            )
         nodes = {}
         for nid, node in sc.nodes.items():
-            nodes[nid] = {"actor": getattr(node, "actor", None), "actions": list(node.actions),
-                          "targets": list(node.targets), "label": sc.label_of("node", nid),
-                          "action_labels": [sc.action_label(nid, a) for a in node.actions]}
+            nodes[nid] = {
+                "actor": getattr(node, "actor", None),
+                "actions": list(node.actions),
+                "targets": list(node.targets),
+                "label": sc.label_of("node", nid),
+                "action_labels": [sc.action_label(nid, a) for a in node.actions],
+            }
         return {
-            "name": sc.name, "title": sc.title, "path": self.path,
-            "defaults": {"draws": min(EXPLORE_DRAWS, MAX_DRAWS), "seed": sc.simulation.seed or 1,
-                         "solver": sc.simulation.solver, "rationality": sc.simulation.rationality},
+            "name": sc.name,
+            "title": sc.title,
+            "path": self.path,
+            "defaults": {
+                "draws": min(EXPLORE_DRAWS, MAX_DRAWS),
+                "seed": sc.simulation.seed or 1,
+                "solver": sc.simulation.solver,
+                "rationality": sc.simulation.rationality,
+            },
             "parameters": params,
-            "traps": [{"id": t.id, "title": sc.label_of("trap", t.id), "description": t.description}
-                      for t in sc.traps],
+            "traps": [{"id": t.id, "title": sc.label_of("trap", t.id), "description": t.description} for t in sc.traps],
             "actors": {a.id: a.name for a in sc.actors},
-            "tree": {"root": sc.root, "nodes": nodes,
-                     "outcomes": {o: sc.label_of("outcome", o) for o in sc.outcomes}},
+            "tree": {"root": sc.root, "nodes": nodes, "outcomes": {o: sc.label_of("outcome", o) for o in sc.outcomes}},
             "max_draws": MAX_DRAWS,
         }
 

@@ -31,8 +31,8 @@ ASSETS = {
 PAGES = ("explore.html", "student.html", "presenter.html")
 _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                               "script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
-                               "frame-ancestors 'none'",
+    "script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -82,8 +82,14 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], routes: dict[tuple[str, str], Route],
-                 *, prefixes: dict[tuple[str, str], Route] | None = None, max_body: int = 16_384) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        routes: dict[tuple[str, str], Route],
+        *,
+        prefixes: dict[tuple[str, str], Route] | None = None,
+        max_body: int = 16_384,
+    ) -> None:
         self.routes = routes
         self.prefixes = prefixes or {}
         self.max_body = max_body
@@ -190,8 +196,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def send_json(self, status: int, doc: Any) -> None:
-        self.send_bytes(status, json.dumps(doc, allow_nan=False).encode("utf-8"),
-                        "application/json; charset=utf-8")
+        self.send_bytes(status, json.dumps(doc, allow_nan=False).encode("utf-8"), "application/json; charset=utf-8")
 
     def send_asset(self, name: str, headers: dict[str, str] | None = None) -> None:
         ctype = "text/html; charset=utf-8" if name.endswith(".html") else ASSETS[name]
@@ -233,5 +238,4 @@ def only_keys(doc: dict[str, Any], allowed: tuple[str, ...], where: str = "reque
     """A 400 naming the first key of ``doc`` not in ``allowed``."""
     for k in doc:
         if k not in allowed:
-            raise WebError(400, f"{where}: unknown key {json.dumps(k)[:40]} (expected one of: "
-                                f"{', '.join(allowed)})")
+            raise WebError(400, f"{where}: unknown key {json.dumps(k)[:40]} (expected one of: {', '.join(allowed)})")

@@ -60,8 +60,10 @@ class Store:
             self._db.executescript(_SCHEMA)
             known = self._get("scenario_sha256")
             if known and known != scenario_sha256:
-                raise ValueError(f"{self.path} holds a poll of another version of the scenario "
-                                 "(its SHA-256 differs); name a new database file")
+                raise ValueError(
+                    f"{self.path} holds a poll of another version of the scenario "
+                    "(its SHA-256 differs); name a new database file"
+                )
             self._set("scenario_sha256", scenario_sha256)
             if not self._get("join_code"):
                 self._set("join_code", "".join(secrets.choice(JOIN_ALPHABET) for _ in range(6)))
@@ -71,8 +73,10 @@ class Store:
         return None if row is None else str(row[0])
 
     def _set(self, key: str, value: str) -> None:
-        self._db.execute("INSERT INTO poll(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
-                         "value = excluded.value", (key, value))
+        self._db.execute(
+            "INSERT INTO poll(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     @property
     def join_code(self) -> str:
@@ -97,8 +101,10 @@ class Store:
         sid, secret = secrets.token_urlsafe(12), secrets.token_urlsafe(24)
         with self._lock:
             number = 1 + int(self._db.execute("SELECT COALESCE(MAX(number), 0) FROM students").fetchone()[0])
-            self._db.execute("INSERT INTO students(id, secret_sha256, number, created) VALUES (?, ?, ?, ?)",
-                             (sid, _sha(secret), number, time.time()))
+            self._db.execute(
+                "INSERT INTO students(id, secret_sha256, number, created) VALUES (?, ?, ?, ?)",
+                (sid, _sha(secret), number, time.time()),
+            )
         return sid, secret, number
 
     def owner(self, student: str, secret: str) -> bool:
@@ -107,8 +113,9 @@ class Store:
             row = self._db.execute("SELECT secret_sha256 FROM students WHERE id = ?", (student,)).fetchone()
         return row is not None and hmac.compare_digest(str(row[0]), _sha(secret))
 
-    def submit(self, student: str, revision: int,
-               judgements: Mapping[str, tuple[str, tuple[float, float, float]]]) -> bool:
+    def submit(
+        self, student: str, revision: int, judgements: Mapping[str, tuple[str, tuple[float, float, float]]]
+    ) -> bool:
         """Store a student's judgements ``{parameter: (kind, (low, mid, high))}`` as ``revision``.
 
         Committed before returning. Returns ``False`` (storing nothing) when this
@@ -129,7 +136,8 @@ class Store:
                 db.executemany(
                     "INSERT INTO judgements(student, parameter, kind, low, mid, high, revision, updated) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(student, p, kind, *vals, revision, now) for p, (kind, vals) in judgements.items()])
+                    [(student, p, kind, *vals, revision, now) for p, (kind, vals) in judgements.items()],
+                )
                 db.execute("UPDATE students SET revision = ? WHERE id = ?", (revision, student))
                 db.execute("COMMIT")
             except BaseException:
@@ -143,15 +151,17 @@ class Store:
         with self._lock:
             rows = self._db.execute(
                 "SELECT s.number, j.parameter, j.kind, j.low, j.mid, j.high, j.revision FROM judgements j "
-                "JOIN students s ON s.id = j.student ORDER BY s.number, j.parameter").fetchall()
+                "JOIN students s ON s.id = j.student ORDER BY s.number, j.parameter"
+            ).fetchall()
         return [(int(n), str(p), str(k), (float(a), float(b), float(c)), int(r)) for n, p, k, a, b, c, r in rows]
 
     def student_judgements(self, student: str) -> tuple[int, dict[str, tuple[str, Sequence[float]]]]:
         """A student's own revision and judgements (to refill their form)."""
         with self._lock:
             rev = self._db.execute("SELECT revision FROM students WHERE id = ?", (student,)).fetchone()
-            rows = self._db.execute("SELECT parameter, kind, low, mid, high FROM judgements WHERE student = ?",
-                                    (student,)).fetchall()
+            rows = self._db.execute(
+                "SELECT parameter, kind, low, mid, high FROM judgements WHERE student = ?", (student,)
+            ).fetchall()
         return (int(rev[0]) if rev else 0), {str(p): (str(k), (a, b, c)) for p, k, a, b, c in rows}
 
     def reset(self) -> None:
