@@ -84,7 +84,9 @@ class Parameter:
     ``comment`` is the note written above the parameter (or at the end of its
     line); for a parameter of a group without a note of its own it is the
     group's note. ``group`` is the id of its ``[parameters.<group>]`` table,
-    or ``""``.
+    or ``""``. ``hindsight`` is empty for a prior whose basis was known when
+    the scenario is set (ex-ante); otherwise it names the later knowledge the
+    prior leans on.
     """
 
     name: str
@@ -93,6 +95,7 @@ class Parameter:
     label: str = ""
     unit: str = ""
     group: str = ""
+    hindsight: str = ""
 
 
 @dataclass(frozen=True, slots=True)

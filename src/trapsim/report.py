@@ -218,7 +218,10 @@ def _parameters_section(sc: Scenario, result: Result) -> str:
     for p in sc.parameters:
         fixed = p.name in result.values
         dist = f"fixed at {result.values[p.name]:g} (--set)" if fixed else p.dist.describe()
-        rows.append((f"<code>{esc(p.name)}</code>", dist, f"{central_value(p.dist):.4g}", _comment(p.name, p.comment)))
+        why = _comment(p.name, p.comment)
+        if p.hindsight:
+            why = f"{why} [Hindsight: {p.hindsight}]".strip()
+        rows.append((f"<code>{esc(p.name)}</code>", dist, f"{central_value(p.dist):.4g}", why))
     intro = (
         "<p>Every draw samples each uncertain parameter from its distribution; "
         "<code>trapsim solve</code> uses the central values (the means). "

@@ -34,6 +34,9 @@ from trapsim.scenario.rules import (
     _type_name,
 )
 
+# Keys of a parameter table that describe the parameter rather than its distribution.
+_DISPLAY_KEYS = ("label", "unit", "hindsight")
+
 
 class _TableRules(_Checks):
     """Checks of everything but the game tree and the traps."""
@@ -167,11 +170,12 @@ class _TableRules(_Checks):
         """One parameter: a number, ``{ dist = ... }`` or ``{ value = ... }``, with label and unit."""
         if not self.ident(key, name, "parameter"):
             return None
-        label = unit = ""
+        label = unit = hindsight = ""
         if isinstance(spec, dict):
             label = self.string(f"{key}.label", spec.get("label"))
             unit = self.string(f"{key}.unit", spec.get("unit"))
-            spec = {k: v for k, v in spec.items() if k not in ("label", "unit")}
+            hindsight = self.string(f"{key}.hindsight", spec.get("hindsight"))
+            spec = {k: v for k, v in spec.items() if k not in _DISPLAY_KEYS}
             if "value" in spec and "dist" not in spec:
                 self.unknown_keys(key, spec, ("value",))
                 spec = spec["value"]
@@ -181,7 +185,7 @@ class _TableRules(_Checks):
         dist = self.distribution(key, spec)
         if dist is None:
             return None
-        return Parameter(name, dist, self.comments.get(comment_key, ""), label, unit)
+        return Parameter(name, dist, self.comments.get(comment_key, ""), label, unit, hindsight=hindsight)
 
     def distribution(self, key: str, spec: Any) -> Distribution | None:
         if _is_number(spec):
@@ -200,7 +204,7 @@ class _TableRules(_Checks):
             )
             return None
         required, optional = DISTRIBUTIONS[kind]
-        allowed = ("dist", *required, *optional, *(("label", "unit") if key.startswith("parameters.") else ()))
+        allowed = ("dist", *required, *optional, *(_DISPLAY_KEYS if key.startswith("parameters.") else ()))
         self.unknown_keys(key, spec, allowed)
         args: dict[str, Any] = {}
         ok = True
