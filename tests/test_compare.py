@@ -86,13 +86,25 @@ def test_compare_needs_two_scenarios() -> None:
         api.compare([api.load(str(BASE))])
 
 
-def test_figure_has_grouped_bars_and_absent_marks(comparison: Comparison) -> None:
+def test_figure_has_one_panel_per_trap_and_says_absent_once(comparison: Comparison) -> None:
     fig = plot_comparison(comparison)
-    ax = fig.axes[0]
-    assert len(ax.patches) == 6  # 4 traps x 2 scenarios, minus the 2 absent ones
-    texts = [t.get_text() for t in ax.texts]
-    assert texts.count("absent") == 2
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title(loc="left") for ax in panels] == [comparison.titles[t] for t in comparison.traps]
+    assert sum(len(ax.patches) for ax in panels) == 6  # 4 traps x 2 scenarios, minus the 2 absent ones
+    notes = [t.get_text() for ax in panels for t in ax.texts if t.get_text().startswith("not in")]
+    assert len(notes) == 2  # once per trap a scenario lacks, not once per missing bar
+    texts = [t.get_text() for ax in panels for t in ax.texts]
     assert any(t.endswith("%*") for t in texts)  # the distinguishable bar is starred
+    tops = {round(ax.get_ylim()[1], 6) for ax in panels}
+    assert len(tops) > 1  # each panel on its own scale
+    legend = fig.legends[0]
+    assert legend.get_texts()[0].get_text().startswith(comparison.results[0].scenario.title)
+    colors = {p.get_facecolor()[:3] for ax in panels for p in ax.patches}
+    from matplotlib.colors import to_rgb
+
+    from trapsim.figures.style import PALETTE
+
+    assert not colors & {to_rgb(c) for c in PALETTE}  # apart from the actors' colours
 
 
 def test_cli_compare(tmp_path: Path, invoke) -> None:

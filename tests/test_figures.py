@@ -222,34 +222,69 @@ def test_outcomes_of_a_tiny_scenario(solo_result) -> None:
 # ---------------------------------------------------------------------- tree
 
 
+def _hidden(tree, fig: Figure) -> set[int]:
+    """Positions below a collapsed stub (a drawn inner node without drawn children)."""
+    drawn = {int(k.split(":")[1]) for k in _by_gid(fig, "node:")}
+    out: set[int] = set()
+    for i, p in enumerate(tree.positions):
+        if p.parent >= 0 and (p.parent in out or (p.parent in drawn and i not in drawn)):
+            out.add(i)
+    return out
+
+
 @pytest.mark.parametrize("fixture", ["simple_result", "default_result", "chain_result", "solo_result"])
 def test_tree_draws_every_position_and_edge(fixture: str, request) -> None:
     res = request.getfixturevalue(fixture)
     tree = build_tree(res.scenario)
-    fig = figures.plot_tree(res)
+    fig = figures.plot_tree(res, collapse=0)
     nodes, edges = _by_gid(fig, "node:"), _by_gid(fig, "edge:")
-    assert len(nodes) == len(tree.positions)
-    assert len(edges) == len(tree.positions) - 1
-    expected = {f"edge:{p.parent}-{i}" for i, p in enumerate(tree.positions) if p.parent >= 0}
+    hidden = _hidden(tree, fig)
+    assert len(nodes) == len(tree.positions) - len(hidden)
+    expected = {f"edge:{p.parent}-{i}" for i, p in enumerate(tree.positions) if p.parent >= 0 and i not in hidden}
     assert set(edges) == expected
-    text = _all_text(fig)
+    text = _all_text(fig).replace("\n", "")
     for leaf in tree.leaves:
-        assert tree.positions[leaf].id in text
+        assert leaf in hidden or tree.positions[leaf].id in text
+    if fixture != "chain_result":  # the others fit on a slide: nothing collapsed
+        assert not hidden
     assert not _overlaps(fig), "labels of the tree overlap"
 
 
-def test_tree_edges_show_shares_and_widths_follow_them(default_result) -> None:
+def test_tree_collapses_rare_branches_into_a_stub_that_says_so(default_result) -> None:
     res = default_result
     tree = build_tree(res.scenario)
-    fig = figures.plot_tree(res)
+    fig = figures.plot_tree(res)  # default: under 1% of draws collapsed
+    hidden = _hidden(tree, fig)
+    reach = {
+        tree.positions[c].id: n / res.draws
+        for pos in tree.inner
+        for c, n in zip(tree.positions[pos].children, res.edge_counts[tree.positions[pos].id], strict=True)
+    }
+    stubs = {tree.positions[i].parent for i in hidden} - hidden
+    assert stubs, "the China-restrains subtree should be collapsed"
+    text = _all_text(fig).replace("\n", " ")
+    for s in stubs:
+        node = tree.positions[s].id
+        assert reach[node] < 0.01
+        assert f"{node}: " in text and f"collapsed: {percent(reach[node])} of draws" in text
+    assert not _overlaps(fig)
+
+
+def test_tree_edges_show_shares_of_arrivals_and_widths_follow_all_draws(default_result) -> None:
+    res = default_result
+    tree = build_tree(res.scenario)
+    fig = figures.plot_tree(res, collapse=0)
     edges = _by_gid(fig, "edge:")
-    text = _all_text(fig)
+    text = _all_text(fig).replace("\n", " ")
     for i in tree.inner:
         pos = tree.positions[i]
         counts = res.edge_counts[pos.id]
         widths = [edges[f"edge:{i}-{c}"].get_linewidth() for c in pos.children]
-        for a, c in zip(pos.actions, counts, strict=True):
-            assert f"{a} {percent(c / res.draws)}" in text
+        for a, c, child in zip(pos.actions, counts, pos.children, strict=True):
+            if sum(counts):
+                assert f"{a} {percent(c / sum(counts))}" in text  # share of arrivals
+            if tree.positions[child].kind != "leaf" and c and sum(counts) < res.draws:
+                assert f"({percent(c / res.draws)})" in text  # share of all draws
         order = np.argsort(counts, kind="stable")
         assert np.all(np.diff(np.array(widths)[order]) >= -1e-9)  # wider = more draws
         if pos.kind == "decision" and sum(counts):
@@ -257,6 +292,49 @@ def test_tree_edges_show_shares_and_widths_follow_them(default_result) -> None:
             assert edges[f"edge:{i}-{best}"].get_alpha() == 1.0  # most-taken choice highlighted
     ua = res.edge_counts["ua_move"]
     assert f"status_quo  {percent(ua[0] / res.draws)}" in text
+
+
+def test_tree_rings_the_endings_where_a_trap_fires(default_result) -> None:
+    from trapsim.explain import traps_at_leaves
+    from trapsim.figures.tree import TRAP_COLORS
+
+    sc = default_result.scenario
+    tree = build_tree(sc)
+    fired = traps_at_leaves(solve_equilibrium(sc))
+    fig = figures.plot_tree(sc)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    for k, trap in enumerate(sc.traps):
+        if fired[trap.id].any():
+            assert trap.title in legend
+        rings = [
+            ln
+            for ln in fig.axes[0].lines
+            if ln.get_markerfacecolor() == "none" and ln.get_markeredgecolor() == TRAP_COLORS[k]
+        ]
+        where = {(ln.get_xdata()[0], ln.get_ydata()[0]) for ln in rings}
+        assert len(where) == int(fired[trap.id].sum())
+    reneged = [j for j, leaf in enumerate(tree.leaves) if tree.positions[leaf].id == "aq_cal_retaken_reneged"]
+    assert fired["kim_trap"][reneged].all()  # Russia reneges: regret at central values
+
+
+def test_equilibrium_tree_shows_each_endings_payoffs(default_result) -> None:
+    sc = default_result.scenario
+    eq = solve_equilibrium(sc)
+    fig = figures.plot_tree(sc, equilibrium=eq)
+    text = _all_text(fig)
+    pay = eq.node_values["ua_move"]["hold"]  # status_quo: zero for everyone
+    assert all(v == 0 for v in pay.values())
+    assert "status_quo\n0  0  0  0  0" in text
+    alone = eq.node_values["alone_fight"]["held"]
+    shown = "  ".join(
+        "0" if abs(v) < 5e-3 else f"{v:+.2f}".replace("-", "\u2212") for v in (alone[a] for a in tree_actors(sc))
+    )
+    assert f"alone_held\n{shown}" in text
+    assert "payoffs at each ending: Russia, North Korea (DPRK)" in text.replace("\n", " ")
+
+
+def tree_actors(sc: trapsim.Scenario) -> list[str]:
+    return list(build_tree(sc).actors)
 
 
 def test_tree_without_a_run_highlights_the_equilibrium(default_result) -> None:
@@ -274,7 +352,7 @@ def test_tree_without_a_run_highlights_the_equilibrium(default_result) -> None:
         assert all(edges[f"edge:{i}-{chosen}"].get_linewidth() > edges[f"edge:{i}-{c}"].get_linewidth() for c in others)
     text = _all_text(fig)
     assert "%" not in text.replace("% ", "")  # no shares without a run
-    assert "gains (p=0.35)" in text  # chance branches labelled with central probabilities
+    assert "gains (p=0.35)" in text.replace("\n", " ")  # chance branches: central probabilities
     structure = figures.plot_tree(sc, solve=False)
     assert "structure only: no run, no equilibrium" in _all_text(structure)
 
@@ -294,7 +372,7 @@ def test_tree_layout_is_left_to_right_with_one_row_per_leaf(chain_result) -> Non
         assert np.all(np.diff(ys) >= 1 - 1e-9)
     fig = figures.plot_tree(chain_result)
     w, h = fig.get_size_inches()
-    assert w > 16 and h >= 7.2  # sized to the tree, not squeezed into 16:9
+    assert w == 12.8 and 7.2 <= h <= 14.4  # one slide wide, at most two tall, whatever the tree
     assert "go_on_with_the_long_action_name" not in _all_text(fig).replace("\n", "|")
 
 
@@ -487,3 +565,32 @@ def test_a_scenario_without_traps_and_a_qre_run(simple_result, tmp_path: Path) -
         "simple_convergence.png",
     ]
     assert "The scenario defines no traps." in report.build_report(res)
+
+
+def _deep_chain(depth: int) -> str:
+    lines = ["[scenario]", 'name = "deep"', 'title = "A deep chain"', 'root = "n0"', "[actors.a]", 'name = "Alpha"']
+    pay = []
+    for k in range(depth):
+        nxt = f"n{k + 1}" if k + 1 < depth else "end"
+        lines += [f"[nodes.n{k}]", 'actor = "a"', f'next = {{ go = "{nxt}", stop = "s{k}" }}']
+        pay.append(f"s{k} = {{ a = {k % 3} }}")
+    return "\n".join([*lines, "[payoffs]", *pay, "end = { a = 1 }"]) + "\n"
+
+
+@pytest.mark.parametrize("depth", [160, 1000])
+def test_a_deep_tree_costs_a_slide_not_a_quadratic_canvas(depth: int, tmp_path: Path) -> None:
+    """Issue 15: a 160-deep chain needed about 4.7 GB; now the canvas is bounded and the rest collapsed."""
+    import tracemalloc
+
+    from trapsim.scenario import loads
+
+    sc = loads(_deep_chain(depth), path="deep.toml")
+    tracemalloc.start()
+    fig = figures.plot_tree(sc, solve=depth < 500)
+    figures.save(fig, tmp_path / "t.png")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    w, h = fig.get_size_inches()
+    assert w == 12.8 and h <= 14.4
+    assert "collapsed" in _all_text(fig)
+    assert peak < 300e6, f"{peak / 1e6:.0f} MB"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,7 @@ from trapsim.model import DecisionNode, Scenario
 from trapsim.runner import CompiledScenario
 from trapsim.solver import Tree
 
-__all__ = ["Choice", "Explanation", "Line", "PathTraps", "TrapReport", "explain"]
+__all__ = ["Choice", "Explanation", "Line", "PathTraps", "TrapReport", "explain", "traps_at_leaves"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +332,33 @@ class _Teller:
                 self.walk(c, depth + 2, on_path)
 
 
+def traps_at_leaves(
+    eq: Equilibrium, leaves: Sequence[int] | None = None, *, model: CompiledScenario | None = None
+) -> dict[str, np.ndarray]:
+    """Whether each trap holds on the path to each leaf at the equilibrium's values.
+
+    ``leaves`` are tree positions (default: every leaf, in pre-order); returns
+    ``{trap: bool array (len(leaves),)}``. The cost grows with inner nodes
+    times leaves asked about: ask about the leaves you need.
+    """
+    model = model or CompiledScenario(eq.scenario)
+    tree = model.tree
+    leaf = np.asarray(tree.leaves if leaves is None else leaves, dtype=np.int64)
+    n = len(leaf)
+    row_of = {pos: r for r, pos in enumerate(tree.inner)}
+    actions = np.full((len(tree.inner), n), -1, dtype=np.int64)
+    for j, i in enumerate(leaf):
+        for pos, k in tree.path_to(int(i)):
+            actions[row_of[pos], j] = k
+    env: dict[str, Any] = {k: np.array([v]) for k, v in eq.values.items()}
+    model.derive(env)
+    payoffs, _ = model.evaluate(env, 1)
+    expected = None
+    if any(ref[0] in ("expected", "surprise") for ref in model.path_refs):
+        expected = {a: np.array([eq.expected[a]]) for a in tree.actors}
+    return model.traps_on_path(env, leaf, actions, np.repeat(payoffs, n, axis=2), expected=expected)
+
+
 def _trap_reports(teller: _Teller, starts: list[tuple[int, int] | None]) -> list[TrapReport]:
     """Trap conditions on every path below each start (the root, or a deviation).
 
@@ -347,23 +374,11 @@ def _trap_reports(teller: _Teller, starts: list[tuple[int, int] | None]) -> list
         for i in sorted(reach):
             if tree.positions[i].kind == "leaf" and reach[i] > 0:
                 columns.append((s, i, reach[i]))
-    n = len(columns)
-    row_of = {pos: r for r, pos in enumerate(tree.inner)}
-    actions = np.full((len(tree.inner), n), -1, dtype=np.int64)
-    paths = []
-    for j, (_, leaf, _) in enumerate(columns):
-        path = tree.path_to(leaf)
-        for pos, k in path:
-            actions[row_of[pos], j] = k
-        paths.append(tuple((tree.positions[pos].id, tree.positions[pos].actions[k]) for pos, k in path))
-    env: dict[str, Any] = {k: np.array([v]) for k, v in eq.values.items()}
-    model.derive(env)
-    payoffs, _ = model.evaluate(env, 1)
-    leaves = np.array([leaf for _, leaf, _ in columns], dtype=np.int64)
-    extra: dict[str, Any] = {}
-    if any(ref[0] in ("expected", "surprise") for ref in model.path_refs):
-        extra["expected"] = {a: np.array([eq.expected[a]]) for a in tree.actors}
-    fired = model.traps_on_path(env, leaves, actions, np.repeat(payoffs, n, axis=2), **extra)
+    fired = traps_at_leaves(eq, [leaf for _, leaf, _ in columns], model=model)
+    paths = [
+        tuple((tree.positions[pos].id, tree.positions[pos].actions[k]) for pos, k in tree.path_to(leaf))
+        for _, leaf, _ in columns
+    ]
     reports = []
     for s, start in enumerate(starts):
         cols = [j for j, c in enumerate(columns) if c[0] == s]

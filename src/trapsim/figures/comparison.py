@@ -5,52 +5,66 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from trapsim.comparison import Comparison
-from trapsim.figures.style import PALETTE, footnote, new_axes, save, styled
+from trapsim.figures.style import GREY, SIZE, fit, footnote, save, styled
 from trapsim.output import write_text_atomic
 from trapsim.runner import wilson
 
-__all__ = ["plot_comparison", "write_comparison"]
+__all__ = ["SCENARIO_COLORS", "plot_comparison", "write_comparison"]
 
 _FONT = 14
 
 
-@styled
-def plot_comparison(comparison: Comparison, *, ax: Axes | None = None) -> Figure:
-    """Grouped bars: one group per trap, one bar per scenario, with 95% Wilson intervals.
+#: Scenario colours (Paul Tol's muted scheme): apart from the actors' Okabe-Ito palette.
+SCENARIO_COLORS = ("#332288", "#44AA99", "#CC6677", "#DDCC77", "#88CCEE", "#882255", "#117733", "#999933")
 
-    Absent traps are marked "absent" (no bar); a bar marked ``*`` differs from
-    the first scenario's (two-proportion test at ``alpha``).
+
+def _legend_labels(comparison: Comparison) -> list[str]:
+    """Scenario titles; the label too where two scenarios share a title."""
+    titles = [r.scenario.title or lab for r, lab in zip(comparison.results, comparison.labels, strict=True)]
+    return [f"{t} ({lab})" if titles.count(t) > 1 else t for t, lab in zip(titles, comparison.labels, strict=True)]
+
+
+@styled
+def plot_comparison(comparison: Comparison, *, fig: Figure | None = None) -> Figure:
+    """Small multiples: one panel per trap, one bar per scenario, each panel on its own scale.
+
+    Bars carry 95% Wilson intervals and their rate; a rate marked ``*``
+    differs from the first scenario's (two-proportion test at ``alpha``).
+    A panel names once the scenarios that do not define its trap. The
+    legend (scenario titles, in colours apart from the actors') sits above
+    the panels, outside the data.
     """
-    fig, ax = new_axes(ax)
+    traps = comparison.traps
+    n = max(len(traps), 1)
+    cols = min(n, 3 if n != 4 else 2)
+    rows = -(-n // cols)
+    if fig is None:
+        fig = Figure(figsize=SIZE, layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
     k_n = len(comparison.results)
-    width = 0.8 / k_n
-    top = 1.0
-    # value labels turn vertical when they would not fit over their bar
-    bar_inches = fig.get_figwidth() * 0.85 / max(len(comparison.traps), 1) * width
-    small = _FONT - 3
-    vertical = bar_inches < 6 * 0.6 * small / 72
-    for k, res in enumerate(comparison.results):
-        colour = PALETTE[k % len(PALETTE)]
-        for g, t in enumerate(comparison.traps):
-            x = g - 0.4 + width * (k + 0.5)
+    colors = [SCENARIO_COLORS[k % len(SCENARIO_COLORS)] for k in range(k_n)]
+    for g, t in enumerate(traps):
+        ax = axes[g // cols][g % cols]
+        top = 0.0
+        absent = []
+        for k, res in enumerate(comparison.results):
             rate = comparison.rate(t, k)
             if rate is None:
-                ax.text(x, 0, "absent", rotation=90, ha="center", va="bottom", fontsize=_FONT - 3, color="#777777")
+                absent.append(comparison.labels[k])
                 continue
             lo, hi = wilson(res.trap_counts[t], res.draws)
             ax.bar(
-                x,
+                k,
                 rate * 100,
-                width * 0.92,
-                color=colour,
+                0.8,
+                color=colors[k],
                 yerr=[[(rate - lo) * 100], [(hi - rate) * 100]],
                 capsize=4,
                 error_kw={"elinewidth": 1.5},
@@ -58,39 +72,69 @@ def plot_comparison(comparison: Comparison, *, ax: Axes | None = None) -> Figure
             d = comparison.difference(t, k)
             mark = "*" if d is not None and d.distinguishable else ""
             ax.annotate(
-                f"{rate * 100:.1f}%{mark}",
-                (x, hi * 100),
-                xytext=(0, 4),
+                f"{_pct(rate)}{mark}",
+                (k, hi * 100),
+                xytext=(0, 3),
                 textcoords="offset points",
                 ha="center",
                 va="bottom",
-                fontsize=small,
-                rotation=90 if vertical else 0,
+                fontsize=_FONT,
             )
             top = max(top, hi * 100)
-    # one legend entry per scenario, even if its first trap is absent
-    handles = [Patch(color=PALETTE[k % len(PALETTE)]) for k in range(k_n)]
-    ax.legend(handles, comparison.labels, fontsize=_FONT, frameon=False, loc="upper right")
-    wrap = max(8, int(110 / max(len(comparison.traps), 1)))
-    ax.set_xticks(
-        range(len(comparison.traps)),
-        [textwrap.fill(comparison.titles[t], wrap) for t in comparison.traps],
+        ax.set_ylim(0, max(top * 1.3, 0.1))
+        ax.set_xlim(-0.6, k_n - 0.4)
+        ax.set_xticks([])
+        ax.set_title(fit(comparison.titles[t], _FONT + 2, 12.8 / cols - 0.5), loc="left", fontsize=_FONT + 2)
+        ax.tick_params(labelsize=_FONT)
+        ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        if absent:
+            ax.text(
+                0.5,
+                0.92,
+                fit("not in " + ", ".join(absent), _FONT, 12.8 / cols - 0.8),
+                transform=ax.transAxes,
+                ha="center",
+                va="top",
+                fontsize=_FONT,
+                color=GREY,
+            )
+    for g in range(len(traps), rows * cols):
+        axes[g // cols][g % cols].set_axis_off()
+    handles = [Patch(color=c) for c in colors]
+    fig.legend(
+        handles,
+        [fit(x, _FONT, 12.8 / min(k_n, 3) - 0.6) for x in _legend_labels(comparison)],
+        loc="outside upper left",
+        ncols=min(k_n, 3),
         fontsize=_FONT,
+        frameon=False,
     )
-    ax.set_ylabel("Share of draws in which the trap fires (%)", fontsize=_FONT)
-    ax.set_ylim(0, top * (1.3 if vertical else 1.2) + 2)
-    ax.tick_params(labelsize=_FONT)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title("The same traps across scenarios", fontsize=_FONT + 4, loc="left")
+    fig.suptitle(
+        "The same traps across scenarios: share of draws in which each fires",
+        x=0.01,
+        ha="left",
+        fontsize=_FONT + 5,
+        fontweight="bold",
+    )
     first = comparison.results[0]
     footnote(
         fig,
-        f"{first.draws:,} draws per scenario · seed {first.seed} · error bars: 95% Wilson "
-        f"intervals · * differs from {comparison.labels[0]} (two-proportion z-test, "
-        f"p < {comparison.alpha:g})",
-        size=_FONT - 3,
+        fit(
+            f"{first.draws:,} draws per scenario · seed {first.seed} · each panel on its own "
+            f"scale · error bars: 95% Wilson intervals · * differs from "
+            f"{comparison.labels[0]} (two-proportion z-test, p < {comparison.alpha:g})",
+            _FONT - 1,
+            12.4,
+        ),
+        size=_FONT - 1,
     )
     return fig
+
+
+def _pct(x: float) -> str:
+    p = 100 * x
+    return f"{p:.1f}%" if p >= 1 or p == 0 else f"{p:.2f}%"
 
 
 def write_comparison(
@@ -98,7 +142,7 @@ def write_comparison(
 ) -> list[Path]:
     """Write ``compare_<labels>.json`` and (with ``figure``) its figure into ``out_dir``; return the paths."""
     stem = "compare_" + "_vs_".join(comparison.labels)
-    if len(stem) > 80:
+    if len(comparison.labels) > 2 or len(stem) > 80:
         stem = f"compare_{comparison.labels[0]}_and_{len(comparison.labels) - 1}_more"
     out = Path(out_dir)
     written = [write_text_atomic(out / f"{stem}.json", comparison.to_json())]

@@ -6,9 +6,11 @@ library code has no global state and no display.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -16,7 +18,7 @@ import matplotlib
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.textpath import TextToPath
 
@@ -69,7 +71,62 @@ _RC: Any = {
     "svg.fonttype": "none",
     "svg.hashsalt": "trapsim",  # stable ids: the same figure gives the same file
     "pdf.fonttype": 42,
+    "text.parse_math": False,  # a title such as "$5 and $10" is plain text, never mathtext
 }
+
+#: Fonts tried, in order, for characters the default font lacks (Korean, Chinese,
+#: Japanese names...); only the installed ones are used.
+FALLBACK_FONTS = (
+    "Noto Sans CJK KR",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "NanumGothic",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "Noto Sans",
+    "Noto Sans Arabic",
+    "Noto Sans Hebrew",
+    "Noto Sans Devanagari",
+)
+
+
+@functools.cache
+def _font_family() -> list[str]:
+    installed = {f.name for f in fontManager.ttflist}
+    return ["DejaVu Sans", *(f for f in FALLBACK_FONTS if f in installed)]
+
+
+@contextlib.contextmanager
+def _style() -> Iterator[None]:
+    """The trapsim rc settings, and one warning for all glyphs missing from the fonts.
+
+    Matplotlib warns once per missing character (twenty warnings for a
+    Korean name) and draws boxes; this collects them into one line naming
+    the characters.
+    """
+    missing: list[str] = []
+    with warnings.catch_warnings(record=True) as caught, matplotlib.rc_context({**_RC, "font.family": _font_family()}):
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        m = _GLYPH.search(str(w.message))
+        if m:
+            if chr(int(m.group(1))) not in missing:
+                missing.append(chr(int(m.group(1))))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if missing:
+        shown = "".join(missing[:12]) + ("..." if len(missing) > 12 else "")
+        warnings.warn(
+            f"{len(missing)} characters are missing from the installed fonts and show as "
+            f"boxes in the figure ({shown}); install a font that has them "
+            "(e.g. Noto Sans CJK) to draw them",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+_GLYPH = re.compile(r"Glyph (\d+) .*missing from")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -80,7 +137,7 @@ def styled(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with matplotlib.rc_context(_RC):
+        with _style():
             return fn(*args, **kwargs)
 
     return wrapper
@@ -171,7 +228,7 @@ def save(fig: Figure, path: str | Path, *, dpi: int = 200, fmt: str | None = Non
     metadata: dict[str, Any] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[fmt]
 
     def write(tmp: Path) -> None:
-        with matplotlib.rc_context(_RC):
+        with _style():
             fig.savefig(tmp, dpi=dpi, format=fmt, metadata=metadata)
 
     return write_atomic(path, write)

@@ -113,7 +113,8 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
     bar.ax.tick_params(labelsize=_FONT - 2)
     if z.min() < 50 < z.max() and min(z.shape) >= 2:
         cs = ax.contour(x, y, z, levels=[50], colors="white", linewidths=3)
-        ax.clabel(cs, fmt="50%%", fontsize=_FONT)
+        if z.size > 144:  # where cells show their numbers, a label would sit over them
+            ax.clabel(cs, fmt="50%%", fontsize=_FONT)
         note = "white line: 50% contour"
     else:
         note = f"the rate stays {'below' if z.max() <= 50 else 'above'} 50% on this grid"
@@ -121,7 +122,7 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
         levels = [v for v in MaxNLocator(7).tick_values(z.min(), z.max()) if z.min() < v < z.max() and v != 50]
         if levels:
             lines = ax.contour(x, y, z, levels=levels, colors="#222222", linewidths=0.8, alpha=0.7)
-            ax.clabel(lines, fmt="%.3g%%", fontsize=_FONT - 5)
+            ax.clabel(lines, fmt="%.3g%%", fontsize=_FONT - 3)
     if z.size <= 144:
         for j, yy in enumerate(y):
             for i, xx in enumerate(x):
@@ -131,22 +132,23 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
                     f"{z[j, i]:.1f}",
                     ha="center",
                     va="center",
-                    fontsize=_FONT - 4,
+                    fontsize=_FONT - 3,
                     color="black" if z[j, i] > 0.6 * top else "white",
                 )
     cx, cy = _central(result, xname), _central(result, yname)
-    if cx is not None and cy is not None:
-        ax.plot(
-            [cx],
-            [cy],
-            marker="X",
-            markersize=14,
-            color="#D55E00",
-            markeredgecolor="white",
-            linestyle="none",
-            label="scenario's central values",
-        )
-        ax.legend(loc="upper right", fontsize=_FONT - 3, framealpha=0.8)
+    if cx is not None and cy is not None:  # on the axes' edges, never over a cell
+        style = {
+            "marker": "^",
+            "markersize": 13,
+            "color": "#D55E00",
+            "clip_on": False,
+            "linestyle": "none",
+            "zorder": 5,
+        }
+        ax.plot([cx], [0], transform=ax.get_xaxis_transform(), **style)
+        style["marker"] = ">"
+        ax.plot([0], [cy], transform=ax.get_yaxis_transform(), **style)
+        note += " · orange triangles on the axes: the scenario's central values"
     title = result.scenario.trap(trap).title
     ax.set_xlabel(xname, fontsize=_FONT)
     ax.set_ylabel(yname, fontsize=_FONT)

@@ -1,8 +1,20 @@
-"""The game tree, laid out left to right (figure 3)."""
+"""The game tree, laid out left to right on one 16:9 slide (figure 3).
+
+The figure is always 12.8 inches wide (1,280 px on a projector at 100 dpi)
+and at most two slides tall, so its cost stays bounded whatever the tree: a
+tree too large to show legibly is drawn with parts collapsed into *stubs*
+("▸ 10 endings, 0.21% of draws"), never shrunk. Collapsed are, in order:
+
+1. after a run, subtrees reached in fewer than ``collapse`` of the draws;
+2. in the equilibrium view, when the tree does not fit, subtrees off the
+   equilibrium path;
+3. levels beyond what fits across the slide, then (if the tree is still
+   too tall) the deepest remaining levels, one at a time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +25,7 @@ from matplotlib.lines import Line2D
 from trapsim.equilibrium import Equilibrium
 from trapsim.equilibrium import solve as solve_equilibrium
 from trapsim.errors import TrapsimError
+from trapsim.explain import traps_at_leaves
 from trapsim.figures.style import (
     CHANCE_COLOR,
     GREY,
@@ -22,18 +35,25 @@ from trapsim.figures.style import (
     percent,
     styled,
     text_width,
-    wrap,
 )
 from trapsim.model import Scenario
 from trapsim.runner import Result
 from trapsim.solver import Tree, build_tree
 
-__all__ = ["TreeLayout", "layout_tree", "plot_tree"]
+__all__ = ["COLLAPSE", "MAX_ROWS", "TRAP_COLORS", "TreeLayout", "layout_tree", "plot_tree"]
 
-_FONT_EDGE = 15
-_FONT_LEAF = 16
-_FONT_NODE = 12.5
-_DIAG = 0.22  # share of a column taken by the diagonal part of an edge
+_WIDTH = 12.8  # inches: one 16:9 slide, 1,280 px at 100 dpi
+_MAX_HEIGHT = 14.4  # two slides
+_FONT = 12.0  # edge and leaf labels: 16.7 px when shown 1,280 px wide
+_SMALL = 10.5  # secondary numbers and node names: 14.6 px
+_TITLE = 19.0
+_COL_MIN = 1.05  # inches per level, at least
+_DIAG = 0.2  # share of a column taken by the diagonal part of an edge
+_TOP = 1.9  # inches above and below the rows: title, legend, footnote
+#: Most rows (endings and stubs) a tree figure shows; more are collapsed.
+MAX_ROWS = 26
+#: Share of draws under which a run figure collapses a subtree by default.
+COLLAPSE = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,24 +71,35 @@ class TreeLayout:
     depth: int
 
 
-def layout_tree(tree: Tree) -> TreeLayout:
-    """Left-to-right layout of ``tree`` (see :class:`TreeLayout`)."""
+def layout_tree(tree: Tree, stubs: Sequence[int] = ()) -> TreeLayout:
+    """Left-to-right layout of ``tree`` (see :class:`TreeLayout`).
+
+    Positions in ``stubs`` are laid out as leaves; positions below them get
+    ``nan`` coordinates (not drawn).
+    """
     n = len(tree.positions)
-    x = np.zeros(n)
-    y = np.zeros(n)
-    for i, p in enumerate(tree.positions):  # pre-order: parents before children
-        if p.parent >= 0:
-            x[i] = x[p.parent] + 1
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    cut = set(stubs)
     row = 0
-    for i, p in enumerate(tree.positions):
-        if p.kind == "leaf":
+    stack = [0] if n else []
+    order = []
+    while stack:  # pre-order, not entering stubs
+        i = stack.pop()
+        p = tree.positions[i]
+        x[i] = 0 if p.parent < 0 else x[p.parent] + 1
+        order.append(i)
+        if p.kind == "leaf" or i in cut:
             y[i] = row
             row += 1
-    for i in reversed(range(n)):  # children before parents
+        else:
+            stack.extend(reversed(p.children))
+    for i in reversed(order):  # children before parents
         p = tree.positions[i]
-        if p.children:
+        if p.kind != "leaf" and i not in cut:
             y[i] = (y[p.children[0]] + y[p.children[-1]]) / 2
-    return TreeLayout(x, y, row, int(x.max()) if n else 0)
+    depth = int(np.nanmax(x)) if order else 0
+    return TreeLayout(x, y, row, depth)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +107,10 @@ class _Edge:
     parent: int
     child: int
     action: str
-    share: float | None  # share of draws taking the edge (after a run)
-    prob: float | None  # probability at central values (equilibrium view)
-    strong: bool  # highlighted
-    path: bool  # on the equilibrium path / taken in some draw
+    given: float | None  # share of arrivals at the parent taking the edge (or its probability)
+    overall: float | None  # share of all draws (or probability from the root)
+    strong: bool  # the most-taken / equilibrium choice at a decision
+    path: bool  # taken in some draw / on the equilibrium path
 
 
 def _edges_from_result(tree: Tree, result: Result) -> tuple[list[_Edge], dict[int, float]]:
@@ -88,19 +119,20 @@ def _edges_from_result(tree: Tree, result: Result) -> tuple[list[_Edge], dict[in
     for i in tree.inner:
         pos = tree.positions[i]
         counts = np.asarray(result.edge_counts.get(pos.id, [0] * len(pos.children)), dtype=float)
-        best = int(np.argmax(counts)) if counts.sum() > 0 else -1
+        arrived = counts.sum()
+        best = int(np.argmax(counts)) if arrived > 0 else -1
         for k, (c, a) in enumerate(zip(pos.children, pos.actions, strict=True)):
-            share = counts[k] / result.draws
-            reach[c] = share
+            reach[c] = counts[k] / result.draws
+            given = counts[k] / arrived if arrived > 0 else None
             strong = k == best and pos.kind == "decision"
-            edges.append(_Edge(i, c, a, share, None, strong, counts[k] > 0))
+            edges.append(_Edge(i, c, a, given, reach[c], strong, counts[k] > 0))
     return edges, reach
 
 
 def _edges_from_equilibrium(tree: Tree, eq: Equilibrium | None) -> tuple[list[_Edge], dict[int, float]]:
     edges: list[_Edge] = []
     reach = {0: 1.0}
-    for i in tree.inner:
+    for i in tree.inner:  # pre-order: a parent's reach is known before its children's
         pos = tree.positions[i]
         probs: Mapping[str, float] = eq.action_probabilities.get(pos.id, {}) if eq else {}
         chosen = eq.strategy.get(pos.id) if eq else None
@@ -108,57 +140,100 @@ def _edges_from_equilibrium(tree: Tree, eq: Equilibrium | None) -> tuple[list[_E
             p = probs.get(a)
             reach[c] = reach[i] * (p if p is not None else 0.0)
             strong = pos.kind == "decision" and a == chosen
-            edges.append(_Edge(i, c, a, None, p if pos.kind == "chance" else None, strong, reach[c] > 0))
+            given = p if pos.kind == "chance" or eq is None or eq.solver != "spe" else None
+            edges.append(_Edge(i, c, a, given, reach[c] if eq else None, strong, reach[c] > 0))
     return edges, reach
 
 
-def _source(source: Scenario | Result) -> tuple[Scenario, Result | None]:
-    if isinstance(source, Result):
-        return source.scenario, source
-    return source, None
+def _below(tree: Tree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per position: endings below it, inner nodes below it, and its depth."""
+    n = len(tree.positions)
+    leaves = np.zeros(n, dtype=np.int64)
+    inner = np.zeros(n, dtype=np.int64)
+    depth = np.zeros(n, dtype=np.int64)
+    for i, p in enumerate(tree.positions):  # pre-order
+        if p.parent >= 0:
+            depth[i] = depth[p.parent] + 1
+    for i in reversed(range(n)):
+        p = tree.positions[i]
+        if p.kind == "leaf":
+            leaves[i] = 1
+        else:
+            inner[i] += 1
+        if p.parent >= 0:
+            leaves[p.parent] += leaves[i]
+            inner[p.parent] += inner[i]
+    return leaves, inner, depth
 
 
-@styled
-def plot_tree(
-    source: Scenario | Result,
-    *,
-    equilibrium: Equilibrium | None = None,
-    solve: bool = True,
-    ax: Axes | None = None,
-) -> Figure:
-    """Draw the game tree left to right, sized to the tree.
+def _choose_stubs(
+    tree: Tree, reach: Mapping[int, float], *, collapse: float | None, off_path: bool, levels: int
+) -> list[int]:
+    """The inner positions drawn as stubs, so that the tree fits (see the module docstring)."""
+    leaves, _, depth = _below(tree)
 
-    Decision nodes are circles in their owner's colour, chance nodes grey
-    diamonds, leaves small squares labelled with the outcome id.
+    def pick(rule: int, max_depth: int) -> list[int]:
+        out: list[int] = []
+        stack = [0]
+        while stack:
+            i = stack.pop()
+            p = tree.positions[i]
+            if p.kind == "leaf":
+                continue
+            small = collapse is not None and reach.get(i, 0.0) < collapse
+            cut = i > 0 and (
+                depth[i] >= max_depth
+                or (rule >= 1 and small and leaves[i] > 1)
+                or (rule >= 2 and reach.get(i, 0.0) == 0 and leaves[i] > 1)
+            )
+            if cut:
+                out.append(i)
+            else:
+                stack.extend(p.children)
+        return out
 
-    Parameters
-    ----------
-    source
-        A :class:`~trapsim.runner.Result`: every edge is labelled with the
-        share of draws that took it, drawn with a width proportional to it,
-        and the most-taken branch at each node is highlighted; leaves show
-        their share. A :class:`~trapsim.model.Scenario`: the structure, with
-        the equilibrium at central values highlighted (the choice at every
-        decision node, thick on the equilibrium path) and chance edges
-        labelled with their probability at central values.
-    equilibrium
-        The equilibrium to highlight (default: solved at central values).
-    solve
-        With a scenario and no ``equilibrium``: solve at central values
-        (``False``: structure only).
-    ax
-        Draw into these axes instead of a new figure sized to the tree.
+    def rows(stubs: list[int]) -> int:
+        return int(leaves[0] - sum(leaves[s] - 1 for s in stubs))
 
-    Returns
-    -------
-    Figure
-        Node markers carry ``gid="node:<position>"``, edges
-        ``gid="edge:<parent>-<child>"`` (positions in pre-order, as in
-        :func:`trapsim.solver.build_tree`).
-    """
-    scenario, result = _source(source)
+    rule = 1 if collapse is not None else 0
+    max_depth = levels
+    stubs = pick(rule, max_depth)
+    if rows(stubs) > MAX_ROWS and off_path:
+        rule = 2
+        stubs = pick(rule, max_depth)
+    while rows(stubs) > MAX_ROWS and max_depth > 1:
+        max_depth -= 1
+        stubs = pick(rule, max_depth)
+    if rows(stubs) > MAX_ROWS:
+        raise TrapsimError(
+            f"the game tree has {rows(stubs)} branches at its first level: too many "
+            f"to draw legibly on a slide (at most {MAX_ROWS}); "
+            "use `trapsim tree --format svg` on a smaller scenario or `trapsim explain`"
+        )
+    return stubs
+
+
+@dataclass
+class _Drawing:
+    """Everything :func:`plot_tree` needs, computed before any drawing."""
+
+    scenario: Scenario
+    tree: Tree
+    result: Result | None
+    equilibrium: Equilibrium | None
+    edges: list[_Edge]
+    reach: dict[int, float]
+    stubs: list[int]
+    lay: TreeLayout
+    leaf_text: dict[int, str]
+    traps: dict[str, set[int]]
+
+
+def _prepare(
+    source: Scenario | Result, equilibrium: Equilibrium | None, solve: bool, collapse: float | None
+) -> _Drawing:
+    scenario, result = (source.scenario, source) if isinstance(source, Result) else (source, None)
     tree = build_tree(scenario)
-    lay = layout_tree(tree)
     if result is not None:
         edges, reach = _edges_from_result(tree, result)
     else:
@@ -170,51 +245,145 @@ def plot_tree(
             except TrapsimError:  # a scenario that cannot be solved at central values
                 equilibrium = None
         edges, reach = _edges_from_equilibrium(tree, equilibrium)
-    colors = actor_colors(scenario)
-    owner_color = [colors[tree.actors[p.owner]] if p.kind == "decision" else CHANCE_COLOR for p in tree.positions]
-
-    raw = {e.child: _edge_text(e) for e in edges}
-    widest = max([text_width(t, _FONT_EDGE, bold=True) for t in raw.values()] or [1.0])
-    col = min(max((widest + 0.3) / (1 - _DIAG), 1.9), 3.2)  # inches per level
-    room = col * (1 - _DIAG) - 0.25
-    texts = {c: fit(t, _FONT_EDGE, room, bold=True) for c, t in raw.items()}
-    lines_above = max([t.count("\n") + 1 for t in texts.values()] or [1])
-    row_h = 0.25 * (lines_above + 1) + 0.1
-    leaf_text = {i: _leaf_text(tree, i, reach, result is not None) for i in tree.leaves}
-    leaf_w = max(
-        (text_width(t, _FONT_LEAF) + 0.3 - (lay.depth - lay.x[i]) * col for i, t in leaf_text.items()), default=0.0
+    leaves, inner, _ = _below(tree)
+    leaf_w = max(text_width(_leaf_name(tree, i), _FONT) for i in tree.leaves)
+    leaf_w = min(leaf_w, 3.4) + 0.3
+    levels = max(1, int((_WIDTH - 0.5 - leaf_w) / _COL_MIN))
+    stubs = _choose_stubs(
+        tree, reach, collapse=collapse, off_path=result is None and equilibrium is not None, levels=levels
     )
-    leaf_w = max(leaf_w, 0.0)
-    width = 0.6 + col * max(lay.depth, 1) + leaf_w + 0.3
-    height = row_h * max(lay.rows, 2) + 1.6
+    lay = layout_tree(tree, stubs)
+    shown = [i for i in range(len(tree.positions)) if not np.isnan(lay.x[i])]
+    ends = [i for i in shown if tree.positions[i].kind == "leaf"]
+    traps: dict[str, set[int]] = {}
+    if equilibrium is not None or result is not None:
+        eq = equilibrium
+        if eq is None:
+            try:
+                eq = solve_equilibrium(
+                    scenario, solver=scenario.simulation.solver, rationality=scenario.simulation.rationality
+                )
+            except TrapsimError:
+                eq = None
+        if eq is not None and ends and scenario.traps:
+            fired = traps_at_leaves(eq, ends)
+            traps = {t: {ends[j] for j in np.flatnonzero(v)} for t, v in fired.items() if v.any()}
+    texts = {}
+    for i in shown:
+        if i in stubs:
+            texts[i] = _stub_text(tree.positions[i].id, leaves[i], inner[i], reach.get(i, 0.0), result is not None)
+        elif tree.positions[i].kind == "leaf":
+            texts[i] = _leaf_text(tree, i, reach, result, equilibrium)
+    return _Drawing(scenario, tree, result, equilibrium, edges, reach, stubs, lay, texts, traps)
+
+
+@styled
+def plot_tree(
+    source: Scenario | Result,
+    *,
+    equilibrium: Equilibrium | None = None,
+    solve: bool = True,
+    collapse: float | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Draw the game tree left to right on a 16:9 slide (taller for big trees).
+
+    Decision nodes are circles in their owner's colour, chance nodes grey
+    diamonds, endings small squares; an ending where a trap fires (at the
+    central values) is ringed in the trap's colour.
+
+    Parameters
+    ----------
+    source
+        A :class:`~trapsim.runner.Result`: each branch is labelled with the
+        share of the draws *arriving* at its node that take it, and (smaller)
+        the share of all draws; line widths follow the share of all draws,
+        and endings show theirs. A :class:`~trapsim.model.Scenario`: the
+        equilibrium at central values (bold: each decision's choice; chance
+        branches with their probability), with each ending's payoffs.
+    equilibrium
+        The equilibrium to show (default: solved at central values).
+    solve
+        With a scenario and no ``equilibrium``: solve at central values
+        (``False``: structure only).
+    collapse
+        Draw subtrees reached in fewer than this share of draws as one stub
+        (default 0.01 after a run; none in the equilibrium view, where only
+        a tree too large for the slide is collapsed, off the path first).
+    ax
+        Draw into these axes instead of a new figure.
+
+    Returns
+    -------
+    Figure
+        Node markers carry ``gid="node:<position>"``, edges
+        ``gid="edge:<parent>-<child>"`` (positions in pre-order, as in
+        :func:`trapsim.solver.build_tree`).
+    """
+    if collapse is None and isinstance(source, Result):
+        collapse = COLLAPSE
+    d = _prepare(source, equilibrium, solve, collapse)
+    lay = d.lay
+    col = min((_WIDTH - 0.5 - _leaf_width(d)) / max(lay.depth, 1), 2.4)
+    row_h = _row_height(d)
+    height = min(max(row_h * lay.rows + _TOP, 7.2), _MAX_HEIGHT)
     if ax is None:
-        fig = Figure(figsize=(max(width, 12.8), max(height, 7.2)), layout="constrained")
+        fig = Figure(figsize=(_WIDTH, height), layout="constrained")
         ax = fig.add_subplot()
     else:
         f = ax.get_figure()
+        while f is not None and not isinstance(f, Figure):
+            f = f.get_figure()
         assert isinstance(f, Figure)
         fig = f
     ax.set_axis_off()
+    _draw_edges(ax, d, col)
+    _draw_nodes(ax, d, col)
+    ax.set_xlim(-0.3, lay.depth + _leaf_width(d) / col)
+    ax.set_ylim(max(lay.rows, 1) - 0.4, -0.8)
+    fig.suptitle(
+        fit(f"Game tree: {d.scenario.title}", _TITLE, _WIDTH - 0.4, bold=True),
+        x=0.01,
+        ha="left",
+        fontsize=_TITLE,
+        fontweight="bold",
+    )
+    _legend(ax, d)
+    footnote(fig, fit(_tree_note(d), 11, _WIDTH - 0.3), size=11)
+    return fig
 
-    strong_w = 4.0
-    for e in edges:
+
+def _leaf_width(d: _Drawing) -> float:
+    return min(max((text_width(t, _FONT) for t in d.leaf_text.values()), default=1.0), 3.6) + 0.35
+
+
+def _row_height(d: _Drawing) -> float:
+    lines = max((t.count("\n") + 1 for t in d.leaf_text.values()), default=1)
+    return 0.22 + 0.2 * max(lines, 2)
+
+
+def _draw_edges(ax: Axes, d: _Drawing, col: float) -> None:
+    tree, lay = d.tree, d.lay
+    room = col * (1 - _DIAG) - 0.1
+    r = 0.14 / col  # a node marker's radius, in columns
+    for e in d.edges:
+        if np.isnan(lay.x[e.child]):
+            continue
         x0, y0, x1, y1 = lay.x[e.parent], lay.y[e.parent], lay.x[e.child], lay.y[e.child]
-        xs = [x0, x0 + _DIAG, x1]
-        ys = [y0, y1, y1]
-        color = owner_color[e.parent]
-        if e.share is not None:
-            lw = 1.0 + 12.0 * e.share
-            alpha = 1.0 if e.strong else 0.8 if tree.positions[e.parent].kind == "chance" else 0.45
-            style = "-" if e.path else (0, (2, 2))
+        chance = tree.positions[e.parent].kind == "chance"
+        color = CHANCE_COLOR if chance else _owner_color(d, e.parent)
+        if d.result is not None:
+            lw = 1.2 + 10.0 * (e.overall or 0.0)
+            alpha = 1.0 if e.strong or chance else 0.5
         else:
-            lw = (strong_w if e.path else 2.6) if e.strong else 1.4
-            alpha = 1.0 if e.strong or tree.positions[e.parent].kind == "chance" else 0.45
-            if not e.strong and tree.positions[e.parent].kind == "decision":
+            lw = 4.0 if e.strong and e.path else 2.6 if e.strong else 1.5
+            alpha = 1.0 if e.strong or chance else 0.5
+            if not e.strong and not chance:
                 color = "#9A9A9A"
-            style = "-" if e.path or e.strong else (0, (3, 2))
+        style = "-" if e.path or e.strong else (0, (3, 2))
         ax.plot(
-            xs,
-            ys,
+            [x0, x0 + _DIAG, x1],
+            [y0, y1, y1],
             color=color,
             linewidth=lw,
             alpha=alpha,
@@ -223,131 +392,213 @@ def plot_tree(
             gid=f"edge:{e.parent}-{e.child}",
             zorder=1,
         )
+        mid = (x0 + _DIAG + x1 - r) / 2
+        if e.given is None:
+            label = e.action
+        elif d.result is None:  # a probability at central values, not a share of draws
+            label = f"{e.action} (p={e.given:.2f})"
+        else:
+            label = f"{e.action} {percent(e.given)}"
         ax.text(
-            (x0 + _DIAG + x1) / 2 - 0.06,
-            y1 - 0.08,
-            texts[e.child],
+            mid,
+            y1 - 0.1,
+            fit(label, _FONT, room, bold=e.strong),
             ha="center",
             va="bottom",
-            fontsize=_FONT_EDGE,
+            fontsize=_FONT,
             color="#111111" if e.strong or e.path else GREY,
             fontweight="bold" if e.strong else "normal",
             zorder=3,
             linespacing=1.0,
         )
-
-    for i, p in enumerate(tree.positions):
-        x, y = lay.x[i], lay.y[i]
-        if p.kind == "leaf":
-            ax.plot([x], [y], marker="s", markersize=9, color="#333333", gid=f"node:{i}", zorder=4)
+        overall = e.overall
+        if (
+            d.result is not None
+            and overall is not None
+            and e.given is not None
+            and abs(overall - e.given) > 1e-12
+            and tree.positions[e.child].kind != "leaf"
+        ):
             ax.text(
-                x + 0.07,
-                y,
-                leaf_text[i],
+                mid, y1 + 0.08, f"({percent(overall)})", ha="center", va="top", fontsize=_SMALL, color=GREY, zorder=3
+            )
+
+
+def _owner_color(d: _Drawing, i: int) -> str:
+    p = d.tree.positions[i]
+    if p.kind != "decision":
+        return CHANCE_COLOR
+    return actor_colors(d.scenario)[d.tree.actors[p.owner]]
+
+
+#: Colours of trap rings: dark, so that they differ from the actors' Okabe-Ito colours.
+TRAP_COLORS = ("#B2182B", "#5E3C99", "#000000", "#1B7837", "#8C510A", "#2166AC")
+
+
+def _trap_colors(scenario: Scenario) -> dict[str, str]:
+    return {t.id: TRAP_COLORS[k % len(TRAP_COLORS)] for k, t in enumerate(scenario.traps)}
+
+
+def _draw_nodes(ax: Axes, d: _Drawing, col: float) -> None:
+    tree, lay = d.tree, d.lay
+    tcol = _trap_colors(d.scenario)
+    for i, p in enumerate(tree.positions):
+        if np.isnan(lay.x[i]):
+            continue
+        x, y = lay.x[i], lay.y[i]
+        if i in d.leaf_text:
+            stub = p.kind != "leaf"
+            rings = [t for t in tcol if i in d.traps.get(t, ())]
+            for k, t in enumerate(rings):
+                ax.plot(
+                    [x],
+                    [y],
+                    marker="o",
+                    markersize=17 + 7 * k,
+                    markerfacecolor="none",
+                    markeredgecolor=tcol[t],
+                    markeredgewidth=3,
+                    zorder=4,
+                )
+            ax.plot(
+                [x],
+                [y],
+                marker=">" if stub else "s",
+                markersize=11 if stub else 9,
+                color=GREY if stub else "#333333",
+                gid=f"node:{i}",
+                zorder=5,
+            )
+            live = d.reach.get(i, 0.0) > 0 or (d.result is None and d.equilibrium is None)
+            ax.annotate(
+                d.leaf_text[i],
+                (x, y),
+                xytext=(9 + 4 * len(rings), 0),
+                textcoords="offset points",
                 ha="left",
                 va="center",
-                fontsize=_FONT_LEAF,
-                color="#111111" if reach.get(i, 0) > 0 else GREY,
+                fontsize=_FONT,
+                color="#111111" if live and not stub else GREY,
                 zorder=3,
+                linespacing=1.05,
+                style="italic" if stub else "normal",
             )
             continue
-        marker, size = ("D", 17) if p.kind == "chance" else ("o", 21)
+        marker, size = ("D", 16) if p.kind == "chance" else ("o", 20)
         ax.plot(
             [x],
             [y],
             marker=marker,
             markersize=size,
-            color=owner_color[i],
+            color=_owner_color(d, i),
             markeredgecolor="white",
             markeredgewidth=2,
             gid=f"node:{i}",
             zorder=4,
         )
-        if i > 0:
+        if d.result is None or i == 0:  # after a run, the colour says who decides
+            name = fit(p.id, _SMALL, col * (1 - _DIAG) + 0.2)
             ax.text(
-                x - 0.1,
-                y + 0.1,
-                fit(p.id, _FONT_NODE, room + 0.3),
+                x - 0.08,
+                y + 0.2,
+                name,
                 ha="right",
                 va="top",
-                fontsize=_FONT_NODE,
+                fontsize=_SMALL,
                 color=GREY,
                 style="italic",
                 zorder=3,
                 linespacing=1.0,
             )
-        else:
-            ax.text(
-                x,
-                y + 0.32,
-                wrap(p.id, 16),
-                ha="center",
-                va="top",
-                fontsize=_FONT_NODE,
-                color=GREY,
-                style="italic",
-                zorder=3,
-            )
-
-    ax.set_xlim(-0.25, lay.depth + leaf_w / col + 0.1)
-    ax.set_ylim(max(lay.rows, 1) - 0.4, -0.7)
-    fig.suptitle(wrap(f"Game tree: {scenario.title}", 100), x=0.01, ha="left", fontsize=22, fontweight="bold")
-    _legend(ax, scenario, tree, colors, result is not None, equilibrium is not None)
-    footnote(fig, _tree_note(result, equilibrium), size=15 if fig.get_figwidth() > 20 else 12)
-    return fig
 
 
-def _edge_text(e: _Edge) -> str:
-    if e.share is not None:
-        return f"{e.action} {percent(e.share)}"
-    if e.prob is not None:
-        return f"{e.action} (p={e.prob:.2f})"
-    return e.action
+def _leaf_name(tree: Tree, i: int) -> str:
+    return tree.positions[i].id
 
 
-def _leaf_text(tree: Tree, i: int, reach: Mapping[int, float], with_result: bool) -> str:
-    pid = tree.positions[i].id
-    if with_result:
-        return f"{pid}  {percent(reach.get(i, 0.0))}"
-    return pid
+def _leaf_text(tree: Tree, i: int, reach: Mapping[int, float], result: Result | None, eq: Equilibrium | None) -> str:
+    name = _leaf_name(tree, i)
+    if result is not None:
+        return f"{name}  {percent(reach.get(i, 0.0))}"
+    if eq is None:
+        return name
+    p = tree.positions[i]
+    parent = tree.positions[p.parent]
+    pay = eq.node_values[parent.id][parent.actions[p.action_in_parent]]
+    return name + "\n" + "  ".join(_signed(pay[a]) for a in tree.actors)
 
 
-def _legend(ax: Axes, scenario: Scenario, tree: Tree, colors: Mapping[str, str], run: bool, eq: bool) -> None:
+def _signed(v: float) -> str:
+    if abs(v) < 5e-3:
+        return "0"
+    return f"{v:+.2f}".replace("-", "\u2212")
+
+
+def _stub_text(node: str, leaves: int, inner: int, share: float, run: bool) -> str:
+    what = f"{node}: {leaves} endings" + (f", {inner} nodes" if inner > 1 else "")
+    if run:
+        return f"{what} collapsed: {percent(share)} of draws"
+    return f"{what} collapsed"
+
+
+def _legend(ax: Axes, d: _Drawing) -> None:
+    tree, scenario = d.tree, d.scenario
+    colors = actor_colors(scenario)
     owners = {tree.actors[p.owner] for p in tree.positions if p.kind == "decision"}
     handles = [
-        Line2D([], [], marker="o", linestyle="", markersize=15, color=colors[a.id], label=a.name)
+        Line2D([], [], marker="o", linestyle="", markersize=13, color=colors[a.id], label=a.name)
         for a in scenario.actors
         if a.id in owners
     ]
     if any(p.kind == "chance" for p in tree.positions):
-        handles.append(Line2D([], [], marker="D", linestyle="", markersize=13, color=CHANCE_COLOR, label="chance"))
-    handles.append(Line2D([], [], marker="s", linestyle="", markersize=9, color="#333333", label="outcome"))
-    if run:
-        handles.append(Line2D([], [], color="#333333", linewidth=4, label="most-taken choice"))
-    elif eq:
-        handles.append(Line2D([], [], color="#333333", linewidth=4, label="equilibrium choice"))
+        handles.append(Line2D([], [], marker="D", linestyle="", markersize=11, color=CHANCE_COLOR, label="chance"))
+    tcol = _trap_colors(scenario)
+    handles += [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=15,
+            markerfacecolor="none",
+            markeredgecolor=tcol[t.id],
+            markeredgewidth=3,
+            label=t.title,
+        )
+        for t in scenario.traps
+        if t.id in d.traps
+    ]
+    if d.stubs:
+        handles.append(Line2D([], [], marker=">", linestyle="", markersize=11, color=GREY, label="collapsed"))
     ax.legend(
         handles=handles,
         loc="lower left",
         bbox_to_anchor=(0.0, 1.0),
-        ncols=min(len(handles), 8),
-        fontsize=15,
-        handletextpad=0.5,
-        columnspacing=1.4,
+        ncols=min(len(handles), 5),
+        fontsize=_FONT,
+        handletextpad=0.4,
+        columnspacing=1.2,
         borderaxespad=0.2,
     )
 
 
-def _tree_note(result: Result | None, eq: Equilibrium | None) -> str:
+def _tree_note(d: _Drawing) -> str:
+    result, eq = d.result, d.equilibrium
+    ring = " · rings: traps that fire on that path at central values" if d.traps else ""
     if result is not None:
         fixed = "".join(f" · {k} = {v:g}" for k, v in result.values.items())
+        cut = f" · collapsed: reached in under {percent(COLLAPSE)} of draws" if d.stubs else ""
         return (
             f"{result.draws:,} draws · seed {result.seed} · solver {result.solver}{fixed} · "
-            "percentages: share of all draws taking each branch (line width proportional)"
+            "each branch: share of the draws arriving at its node, then (in brackets) of all "
+            f"draws; endings: share of all draws{cut}{ring}"
         )
     if eq is not None:
+        names = {a.id: a.name for a in d.scenario.actors}
+        order = ", ".join(names[a] for a in d.tree.actors)
         return (
-            "structure only, no run · bold: each decision's choice in equilibrium at central values "
-            f"(trapsim solve, {eq.solver}); dashed: off the equilibrium path; p: chance at central values"
+            f"equilibrium at central values (trapsim solve, {eq.solver}): bold, each decision's "
+            f"choice; dashed, off the path; chance branches with their probability · payoffs at "
+            f"each ending: {order}{ring}"
         )
     return "structure only: no run, no equilibrium"
