@@ -8,6 +8,7 @@ touch pyplot; :func:`write_sweep_figures` saves them with
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -137,7 +138,7 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
                 )
     cx, cy = _central(result, xname), _central(result, yname)
     if cx is not None and cy is not None:  # on the axes' edges, never over a cell
-        style = {
+        style: dict[str, Any] = {
             "marker": "^",
             "markersize": 13,
             "color": "#D55E00",
