@@ -202,6 +202,9 @@ class Poll:
                 version = self._version
             if self._stop.is_set():
                 return
+            self._stop.wait(0.25)  # let a burst of submissions land first: one summary for all of them
+            with self._changed:
+                version = self._version
             try:
                 summary = self.summarise()
             except Exception as exc:  # keep the poll alive; the presenter sees what went wrong

@@ -81,6 +81,7 @@ class Server(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # a class connecting at once (the default, 5, resets connections)
 
     def __init__(
         self,
