@@ -32,8 +32,12 @@ STUDENTS = 60
 
 def _start(db: Path) -> tuple[subprocess.Popen[str], int, str, str]:
     """``trapsim explore --classroom`` in a child process: (process, port, join code, presenter token)."""
-    proc = subprocess.Popen([sys.executable, "-m", "trapsim", "explore", POLL, "--classroom", "--db", str(db),
-                             "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trapsim", "explore", POLL, "--classroom", "--db", str(db), "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines = []
     deadline = time.monotonic() + 60
     assert proc.stdout is not None
@@ -58,8 +62,10 @@ def _start(db: Path) -> tuple[subprocess.Popen[str], int, str, str]:
 def _answers(i: int, revision: int) -> dict:
     p = 0.05 + 0.5 * (i % 10) / 10 + 0.01 * revision
     g = 0.5 + i / 40 + 0.1 * revision
-    return {"p": {"kind": "plausible", "values": [p / 2, p, p + 0.3]},
-            "gain": {"kind": "quartiles", "values": [g / 2, g, 2 * g]}}
+    return {
+        "p": {"kind": "plausible", "values": [p / 2, p, p + 0.3]},
+        "gain": {"kind": "quartiles", "values": [g / 2, g, 2 * g]},
+    }
 
 
 def _listen(port: int, token: str, seen: list[int], stop: threading.Event) -> None:
@@ -100,8 +106,12 @@ def test_sixty_students_then_a_sigkill_mid_poll(tmp_path):
             assert status == 200, me
             who = {"code": code, "student": me["student"], "secret": me["secret"]}
             for rev in (1, 2, 2):  # submit, revise, and retry the revision (as a flaky phone would)
-                status, doc = timed("POST", "/api/classroom/submit", {**who, "revision": rev,
-                                    "judgements": _answers(i, rev)}, source=src)
+                status, doc = timed(
+                    "POST",
+                    "/api/classroom/submit",
+                    {**who, "revision": rev, "judgements": _answers(i, rev)},
+                    source=src,
+                )
                 assert status == 200 and doc["revision"] == rev, doc
             return me["student"], me["secret"]
 
@@ -112,8 +122,10 @@ def test_sixty_students_then_a_sigkill_mid_poll(tmp_path):
         lat = sorted(latencies)
         p95 = lat[int(0.95 * (len(lat) - 1))]
         median = 1000 * lat[len(lat) // 2]
-        print(f"\n{STUDENTS} students, {len(lat)} requests in {elapsed:.2f} s: median {median:.0f} ms,"
-              f" p95 {1000 * p95:.0f} ms, max {1000 * lat[-1]:.0f} ms")
+        print(
+            f"\n{STUDENTS} students, {len(lat)} requests in {elapsed:.2f} s: median {median:.0f} ms,"
+            f" p95 {1000 * p95:.0f} ms, max {1000 * lat[-1]:.0f} ms"
+        )
         with sqlite3.connect(db) as con:
             rows = con.execute("SELECT student, parameter, low, mid, high, revision FROM judgements").fetchall()
             revisions = dict(con.execute("SELECT id, revision FROM students").fetchall())
@@ -137,9 +149,20 @@ def test_sixty_students_then_a_sigkill_mid_poll(tmp_path):
                 if status != 200:
                     return
                 answers = _answers(i, 1)
-                status, _ = request(port, "POST", "/api/classroom/submit", {"code": code, "student": me["student"],
-                                      "secret": me["secret"], "revision": 1, "judgements": answers}, source=src,
-                                      timeout=10)
+                status, _ = request(
+                    port,
+                    "POST",
+                    "/api/classroom/submit",
+                    {
+                        "code": code,
+                        "student": me["student"],
+                        "secret": me["secret"],
+                        "revision": 1,
+                        "judgements": answers,
+                    },
+                    source=src,
+                    timeout=10,
+                )
                 if status == 200:
                     with lock:
                         acked.append((me["student"], me["secret"], answers))
@@ -169,8 +192,13 @@ def test_sixty_students_then_a_sigkill_mid_poll(tmp_path):
     try:
         assert code2 == code  # the same poll, resumed
         for sid, secret, answers in acked + [(s, k, {}) for s, k in ids[:3]]:
-            status, doc = request(port2, "POST", "/api/classroom/mine",
-                                  {"code": code, "student": sid, "secret": secret}, source="127.0.0.250")
+            status, doc = request(
+                port2,
+                "POST",
+                "/api/classroom/mine",
+                {"code": code, "student": sid, "secret": secret},
+                source="127.0.0.250",
+            )
             assert status == 200
             if answers:
                 assert doc["revision"] == 1

@@ -185,6 +185,7 @@ def _routes(app: App) -> dict[tuple[str, str], Route]:
                 lambda h: (200, {"code": poll.store.join_code, "join_url": app.join_url, "closed": poll.store.closed})
             ),
             ("GET", "/api/classroom/events"): p(_events(app)),
+            ("GET", "/api/classroom/qr.svg"): p(_qr(app)),
             ("POST", "/api/classroom/close"): p(lambda h: (200, poll.set_closed(_flag(h.body(), "closed")))),
             ("POST", "/api/classroom/reset"): p(_action(poll.reset)),
             ("POST", "/api/classroom/export"): p(_action(lambda: {"written": poll.export(app.export_dir or ".")})),
@@ -238,6 +239,22 @@ def _presenter_page(app: App) -> Route:
         return -1, None
 
     return page
+
+
+def _qr(app: App) -> Route:
+    """The join address as a QR code (SVG, by segno: pure Python, no dependencies of its own)."""
+
+    def qr(h: Handler) -> tuple[int, Any]:
+        import io
+
+        import segno
+
+        buf = io.BytesIO()
+        segno.make(app.join_url, error="m").save(buf, kind="svg", scale=6, border=2, xmldecl=False)
+        h.send_bytes(200, buf.getvalue(), "image/svg+xml")
+        return -1, None
+
+    return qr
 
 
 def _events(app: App) -> Route:
