@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -183,8 +184,11 @@ def test_poll_flow_and_its_4xx(poll):
         assert request(port, method, path, body)[0] == 403, path
         assert request(port, method, path, body, headers={"X-Trapsim-Token": "x" * 32})[0] == 403, path
     assert request(port, "GET", "/presenter?token=nope")[0] == 403
-    status, qr = request(port, "GET", "/api/classroom/qr.svg", headers=token)
-    assert status == 200 and qr.startswith(b"<svg") and b"<script" not in qr
+    status, info = request(port, "GET", "/api/classroom/info", headers=token)
+    assert info["qr"] or os.environ.get("CI") != "true"  # segno is a dependency: CI installs it
+    if info["qr"]:
+        status, qr = request(port, "GET", "/api/classroom/qr.svg", headers=token)
+        assert status == 200 and qr.startswith(b"<svg") and b"<script" not in qr
     assert request(port, "POST", "/api/classroom/close", {"closed": True}, headers=token) == (200, {"closed": True})
     status, doc = request(port, "POST", "/api/classroom/submit", {**who, "revision": 3, "judgements": _answers()})
     assert (status, doc["error"]) == (403, "the poll is closed")

@@ -9,6 +9,7 @@ reset/close/export) the presenter token printed in the terminal.
 from __future__ import annotations
 
 import hmac
+import importlib.util
 import secrets
 import socket
 from collections.abc import Callable
@@ -182,7 +183,15 @@ def _routes(app: App) -> dict[tuple[str, str], Route]:
             ("POST", "/api/classroom/submit"): app.student(poll.submit),
             ("POST", "/api/classroom/mine"): app.student(poll.mine),
             ("GET", "/api/classroom/info"): p(
-                lambda h: (200, {"code": poll.store.join_code, "join_url": app.join_url, "closed": poll.store.closed})
+                lambda h: (
+                    200,
+                    {
+                        "code": poll.store.join_code,
+                        "join_url": app.join_url,
+                        "closed": poll.store.closed,
+                        "qr": _HAS_QR,
+                    },
+                )
             ),
             ("GET", "/api/classroom/events"): p(_events(app)),
             ("GET", "/api/classroom/qr.svg"): p(_qr(app)),
@@ -241,10 +250,16 @@ def _presenter_page(app: App) -> Route:
     return page
 
 
+#: Whether segno (a dependency, but possibly missing from an old environment) can draw the QR code.
+_HAS_QR = importlib.util.find_spec("segno") is not None
+
+
 def _qr(app: App) -> Route:
     """The join address as a QR code (SVG, by segno: pure Python, no dependencies of its own)."""
 
     def qr(h: Handler) -> tuple[int, Any]:
+        if not _HAS_QR:
+            raise WebError(404, "no QR code: segno is not installed (pip install segno)")
         import io
 
         import segno

@@ -69,6 +69,11 @@ async function start() {
   if (!info.ok) { document.getElementById("status").textContent = info.doc.error; return; }
   document.getElementById("join-url").textContent = info.doc.join_url;
   document.getElementById("code").textContent = info.doc.code;
+  if (info.doc.qr) {
+    const qr = document.getElementById("qr");
+    qr.src = "/api/classroom/qr.svg";
+    qr.hidden = false;
+  }
   const events = new EventSource("/api/classroom/events");
   events.addEventListener("summary", e => {
     const sum = JSON.parse(e.data);
