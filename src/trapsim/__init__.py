@@ -1,26 +1,56 @@
 """trapsim: scenario game-theory simulator for international-relations seminars.
 
-The public API is exactly what is listed in ``__all__``.
+The public API is exactly what is listed in ``__all__``. Its names are
+imported on first use (PEP 562), so ``import trapsim`` and the command line
+start without loading numpy's heavier friends (scipy, matplotlib, SALib,
+networkx, dask) that a command may never need.
 """
 
-from trapsim.analysis import Discovery, SensitivityResult
-from trapsim.api import (
-    compare,
-    discover,
-    load,
-    sensitivity,
-    simulate,
-    solve,
-    sweep,
-    trap_probability,
-)
-from trapsim.equilibrium import Equilibrium
-from trapsim.errors import RunError, ScenarioError, TrapsimError
-from trapsim.model import Scenario
-from trapsim.runner import Result
-from trapsim.sweeps import SweepResult
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trapsim.analysis import Discovery, SensitivityResult
+    from trapsim.api import (
+        compare,
+        discover,
+        load,
+        sensitivity,
+        simulate,
+        solve,
+        sweep,
+        trap_probability,
+    )
+    from trapsim.equilibrium import Equilibrium
+    from trapsim.errors import RunError, ScenarioError, TrapsimError
+    from trapsim.model import Scenario
+    from trapsim.runner import Result
+    from trapsim.sweeps import SweepResult
 
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it.
+_WHERE = {
+    "Discovery": "trapsim.analysis",
+    "SensitivityResult": "trapsim.analysis",
+    "compare": "trapsim.api",
+    "discover": "trapsim.api",
+    "load": "trapsim.api",
+    "sensitivity": "trapsim.api",
+    "simulate": "trapsim.api",
+    "solve": "trapsim.api",
+    "sweep": "trapsim.api",
+    "trap_probability": "trapsim.api",
+    "Equilibrium": "trapsim.equilibrium",
+    "RunError": "trapsim.errors",
+    "ScenarioError": "trapsim.errors",
+    "TrapsimError": "trapsim.errors",
+    "Scenario": "trapsim.model",
+    "Result": "trapsim.runner",
+    "SweepResult": "trapsim.sweeps",
+}
 
 __all__ = [
     "Discovery",
@@ -42,3 +72,17 @@ __all__ = [
     "sweep",
     "trap_probability",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (and keep it)."""
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'trapsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

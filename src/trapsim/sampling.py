@@ -14,12 +14,13 @@ workers, or on which other parameters exist, so
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from trapsim.model import Distribution
 
@@ -38,18 +39,31 @@ def stream(entropy: int, chunk: int, key: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(ss))
 
 
+def _special() -> ModuleType:
+    """``scipy.special``, imported on first use (it is slow to import; validation never needs it)."""
+    from scipy import special
+
+    return special
+
+
 def _std_bounds(a: Mapping[str, Any]) -> tuple[float, float]:
     lo = (a["low"] - a["mean"]) / a["sd"] if "low" in a else -np.inf
     hi = (a["high"] - a["mean"]) / a["sd"] if "high" in a else np.inf
     return float(lo), float(hi)
 
 
-def truncation_mass(a: Mapping[str, Any]) -> float:
-    """Probability mass of a normal distribution inside its truncation bounds."""
+def truncation_mass(a: Mapping[str, Any], *, exact: bool = True) -> float:
+    """Probability mass of a normal distribution inside its truncation bounds.
+
+    ``exact=False`` uses the standard library's ``erfc`` instead of scipy's
+    ``ndtr`` (equal to within a few ulps; for validation, which must not pay
+    for importing scipy).
+    """
     lo, hi = _std_bounds(a)
+    ndtr = _special().ndtr if exact else (lambda z: 0.5 * math.erfc(-z / math.sqrt(2.0)))
     if lo > 0:  # upper tail: 1 - ndtr(lo) loses every digit; use the mirror image
-        return float(special.ndtr(-lo) - special.ndtr(-hi))
-    return float(special.ndtr(hi) - special.ndtr(lo))
+        return float(ndtr(-lo) - ndtr(-hi))
+    return float(ndtr(hi) - ndtr(lo))
 
 
 def central_value(dist: Distribution) -> float:
@@ -132,6 +146,7 @@ def ppf(dist: Distribution, u: np.ndarray) -> np.ndarray:
     if kind == "uniform":
         return a["low"] + (a["high"] - a["low"]) * u
     if kind == "normal":
+        special = _special()
         lo, hi = _std_bounds(a)
         if lo > 0:  # upper tail: invert in the mirrored lower tail, where ndtr keeps its digits
             p_lo, p_hi = special.ndtr(-hi), special.ndtr(-lo)
@@ -144,10 +159,10 @@ def ppf(dist: Distribution, u: np.ndarray) -> np.ndarray:
             x = np.clip(x, a.get("low", -np.inf), a.get("high", np.inf))
         return x
     if kind == "lognormal":
-        return np.exp(a["mu"] + a["sigma"] * special.ndtri(u))
+        return np.exp(a["mu"] + a["sigma"] * _special().ndtri(u))
     if kind == "beta":
         low, high = a.get("low", 0.0), a.get("high", 1.0)
-        return low + (high - low) * special.betaincinv(a["a"], a["b"], u)
+        return low + (high - low) * _special().betaincinv(a["a"], a["b"], u)
     if kind == "triangular":
         low, mode, high = a["low"], a["mode"], a["high"]
         cut = (mode - low) / (high - low)

@@ -260,7 +260,7 @@ class _TableRules(_Checks):
                 self.err(f"{key}.weights", f"expected {len(a['values'])} weights (one per value), got {len(w)}")
             elif any(x < 0 for x in w) or sum(w) <= 0:
                 self.err(f"{key}.weights", "expected weights >= 0 that sum to a positive number")
-        if kind == "normal" and len(self.problems) == before and truncation_mass(a) < 1e-12:
+        if kind == "normal" and len(self.problems) == before and truncation_mass(a, exact=False) < 1e-12:
             self.err(key, "the truncation bounds leave no probability mass; widen low/high")
         return len(self.problems) == before
 

@@ -1,0 +1,66 @@
+"""A lean start: a command imports only the heavy libraries it uses (issue 16).
+
+Each check runs in a fresh interpreter and looks at ``sys.modules`` after the
+import or the command: behaviour, not timing (timings are in benchmarks/).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("matplotlib", "scipy", "SALib", "networkx", "dask")
+#: A copy of the bundled scenario: it has truncated normals, whose validation once imported scipy.
+SCENARIO = Path(__file__).parent / "data" / "kernel" / "scenarios_defense_clause.toml"
+
+_PROBE = """
+import json, sys
+{body}
+print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
+"""
+
+_COMMAND = """
+from trapsim.cli import main
+try:
+    main({args!r})
+except SystemExit as exc:
+    assert exc.code in (0, None), exc.code
+"""
+
+
+def _heavy_after(body: str) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", _PROBE.format(body=body, heavy=HEAVY)],
+                         capture_output=True, text=True, check=True, timeout=120)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_cli_imports_nothing_heavy() -> None:
+    assert _heavy_after("import trapsim.cli") == []
+
+
+def test_importing_trapsim_imports_nothing_heavy() -> None:
+    assert _heavy_after("import trapsim; trapsim.__version__") == []
+
+
+def test_version_imports_nothing_heavy() -> None:
+    assert _heavy_after(_COMMAND.format(args=["--version"])) == []
+
+
+def test_validate_imports_nothing_heavy() -> None:
+    assert 'low = 0.2, high = 0.8' in SCENARIO.read_text()  # a truncated normal
+    assert _heavy_after(_COMMAND.format(args=["validate", str(SCENARIO)])) == []
+
+
+def test_public_names_still_resolve() -> None:
+    """The lazy package still gives every public name (and only those)."""
+    import trapsim
+
+    for name in trapsim.__all__:
+        assert getattr(trapsim, name) is not None
+    assert trapsim.simulate.__module__ == "trapsim.api"
+    with pytest.raises(AttributeError):
+        trapsim.no_such_name  # noqa: B018
