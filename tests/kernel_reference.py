@@ -61,8 +61,11 @@ def pinned_streams() -> Iterator[None]:
     import trapsim.sampling
 
     current = trapsim.sampling.stream
-    patched = [m for name, m in list(sys.modules.items())
-               if name.startswith("trapsim") and getattr(m, "stream", None) is current]
+    patched = [
+        m
+        for name, m in list(sys.modules.items())
+        if name.startswith("trapsim") and getattr(m, "stream", None) is current
+    ]
     for m in patched:
         m.stream = _old_stream  # type: ignore[attr-defined]
     try:
@@ -96,7 +99,8 @@ def collect(path: Path, solver: str) -> dict[str, Any]:
         "edge_counts": result.edge_counts,
         "misperception": result.misperception,
         "payoff_sample_sha256": hashlib.sha256(np.ascontiguousarray(sample).tobytes()).hexdigest()
-        if sample is not None else None,
+        if sample is not None
+        else None,
     }
 
 

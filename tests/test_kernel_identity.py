@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from kernel_reference import REFERENCE, SOLVERS, cases, collect
 
 _REFERENCE = json.loads(REFERENCE.read_text())

@@ -33,8 +33,13 @@ except SystemExit as exc:
 
 
 def _heavy_after(body: str) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", _PROBE.format(body=body, heavy=HEAVY)],
-                         capture_output=True, text=True, check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(body=body, heavy=HEAVY)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -51,7 +56,7 @@ def test_version_imports_nothing_heavy() -> None:
 
 
 def test_validate_imports_nothing_heavy() -> None:
-    assert 'low = 0.2, high = 0.8' in SCENARIO.read_text()  # a truncated normal
+    assert "low = 0.2, high = 0.8" in SCENARIO.read_text()  # a truncated normal
     assert _heavy_after(_COMMAND.format(args=["validate", str(SCENARIO)])) == []
 
 
