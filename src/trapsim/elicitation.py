@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from trapsim.errors import ScenarioError, suggest
 from trapsim.model import Distribution, Parameter, Scenario
@@ -123,6 +122,8 @@ def check(judgement: Judgement, where: Support) -> str | None:
 
 
 def _cdf(family: str, where: Support, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    from scipy import special  # slow to import: only when a judgement is fitted
+
     if family == "beta":
         z = (x - where.low) / (where.high - where.low)
         return np.asarray(special.betainc(math.exp(theta[0]), math.exp(theta[1]), z))
@@ -135,6 +136,8 @@ def _cdf(family: str, where: Support, theta: np.ndarray, x: np.ndarray) -> np.nd
 
 def _start(family: str, where: Support, x: np.ndarray, p: np.ndarray) -> np.ndarray:
     """A starting point from the best guess and the spread of the outer values."""
+    from scipy import special
+
     zspan = float(special.ndtri(p[2]) - special.ndtri(p[0]))
     if family == "lognormal":
         return np.array([math.log(x[1]), math.log(math.log(x[2] / x[0]) / zspan)])
