@@ -5,9 +5,9 @@ window.__trapsim = {summaries: 0, last: null, ready: false};
 let closed = false;
 
 function strip(t, i, xmax) {
-  const W = 900, H = 64, L = 190, R = 20, s = svg("svg", {width: W, height: H, viewBox: `0 0 ${W} ${H}`, "data-trap": t.id});
+  const W = 1100, H = 64, L = 250, R = 20, s = svg("svg", {width: "100%", viewBox: `0 0 ${W} ${H}`, "data-trap": t.id});
   const X = v => L + (W - L - R) * v / xmax, mid = H / 2;
-  s.append(svg("text", {x: 0, y: mid + 5, "font-size": 16, "font-weight": 600}, t.title));
+  s.append(svg("text", {x: 0, y: mid - 4, "font-size": 16, "font-weight": 600}, t.title));
   s.append(svg("line", {x1: L, x2: W - R, y1: H - 8, y2: H - 8, stroke: "#ccc"}));
   for (let k = 0; k <= 4; k++) s.append(svg("text", {x: X(xmax * k / 4), y: H, "font-size": 11, "text-anchor": "middle", fill: "#777"}, pct(xmax * k / 4)));
   if (t.pooled) {
@@ -20,7 +20,7 @@ function strip(t, i, xmax) {
     s.append(svg("circle", {cx: X(r), cy: mid + jitter, r: 6, fill: PALETTE[i % PALETTE.length], opacity: 0.75, stroke: "#fff", class: "student-dot"}));
   });
   const label = t.pooled ? `pooled ${pct(t.pooled.rate)} · scenario ${pct(t.prior.rate)}` : `scenario ${pct(t.prior.rate)}`;
-  s.append(svg("text", {x: W - R, y: 14, "font-size": 14, "text-anchor": "end"}, label));
+  s.append(svg("text", {x: 0, y: mid + 16, "font-size": 13, fill: "#555"}, label));
   return s;
 }
 
@@ -28,7 +28,7 @@ function curves(p) {
   const W = 420, H = 170, B = 22, s = svg("svg", {width: W, height: H, viewBox: `0 0 ${W} ${H}`, "data-param": p.name});
   const x0 = p.x[0], x1 = p.x[p.x.length - 1];
   const ymax = Math.max(1e-12, ...p.prior, ...p.pooled, ...p.students.flat()) * 1.05;
-  const X = v => 10 + (W - 20) * (v - x0) / (x1 - x0), Y = v => H - B - (H - B - 24) * v / ymax;
+  const X = v => 14 + (W - 32) * (v - x0) / (x1 - x0), Y = v => H - B - (H - B - 24) * v / ymax;
   const path = ys => ys.map((y, k) => `${k ? "L" : "M"}${X(p.x[k]).toFixed(1)},${Y(Math.min(y, ymax)).toFixed(1)}`).join("");
   s.append(svg("text", {x: 10, y: 16, "font-size": 15, "font-weight": 600}, p.label + (p.unit ? ` (${p.unit})` : "")));
   for (const ys of p.students) s.append(svg("path", {d: path(ys), fill: "none", stroke: "#56B4E9", "stroke-width": 1, opacity: 0.5}));
