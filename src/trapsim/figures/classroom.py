@@ -44,7 +44,7 @@ def plot_poll_traps(summary: Mapping[str, Any]) -> Figure:
     rng = np.random.default_rng(0)  # jitter only: the same figure for the same poll
     for i, t in enumerate(traps):
         y = len(traps) - 1 - i
-        rates = np.asarray(t["students"], dtype=float) * 100
+        rates = np.asarray([r for r in t["students"] if r is not None], dtype=float) * 100
         ax.scatter(
             rates,
             y + rng.uniform(-0.18, 0.18, len(rates)),
@@ -55,7 +55,7 @@ def plot_poll_traps(summary: Mapping[str, Any]) -> Figure:
             linewidth=0.8,
             zorder=3,
         )
-        if t["pooled"] is not None:
+        if t["pooled"] is not None and t["pooled"]["rate"] is not None:
             lo, hi = (100 * v for v in t["pooled"]["ci95"])
             ax.fill_betweenx([y - 0.32, y + 0.32], lo, hi, color="#222222", alpha=0.18, zorder=1)
             ax.plot([100 * t["pooled"]["rate"]] * 2, [y - 0.32, y + 0.32], color="#222222", lw=3, zorder=4)
@@ -66,8 +66,10 @@ def plot_poll_traps(summary: Mapping[str, Any]) -> Figure:
                 va="bottom",
                 fontsize=13,
             )
-        ax.plot([100 * t["prior"]["rate"]] * 2, [y - 0.32, y + 0.32], color=GREY, lw=2, ls="--", zorder=2)
-    ax.set_yticks(range(len(traps)), [wrap(t["title"], 18) for t in reversed(traps)])
+        if t["prior"]["rate"] is not None:
+            ax.plot([100 * t["prior"]["rate"]] * 2, [y - 0.32, y + 0.32], color=GREY, lw=2, ls="--", zorder=2)
+    names = [t["title"] + (f" (among draws where {t['given']})" if t.get("given") else "") for t in reversed(traps)]
+    ax.set_yticks(range(len(traps)), [wrap(n, 22) for n in names])
     ax.set_xlabel("Share of draws in which the trap fires (%)   ·   dashed: the scenario's own priors")
     ax.set_xlim(left=0)
     ax.grid(axis="x", color="#DDDDDD", linewidth=0.8)

@@ -55,10 +55,10 @@ class Poll:
         self._version = 1  # bumped by every change of the poll
         self._summary: dict[str, Any] = {}
         self._summary_version = 0
-        self._cache: dict[tuple[int, int], dict[str, float]] = {}
+        self._cache: dict[tuple[int, int], dict[str, float | None]] = {}
         self._stop = threading.Event()
         self._done = 0  # the version the last summary was computed for
-        self._prior = api.simulate(scenario, draws=draws, seed=self.seed)
+        self._prior_doc = api.simulate(scenario, draws=draws, seed=self.seed).to_dict()
         self._thread = threading.Thread(target=self._work, name="trapsim-poll", daemon=True)
         self._thread.start()
 
@@ -226,24 +226,27 @@ class Poll:
         """Per trap the rate under each student's priors, the pool's and the scenario's own; curves."""
         sc = self.scenario
         rows = self.judgements()
-        students: list[dict[str, float]] = []
+        students: list[dict[str, float | None]] = []
         for n, rev, js in rows:
             key = (n, rev)
             if key not in self._cache:
-                res = self._rates(api.with_pooled_priors(sc, js), self.student_draws)
-                self._cache[key] = {t.id: res.rate(t.id) for t in sc.traps}
+                doc = self._rates(api.with_pooled_priors(sc, js), self.student_draws).to_dict()
+                self._cache[key] = {t: entry["rate"] for t, entry in doc["traps"].items()}
             students.append(self._cache[key])
         pooled = None
         if rows:
-            pooled = self._rates(api.with_pooled_priors(sc, [j for _, _, js in rows for j in js]), self.draws)
+            pooled = self._rates(api.with_pooled_priors(sc, [j for _, _, js in rows for j in js]), self.draws).to_dict()
+        prior = self._prior_doc
         traps = []
         for t in sc.traps:
+            given = getattr(t, "given", None)  # a conditional trap: its rate counts among the draws where it holds
             traps.append(
                 {
                     "id": t.id,
-                    "title": t.title,
-                    "prior": {"rate": self._prior.rate(t.id), "ci95": list(self._prior.ci95(t.id))},
-                    "pooled": None if pooled is None else {"rate": pooled.rate(t.id), "ci95": list(pooled.ci95(t.id))},
+                    "title": sc.label_of("trap", t.id),
+                    "given": None if given is None else (getattr(t, "given_label", "") or given.source),
+                    "prior": prior["traps"][t.id],
+                    "pooled": None if pooled is None else pooled["traps"][t.id],
                     "students": [s[t.id] for s in students],
                 }
             )

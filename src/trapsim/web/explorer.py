@@ -155,11 +155,20 @@ class Explorer:
                 "rationality": sc.simulation.rationality,
             },
             "parameters": params,
-            "traps": [{"id": t.id, "title": sc.label_of("trap", t.id), "description": t.description} for t in sc.traps],
+            "traps": [
+                {"id": t.id, "title": sc.label_of("trap", t.id), "description": t.description, "given": _given(t)}
+                for t in sc.traps
+            ],
             "actors": {a.id: a.name for a in sc.actors},
             "tree": {"root": sc.root, "nodes": nodes, "outcomes": {o: sc.label_of("outcome", o) for o in sc.outcomes}},
             "max_draws": MAX_DRAWS,
         }
+
+
+def _given(trap: Any) -> str | None:
+    """Where a conditional trap's ``given`` holds, in words (``None`` for a trap counted over all draws)."""
+    given = getattr(trap, "given", None)
+    return None if given is None else (getattr(trap, "given_label", "") or given.source)
 
 
 def _edges(res: Any) -> dict[str, list[float]]:

@@ -48,19 +48,23 @@ function render(doc) {
   document.getElementById("command").textContent = doc.command;
 }
 
+function rateText(r) { return r.rate === null ? "n/a" : pct(r.rate); }
+
 function renderTraps(run, base) {
   const body = document.querySelector("#traps tbody");
   clear(body);
   for (const t of state.info.traps) {
     const r = run.traps[t.id], b = base.traps[t.id];
-    const diff = r.rate - b.rate;
+    const diff = r.rate === null || b.rate === null ? 0 : r.rate - b.rate;
     const cls = Math.abs(diff) < 1e-12 ? "base" : (diff > 0 ? "base up" : "base down");
-    const denom = r.given !== undefined ? ` of ${r.given_count.toLocaleString()} draws where ${r.given}` : "";
+    // a conditional trap: its rate counts among the draws where `given` holds; say how many
+    const denom = r.given ? ` · ${r.count.toLocaleString()} of ${r.given.count.toLocaleString()} draws where ${t.given}`
+                          : "";
     body.append(el("tr", {"data-trap": t.id},
       el("td", {title: t.description || ""}, el("div", {text: t.title}), el("div", {class: "status", text: t.id + denom})),
-      el("td", {class: "rate", text: pct(r.rate)}),
-      el("td", {class: "ci", text: `${pct(r.ci95[0])} – ${pct(r.ci95[1])}`}),
-      el("td", {class: cls, text: pct(b.rate)})));
+      el("td", {class: "rate", text: rateText(r)}),
+      el("td", {class: "ci", text: r.ci95 ? `${pct(r.ci95[0])} – ${pct(r.ci95[1])}` : "–"}),
+      el("td", {class: cls, text: rateText(b) + (b.given ? ` of ${b.given.count.toLocaleString()}` : "")})));
   }
 }
 

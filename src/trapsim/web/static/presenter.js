@@ -10,16 +10,20 @@ function strip(t, i, xmax) {
   s.append(svg("text", {x: 0, y: mid - 4, "font-size": 16, "font-weight": 600}, t.title));
   s.append(svg("line", {x1: L, x2: W - R, y1: H - 8, y2: H - 8, stroke: "#ccc"}));
   for (let k = 0; k <= 4; k++) s.append(svg("text", {x: X(xmax * k / 4), y: H, "font-size": 11, "text-anchor": "middle", fill: "#777"}, pct(xmax * k / 4)));
-  if (t.pooled) {
+  if (t.pooled && t.pooled.rate !== null) {
     s.append(svg("rect", {x: X(t.pooled.ci95[0]), y: mid - 18, width: Math.max(1, X(t.pooled.ci95[1]) - X(t.pooled.ci95[0])), height: 36, fill: "#222", opacity: 0.15}));
     s.append(svg("line", {x1: X(t.pooled.rate), x2: X(t.pooled.rate), y1: mid - 20, y2: mid + 20, stroke: "#222", "stroke-width": 4, "data-pooled": t.pooled.rate}));
   }
-  s.append(svg("line", {x1: X(t.prior.rate), x2: X(t.prior.rate), y1: mid - 20, y2: mid + 20, stroke: "#555", "stroke-width": 2, "stroke-dasharray": "5 4"}));
+  if (t.prior.rate !== null)
+    s.append(svg("line", {x1: X(t.prior.rate), x2: X(t.prior.rate), y1: mid - 20, y2: mid + 20, stroke: "#555", "stroke-width": 2, "stroke-dasharray": "5 4"}));
   t.students.forEach((r, k) => {
+    if (r === null) return;  // a conditional trap whose `given` never held under this student's priors
     const jitter = ((k * 7919) % 23 - 11) * 1.3;  // fixed per student: dots do not jump on redraw
     s.append(svg("circle", {cx: X(r), cy: mid + jitter, r: 6, fill: PALETTE[i % PALETTE.length], opacity: 0.75, stroke: "#fff", class: "student-dot"}));
   });
-  const label = t.pooled ? `pooled ${pct(t.pooled.rate)} · scenario ${pct(t.prior.rate)}` : `scenario ${pct(t.prior.rate)}`;
+  const rate = e => e.rate === null ? "n/a" : pct(e.rate) + (e.given ? ` of ${e.given.count.toLocaleString()}` : "");
+  const label = (t.pooled ? `pooled ${rate(t.pooled)} · ` : "") + `scenario ${rate(t.prior)}` +
+    (t.given ? ` · among draws where ${t.given}` : "");
   s.append(svg("text", {x: 0, y: mid + 16, "font-size": 13, fill: "#555"}, label));
   return s;
 }
@@ -45,7 +49,8 @@ function render(sum) {
   document.getElementById("count").textContent = `${sum.students} of ${sum.joined} students answered` + (sum.closed ? " · poll closed" : "");
   const traps = document.getElementById("traps");
   clear(traps);
-  const all = sum.traps.flatMap(t => [t.prior.rate, ...t.students, ...(t.pooled ? [t.pooled.ci95[1]] : [])]);
+  const all = sum.traps.flatMap(t => [t.prior.rate, ...t.students, ...(t.pooled && t.pooled.ci95 ? [t.pooled.ci95[1]] : [])])
+    .filter(v => v !== null);
   const xmax = Math.min(1, Math.max(0.05, ...all) * 1.1);
   sum.traps.forEach((t, i) => traps.append(el("div", {}, strip(t, i, xmax))));
   const params = document.getElementById("params");
