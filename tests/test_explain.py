@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 import trapsim
 from trapsim.cli import main
-from trapsim.explain import _numbers, explain
+from trapsim.explain import explain
+from trapsim.explain.story import _numbers
 from trapsim.scenario import loads
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,10 +83,10 @@ def hand() -> trapsim.Scenario:
 def test_hand_game_story(hand: trapsim.Scenario) -> None:
     ex = explain(hand)
     text = ex.text(width=None)
-    assert "Alice (a) chooses risky at a_move: 0.500 for Alice against 0.400 for safe (which ends at safe)." in text
+    assert "Alice chooses risky at a_move: 0.500 against 0.400 for safe (which ends at safe)." in text
     assert "Chance at coin: good 25.0% and bad 75.0%." in text
-    assert ("Bob (b) chooses grab at b_good: 1.500 for Bob against 1.000 for share (which ends at good_share).") in text
-    assert "Bob (b) chooses share at b_bad: 1.000 for Bob against 0.500 for grab (which ends at bad_grab)." in text
+    assert ("Bob chooses grab at b_good: 1.500 against 1.000 for share (which ends at good_share).") in text
+    assert "Bob chooses share at b_bad: 1.000 against 0.500 for grab (which ends at bad_grab)." in text
     assert "Expected payoffs: Alice 0.500, Bob 1.125." in text
     # the more likely branch is told first
     assert text.index("If bad (75.0%)") < text.index("If good (25.0%)")
@@ -109,20 +110,23 @@ def test_hand_game_traps(hand: trapsim.Scenario) -> None:
     assert ex.traps.elsewhere["regret"].outcome == "good_grab"
     assert ex.traps.elsewhere["regret"].probability == pytest.approx(0.25)
     text = ex.text(width=None)
-    assert "Traps on the most likely path (75.0%): a_move:risky -> coin:bad -> b_bad:share -> bad_share" in text
+    assert "Traps on the most likely path (75.0%): a_move: risky → coin: bad → b_bad: share → bad_share" in text
     assert "No trap fires on it." in text
-    assert "regret fires on a less likely path (25.0%): a_move:risky -> coin:good -> b_good:grab -> good_grab." in text
+    assert (
+        "Alice regrets fires on a less likely path (25.0%): a_move: risky → coin: good → b_good: grab → good_grab."
+        in text
+    )
 
 
 def test_off_path_support(hand: trapsim.Scenario) -> None:
     ex = explain(hand, values={"x": 2.0})
     text = ex.text(width=None)
     # -0.25 = 0.25 * (-1) + 0.75 * 0
-    assert "Alice (a) chooses safe at a_move: 0.400 for Alice against -0.250 for risky" in text
+    assert "Alice chooses safe at a_move: 0.400 against -0.250 for risky" in text
     why = text.index("Why: what the actors expect off the path")
     had = text.index("Had Alice chosen risky at a_move:")
     assert why < had
-    assert text.index("Bob (b) chooses grab at b_bad: 1.500 for Bob against 1.000 for share", had) > had
+    assert text.index("Bob chooses grab at b_bad: 1.500 against 1.000 for share", had) > had
     assert [c.on_path for c in ex.choices] == [True, False, False]
     assert ex.traps.likely.outcome == "safe"
     assert not any(ex.traps.likely.traps.values())
@@ -131,8 +135,8 @@ def test_off_path_support(hand: trapsim.Scenario) -> None:
     assert dev.likely.outcome == "bad_grab"
     assert dev.likely.probability == pytest.approx(0.75)
     assert dev.likely.traps == {"grabbed": True, "regret": True}
-    assert "grabbed (Bob grabbed) fires: Bob took everything." in text
-    assert "regret (Alice regrets) fires." in text
+    assert "Bob grabbed fires: Bob took everything." in text
+    assert "Alice regrets fires." in text
 
 
 def test_tie_is_named() -> None:
@@ -149,14 +153,15 @@ def _deciding_numbers_named(ex, text: str) -> list[str]:  # type: ignore[no-unty
     sc = eq.scenario
     for node, action in eq.strategy.items():
         owner = sc.nodes[node].actor
-        m = re.findall(rf"\({owner}\) chooses {action} at {node}\b[^\n]*", text)
+        name = sc.label_of("actor", owner)
+        m = re.findall(rf"^\s*{re.escape(name)} chooses {action} at {node}\b[^\n]*", text, re.M)
         if len(m) != 1:
             missing.append(f"{node}: {len(m)} lines")
             continue
         worth = eq.node_values[node]
         shown = _numbers([worth[a][owner] for a in worth])
         for a, s in zip(worth, shown, strict=True):
-            expect = f": {s} for" if a == action else f"{s} for {a}"
+            expect = f": {s} against" if a == action else f"{s} for {a}"
             if expect not in m[0]:
                 missing.append(f"{node}: {expect!r} not in {m[0]!r}")
     return missing
@@ -173,8 +178,8 @@ def test_default_scenario_names_every_decision(values: dict[str, float]) -> None
     if ex.equilibrium.strategy["ua_move"] == "hold":
         assert "Had Ukraine chosen push at ua_move:" in text
     else:  # the path goes through Russia's call, told with its numbers
-        assert "Ukraine (ukraine) chooses push at ua_move" in text
-        assert "Russia (russia) chooses" in text
+        assert "Ukraine chooses push at ua_move" in text
+        assert "Russia chooses" in text
 
 
 def test_default_scenario_push_fires_putin_trap() -> None:
@@ -214,7 +219,7 @@ def test_cli_explain(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(main, ["explain", str(path)])
     assert res.exit_code == 0, res.output
-    assert "Alice (a) chooses risky at a_move: 0.500 for Alice" in res.output
+    assert "Alice chooses risky at a_move: 0.500 against" in res.output
     res = runner.invoke(main, ["explain", str(path), "--set", "x=2", "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
@@ -224,3 +229,94 @@ def test_cli_explain(tmp_path: Path) -> None:
     res = runner.invoke(main, ["explain", str(path), "--set", "y=2"])
     assert res.exit_code == 2
     assert "unknown parameter 'y'" in res.output
+
+
+# ------------------------------------------------ explain that teaches: terms, margins, paths, --at
+
+
+def test_terms_of_each_alternative_add_up_to_its_value_by_hand(hand: trapsim.Scenario) -> None:
+    ex = explain(hand)
+    alice = ex.choices[0]
+    risky, safe = alice.alternatives  # the chosen action first
+    assert (risky.action, safe.action) == ("risky", "safe")
+    # risky = 0.25 * (-1) at good_grab + 0.75 * 1 at bad_share
+    terms = {t.text: (t.value, t.probability, t.each) for t in risky.terms}
+    assert terms == {"(good_grab)": pytest.approx((-0.25, 0.25, -1.0)), "(bad_share)": pytest.approx((0.75, 0.75, 1.0))}
+    assert sum(t.value for t in risky.terms) == pytest.approx(0.5, abs=1e-9)
+    # Bob at b_good: grab = x + 0.5 with x = 1 (central value): the parameter and the constant
+    grab = next(c for c in ex.choices if c.node == "b_good").alternatives[0]
+    assert {t.text: t.value for t in grab.terms} == pytest.approx({"x": 1.0, "(good_grab)": 0.5})
+    assert "risky: \u22120.25 \u00d7 1.00 (good_grab) + 0.75 \u00d7 1.00 (bad_share) \u2248 +0.50" in ex.text(None)
+
+
+def test_terms_add_up_on_every_choice_of_the_default_scenario() -> None:
+    sc = trapsim.load(str(DEFAULT))
+    ex = explain(sc)
+    checked = 0
+    for c in ex.choices:
+        for alt in c.alternatives:
+            assert alt.value == pytest.approx(c.worth[alt.action], abs=1e-12)
+            if alt.terms:
+                assert abs(sum(t.value for t in alt.terms) - alt.value) < 1e-9
+                checked += 1
+    assert checked >= 10
+
+
+def test_narrow_margin_is_the_true_one_and_names_what_flips_it(hand: trapsim.Scenario) -> None:
+    # Alice: risky 0.5 against safe 0.4; her payoffs run from -1 to 2 (range 3)
+    ex = explain(hand)
+    m = ex.choices[0].margin
+    assert m is not None
+    assert (m.chosen, m.runner_up) == ("risky", "safe")
+    assert m.margin == pytest.approx(0.1, abs=1e-12) and m.payoff_range == pytest.approx(3.0)
+    assert m.narrow and m.share == pytest.approx(0.1 / 3)
+    # x at its 95th percentile (1.9): Bob grabs in the bad state too, risky = -0.25 < 0.4
+    assert m.flips == (("x", pytest.approx(1.9)),)
+    assert "Narrow: Alice prefers risky to safe by 0.1, 3.3% of the range of Alice's payoffs (3)" in ex.text(None)
+    # a wide choice is not flagged: Bob's grab at b_good leads by 0.5 of a range of 1.5
+    wide = next(c for c in ex.choices if c.node == "b_good").margin
+    assert wide is not None and not wide.narrow and wide.margin == pytest.approx(0.5)
+
+
+def test_every_path_on_which_a_trap_fires_with_its_probability(hand: trapsim.Scenario) -> None:
+    forced = loads(HAND.replace("safe = { a = 0.4", "safe = { a = -5"), path="forced.toml")
+    ex = explain(forced, values={"x": 2.0})  # Bob grabs in both states
+    paths = ex.firing["grabbed"]
+    assert [(p.outcome, p.probability) for p in paths] == [
+        ("bad_grab", pytest.approx(0.75)),
+        ("good_grab", pytest.approx(0.25)),
+    ]
+    text = ex.text(None)
+    assert "Bob grabbed: 100.0% in all, on 2 paths:" in text
+    assert "75.0%: a_move: risky \u2192 coin: bad \u2192 b_bad: grab \u2192 bad_grab" in text
+    doc = json.loads(ex.to_json())
+    assert doc["firing"]["grabbed"]["probability"] == pytest.approx(1.0)
+    assert len(doc["firing"]["grabbed"]["paths"]) == 2
+
+
+def test_at_explains_the_game_from_a_node_on(hand: trapsim.Scenario) -> None:
+    ex = explain(hand, at="b_good")
+    text = ex.text(None)
+    assert "What happens from b_good on, as if it were reached" in text
+    assert "Alice chooses" not in text  # the story starts at Bob's node
+    assert "Expected payoffs from b_good on: Alice -1.000, Bob 1.500." in text
+    assert [p.outcome for p in ex.firing["grabbed"]] == ["good_grab"]
+    assert ex.firing["grabbed"][0].probability == pytest.approx(1.0)
+    assert json.loads(ex.to_json())["at"] == "b_good"
+    with pytest.raises(trapsim.TrapsimError, match="unknown node 'b_god' \\(did you mean 'b_good'\\?\\)"):
+        explain(hand, at="b_god")
+
+
+def test_cli_explain_at_and_json(tmp_path: Path) -> None:
+    path = tmp_path / "hand.toml"
+    path.write_text(HAND)
+    runner = CliRunner()
+    res = runner.invoke(main, ["explain", str(path), "--at", "coin", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["at"] == "coin"
+    alts = {c["node"]: c["alternatives"] for c in doc["choices"]}
+    assert set(alts) == {"b_good", "b_bad"}
+    assert alts["b_good"][0]["action"] == "grab" and alts["b_good"][0]["value"] == pytest.approx(1.5)
+    res = runner.invoke(main, ["explain", str(path), "--at", "nowhere"])
+    assert res.exit_code == 2 and "unknown node 'nowhere'" in res.output

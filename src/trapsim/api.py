@@ -151,10 +151,16 @@ def explain(
     values: Mapping[str, float] | None = None,
     solver: str | None = None,
     rationality: float | None = None,
+    at: str | None = None,
 ) -> _explain.Explanation:
-    """Solve the game once (as :func:`solve`) and tell it as a story in plain English."""
+    """Solve the game once (as :func:`solve`) and tell it as a story in plain English.
+
+    ``at`` tells the game from that node on, as if it were reached.
+    """
     solver, rationality = _options(scenario, solver, rationality)
-    return _explain.explain(scenario, values=check_values(scenario, values), solver=solver, rationality=rationality)
+    return _explain.explain(
+        scenario, values=check_values(scenario, values), solver=solver, rationality=rationality, at=at
+    )
 
 
 def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None, limit: int = 100) -> equilibrium.AllSPE:

@@ -17,19 +17,38 @@ from trapsim.cli._options import json_option, rationality_option, solver_option
 @solver_option
 @rationality_option
 @click.option("--width", type=click.IntRange(min=40), default=100, show_default=True, help="Wrap lines at this width.")
+@click.option(
+    "--at",
+    "at",
+    metavar="NODE",
+    default=None,
+    help="Explain the game from this node on, as if it were reached (e.g. after a Ukrainian gain).",
+)
 @json_option("Print the explanation (text and data) as JSON.")
 def explain_command(
-    file: str, sets: Sequence[str], solver: str | None, rationality: float | None, width: int, as_json: bool
+    file: str,
+    sets: Sequence[str],
+    solver: str | None,
+    rationality: float | None,
+    width: int,
+    at: str | None,
+    as_json: bool,
 ) -> None:
     """Tell the solved game (central values, as `solve`) as a short story.
 
     Node by node along the equilibrium path with the numbers behind each
-    choice, then the choices off the path that support it ("had Ukraine chosen
-    push, ..."), then which traps fire on the most likely path. Use --set to
-    explain the game at other values.
+    choice (each alternative's value split into terms that add up to it, and
+    a flag where a choice is narrow), then the choices off the path that
+    support it ("had Ukraine chosen push, ..."), then which traps fire on the
+    most likely path and every path on which each trap fires. Use --set to
+    explain the game at other values, --at to start from a node.
+
+    \b
+        trapsim explain scenarios/defense_clause.toml
+        trapsim explain scenarios/defense_clause.toml --at russia_call --json
     """
     sc = api.load(file)
-    ex = api.explain(sc, values=parse_sets(sets), solver=solver, rationality=rationality)
+    ex = api.explain(sc, values=parse_sets(sets), solver=solver, rationality=rationality, at=at)
     if as_json:
         click.echo(ex.to_json())
         return

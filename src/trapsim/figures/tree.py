@@ -246,7 +246,7 @@ def _prepare(
                 equilibrium = None
         edges, reach = _edges_from_equilibrium(tree, equilibrium)
     leaves, inner, _ = _below(tree)
-    leaf_w = max(text_width(_leaf_name(tree, i), _FONT) for i in tree.leaves)
+    leaf_w = max(text_width(_leaf_name(scenario, tree, i), _FONT) for i in tree.leaves)
     leaf_w = min(leaf_w, 3.4) + 0.3
     levels = max(1, int((_WIDTH - 0.5 - leaf_w) / _COL_MIN))
     stubs = _choose_stubs(
@@ -273,7 +273,7 @@ def _prepare(
         if i in stubs:
             texts[i] = _stub_text(tree.positions[i].id, leaves[i], inner[i], reach.get(i, 0.0), result is not None)
         elif tree.positions[i].kind == "leaf":
-            texts[i] = _leaf_text(tree, i, reach, result, equilibrium)
+            texts[i] = _leaf_text(scenario, tree, i, reach, result, equilibrium)
     return _Drawing(scenario, tree, result, equilibrium, edges, reach, stubs, lay, texts, traps)
 
 
@@ -393,12 +393,13 @@ def _draw_edges(ax: Axes, d: _Drawing, col: float) -> None:
             zorder=1,
         )
         mid = (x0 + _DIAG + x1 - r) / 2
+        action = d.scenario.action_label(tree.positions[e.parent].id, e.action)
         if e.given is None:
-            label = e.action
+            label = action
         elif d.result is None:  # a probability at central values, not a share of draws
-            label = f"{e.action} (p={e.given:.2f})"
+            label = f"{action} (p={e.given:.2f})"
         else:
-            label = f"{e.action} {percent(e.given)}"
+            label = f"{action} {percent(e.given)}"
         ax.text(
             mid,
             y1 - 0.1,
@@ -497,7 +498,7 @@ def _draw_nodes(ax: Axes, d: _Drawing, col: float) -> None:
             zorder=4,
         )
         if d.result is None or i == 0:  # after a run, the colour says who decides
-            name = fit(p.id, _SMALL, col * (1 - _DIAG) + 0.2)
+            name = fit(d.scenario.label_of("node", p.id), _SMALL, col * (1 - _DIAG) + 0.2)
             ax.text(
                 x - 0.08,
                 y + 0.2,
@@ -512,12 +513,14 @@ def _draw_nodes(ax: Axes, d: _Drawing, col: float) -> None:
             )
 
 
-def _leaf_name(tree: Tree, i: int) -> str:
-    return tree.positions[i].id
+def _leaf_name(scenario: Scenario, tree: Tree, i: int) -> str:
+    return scenario.label_of("outcome", tree.positions[i].id)
 
 
-def _leaf_text(tree: Tree, i: int, reach: Mapping[int, float], result: Result | None, eq: Equilibrium | None) -> str:
-    name = _leaf_name(tree, i)
+def _leaf_text(
+    scenario: Scenario, tree: Tree, i: int, reach: Mapping[int, float], result: Result | None, eq: Equilibrium | None
+) -> str:
+    name = _leaf_name(scenario, tree, i)
     if result is not None:
         return f"{name}  {percent(reach.get(i, 0.0))}"
     if eq is None:

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 
 from trapsim.equilibrium import Equilibrium, solve
+from trapsim.errors import TrapsimError, suggest
+from trapsim.explain.terms import Alternative, Decomposer, Margin
 from trapsim.model import DecisionNode, Scenario
 from trapsim.runner import CompiledScenario
 from trapsim.solver import Tree
@@ -54,6 +56,10 @@ class Choice:
         Whether the node lies on the equilibrium path.
     tie
         Two or more actions tie at the top (the first listed wins).
+    alternatives
+        Every action's value split into terms that add up to it (chosen first).
+    margin
+        The chosen action's lead over the best other one.
     """
 
     node: str
@@ -64,6 +70,8 @@ class Choice:
     probability: float
     on_path: bool
     tie: bool = False
+    alternatives: tuple[Alternative, ...] = ()
+    margin: Margin | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +121,8 @@ class Explanation:
     choices: list[Choice]
     traps: TrapReport
     deviations: list[TrapReport] = field(default_factory=list)
+    firing: dict[str, list[PathTraps]] = field(default_factory=dict)
+    at: str | None = None
 
     def text(self, width: int | None = 100, indent: str = "  ") -> str:
         """The story as plain text, wrapped at ``width`` (``None``: one line per :class:`Line`)."""
@@ -155,19 +165,27 @@ class Explanation:
             "solver": eq.solver,
             "values": eq.values,
             "payoffs": eq.payoffs,
+            "at": self.at,
             "choices": [
                 {
                     "node": c.node,
                     "actor": c.actor,
+                    "actor_name": c.actor_name,
                     "chosen": c.chosen,
                     "worth": c.worth,
                     "probability": c.probability,
                     "on_path": c.on_path,
                     "tie": c.tie,
+                    "alternatives": [a.to_dict() for a in c.alternatives],
+                    "margin": c.margin.to_dict() if c.margin else None,
                 }
                 for c in self.choices
             ],
             "traps": report(self.traps),
+            "firing": {
+                t: {"probability": sum(pt.probability for pt in paths), "paths": [path(pt) for pt in paths]}
+                for t, paths in self.firing.items()
+            },
             "deviations": [report(d) for d in self.deviations],
             "text": self.text(width=None),
         }
@@ -196,6 +214,12 @@ def _pct(p: float) -> str:
     return f"{p:.2g}"
 
 
+def _or(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
 def _and(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -208,11 +232,13 @@ def _and(items: list[str]) -> str:
 class _Teller:
     """Builds the lines of an :class:`Explanation`."""
 
-    def __init__(self, eq: Equilibrium, model: CompiledScenario) -> None:
+    def __init__(self, eq: Equilibrium, model: CompiledScenario, values: Mapping[str, float] | None = None) -> None:
         self.eq = eq
         self.sc: Scenario = eq.scenario
         self.model = model
         self.tree: Tree = model.tree
+        self.values = values
+        self.terms = Decomposer(eq, model)
         self.names = {a.id: a.name for a in self.sc.actors}
         self.lines: list[Line] = []
         self.choices: dict[str, Choice] = {}
@@ -262,7 +288,18 @@ class _Teller:
         pay = values[pid][action]
         shown = _numbers([pay[a] for a in self.tree.actors])
         parts = [f"{self.names[a]} {s}" for a, s in zip(self.tree.actors, shown, strict=True)]
-        return f"the game ends at {oid} ({', '.join(parts)})"
+        return f"the game ends at {self.sc.label_of('outcome', oid)} ({', '.join(parts)})"
+
+    def node(self, pos: int) -> str:
+        """A node's label (its id where the file gives none)."""
+        return self.sc.label_of("node", self.tree.positions[pos].id)
+
+    def action(self, pos: int, k: int) -> str:
+        p = self.tree.positions[pos]
+        return self.sc.action_label(p.id, p.actions[k])
+
+    def ending(self, leaf: int) -> str:
+        return self.sc.label_of("outcome", self.tree.positions[leaf].id)
 
     def decision(self, pos: int, depth: int, on_path: bool) -> None:
         p = self.tree.positions[pos]
@@ -270,8 +307,8 @@ class _Teller:
         assert isinstance(node, DecisionNode)
         actor = node.actor
         seen = self.eq.perceived.get(actor)
-        values = (seen or self.eq).node_values
-        worth = {a: values[p.id][a][actor] for a in p.actions}
+        view = seen or self.eq
+        worth = {a: view.node_values[p.id][a][actor] for a in p.actions}
         k = self.chosen(pos)
         act = p.actions[k]
         shown = dict(zip(p.actions, _numbers(list(worth.values())), strict=True))
@@ -280,29 +317,52 @@ class _Teller:
             if j == k:
                 continue
             leaf, pr = self.likely_leaf(p.children[j])
-            ending = self.tree.positions[leaf].id
+            ending = self.ending(leaf)
             where = f"which ends at {ending}" if pr >= 1 - 1e-12 else f"which most likely ends at {ending}, {_pct(pr)}"
-            others.append(f"{shown[a]} for {a} ({where})")
+            others.append(f"{shown[a]} for {self.action(pos, j)} ({where})")
         name = self.names[actor]
         prob = self.prob(pos, k)
         chance = "" if self.eq.solver == "spe" else f" (with probability {prob:.2f})"
         tie = p.id in self.eq.ties
         lens = " as it sees the game" if seen else ""
         text = (
-            f"{name} ({actor}) chooses {act} at {p.id}{lens}{chance}: {shown[act]} for {name} against {_and(others)}."
+            f"{name} chooses {self.action(pos, k)} at {self.node(pos)}{lens}{chance}: {shown[act]} "
+            f"against {_and(others)}."
         )
         if seen:
             true = [self.eq.node_values[p.id][a][actor] for a in p.actions]
             shown_true = dict(zip(p.actions, _numbers(true), strict=True))
-            rest = [f"{shown_true[a]} for {a}" for a in p.actions if a != act]
+            rest = [f"{shown_true[a]} for {self.action(pos, j)}" for j, a in enumerate(p.actions) if a != act]
             text += f" In truth: {shown_true[act]} against {_and(rest)}."
         if tie:
             text += " A tie: the first listed action is taken."
         self.say(depth, text)
-        self.choices[p.id] = Choice(p.id, actor, name, act, worth, prob, on_path, tie)
+        order = [k, *(j for j in range(len(p.actions)) if j != k)]
+        alts = tuple(self.terms.alternative(pos, j, actor, view) for j in order)
+        if any(len(a.terms) > 1 or any(t.probability < 1 - 1e-12 for t in a.terms) for a in alts):
+            for alt in alts:
+                self.say(depth + 1, alt.show())
+        margin = self.terms.margin(pos, actor, view, k, self.values, self.eq.solver, self.eq.rationality)
+        if margin is not None and margin.narrow and not tie:
+            self.say(depth + 1, self._narrow(margin, name, pos))
+        self.choices[p.id] = Choice(p.id, actor, name, act, worth, prob, on_path, tie, alts, margin)
         for j in range(len(p.actions)):
             if j != k:
                 self.deviations.append((pos, j))
+
+    def _narrow(self, m: Margin, name: str, pos: int) -> str:
+        p = self.tree.positions[pos]
+        chosen = self.action(pos, p.actions.index(m.chosen))
+        other = self.action(pos, p.actions.index(m.runner_up))
+        text = (
+            f"Narrow: {name} prefers {chosen} to {other} by {m.margin:.3g}, {m.share:.1%} of the "
+            f"range of {name}'s payoffs ({m.payoff_range:.3g})"
+        )
+        if m.flips:
+            flips = [f"`{par}` at {v:.3g}" for par, v in m.flips[:3]]
+            more = f" (and {len(m.flips) - 3} more)" if len(m.flips) > 3 else ""
+            text += f"; {_or(flips)}{more} flips it (others at their central values)"
+        return text + "."
 
     def walk(self, pos: int, depth: int, on_path: bool) -> None:
         """Tell the subtree below ``pos`` along the solved strategy."""
@@ -317,8 +377,8 @@ class _Teller:
             self.walk(p.children[self.chosen(pos)], depth, on_path)
             return
         branches = [(k, self.prob(pos, k)) for k in range(len(p.actions))]
-        shown = _and([f"{p.actions[k]} {_pct(pr)}" for k, pr in branches])
-        self.say(depth, f"Chance at {p.id}: {shown}.")
+        shown = _and([f"{self.action(pos, k)} {_pct(pr)}" for k, pr in branches])
+        self.say(depth, f"Chance at {self.node(pos)}: {shown}.")
         live = [(k, pr) for k, pr in branches if pr > 0]
         for k, pr in sorted(live, key=lambda kp: -kp[1]):
             c = p.children[k]
@@ -326,9 +386,9 @@ class _Teller:
                 self.walk(c, depth, on_path)
                 continue
             if self.tree.positions[c].kind == "leaf":
-                self.say(depth + 1, f"{p.actions[k]} ({_pct(pr)}): {self.outcome_text(c)}.")
+                self.say(depth + 1, f"{self.action(pos, k)} ({_pct(pr)}): {self.outcome_text(c)}.")
             else:
-                self.say(depth + 1, f"If {p.actions[k]} ({_pct(pr)}):")
+                self.say(depth + 1, f"If {self.action(pos, k)} ({_pct(pr)}):")
                 self.walk(c, depth + 2, on_path)
 
 
@@ -359,8 +419,13 @@ def traps_at_leaves(
     return model.traps_on_path(env, leaf, actions, np.repeat(payoffs, n, axis=2), expected=expected)
 
 
-def _trap_reports(teller: _Teller, starts: list[tuple[int, int] | None]) -> list[TrapReport]:
-    """Trap conditions on every path below each start (the root, or a deviation).
+def _trap_reports(
+    teller: _Teller, starts: list[tuple[int, int] | None], root: int = 0
+) -> tuple[list[TrapReport], dict[str, list[PathTraps]]]:
+    """Trap conditions on every path below each start (``root``, or a deviation).
+
+    Also returns, for each trap, every path below ``root`` on which it fires,
+    most likely first.
 
     Every path with positive probability below every start is evaluated at
     once: column ``j`` of the arrays handed to
@@ -369,7 +434,7 @@ def _trap_reports(teller: _Teller, starts: list[tuple[int, int] | None]) -> list
     tree, model, eq = teller.tree, teller.model, teller.eq
     columns: list[tuple[int, int, float]] = []  # (start index, leaf, conditional probability)
     for s, start in enumerate(starts):
-        pos = 0 if start is None else tree.positions[start[0]].children[start[1]]
+        pos = root if start is None else tree.positions[start[0]].children[start[1]]
         reach = teller.reach_below(pos)
         for i in sorted(reach):
             if tree.positions[i].kind == "leaf" and reach[i] > 0:
@@ -379,16 +444,17 @@ def _trap_reports(teller: _Teller, starts: list[tuple[int, int] | None]) -> list
         tuple((tree.positions[pos].id, tree.positions[pos].actions[k]) for pos, k in tree.path_to(leaf))
         for _, leaf, _ in columns
     ]
+
+    def record(j: int) -> PathTraps:
+        return PathTraps(
+            paths[j], tree.positions[columns[j][1]].id, columns[j][2], {t: bool(v[j]) for t, v in fired.items()}
+        )
+
     reports = []
     for s, start in enumerate(starts):
         cols = [j for j, c in enumerate(columns) if c[0] == s]
         # most likely first; equal probabilities keep pre-order
         cols.sort(key=lambda j: -columns[j][2])
-
-        def record(j: int) -> PathTraps:
-            return PathTraps(
-                paths[j], tree.positions[columns[j][1]].id, columns[j][2], {t: bool(v[j]) for t, v in fired.items()}
-            )
 
         likely = record(cols[0])
         elsewhere = {}
@@ -403,11 +469,14 @@ def _trap_reports(teller: _Teller, starts: list[tuple[int, int] | None]) -> list
             p = tree.positions[start[0]]
             after = (p.id, p.actions[start[1]])
         reports.append(TrapReport(after, likely, elsewhere))
-    return reports
+    main = sorted((j for j, c in enumerate(columns) if c[0] == 0), key=lambda j: -columns[j][2])
+    firing = {t.id: [record(j) for j in main if fired[t.id][j]] for t in teller.sc.traps}
+    return reports, {t: paths for t, paths in firing.items() if paths}
 
 
-def _route(pt: PathTraps) -> str:
-    return " -> ".join([f"{n}:{a}" for n, a in pt.steps] + [pt.outcome])
+def _route(sc: Scenario, pt: PathTraps) -> str:
+    steps = [f"{sc.label_of('node', n)}: {sc.action_label(n, a)}" for n, a in pt.steps]
+    return " \u2192 ".join([*steps, sc.label_of("outcome", pt.outcome)])
 
 
 def _tell_traps(teller: _Teller, rep: TrapReport, depth: int) -> None:
@@ -416,11 +485,36 @@ def _tell_traps(teller: _Teller, rep: TrapReport, depth: int) -> None:
     if fired:
         for t in fired:
             desc = f": {t.description}" if t.description else "."
-            teller.say(depth, f"{t.id} ({t.title}) fires{desc}")
+            teller.say(depth, f"{t.title} fires{desc}")
     else:
         teller.say(depth, "No trap fires on it.")
     for tid, pt in rep.elsewhere.items():
-        teller.say(depth, f"{tid} fires on a less likely path ({_pct(pt.probability)}): {_route(pt)}.")
+        teller.say(
+            depth, f"{sc.label_of('trap', tid)} fires on a less likely path ({_pct(pt.probability)}): {_route(sc, pt)}."
+        )
+
+
+#: At most this many paths are listed per trap (the rest are counted).
+PATHS_SHOWN = 8
+
+
+def _tell_firing(teller: _Teller, firing: Mapping[str, list[PathTraps]]) -> None:
+    sc = teller.sc
+    teller.say(0, "")
+    teller.say(0, "Every path on which each trap fires (probability at these values)")
+    for t in sc.traps:
+        paths = firing.get(t.id, [])
+        if not paths:
+            teller.say(1, f"{t.title}: on no path with a positive probability.")
+            continue
+        total = sum(pt.probability for pt in paths)
+        n = len(paths)
+        teller.say(1, f"{t.title}: {_pct(total)} in all, on {n} path{'s' * (n != 1)}:")
+        for pt in paths[:PATHS_SHOWN]:
+            teller.say(2, f"{_pct(pt.probability)}: {_route(sc, pt)}")
+        if n > PATHS_SHOWN:
+            rest = sum(pt.probability for pt in paths[PATHS_SHOWN:])
+            teller.say(2, f"and {n - PATHS_SHOWN} more paths ({_pct(rest)} together).")
 
 
 def explain(
@@ -429,6 +523,7 @@ def explain(
     values: Mapping[str, float] | None = None,
     solver: str = "spe",
     rationality: float = 10.0,
+    at: str | None = None,
 ) -> Explanation:
     """Solve the game once and tell it as a story.
 
@@ -439,10 +534,19 @@ def explain(
     solver, rationality
         As for :func:`trapsim.equilibrium.solve`. Under ``qre`` the story
         follows the most likely action at each decision.
+    at
+        Tell the game from this node on, as if it were reached (e.g. after a
+        Ukrainian gain); probabilities are then conditional on reaching it.
     """
     eq = solve(scenario, values=values, solver=solver, rationality=rationality)
     model = CompiledScenario(scenario)
-    teller = _Teller(eq, model)
+    teller = _Teller(eq, model, values)
+    root = 0
+    if at is not None:
+        if at not in model.tree.node_index:
+            hint = suggest(at, model.tree.node_index)
+            raise TrapsimError(f"explain --at: unknown node {at!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+        root = model.tree.node_index[at]
     fixed = "".join(f", {k} = {v:g}" for k, v in (values or {}).items())
     teller.say(0, scenario.title)
     where = "the central values" + (f" (except{fixed[1:]})" if fixed else "")
@@ -458,19 +562,25 @@ def explain(
         diff = [f"{k} = {v:.3g} (true {eq.values[k]:.3g})" for k, v in seen.values.items() if v != eq.values[k]]
         teller.say(
             1,
-            f"{teller.names[actor]} ({actor}) sees the game through its beliefs: "
+            f"{teller.names[actor]} sees the game through its beliefs: "
             f"{', '.join(diff) or 'no difference at these values'}. It plays the game as it "
             f"sees it at its own nodes and expects {_numbers([eq.expected[actor]])[0]} "
             "at the start; everyone else plays the game with the true values.",
         )
     teller.say(0, "")
-    teller.say(0, "What happens (the equilibrium path)")
-    teller.walk(0, 1, on_path=True)
-    shown = _numbers(list(eq.payoffs.values()))
+    if at is None:
+        teller.say(0, "What happens (the equilibrium path)")
+    else:
+        teller.say(0, f"What happens from {teller.node(root)} on, as if it were reached")
+    teller.walk(root, 1, on_path=True)
+    expected = _subgame_payoffs(teller, root)
+    shown = _numbers(list(expected.values()))
     teller.say(
         1,
-        "Expected payoffs: "
-        + ", ".join(f"{teller.names[a]} {s}" for a, s in zip(eq.payoffs, shown, strict=True))
+        "Expected payoffs"
+        + ("" if at is None else f" from {teller.node(root)} on")
+        + ": "
+        + ", ".join(f"{teller.names[a]} {s}" for a, s in zip(expected, shown, strict=True))
         + ".",
     )
 
@@ -485,13 +595,13 @@ def explain(
         if child in teller.told or teller.tree.positions[child].kind == "leaf":
             continue  # a single ending is already named in the decision's line
         actor = teller.sc.nodes[p.id].actor  # type: ignore[union-attr]
-        teller.say(1, f"Had {teller.names[actor]} chosen {p.actions[k]} at {p.id}:")
+        teller.say(1, f"Had {teller.names[actor]} chosen {teller.action(pos, k)} at {teller.node(pos)}:")
         teller.walk(child, 2, on_path=False)
 
-    reports = _trap_reports(teller, [None, *supporting])
+    reports, firing = _trap_reports(teller, [None, *supporting], root)
     main = reports[0]
     teller.say(0, "")
-    teller.say(0, f"Traps on the most likely path ({_pct(main.likely.probability)}): {_route(main.likely)}")
+    teller.say(0, f"Traps on the most likely path ({_pct(main.likely.probability)}): {_route(teller.sc, main.likely)}")
     _tell_traps(teller, main, 1)
     for rep in reports[1:]:
         if not any(rep.likely.traps.values()) and not rep.elsewhere:
@@ -500,10 +610,20 @@ def explain(
         node, action = rep.after
         teller.say(
             1,
-            f"Had {action} been chosen at {node}, the most likely path "
-            f"({_pct(rep.likely.probability)}) would be {_route(rep.likely)}:",
+            f"Had {scenario.action_label(node, action)} been chosen at {scenario.label_of('node', node)}, "
+            f"the most likely path ({_pct(rep.likely.probability)}) would be {_route(scenario, rep.likely)}:",
         )
         _tell_traps(teller, rep, 2)
+    _tell_firing(teller, firing)
     order = {pos.id: i for i, pos in enumerate(teller.tree.positions)}
     choices = sorted(teller.choices.values(), key=lambda c: order[c.node])
-    return Explanation(eq, teller.lines, choices, main, reports[1:])
+    return Explanation(eq, teller.lines, choices, main, reports[1:], firing, at)
+
+
+def _subgame_payoffs(teller: _Teller, root: int) -> dict[str, float]:
+    """Each actor's expected payoff from ``root`` on, under the solved strategy."""
+    if root == 0:
+        return dict(teller.eq.payoffs)
+    p = teller.tree.positions[root]
+    vals = teller.eq.node_values[p.id]
+    return {a: sum(teller.prob(root, k) * vals[act][a] for k, act in enumerate(p.actions)) for a in teller.tree.actors}
