@@ -239,3 +239,17 @@ def test_export_writes_csv_and_figures(poll, tmp_path):
     )
     summary = poll.poll.summarise()
     assert json.loads(out.output)["traps"]["fight"]["rate"] == summary["traps"][0]["pooled"]["rate"]
+
+
+def test_explore_command_errors_and_export(tmp_path):
+    run = CliRunner().invoke
+    out = run(main, ["explore", POLL, "--export", str(tmp_path)])
+    assert out.exit_code == 2 and "--export writes a classroom poll; add --classroom" in out.output
+    out = run(main, ["explore", POLL, "--classroom", "--db", str(tmp_path / "none.sqlite"), "--export", "x"])
+    assert out.exit_code == 2 and "name an existing poll database" in out.output
+    bad = tmp_path / "bad.sqlite"
+    bad.write_text("not a database, " * 100)
+    out = run(main, ["explore", POLL, "--classroom", "--db", str(bad), "--export", str(tmp_path / "out")])
+    assert out.exit_code == 2 and f"error: {bad}: not a trapsim poll database" in out.output
+    out = run(main, ["explore", str(Path(POLL).with_name("core_entry.toml")), "--classroom", "--no-browser"])
+    assert out.exit_code == 2 and "classroom: the scenario has no [classroom] table" in out.output

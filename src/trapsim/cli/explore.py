@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import webbrowser
+from pathlib import Path
 
 import click
 
@@ -51,6 +52,8 @@ def explore(file: str, port: int, no_browser: bool, classroom: bool, db: str | N
     web = importlib.import_module("trapsim.web")
     if export_dir and not classroom:
         raise click.UsageError("--export writes a classroom poll; add --classroom")
+    if export_dir and not (db and Path(db).is_file()):
+        raise click.UsageError("--export writes the poll stored in --db FILE: name an existing poll database")
     app = web.build(file, port=port, classroom=classroom, db=db, export_dir=export_dir)
     if export_dir:
         try:

@@ -18,6 +18,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from trapsim import api
+
 __all__ = ["JOIN_ALPHABET", "Stale", "Store"]
 
 JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector
@@ -54,15 +56,27 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         self._lock = threading.Lock()
+        try:
+            self._open(scenario_sha256)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise api.ScenarioError.single(str(self.path), "", f"not a trapsim poll database ({exc})") from None
+        except api.ScenarioError:
+            self._db.close()
+            raise
+
+    def _open(self, scenario_sha256: str) -> None:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a commit survives a crash of the machine too
             self._db.executescript(_SCHEMA)
             known = self._get("scenario_sha256")
             if known and known != scenario_sha256:
-                raise ValueError(
-                    f"{self.path} holds a poll of another version of the scenario "
-                    "(its SHA-256 differs); name a new database file"
+                raise api.ScenarioError.single(
+                    str(self.path),
+                    "",
+                    "holds a poll of another version of the scenario (its SHA-256 differs); "
+                    "name a new database file with --db",
                 )
             self._set("scenario_sha256", scenario_sha256)
             if not self._get("join_code"):
