@@ -104,9 +104,7 @@ def test_misperception_at_the_central_values() -> None:
     assert eq.perceived["dprk"].strategy == {"ask": "ask", "answer": "troops"}
     assert eq.perceived["dprk"].payoffs["dprk"] == pytest.approx(0.1)
     text = trapsim.api.explain(sc).text(width=None)
-    assert (
-        "DPRK chooses troops at answer as it sees the game: 0.100 against 0.000 for munitions" in text
-    )
+    assert "DPRK chooses troops at answer as it sees the game: 0.100 against 0.000 for munitions" in text
     assert "In truth: -0.100 against 0.000 for munitions." in text
 
 

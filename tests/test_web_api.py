@@ -103,7 +103,8 @@ def test_bad_requests_get_a_4xx_and_the_server_keeps_serving(explorer, method, p
     assert request(explorer.port, "GET", "/api/scenario")[0] == 200
 
 
-def test_wrong_content_type_and_host(explorer):
+def test_wrong_content_type_method_and_host(explorer):
+    assert request(explorer.port, "PUT", "/api/run", {}) == (405, {"error": "method PUT not allowed"})
     got, doc = request(explorer.port, "POST", "/api/run", raw=b"{}", headers={"Content-Type": "text/plain"})
     assert (got, doc["error"]) == (415, "expected Content-Type: application/json")
     got, doc = request(explorer.port, "GET", "/api/scenario", headers={"Host": "evil.example:80"})

@@ -76,6 +76,9 @@ class RateLimiter:
 Route = Callable[["Handler"], tuple[int, Any]]
 
 
+MAX_CONNECTIONS = 512  # open connections (threads) at once; more are closed unanswered
+
+
 class Server(ThreadingHTTPServer):
     """A threading HTTP server that knows its routes and when it is stopping."""
 
@@ -95,7 +98,21 @@ class Server(ThreadingHTTPServer):
         self.prefixes = prefixes or {}
         self.max_body = max_body
         self.stopping = threading.Event()
+        self._connections = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(address, Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve in a new thread, unless MAX_CONNECTIONS are open already: then close at once."""
+        if not self._connections.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._connections.release()
 
     def stop(self) -> None:
         """Stop serving (from another thread) and release the socket."""
@@ -108,6 +125,7 @@ class Handler(BaseHTTPRequestHandler):
     """Dispatches to the server's routes; turns :class:`WebError` into a 4xx JSON answer."""
 
     server: Server
+    timeout = 30  # seconds a client may take to send a request (and to take an answer)
     protocol_version = "HTTP/1.1"
     server_version = "trapsim"
     sys_version = ""
@@ -124,6 +142,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._dispatch("POST")
+
+    def _refuse(self) -> None:
+        self.close_connection = True
+        self.send_json(405, {"error": f"method {self.command} not allowed"})
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _refuse
 
     def _route(self, method: str) -> Route | None:
         path = self.path.split("?", 1)[0]
