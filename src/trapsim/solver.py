@@ -170,6 +170,8 @@ def backward(
     choice: dict[int, np.ndarray] = {}
     ties: dict[int, np.ndarray] = {}
     positions = tree.positions
+    n = payoffs.shape[-1]
+    scratch = _Scratch(n)
     for i in reversed(range(len(positions))):
         pos = positions[i]
         if pos.kind == "leaf":
@@ -178,45 +180,87 @@ def backward(
         kids = [values[c] for c in pos.children]  # k arrays (actors, n)
         if pos.kind == "chance":
             probs[i] = chance[i]
-            values[i] = _mix(chance[i], kids)
+            values[i] = _mix(chance[i], kids, scratch)
         elif solver == "spe":
-            pick, tie = _best(kids, pos.owner)
+            pick, tie = _best(kids, pos.owner, scratch)
             choice[i] = pick
             ties[i] = tie
-            if len(kids) == 1:
-                values[i] = kids[0]
-            elif len(kids) == 2:
-                values[i] = np.where(pick.astype(bool), kids[1], kids[0])
-            else:
-                values[i] = np.choose(pick, kids)  # type: ignore[call-overload]
+            values[i] = _select(pick, kids)
         else:
             logits = rationality * np.stack([v[pos.owner] for v in kids])
             logits -= logits.max(axis=0)
             p = np.exp(logits)
             p /= p.sum(axis=0)
             probs[i] = p
-            values[i] = _mix(p, kids)
+            values[i] = _mix(p, kids, scratch)
         for c in pos.children:  # children no longer needed: keep memory flat
             if not keep_values and positions[c].kind != "leaf":
                 del values[c]
     return Solution(values, probs, choice, ties)
 
 
-def _mix(p: np.ndarray, kids: list[np.ndarray]) -> np.ndarray:
-    """Expected values ``sum_k p[k] * kids[k]`` with ``p`` of shape (k, n)."""
-    out = p[0] * kids[0]
+class _Scratch:
+    """Work arrays of one backward pass, reused at every node (no allocation per node)."""
+
+    __slots__ = ("a", "b", "row")
+
+    def __init__(self, n: int) -> None:
+        self.a = np.empty(n)
+        self.b = np.empty(n)
+        self.row: np.ndarray | None = None
+
+    def rows(self, shape: tuple[int, ...]) -> np.ndarray:
+        """A work array of ``shape`` (an actor-by-draw block), kept for the next node."""
+        if self.row is None or self.row.shape != shape:
+            self.row = np.empty(shape)
+        return self.row
+
+
+def _mix(p: np.ndarray, kids: list[np.ndarray], scratch: _Scratch | None = None) -> np.ndarray:
+    """Expected values ``sum_k p[k] * kids[k]`` with ``p`` of shape (k, n).
+
+    Summed left to right, ``p[0] * kids[0] + p[1] * kids[1] + ...``; each
+    product goes through one reused work array.
+    """
+    out = np.multiply(p[0], kids[0])
+    tmp = scratch.rows(out.shape) if scratch is not None else np.empty_like(out)
     for k in range(1, len(kids)):
-        out += p[k] * kids[k]
+        np.multiply(p[k], kids[k], out=tmp)
+        out += tmp
     return out
 
 
-def _best(kids: list[np.ndarray], owner: int) -> tuple[np.ndarray, np.ndarray]:
-    """The owner's best action per draw (first listed on a tie) and where ties occur."""
+def _select(pick: np.ndarray, kids: list[np.ndarray]) -> np.ndarray:
+    """``kids[pick[d]][:, d]`` for every draw ``d``: each actor's value of the action taken."""
+    if len(kids) == 1:
+        return kids[0]
+    out = np.where(pick.astype(bool) if len(kids) == 2 else pick == 1, kids[1], kids[0])
+    for k in range(2, len(kids)):
+        np.copyto(out, kids[k], where=pick == k)
+    return out
+
+
+def _best(kids: list[np.ndarray], owner: int, scratch: _Scratch | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The owner's best action per draw (first listed on a tie) and where ties occur.
+
+    An action is "at the top" when its payoff is within :data:`TIE_TOLERANCE`
+    (relative to ``max(1, |best|)``) of the best; the first such action is
+    picked, and a tie is two or more at the top.
+    """
+    scratch = scratch if scratch is not None else _Scratch(kids[0].shape[-1])
     own = [v[owner] for v in kids]
-    best = own[0]
+    best, floor = scratch.a, scratch.b
+    np.copyto(best, own[0])
     for v in own[1:]:
-        best = np.maximum(best, v)
-    floor = best - TIE_TOLERANCE * np.maximum(1.0, np.abs(best))
+        np.maximum(best, v, out=best)
+    np.abs(best, out=floor)
+    np.maximum(floor, 1.0, out=floor)
+    floor *= TIE_TOLERANCE
+    np.subtract(best, floor, out=floor)
+    if len(own) == 2:
+        top0 = own[0] >= floor
+        top1 = own[1] >= floor
+        return (~top0).view(np.uint8).astype(np.intp), top0 & top1
     pick = np.full(best.shape, len(own) - 1, dtype=np.intp)
     count = np.zeros(best.shape, dtype=np.intp)
     for k in reversed(range(len(own))):
@@ -227,17 +271,28 @@ def _best(kids: list[np.ndarray], owner: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pick(p: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Index of the branch that uniform ``u`` falls into under probabilities ``p``."""
+    """Index of the branch that uniform ``u`` falls into under probabilities ``p``.
+
+    The branch is the number of cumulative probabilities ``p[0]``,
+    ``p[0] + p[1]``, ... (summed left to right) that ``u`` reaches.
+    """
     if len(p) == 1:
         return np.zeros(len(u), dtype=np.intp)
-    if len(p) == 2:
-        return (u >= p[0]).astype(np.intp)
-    cum = np.cumsum(p[:-1], axis=0)
-    return np.count_nonzero(u[None, :] >= cum, axis=0)
+    pick = (u >= p[0]).view(np.uint8).astype(np.intp)
+    if len(p) > 2:
+        cum = p[0].copy()
+        for k in range(1, len(p) - 1):
+            cum += p[k]
+            pick += u >= cum
+    return pick
 
 
 def play(tree: Tree, solution: Solution, uniforms: Mapping[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Play the realised path of every draw.
+
+    Every inner node's action is known for every draw (the solution's choice,
+    or a branch picked by the node's uniforms); the path then walks down one
+    level at a time with integer gathers, all draws at once.
 
     Parameters
     ----------
@@ -254,18 +309,57 @@ def play(tree: Tree, solution: Solution, uniforms: Mapping[int, np.ndarray]) -> 
         ``tree.inner`` order), or -1 where the node was not reached.
     """
     n = next(iter(solution.values.values())).shape[-1]
-    cur = np.zeros(n, dtype=np.int64)
-    actions = np.full((len(tree.inner), n), -1, dtype=np.int64)
+    walk = _walk(tree)
+    inner = len(tree.inner)
+    # row r < inner: the action node tree.inner[r] takes; row `inner`: 0 for draws already at a leaf
+    act = np.zeros((inner + 1, n), dtype=np.intp)
     for row, i in enumerate(tree.inner):
-        pos = tree.positions[i]
-        here = cur == i
-        if not here.any():
-            continue
-        act = solution.choice[i] if i in solution.choice else _pick(solution.probs[i], uniforms[i])
-        taken = act[here]
-        actions[row, here] = taken
-        cur[here] = np.asarray(pos.children)[taken]
-    return cur, actions
+        act[row] = solution.choice[i] if i in solution.choice else _pick(solution.probs[i], uniforms[i])
+    actions = np.full((inner + 1) * n, -1, dtype=np.int64)
+    flat = act.reshape(-1)
+    draw = np.arange(n, dtype=np.intp)
+    cur = np.zeros(n, dtype=np.intp)
+    for _ in range(walk.depth):
+        at = walk.row[cur] * n + draw  # flat index of (row of the current node, draw)
+        taken = flat[at]
+        actions[at] = taken
+        cur = walk.child[cur, taken]
+    return cur.astype(np.int64), actions[: inner * n].reshape(inner, n)
+
+
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    """Integer tables for playing paths: a leaf's row is the extra "stay" row."""
+
+    row: np.ndarray  # (positions,) row in tree.inner order; leaves: len(tree.inner)
+    child: np.ndarray  # (positions, max actions) child position; a leaf points to itself
+    depth: int  # levels below the root
+
+
+_WALKS: dict[int, tuple[Tree, _Walk]] = {}
+
+
+def _walk(tree: Tree) -> _Walk:
+    """The walk tables of ``tree`` (built once per tree and cached)."""
+    hit = _WALKS.get(id(tree))
+    if hit is not None and hit[0] is tree:
+        return hit[1]
+    positions = tree.positions
+    width = max((len(p.children) for p in positions), default=1)
+    row = np.full(len(positions), len(tree.inner), dtype=np.intp)
+    row[list(tree.inner)] = np.arange(len(tree.inner))
+    child = np.tile(np.arange(len(positions), dtype=np.intp)[:, None], (1, max(width, 1)))
+    depth = np.zeros(len(positions), dtype=np.intp)
+    for i, p in enumerate(positions):  # pre-order: a parent comes before its children
+        if p.children:
+            child[i, : len(p.children)] = p.children
+        if p.parent >= 0:
+            depth[i] = depth[p.parent] + 1
+    walk = _Walk(row, child, int(depth.max()) if len(positions) else 0)
+    if len(_WALKS) > 64:
+        _WALKS.clear()
+    _WALKS[id(tree)] = (tree, walk)
+    return walk
 
 
 def reach_probabilities(tree: Tree, solution: Solution) -> np.ndarray:

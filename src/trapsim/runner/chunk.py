@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trapsim.runner.compiling import CompiledScenario
-from trapsim.solver import Solution, backward, play
+from trapsim.solver import Solution, Tree, backward, play
 
 
 @dataclass(slots=True)
@@ -64,12 +64,7 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
         )
     realised = payoffs[outcome_idx, :, np.arange(n)]  # (n, actors)
     mean = realised.mean(axis=0)
-    tie_rows = [played.ties.get(pos) for pos in tree.inner]
-    zeros = np.zeros(n, dtype=bool)
-    ties = np.array([int(np.count_nonzero(t)) if t is not None else 0 for t in tie_rows])
-    tied_on_path = [(t if t is not None else zeros) & (actions[r] >= 0) for r, t in enumerate(tie_rows)]
-    ties_on_path = np.array([int(np.count_nonzero(t)) for t in tied_on_path])
-    any_tie = np.logical_or.reduce(tied_on_path) if tied_on_path else zeros
+    ties, ties_on_path, tie_anywhere = _tie_counts(tree, played, actions)
     return ChunkStats(
         n=n,
         traps=np.array([int(np.count_nonzero(traps[t.id])) for t in model.scenario.traps], dtype=np.int64),
@@ -78,11 +73,34 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
         m2=((realised - mean) ** 2).sum(axis=0),
         ties=ties,
         ties_on_path=ties_on_path,
-        tie_anywhere=int(np.count_nonzero(any_tie)),
-        actions=[
-            np.bincount(actions[r][actions[r] >= 0], minlength=len(tree.positions[pos].children))
-            for r, pos in enumerate(tree.inner)
-        ],
+        tie_anywhere=tie_anywhere,
+        actions=_action_counts(tree, actions),
         sample=np.ascontiguousarray(realised.T) if chunk == 0 else None,
         changed=changed,
     )
+
+
+def _tie_counts(tree: Tree, solution: Solution, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per inner node: draws with a tie, draws with a tie where the node was reached; draws with any such tie."""
+    ties = np.zeros(len(tree.inner), dtype=np.int64)
+    on_path = np.zeros(len(tree.inner), dtype=np.int64)
+    rows = [r for r, pos in enumerate(tree.inner) if pos in solution.ties]
+    if not rows:
+        return ties, on_path, 0
+    tied = np.stack([solution.ties[tree.inner[r]] for r in rows])  # (rows, n) bool
+    ties[rows] = np.count_nonzero(tied, axis=1)
+    tied &= actions[rows] >= 0
+    on_path[rows] = np.count_nonzero(tied, axis=1)
+    return ties, on_path, int(np.count_nonzero(tied.any(axis=0)))
+
+
+def _action_counts(tree: Tree, actions: np.ndarray) -> list[np.ndarray]:
+    """Per inner node (``tree.inner`` order): draws taking each of its actions, ``(k,)`` int."""
+    widths = [len(tree.positions[pos].children) for pos in tree.inner]
+    if not widths:
+        return []
+    width = max(widths)
+    reached = actions >= 0
+    key = actions + (np.arange(len(widths)) * width)[:, None]
+    counts = np.bincount(key[reached], minlength=len(widths) * width).reshape(len(widths), width)
+    return [counts[r, :k] for r, k in enumerate(widths)]
