@@ -8,24 +8,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import tempfile
 import time
 from typing import Any
 
-import pytest
-
-from chromium import _Pipe, find_chromium
-
-
-def chromium_or_fail() -> str:
-    """The Chromium binary; a missing browser fails under CI=true and skips elsewhere."""
-    binary = find_chromium()
-    if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed, and CI=true: browser tests must run in CI")
-        pytest.skip("chromium is not installed (apt-get install -y chromium; .ci/run does)")
-    return binary
+from chromium import _Pipe
 
 
 class Browser:

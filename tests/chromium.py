@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Page", "find_chromium", "render"]
+__all__ = ["Page", "chromium_or_fail", "find_chromium", "render"]
 
 
 def find_chromium() -> str | None:
@@ -36,6 +36,22 @@ def find_chromium() -> str | None:
         if path:
             return path
     return None
+
+
+def chromium_or_fail() -> str:
+    """The Chromium binary for a browser test: a missing browser FAILS under ``CI=true``, skips elsewhere.
+
+    CI must prove the pages work in a real browser, so there a missing binary is
+    an error in the CI image, never a silent skip.
+    """
+    import pytest  # only the tests need it; ``python tests/chromium.py`` does not
+
+    binary = find_chromium()
+    if binary is None:
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail("chromium is not installed, and CI=true: browser tests must run in CI")
+        pytest.skip("chromium is not installed (apt-get install -y chromium; .ci/run does)")
+    return binary
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from trapsim.errors import ExpressionError
@@ -373,7 +373,6 @@ DRAW_VALUES = st.one_of(
 ENVS = st.integers(1, 6).flatmap(
     lambda n: st.fixed_dictionaries({v: st.lists(DRAW_VALUES, min_size=n, max_size=n) for v in VARS})
 )
-PROPERTY = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _compare(tree: tuple, text: str, env_lists: dict[str, list[float]]) -> None:
@@ -390,20 +389,17 @@ def _compare(tree: tuple, text: str, env_lists: dict[str, list[float]]) -> None:
         np.testing.assert_array_equal(got.astype(np.float64), np.array(want, dtype=np.float64), err_msg=text)
 
 
-@PROPERTY
 @given(tree=TREES, env=ENVS)
 def test_generated_trees_match_reference_fully_parenthesised(tree: tuple, env: dict) -> None:
     _compare(tree, render_full(tree), env)
 
 
-@PROPERTY
 @given(tree=TREES, env=ENVS)
 def test_generated_trees_match_reference_minimal_parentheses(tree: tuple, env: dict) -> None:
     """Precedence and associativity: the fewest parentheses Python needs give the same value."""
     _compare(tree, render_min(tree)[0], env)
 
 
-@PROPERTY
 @given(tree=TREES)
 def test_constant_folding_matches_reference(tree: tuple) -> None:
     """With every variable replaced by a number, the expression folds to the reference value."""
@@ -488,13 +484,11 @@ def _never_crashes(text: str) -> None:
     assert typ in ("num", "bool")
 
 
-@settings(max_examples=400, deadline=None, derandomize=True)
 @given(st.text(max_size=80))
 def test_parser_raises_only_expression_error_on_any_text(text: str) -> None:
     _never_crashes(text)
 
 
-@settings(max_examples=400, deadline=None, derandomize=True)
 @given(st.lists(st.sampled_from(TOKENS), max_size=25).map(" ".join))
 def test_parser_raises_only_expression_error_on_token_soup(text: str) -> None:
     _never_crashes(text)

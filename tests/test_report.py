@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import trapsim
-from chromium import find_chromium, render  # tests/chromium.py (rootdir on sys.path)
+from chromium import chromium_or_fail, render  # tests/chromium.py (rootdir on sys.path)
 from trapsim import report
 from trapsim.figures.style import percent
 from trapsim.report import SECTION_IDS, Section, build_report, reproduce_command
@@ -222,14 +222,24 @@ def test_report_command_defaults_and_errors(invoke, tmp_path: Path, monkeypatch)
 # ----------------------------------------------------------- headless Chromium
 
 
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    import chromium
+
+    monkeypatch.setattr(chromium.shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="chromium is not installed"):
+        chromium_or_fail()
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(
-    find_chromium() is None, reason="chromium is not installed (apt-get install -y chromium; .ci/run does)"
-)
 def test_report_renders_in_headless_chromium(default_page: str, tmp_path: Path) -> None:
+    binary = chromium_or_fail()
     path = tmp_path / "report.html"
     path.write_text(default_page, encoding="utf-8")
-    page = render(path, pdf=True)
+    page = render(path, pdf=True, binary=binary)
     assert page.errors == [], page.errors
     assert not [level for level, _ in page.console if level in ("error", "warning")], page.console
     external = [u for u in page.requests if not u.startswith(("data:", "file:"))]

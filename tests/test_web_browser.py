@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from browser import Browser, chromium_or_fail
+from browser import Browser
+from chromium import chromium_or_fail
 from trapsim.cli import main
 from webtools import serving
 
