@@ -12,18 +12,17 @@ from hypothesis import HealthCheck, settings
 
 from trapsim.cli import main
 
-# Property tests: derandomised for everyday runs (the same examples every time, fast); under CI=true
-# random examples from a fixed seed (PYTEST_ADDOPTS=--hypothesis-seed=... in .ci/run), four times
-# as many, so CI explores inputs a developer's run never sees and a failure still reproduces.
-# HYPOTHESIS_PROFILE=dev|ci picks one explicitly.
+# Property tests: derandomised for everyday runs (the same examples every time, fast); the "ci"
+# profile (HYPOTHESIS_PROFILE=ci, set by .ci/run) draws random examples from a fixed seed
+# (--hypothesis-seed, also set there), four times as many, so CI explores inputs an everyday run
+# never sees and a failure still reproduces.
 settings.register_profile(
     "dev", max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
     "ci", max_examples=1200, derandomize=False, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-_CI = os.environ.get("CI", "").lower() in ("true", "1")
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _CI else "dev"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 DATA = Path(__file__).parent / "data"
 BAD = DATA / "bad"
