@@ -24,7 +24,9 @@ from trapsim.model import Distribution, Scenario
 from trapsim.output import write_text_atomic
 from trapsim.runner import Result
 from trapsim.scenario import SOLVERS
+from trapsim.scenario import library as _library
 from trapsim.scenario import load as _load
+from trapsim.scenario.library import LibraryEntry
 from trapsim.sweeps import SweepResult
 
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ __all__ = [
     "sensitivity",
     "simulate",
     "solve",
+    "starter_scenario",
     "sweep",
     "to_efg",
     "trap_probability",
@@ -64,11 +67,38 @@ __all__ = [
 ]
 
 
-def load(path: str) -> Scenario:
-    """Read and validate a scenario file (TOML, or Gambit ``.efg``)."""
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (TOML, or Gambit ``.efg``), or a bundled scenario by name.
+
+    ``load("defense_clause")`` reads the bundled scenario of that name (see
+    :func:`library`) when no file of that name exists here.
+    """
+    if not Path(path).exists():
+        bundled = _library.find(path)
+        if bundled is None:
+            raise ScenarioError.single(
+                str(path),
+                "",
+                "no such file, and no bundled scenario of that name (trapsim list shows them)",
+                _library.did_you_mean(path),
+            )
+        path = bundled
     if str(path).lower().endswith(".efg"):
         return efg.load_efg(path)
     return _load(path)
+
+
+def library() -> list[LibraryEntry]:
+    """The bundled scenarios: ``name``, ``path`` and ``title`` of each (``trapsim list``)."""
+    return _library.library()
+
+
+def starter_scenario(name: str) -> str:
+    """A commented starting scenario called ``name`` that validates, as TOML text (``trapsim init``)."""
+    try:
+        return _library.starter_scenario(name)
+    except ValueError as exc:
+        raise ScenarioError.single("", "name", str(exc), _library.as_name(name)) from None
 
 
 def check_values(scenario: Scenario, values: Mapping[str, float] | None) -> dict[str, float]:

@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 from trapsim import __version__
 from trapsim.errors import TrapsimError
 from trapsim.scenario import parse_assignment
 
-__all__ = ["main", "parse_sets", "scenario_argument", "set_option"]
+__all__ = ["complete_scenario", "main", "parse_sets", "scenario_argument", "set_option"]
 
 
 class _Group(click.Group):
@@ -70,7 +71,17 @@ set_option = click.option(
     metavar="NAME=VALUE",
     help="Fix a parameter at a constant (repeatable), e.g. --set deliver_prob=1.",
 )
-scenario_argument = click.argument("file", type=click.Path(dir_okay=False))
+
+
+def complete_scenario(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Shell completion of a scenario argument: bundled scenario names, then files."""
+    from trapsim import api
+
+    names = [e.name for e in api.library() if e.name.startswith(incomplete)]
+    return [CompletionItem(n) for n in names] + [CompletionItem(incomplete, type="file")]
+
+
+scenario_argument = click.argument("file", type=click.Path(dir_okay=False), shell_complete=complete_scenario)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -91,4 +102,4 @@ def main() -> None:
 
 
 # Command modules register themselves on `main`; one import line per module.
-from trapsim.cli import analysis, core, efg, explain, explore, figures, sweep  # noqa: E402, F401
+from trapsim.cli import analysis, core, efg, explain, explore, figures, library, sweep  # noqa: E402, F401

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from trapsim import api
-from trapsim.cli import main, parse_sets, scenario_argument, set_option
+from trapsim.cli import complete_scenario, main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
     draws_option,
     figure_format_option,
@@ -33,7 +33,7 @@ def _plural(n: int, word: str) -> str:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False), shell_complete=complete_scenario)
 def validate(files: Sequence[str]) -> None:
     """Check scenario files and report every problem, one line each.
 

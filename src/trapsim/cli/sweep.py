@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from trapsim import api
-from trapsim.cli import main, parse_sets, scenario_argument, set_option
+from trapsim.cli import complete_scenario, main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
     figure_format_option,
     json_option,
@@ -267,7 +267,7 @@ def _print_sweep(res: SweepResult) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False), shell_complete=complete_scenario)
 @click.option(
     "--draws", type=click.IntRange(min=1), default=None, help="Draws per scenario [default: the first scenario's]."
 )
