@@ -69,11 +69,11 @@ def test_an_unknown_name_says_so_and_suggests_a_bundled_one(invoke, tmp_path: Pa
     r = invoke("run", "defense_clase")
     assert r.exit_code == 2
     assert r.output.strip().splitlines() == [
-        "error: defense_clase: no such file, and no bundled scenario of that name (trapsim list shows them) "
-        "(did you mean 'defense_clause'?)"
+        "error: defense_clase: cannot read file: no such file here, and no bundled scenario of that name "
+        "(trapsim list) (did you mean 'defense_clause'?)"
     ]
     r = invoke("validate", "sub/defense_clause.toml")  # a path, not a name: never looked up in the library
-    assert r.exit_code == 2 and "no such file" in r.output
+    assert r.exit_code == 2 and "cannot read file: No such file or directory" in r.output
 
 
 def test_init_writes_a_commented_scenario_that_validates_and_runs(invoke, tmp_path: Path, monkeypatch) -> None:

@@ -73,13 +73,13 @@ def load(path: str | Path) -> Scenario:
     ``load("defense_clause")`` reads the bundled scenario of that name (see
     :func:`library`) when no file of that name exists here.
     """
-    if not Path(path).exists():
+    if not Path(path).exists() and _library.is_bare_name(path):
         bundled = _library.find(path)
         if bundled is None:
             raise ScenarioError.single(
                 str(path),
                 "",
-                "no such file, and no bundled scenario of that name (trapsim list shows them)",
+                "cannot read file: no such file here, and no bundled scenario of that name (trapsim list)",
                 _library.did_you_mean(path),
             )
         path = bundled

@@ -17,7 +17,16 @@ from pathlib import Path
 from trapsim.errors import suggest
 from trapsim.scenario.rules import IDENT
 
-__all__ = ["LibraryEntry", "as_name", "did_you_mean", "find", "library", "library_dir", "starter_scenario"]
+__all__ = [
+    "LibraryEntry",
+    "as_name",
+    "did_you_mean",
+    "find",
+    "is_bare_name",
+    "library",
+    "library_dir",
+    "starter_scenario",
+]
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # .../trapsim
 
@@ -56,12 +65,18 @@ def find(name: str | Path) -> Path | None:
 
     Only a bare name is looked up: anything with a directory part is a path.
     """
-    text = str(name)
-    if "/" in text or "\\" in text:
+    if not is_bare_name(name):
         return None
+    text = str(name)
     stem = text[: -len(".toml")] if text.endswith(".toml") else text
     path = library_dir() / f"{stem}.toml"
     return path if IDENT.fullmatch(stem) and path.is_file() else None
+
+
+def is_bare_name(name: str | Path) -> bool:
+    """Whether ``name`` has no directory part, so that it may name a bundled scenario."""
+    text = str(name)
+    return "/" not in text and "\\" not in text
 
 
 def did_you_mean(name: str | Path) -> str | None:
