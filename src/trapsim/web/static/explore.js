@@ -44,7 +44,7 @@ async function run() {
 function render(doc) {
   renderTraps(doc.run, doc.baseline);
   renderOutcomes(doc.run, doc.baseline);
-  renderTree(doc.edges);
+  renderTree(doc.edges, doc.baseline_edges);
   document.getElementById("command").textContent = doc.command;
 }
 
@@ -102,11 +102,11 @@ function treeLayout(tree) {
   return {rows, edges, leaves: leaf};
 }
 
-function renderTree(shares) {
+function renderTree(shares, base) {
   const info = state.info, box = document.getElementById("tree");
   const {rows, edges, leaves} = treeLayout(info.tree);
   const depth = Math.max(...rows.map(r => r.depth));
-  const colW = 104, rowH = 17, left = 10, top = 12;
+  const colW = 150, rowH = 18, left = 10, top = 12;
   const width = left + depth * colW + 170, height = top + leaves * rowH + 8;
   const s = svg("svg", {width: "100%", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "game tree"});
   const X = r => left + r.depth * colW, Y = r => top + r.y * rowH;
@@ -116,7 +116,11 @@ function renderTree(shares) {
     const node = info.tree.nodes[a.id], action = node.actions[b.k];
     s.append(svg("path", {d: `M${X(a)},${Y(a)} L${X(a) + 12},${Y(b)} L${X(b)},${Y(b)}`, fill: "none",
       stroke: share > 0 ? "#0072B2" : "#ccc", "stroke-width": (0.8 + 12 * share).toFixed(2), "data-edge": `${a.id}:${action}`}));
-    s.append(svg("text", {x: X(a) + 16, y: Y(b) - 3}, `${node.action_labels[b.k]} ${share > 0 ? pct(share) : ""}`));
+    const was = (base[a.id] || [])[b.k] || 0;
+    const text = svg("text", {x: X(a) + 16, y: Y(b) - 3}, `${node.action_labels[b.k]} ${share > 0 ? pct(share) : ""}`);
+    if (Math.abs(share - was) >= 0.001)  // beside the share, the share as loaded, where it moved
+      text.append(svg("tspan", {fill: "#999"}, ` (${pct(was)})`));
+    s.append(text);
   }
   for (const r of rows) {
     if (r.leaf) { s.append(svg("text", {x: X(r) + 4, y: Y(r) + 4}, info.tree.outcomes[r.id] || r.id)); continue; }
