@@ -307,7 +307,7 @@ def test_set_values_are_written() -> None:
     moved = api.to_efg(sc, values={"cost": 0.5, "p_strong": 0.25})
     assert '{ "strong" 1/4 "weak" 3/4 }' in moved
     assert 't "fought" 2 "fought" { -1, 0.5 }' in moved
-    with pytest.raises(ScenarioError, match=r"unknown parameter 'cots'.*did you mean 'cost'"):
+    with pytest.raises(trapsim.ArgumentError, match=r"unknown parameter 'cots'.*did you mean 'cost'"):
         api.to_efg(sc, values={"cots": 1.0})
 
 

@@ -73,10 +73,11 @@ def test_set_values_change_the_answer() -> None:
 
 
 def test_unknown_set_value_is_rejected_with_a_suggestion() -> None:
-    with pytest.raises(trapsim.ScenarioError) as info:
+    with pytest.raises(trapsim.ArgumentError) as info:
         trapsim.solve(_load("core_entry.toml"), values={"pp": 0.5})
-    (problem,) = info.value.problems
-    assert problem.key == "--set pp" and problem.suggestion == "p"
+    problem = info.value.problem()
+    assert problem.key == "argument values['pp']" and problem.suggestion == "p"
+    assert info.value.problem({"values": "--set"}).key == "--set pp"
 
 
 def test_tie_at_central_values_goes_to_first_action() -> None:

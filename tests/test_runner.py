@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 import trapsim
-from trapsim.errors import RunError
+from trapsim.errors import RunError, ScenarioError
 from trapsim.runner import CHUNK, run, wilson
 from trapsim.scenario import loads
 
@@ -192,7 +192,7 @@ root = "first"
 [actors.a]
 name = "A"
 [parameters]
-x = {{ dist = "uniform", low = -1, high = 1 }}
+x = {{ dist = "uniform", low = {xlow}, high = 1 }}
 y = 2
 {derived}
 [nodes.first]
@@ -208,50 +208,69 @@ downs = {{ a = 1 }}
 """
 
 
-def _scenario(payoff: str = "x", p_up: str = "0.5", derived: str = "") -> trapsim.Scenario:
-    return loads(BASE.format(payoff=payoff, p_up=p_up, derived=derived), path="err.toml")
+def _scenario(payoff: str = "x", p_up: str = "0.5", derived: str = "", xlow: float = -1) -> trapsim.Scenario:
+    return loads(_text(payoff, p_up, derived, xlow), path="err.toml")
 
 
-def test_nan_in_a_payoff_names_the_expression_and_values() -> None:
+def _text(payoff: str = "x", p_up: str = "0.5", derived: str = "", xlow: float = -1) -> str:
+    return BASE.format(payoff=payoff, p_up=p_up, derived=derived, xlow=xlow)
+
+
+def _validation_error(**kw: Any) -> str:
+    with pytest.raises(ScenarioError) as info:
+        _scenario(**kw)
+    return str(info.value)
+
+
+# Validation evaluates every expression at the central values and on a fixed sample, so a file
+# that cannot run is refused by `validate`; a value fixed for a run (--set) is checked by the run.
+
+def test_nan_in_a_payoff_is_refused_by_validation() -> None:
+    msg = _validation_error(payoff="log(x + 0.5) * y")
+    assert msg.startswith("err.toml: payoffs.ups.a:")
+    assert '"log(x + 0.5) * y" is nan in validation draw' in msg
+    assert "x = -" in msg and "y = 2" in msg  # x < -0.5 in that draw
+
+
+def test_nan_in_a_payoff_at_run_time_names_the_expression_and_values() -> None:
+    sc = _scenario(payoff="log(x) * y", xlow=0.5)  # valid as written; x = -0.5 is fixed for the run
     with pytest.raises(RunError) as info:
-        run(_scenario(payoff="log(x) * y"), draws=5000, seed=1)
+        run(sc, draws=5000, seed=1, values={"x": -0.5})
     msg = str(info.value)
     assert msg.startswith("err.toml: payoffs.ups.a:")
-    assert '"log(x) * y"' in msg
-    assert "nan" in msg
-    assert "x = -" in msg and "y = 2" in msg  # an offending draw: x < 0
+    assert '"log(x) * y"' in msg and "nan in draw 1," in msg
+    assert "x = -0.5" in msg and "y = 2" in msg
 
 
 def test_inf_in_a_derived_value_names_the_parameters_behind_it() -> None:
-    sc = _scenario(payoff="ratio", derived='[derived]\nratio = "y / (x - x)"')
-    with pytest.raises(RunError) as info:
-        run(sc, draws=100, seed=1)
-    msg = str(info.value)
+    msg = _validation_error(payoff="ratio", derived='[derived]\nratio = "y / (x - x)"')
     assert "derived.ratio" in msg and '"y / (x - x)"' in msg
-    assert "draw 1," in msg and "x = " in msg and "y = 2" in msg
+    assert "at the central values, where x = 0" in msg and "y = 2" in msg
 
 
 def test_derived_nan_through_a_chain_reports_underlying_parameters() -> None:
-    sc = _scenario(payoff="b", derived='[derived]\na = "x * 3"\nb = "sqrt(a)"')
+    sc = _scenario(payoff="b", derived='[derived]\na = "x * 3"\nb = "sqrt(a)"', xlow=0)
     with pytest.raises(RunError) as info:
-        run(sc, draws=100, seed=1)
+        run(sc, draws=100, seed=1, values={"x": -1})
     msg = str(info.value)
-    assert "derived.b" in msg and "a = -" in msg and "x = -" in msg
+    assert "derived.b" in msg and "a = -3" in msg and "x = -1" in msg
 
 
 def test_chance_probability_outside_unit_interval_names_the_node() -> None:
-    with pytest.raises(RunError) as info:
-        run(_scenario(p_up="x + 0.5"), draws=5000, seed=1)
-    msg = str(info.value)
-    assert "nodes.nature.chance" in msg
-    assert "probabilities must lie in [0, 1]" in msg
+    msg = _validation_error(p_up="x + 0.5")
+    assert "nodes.nature.chance" in msg and "probabilities must lie in [0, 1]" in msg
     assert "x = " in msg
+    with pytest.raises(RunError) as info:
+        run(_scenario(p_up="x / 2 + 0.25", xlow=0), draws=5000, seed=1, values={"x": 2})
+    msg = str(info.value)
+    assert "nodes.nature.chance" in msg and "probabilities must lie in [0, 1]" in msg
+    assert "up = 1.25, down = -0.25" in msg and "x = 2" in msg
 
 
 def test_run_error_through_the_cli_exits_2(invoke, tmp_path: Path) -> None:
     path = tmp_path / "nan.toml"
-    path.write_text(BASE.format(payoff="log(x)", p_up="0.5", derived=""))
-    result = invoke("run", path, "--draws", "1000", "--seed", "1", "--json")
+    path.write_text(_text(payoff="log(x)", xlow=0.5))
+    result = invoke("run", path, "--draws", "1000", "--seed", "1", "--json", "--set", "x=-1")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert f"error: {path}: payoffs.ups.a:" in result.output

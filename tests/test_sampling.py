@@ -11,7 +11,7 @@ from scipy import stats
 
 from trapsim.model import Distribution
 from trapsim.runner import CompiledScenario
-from trapsim.sampling import central_value, draw, ppf, stream
+from trapsim.sampling import central_value, draw, ppf, stream, stream_key
 from trapsim.scenario import loads
 
 N = 200_000
@@ -191,3 +191,25 @@ def test_fixing_a_parameter_leaves_other_draws_bit_identical() -> None:
 def test_parameter_streams_are_not_correlated() -> None:
     env = _env(A, C)
     assert abs(np.corrcoef(env["alpha"], env["gamma"])[0, 1]) < 0.05
+
+
+def test_names_sharing_a_crc32_draw_independent_values() -> None:
+    """Regression: streams were keyed by CRC32, so these two names drew identical values."""
+    import zlib
+
+    assert zlib.crc32(b"s6l6mwll") == zlib.crc32(b"ovbiasnc")  # the collision the old key had
+    env = _env('s6l6mwll = { dist = "uniform", low = 0, high = 1 }',
+               'ovbiasnc = { dist = "uniform", low = 0, high = 1 }')
+    assert not np.array_equal(env["s6l6mwll"], env["ovbiasnc"])
+    assert abs(np.corrcoef(env["s6l6mwll"], env["ovbiasnc"])[0, 1]) < 0.05
+
+
+def test_stream_key_is_the_documented_digest() -> None:
+    """docs/scenario-format.md: spawn key = (chunk, first four little-endian 32-bit words of SHA-256)."""
+    import hashlib
+
+    digest = hashlib.sha256(b"node:war").digest()
+    words = [int.from_bytes(digest[i : i + 4], "little") for i in (0, 4, 8, 12)]
+    assert stream_key(5, "node:war") == (5, *words)
+    want = np.random.Generator(np.random.PCG64(np.random.SeedSequence(9, spawn_key=(5, *words)))).random(8)
+    np.testing.assert_array_equal(stream(9, 5, "node:war").random(8), want)

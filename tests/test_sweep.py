@@ -16,7 +16,7 @@ import pytest
 
 import trapsim
 from trapsim import api
-from trapsim.errors import RunError, ScenarioError
+from trapsim.errors import ArgumentError, RunError
 from trapsim.runner import wilson
 from trapsim.scenario import loads
 from trapsim.sweeps import SweepResult, grid_values, run_sweep
@@ -126,6 +126,22 @@ def test_results_do_not_depend_on_worker_count(threshold: trapsim.Scenario) -> N
     two = api.sweep(threshold, grid, draws=2000, workers=2)
     assert one.backend == "local" and two.backend == "processes" and two.workers == 2
     assert same_points(one, two)
+
+
+def test_changed_scenario_is_compiled_afresh(threshold: trapsim.Scenario) -> None:
+    """Regression: the compile cache was keyed by the file's sha256, so a changed scenario kept its old traps."""
+    import dataclasses
+
+    grid = {"t": (0.2, 0.6)}
+    full = api.sweep(threshold, grid, draws=500, workers=1)
+    assert set(full.points[0].trap_counts) == {"high", "both", "go"}
+    fewer = dataclasses.replace(threshold, traps=threshold.traps[:1])
+    res = api.sweep(fewer, grid, draws=500, workers=1)
+    assert set(res.points[0].trap_counts) == {"high"}
+    hand_built = dataclasses.replace(fewer, sha256="")  # a hand-built scenario has no file hash
+    swapped = dataclasses.replace(hand_built, traps=threshold.traps[1:2])
+    assert set(api.sweep(hand_built, grid, draws=500, workers=1).points[0].trap_counts) == {"high"}
+    assert set(api.sweep(swapped, grid, draws=500, workers=1).points[0].trap_counts) == {"both"}
 
 
 def test_fixed_values_apply_to_every_point(threshold: trapsim.Scenario) -> None:
@@ -286,16 +302,17 @@ def test_seed_comes_from_checkpoint_when_none_is_given(threshold: trapsim.Scenar
 # ------------------------------------------------------------ input errors
 
 
-def test_bad_grids_are_scenario_errors(threshold: trapsim.Scenario) -> None:
-    with pytest.raises(ScenarioError, match=r"--vary tt: unknown parameter 'tt' \(did you mean 't'\?\)"):
+def test_bad_grids_are_argument_errors(threshold: trapsim.Scenario) -> None:
+    """Grids are arguments of the caller, not problems of the file (tests/test_arguments.py has more)."""
+    with pytest.raises(ArgumentError, match=r"grid\['tt'\]: unknown parameter 'tt' \(did you mean 't'\?\)"):
         api.sweep(threshold, {"tt": (0, 1)})
-    with pytest.raises(ScenarioError, match="one or two parameters, not 3"):
+    with pytest.raises(ArgumentError, match="one or two parameters, not 3"):
         api.sweep(threshold, {"t": (0, 1), "s": (0, 1), "u": (0, 1)})
-    with pytest.raises(ScenarioError, match=r"unknown sweep 'onw'.*did you mean 'one'"):
+    with pytest.raises(ArgumentError, match=r"unknown sweep 'onw'.*did you mean 'one'"):
         api.sweep(threshold, "onw")
-    with pytest.raises(ScenarioError, match="declares 2 sweeps"):
+    with pytest.raises(ArgumentError, match="declares 2 sweeps"):
         api.sweep(threshold)
-    with pytest.raises(ScenarioError, match="both varied and fixed"):
+    with pytest.raises(ArgumentError, match="both varied and fixed"):
         api.sweep(threshold, {"t": (0, 1)}, values={"t": 0.5})
 
 

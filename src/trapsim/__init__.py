@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         trap_probability,
     )
     from trapsim.equilibrium import Equilibrium
-    from trapsim.errors import RunError, ScenarioError, TrapsimError
+    from trapsim.errors import ArgumentError, RunError, ScenarioError, TrapsimError
     from trapsim.model import Scenario
     from trapsim.runner import Result
     from trapsim.sweeps import SweepResult
@@ -44,6 +44,7 @@ _WHERE = {
     "sweep": "trapsim.api",
     "trap_probability": "trapsim.api",
     "Equilibrium": "trapsim.equilibrium",
+    "ArgumentError": "trapsim.errors",
     "RunError": "trapsim.errors",
     "ScenarioError": "trapsim.errors",
     "TrapsimError": "trapsim.errors",
@@ -53,6 +54,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "ArgumentError",
     "Discovery",
     "Equilibrium",
     "Result",

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from trapsim import arguments as _arg
 from trapsim import efg, equilibrium, runner
 from trapsim import explain as _explain
 from trapsim import sweeps as _sweeps
 from trapsim.elicitation import KINDS, Judgement, judgements_csv
-from trapsim.errors import Problem, ScenarioError, TrapsimError, suggest
-from trapsim.model import Distribution, Scenario
+from trapsim.errors import ArgumentError, Problem, ScenarioError, TrapsimError, suggest
+from trapsim.model import MAX_DRAWS, Distribution, Scenario
 from trapsim.output import write_text_atomic
 from trapsim.runner import Result
 from trapsim.scenario import SOLVERS
@@ -101,31 +102,44 @@ def starter_scenario(name: str) -> str:
         raise ScenarioError.single("", "name", str(exc), _library.as_name(name)) from None
 
 
+def _scenario(scenario: Any, argument: str = "scenario") -> Scenario:
+    if not isinstance(scenario, Scenario):
+        raise ArgumentError(argument, f"expected a Scenario (from trapsim.load), got {type(scenario).__name__}")
+    return scenario
+
+
 def check_values(scenario: Scenario, values: Mapping[str, float] | None) -> dict[str, float]:
-    """Check that every overridden name is a parameter of the scenario."""
-    values = dict(values or {})
+    """Check that every overridden name is a parameter of the scenario and every value a finite number."""
+    values = _arg.mapping_of_numbers("values", values, file=_scenario(scenario).path)
     names = [p.name for p in scenario.parameters]
-    problems = []
     for name in values:
         if name not in names:
             derived = [d.name for d in scenario.derived]
             why = " (it is a derived value; set the parameters it uses)" if name in derived else ""
-            problems.append((f"--set {name}", f"unknown parameter '{name}'{why}", suggest(name, names)))
-    if problems:
-        from trapsim.errors import Problem
-
-        raise ScenarioError([Problem(scenario.path, k, m, s) for k, m, s in problems])
+            raise ArgumentError(
+                "values",
+                f"unknown parameter '{name}'{why}",
+                item=name,
+                file=scenario.path,
+                suggestion=suggest(name, names),
+            )
     return values
 
 
 def _options(scenario: Scenario, solver: str | None, rationality: float | None) -> tuple[str, float]:
-    solver = solver or scenario.simulation.solver
-    if solver not in SOLVERS:
-        raise ScenarioError.single(scenario.path, "solver", f"expected spe or qre, got {solver!r}")
-    rationality = scenario.simulation.rationality if rationality is None else float(rationality)
-    if not rationality > 0:
-        raise ScenarioError.single(scenario.path, "rationality", f"expected a number > 0, got {rationality}")
+    path = _scenario(scenario).path
+    solver = _arg.choice("solver", solver or scenario.simulation.solver, SOLVERS, file=path)
+    rationality = _arg.positive(
+        "rationality", scenario.simulation.rationality if rationality is None else rationality, file=path
+    )
     return solver, rationality
+
+
+def _draws(scenario: Scenario, draws: Any, default: int | None = None) -> int:
+    """``draws``, or the default (the scenario's), as a checked whole number > 0."""
+    if draws is None:
+        return default if default is not None else scenario.simulation.draws
+    return _arg.whole("draws", draws, maximum=MAX_DRAWS, file=scenario.path)
 
 
 def simulate(
@@ -146,9 +160,8 @@ def simulate(
     ``result.seed``.
     """
     solver, rationality = _options(scenario, solver, rationality)
-    draws = scenario.simulation.draws if draws is None else int(draws)
-    if draws <= 0:
-        raise ScenarioError.single(scenario.path, "draws", f"expected a whole number > 0, got {draws}")
+    draws = _draws(scenario, draws)
+    seed = _arg.seed(seed, file=scenario.path)
     if seed is None:
         seed = scenario.simulation.seed
     return runner.run(
@@ -158,8 +171,8 @@ def simulate(
         solver=solver,
         rationality=rationality,
         values=check_values(scenario, values),
-        workers=workers,
-        progress=progress,
+        workers=_arg.whole("workers", workers, file=scenario.path),
+        progress=_arg.optional_callable("progress", progress),
     )
 
 
@@ -195,7 +208,7 @@ def explain(
 
 def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None, limit: int = 100) -> equilibrium.AllSPE:
     """Every subgame-perfect equilibrium at central values (or ``values``), up to ``limit``."""
-    return equilibrium.all_spe(scenario, values=check_values(scenario, values), limit=limit)
+    return equilibrium.all_spe(scenario, values=check_values(scenario, values), limit=_arg.whole("limit", limit))
 
 
 def to_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) -> str:
@@ -216,39 +229,40 @@ def _sweep_grid(
     if grid is None or isinstance(grid, str):
         ids = [s.id for s in scenario.sweeps]
         if not ids:
-            raise ScenarioError.single(
-                path,
-                "sweeps",
-                "the scenario declares no [sweeps]; give the parameters to vary (--vary name=from:to:steps)",
-            )
+            raise ArgumentError("grid", "the scenario declares no [sweeps]; give the parameters to vary", file=path)
         if grid is None:
             if len(ids) > 1:
-                raise ScenarioError.single(
-                    path, "sweeps", f"the scenario declares {len(ids)} sweeps ({', '.join(ids)}); name one"
+                raise ArgumentError(
+                    "sweep", f"the scenario declares {len(ids)} sweeps ({', '.join(ids)}); name one", file=path
                 )
             grid = ids[0]
         if grid not in ids:
-            raise ScenarioError.single(
-                path, f"--sweep {grid}", f"unknown sweep '{grid}' (declared: {', '.join(ids)})", suggest(grid, ids)
+            raise ArgumentError(
+                "sweep",
+                f"unknown sweep '{grid}' (declared: {', '.join(ids)})",
+                item=grid,
+                file=path,
+                suggestion=suggest(grid, ids),
             )
         declared = next(s for s in scenario.sweeps if s.id == grid)
         axes = {name: _sweeps.grid_values(a, b, n) for name, a, b, n in declared.vary}
         return declared.id, axes, declared.draws
+    if not isinstance(grid, Mapping):
+        raise ArgumentError(
+            "grid", f"expected a sweep id or {{parameter: values}}, got {type(grid).__name__}", file=path
+        )
     names = [p.name for p in scenario.parameters]
-    problems = []
     if not 1 <= len(grid) <= 2:
-        problems.append(Problem(path, "--vary", f"vary one or two parameters, not {len(grid)}"))
+        raise ArgumentError("grid", f"vary one or two parameters, not {len(grid)}", file=path)
     axes = {}
     for name, values in grid.items():
         if name not in names:
-            problems.append(Problem(path, f"--vary {name}", f"unknown parameter '{name}'", suggest(name, names)))
-            continue
-        vals = tuple(float(v) for v in values)
-        if not vals or not all(math.isfinite(v) for v in vals):
-            problems.append(Problem(path, f"--vary {name}", "expected one or more finite values"))
-        axes[name] = vals
-    if problems:
-        raise ScenarioError(problems)
+            raise ArgumentError(
+                "grid", f"unknown parameter '{name}'", item=str(name), file=path, suggestion=suggest(str(name), names)
+            )
+        if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray) or not len(values):
+            raise ArgumentError("grid", "expected one or more finite values", item=name, file=path)
+        axes[name] = tuple(_arg.finite("grid", v, item=name, file=path) for v in values)
     return "_by_".join(axes), axes, None
 
 
@@ -298,17 +312,15 @@ def sweep(
     fixed = check_values(scenario, values)
     both = [name for name in axes if name in fixed]
     if both:
-        raise ScenarioError.single(
-            scenario.path, f"--set {both[0]}", f"'{both[0]}' is both varied and fixed; drop one of the two"
+        raise ArgumentError(
+            "values", f"'{both[0]}' is both varied and fixed; drop one of the two", item=both[0], file=scenario.path
         )
-    draws = int(draws if draws is not None else declared_draws or scenario.simulation.draws)
-    if draws <= 0:
-        raise ScenarioError.single(scenario.path, "draws", f"expected a whole number > 0, got {draws}")
+    draws = _draws(scenario, draws, declared_draws)
+    seed = _arg.seed(seed, file=scenario.path)
     if workers is None:
         total = draws * math.prod(len(v) for v in axes.values())
         workers = runner.default_workers() if total >= 1_000_000 or scheduler is not None else 1
-    if workers < 1:
-        raise ScenarioError.single(scenario.path, "workers", f"expected a whole number > 0, got {workers}")
+    workers = _arg.whole("workers", workers, file=scenario.path)
     return _sweeps.run_sweep(
         scenario,
         sweep_id=sweep_id,
@@ -343,11 +355,15 @@ def compare(
     """
     from trapsim import comparison as _comparison  # matplotlib is slow to import: only when needed
 
+    scenarios = [_scenario(sc, "scenarios") for sc in scenarios]
     if len(scenarios) < 2:
-        raise ScenarioError.single("", "compare", f"give at least two scenarios, got {len(scenarios)}")
+        raise ArgumentError("scenarios", f"give at least two scenarios, got {len(scenarios)}")
     first = scenarios[0]
-    draws = first.simulation.draws if draws is None else int(draws)
+    draws = _draws(first, draws)
+    seed = _arg.seed(seed)
     seed = first.simulation.seed if seed is None else seed
+    if not (isinstance(alpha, float | int) and 0 < alpha < 1):
+        raise ArgumentError("alpha", f"expected a number in (0, 1), got {alpha!r}")
     seed_given = seed is not None
     if seed is None:
         seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
@@ -370,6 +386,7 @@ def _analysis_setup(
     fixed = check_values(scenario, values)
     if fixed:
         scenario = scenario.with_values(fixed)
+    seed = _arg.seed(seed, file=scenario.path)
     if seed is None:
         seed = scenario.simulation.seed
     if seed is None:
@@ -414,9 +431,7 @@ def trap_probability(
         n = source.draws
     else:
         scenario, seed_, solver_, rationality_ = _analysis_setup(source, seed, solver, rationality, values)
-        n = scenario.simulation.draws if draws is None else int(draws)
-        if n <= 0:
-            raise ScenarioError.single(scenario.path, "draws", f"expected a whole number > 0, got {n}")
+        n = _draws(scenario, draws)
     if params is not None:
         return probability.probabilities_at(scenario, params, solver=solver_, rationality=rationality_)
     _, probs = probability.sample_probabilities(
@@ -445,6 +460,7 @@ def sensitivity(
     from trapsim.analysis import sensitivity as _sensitivity
 
     scenario, seed, solver, rationality = _analysis_setup(scenario, seed, solver, rationality, values)
+    samples = None if samples is None else _arg.whole("samples", samples, file=scenario.path)
     return _sensitivity.sensitivity(
         scenario,
         traps=list(traps) if traps else None,
@@ -487,7 +503,7 @@ def discover(
         trap,
         seed=seed,
         threshold=threshold,
-        draws=_discovery.DEFAULT_DRAWS if draws is None else int(draws),
+        draws=_draws(scenario, draws, _discovery.DEFAULT_DRAWS),
         solver=solver,
         rationality=rationality,
         max_boxes=boxes,
@@ -526,7 +542,7 @@ def drivers(
         traps=list(traps) if traps else None,
         method=method,
         samples=samples,
-        draws=_discovery.DEFAULT_DRAWS if draws is None else int(draws),
+        draws=_draws(scenario, draws, _discovery.DEFAULT_DRAWS),
         solver=solver,
         rationality=rationality,
     )

@@ -137,8 +137,8 @@ def game_at(scenario: Scenario, values: Mapping[str, float] | None = None) -> Ga
     point.update(values or {})
     model = CompiledScenario(scenario)
     env: dict[str, Any] = {k: np.array([v]) for k, v in point.items()}
-    model.derive(env)
-    payoffs, chance = model.evaluate(env, 1)
+    model.derive(env, None)
+    payoffs, chance = model.evaluate(env, 1, None)
     return GameAtPoint(model, point, env, payoffs, chance)
 
 
@@ -230,7 +230,7 @@ def _hypergame(
     params = [p.name for p in scenario.parameters]
     perceived = {}
     for actor in scenario.beliefs:
-        seen = model.perceive(env, actor, central=True)
+        seen = model.perceive(env, actor, chunk=None, central=True)
         perceived[actor] = solve(
             plain,
             values={k: float(np.asarray(seen[k]).ravel()[0]) for k in params},

@@ -13,10 +13,11 @@ line a user sees has the same shape::
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ArgumentError",
     "ExpressionError",
     "Problem",
     "RunError",
@@ -91,3 +92,34 @@ class ExpressionError(TrapsimError):
 
 class RunError(TrapsimError):
     """A problem that only shows up while running: a NaN, a bad probability."""
+
+
+class ArgumentError(TrapsimError, ValueError):
+    """A bad argument to a public API function: a mistake of the caller, not of the scenario file.
+
+    ``argument`` is the API name (``draws``, ``values``), ``item`` the entry of
+    a mapping argument (``values['x']``). :meth:`problem` builds the one-line
+    message through :class:`Problem`; the command line passes ``flags`` to
+    name its own options instead (``--set x``).
+    """
+
+    def __init__(self, argument: str, message: str, *, item: str | None = None, file: str = "",
+                 suggestion: str | None = None) -> None:
+        self.argument = argument
+        self.item = item
+        self.file = file
+        self.message = message
+        self.suggestion = suggestion
+        super().__init__(self.problem().format())
+
+    def problem(self, flags: Mapping[str, str] | None = None) -> Problem:
+        """The problem, keyed by the API argument or (with ``flags``) by the command-line option."""
+        flag = (flags or {}).get(self.argument)
+        if flag is not None:
+            key = f"{flag} {self.item}" if self.item is not None else flag
+        else:
+            key = f"argument {self.argument}" + (f"[{self.item!r}]" if self.item is not None else "")
+        return Problem(self.file, key, self.message, self.suggestion)
+
+    def lines(self, flags: Mapping[str, str] | None = None) -> list[str]:
+        return [self.problem(flags).format()]

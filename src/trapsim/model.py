@@ -15,6 +15,7 @@ from trapsim.expressions import Expr, Type
 
 __all__ = [
     "DISTRIBUTIONS",
+    "MAX_DRAWS",
     "Actor",
     "Belief",
     "ChanceNode",
@@ -31,6 +32,9 @@ __all__ = [
     "Sweep",
     "Trap",
 ]
+
+#: Most draws of one run (or one sweep point): ten billion, about three hours at 1 µs a draw.
+MAX_DRAWS = 10**10
 
 #: Distribution kinds: required and optional arguments.
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

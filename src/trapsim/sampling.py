@@ -1,10 +1,14 @@
 """Distributions: draws, central values and inverse CDFs.
 
 Reproducibility rule: every random stream is a child of one root
-``SeedSequence(seed)``, addressed by ``(chunk index, crc32 of a name)``:
-the parameter's name, or ``"node:<id>"`` for the chance draws at a node. A
-stream never depends on the worker that computes it, on the number of
-workers, or on which other parameters exist, so
+``SeedSequence(seed)``, addressed by ``(chunk index, digest of a name)``:
+the parameter's name, ``"node:<id>"`` for the chance draws at a node, or
+``"belief:<actor>:<parameter>"``. The digest is the first 128 bits of the
+name's SHA-256, as four 32-bit words of the spawn key, so two different names
+never share a stream in practice (a 32-bit CRC did: ``s6l6mwll`` and
+``ovbiasnc`` collided and drew identical values). A stream never depends on
+the worker that computes it, on the number of workers, or on which other
+parameters exist, so
 
 * a run gives bit-identical results whatever the number of processes;
 * fixing a parameter with ``--set`` leaves every other draw unchanged, and so
@@ -14,8 +18,8 @@ workers, or on which other parameters exist, so
 
 from __future__ import annotations
 
+import hashlib
 import math
-import zlib
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
@@ -29,13 +33,25 @@ __all__ = [
     "draw",
     "ppf",
     "stream",
+    "stream_key",
     "truncation_mass",
 ]
 
 
+#: 32-bit words of the name's SHA-256 in a stream's spawn key (128 bits: collisions are out of reach).
+_KEY_WORDS = 4
+
+
+def stream_key(chunk: int, key: str) -> tuple[int, ...]:
+    """The spawn key of one named stream of one chunk: ``(chunk, w0, w1, w2, w3)``."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    words = tuple(int.from_bytes(digest[4 * i : 4 * i + 4], "little") for i in range(_KEY_WORDS))
+    return (chunk, *words)
+
+
 def stream(entropy: int, chunk: int, key: str) -> np.random.Generator:
     """The random generator for one named stream of one chunk."""
-    ss = np.random.SeedSequence(entropy, spawn_key=(chunk, zlib.crc32(key.encode("utf-8"))))
+    ss = np.random.SeedSequence(entropy, spawn_key=stream_key(chunk, key))
     return np.random.Generator(np.random.PCG64(ss))
 
 

@@ -16,10 +16,16 @@ import click
 from click.shell_completion import CompletionItem
 
 from trapsim import __version__
-from trapsim.errors import TrapsimError
+from trapsim.errors import ArgumentError, TrapsimError
 from trapsim.scenario import parse_assignment
 
 __all__ = ["complete_scenario", "main", "parse_sets", "scenario_argument", "set_option"]
+
+
+#: The command-line option behind each API argument, for :class:`ArgumentError` messages.
+FLAGS = {"values": "--set", "grid": "--vary", "sweep": "--sweep", "draws": "--draws", "seed": "--seed",
+         "solver": "--solver", "rationality": "--rationality", "workers": "--workers", "samples": "--samples",
+         "scheduler": "--scheduler"}
 
 
 class _Group(click.Group):
@@ -28,6 +34,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except ArgumentError as exc:  # named by the API argument; the command line names its option
+            for line in exc.lines(FLAGS):
+                click.echo(f"error: {line}", err=True)
+            ctx.exit(exc.exit_code)
         except TrapsimError as exc:
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)

@@ -13,10 +13,16 @@ from trapsim.errors import RunError
 from trapsim.expressions import Compiled, Expr, compile_expr, path_key
 from trapsim.model import ChanceNode, Scenario
 from trapsim.sampling import central_value, draw, stream
+from trapsim.scenario.evaluation import describe, probability_problem
 from trapsim.solver import Solution, Tree, backward, build_tree
 
 #: Draws per chunk. Part of the reproducibility contract: changing it changes results.
 CHUNK = 8192
+
+
+def _at(chunk: int | None, i: int) -> str:
+    """Where a value failed: ``in draw 8193``, or (``chunk=None``: solved once) at the values solved."""
+    return "at the values solved for" if chunk is None else f"in draw {chunk * CHUNK + i + 1}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +95,15 @@ class CompiledScenario:
         self.derive(env, chunk)
         return env
 
-    def derive(self, env: dict[str, Any], chunk: int = 0) -> None:
+    def derive(self, env: dict[str, Any], chunk: int | None = 0) -> None:
         """Add derived values to an environment of parameter values."""
         with np.errstate(all="ignore"):
             for name, it in self.derived:
                 env[name] = self.finite(it, it.fn(env), env, chunk)
 
-    def evaluate(self, env: Mapping[str, Any], n: int, chunk: int = 0) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    def evaluate(
+        self, env: Mapping[str, Any], n: int, chunk: int | None = 0
+    ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         """Payoff array ``(outcomes, actors, n)`` and chance probabilities ``{pos: (k, n)}``."""
         payoffs = np.empty((len(self.payoffs), len(self.scenario.actors), n))
         with np.errstate(all="ignore"):
@@ -119,7 +127,14 @@ class CompiledScenario:
         return payoffs, chance
 
     def perceive(
-        self, env: Mapping[str, Any], actor: str, entropy: int = 0, chunk: int = 0, n: int = 1, *, central: bool = False
+        self,
+        env: Mapping[str, Any],
+        actor: str,
+        entropy: int = 0,
+        chunk: int | None = 0,
+        n: int = 1,
+        *,
+        central: bool = False,
     ) -> dict[str, Any]:
         """The parameters and derived values as ``actor`` sees them, in the same draws as ``env``.
 
@@ -139,7 +154,7 @@ class CompiledScenario:
                     value = central_value(belief.dist)
                     seen[belief.parameter] = np.full(n, value) if central else value
                 else:
-                    rng = stream(entropy, chunk, f"belief:{actor}:{belief.parameter}")
+                    rng = stream(entropy, chunk or 0, f"belief:{actor}:{belief.parameter}")
                     seen[belief.parameter] = draw(belief.dist, rng, n)
         self.derive(seen, chunk)
         return seen
@@ -178,49 +193,34 @@ class CompiledScenario:
                     probs[i] = sol.probs[i]
         return Solution(truth.values, probs, choice, ties)
 
-    def finite(self, it: _Item, value: Any, env: Mapping[str, Any], chunk: int) -> Any:
+    def finite(self, it: _Item, value: Any, env: Mapping[str, Any], chunk: int | None) -> Any:
         arr = np.asarray(value)
         if arr.dtype == bool or np.isfinite(arr).all():
             return value
         bad = int(np.flatnonzero(~np.isfinite(np.broadcast_to(arr, (max(arr.size, 1),))))[0])
         shown = arr.flat[bad] if arr.size > 1 else arr.item()
         raise RunError(
-            f'{self.scenario.path}: {it.key}: "{it.expr.source}" is {shown} in draw '
-            f"{chunk * CHUNK + bad + 1}, where {self.describe(it.expr.names, env, bad)}"
+            f'{self.scenario.path}: {it.key}: "{it.expr.source}" is {shown} {_at(chunk, bad)}, '
+            f"where {self.describe(it.expr.names, env, bad)}"
         )
 
-    def check_probabilities(self, pos: int, p: np.ndarray, env: Mapping[str, Any], chunk: int) -> None:
-        bad = (p < 0).any(axis=0) | (p > 1).any(axis=0) | (np.abs(p.sum(axis=0) - 1) > 1e-9)
+    def check_probabilities(self, pos: int, p: np.ndarray, env: Mapping[str, Any], chunk: int | None) -> None:
+        bad = probability_problem(p)
         if not bad.any():
             return
         i = int(np.flatnonzero(bad)[0])
         node = self.tree.positions[pos]
-        shown = ", ".join(f"{a} = {p[k, i]:.6g}" for k, a in enumerate(node.actions))
+        shown = ", ".join(f"{a} = {p[k, i]:.10g}" for k, a in enumerate(node.actions))
         names = frozenset().union(*(it.expr.names for it in self.chance[pos]))
         raise RunError(
             f"{self.scenario.path}: nodes.{node.id}.chance: probabilities must lie in [0, 1] and sum to 1 "
-            f"in every draw; in draw {chunk * CHUNK + i + 1} they are {shown} (sum {p[:, i].sum():.6g}), "
+            f"in every draw; {_at(chunk, i)} they are {shown} (sum {p[:, i].sum():.10g}), "
             f"where {self.describe(names, env, i)}"
         )
 
     def describe(self, names: frozenset[str], env: Mapping[str, Any], i: int) -> str:
         """``a = 0.1, b = 2`` for the names used (and the parameters behind derived ones)."""
-        seen: list[str] = []
-        todo = sorted(names)
-        while todo:
-            name = todo.pop(0)
-            if name in seen or name not in env:
-                continue
-            seen.append(name)
-            todo.extend(sorted(self._deps.get(name, ())))
-        if not seen:
-            return "no parameter is involved"
-        parts = []
-        for name in seen:
-            v = np.asarray(env[name])
-            x = v.flat[i] if v.size > 1 else v.item()
-            parts.append(f"{name} = {x:.6g}")
-        return ", ".join(parts)
+        return describe(names, env, self._deps, i)
 
     def traps_on_path(
         self,

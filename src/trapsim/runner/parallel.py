@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
+import pickle
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -20,9 +22,19 @@ from trapsim.solver import build_tree
 _WORKER_CACHE: dict[str, CompiledScenario] = {}
 
 
+def _structure_key(scenario: Scenario) -> str:
+    """A digest of everything compiled: the whole scenario object, not its file's hash.
+
+    ``scenario.sha256`` is the hash of the file it was read from; a scenario
+    changed in Python (``dataclasses.replace``, ``with_values``) or built by
+    hand keeps it (or has none), so it cannot key a cache of compiled objects.
+    """
+    return hashlib.sha256(pickle.dumps(scenario, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+
+
 def compiled(scenario: Scenario) -> CompiledScenario:
     """``CompiledScenario(scenario)``, cached in this process (for worker processes)."""
-    key = scenario.sha256 + repr([(p.name, p.dist.kind, dict(p.dist.args)) for p in scenario.parameters])
+    key = _structure_key(scenario)
     model = _WORKER_CACHE.get(key)
     if model is None:
         _WORKER_CACHE.clear()

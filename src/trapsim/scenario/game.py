@@ -168,7 +168,7 @@ class _GameRules(_Checks):
             if not 0 <= v <= 1:
                 self.err(f"{key}.chance.{a}", f"expected a probability between 0 and 1, got {v}")
         if abs(sum(values) - 1) > 1e-9:
-            self.err(f"{key}.chance", f"probabilities sum to {sum(values):g}, expected 1")
+            self.err(f"{key}.chance", f"probabilities sum to {sum(values):.12g}, expected 1")
 
     def tree(self, root: str, nodes: Mapping[str, DecisionNode | ChanceNode], outcomes: Mapping[str, Outcome]) -> None:
         raw_nodes = self.data.get("nodes")

@@ -12,6 +12,7 @@ from trapsim.errors import ScenarioError
 from trapsim.model import (
     Scenario,
 )
+from trapsim.scenario.evaluation import evaluation_problems
 from trapsim.scenario.rules import (
     _TOML_POSITION,
 )
@@ -54,7 +55,11 @@ def loads(text: str, *, path: str = "<string>") -> Scenario:
             where, msg = "", f"TOML syntax error: {exc}"
         raise ScenarioError.single(path, where, msg) from None
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return _Validator(path, data, _parameter_comments(text)).build(sha)
+    scenario = _Validator(path, data, _parameter_comments(text)).build(sha)
+    problems = evaluation_problems(scenario)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
 
 
 def parse_assignment(text: str) -> tuple[str, float]:
