@@ -11,7 +11,7 @@ from scipy import stats
 
 from trapsim import api
 from trapsim.comparison import Comparison, compare, two_proportion_test
-from trapsim.errors import ScenarioError
+from trapsim.errors import ArgumentError
 from trapsim.figures.comparison import plot_comparison
 
 DATA = Path(__file__).parent / "data"
@@ -82,7 +82,7 @@ def test_same_names_get_distinct_labels(tmp_path: Path) -> None:
 
 
 def test_compare_needs_two_scenarios() -> None:
-    with pytest.raises(ScenarioError, match="at least two"):
+    with pytest.raises(ArgumentError, match="at least two"):
         api.compare([api.load(str(BASE))])
 
 
