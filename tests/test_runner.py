@@ -225,6 +225,7 @@ def _validation_error(**kw: Any) -> str:
 # Validation evaluates every expression at the central values and on a fixed sample, so a file
 # that cannot run is refused by `validate`; a value fixed for a run (--set) is checked by the run.
 
+
 def test_nan_in_a_payoff_is_refused_by_validation() -> None:
     msg = _validation_error(payoff="log(x + 0.5) * y")
     assert msg.startswith("err.toml: payoffs.ups.a:")

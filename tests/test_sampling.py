@@ -198,8 +198,9 @@ def test_names_sharing_a_crc32_draw_independent_values() -> None:
     import zlib
 
     assert zlib.crc32(b"s6l6mwll") == zlib.crc32(b"ovbiasnc")  # the collision the old key had
-    env = _env('s6l6mwll = { dist = "uniform", low = 0, high = 1 }',
-               'ovbiasnc = { dist = "uniform", low = 0, high = 1 }')
+    env = _env(
+        's6l6mwll = { dist = "uniform", low = 0, high = 1 }', 'ovbiasnc = { dist = "uniform", low = 0, high = 1 }'
+    )
     assert not np.array_equal(env["s6l6mwll"], env["ovbiasnc"])
     assert abs(np.corrcoef(env["s6l6mwll"], env["ovbiasnc"])[0, 1]) < 0.05
 

@@ -20,7 +20,7 @@ from trapsim import efg, equilibrium, runner
 from trapsim import explain as _explain
 from trapsim import sweeps as _sweeps
 from trapsim.elicitation import KINDS, Judgement, judgements_csv
-from trapsim.errors import ArgumentError, Problem, ScenarioError, TrapsimError, suggest
+from trapsim.errors import ArgumentError, ScenarioError, TrapsimError, suggest
 from trapsim.model import MAX_DRAWS, Distribution, Scenario
 from trapsim.output import write_text_atomic
 from trapsim.runner import Result

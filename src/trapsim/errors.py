@@ -103,8 +103,9 @@ class ArgumentError(TrapsimError, ValueError):
     name its own options instead (``--set x``).
     """
 
-    def __init__(self, argument: str, message: str, *, item: str | None = None, file: str = "",
-                 suggestion: str | None = None) -> None:
+    def __init__(
+        self, argument: str, message: str, *, item: str | None = None, file: str = "", suggestion: str | None = None
+    ) -> None:
         self.argument = argument
         self.item = item
         self.file = file

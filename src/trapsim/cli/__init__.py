@@ -23,9 +23,18 @@ __all__ = ["complete_scenario", "main", "parse_sets", "scenario_argument", "set_
 
 
 #: The command-line option behind each API argument, for :class:`ArgumentError` messages.
-FLAGS = {"values": "--set", "grid": "--vary", "sweep": "--sweep", "draws": "--draws", "seed": "--seed",
-         "solver": "--solver", "rationality": "--rationality", "workers": "--workers", "samples": "--samples",
-         "scheduler": "--scheduler"}
+FLAGS = {
+    "values": "--set",
+    "grid": "--vary",
+    "sweep": "--sweep",
+    "draws": "--draws",
+    "seed": "--seed",
+    "solver": "--solver",
+    "rationality": "--rationality",
+    "workers": "--workers",
+    "samples": "--samples",
+    "scheduler": "--scheduler",
+}
 
 
 class _Group(click.Group):
