@@ -78,7 +78,7 @@ BAD = [
         "/api/run",
         b'{"set": {"deliver_prb": 1}}',
         400,
-        "--set deliver_prb: unknown parameter 'deliver_prb' (did you mean 'deliver_prob'?)",
+        "set.deliver_prb: unknown parameter 'deliver_prb' (did you mean 'deliver_prob'?)",
     ),
     ("POST", "/api/run", b'{"set": {"deliver_prob": 5}, "draws": 100}', 400, "probabilities must lie in [0, 1]"),
     ("POST", "/api/run", b'{"set": {"deliver_prob": "1"}}', 400, "set.deliver_prob: expected a number"),

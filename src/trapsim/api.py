@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KINDS",
+    "ArgumentError",
     "Judgement",
     "Scenario",
     "TrapsimError",

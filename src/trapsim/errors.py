@@ -116,7 +116,9 @@ class ArgumentError(TrapsimError, ValueError):
     def problem(self, flags: Mapping[str, str] | None = None) -> Problem:
         """The problem, keyed by the API argument or (with ``flags``) by the command-line option."""
         flag = (flags or {}).get(self.argument)
-        if flag is not None:
+        if flag is not None and "{item}" in flag:  # e.g. a web request's field: "set.{item}"
+            key = flag.format(item=self.item) if self.item is not None else flag.partition(".")[0]
+        elif flag is not None:
             key = f"{flag} {self.item}" if self.item is not None else flag
         else:
             key = f"argument {self.argument}" + (f"[{self.item!r}]" if self.item is not None else "")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trapsim import api
-from trapsim.api import Scenario, TrapsimError
+from trapsim.api import ArgumentError, Scenario, TrapsimError
 from trapsim.web.server import WebError, number, only_keys, whole
 
 __all__ = ["MAX_DRAWS", "Explorer", "RunOptions", "parse_run"]
@@ -18,6 +18,8 @@ RUN_KEYS = ("set", "draws", "seed", "solver", "rationality")
 MAX_DRAWS = 1_000_000  # one request may not hold the server longer than about a second
 EXPLORE_DRAWS = 20_000
 _MAX_SEED = 2**63 - 1
+#: The request field behind each API argument, for :class:`ArgumentError` messages.
+_FIELDS = {"values": "set.{item}", "draws": "draws", "seed": "seed", "solver": "solver", "rationality": "rationality"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class Explorer:
                     rationality=opts.rationality,
                     values=opts.values,
                 )
+            except ArgumentError as exc:  # named by the request's field, not the API argument
+                raise WebError(400, "\n".join(exc.lines(_FIELDS))) from None
             except TrapsimError as exc:
                 raise WebError(400, "\n".join(exc.lines())) from None
 
