@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import statistics
 from collections.abc import Mapping
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,22 @@ def _special() -> ModuleType:
     return special
 
 
+def _stdlib_ndtri(p: float) -> float:
+    if p <= 0:
+        return -math.inf
+    if p >= 1:
+        return math.inf
+    return statistics.NormalDist().inv_cdf(p)
+
+
+#: ``ndtr`` and ``ndtri`` from the standard library (equal to scipy's within a few ulps): for
+#: validation's sample, which must not pay for importing scipy.
+_STDLIB_NORMAL = SimpleNamespace(
+    ndtr=np.vectorize(lambda z: 0.5 * math.erfc(-z / math.sqrt(2.0)), otypes=[np.float64]),
+    ndtri=np.vectorize(_stdlib_ndtri, otypes=[np.float64]),
+)
+
+
 def _std_bounds(a: Mapping[str, Any]) -> tuple[float, float]:
     lo = (a["low"] - a["mean"]) / a["sd"] if "low" in a else -np.inf
     hi = (a["high"] - a["mean"]) / a["sd"] if "high" in a else np.inf
@@ -76,14 +93,14 @@ def truncation_mass(a: Mapping[str, Any], *, exact: bool = True) -> float:
     for importing scipy).
     """
     lo, hi = _std_bounds(a)
-    ndtr = _special().ndtr if exact else (lambda z: 0.5 * math.erfc(-z / math.sqrt(2.0)))
+    ndtr = _special().ndtr if exact else _STDLIB_NORMAL.ndtr
     if lo > 0:  # upper tail: 1 - ndtr(lo) loses every digit; use the mirror image
         return float(ndtr(-lo) - ndtr(-hi))
     return float(ndtr(hi) - ndtr(lo))
 
 
-def central_value(dist: Distribution) -> float:
-    """The value ``solve`` uses: the mean (``p`` for bernoulli)."""
+def central_value(dist: Distribution, *, exact: bool = True) -> float:
+    """The value ``solve`` uses: the mean (``p`` for bernoulli); ``exact=False``: see :func:`truncation_mass`."""
     a = dist.args
     kind = dist.kind
     if kind == "constant":
@@ -95,7 +112,7 @@ def central_value(dist: Distribution) -> float:
             return float(a["mean"])
         lo, hi = _std_bounds(a)
         pdf = lambda z: 0.0 if np.isinf(z) else float(np.exp(-z * z / 2) / np.sqrt(2 * np.pi))  # noqa: E731
-        return float(a["mean"] + a["sd"] * (pdf(lo) - pdf(hi)) / truncation_mass(a))
+        return float(a["mean"] + a["sd"] * (pdf(lo) - pdf(hi)) / truncation_mass(a, exact=exact))
     if kind == "lognormal":
         return float(np.exp(a["mu"] + a["sigma"] ** 2 / 2))
     if kind == "beta":
@@ -114,8 +131,8 @@ def central_value(dist: Distribution) -> float:
     raise ValueError(f"unknown distribution {kind!r}")
 
 
-def draw(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` independent draws of ``dist`` (a float64 array of shape ``(n,)``)."""
+def draw(dist: Distribution, rng: np.random.Generator, n: int, *, exact: bool = True) -> np.ndarray:
+    """``n`` independent draws of ``dist`` (a float64 array of shape ``(n,)``); ``exact``: see :func:`ppf`."""
     a = dist.args
     kind = dist.kind
     if kind == "constant":
@@ -125,7 +142,7 @@ def draw(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
     if kind == "normal":
         if "low" not in a and "high" not in a:
             return rng.normal(a["mean"], a["sd"], n)
-        return ppf(dist, rng.random(n))
+        return ppf(dist, rng.random(n), exact=exact)
     if kind == "lognormal":
         return rng.lognormal(a["mu"], a["sigma"], n)
     if kind == "beta":
@@ -143,13 +160,16 @@ def draw(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
         out = np.empty(n)
         for i, part in enumerate(parts):
             mask = pick == i
-            out[mask] = draw(part, rng, int(mask.sum()))
+            out[mask] = draw(part, rng, int(mask.sum()), exact=exact)
         return out
     raise ValueError(f"unknown distribution {kind!r}")
 
 
-def ppf(dist: Distribution, u: np.ndarray) -> np.ndarray:
+def ppf(dist: Distribution, u: np.ndarray, *, exact: bool = True) -> np.ndarray:
     """Inverse CDF: map uniforms ``u`` in (0, 1) to values of ``dist``.
+
+    ``exact=False`` inverts truncated normals with the standard library
+    instead of scipy (a few ulps apart; validation uses it, to start fast).
 
     Used for truncated normals and choices, and by sensitivity analysis to
     push uniform designs through each parameter's own distribution.
@@ -162,7 +182,7 @@ def ppf(dist: Distribution, u: np.ndarray) -> np.ndarray:
     if kind == "uniform":
         return a["low"] + (a["high"] - a["low"]) * u
     if kind == "normal":
-        special = _special()
+        special = _special() if exact else _STDLIB_NORMAL
         lo, hi = _std_bounds(a)
         if lo > 0:  # upper tail: invert in the mirrored lower tail, where ndtr keeps its digits
             p_lo, p_hi = special.ndtr(-hi), special.ndtr(-lo)
