@@ -69,3 +69,13 @@ def test_public_names_still_resolve() -> None:
     assert trapsim.simulate.__module__ == "trapsim.api"
     with pytest.raises(AttributeError):
         trapsim.no_such_name  # noqa: B018
+
+
+def test_drawing_run_figures_needs_no_graph_library() -> None:
+    """The figures package imports matplotlib, but networkx only for the actor graph."""
+    assert _heavy_after("import trapsim.figures") == ["matplotlib"]
+
+
+def test_run_without_figures_imports_no_plotting(tmp_path: Path) -> None:
+    args = ["run", str(SCENARIO), "--draws", "100", "--no-figures", "--out", str(tmp_path)]
+    assert "matplotlib" not in _heavy_after(_COMMAND.format(args=args))

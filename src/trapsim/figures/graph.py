@@ -7,7 +7,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
@@ -50,6 +49,8 @@ _OTHER = RelationStyle("#888888", "-", 2.0)
 
 def _layout(scenario: Scenario) -> dict[str, np.ndarray]:
     """Actors on a circle in file order, starting at the top, clockwise: the same every time."""
+    import networkx as nx  # slow to import: only when the actor graph is drawn
+
     g = nx.Graph()
     g.add_nodes_from(scenario.actor_ids)
     if len(scenario.actors) == 1:
