@@ -190,6 +190,12 @@ _PROBES = """(() => {
     scripts: document.scripts.length,
     height: document.documentElement.scrollHeight,
     width: document.documentElement.scrollWidth,
+    viewport: window.innerWidth,
+    figures: imgs.map(i => {
+      const r = i.getBoundingClientRect();
+      return {alt: i.alt, left: r.left + window.scrollX, right: r.right + window.scrollX,
+              width: r.width, natural: i.naturalWidth, section: (i.closest('section') || {}).id || ''};
+    }),
   });
 })()"""
 
@@ -200,13 +206,15 @@ def render(
     width: int = 1280,
     height: int = 1800,
     pdf: bool = False,
+    media: str | None = None,
     binary: str | None = None,
     timeout: float = 90,
 ) -> Page:
     """Load ``html_path`` in headless Chromium; record requests, console, a screenshot.
 
     The screenshot is the top ``width`` x ``height`` CSS pixels. With ``pdf``
-    the page is also printed to A4 (``Page.printToPDF``).
+    the page is also printed to A4 (``Page.printToPDF``). ``media="print"``
+    lays the page out with its print style sheet (e.g. at an A4 text width).
     """
     binary = binary or find_chromium()
     if binary is None:
@@ -229,6 +237,8 @@ def render(
                 session=session,
                 events=events,
             )
+            if media:
+                pipe.send("Emulation.setEmulatedMedia", {"media": media}, session=session, events=events)
             pipe.send("Page.navigate", {"url": url}, session=session, events=events)
             pipe.drain(events, "Page.loadEventFired", timeout)
             pipe.drain(events, None, 0.5)  # late console messages

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import html
+import os
 import re
 import shlex
 import struct
@@ -100,15 +102,20 @@ def test_sections_in_order_with_the_issue_content(default_result, default_page: 
     assert sc.title in text and "Putin trap" in text
     for src in sc.sources[:3]:
         assert src.split(":")[0] in text
+    joined = "".join(parsed.text)  # ids break only at their underscores (<wbr>)
     for p in sc.parameters:  # parameter table: name, distribution, central value, comment
-        assert p.name in text and p.dist.describe() in text
+        assert p.name in joined and p.dist.describe() in text
+    assert "<code>deliver_<wbr>prob</code>" in default_page
     assert "fortified annexed land" in text  # a comment, without its 'p_gain:' prefix
     assert "p_gain: chance" not in text
     for t in sc.traps:  # what each trap means, with its rate
         assert t.description in text
         assert percent(res.rate(t.id)) in text
-    for o, c in res.outcome_counts.items():  # outcome table
-        assert o in text and f"{c:,}" in text
+    outcomes = default_page[default_page.index('id="outcomes"') : default_page.index('id="payoffs"')]
+    for o, c in res.outcome_counts.items():  # outcome table: reached outcomes only, the rest counted
+        assert (f"<td>{sc.label_of('outcome', o)}</td>" in outcomes) == (c > 0)
+    hidden = sum(1 for c in res.outcome_counts.values() if c == 0)
+    assert hidden > 0 and f"{hidden} outcomes never reached in any draw are not listed." in outcomes
     for a in sc.actors:
         assert f"{res.payoff_mean[a.id]:+.3f}" in text
     assert f"--seed {res.seed}" in text and f"--draws {res.draws}" in text
@@ -163,12 +170,15 @@ def test_extra_sections_are_placed_after_the_named_section() -> None:
         "actors",
         "parameters",
         "tree",
+        "solution",
         "traps",
         "drivers",
         "more",
         "outcomes",
         "payoffs",
         "convergence",
+        "discussion",
+        "glossary",
         "tail",
         "reproduce",
     ]
@@ -182,10 +192,11 @@ def test_api_report_with_an_extra_section(simple_result) -> None:
     page = trapsim.api.report(
         simple_result, extra_sections=[Section("wide", "Wide <things>", "<p>w</p>", after="traps", landscape=True)]
     )
-    assert _parse(page).sections == [*SECTION_IDS[:5], "wide", *SECTION_IDS[5:]]
+    after = SECTION_IDS.index("traps") + 1
+    assert _parse(page).sections == [*SECTION_IDS[:after], "wide", *SECTION_IDS[after:]]
     assert '<section id="wide" class="landscape"><h2>Wide &lt;things&gt;</h2><p>w</p>' in page
     assert '<a href="#wide">Wide &lt;things&gt;</a>' in page  # in the navigation
-    assert '<section id="tree" class="landscape">' in page
+    assert '<section id="tree">' in page  # the tree fits the page width: no landscape page
 
 
 def test_table_html_escapes_and_aligns() -> None:
@@ -197,7 +208,8 @@ def test_table_html_escapes_and_aligns() -> None:
 def test_reproduce_command_rebuilds_the_same_report(simple_result, invoke, tmp_path: Path) -> None:
     res = simple_result
     cmd = reproduce_command(res)
-    assert cmd == f"trapsim report {SIMPLE} --draws {res.draws} --seed {res.seed}"
+    rel = os.path.relpath(SIMPLE)  # relative to where the report is made, never absolute
+    assert cmd == f"trapsim report {rel} --draws {res.draws} --seed {res.seed}"
     fixed = trapsim.simulate(res.scenario, draws=1000, seed=5, values={"cost": 0.5}, solver="qre")
     assert reproduce_command(fixed).endswith("--solver qre --set cost=0.5")
     fine = trapsim.simulate(res.scenario, draws=100, seed=5, values={"cost": 0.123456789})
@@ -208,6 +220,19 @@ def test_reproduce_command_rebuilds_the_same_report(simple_result, invoke, tmp_p
     assert f"wrote {out}" in r.output
     strip = re.compile(r"<tr><td>run time</td>.*?</tr>")
     assert strip.sub("", out.read_text()) == strip.sub("", build_report(res))
+
+
+def test_reproduce_command_never_shows_an_absolute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "elsewhere" / "simple.toml"
+    path.parent.mkdir()
+    path.write_text(SIMPLE.read_text())
+    res = trapsim.simulate(trapsim.load(str(path)), draws=200, seed=1)
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)  # the file is not below the working directory: its name only
+    assert reproduce_command(res) == "trapsim report simple.toml --draws 200 --seed 1"
+    monkeypatch.chdir(tmp_path)  # below it: the relative path
+    assert reproduce_command(res) == "trapsim report elsewhere/simple.toml --draws 200 --seed 1"
 
 
 def test_report_command_defaults_and_errors(invoke, tmp_path: Path, monkeypatch) -> None:
@@ -275,3 +300,120 @@ def test_report_sensitivity_refuses_a_believers_scenario_before_running(
     assert r.exit_code == 2, r.output
     assert "report --sensitivity) do not support [beliefs]" in r.output
     assert not out.exists()
+
+
+# ------------------------------------------------------------- a handout that teaches
+
+TEACHING = SIMPLE.read_text().replace(
+    'root = "entrant"',
+    'root = "entrant"\ndiscussion = ["Why would the <incumbent> ever fight?", "What does cost stand for?"]\n'
+    'reality_check = "https://example.org/what-happened"',
+)
+
+
+def test_report_tells_the_story_asks_the_questions_and_explains_the_terms(tmp_path: Path) -> None:
+    from trapsim.report.teaching import GLOSSARY
+
+    path = tmp_path / "teaching.toml"
+    path.write_text(TEACHING)
+    sc = trapsim.load(str(path))
+    assert sc.discussion == ("Why would the <incumbent> ever fight?", "What does cost stand for?")
+    page = build_report(trapsim.simulate(sc, draws=2000, seed=3))
+    story = page[page.index('id="solution"') : page.index('id="traps"')]
+    assert "Entrant chooses" in story and "\u2248" in story  # the decision, with its terms
+    assert "Why: what the actors expect" not in story  # the off-path part stays in `explain`
+    questions = page[page.index('id="discussion"') : page.index('id="glossary"')]
+    assert "<li>Why would the &lt;incumbent&gt; ever fight?</li>" in questions  # escaped
+    assert '<a href="https://example.org/what-happened" rel="noreferrer">' in questions
+    glossary = page[page.index('id="glossary"') : page.index('id="reproduce"')]
+    for term, _ in GLOSSARY:
+        assert f"<dt>{html.escape(term)}</dt>" in glossary
+    for term in (
+        "Subgame-perfect",
+        "Backward induction",
+        "Quantal response",
+        "Entrapment",
+        "Abandonment",
+        "Commitment problem",
+        "Hypergame",
+        "Sobol",
+        "PRIM",
+    ):
+        assert term in glossary
+    plain = build_report(trapsim.simulate(trapsim.load(str(SIMPLE)), draws=500, seed=1))
+    assert "gives no discussion questions" in plain
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('reality_check = "javascript:alert(1)"', "scenario.reality_check: expected an http(s) address"),
+        ('reality_check = "/etc/passwd"', "scenario.reality_check: expected an http(s) address or a relative path"),
+        ('discussion = "one question"', "scenario.discussion: expected a list of text values"),
+    ],
+)
+def test_teaching_keys_are_checked(extra: str, message: str) -> None:
+    from trapsim.scenario import loads
+
+    with pytest.raises(trapsim.ScenarioError, match=re.escape(message)):
+        loads(SIMPLE.read_text().replace('root = "entrant"', f'root = "entrant"\n{extra}'), path="s.toml")
+
+
+def _need(tool: str) -> None:
+    import shutil
+
+    if shutil.which(tool) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{tool} is missing (CI must have it)")
+        pytest.skip(f"{tool} is not installed")
+
+
+def test_handout_is_two_a4_pages_rendered_and_looked_at(invoke, tmp_path: Path) -> None:
+    import subprocess
+
+    path = tmp_path / "teaching.toml"
+    path.write_text(TEACHING)
+    out = tmp_path / "handout.pdf"
+    r = invoke("report", path, "--draws", 3000, "--seed", 2, "--handout", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert f"wrote {out} (2 A4 pages" in r.output
+    pdf = out.read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 2
+    boxes = {
+        tuple(round(float(v)) for v in m) for m in re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    }
+    assert boxes == {(595, 842)}  # A4 in points
+    _need("pdftoppm")
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(out), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == 2
+    from PIL import Image
+
+    for p in pages:
+        im = Image.open(p).convert("L")
+        assert abs(im.size[0] - 496) <= 1 and abs(im.size[1] - 702) <= 1  # A4 at 60 dpi
+        import numpy as np
+
+        inked = float((np.asarray(im) < 200).mean())
+        assert 0.02 < inked < 0.6, f"{p.name}: {inked:.1%} inked"  # text and figures, not blank
+    r = invoke("report", path, "--handout", "--sensitivity", "--out", tmp_path / "x.pdf")
+    assert r.exit_code == 2 and "--handout has no room for --sensitivity" in r.output
+
+
+@pytest.mark.slow
+def test_report_tree_fits_1280_px_and_a4_print_in_chromium(default_page: str, tmp_path: Path) -> None:
+    if find_chromium() is None:
+        _need("chromium")
+    path = tmp_path / "report.html"
+    path.write_text(default_page, encoding="utf-8")
+    screen = render(path, width=1280, height=900)
+    assert screen.checks["width"] <= 1280  # no horizontal scroll
+    tree = next(f for f in screen.checks["figures"] if f["section"] == "tree")
+    assert tree["left"] >= 0 and tree["right"] <= screen.checks["viewport"]
+    assert tree["width"] >= 1100  # wider than the text column: as legible as the page allows
+    # print: laid out at the width of A4's text (182 mm = 688 CSS px), every figure inside it
+    printed = render(path, width=688, height=1000, media="print")
+    assert printed.checks["width"] <= 688
+    for f in printed.checks["figures"]:
+        assert f["left"] >= 0 and f["right"] <= 688 + 0.5, f

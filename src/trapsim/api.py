@@ -590,6 +590,18 @@ def report(result: Result, *, command: str | None = None, extra_sections: Sequen
     return _report.build_report(result, command=command, extra_sections=extra_sections)
 
 
+def handout(result: Result, path: str | Path, *, command: str | None = None) -> Path:
+    """Write the two-page A4 PDF handout of a finished run (``trapsim report --handout``).
+
+    Page 1: the headline answers and the game tree; page 2: trap rates,
+    outcomes, the actors and the scenario's discussion questions.
+    """
+    from trapsim import report as _report
+    from trapsim.report.handout import write_handout
+
+    return write_handout(result, path, command=command or _report.reproduce_command(result))
+
+
 # ------------------------------------------------------------------ explorer and classroom poll
 
 

@@ -243,6 +243,8 @@ class Scenario:
     classroom: Classroom = Classroom()
     description: str = ""
     sources: tuple[str, ...] = ()
+    discussion: tuple[str, ...] = ()
+    reality_check: str = ""
     path: str = ""
     sha256: str = ""
 

@@ -142,7 +142,16 @@ def graph_command(file: str, out: str | None, fmt: str | None) -> None:
 @rationality_option
 @workers_option
 @click.option(
-    "--out", type=click.Path(dir_okay=False), default=None, help="Output HTML file [default: <scenario>_report.html]."
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Output file [default: <scenario>_report.html, or <scenario>_handout.pdf with --handout].",
+)
+@click.option(
+    "--handout",
+    is_flag=True,
+    help="Write a two-page A4 PDF instead: the headline answers and the game tree, then trap rates, "
+    "outcomes, the actors and the scenario's discussion questions.",
 )
 @click.option(
     "--sensitivity",
@@ -159,6 +168,7 @@ def report_command(
     rationality: float | None,
     workers: int,
     out: str | None,
+    handout: bool,
     sensitivity: bool,
 ) -> None:
     """Run the scenario and write a one-file HTML report for a seminar handout.
@@ -171,15 +181,22 @@ def report_command(
     \b
         trapsim report scenarios/defense_clause.toml --draws 20000 --seed 1
         trapsim report scenarios/defense_clause.toml --sensitivity --out handout.html
+        trapsim report scenarios/defense_clause.toml --handout
     """
     from trapsim import report
 
+    if handout and sensitivity:
+        raise click.UsageError("--handout has no room for --sensitivity: use one or the other")
     sc = api.load(file)
     if sensitivity:  # refuse an unsupported scenario before the run, not after it
         from trapsim.analysis.probability import check_supported
 
         check_supported(sc)
     res = _simulate(sc, draws, seed, sets, solver, rationality, workers)
+    if handout:
+        pdf = api.handout(res, out or f"{res.scenario.name}_handout.pdf", command=report.reproduce_command(res))
+        click.echo(f"wrote {pdf} (2 A4 pages; {res.draws:,} draws, seed {res.seed})")
+        return
     path = Path(out or f"{res.scenario.name}_report.html")
     extra = [api.drivers_section(res)] if sensitivity else []
     command = report.reproduce_command(res) + (" --sensitivity" if sensitivity else "")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from trapsim.figures.style import (
     GREY,
@@ -287,13 +287,21 @@ def plot_payoffs(result: Result) -> Figure:
             color="#222222",
             linespacing=1.3,
         )
-        ax.set_yticks([])
         ax.spines[["left"]].set_visible(False)
+        if sample is not None and sample.size:  # an axis of its own on the right: share of draws
+            ax.yaxis.tick_right()
+            ax.spines[["right"]].set_visible(True)
+            ax.yaxis.set_major_locator(MaxNLocator(2))
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+            ax.tick_params(axis="y", labelsize=13)
+        else:
+            ax.set_yticks([])
     axes[-1].set_xlabel("Realised payoff (in the units of the scenario's payoff table)")
     if sample is not None and sample.size:
         note = (
             f"payoffs realised in the first {sample.shape[1]:,} draws · black line: mean over all "
-            "draws\nstem with a dot: share of draws with exactly that payoff (often the status quo)"
+            "draws · right axes: share of draws per bin\nstem with a dot: share of draws with exactly "
+            "that payoff (often the status quo)"
         )
     else:
         note = "no sample of draws kept: mean ± one standard deviation"

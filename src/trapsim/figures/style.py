@@ -39,6 +39,7 @@ __all__ = [
     "new_axes",
     "percent",
     "save",
+    "style_context",
     "styled",
     "text_width",
     "wrap",
@@ -125,6 +126,9 @@ def _style() -> Iterator[None]:
             stacklevel=3,
         )
 
+
+#: The trapsim rc settings as a context manager, for pages composed outside a ``plot_*`` function.
+style_context = _style
 
 _GLYPH = re.compile(r"Glyph (\d+) .*missing from")
 

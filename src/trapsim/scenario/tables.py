@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,12 +43,35 @@ class _TableRules(_Checks):
     """Checks of everything but the game tree and the traps."""
 
     def sources(self, value: Any) -> list[str]:
+        return self.texts("scenario.sources", value, '["op-ed, 2024"]')
+
+    def texts(self, key: str, value: Any, example: str, *, most: int = 200) -> list[str]:
+        """A list of text values (``sources``, ``discussion``), at most ``most`` of them."""
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-            self.err("scenario.sources", 'expected a list of text values, e.g. ["op-ed, 2024"]')
+            self.err(key, f"expected a list of text values, e.g. {example}")
+            return []
+        if len(value) > most:
+            self.err(key, f"at most {most} entries, got {len(value)}")
             return []
         return value
+
+    def reality_check(self, value: Any) -> str:
+        """An http(s) address, or a path relative to the scenario file (no other scheme)."""
+        text = self.string("scenario.reality_check", value)
+        if text and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text) and not re.match(r"^https?://", text):
+            self.err(
+                "scenario.reality_check",
+                f"expected an http(s) address or a path relative to the scenario file, got '{text}'",
+            )
+            return ""
+        if text and (text.startswith("/") or any(c.isspace() for c in text)):
+            self.err(
+                "scenario.reality_check", f"expected an http(s) address or a relative path without spaces, got '{text}'"
+            )
+            return ""
+        return text
 
     def simulation(self, value: Any) -> Simulation:
         sim = self.table("simulation", value, required=False)

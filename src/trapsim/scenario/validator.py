@@ -44,6 +44,10 @@ class _Validator(_TableRules, _GameRules):
         title = self.string("scenario.title", meta.get("title"), default=name)
         description = self.string("scenario.description", meta.get("description"))
         sources = self.sources(meta.get("sources"))
+        discussion = self.texts(
+            "scenario.discussion", meta.get("discussion"), '["Who is trapped, and by whom?"]', most=20
+        )
+        reality_check = self.reality_check(meta.get("reality_check"))
         simulation = self.simulation(d.get("simulation"))
         actors = self.actors(d.get("actors"))
         actor_ids = [a.id for a in actors]
@@ -93,6 +97,8 @@ class _Validator(_TableRules, _GameRules):
             classroom=classroom,
             description=description,
             sources=tuple(sources),
+            discussion=tuple(discussion),
+            reality_check=reality_check,
             path=self.file,
             sha256=sha,
         )

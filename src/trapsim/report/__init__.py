@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import re
 import shlex
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ from trapsim.figures import actor_colors
 from trapsim.figures.style import percent as _pct
 from trapsim.model import Scenario
 from trapsim.output import write_text_atomic
+from trapsim.report.teaching import discussion_html, glossary_html, story_html
 from trapsim.runner import Result, trapsim_version, wilson
 from trapsim.sampling import central_value
 
@@ -45,7 +47,20 @@ __all__ = [
 ]
 
 #: Ids of the built-in sections, in page order; ``Section.after`` may name any of them.
-SECTION_IDS = ("scenario", "actors", "parameters", "tree", "traps", "outcomes", "payoffs", "convergence", "reproduce")
+SECTION_IDS = (
+    "scenario",
+    "actors",
+    "parameters",
+    "tree",
+    "solution",
+    "traps",
+    "outcomes",
+    "payoffs",
+    "convergence",
+    "discussion",
+    "glossary",
+    "reproduce",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +160,7 @@ def reproduce_command(result: Result) -> str:
     parts = [
         "trapsim",
         "report",
-        sc.path or f"{sc.name}.toml",
+        _relative(sc.path) if sc.path else f"{sc.name}.toml",
         "--draws",
         str(result.draws),
         "--seed",
@@ -158,6 +173,31 @@ def reproduce_command(result: Result) -> str:
     for k, v in result.values.items():
         parts += ["--set", f"{k}={_exact(v)}"]
     return shlex.join(parts)
+
+
+def _relative(path: str) -> str:
+    """``path`` relative to the working directory when it lies below it, else its file name.
+
+    A report must not show an absolute (often temporary) path of the machine
+    it was made on.
+    """
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return Path(path).name
+    return Path(path).name if rel.startswith("..") else rel
+
+
+def _id(name: str) -> str:
+    """An identifier for HTML that breaks only after its underscores (never mid-word)."""
+    return "_<wbr>".join(esc(part) for part in name.split("_"))
+
+
+def _number(x: float) -> str:
+    """Three significant digits, without a trailing exponent for everyday sizes."""
+    if x == 0:
+        return "0"
+    return f"{x:.3g}" if 1e-3 <= abs(x) < 1e5 else f"{x:.2e}"
 
 
 def _exact(x: float) -> str:
@@ -208,7 +248,8 @@ def _actors_section(sc: Scenario) -> str:
     body = figure_html(fig, "Actors and their relations (arrowheads: directed relations).", alt="actor graph")
     body += table_html(["Actor", "id", "Role in the scenario"], rows, raw=[0], notes=[2])
     if sc.relations:
-        rel = [(r.source, r.kind, r.target, r.label) for r in sc.relations]
+        name = {a.id: a.name for a in sc.actors}
+        rel = [(name.get(r.source, r.source), r.kind, name.get(r.target, r.target), r.label) for r in sc.relations]
         body += table_html(["From", "Relation", "To", "Label"], rel, notes=[3])
     return body
 
@@ -221,7 +262,9 @@ def _parameters_section(sc: Scenario, result: Result) -> str:
         why = _comment(p.name, p.comment)
         if p.hindsight:
             why = f"{why} [Hindsight: {p.hindsight}]".strip()
-        rows.append((f"<code>{esc(p.name)}</code>", dist, f"{central_value(p.dist):.4g}", why))
+        unit = f" {p.unit}" if p.unit else ""
+        label = f"<br><small>{esc(p.label)}</small>" if p.label else ""
+        rows.append((f"<code>{_id(p.name)}</code>{label}", dist, _number(central_value(p.dist)) + unit, why))
     intro = (
         "<p>Every draw samples each uncertain parameter from its distribution; "
         "<code>trapsim solve</code> uses the central values (the means). "
@@ -230,7 +273,7 @@ def _parameters_section(sc: Scenario, result: Result) -> str:
     table = table_html(["Parameter", "Distribution", "Central value", "Why"], rows, numeric=[2], notes=[3], raw=[0])
     derived = ""
     if sc.derived:
-        drows = [(f"<code>{esc(d.name)}</code>", f"<code>{esc(d.expr.source)}</code>") for d in sc.derived]
+        drows = [(f"<code>{_id(d.name)}</code>", f"<code>{esc(d.expr.source)}</code>") for d in sc.derived]
         derived = "<h3>Derived values</h3>" + table_html(["Name", "Expression"], drows, raw=[0, 1])
     return intro + table + derived
 
@@ -238,11 +281,14 @@ def _parameters_section(sc: Scenario, result: Result) -> str:
 def _tree_section(result: Result) -> str:
     fig = figures.plot_tree(result)
     return (
-        "<p>The game as the scenario defines it, read left to right. Each branch shows the "
-        "share of all draws that took it (line width proportional); bold branches are the "
-        "choices actors made most often. Scroll sideways on screen; in print this page is "
-        "landscape.</p>"
-        + figure_html(fig, "The game tree with the share of draws taking each branch.", alt="game tree", wide=True)
+        "<p>The game as the scenario defines it, read left to right. Each branch shows the share of "
+        "the draws <em>arriving</em> at its node that took it, and in brackets the share of all draws "
+        "(line width proportional); bold branches are the choices actors made most often; rings mark "
+        "the endings where a trap fires. Branches taken in under 1% of the draws are collapsed into "
+        "one stub that says so. The whole tree fits the page width; zoom in on screen for detail.</p>"
+        + figure_html(
+            fig, "The game tree with the share of draws taking each branch.", alt="game tree", wide=True, dpi=200
+        )
     )
 
 
@@ -278,13 +324,20 @@ def _traps_section(sc: Scenario, result: Result) -> str:
 def _outcomes_section(sc: Scenario, result: Result) -> str:
     order = list(sc.outcomes)
     ranked = sorted(result.outcome_counts.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
-    rows, classes = [], []
+    rows = []
     for o, c in ranked:
+        if not c:
+            continue
         lo, hi = wilson(c, result.draws)
-        rows.append((o, f"{c:,}", _pct(c / result.draws), f"{_pct(lo)} to {_pct(hi)}"))
-        classes.append("" if c else "zero")
-    return "<p>Where the game ends, over all draws (grey: never reached).</p>" + table_html(
-        ["Outcome", "Draws", "Share", "95% interval"], rows, numeric=[1, 2, 3], row_classes=classes
+        rows.append((sc.label_of("outcome", o), f"{c:,}", _pct(c / result.draws), f"{_pct(lo)} to {_pct(hi)}"))
+    hidden = len(ranked) - len(rows)
+    note = (
+        f" {hidden} outcome{'s' * (hidden != 1)} never reached in any draw {'are' if hidden != 1 else 'is'} not listed."
+        if hidden
+        else ""
+    )
+    return f"<p>Where the game ends, over all draws.{note}</p>" + table_html(
+        ["Outcome", "Draws", "Share", "95% interval"], rows, numeric=[1, 2, 3]
     )
 
 
@@ -312,7 +365,7 @@ def _reproduce_section(result: Result, command: str | None) -> str:
     fixed = ", ".join(f"{k} = {v:g}" for k, v in result.values.items()) or "none"
     rows = [
         ("trapsim version", trapsim_version()),
-        ("scenario file", sc.path or "(not from a file)"),
+        ("scenario file", _relative(sc.path) if sc.path else "(not from a file)"),
         ("scenario SHA-256", sc.sha256 or "(none)"),
         ("draws", f"{result.draws:,}"),
         ("seed", f"{result.seed}" + ("" if result.seed_given else " (drawn from entropy)")),
@@ -350,11 +403,20 @@ def build_report(result: Result, *, command: str | None = None, extra_sections: 
         Section("scenario", "The scenario", _scenario_section(sc, result)),
         Section("actors", "Actors", _actors_section(sc)),
         Section("parameters", "What we do not know: the parameters", _parameters_section(sc, result)),
-        Section("tree", "The game", _tree_section(result), landscape=True),
+        Section("tree", "The game", _tree_section(result)),
+        Section("solution", "How the game is solved", story_html(result)),
         Section("traps", "How often each trap fires", _traps_section(sc, result)),
         Section("outcomes", "Outcomes", _outcomes_section(sc, result)),
         Section("payoffs", "Payoffs", _payoffs_section(sc, result)),
         Section("convergence", "Were there enough draws?", _convergence_section(result)),
+        Section(
+            "discussion",
+            "For discussion",
+            discussion_html(sc)
+            or "<p>The scenario file gives no "
+            "discussion questions (<code>discussion</code> in <code>[scenario]</code>).</p>",
+        ),
+        Section("glossary", "Glossary", glossary_html()),
         Section("reproduce", "Reproduce", _reproduce_section(result, command)),
     ]
     sections = _place(builtin, extra_sections)
