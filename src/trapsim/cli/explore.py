@@ -31,6 +31,7 @@ from trapsim.cli import main, scenario_argument
     "export_dir",
     type=click.Path(file_okay=False),
     default=None,
+    metavar="DIR",
     help="With --classroom: write the poll's judgements.csv and figures into DIR and exit.",
 )
 def explore(file: str, port: int, no_browser: bool, classroom: bool, db: str | None, export_dir: str | None) -> None:
