@@ -256,7 +256,7 @@ o2 = { a = 0 }
 [beliefs.a]
 q = 1.5
 """
-    with pytest.raises(trapsim.RunError, match=r"beliefs of 'a'.*nodes\.c\.chance"):
+    with pytest.raises(trapsim.RunError, match=r"nodes\.c\.chance: under the beliefs of 'a': probabilities"):
         _sim(text)
 
 

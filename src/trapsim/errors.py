@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ArgumentError",
@@ -91,7 +92,32 @@ class ExpressionError(TrapsimError):
 
 
 class RunError(TrapsimError):
-    """A problem that only shows up while running: a NaN, a bad probability."""
+    """A problem that only shows up while running: a NaN, a bad probability, a checkpoint.
+
+    Built from the same fields as a :class:`Problem` (file, key path, message,
+    suggestion) and formatted by :meth:`Problem.format`, like every other
+    error. Picklable, so it crosses from worker processes unchanged.
+    """
+
+    def __init__(self, message: str, *, file: str = "", key: str = "", suggestion: str | None = None) -> None:
+        self.problem = Problem(file, key, message, suggestion)
+        super().__init__(self.problem.format())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        p = self.problem
+        return (_run_error, (p.message, p.file, p.key, p.suggestion))
+
+    def within(self, *, before: str = "", after: str = "") -> RunError:
+        """The same error with context around its message (``under the beliefs of 'a': ...``)."""
+        p = self.problem
+        return RunError(f"{before}{p.message}{after}", file=p.file, key=p.key, suggestion=p.suggestion)
+
+    def lines(self) -> list[str]:
+        return [self.problem.format()]
+
+
+def _run_error(message: str, file: str, key: str, suggestion: str | None) -> RunError:
+    return RunError(message, file=file, key=key, suggestion=suggestion)
 
 
 class ArgumentError(TrapsimError, ValueError):

@@ -1,13 +1,26 @@
-"""Writing files atomically, so an interrupted run never leaves half a file."""
+"""Writing files atomically, so an interrupted run never leaves half a file; text safe for a terminal."""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["write_atomic", "write_text_atomic"]
+__all__ = ["ANY_CONTROL", "CONTROL", "printable", "write_atomic", "write_text_atomic"]
+
+#: Control characters (C0 but tab and newline, DEL, C1): they can move the cursor, retitle the
+#: terminal or hide hyperlinks (escape sequences), so untrusted text never reaches a terminal with them.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, *, newlines: bool = False) -> str:
+    """``text`` with every control character escaped (``\\x1b``); newlines too unless ``newlines``."""
+    pattern = CONTROL if newlines else ANY_CONTROL
+    return pattern.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -17,14 +30,23 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     complete new one. The temporary file is removed if ``write`` fails.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A short temporary name: a name near the file system's limit must not fail on the prefix.
+        fd, tmp = tempfile.mkstemp(prefix=".trapsim-", suffix=".part" + path.suffix[:16], dir=path.parent)
+    except OSError as exc:  # name the file asked for, never the temporary one
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
         os.replace(tmp_path, path)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise

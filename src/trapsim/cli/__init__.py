@@ -17,9 +17,10 @@ from click.shell_completion import CompletionItem
 
 from trapsim import __version__
 from trapsim.errors import ArgumentError, TrapsimError
+from trapsim.output import printable
 from trapsim.scenario import parse_assignment
 
-__all__ = ["complete_scenario", "main", "parse_sets", "scenario_argument", "set_option"]
+__all__ = ["complete_scenario", "echo_error", "main", "parse_sets", "scenario_argument", "set_option"]
 
 
 #: The command-line option behind each API argument, for :class:`ArgumentError` messages.
@@ -37,19 +38,21 @@ FLAGS = {
 }
 
 
+def echo_error(exc: TrapsimError) -> None:
+    """The one printer of trapsim errors: ``error: <line>`` per problem, control characters escaped."""
+    lines = exc.lines(FLAGS) if isinstance(exc, ArgumentError) else exc.lines()
+    for line in lines:
+        click.echo(f"error: {printable(line)}", err=True)
+
+
 class _Group(click.Group):
     """Turns trapsim errors into one-line messages and exit codes."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ArgumentError as exc:  # named by the API argument; the command line names its option
-            for line in exc.lines(FLAGS):
-                click.echo(f"error: {line}", err=True)
-            ctx.exit(exc.exit_code)
         except TrapsimError as exc:
-            for line in exc.lines():
-                click.echo(f"error: {line}", err=True)
+            echo_error(exc)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -58,16 +61,15 @@ class _Group(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             ctx.exit(0)
         except OSError as exc:  # an output path that cannot be written: bad input, not a bug
-            where = f"{exc.filename}: " if exc.filename else ""
-            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            echo_error(TrapsimError(f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc)))
             ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
-        except Exception as exc:  # pragma: no cover - the safety net itself
+        except Exception as exc:  # the safety net itself (tests/test_hostile.py drives it)
             if os.environ.get("TRAPSIM_DEBUG"):
                 traceback.print_exc()
-            click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo(printable(f"internal error: {type(exc).__name__}: {exc}"), err=True)
             click.echo("This is a bug in trapsim; set TRAPSIM_DEBUG=1 to see the traceback.", err=True)
             ctx.exit(1)
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from trapsim import api
-from trapsim.cli import complete_scenario, main, parse_sets, scenario_argument, set_option
+from trapsim.cli import complete_scenario, echo_error, main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
     draws_option,
     figure_format_option,
@@ -25,7 +25,7 @@ from trapsim.cli._options import (
     workers_option,
 )
 from trapsim.errors import ScenarioError
-from trapsim.output import write_text_atomic
+from trapsim.output import printable, write_text_atomic
 
 
 def _plural(n: int, word: str) -> str:
@@ -48,8 +48,7 @@ def validate(files: Sequence[str]) -> None:
             sc = api.load(path)
         except ScenarioError as exc:
             bad = True
-            for line in exc.lines():
-                click.echo(f"error: {line}", err=True)
+            echo_error(exc)
             continue
         counts = [
             (len(sc.actors), "actor"),
@@ -58,7 +57,7 @@ def validate(files: Sequence[str]) -> None:
             (len(sc.outcomes), "outcome"),
             (len(sc.traps), "trap"),
         ]
-        click.echo(f"{path}: ok (" + ", ".join(_plural(n, word) for n, word in counts) + ")")
+        click.echo(f"{printable(path)}: ok (" + ", ".join(_plural(n, word) for n, word in counts) + ")")
     if bad:
         sys.exit(2)
 

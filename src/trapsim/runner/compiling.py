@@ -174,7 +174,7 @@ class CompiledScenario:
             try:
                 payoffs, chance = self.evaluate(seen, n, chunk)
             except RunError as exc:
-                raise RunError(f"under the beliefs of '{actor}': {exc}") from None
+                raise exc.within(before=f"under the beliefs of '{actor}': ") from None
             perceived[actor] = backward(self.tree, payoffs, chance, solver=solver, rationality=rationality)
         return self.follow(truth, perceived), perceived
 
@@ -200,8 +200,9 @@ class CompiledScenario:
         bad = int(np.flatnonzero(~np.isfinite(np.broadcast_to(arr, (max(arr.size, 1),))))[0])
         shown = arr.flat[bad] if arr.size > 1 else arr.item()
         raise RunError(
-            f'{self.scenario.path}: {it.key}: "{it.expr.source}" is {shown} {_at(chunk, bad)}, '
-            f"where {self.describe(it.expr.names, env, bad)}"
+            f'"{it.expr.source}" is {shown} {_at(chunk, bad)}, where {self.describe(it.expr.names, env, bad)}',
+            file=self.scenario.path,
+            key=it.key,
         )
 
     def check_probabilities(self, pos: int, p: np.ndarray, env: Mapping[str, Any], chunk: int | None) -> None:
@@ -213,9 +214,10 @@ class CompiledScenario:
         shown = ", ".join(f"{a} = {p[k, i]:.10g}" for k, a in enumerate(node.actions))
         names = frozenset().union(*(it.expr.names for it in self.chance[pos]))
         raise RunError(
-            f"{self.scenario.path}: nodes.{node.id}.chance: probabilities must lie in [0, 1] and sum to 1 "
-            f"in every draw; {_at(chunk, i)} they are {shown} (sum {p[:, i].sum():.10g}), "
-            f"where {self.describe(names, env, i)}"
+            f"probabilities must lie in [0, 1] and sum to 1 in every draw; {_at(chunk, i)} they are {shown} "
+            f"(sum {p[:, i].sum():.10g}), where {self.describe(names, env, i)}",
+            file=self.scenario.path,
+            key=f"nodes.{node.id}.chance",
         )
 
     def describe(self, names: frozenset[str], env: Mapping[str, Any], i: int) -> str:
@@ -261,9 +263,9 @@ class CompiledScenario:
                 else:
                     if expected is None:
                         raise RunError(
-                            f"{self.scenario.path}: {fn}('{args[0]}') needs each actor's "
-                            "expected payoff, which only `trapsim run`, `solve` and "
-                            "`explain` compute"
+                            f"{fn}('{args[0]}') needs each actor's expected payoff, which only "
+                            "`trapsim run`, `solve` and `explain` compute",
+                            file=self.scenario.path,
                         )
                     e = expected[args[0]]
                     scope[path_key(ref)] = e if fn == "expected" else realised - e

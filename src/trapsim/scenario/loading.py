@@ -7,16 +7,21 @@ import math
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
-from trapsim.errors import ScenarioError
+from trapsim.errors import Problem, ScenarioError
 from trapsim.model import (
     Scenario,
 )
+from trapsim.output import ANY_CONTROL, CONTROL, printable
 from trapsim.scenario.evaluation import evaluation_problems
 from trapsim.scenario.rules import (
     _TOML_POSITION,
 )
 from trapsim.scenario.validator import _Validator
+
+#: Largest scenario file read (bytes): far above any real scenario (the bundled ones are under 40 KB).
+MAX_FILE_BYTES = 8 * 2**20
 
 
 def load(path: str | Path) -> Scenario:
@@ -30,9 +35,14 @@ def load(path: str | Path) -> Scenario:
     path = Path(path)
     name = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:  # never more than the cap: `validate /dev/zero` must not read forever
+            raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError.single(name, "", f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError.single(
+            name, "", f"file larger than {MAX_FILE_BYTES // 2**20} MiB (the limit of a scenario)"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -54,12 +64,45 @@ def loads(text: str, *, path: str = "<string>") -> Scenario:
         else:
             where, msg = "", f"TOML syntax error: {exc}"
         raise ScenarioError.single(path, where, msg) from None
+    control = _control_characters(path, data)
+    if control:
+        raise ScenarioError(control)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     scenario = _Validator(path, data, _parameter_comments(text)).build(sha)
     problems = evaluation_problems(scenario)
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _control_characters(path: str, data: Any, key: str = "") -> list[Problem]:
+    """Every key and text value holding a control character (tab and newline are allowed in text).
+
+    Text from a file reaches terminals, file names and figures; escape
+    sequences in it could retitle a terminal, clear it or hide a hyperlink.
+    """
+    out: list[Problem] = []
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for k, value in items:
+        sub = f"{key}.{k}" if key else str(k)
+        if isinstance(k, str) and ANY_CONTROL.search(k):
+            out.append(Problem(path, printable(sub), f"the key contains a control character ({_first(k)})"))
+        elif isinstance(value, str) and CONTROL.search(value):
+            out.append(
+                Problem(
+                    path,
+                    sub,
+                    f"the text contains a control character ({_first(value)}); escape sequences are not allowed",
+                )
+            )
+        else:
+            out.extend(_control_characters(path, value, sub))
+    return out
+
+
+def _first(text: str) -> str:
+    m = ANY_CONTROL.search(text)
+    return f"U+{ord(m.group()):04X}" if m else ""
 
 
 def parse_assignment(text: str) -> tuple[str, float]:

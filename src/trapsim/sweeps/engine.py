@@ -39,6 +39,7 @@ from trapsim import runner
 from trapsim.errors import RunError
 from trapsim.model import Scenario
 from trapsim.runner import CHUNK
+from trapsim.solver import build_tree
 from trapsim.sweeps.checkpoint import Checkpoint
 from trapsim.sweeps.result import Point, SweepResult, grid_points
 
@@ -76,7 +77,7 @@ def _run_points(
             res = runner.run_point(model, draws=draws, seed=seed, solver=solver, rationality=rationality, values=values)
         except RunError as exc:
             at = ", ".join(f"{k}={v:g}" for k, v in values.items())
-            raise RunError(f"{exc} (sweep point {at})") from None
+            raise exc.within(after=f" (sweep point {at})") from None
         out.append((i, Point.from_result(res, values)))
     return out
 
@@ -126,7 +127,7 @@ def _dask(
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
     except ImportError:
-        raise RunError("--scheduler needs Dask: pip install 'trapsim[dask]'") from None
+        raise RunError("running on a Dask scheduler needs Dask: pip install 'trapsim[dask]'", key="scheduler") from None
     with ExitStack() as stack:
         if isinstance(scheduler, str):
             if scheduler == "local":
@@ -146,7 +147,9 @@ def _dask(
                 try:
                     client = stack.enter_context(Client(scheduler))
                 except (OSError, TimeoutError, ValueError) as exc:
-                    raise RunError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({exc})") from None
+                    raise RunError(
+                        f"cannot connect to a Dask scheduler at {scheduler} ({exc})", key="scheduler"
+                    ) from None
         else:
             client = scheduler  # a distributed.Client made by the caller
         info["workers"] = len(client.scheduler_info().get("workers", {})) or workers
@@ -229,9 +232,9 @@ def run_sweep(
         stored, done, stored_meta = ckpt.read()
         if not resume:
             raise RunError(
-                f"{ckpt.path}: an interrupted sweep left this checkpoint ({len(done)} of "
-                f"{len(grid)} points done); continue it with --resume (resume=True in "
-                "Python), or delete it to start afresh"
+                f"an interrupted sweep left this checkpoint ({len(done)} of {len(grid)} points done); "
+                "continue it with --resume (resume=True in Python), or delete it to start afresh",
+                file=str(ckpt.path),
             )
     seed_given = seed is not None
     if seed is None:
@@ -252,6 +255,14 @@ def run_sweep(
     }
     if ckpt is not None and stored is not None:
         ckpt.check(stored, fingerprint)
+        ckpt.check_points(
+            done,
+            grid,
+            draws=draws,
+            traps=[t.id for t in scenario.traps],
+            outcomes=build_tree(scenario).outcomes,
+            actors=scenario.actor_ids,
+        )
     resumed = len(done)
 
     todo = [(i, values) for i, values in enumerate(grid) if i not in done]

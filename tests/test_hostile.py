@@ -1,0 +1,170 @@
+"""Hostile input: sizes, control characters, hand-edited checkpoints, output paths, the last-resort handler.
+
+Each test is a regression test of issue 15: the input once gave a silent wrong
+answer, a traceback (exit 1), a lost file or a message naming the wrong thing.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+import trapsim
+from trapsim import api
+from trapsim.errors import RunError, ScenarioError
+from trapsim.scenario import loads
+
+DATA = Path(__file__).parent / "data"
+SIMPLE = DATA / "simple.toml"
+THRESHOLD = DATA / "threshold.toml"
+
+
+# ------------------------------------------------------------- the error model
+
+
+def test_last_resort_handler_exits_1_with_one_message(invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(path: str) -> None:
+        raise ZeroDivisionError("a bug\x1b[2J")
+
+    monkeypatch.setattr(api, "load", broken)
+    result = invoke("validate", SIMPLE)
+    assert result.exit_code == 1
+    assert "internal error: ZeroDivisionError: a bug\\x1b[2J" in result.output  # escaped, not executed
+    assert "This is a bug in trapsim; set TRAPSIM_DEBUG=1" in result.output
+    assert "\x1b" not in result.output
+
+
+def test_run_error_is_built_from_fields_and_survives_pickling() -> None:
+    err = RunError("x is nan", file="a.toml", key="payoffs.o.a")
+    assert str(err) == "a.toml: payoffs.o.a: x is nan" and err.lines() == [str(err)]
+    again = pickle.loads(pickle.dumps(err.within(before="under the beliefs of 'b': ", after=" (sweep point t=1)")))
+    assert isinstance(again, RunError)
+    assert str(again) == "a.toml: payoffs.o.a: under the beliefs of 'b': x is nan (sweep point t=1)"
+    assert again.problem.key == "payoffs.o.a"
+
+
+# ------------------------------------------------------------- hand-edited checkpoints
+
+
+@pytest.fixture
+def checkpoint(tmp_path: Path) -> tuple[trapsim.Scenario, Path]:
+    sc = api.load(str(THRESHOLD))
+    res = api.sweep(sc, {"t": (0.2, 0.6)}, draws=300, seed=1, workers=1, checkpoint_dir=tmp_path, keep_checkpoint=True)
+    assert res.checkpoint is not None
+    return sc, res.checkpoint
+
+
+def _edit(path: Path, change) -> None:
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    ("change", "text"),
+    [
+        (lambda d: d["points"]["0"]["traps"].update(high="12"), "traps.high is '12', not a whole number"),
+        (lambda d: d["points"]["0"]["traps"].update(high=1.5), "traps.high is 1.5, not a whole number"),
+        (lambda d: d["points"]["0"]["payoff_mean"].update(a=None), "payoff_mean.a is None, not a finite number"),
+        (lambda d: d["points"]["0"].pop("outcomes"), "point 0 has no 'outcomes'"),
+        (lambda d: d.update(points=[]), "'points' is not a JSON object"),
+        (lambda d: d["points"].update({"x": {}}), "point index 'x' is not a whole number"),
+        (lambda d: d["points"]["0"]["traps"].update(high=10**6), "counts must lie in [0, 300]"),
+        (lambda d: d["points"]["0"]["outcomes"].update(went=0), "the outcomes sum to 300"),
+        (lambda d: d["points"]["0"]["traps"].pop("both"), "traps names ['go', 'high'], expected"),
+        (lambda d: d["points"]["0"]["values"].update(t=0.3), "values {'t': 0.3} are not the grid's {'t': 0.2}"),
+        (lambda d: d["points"].update({"7": d["points"]["0"]}), "point 7: the grid has only 2 points"),
+        (lambda d: d["points"]["0"]["payoff_sd"].update(a=-1.0), "a negative standard deviation"),
+    ],
+)
+def test_hand_edited_checkpoint_is_refused_with_what_is_wrong(checkpoint, change, text: str) -> None:
+    sc, path = checkpoint
+    _edit(path, change)
+    with pytest.raises(RunError) as info:
+        api.sweep(sc, {"t": (0.2, 0.6)}, draws=300, seed=1, workers=1, checkpoint_dir=path.parent, resume=True)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: ") and text in msg and msg.endswith("delete it to start the sweep afresh")
+
+
+# ------------------------------------------------------------- sizes
+
+
+def test_file_size_is_capped(invoke) -> None:
+    result = invoke("validate", "/dev/zero")
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: /dev/zero: file larger than 8 MiB (the limit of a scenario)"
+
+
+# ------------------------------------------------------------- control characters
+
+
+def test_control_characters_in_the_file_are_refused() -> None:
+    text = SIMPLE.read_text().replace(
+        'title = "Entry game with an uncertain cost"', 'title = "Entry\\u001b]0;pwned\\u0007 game"'
+    )
+    text = text.replace(
+        'next = { fight = "fought", share = "shared" }', 'next = { "fi\\u001b[2Jght" = "fought", share = "shared" }', 1
+    )
+    with pytest.raises(ScenarioError) as info:
+        loads(text, path="c.toml")
+    lines = info.value.lines()
+    assert (
+        "c.toml: scenario.title: the text contains a control character (U+001B); escape sequences are not allowed"
+        in lines
+    )
+    assert any(
+        line.startswith("c.toml: nodes.inc_strong.next.fi\\x1b[2Jght: the key contains a control") for line in lines
+    )
+    assert all("\x1b" not in line for line in lines)
+
+
+def test_a_newline_in_a_file_name_does_not_split_the_error_line(invoke, tmp_path: Path) -> None:
+    path = tmp_path / "two\nlines.toml"
+    path.write_text("[scenario\n")
+    result = invoke("validate", path)
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()
+    assert line.startswith("error: ") and "two\\nlines.toml" in line
+
+
+def test_newlines_and_tabs_stay_allowed_in_descriptions() -> None:
+    text = SIMPLE.read_text().replace(
+        'title = "Entry game with an uncertain cost"', 'title = "Entry"\ndescription = """One\n\tTwo"""'
+    )
+    assert loads(text).description == "One\n\tTwo"
+
+
+# ------------------------------------------------------------- output paths
+
+
+def test_output_path_that_is_a_directory_names_it(invoke, tmp_path: Path) -> None:
+    (tmp_path / "simple.json").mkdir()
+    result = invoke("run", SIMPLE, "--draws", "200", "--no-figures", "--out", tmp_path)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {tmp_path / 'simple.json'}: is a directory, not a file"
+    assert not [p for p in tmp_path.iterdir() if ".part" in p.name]
+
+
+def test_a_very_long_output_name_is_named_not_the_temporary_file(invoke, tmp_path: Path) -> None:
+    name = "n" * 250
+    text = SIMPLE.read_text().replace('name = "simple"', f'name = "{name}"')
+    path = tmp_path / "long.toml"
+    path.write_text(text)
+    result = invoke("run", path, "--draws", "200", "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'out' / name}_" in result.output and "File name too long" in result.output
+    assert ".part" not in result.output and ".trapsim-" not in result.output
+
+
+# ------------------------------------------------------------- messages
+
+
+def test_a_sum_near_one_shows_enough_digits() -> None:
+    text = SIMPLE.read_text().replace(
+        'chance = { strong = "p_strong", weak = "1 - p_strong" }', "chance = { strong = 0.3, weak = 0.7000001 }"
+    )
+    with pytest.raises(ScenarioError, match=r"probabilities sum to 1\.0000001, expected 1"):
+        loads(text)
