@@ -347,17 +347,17 @@ def test_discovery_of_a_trap_that_never_fires() -> None:
 
 def test_cli_sensitivity_json_and_files(tmp_path: Path) -> None:
     runner = CliRunner()
-    r = runner.invoke(main, ["sensitivity", str(SIMPLE), "--samples", "64", "--seed", "1", "--json"])
+    r = runner.invoke(main, ["sensitivity", str(SIMPLE), "--draws", "64", "--seed", "1", "--json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
     assert doc["method"] == "sobol" and set(doc["traps"]) == {"fight", "entry_regret"}
     out = tmp_path / "out"
-    r = runner.invoke(main, ["sensitivity", str(SIMPLE), "--samples", "64", "--trap", "fight", "--out", str(out)])
+    r = runner.invoke(main, ["sensitivity", str(SIMPLE), "--draws", "64", "--trap", "fight", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "ST" in r.output and "cost" in r.output and "convergence" in r.output
     assert (out / "simple_sensitivity.json").exists()
     assert (out / "simple_sensitivity_fight.png").read_bytes()[:4] == b"\x89PNG"
-    r = runner.invoke(main, ["sensitivity", str(SIMPLE), "--samples", "100"])
+    r = runner.invoke(main, ["sensitivity", str(SIMPLE), "--draws", "100"])
     assert r.exit_code == 2 and "power of 2" in r.output
 
 

@@ -523,7 +523,7 @@ def test_tree_and_graph_commands(invoke, tmp_path: Path) -> None:
     assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF")
     r = invoke("tree", SIMPLE, "--draws", 1000, "--seed", 2, "--out", tmp_path / "run", "--format", "svg")
     assert r.exit_code == 0, r.output
-    svg = (tmp_path / "run.svg").read_text()
+    svg = (tmp_path / "run" / "simple_tree.svg").read_text()  # --out without an extension: a directory
     assert re.search(r"enter \d+(\.\d)?%", svg)  # shares from the run
     r = invoke("graph", DEFAULT, "--out", tmp_path / "g.png")
     assert r.exit_code == 0 and (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
@@ -532,7 +532,7 @@ def test_tree_and_graph_commands(invoke, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--out", "x.jpg"], "must end in .png, .svg or .pdf"),
+        (["--out", "x.jpg"], "must end in .pdf, .png or .svg"),
         (["--out", "x.png", "--format", "svg"], "does not end in .svg"),
     ],
 )

@@ -239,7 +239,7 @@ def test_report_command_defaults_and_errors(invoke, tmp_path: Path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     r = invoke("report", SIMPLE, "--draws", 500, "--seed", 1)
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "simple_report.html").stat().st_mode & 0o044  # readable by others
+    assert (tmp_path / "trapsim-out" / "simple_report.html").stat().st_mode & 0o044  # readable by others
     r = invoke("report", SIMPLE, "--set", "nope=1")
     assert r.exit_code == 2 and "unknown parameter 'nope'" in r.output
 

@@ -45,6 +45,7 @@ __all__ = [
     "all_spe",
     "check_values",
     "compare",
+    "default_workers",
     "discover",
     "drivers",
     "drivers_section",
@@ -151,14 +152,14 @@ def simulate(
     solver: str | None = None,
     rationality: float | None = None,
     values: Mapping[str, float] | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Result:
     """Sample, solve and count traps; see :func:`trapsim.runner.run`.
 
     Options left as ``None`` come from the scenario's ``[simulation]`` table.
     With no seed there either, fresh entropy is used and recorded in
-    ``result.seed``.
+    ``result.seed``. ``workers`` defaults as :func:`default_workers`.
     """
     solver, rationality = _options(scenario, solver, rationality)
     draws = _draws(scenario, draws)
@@ -172,9 +173,20 @@ def simulate(
         solver=solver,
         rationality=rationality,
         values=check_values(scenario, values),
-        workers=_arg.whole("workers", workers, file=scenario.path),
+        workers=default_workers(workers, draws, file=scenario.path),
         progress=_arg.optional_callable("progress", progress),
     )
+
+
+def default_workers(workers: int | None, total_draws: int, *, file: str = "") -> int:
+    """``workers`` (checked), or the one default of every command: all cores for a million draws or more, else 1.
+
+    Results never depend on the number of workers; below a million draws
+    starting processes costs more than it saves.
+    """
+    if workers is None:
+        return runner.default_workers() if total_draws >= 1_000_000 else 1
+    return _arg.whole("workers", workers, file=file)
 
 
 def solve(
@@ -318,10 +330,9 @@ def sweep(
         )
     draws = _draws(scenario, draws, declared_draws)
     seed = _arg.seed(seed, file=scenario.path)
-    if workers is None:
-        total = draws * math.prod(len(v) for v in axes.values())
-        workers = runner.default_workers() if total >= 1_000_000 or scheduler is not None else 1
-    workers = _arg.whole("workers", workers, file=scenario.path)
+    if workers is None and scheduler is not None:
+        workers = runner.default_workers()
+    workers = default_workers(workers, draws * math.prod(len(v) for v in axes.values()), file=scenario.path)
     return _sweeps.run_sweep(
         scenario,
         sweep_id=sweep_id,
@@ -345,14 +356,19 @@ def compare(
     *,
     draws: int | None = None,
     seed: int | None = None,
-    workers: int = 1,
+    solver: str | None = None,
+    rationality: float | None = None,
+    values: Mapping[str, float] | None = None,
+    workers: int | None = None,
     alpha: float = 0.05,
 ) -> Comparison:
     """Run several scenarios with the same seed and draws and compare their traps with the first.
 
     Traps are matched by id (absent where a scenario lacks one). ``draws`` and
     ``seed`` default to the first scenario's ``[simulation]`` values; each
-    scenario keeps its own solver.
+    scenario keeps its own solver and rationality unless ``solver`` or
+    ``rationality`` is given. ``values`` fixes parameters in every scenario
+    (each must have them).
     """
     from trapsim import comparison as _comparison  # matplotlib is slow to import: only when needed
 
@@ -368,7 +384,10 @@ def compare(
     seed_given = seed is not None
     if seed is None:
         seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
-    results = [simulate(sc, draws=draws, seed=seed, workers=workers) for sc in scenarios]
+    results = [
+        simulate(sc, draws=draws, seed=seed, solver=solver, rationality=rationality, values=values, workers=workers)
+        for sc in scenarios
+    ]
     return _comparison.compare(results, alpha=alpha, seed_given=seed_given)
 
 

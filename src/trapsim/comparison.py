@@ -141,6 +141,8 @@ class Comparison:
                     "scenario_sha256": r.scenario.sha256,
                     "draws": r.draws,
                     "solver": r.solver,
+                    **({"rationality": r.rationality} if r.solver == "qre" else {}),
+                    **({"values": dict(r.values)} if r.values else {}),
                 }
                 for lab, r in zip(self.labels, self.results, strict=True)
             ],

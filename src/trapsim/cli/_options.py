@@ -7,9 +7,14 @@ command does with it (``--out``, ``--seed``).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from trapsim.model import Scenario
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -21,28 +26,34 @@ solver_option = click.option(
     default=None,
     help="spe: subgame-perfect (default); qre: agent logit quantal response.",
 )
-rationality_option = click.option("--rationality", type=float, default=None, help="Logit precision for --solver qre.")
+rationality_option = click.option(
+    "--rationality",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Logit precision of --solver qre [default: the scenario's, else 10]; refused with spe.",
+)
 no_figures_option = click.option("--no-figures", is_flag=True, help="Write no figures.")
 figure_format_option = click.option(
     "--format",
     "fmt",
     type=click.Choice(FIGURE_FORMATS),
-    default="png",
-    show_default=True,
-    help="Figure file format.",
-)
-draws_option = click.option(
-    "--draws",
-    type=click.IntRange(min=1),
     default=None,
-    help="Monte Carlo draws [default: the scenario's, else 10000].",
+    help="Figure format [default: png, or the extension of --out when it names the file].",
 )
+
+
+def draws_option(
+    help: str = "Monte Carlo draws [default: the scenario's, else 10000].", minimum: int = 1
+) -> _Decorator:
+    """``--draws`` (a whole number, default ``None``: the command's own default) with this help text."""
+    return click.option("--draws", type=click.IntRange(min=minimum), default=None, help=help)
+
+
 workers_option = click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Processes to use; results do not depend on it.",
+    default=None,
+    help="Processes [default: every core for a million draws or more in all, else 1]. Results do not depend on it.",
 )
 
 
@@ -60,15 +71,69 @@ def json_option(
     return click.option("--json", "as_json", is_flag=True, help=help)
 
 
-def out_dir_option(what: str, with_json: str = "nothing is written unless --out is given") -> _Decorator:
-    """``--out`` (stored as ``out_dir``): the directory for ``what``, default ``trapsim-out``."""
-    return click.option(
-        "--out",
-        "out_dir",
-        type=click.Path(file_okay=False),
-        default=None,
-        help=f"Directory for {what} [default: trapsim-out; with --json, {with_json}].",
-    )
+# One rule for --out in every command that writes files: output goes into a directory,
+# trapsim-out/ unless --out names another; a command that writes a single file also takes
+# that file's own path (recognised by its extension). With --json, stdout gets the JSON and
+# nothing is written unless --out is given.
+DEFAULT_OUT = "trapsim-out"
+
+
+def out_option(what: str, *, file: str | None = None, json: bool = True) -> _Decorator:
+    """``--out`` (stored as ``out``): the directory for ``what``; ``file`` describes a file path it may be."""
+    text = f"Directory for {what} [default: {DEFAULT_OUT}]"
+    if file:
+        text += f", or the file itself ({file})"
+    if json:
+        text += "; with --json nothing is written unless --out is given"
+    return click.option("--out", "out", type=click.Path(), default=None, metavar="PATH", help=text + ".")
+
+
+def out_dir(out: str | None) -> Path:
+    """The output directory: ``--out``, else ``trapsim-out``."""
+    return Path(out or DEFAULT_OUT)
+
+
+def out_file(out: str | None, stem: str, suffixes: Sequence[str]) -> Path:
+    """The output file of a one-file command: ``--out`` when it ends in one of ``suffixes``
+    (e.g. ``.png``), else ``<out dir>/<stem><first suffix>``.
+
+    ``--out`` with another extension is refused: a directory has none.
+    """
+    if out is not None:
+        suffix = Path(out).suffix.lower()
+        if suffix in suffixes:
+            return Path(out)
+        if suffix:
+            raise click.BadParameter(
+                f"'{out}': a file name must end in {_one_of(sorted(suffixes))}; a directory has no extension",
+                param_hint="--out",
+            )
+    return out_dir(out) / f"{stem}{suffixes[0]}"
+
+
+def _one_of(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def figure_file(out: str | None, fmt: str | None, stem: str) -> tuple[Path, str]:
+    """Where to write a one-figure command's figure and in which format (``--out`` and ``--format`` agree)."""
+    suffixes = [f".{f}" for f in FIGURE_FORMATS]
+    if fmt:  # the asked format first, so that a directory gets <stem>.<fmt>
+        suffixes.sort(key=lambda s: s != f".{fmt}")
+    path = out_file(out, stem, suffixes)
+    if fmt and path.suffix.lower() != f".{fmt}":
+        raise click.BadParameter(f"'{out}' does not end in .{fmt}", param_hint="--out")
+    return path, path.suffix.lower().lstrip(".")
+
+
+def check_rationality(scenario: Scenario, solver: str | None, rationality: float | None) -> None:
+    """Refuse ``--rationality`` when the solver used is not ``qre`` (it would be silently ignored)."""
+    used = solver or scenario.simulation.solver
+    if rationality is not None and used != "qre":
+        raise click.UsageError(
+            f"--rationality is the precision of --solver qre, but this run uses {used}; "
+            "add --solver qre or drop --rationality"
+        )
 
 
 def progress_bar(label: str, total: int, enabled: bool) -> tuple[Callable[[int], None] | None, Callable[[], None]]:

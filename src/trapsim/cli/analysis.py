@@ -12,9 +12,13 @@ import click
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
+    check_rationality,
+    draws_option,
+    figure_format_option,
     json_option,
     no_figures_option,
-    out_dir_option,
+    out_dir,
+    out_option,
     progress_bar,
     rationality_option,
     seed_option,
@@ -26,7 +30,7 @@ from trapsim.output import write_text_atomic
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-_out_option = out_dir_option("the JSON and figures")
+_out_option = out_option("the JSON and figures")
 
 
 @main.command()
@@ -45,13 +49,11 @@ _out_option = out_dir_option("the JSON and figures")
     show_default=True,
     help="sobol: variance shares S1/ST with 95% intervals; morris: cheap mu*/sigma screening.",
 )
-@click.option(
-    "--samples",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Sobol': base samples N, a power of 2 (N x (parameters + 2) solved games) "
-    "[default: 8192]; Morris: trajectories [default: 100].",
+@draws_option(
+    "Sobol': base draws N, a power of 2 (N x (parameters + 2) solved games) [default: 8192]; "
+    "Morris: trajectories [default: 100]."
 )
+@click.option("--samples", type=click.IntRange(min=1), default=None, hidden=True)  # the old name of --draws
 @seed_option()
 @solver_option
 @rationality_option
@@ -66,10 +68,12 @@ _out_option = out_dir_option("the JSON and figures")
 @json_option()
 @_out_option
 @no_figures_option
+@figure_format_option
 def sensitivity(
     file: str,
     traps: Sequence[str],
     method: str,
+    draws: int | None,
     samples: int | None,
     seed: int | None,
     solver: str | None,
@@ -77,8 +81,9 @@ def sensitivity(
     sets: Sequence[str],
     top: int,
     as_json: bool,
-    out_dir: str | None,
+    out: str | None,
     no_figures: bool,
+    fmt: str | None,
 ) -> None:
     """Which uncertain assumptions drive each trap? Global sensitivity indices (SALib).
 
@@ -97,16 +102,22 @@ def sensitivity(
     (OUT/<scenario>_sensitivity_<trap>.png) and an overview heat map.
 
     \b
-        trapsim sensitivity scenarios/defense_clause.toml --samples 1024 --seed 1
+        trapsim sensitivity scenarios/defense_clause.toml --draws 1024 --seed 1
         trapsim sensitivity scenarios/defense_clause.toml --trap kim_trap --method morris
     """
     from trapsim.analysis.probability import uncertain_parameters
     from trapsim.analysis.sensitivity import DEFAULT_SAMPLES
 
+    if samples is not None:
+        if draws is not None:
+            raise click.UsageError("--samples is the old name of --draws; give --draws only")
+        click.echo("warning: --samples is now called --draws", err=True)
+        draws = samples
     sc = api.load(file)
+    check_rationality(sc, solver, rationality)
     fixed = parse_sets(sets)
     d = sum(1 for name in uncertain_parameters(sc) if name not in fixed)
-    n = samples or DEFAULT_SAMPLES[method]
+    n = draws or DEFAULT_SAMPLES[method]
     total = n * (d + 2) if method == "sobol" else n * (d + 1)
     update, close = progress_bar("solved games", total, show_progress(total, 50_000, as_json=as_json))
     try:
@@ -114,7 +125,7 @@ def sensitivity(
             sc,
             traps=list(traps) or None,
             method=method,
-            samples=samples,
+            samples=draws,
             seed=seed,
             solver=solver,
             rationality=rationality,
@@ -136,7 +147,8 @@ def sensitivity(
         res.to_dict(),
         f"{sc.name}_sensitivity",
         as_json=as_json,
-        out_dir=out_dir,
+        out=out,
+        fmt=fmt,
         figures=None if no_figures else figures,
         show=lambda: _print_sensitivity(res, top),
     )
@@ -147,25 +159,27 @@ def _emit(
     stem: str,
     *,
     as_json: bool,
-    out_dir: str | None,
+    out: str | None,
+    fmt: str | None,
     figures: Callable[[], Iterable[tuple[str, Figure]]] | None,
     show: Callable[[], None],
 ) -> None:
     """Write OUT/<stem>.json and the figures (unless --json without --out), then print.
 
-    ``figures`` yields ``(file stem, figure)`` pairs, each saved as a PNG in OUT
+    ``figures`` yields ``(file stem, figure)`` pairs, each saved (``fmt``, PNG by default) in OUT
     before the next is drawn. With --json the JSON goes to stdout, else ``show``
     prints the table and the written files are listed.
     """
     text = json.dumps(doc, indent=2)
     written: list[Path] = []
-    if not (as_json and out_dir is None):
-        out = Path(out_dir or "trapsim-out")
-        written.append(write_text_atomic(out / f"{stem}.json", text))
+    if not (as_json and out is None):
+        where = out_dir(out)
+        written.append(write_text_atomic(where / f"{stem}.json", text))
         if figures is not None:
             from trapsim.figures import save
 
-            written.extend(save(fig, out / f"{name}.png") for name, fig in figures())
+            ext = fmt or "png"
+            written.extend(save(fig, where / f"{name}.{ext}", fmt=ext) for name, fig in figures())
     if as_json:
         click.echo(text)
         return
@@ -241,12 +255,7 @@ def _print_sensitivity(res: Any, top: int) -> None:
     help="Look for draws where the trap's probability is at least P (a yes/no outcome) "
     "[default: use the probability itself].",
 )
-@click.option(
-    "--draws",
-    type=click.IntRange(min=100),
-    default=None,
-    help="Draws to search [default: 20000]; as many fresh draws test the boxes.",
-)
+@draws_option("Draws to search [default: 20000]; as many fresh draws test the boxes.", minimum=100)
 @seed_option()
 @click.option(
     "--boxes",
@@ -290,6 +299,7 @@ def _print_sensitivity(res: Any, top: int) -> None:
 @json_option()
 @_out_option
 @no_figures_option
+@figure_format_option
 def discover(
     file: str,
     trap: str | None,
@@ -305,8 +315,9 @@ def discover(
     rationality: float | None,
     sets: Sequence[str],
     as_json: bool,
-    out_dir: str | None,
+    out: str | None,
     no_figures: bool,
+    fmt: str | None,
 ) -> None:
     """Under which conditions does a trap spring? Scenario discovery (PRIM or CART).
 
@@ -334,6 +345,7 @@ def discover(
         trapsim discover scenarios/defense_clause.toml --trap kim_trap --method cart
     """
     sc = api.load(file)
+    check_rationality(sc, solver, rationality)
     if trap is None:
         ids = ", ".join(t.id for t in sc.traps) or "(none: the scenario defines no traps)"
         raise click.UsageError(f"Missing option '--trap'. Traps of {sc.name}: {ids}")
@@ -376,7 +388,8 @@ def discover(
         res.to_dict(),
         f"{sc.name}_discover_{trap}",
         as_json=as_json,
-        out_dir=out_dir,
+        out=out,
+        fmt=fmt,
         figures=None if no_figures or not res.boxes else figures,
         show=lambda: _print_discovery(res),
     )

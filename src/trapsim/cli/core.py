@@ -12,11 +12,13 @@ import click
 from trapsim import api
 from trapsim.cli import complete_scenario, echo_error, main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
+    check_rationality,
     draws_option,
     figure_format_option,
     json_option,
     no_figures_option,
-    out_dir_option,
+    out_dir,
+    out_option,
     progress_bar,
     rationality_option,
     seed_option,
@@ -84,6 +86,7 @@ def solve(
         trapsim solve scenarios/defense_clause.toml --set p_gain=0.6 --json
     """
     sc = api.load(file)
+    check_rationality(sc, solver, rationality)
     if all_spe:
         from trapsim.cli.efg import print_all_spe
 
@@ -127,14 +130,14 @@ def solve(
 
 @main.command()
 @scenario_argument
-@draws_option
+@draws_option()
 @seed_option()
 @solver_option
 @rationality_option
 @set_option
 @workers_option
 @json_option()
-@out_dir_option("the results JSON and figures")
+@out_option("the results JSON and figures")
 @no_figures_option
 @figure_format_option
 @click.option(
@@ -150,11 +153,11 @@ def run(
     solver: str | None,
     rationality: float | None,
     sets: Sequence[str],
-    workers: int,
+    workers: int | None,
     as_json: bool,
-    out_dir: str,
+    out: str | None,
     no_figures: bool,
-    fmt: str,
+    fmt: str | None,
     priors: str | None,
 ) -> None:
     """Sample the uncertainty, solve every draw, and report how often each trap fires.
@@ -171,6 +174,7 @@ def run(
         trapsim run scenarios/defense_clause.toml --priors poll/judgements.csv
     """
     sc = api.load(file)
+    check_rationality(sc, solver, rationality)
     if priors:
         sc = api.with_pooled_priors(sc, priors)
     values = parse_sets(sets)
@@ -190,15 +194,15 @@ def run(
     finally:
         close()
     written: list[Path] = []
-    if out_dir is None and as_json:
+    if out is None and as_json:
         click.echo(res.to_json())
         return
-    out = Path(out_dir or "trapsim-out")
-    written.append(write_text_atomic(out / f"{sc.name}.json", res.to_json()))
+    where = out_dir(out)
+    written.append(write_text_atomic(where / f"{sc.name}.json", res.to_json()))
     if not no_figures:
         from trapsim import figures  # matplotlib is slow to import: only when needed
 
-        written.extend(figures.write_run_figures(res, out, fmt=fmt))
+        written.extend(figures.write_run_figures(res, where, fmt=fmt or "png"))
     if as_json:
         click.echo(res.to_json())
         return

@@ -8,7 +8,7 @@ import click
 
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
-from trapsim.cli._options import json_option, rationality_option, solver_option
+from trapsim.cli._options import check_rationality, json_option, rationality_option, solver_option
 
 
 @main.command("explain")
@@ -48,6 +48,7 @@ def explain_command(
         trapsim explain scenarios/defense_clause.toml --at russia_call --json
     """
     sc = api.load(file)
+    check_rationality(sc, solver, rationality)
     ex = api.explain(sc, values=parse_sets(sets), solver=solver, rationality=rationality, at=at)
     if as_json:
         click.echo(ex.to_json())

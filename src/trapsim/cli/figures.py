@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import click
 
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
-    FIGURE_FORMATS,
+    check_rationality,
     draws_option,
+    figure_file,
+    figure_format_option,
+    out_file,
+    out_option,
     progress_bar,
     rationality_option,
     seed_option,
@@ -22,29 +25,6 @@ from trapsim.cli._options import (
 from trapsim.model import Scenario
 from trapsim.runner import Result
 
-_format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FIGURE_FORMATS),
-    default=None,
-    help="Figure format [default: from --out's extension, else png].",
-)
-
-
-def _figure_path(out: str | None, fmt: str | None, default_stem: str) -> tuple[Path, str]:
-    """Where to write a figure and in which format (``--out`` and ``--format`` must agree)."""
-    if out is None:
-        fmt = fmt or "png"
-        return Path(f"{default_stem}.{fmt}"), fmt
-    path = Path(out)
-    suffix = path.suffix.lstrip(".").lower()
-    if suffix and suffix not in FIGURE_FORMATS:
-        raise click.BadParameter(f"'{out}': the file name must end in .png, .svg or .pdf", param_hint="--out")
-    if fmt and suffix and fmt != suffix:
-        raise click.BadParameter(f"'{out}' does not end in .{fmt}", param_hint="--out")
-    fmt = fmt or suffix or "png"
-    return (path if suffix else path.with_name(f"{path.name}.{fmt}")), fmt
-
 
 def _simulate(
     sc: Scenario,
@@ -53,7 +33,7 @@ def _simulate(
     sets: Sequence[str],
     solver: str | None = None,
     rationality: float | None = None,
-    workers: int = 1,
+    workers: int | None = None,
 ) -> Result:
     """Run the scenario, with a progress bar on a terminal for long runs."""
     n = draws or sc.simulation.draws
@@ -75,18 +55,24 @@ def _simulate(
 
 @main.command("tree")
 @scenario_argument
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Output file [default: <scenario>_tree.png in the current directory].",
-)
-@draws_option
+@out_option("<scenario>_tree.png", file="ending in .png, .svg or .pdf", json=False)
+@draws_option()
 @seed_option()
 @set_option
-@_format_option
+@solver_option
+@rationality_option
+@workers_option
+@figure_format_option
 def tree_command(
-    file: str, out: str | None, draws: int | None, seed: int | None, sets: Sequence[str], fmt: str | None
+    file: str,
+    out: str | None,
+    draws: int | None,
+    seed: int | None,
+    sets: Sequence[str],
+    solver: str | None,
+    rationality: float | None,
+    workers: int | None,
+    fmt: str | None,
 ) -> None:
     """Draw the game tree, left to right.
 
@@ -103,23 +89,20 @@ def tree_command(
     from trapsim import figures  # matplotlib is slow to import: only when needed
 
     sc = api.load(file)
-    path, fmt = _figure_path(out, fmt, f"{sc.name}_tree")
+    check_rationality(sc, solver, rationality)
+    path, fmt = figure_file(out, fmt, f"{sc.name}_tree")
     if draws is not None or seed is not None:
-        fig = figures.plot_tree(_simulate(sc, draws, seed, sets))
+        fig = figures.plot_tree(_simulate(sc, draws, seed, sets, solver, rationality, workers))
     else:
-        fig = figures.plot_tree(sc, equilibrium=api.solve(sc, values=parse_sets(sets)))
+        eq = api.solve(sc, values=parse_sets(sets), solver=solver, rationality=rationality)
+        fig = figures.plot_tree(sc, equilibrium=eq)
     click.echo(f"wrote {figures.save(fig, path, fmt=fmt)}")
 
 
 @main.command("graph")
 @scenario_argument
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Output file [default: <scenario>_actors.png in the current directory].",
-)
-@_format_option
+@out_option("<scenario>_actors.png", file="ending in .png, .svg or .pdf", json=False)
+@figure_format_option
 def graph_command(file: str, out: str | None, fmt: str | None) -> None:
     """Draw the actor graph: actors in their colours, relations styled by kind.
 
@@ -129,23 +112,20 @@ def graph_command(file: str, out: str | None, fmt: str | None) -> None:
     from trapsim import figures
 
     sc = api.load(file)
-    path, fmt = _figure_path(out, fmt, f"{sc.name}_actors")
+    path, fmt = figure_file(out, fmt, f"{sc.name}_actors")
     click.echo(f"wrote {figures.save(figures.plot_actor_graph(sc), path, fmt=fmt)}")
 
 
 @main.command("report")
 @scenario_argument
-@draws_option
+@draws_option()
 @seed_option()
 @set_option
 @solver_option
 @rationality_option
 @workers_option
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Output file [default: <scenario>_report.html, or <scenario>_handout.pdf with --handout].",
+@out_option(
+    "<scenario>_report.html, or <scenario>_handout.pdf with --handout", file="ending in .html or .pdf", json=False
 )
 @click.option(
     "--handout",
@@ -166,7 +146,7 @@ def report_command(
     sets: Sequence[str],
     solver: str | None,
     rationality: float | None,
-    workers: int,
+    workers: int | None,
     out: str | None,
     handout: bool,
     sensitivity: bool,
@@ -188,16 +168,17 @@ def report_command(
     if handout and sensitivity:
         raise click.UsageError("--handout has no room for --sensitivity: use one or the other")
     sc = api.load(file)
+    check_rationality(sc, solver, rationality)
+    path = out_file(out, f"{sc.name}_handout", [".pdf"]) if handout else out_file(out, f"{sc.name}_report", [".html"])
     if sensitivity:  # refuse an unsupported scenario before the run, not after it
         from trapsim.analysis.probability import check_supported
 
         check_supported(sc)
     res = _simulate(sc, draws, seed, sets, solver, rationality, workers)
     if handout:
-        pdf = api.handout(res, out or f"{res.scenario.name}_handout.pdf", command=report.reproduce_command(res))
+        pdf = api.handout(res, path, command=report.reproduce_command(res))
         click.echo(f"wrote {pdf} (2 A4 pages; {res.draws:,} draws, seed {res.seed})")
         return
-    path = Path(out or f"{res.scenario.name}_report.html")
     extra = [api.drivers_section(res)] if sensitivity else []
     command = report.reproduce_command(res) + (" --sensitivity" if sensitivity else "")
     page = api.report(res, command=command, extra_sections=extra)

@@ -16,11 +16,17 @@ import click
 from trapsim import api
 from trapsim.cli import complete_scenario, main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
+    check_rationality,
+    draws_option,
     figure_format_option,
     json_option,
     no_figures_option,
-    out_dir_option,
+    out_dir,
+    out_option,
+    rationality_option,
     seed_option,
+    solver_option,
+    workers_option,
 )
 from trapsim.output import write_text_atomic
 from trapsim.sweeps import SweepResult, grid_values
@@ -112,20 +118,12 @@ class _Bar:
     metavar="ID",
     help="Run the scenario's [sweeps.ID] (repeatable) [default: every declared sweep].",
 )
-@click.option(
-    "--draws",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Draws per point [default: the sweep's, else the scenario's].",
-)
+@draws_option("Draws per point [default: the sweep's, else the scenario's].")
 @seed_option("Root seed, the same for every point [default: the scenario's, else random].")
 @set_option
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Local processes [default: all cores; 1 for small sweeps]. Results do not depend on it.",
-)
+@solver_option
+@rationality_option
+@workers_option
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
@@ -134,9 +132,7 @@ class _Bar:
     "trapsim[dask]. Results do not depend on it.",
 )
 @json_option("Print the results as JSON.")
-@out_dir_option(
-    "CSV, JSON, figures and the checkpoint", with_json="only the checkpoint is written there unless --out is given"
-)
+@out_option("CSV, JSON, figures and the checkpoint (with --json, the checkpoint only, removed at the end)")
 @click.option("--resume", is_flag=True, help="Continue an interrupted sweep from its checkpoint.")
 @no_figures_option
 @figure_format_option
@@ -147,13 +143,15 @@ def sweep(
     draws: int | None,
     seed: int | None,
     sets: Sequence[str],
+    solver: str | None,
+    rationality: float | None,
     workers: int | None,
     scheduler: str | None,
     as_json: bool,
-    out_dir: str | None,
+    out: str | None,
     resume: bool,
     no_figures: bool,
-    fmt: str,
+    fmt: str | None,
 ) -> None:
     """What if a parameter were fixed? Rerun the simulation over a grid of one or two parameters.
 
@@ -174,12 +172,13 @@ def sweep(
     if varies and sweep_ids:
         raise click.UsageError("give --vary or --sweep, not both")
     sc = api.load(file)
+    check_rationality(sc, solver, rationality)
     fixed = parse_sets(sets)
     grids: list[Any] = [_parse_vary(varies)] if varies else list(sweep_ids) or [s.id for s in sc.sweeps]
     if not grids:
         grids = [None]  # the API explains that the scenario declares no sweeps
-    out = Path(out_dir or "trapsim-out")
-    existed = out.exists()
+    where = out_dir(out)
+    existed = where.exists()
     results: list[SweepResult] = []
     with _terminate_as_interrupt():
         for grid in grids:
@@ -192,32 +191,42 @@ def sweep(
                         grid,
                         draws=draws,
                         seed=seed,
+                        solver=solver,
+                        rationality=rationality,
                         values=fixed,
                         workers=workers,
                         scheduler=scheduler,
-                        checkpoint_dir=out,
+                        checkpoint_dir=where,
                         resume=resume,
                         keep_checkpoint=True,
                         progress=bar.update,
                     )
                 )
+            except KeyboardInterrupt:
+                bar.close()
+                click.echo(
+                    f"interrupted: the finished points are kept in {where}/; run the same command "
+                    "with --resume to continue",
+                    err=True,
+                )
+                raise click.exceptions.Exit(130) from None
             finally:
                 bar.close()
     written: list[Path] = []
-    if not (as_json and out_dir is None):
+    if not (as_json and out is None):
         for res in results:
-            stem = out / f"{sc.name}_{res.id}"
+            stem = where / f"{sc.name}_{res.id}"
             written.append(write_text_atomic(stem.with_suffix(".csv"), res.to_csv()))
             written.append(write_text_atomic(stem.with_suffix(".json"), res.to_json()))
             if not no_figures:
                 from trapsim.figures.sweeps import write_sweep_figures  # matplotlib: only when needed
 
-                written.extend(write_sweep_figures(res, out, fmt=fmt))
+                written.extend(write_sweep_figures(res, where, fmt=fmt or "png"))
     for res in results:  # everything is written: the checkpoints are no longer needed
         if res.checkpoint is not None:
             res.checkpoint.unlink(missing_ok=True)
-    if not existed and out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
+    if not existed and where.is_dir() and not any(where.iterdir()):
+        where.rmdir()
     if as_json:
         docs = [res.to_dict() for res in results]
         click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
@@ -268,30 +277,28 @@ def _print_sweep(res: SweepResult) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False), shell_complete=complete_scenario)
-@click.option(
-    "--draws", type=click.IntRange(min=1), default=None, help="Draws per scenario [default: the first scenario's]."
-)
+@draws_option("Draws per scenario [default: the first scenario's].")
 @seed_option("Root seed, the same for every scenario [default: the first scenario's, else random].")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Processes per run; results do not depend on it.",
-)
+@set_option
+@solver_option
+@rationality_option
+@workers_option
 @json_option("Print the comparison as JSON.")
-@out_dir_option("the comparison JSON and figure")
-@click.option("--no-figures", is_flag=True, help="Write no figure.")
+@out_option("the comparison JSON and figure")
+@no_figures_option
 @figure_format_option
 def compare(
     files: Sequence[str],
     draws: int | None,
     seed: int | None,
-    workers: int,
+    sets: Sequence[str],
+    solver: str | None,
+    rationality: float | None,
+    workers: int | None,
     as_json: bool,
-    out_dir: str | None,
+    out: str | None,
     no_figures: bool,
-    fmt: str,
+    fmt: str | None,
 ) -> None:
     """Compare the same traps across scenario files (the first is the baseline).
 
@@ -306,13 +313,23 @@ def compare(
     if len(files) < 2:
         raise click.UsageError("compare needs at least two scenario files")
     scenarios = [api.load(f) for f in files]
-    comp = api.compare(scenarios, draws=draws, seed=seed, workers=workers)
-    if as_json and out_dir is None:
+    for sc in scenarios:
+        check_rationality(sc, solver, rationality)
+    comp = api.compare(
+        scenarios,
+        draws=draws,
+        seed=seed,
+        solver=solver,
+        rationality=rationality,
+        values=parse_sets(sets),
+        workers=workers,
+    )
+    if as_json and out is None:
         click.echo(comp.to_json())
         return
     from trapsim.figures.comparison import write_comparison  # matplotlib: only when needed
 
-    written = write_comparison(comp, out_dir or "trapsim-out", fmt=fmt, figure=not no_figures)
+    written = write_comparison(comp, out_dir(out), fmt=fmt or "png", figure=not no_figures)
     if as_json:
         click.echo(comp.to_json())
         return
