@@ -120,6 +120,12 @@ def test_a_student_submits_and_the_presenter_page_updates_without_reload(browser
                 student.type(f"#{name}-{i}", v)
         student.click("#send")
         student.wait("document.getElementById('status').textContent.startsWith('Received (revision 1)')")
+        # a revision, as quartiles this time
+        student.click("input[name=kind][value=quartiles]")
+        for i, v in enumerate(("0.6", "1", "1.8")):
+            student.type(f"#gain-{i}", v)
+        student.click("#send")
+        student.wait("document.getElementById('status').textContent.startsWith('Received (revision 2)')")
         _shot(student, "poll_student.png")
         presenter.wait(
             "window.__trapsim.last.students === 1 && document.querySelectorAll('.student-dot').length === 1", timeout=60
@@ -127,8 +133,13 @@ def test_a_student_submits_and_the_presenter_page_updates_without_reload(browser
         assert presenter.eval("window.__still_the_same_page") == 42  # updated in place, not reloaded
         last = presenter.eval("window.__trapsim.last")
         stored = app.poll.store.judgements()
-        assert [(p, v) for _, p, _, v, _ in stored] == [("gain", (0.4, 1.0, 2.5)), ("p", (0.1, 0.3, 0.6))]
-        assert last["traps"][0]["pooled"]["rate"] == last["traps"][0]["students"][0] or last["student_draws"] != 5000
+        assert [(p, k, v, r) for _, p, k, v, r in stored] == [
+            ("gain", "quartiles", (0.6, 1.0, 1.8), 2),
+            ("p", "quartiles", (0.1, 0.3, 0.6), 2),
+        ]
+        # one student: the pool is that student's priors, and at equal draws and seed the same rate
+        assert last["draws"] == last["student_draws"] == 5000
+        assert last["traps"][0]["pooled"]["rate"] == last["traps"][0]["students"][0]
         _shot(presenter, "poll_presenter.png")
         assert browser.errors() == []
         _only_loopback(browser, app.port)

@@ -33,11 +33,19 @@ function check(q, complete) {
   return msg === "";
 }
 
+const WORDS = {plausible: ["lowest plausible", "best guess", "highest plausible"],
+               quartiles: ["first quartile", "median", "third quartile"]};
+
+function relabel() {
+  const kind = document.querySelector("input[name=kind]:checked").value;
+  for (const span of document.querySelectorAll(".qlabel")) span.textContent = WORDS[kind][Number(span.dataset.i)];
+}
+
 function question(q) {
   const range = q.low !== null && q.high !== null ? ` Values between ${fmt(q.low)} and ${fmt(q.high)}.`
     : q.low !== null ? ` Values above ${fmt(q.low)}.` : q.high !== null ? ` Values below ${fmt(q.high)}.` : "";
-  const inputs = ["lowest plausible", "best guess", "highest plausible"].map((label, i) =>
-    el("label", {}, label, el("input", {id: `${q.name}-${i}`, type: "text", inputmode: "decimal", autocomplete: "off",
+  const inputs = WORDS.plausible.map((label, i) =>
+    el("label", {}, el("span", {class: "qlabel", "data-i": i, text: label}), el("input", {id: `${q.name}-${i}`, type: "text", inputmode: "decimal", autocomplete: "off",
                                         "aria-label": `${q.label}: ${label}`})));
   const box = el("fieldset", {class: "question", "data-question": q.name},
     el("legend", {}, el("b", {text: q.label}), q.unit ? ` (${q.unit})` : ""),
@@ -62,7 +70,8 @@ async function send() {
     save();
   }
   const judgements = {};
-  for (const q of questions) judgements[q.name] = {kind: "plausible", values: values(q)};
+  const kind = document.querySelector("input[name=kind]:checked").value;
+  for (const q of questions) judgements[q.name] = {kind, values: values(q)};
   const revision = me.revision + 1;
   let r = await postJSON("/api/classroom/submit", {code, student: me.student, secret: me.secret, revision, judgements});
   if (r.status === 409 && r.doc.revision !== undefined) {  // another tab of this browser sent a newer one
@@ -94,11 +103,16 @@ async function start() {
     const mine = await postJSON("/api/classroom/mine", {code, student: me.student, secret: me.secret});
     if (mine.ok) {
       me.revision = mine.doc.revision; save();
-      for (const [name, j] of Object.entries(mine.doc.judgements))
+      for (const [name, j] of Object.entries(mine.doc.judgements)) {
         j.values.forEach((v, i) => { const e = document.getElementById(`${name}-${i}`); if (e) e.value = v; });
+        const radio = document.querySelector(`input[name=kind][value=${j.kind}]`);
+        if (radio) radio.checked = true;
+      }
     } else { me = null; localStorage.removeItem(KEY); }
   }
   document.getElementById("send").addEventListener("click", send);
+  for (const radio of document.querySelectorAll("input[name=kind]")) radio.addEventListener("change", relabel);
+  relabel();
   if (r.doc.closed) document.getElementById("status").textContent = "The poll is closed.";
   window.__trapsim = {ready: true};
 }
