@@ -9,7 +9,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from trapsim.comparison import Comparison
 from trapsim.figures.style import GREY, SIZE, fit, footnote, save, styled
@@ -86,37 +86,25 @@ def plot_comparison(comparison: Comparison, *, fig: Figure | None = None) -> Fig
         ax.set_xticks([])
         ax.set_title(fit(comparison.titles[t], _FONT + 2, 12.8 / cols - 0.5), loc="left", fontsize=_FONT + 2)
         ax.tick_params(labelsize=_FONT)
-        ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}%"))
         ax.yaxis.set_major_locator(MaxNLocator(4))
-        if absent:
-            ax.text(
-                0.5,
-                0.92,
-                fit("not in " + ", ".join(absent), _FONT, 12.8 / cols - 0.8),
-                transform=ax.transAxes,
-                ha="center",
-                va="top",
-                fontsize=_FONT,
-                color=GREY,
-            )
+        if absent:  # said once per panel, under it (the x axis has no ticks)
+            ax.set_xlabel(fit("not in " + ", ".join(absent), _FONT, 12.8 / cols - 0.6), fontsize=_FONT, color=GREY)
     for g in range(len(traps), rows * cols):
         axes[g // cols][g % cols].set_axis_off()
     handles = [Patch(color=c) for c in colors]
-    fig.legend(
+    legend = fig.legend(
         handles,
         [fit(x, _FONT, 12.8 / min(k_n, 3) - 0.6) for x in _legend_labels(comparison)],
         loc="outside upper left",
         ncols=min(k_n, 3),
         fontsize=_FONT,
         frameon=False,
+        title="The same traps across scenarios: share of draws in which each fires",
+        title_fontproperties={"size": _FONT + 5, "weight": "bold"},
+        alignment="left",
     )
-    fig.suptitle(
-        "The same traps across scenarios: share of draws in which each fires",
-        x=0.01,
-        ha="left",
-        fontsize=_FONT + 5,
-        fontweight="bold",
-    )
+    legend.set_gid("scenarios")
     first = comparison.results[0]
     footnote(
         fig,

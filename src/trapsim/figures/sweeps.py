@@ -31,6 +31,14 @@ def _central(result: SweepResult, name: str) -> float | None:
     return value if min(values) <= value <= max(values) else None
 
 
+def _axis_name(result: SweepResult, name: str) -> str:
+    """``Label (unit)`` of a swept parameter, with its id where the file gives a label."""
+    sc = result.scenario
+    label, unit = sc.label_of("parameter", name), sc.unit_of(name)
+    text = name if label == name else f"{label} ({name})"
+    return f"{text} [{unit}]" if unit else text
+
+
 def _footer(fig: Figure, result: SweepResult, what: str) -> None:
     """A grey line of provenance under the axes (room is kept for it in the layout)."""
     fixed = "".join(f" · {k}={v:g}" for k, v in result.fixed.items())
@@ -71,7 +79,7 @@ def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
             fontsize=_FONT - 3,
             color="#555555",
         )
-    ax.set_xlabel(name, fontsize=_FONT)
+    ax.set_xlabel(_axis_name(result, name), fontsize=_FONT)
     ax.set_ylabel("Share of draws in which the trap fires (%)", fontsize=_FONT)
     ax.margins(x=0.02)
     ax.set_ylim(bottom=0)
@@ -146,13 +154,14 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
             "linestyle": "none",
             "zorder": 5,
         }
-        ax.plot([cx], [0], transform=ax.get_xaxis_transform(), **style)
+        ax.plot([cx], [-0.018], transform=ax.get_xaxis_transform(), **style)  # tip on the axis
         style["marker"] = ">"
-        ax.plot([0], [cy], transform=ax.get_yaxis_transform(), **style)
+        ax.plot([-0.01], [cy], transform=ax.get_yaxis_transform(), **style)
+        ax.tick_params(pad=12)
         note += " · orange triangles on the axes: the scenario's central values"
     title = result.scenario.trap(trap).title
-    ax.set_xlabel(xname, fontsize=_FONT)
-    ax.set_ylabel(yname, fontsize=_FONT)
+    ax.set_xlabel(_axis_name(result, xname), fontsize=_FONT)
+    ax.set_ylabel(_axis_name(result, yname), fontsize=_FONT)
     ax.tick_params(labelsize=_FONT)
     ax.set_title(
         f"{title}: how often it fires as {xname} and {yname} vary\n{result.scenario.title}",
