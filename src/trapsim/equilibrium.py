@@ -14,7 +14,7 @@ import numpy as np
 from trapsim.model import Scenario
 from trapsim.runner import CompiledScenario
 from trapsim.sampling import central_value
-from trapsim.solver import TIE_TOLERANCE, Solution, backward, reach_probabilities
+from trapsim.solver import TIE_TOLERANCE, Solution, Tree, backward, reach_probabilities
 
 __all__ = [
     "AllSPE",
@@ -164,23 +164,18 @@ def solve(
     for i in tree.inner:
         pos = tree.positions[i]
         p = sol.action_probs(i, len(pos.children))[:, 0]
-        probs[pos.id] = {a: float(x) for a, x in zip(pos.actions, p, strict=True)}
-        node_values[pos.id] = {
+        probs[pos.name] = {a: float(x) for a, x in zip(pos.actions, p, strict=True)}
+        node_values[pos.name] = {
             a: {actor: float(sol.values[c][k, 0]) for k, actor in enumerate(actors)}
             for a, c in zip(pos.actions, pos.children, strict=True)
         }
         if pos.kind == "decision":
-            strategy[pos.id] = pos.actions[int(np.argmax(p))]
+            strategy[pos.name] = pos.actions[int(np.argmax(p))]
             if i in sol.ties and bool(sol.ties[i][0]):
-                ties.append(pos.id)
+                ties.append(pos.name)
     outcomes = dict.fromkeys(tree.outcomes, 0.0)
     reached: dict[str, float] = {}
-    for i, pos in enumerate(tree.positions):
-        if pos.kind == "leaf":
-            outcomes[pos.id] += float(reach[i])
-            reached[pos.id] = reached.get(pos.id, 0.0) + float(reach[i])
-        else:
-            reached[pos.id] = float(reach[i])
+    _add_reach(tree, reach, reached, outcomes)
     root = sol.values[0][:, 0]
     expected = {a: float(v) for a, v in zip(actors, root, strict=True)}
     perceived: dict[str, Equilibrium] = {}
@@ -242,27 +237,37 @@ def _hypergame(
         pos = tree.positions[i]
         if pos.kind == "decision" and tree.actors[pos.owner] in perceived:
             own = perceived[tree.actors[pos.owner]]
-            strategy[pos.id] = own.strategy[pos.id]
-            probs[pos.id] = dict(own.action_probabilities[pos.id])
-            if pos.id in ties:  # a believer's tie is one in the game it sees
-                ties.remove(pos.id)
-            if pos.id in own.ties:
-                ties.append(pos.id)
+            strategy[pos.name] = own.strategy[pos.name]
+            probs[pos.name] = dict(own.action_probabilities[pos.name])
+            if pos.name in ties:  # a believer's tie is one in the game it sees
+                ties.remove(pos.name)
+            if pos.name in own.ties:
+                ties.append(pos.name)
     reach = np.zeros(len(tree.positions))
     reach[0] = 1.0
     for i in tree.inner:
         pos = tree.positions[i]
         for a, c in zip(pos.actions, pos.children, strict=True):
-            reach[c] = reach[i] * probs[pos.id][a]
+            reach[c] = reach[i] * probs[pos.name][a]
     outcomes.update(dict.fromkeys(outcomes, 0.0))
-    reached.update({pos.id: 0.0 for pos in tree.positions})
+    reached.clear()
+    _add_reach(tree, reach, reached, outcomes)
     root = np.zeros(len(tree.actors))
     for i, pos in enumerate(tree.positions):
-        reached[pos.id] += float(reach[i])  # a shared outcome row adds up over its positions
         if pos.kind == "leaf":
-            outcomes[pos.id] += float(reach[i])
-            root += reach[i] * payoffs[pos.outcome, :, 0]
+            root += reach[i] * payoffs[pos.row, :, 0]
     return perceived, root
+
+
+def _add_reach(tree: Tree, reach: np.ndarray, reached: dict[str, float], outcomes: dict[str, float]) -> None:
+    """Reach probabilities by copy name, by node id (summed over copies) and by outcome."""
+    for i, pos in enumerate(tree.positions):
+        p = float(reach[i])
+        if pos.kind == "leaf":
+            outcomes[pos.id] += p  # a shared outcome row adds up over its positions
+        elif pos.name != pos.id:
+            reached[pos.name] = p
+        reached[pos.id] = reached.get(pos.id, 0.0) + p
 
 
 # ------------------------------------------------------------------ all SPEs
@@ -344,7 +349,7 @@ def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None, li
     for i in reversed(range(len(positions))):
         pos = positions[i]
         if pos.kind == "leaf":
-            subgame[i] = [(game.payoffs[pos.outcome, :, 0], ())]
+            subgame[i] = [(game.payoffs[pos.row, :, 0], ())]
             continue
         out: list[tuple[np.ndarray, tuple[tuple[int, int], ...]]] = []
         kids = [subgame.pop(c) for c in pos.children]
@@ -380,9 +385,9 @@ def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None, li
                 reach[pos.children[chosen[i]]] = reach[i]
         profiles.append(
             SPEProfile(
-                strategy={positions[i].id: positions[i].actions[k] for i, k in sorted(chosen.items())},
+                strategy={positions[i].name: positions[i].actions[k] for i, k in sorted(chosen.items())},
                 payoffs={a: float(v) for a, v in zip(tree.actors, vals, strict=True)},
                 outcome_probabilities=outcomes,
             )
         )
-    return AllSPE(scenario, game.values, profiles, complete, limit, [positions[i].id for i in sorted(tie_positions)])
+    return AllSPE(scenario, game.values, profiles, complete, limit, [positions[i].name for i in sorted(tie_positions)])

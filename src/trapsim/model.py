@@ -320,6 +320,10 @@ class Scenario:
         units = {p.name: p.unit for p in self._values() if p.unit}
         return {"nodes": nodes, "actions": actions, "outcomes": outcomes, "parameters": params, "units": units}
 
+    def node(self, name: str) -> Node:
+        """The node of an id or of a copy name (``dprk_answer[restrain]``, see :mod:`trapsim.unfolding`)."""
+        return self.nodes[_split_copy(name)[0]]
+
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
             if p.name == name:

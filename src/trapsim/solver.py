@@ -14,11 +14,13 @@ or makes random numbers. Draws run along the last axis everywhere.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from trapsim.expressions import path_key
 from trapsim.model import ChanceNode, DecisionNode, Scenario
+from trapsim.unfolding import unfold
 
 __all__ = [
     "TIE_TOLERANCE",
@@ -37,7 +39,12 @@ TIE_TOLERANCE = 1e-12
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """One place in the tree: an inner node or a leaf (an outcome instance)."""
+    """One place in the tree: an inner node or a leaf (an outcome instance).
+
+    A node shared in the file (several actions lead to it) has one position
+    per history; ``name`` tells the copies apart (``dprk_answer[restrain]``,
+    see :mod:`trapsim.unfolding`) and is the id for a node with one copy.
+    """
 
     id: str  # node id, or outcome id for a leaf
     kind: str  # "decision", "chance" or "leaf"
@@ -47,17 +54,29 @@ class Position:
     outcome: int  # outcome index for leaves, -1 otherwise
     parent: int  # -1 for the root
     action_in_parent: int  # -1 for the root
+    name: str = ""  # copy name (the id unless the node is shared)
+    row: int = -1  # leaves: row of the payoff array (the outcome index unless payoffs use the history)
 
 
 @dataclass(frozen=True, slots=True)
 class Tree:
-    """The game tree as positions in pre-order (position 0 is the root)."""
+    """The game tree as positions in pre-order (position 0 is the root).
+
+    ``rows`` lists the payoff rows: ``(outcome index, history values)``, one
+    per outcome, plus one per distinct history of an outcome whose payoffs use
+    ``played``/``reached`` (the history values map :func:`path_key` keys to
+    booleans). ``history`` gives the same values for chance positions whose
+    probabilities use the history.
+    """
 
     positions: tuple[Position, ...]
     actors: tuple[str, ...]
     outcomes: tuple[str, ...]
     inner: tuple[int, ...]  # positions of inner nodes, pre-order
-    node_index: Mapping[str, int]  # node id -> position
+    node_index: Mapping[str, int]  # copy name -> position (the node id for an unshared node)
+    copies: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # node id -> its positions
+    rows: tuple[tuple[int, Mapping[str, bool]], ...] = ()
+    history: Mapping[int, Mapping[str, bool]] = field(default_factory=dict)
 
     @property
     def leaves(self) -> tuple[int, ...]:
@@ -74,36 +93,90 @@ class Tree:
 
 
 def build_tree(scenario: Scenario) -> Tree:
-    """Lay out the scenario's game tree as positions in pre-order."""
+    """Lay out the scenario's game tree as positions in pre-order (shared nodes unfolded)."""
     actors = scenario.actor_ids
     outcomes = tuple(scenario.outcomes)
-    order = list(scenario.preorder())
-    # positions are numbered in pre-order; children are found via (parent position, action)
-    index_of: dict[tuple[int, int], int] = {}
-    parents: list[int] = []
-    pos_of_node: dict[str, int] = {}
-    for i, (node_id, parent, k) in enumerate(order):
-        parent_pos = pos_of_node[parent] if parent is not None else -1
-        parents.append(parent_pos)
-        index_of[(parent_pos, k)] = i
-        if node_id in scenario.nodes:
-            pos_of_node[node_id] = i
+    nodes = scenario.nodes
+    places = unfold(scenario.root, {n: v.targets for n, v in nodes.items()}, {n: v.actions for n, v in nodes.items()})
+    refs = {o.id: frozenset().union(*(e.path_refs for e in o.payoffs)) for o in scenario.outcomes.values()}
+    refs.update(
+        {n.id: frozenset().union(*(e.path_refs for e in n.probs)) for n in nodes.values() if isinstance(n, ChanceNode)}
+    )
+    rows: list[tuple[int, Mapping[str, bool]]] = []
+    row_of: dict[tuple[str, tuple[tuple[str, bool], ...]], int] = {}
+    for o in outcomes:  # one row per outcome first, so that rows == outcomes without history functions
+        if not refs[o]:
+            row_of[(o, ())] = len(rows)
+            rows.append((outcomes.index(o), {}))
     positions = []
-    for i, (node_id, _parent, k) in enumerate(order):
-        node = scenario.nodes.get(node_id)
+    history: dict[int, Mapping[str, bool]] = {}
+    for i, pl in enumerate(places):
+        node = nodes.get(pl.id)
+        values = _history_values(refs.get(pl.id, frozenset()), pl.history)
         if node is None:
-            positions.append(Position(node_id, "leaf", -1, (), (), outcomes.index(node_id), parents[i], k))
-            continue
-        children = tuple(index_of[(i, j)] for j in range(len(node.targets)))
-        if isinstance(node, DecisionNode):
+            key = (pl.id, tuple(sorted(values.items())))
+            if key not in row_of:
+                row_of[key] = len(rows)
+                rows.append((outcomes.index(pl.id), values))
             positions.append(
-                Position(node_id, "decision", actors.index(node.actor), children, node.actions, -1, parents[i], k)
+                Position(
+                    pl.id,
+                    "leaf",
+                    -1,
+                    (),
+                    (),
+                    outcomes.index(pl.id),
+                    pl.parent,
+                    pl.action_in_parent,
+                    pl.name,
+                    row_of[key],
+                )
+            )
+        elif isinstance(node, DecisionNode):
+            positions.append(
+                Position(
+                    pl.id,
+                    "decision",
+                    actors.index(node.actor),
+                    pl.children,
+                    node.actions,
+                    -1,
+                    pl.parent,
+                    pl.action_in_parent,
+                    pl.name,
+                )
             )
         else:
-            assert isinstance(node, ChanceNode)
-            positions.append(Position(node_id, "chance", -1, children, node.actions, -1, parents[i], k))
+            if values:
+                history[i] = values
+            positions.append(
+                Position(pl.id, "chance", -1, pl.children, node.actions, -1, pl.parent, pl.action_in_parent, pl.name)
+            )
     inner = tuple(i for i, p in enumerate(positions) if p.kind != "leaf")
-    return Tree(tuple(positions), actors, outcomes, inner, pos_of_node)
+    copies: dict[str, list[int]] = {}
+    for i in inner:
+        copies.setdefault(positions[i].id, []).append(i)
+    return Tree(
+        tuple(positions),
+        actors,
+        outcomes,
+        inner,
+        {positions[i].name: i for i in inner},
+        {k: tuple(v) for k, v in copies.items()},
+        tuple(rows),
+        history,
+    )
+
+
+def _history_values(refs: frozenset[tuple[str, ...]], history: tuple[tuple[str, str], ...]) -> dict[str, bool]:
+    """The value of each ``played``/``reached`` reference for one history."""
+    out = {}
+    for ref in refs:
+        if ref[0] == "played":
+            out[path_key(ref)] = (ref[1], ref[2]) in history
+        else:
+            out[path_key(ref)] = any(n == ref[1] for n, _ in history)
+    return out
 
 
 @dataclass(slots=True)
@@ -155,7 +228,8 @@ def backward(
     Parameters
     ----------
     payoffs
-        Array ``(outcomes, actors, n)``: each outcome's payoff per actor and draw.
+        Array ``(rows, actors, n)``: the payoff per actor and draw of each row
+        of ``tree.rows`` (one per outcome unless payoffs use the history).
     chance
         ``{position: array (k, n)}``: branch probabilities at each chance node.
     solver
@@ -175,7 +249,7 @@ def backward(
     for i in reversed(range(len(positions))):
         pos = positions[i]
         if pos.kind == "leaf":
-            values[i] = payoffs[pos.outcome]
+            values[i] = payoffs[pos.row]
             continue
         kids = [values[c] for c in pos.children]  # k arrays (actors, n)
         if pos.kind == "chance":

@@ -106,7 +106,7 @@ def solve(
     width = max(len(n) for n in eq.strategy) if eq.strategy else 4
     for node, action in eq.strategy.items():
         mark = "*" if eq.reach.get(node, 0) > 0 else " "
-        owner = sc.nodes[node].actor  # type: ignore[union-attr]
+        owner = sc.node(node).actor  # type: ignore[union-attr]
         extra = "" if eq.solver == "spe" else f"  (p = {eq.action_probabilities[node][action]:.2f})"
         tie = "  [tie: first listed action taken]" if node in eq.ties else ""
         lens = "  (as it sees the game)" if owner in eq.perceived else ""

@@ -249,7 +249,7 @@ class _Teller:
 
     def prob(self, pos: int, k: int) -> float:
         p = self.tree.positions[pos]
-        return self.eq.action_probabilities[p.id][p.actions[k]]
+        return self.eq.action_probabilities[p.name][p.actions[k]]
 
     def reach_below(self, start: int) -> dict[int, float]:
         """Probability of every position below ``start``, given ``start`` is reached."""
@@ -271,7 +271,7 @@ class _Teller:
 
     def chosen(self, pos: int) -> int:
         p = self.tree.positions[pos]
-        return p.actions.index(self.eq.strategy[p.id])
+        return p.actions.index(self.eq.strategy[p.name])
 
     # -- telling -------------------------------------------------------
 
@@ -283,7 +283,7 @@ class _Teller:
         values = self.eq.node_values
         # a leaf's payoffs: the value of the action leading to it in its parent
         parent = self.tree.positions[leaf].parent
-        pid = self.tree.positions[parent].id
+        pid = self.tree.positions[parent].name
         action = self.tree.positions[parent].actions[self.tree.positions[leaf].action_in_parent]
         pay = values[pid][action]
         shown = _numbers([pay[a] for a in self.tree.actors])
@@ -292,7 +292,7 @@ class _Teller:
 
     def node(self, pos: int) -> str:
         """A node's label (its id where the file gives none)."""
-        return self.sc.label_of("node", self.tree.positions[pos].id)
+        return self.sc.label_of("node", self.tree.positions[pos].name)
 
     def action(self, pos: int, k: int) -> str:
         p = self.tree.positions[pos]
@@ -308,7 +308,7 @@ class _Teller:
         actor = node.actor
         seen = self.eq.perceived.get(actor)
         view = seen or self.eq
-        worth = {a: view.node_values[p.id][a][actor] for a in p.actions}
+        worth = {a: view.node_values[p.name][a][actor] for a in p.actions}
         k = self.chosen(pos)
         act = p.actions[k]
         shown = dict(zip(p.actions, _numbers(list(worth.values())), strict=True))
@@ -323,14 +323,14 @@ class _Teller:
         name = self.names[actor]
         prob = self.prob(pos, k)
         chance = "" if self.eq.solver == "spe" else f" (with probability {prob:.2f})"
-        tie = p.id in self.eq.ties
+        tie = p.name in self.eq.ties
         lens = " as it sees the game" if seen else ""
         text = (
             f"{name} chooses {self.action(pos, k)} at {self.node(pos)}{lens}{chance}: {shown[act]} "
             f"against {_and(others)}."
         )
         if seen:
-            true = [self.eq.node_values[p.id][a][actor] for a in p.actions]
+            true = [self.eq.node_values[p.name][a][actor] for a in p.actions]
             shown_true = dict(zip(p.actions, _numbers(true), strict=True))
             rest = [f"{shown_true[a]} for {self.action(pos, j)}" for j, a in enumerate(p.actions) if a != act]
             text += f" In truth: {shown_true[act]} against {_and(rest)}."
@@ -345,7 +345,7 @@ class _Teller:
         margin = self.terms.margin(pos, actor, view, k, self.values, self.eq.solver, self.eq.rationality)
         if margin is not None and margin.narrow and not tie:
             self.say(depth + 1, self._narrow(margin, name, pos))
-        self.choices[p.id] = Choice(p.id, actor, name, act, worth, prob, on_path, tie, alts, margin)
+        self.choices[p.name] = Choice(p.name, actor, name, act, worth, prob, on_path, tie, alts, margin)
         for j in range(len(p.actions)):
             if j != k:
                 self.deviations.append((pos, j))
@@ -441,7 +441,7 @@ def _trap_reports(
                 columns.append((s, i, reach[i]))
     fired = traps_at_leaves(eq, [leaf for _, leaf, _ in columns], model=model)
     paths = [
-        tuple((tree.positions[pos].id, tree.positions[pos].actions[k]) for pos, k in tree.path_to(leaf))
+        tuple((tree.positions[pos].name, tree.positions[pos].actions[k]) for pos, k in tree.path_to(leaf))
         for _, leaf, _ in columns
     ]
 
@@ -467,7 +467,7 @@ def _trap_reports(
         after = None
         if start is not None:
             p = tree.positions[start[0]]
-            after = (p.id, p.actions[start[1]])
+            after = (p.name, p.actions[start[1]])
         reports.append(TrapReport(after, likely, elsewhere))
     main = sorted((j for j, c in enumerate(columns) if c[0] == 0), key=lambda j: -columns[j][2])
     firing = {t.id: [record(j) for j in main if fired[t.id][j]] for t in teller.sc.traps}
@@ -615,7 +615,7 @@ def explain(
         )
         _tell_traps(teller, rep, 2)
     _tell_firing(teller, firing)
-    order = {pos.id: i for i, pos in enumerate(teller.tree.positions)}
+    order = {pos.name: i for i, pos in enumerate(teller.tree.positions)}
     choices = sorted(teller.choices.values(), key=lambda c: order[c.node])
     return Explanation(eq, teller.lines, choices, main, reports[1:], firing, at)
 
@@ -625,5 +625,5 @@ def _subgame_payoffs(teller: _Teller, root: int) -> dict[str, float]:
     if root == 0:
         return dict(teller.eq.payoffs)
     p = teller.tree.positions[root]
-    vals = teller.eq.node_values[p.id]
+    vals = teller.eq.node_values[p.name]
     return {a: sum(teller.prob(root, k) * vals[act][a] for k, act in enumerate(p.actions)) for a in teller.tree.actors}

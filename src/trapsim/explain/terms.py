@@ -188,7 +188,7 @@ class Decomposer:
             if p.kind == "leaf":
                 out[i] = reach[i]
                 continue
-            probs = view.action_probabilities[p.id]
+            probs = view.action_probabilities[p.name]
             for k, c in enumerate(p.children):
                 pr = probs[p.actions[k]]
                 if pr > 0:
@@ -200,7 +200,7 @@ class Decomposer:
         """Action ``k`` at decision position ``pos``: its value to ``actor`` under ``view``, in terms."""
         p = self.tree.positions[pos]
         action = p.actions[k]
-        value = view.node_values[p.id][action][actor]
+        value = view.node_values[p.name][action][actor]
         label = self.sc.action_label(p.id, action)
         a = self.tree.actors.index(actor)
         env = self.env(view)
@@ -245,13 +245,13 @@ class Decomposer:
         p = self.tree.positions[pos]
         if len(p.actions) < 2:
             return None
-        worth = {a: view.node_values[p.id][a][actor] for a in p.actions}
+        worth = {a: view.node_values[p.name][a][actor] for a in p.actions}
         best = p.actions[chosen]
         runner = max((a for a in p.actions if a != best), key=lambda a: worth[a])
         a = self.tree.actors.index(actor)
         payoffs, _ = self.model.evaluate(self.env(view), 1)
         column = payoffs[:, a, 0]
-        m = Margin(p.id, best, runner, worth[best] - worth[runner], float(column.max() - column.min()), ())
+        m = Margin(p.name, best, runner, worth[best] - worth[runner], float(column.max() - column.min()), ())
         if not m.narrow:
             return m
         flips = []
@@ -265,7 +265,7 @@ class Decomposer:
                 continue
             for v in ends:
                 eq = solve(self.sc, values={**fixed, par.name: float(v)}, solver=solver, rationality=rationality)
-                if eq.strategy.get(p.id) != best:
+                if eq.strategy.get(p.name) != best:
                     flips.append((par.name, float(v)))
                     break
         return Margin(m.node, m.chosen, m.runner_up, m.margin, m.payoff_range, tuple(flips))

@@ -118,7 +118,7 @@ def _edges_from_result(tree: Tree, result: Result) -> tuple[list[_Edge], dict[in
     reach = {0: 1.0}
     for i in tree.inner:
         pos = tree.positions[i]
-        counts = np.asarray(result.edge_counts.get(pos.id, [0] * len(pos.children)), dtype=float)
+        counts = np.asarray(result.edge_counts.get(pos.name, [0] * len(pos.children)), dtype=float)
         arrived = counts.sum()
         best = int(np.argmax(counts)) if arrived > 0 else -1
         for k, (c, a) in enumerate(zip(pos.children, pos.actions, strict=True)):
@@ -134,8 +134,8 @@ def _edges_from_equilibrium(tree: Tree, eq: Equilibrium | None) -> tuple[list[_E
     reach = {0: 1.0}
     for i in tree.inner:  # pre-order: a parent's reach is known before its children's
         pos = tree.positions[i]
-        probs: Mapping[str, float] = eq.action_probabilities.get(pos.id, {}) if eq else {}
-        chosen = eq.strategy.get(pos.id) if eq else None
+        probs: Mapping[str, float] = eq.action_probabilities.get(pos.name, {}) if eq else {}
+        chosen = eq.strategy.get(pos.name) if eq else None
         for c, a in zip(pos.children, pos.actions, strict=True):
             p = probs.get(a)
             reach[c] = reach[i] * (p if p is not None else 0.0)
@@ -271,7 +271,7 @@ def _prepare(
     texts = {}
     for i in shown:
         if i in stubs:
-            texts[i] = _stub_text(tree.positions[i].id, leaves[i], inner[i], reach.get(i, 0.0), result is not None)
+            texts[i] = _stub_text(tree.positions[i].name, leaves[i], inner[i], reach.get(i, 0.0), result is not None)
         elif tree.positions[i].kind == "leaf":
             texts[i] = _leaf_text(scenario, tree, i, reach, result, equilibrium)
     return _Drawing(scenario, tree, result, equilibrium, edges, reach, stubs, lay, texts, traps)
@@ -498,7 +498,7 @@ def _draw_nodes(ax: Axes, d: _Drawing, col: float) -> None:
             zorder=4,
         )
         if d.result is None or i == 0:  # after a run, the colour says who decides
-            name = fit(d.scenario.label_of("node", p.id), _SMALL, col * (1 - _DIAG) + 0.2)
+            name = fit(d.scenario.label_of("node", p.name), _SMALL, col * (1 - _DIAG) + 0.2)
             ax.text(
                 x - 0.08,
                 y + 0.2,
@@ -527,7 +527,7 @@ def _leaf_text(
         return name
     p = tree.positions[i]
     parent = tree.positions[p.parent]
-    pay = eq.node_values[parent.id][parent.actions[p.action_in_parent]]
+    pay = eq.node_values[parent.name][parent.actions[p.action_in_parent]]
     return name + "\n" + "  ".join(_signed(pay[a]) for a in tree.actors)
 
 

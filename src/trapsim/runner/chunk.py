@@ -62,7 +62,7 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
             ],
             dtype=np.int64,
         )
-    realised = payoffs[outcome_idx, :, np.arange(n)]  # (n, actors)
+    realised = payoffs[model.row_of_position[leaf], :, np.arange(n)]  # (n, actors)
     mean = realised.mean(axis=0)
     ties, ties_on_path, tie_anywhere = _tie_counts(tree, played, actions)
     return ChunkStats(

@@ -40,6 +40,8 @@ class CompiledScenario:
         self.tree: Tree = build_tree(scenario)
         #: Outcome index of every position (-1 for inner nodes), to map reached leaves to outcomes.
         self.outcome_of = np.array([p.outcome for p in self.tree.positions])
+        #: Payoff row of every position (-1 for inner nodes), to find the realised payoffs.
+        self.row_of_position = np.array([p.row for p in self.tree.positions])
         self._row_of = {pos: r for r, pos in enumerate(self.tree.inner)}
         types = scenario.types()
 
@@ -52,13 +54,17 @@ class CompiledScenario:
             [item(f"payoffs.{o.id}.{a}", e) for a, e in zip(actors, o.payoffs, strict=True)]
             for o in scenario.outcomes.values()
         ]
-        self.chance: dict[int, list[_Item]] = {}
-        for pos in self.tree.inner:
-            node = scenario.nodes[self.tree.positions[pos].id]
-            if isinstance(node, ChanceNode):
-                self.chance[pos] = [
-                    item(f"nodes.{node.id}.chance.{a}", e) for a, e in zip(node.actions, node.probs, strict=True)
-                ]
+        compiled: dict[str, list[_Item]] = {
+            node.id: [item(f"nodes.{node.id}.chance.{a}", e) for a, e in zip(node.actions, node.probs, strict=True)]
+            for node in scenario.nodes.values()
+            if isinstance(node, ChanceNode)
+        }
+        #: Chance positions: their compiled probabilities (shared by the copies of a node).
+        self.chance: dict[int, list[_Item]] = {
+            pos: compiled[self.tree.positions[pos].id]
+            for pos in self.tree.inner
+            if self.tree.positions[pos].kind == "chance"
+        }
         self.traps = [(t.id, item(f"traps.{t.id}.when", t.when)) for t in scenario.traps]
         #: ``{actor: [(belief, compiled expression or None)]}`` for actors with ``[beliefs]``.
         self.beliefs = {
@@ -105,26 +111,37 @@ class CompiledScenario:
         self, env: Mapping[str, Any], n: int, chunk: int | None = 0
     ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         """Payoff array ``(outcomes, actors, n)`` and chance probabilities ``{pos: (k, n)}``."""
-        payoffs = np.empty((len(self.payoffs), len(self.scenario.actors), n))
+        rows = self.tree.rows
+        payoffs = np.empty((len(rows), len(self.scenario.actors), n))
         with np.errstate(all="ignore"):
-            for o, row in enumerate(self.payoffs):
-                for a, it in enumerate(row):
-                    payoffs[o, a] = it.fn(env)
+            for r, (o, past) in enumerate(rows):
+                scope = {**env, **past} if past else env
+                for a, it in enumerate(self.payoffs[o]):
+                    payoffs[r, a] = it.fn(scope)
             if not np.isfinite(payoffs).all():  # find the culprit only when there is one
-                for o, row in enumerate(self.payoffs):
-                    for a, it in enumerate(row):
-                        self.finite(it, payoffs[o, a], env, chunk)
+                for r, (o, _past) in enumerate(rows):
+                    for a, it in enumerate(self.payoffs[o]):
+                        self.finite(it, payoffs[r, a], env, chunk)
             chance = {}
+            done: dict[tuple[str, tuple[tuple[str, bool], ...]], np.ndarray] = {}
             for pos, items in self.chance.items():
-                p = np.empty((len(items), n))
-                for k, it in enumerate(items):
-                    p[k] = it.fn(env)
-                if not np.isfinite(p).all():
-                    for k, it in enumerate(items):
-                        self.finite(it, p[k], env, chunk)
-                self.check_probabilities(pos, p, env, chunk)
-                chance[pos] = p
+                past = self.tree.history.get(pos, {})
+                key = (self.tree.positions[pos].id, tuple(sorted(past.items())))
+                if key not in done:  # the copies of a shared node with the same history values
+                    done[key] = self.probabilities(pos, items, {**env, **past} if past else env, n, chunk)
+                chance[pos] = done[key]
         return payoffs, chance
+
+    def probabilities(self, pos: int, items: list[_Item], env: Mapping[str, Any], n: int, chunk: int) -> np.ndarray:
+        """Branch probabilities ``(k, n)`` of one chance position, checked."""
+        p = np.empty((len(items), n))
+        for k, it in enumerate(items):
+            p[k] = it.fn(env)
+        if not np.isfinite(p).all():
+            for k, it in enumerate(items):
+                self.finite(it, p[k], env, chunk)
+        self.check_probabilities(pos, p, env, chunk)
+        return p
 
     def perceive(
         self,
@@ -246,18 +263,16 @@ class CompiledScenario:
         outcome_of_leaf = self.outcome_of[leaf]
         for ref in self.path_refs:
             fn, *args = ref
-            if fn == "played":
-                pos = tree.node_index[args[0]]
-                k = tree.positions[pos].actions.index(args[1])
-                scope[path_key(ref)] = actions[row_of[pos]] == k
+            if fn in ("played", "reached") and args[0] in tree.copies:  # at any copy of the node
+                copies = tree.copies[args[0]]
+                k = tree.positions[copies[0]].actions.index(args[1]) if fn == "played" else -1
+                hits = [actions[row_of[pos]] == k if k >= 0 else actions[row_of[pos]] >= 0 for pos in copies]
+                scope[path_key(ref)] = hits[0] if len(hits) == 1 else np.logical_or.reduce(hits)
             elif fn == "reached":
-                if args[0] in tree.node_index:
-                    scope[path_key(ref)] = actions[row_of[tree.node_index[args[0]]]] >= 0
-                else:
-                    scope[path_key(ref)] = outcome_of_leaf == tree.outcomes.index(args[0])
+                scope[path_key(ref)] = outcome_of_leaf == tree.outcomes.index(args[0])
             else:
                 a = tree.actors.index(args[0])
-                realised = payoffs[outcome_of_leaf, a, np.arange(n)]
+                realised = payoffs[self.row_of_position[leaf], a, np.arange(n)]
                 if fn == "payoff":
                     scope[path_key(ref)] = realised
                 else:
@@ -278,10 +293,17 @@ class CompiledScenario:
         return out
 
     def uniforms(self, entropy: int, chunk: int, n: int, solver: str) -> dict[int, np.ndarray]:
-        """Uniforms for chance nodes (and decisions under ``qre``), one stream per node."""
-        out = {}
+        """Uniforms for chance nodes (and decisions under ``qre``), one stream per node.
+
+        The copies of a shared node use the stream of its id (only one copy is
+        on any path, so they share the draws).
+        """
+        out: dict[int, np.ndarray] = {}
+        by_id: dict[str, np.ndarray] = {}
         for pos in self.tree.inner:
             p = self.tree.positions[pos]
             if p.kind == "chance" or solver == "qre":
-                out[pos] = stream(entropy, chunk, f"node:{p.id}").random(n)
+                if p.id not in by_id:
+                    by_id[p.id] = stream(entropy, chunk, f"node:{p.id}").random(n)
+                out[pos] = by_id[p.id]
         return out

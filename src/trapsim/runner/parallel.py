@@ -170,7 +170,7 @@ def _aggregate(
     outcomes = np.sum([s.outcomes for s in stats], axis=0)
     ties = np.sum([s.ties for s in stats], axis=0)
     ties_on_path = np.sum([s.ties_on_path for s in stats], axis=0)
-    inner_ids = [tree.positions[p].id for p in tree.inner]
+    inner_ids = [tree.positions[p].name for p in tree.inner]  # copy names of shared nodes
     decisions = [r for r, p in enumerate(tree.inner) if tree.positions[p].kind == "decision"]
     edges = {nid: np.sum([s.actions[r] for s in stats], axis=0).astype(int).tolist() for r, nid in enumerate(inner_ids)}
     return Result(

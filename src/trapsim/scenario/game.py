@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trapsim.errors import ExpressionError, suggest
-from trapsim.expressions import Type, parse
+from trapsim.expressions import Expr, Type, parse
 from trapsim.model import (
     ChanceNode,
     DecisionNode,
@@ -24,6 +24,7 @@ from trapsim.scenario.rules import (
     _is_number,
     _type_name,
 )
+from trapsim.unfolding import MAX_POSITIONS, ancestors, count_positions, find_cycle
 
 
 class _GameRules(_Checks):
@@ -47,7 +48,7 @@ class _GameRules(_Checks):
             exprs = []
             for actor in actor_ids:
                 if actor in row:
-                    checked = self.expression(f"{key}.{actor}", row[actor], known)
+                    checked = self.history_expression(f"{key}.{actor}", oid, row[actor], known)
                     exprs.append(checked[0] if checked else None)
             if len(exprs) == len(actor_ids) and all(e is not None for e in exprs):
                 out[oid] = Outcome(oid, tuple(e for e in exprs if e is not None))
@@ -112,7 +113,7 @@ class _GameRules(_Checks):
             probs = []
             for action in actions:
                 if action in chance:
-                    checked = self.expression(f"{key}.chance.{action}", chance[action], known)
+                    checked = self.history_expression(f"{key}.chance.{action}", nid, chance[action], known)
                     if checked is None:
                         ok = False
                     else:
@@ -170,52 +171,82 @@ class _GameRules(_Checks):
         if abs(sum(values) - 1) > 1e-9:
             self.err(f"{key}.chance", f"probabilities sum to {sum(values):.12g}, expected 1")
 
-    def tree(self, root: str, nodes: Mapping[str, DecisionNode | ChanceNode], outcomes: Mapping[str, Outcome]) -> None:
-        raw_nodes = self.data.get("nodes")
-        raw_nodes = raw_nodes if isinstance(raw_nodes, dict) else {}
-        parents: dict[str, str] = {}
+    def history_expression(
+        self, key: str, where: str, value: Any, known: Mapping[str, Type]
+    ) -> tuple[Expr, Type] | None:
+        """A payoff or chance probability: it may use ``played``/``reached`` about its history.
+
+        Whether the nodes named can precede ``where`` is checked with the tree
+        (:meth:`histories`).
+        """
+        checked = self.expression(key, value, known, self.path_targets())
+        if checked is None:
+            return None
+        nodes = _as_table(self.data.get("nodes"))
+        for ref in sorted(checked[0].path_refs):
+            if ref[0] not in ("played", "reached"):
+                self.err(
+                    key,
+                    f"{ref[0]}() can only be used in traps.*.when (payoffs and chance "
+                    "probabilities may use played() and reached() about the history)",
+                )
+                return None
+            if ref[0] == "reached" and ref[1] not in nodes:
+                self.err(
+                    key,
+                    f'reached("{ref[1]}") names an outcome; in payoffs and chance '
+                    "probabilities reached() asks about a node of the history (traps may ask "
+                    "about outcomes)",
+                )
+                return None
+        if checked[0].path_refs:
+            self.history_uses.append((key, where, checked[0]))
+        return checked
+
+    def path_targets(self) -> dict[str, frozenset[str]]:
+        """What the path functions may name.
+
+        Nodes and outcomes with problems of their own still count as declared,
+        so one typo is reported once, not again in every expression that uses it.
+        """
+        raw_nodes = _as_table(self.data.get("nodes"))
+        raw_payoffs = _as_table(self.data.get("payoffs"))
+        raw_actors = _as_table(self.data.get("actors"))
+        paths: dict[str, frozenset[str]] = {
+            "node": frozenset(raw_nodes),
+            "reached": frozenset(raw_nodes) | frozenset(raw_payoffs),
+            "actor": frozenset(raw_actors),
+        }
         for nid, spec in raw_nodes.items():
             nxt = spec.get("next") if isinstance(spec, dict) else None
-            if not isinstance(nxt, dict):
-                continue
-            for action, target in nxt.items():
-                if not isinstance(target, str) or target not in raw_nodes:
-                    continue
-                if target == root:
-                    self.err(
-                        f"nodes.{nid}.next.{action}",
-                        f"points back to the root '{root}' (the tree must not have cycles)",
-                    )
-                elif target in parents:
-                    self.err(
-                        f"nodes.{nid}.next.{action}",
-                        f"node '{target}' already has a parent ('{parents[target]}'); "
-                        "a node can have only one parent (outcomes can be shared)",
-                    )
-                else:
-                    parents[target] = nid
-        # reachability (cycles not through the root leave their nodes unreachable)
-        seen: set[str] = set()
-        stack = [root]
-        while stack:
-            nid = stack.pop()
-            if nid in seen:
-                continue
-            seen.add(nid)
-            spec = raw_nodes.get(nid)
-            if isinstance(spec, dict) and isinstance(spec.get("next"), dict):
-                stack.extend(t for t in spec["next"].values() if isinstance(t, str))
+            paths["action:" + nid] = frozenset(nxt) if isinstance(nxt, dict) else frozenset()
+        return paths
+
+    def graph(self) -> dict[str, list[str]]:
+        """``{node: [targets]}`` of the file's nodes, skipping targets that are not ids of the file."""
+        raw_nodes = _as_table(self.data.get("nodes"))
+        known = set(raw_nodes) | set(_as_table(self.data.get("payoffs")))
+        out: dict[str, list[str]] = {}
+        for nid, spec in raw_nodes.items():
+            nxt = spec.get("next") if isinstance(spec, dict) else None
+            out[nid] = [t for t in nxt.values() if isinstance(t, str) and t in known] if isinstance(nxt, dict) else []
+        return out
+
+    def tree(self, root: str, nodes: Mapping[str, DecisionNode | ChanceNode], outcomes: Mapping[str, Outcome]) -> None:
+        """The graph of nodes: acyclic, all reachable, small enough to unfold; history uses."""
+        raw_nodes = _as_table(self.data.get("nodes"))
+        graph = self.graph()
+        cycle = find_cycle(root, graph)
+        if cycle is not None:
+            self.cycle_error(cycle)
+        seen = _descendants(root, {n: set(t) for n, t in graph.items()})
         raw_payoffs = self.data.get("payoffs")
         outcome_ids = [o for o in (raw_payoffs if isinstance(raw_payoffs, dict) else {}) if IDENT.match(o)]
         lost = [(f"nodes.{n}", n) for n in raw_nodes if n not in seen]
         lost += [(f"payoffs.{o}", o) for o in outcome_ids if o not in seen]
         lost_ids = {i for _, i in lost}
         # Report only the top of each unreachable branch, not every node and outcome below it.
-        below: dict[str, set[str]] = {}
-        for nid, spec in raw_nodes.items():
-            nxt = spec.get("next") if isinstance(spec, dict) else None
-            if nid in lost_ids and isinstance(nxt, dict):
-                below[nid] = {t for t in nxt.values() if isinstance(t, str) and t in lost_ids}
+        below = {n: {t for t in graph[n] if t in lost_ids} for n in graph if n in lost_ids}
         has_lost_parent = set().union(*below.values()) if below else set()
         covered: set[str] = set()
         for key, i in lost:
@@ -228,7 +259,57 @@ class _GameRules(_Checks):
             self.err(key, f"{what} is not reachable from the root '{root}': no node's next points to it{more}")
         for key, i in lost:
             if i not in covered:
-                self.err(key, f"not reachable from the root '{root}': it is part of a cycle")
+                lost_cycle = find_cycle(i, {n: graph[n] for n in lost_ids if n in graph})
+                named = f": {' -> '.join(lost_cycle)}" if lost_cycle else ""
+                self.err(key, f"not reachable from the root '{root}': it is part of a cycle{named}")
+        if cycle is None:
+            self.histories(root, graph)
+
+    def cycle_error(self, cycle: list[str]) -> None:
+        """One problem naming the cycle, at the ``next`` entry that closes it."""
+        last, first = cycle[-2], cycle[-1]
+        spec = _as_table(self.data.get("nodes")).get(last)
+        nxt = spec.get("next") if isinstance(spec, dict) else None
+        action = next((a for a, t in nxt.items() if t == first), "") if isinstance(nxt, dict) else ""
+        self.err(
+            f"nodes.{last}.next.{action}",
+            f"points back to '{first}', which makes a cycle: "
+            f"{' -> '.join(cycle)} (the graph of nodes must have no "
+            "cycles; shared nodes are fine)",
+        )
+
+    def histories(self, root: str, graph: dict[str, list[str]]) -> None:
+        """The unfolding is small enough, and history functions name nodes that can come before."""
+        size = count_positions(root, graph)
+        if size > MAX_POSITIONS:
+            self.err(
+                "nodes",
+                f"the game unfolds into more than {MAX_POSITIONS:,} positions (each shared "
+                "node is copied once per history leading to it); share fewer nodes or "
+                "end some branches earlier",
+            )
+            return
+        before = ancestors(root, graph)
+        for key, where, expr in self.history_uses:
+            if where not in before:  # unreachable: reported already
+                continue
+            for fn, node, *action in sorted(expr.path_refs):
+                if node not in before.get(where, set()):
+                    call = f"{fn}(" + ", ".join(f'"{x}"' for x in (node, *action)) + ")"
+                    self.err(
+                        key,
+                        f"{call} is about the history before '{where}', but '{node}' can never come before '{where}'",
+                    )
+                    continue
+                if action:
+                    spec = _as_table(self.data.get("nodes")).get(node)
+                    target = spec["next"].get(action[0]) if isinstance(spec, dict) else None
+                    if target != where and target not in before.get(where, set()):
+                        self.err(
+                            key,
+                            f'played("{node}", "{action[0]}") is always false here: '
+                            f"action '{action[0]}' of '{node}' never leads to '{where}'",
+                        )
 
     def traps(
         self,
@@ -241,16 +322,7 @@ class _GameRules(_Checks):
         table = self.table("traps", value, required=False)
         # Nodes and outcomes with problems of their own still count as declared here,
         # so one typo is reported once, not again in every trap that uses it.
-        raw_nodes = _as_table(self.data.get("nodes"))
-        raw_payoffs = _as_table(self.data.get("payoffs"))
-        paths: dict[str, frozenset[str]] = {
-            "node": frozenset(raw_nodes),
-            "reached": frozenset(raw_nodes) | frozenset(raw_payoffs),
-            "actor": frozenset(actor_ids),
-        }
-        for nid, spec in raw_nodes.items():
-            nxt = spec.get("next") if isinstance(spec, dict) else None
-            paths["action:" + nid] = frozenset(nxt) if isinstance(nxt, dict) else frozenset()
+        paths = self.path_targets() | {"actor": frozenset(actor_ids)}
         scope = dict(known)
         later = set(table)
         out = []

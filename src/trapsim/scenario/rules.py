@@ -81,6 +81,8 @@ class _Checks:
     data: dict[str, Any]
     comments: dict[str, str]
     problems: list[Problem]
+    #: ``(key, node or outcome id, expression)`` of payoffs and probabilities using the history.
+    history_uses: list[tuple[str, str, Expr]]
 
     def err(self, key: str, message: str, suggestion: str | None = None) -> None:
         self.problems.append(Problem(self.file, key, message, suggestion))

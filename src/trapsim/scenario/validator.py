@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from trapsim.errors import Problem, ScenarioError, suggest
-from trapsim.expressions import Type
+from trapsim.expressions import Expr, Type
 from trapsim.model import (
     Scenario,
 )
@@ -28,6 +28,7 @@ class _Validator(_TableRules, _GameRules):
         self.data = data
         self.comments = comments
         self.problems: list[Problem] = []
+        self.history_uses: list[tuple[str, str, Expr]] = []
 
     # ------------------------------------------------------------ helpers
 

@@ -1,0 +1,156 @@
+"""Shared subtrees: a scenario's graph of nodes unfolded into the game tree it describes.
+
+A scenario file describes a directed acyclic graph: several actions may point at
+the same node. The game is the graph's unfolding into a tree, with one copy of a
+shared node (and of everything below it) per history leading there. This module
+counts and lays out that unfolding; it works on plain ``{node: targets}``
+mappings so that the validator can use it on a file that is not yet valid.
+
+Copy names
+----------
+A node or outcome reached by one history only keeps its id. Each copy of one
+reached by several histories is named ``id[a,b]``: the actions of its history,
+in order, taken at the nodes whose choice decides which copy is reached (the
+nodes with two or more actions that lead to it), e.g. ``dprk_answer[restrain]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+__all__ = ["MAX_POSITIONS", "Place", "ancestors", "count_positions", "find_cycle", "unfold"]
+
+#: The largest unfolded tree trapsim builds (positions: inner nodes and leaves).
+MAX_POSITIONS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One position of the unfolded tree (pre-order; position 0 is the root)."""
+
+    id: str  # node or outcome id
+    name: str  # copy name: the id, or ``id[a,b]`` for one of several copies
+    parent: int  # -1 for the root
+    action_in_parent: int  # -1 for the root
+    children: tuple[int, ...]
+    history: tuple[tuple[str, str], ...]  # (node id, action) from the root to here
+
+
+def find_cycle(root: str, nxt: Mapping[str, Sequence[str]]) -> list[str] | None:
+    """A cycle through nodes reachable from ``root`` (``[a, b, a]``), or ``None``."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+    stack: list[tuple[str, int]] = [(root, 0)]
+    while stack:
+        node, k = stack.pop()
+        if k == 0:
+            state[node] = 1
+            path.append(node)
+        targets = nxt.get(node, ())
+        if k < len(targets):
+            stack.append((node, k + 1))
+            child = targets[k]
+            if child in nxt:
+                if state.get(child) == 1:
+                    return [*path[path.index(child) :], child]
+                if child not in state:
+                    stack.append((child, 0))
+            continue
+        state[node] = 2
+        path.pop()
+    return None
+
+
+def count_positions(root: str, nxt: Mapping[str, Sequence[str]], limit: int = MAX_POSITIONS) -> int:
+    """Positions of the unfolded tree below ``root`` (capped a little above ``limit``).
+
+    ``nxt`` maps each node to its targets (nodes or outcomes); the graph must
+    be acyclic. The count is made on the graph, never by unfolding it.
+    """
+    size: dict[str, int] = {}
+    order = _postorder(root, nxt)
+    for node in order:
+        size[node] = min(limit + 1, 1 + sum(size.get(t, 1) for t in nxt[node]))
+    return size.get(root, 1)
+
+
+def ancestors(root: str, nxt: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
+    """For every node and outcome reachable from ``root``, the nodes that can precede it."""
+    out: dict[str, set[str]] = {root: set()}
+    for node in reversed(_postorder(root, nxt)):  # parents before children (topological order)
+        for t in nxt[node]:
+            out.setdefault(t, set()).update(out[node] | {node})
+    return out
+
+
+def unfold(root: str, nxt: Mapping[str, Sequence[str]], actions: Mapping[str, Sequence[str]]) -> list[Place]:
+    """The unfolded tree in pre-order, with copy names.
+
+    ``actions[node]`` lists the node's actions in the order of ``nxt[node]``.
+    The graph must be acyclic and small enough (see :func:`count_positions`).
+    """
+    deciders = _deciders(root, nxt)
+    multiple = {k for k, n in _histories(root, nxt).items() if n > 1}
+    places: list[Place] = []
+    children: dict[int, list[int]] = {}
+    stack: list[tuple[str, int, int, tuple[tuple[str, str], ...]]] = [(root, -1, -1, ())]
+    while stack:
+        node, parent, k, history = stack.pop()
+        i = len(places)
+        name = node
+        if node in multiple:
+            name = f"{node}[{','.join(a for n, a in history if n in deciders[node])}]"
+        places.append(Place(node, name, parent, k, (), history))
+        if parent >= 0:
+            children[parent].append(i)
+        if node in nxt:
+            children[i] = []
+            targets, acts = nxt[node], actions[node]
+            for j in reversed(range(len(targets))):
+                stack.append((targets[j], i, j, (*history, (node, acts[j]))))
+    return [
+        Place(p.id, p.name, p.parent, p.action_in_parent, tuple(children.get(i, ())), p.history)
+        for i, p in enumerate(places)
+    ]
+
+
+def _postorder(root: str, nxt: Mapping[str, Sequence[str]]) -> list[str]:
+    """Nodes reachable from ``root``, each after all nodes below it."""
+    seen: set[str] = set()
+    order: list[str] = []
+    stack: list[tuple[str, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in seen or node not in nxt:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        stack.extend((t, False) for t in nxt[node] if t in nxt and t not in seen)
+    return order
+
+
+def _histories(root: str, nxt: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """How many histories lead from ``root`` to each node and outcome (capped)."""
+    count: dict[str, int] = {root: 1}
+    for node in reversed(_postorder(root, nxt)):
+        for t in nxt[node]:
+            count[t] = min(MAX_POSITIONS + 1, count.get(t, 0) + count[node])
+    return count
+
+
+def _deciders(root: str, nxt: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
+    """For every node and outcome, the nodes with two or more actions that lead to it."""
+    below: dict[str, set[str]] = {}
+    for node in _postorder(root, nxt):
+        below[node] = {node}.union(*(below.get(t, {t}) for t in nxt[node]))
+    out: dict[str, set[str]] = {}
+    for node in below:
+        for target in below[node]:
+            leading = sum(1 for t in nxt[node] if target in below.get(t, {t}))
+            if leading > 1:
+                out.setdefault(target, set()).add(node)
+    return {t: out.get(t, set()) for t in _histories(root, nxt)}
