@@ -8,10 +8,11 @@ mappings so that the validator can use it on a file that is not yet valid.
 
 Copy names
 ----------
-A node or outcome reached by one history only keeps its id. Each copy of one
-reached by several histories is named ``id[a,b]``: the actions of its history,
-in order, taken at the nodes whose choice decides which copy is reached (the
-nodes with two or more actions that lead to it), e.g. ``dprk_answer[restrain]``.
+A node reached by one history only keeps its id. Each copy of a node reached
+by several histories is named ``id[a,b]``: the actions of its history, in
+order, taken at the nodes whose choice decides which copy is reached (the nodes
+with two or more actions that lead to it), e.g. ``dprk_answer[restrain]``.
+Leaves keep their outcome id (an outcome row could always end many branches).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Place:
     """One position of the unfolded tree (pre-order; position 0 is the root)."""
 
     id: str  # node or outcome id
-    name: str  # copy name: the id, or ``id[a,b]`` for one of several copies
+    name: str  # copy name: the id, or ``id[a,b]`` for one of several copies of a node
     parent: int  # -1 for the root
     action_in_parent: int  # -1 for the root
     children: tuple[int, ...]
@@ -99,7 +100,7 @@ def unfold(root: str, nxt: Mapping[str, Sequence[str]], actions: Mapping[str, Se
         node, parent, k, history = stack.pop()
         i = len(places)
         name = node
-        if node in multiple:
+        if node in multiple and node in nxt:  # outcomes keep their id: they end many branches anyway
             name = f"{node}[{','.join(a for n, a in history if n in deciders[node])}]"
         places.append(Place(node, name, parent, k, (), history))
         if parent >= 0:

@@ -138,20 +138,20 @@ def write_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) 
     infoset = dict.fromkeys(range(-1, len(scenario.actors)), 0)
     seen: dict[str, int] = {}
     for i, pos in enumerate(tree.positions):  # the unfolded tree: one copy of a shared node per history
+        name = _label(pos.name) or pos.id  # a copy name holds action names: fold them to ASCII
         if pos.kind == "leaf":
-            seen[pos.name] = seen.get(pos.name, 0) + 1
-            label = pos.name if seen[pos.name] == 1 else f"{pos.name} ({seen[pos.name]})"
+            seen[name] = seen.get(name, 0) + 1
+            label = name if seen[name] == 1 else f"{name} ({seen[name]})"
             pay = ", ".join(_number(float(v)) for v in game.payoffs[pos.row, :, 0])
             lines.append(f"t {_text(label)} {pos.row + 1} {_text(pos.id)} {{ {pay} }}")
             continue
         infoset[pos.owner] += 1
+        actions = _labels(pos.actions, [str(k) for k in range(1, len(pos.actions) + 1)])
         if pos.kind == "chance":
             probs = chance_fractions([float(p) for p in game.chance[i][:, 0]])
-            actions = _labels(pos.actions, [str(k) for k in range(1, len(pos.actions) + 1)])
             moves = " ".join(f"{_text(a)} {p}" for a, p in zip(actions, probs, strict=True))
-            lines.append(f"c {_text(pos.name)} {infoset[-1]} {_text(pos.name)} {{ {moves} }} 0")
+            lines.append(f"c {_text(name)} {infoset[-1]} {_text(name)} {{ {moves} }} 0")
         else:
-            actions = _labels(pos.actions, [str(k) for k in range(1, len(pos.actions) + 1)])
             moves = " ".join(_text(a) for a in actions)
-            lines.append(f"p {_text(pos.name)} {pos.owner + 1} {infoset[pos.owner]} {_text(pos.name)} {{ {moves} }} 0")
+            lines.append(f"p {_text(name)} {pos.owner + 1} {infoset[pos.owner]} {_text(name)} {{ {moves} }} 0")
     return "\n".join(lines) + "\n"
