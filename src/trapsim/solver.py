@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trapsim.expressions import path_key
 from trapsim.model import ChanceNode, DecisionNode, Scenario
-from trapsim.unfolding import unfold
+from trapsim.unfolding import history_values, unfold
 
 __all__ = [
     "TIE_TOLERANCE",
@@ -112,7 +111,7 @@ def build_tree(scenario: Scenario) -> Tree:
     history: dict[int, Mapping[str, bool]] = {}
     for i, pl in enumerate(places):
         node = nodes.get(pl.id)
-        values = _history_values(refs.get(pl.id, frozenset()), pl.history)
+        values = history_values(refs.get(pl.id, frozenset()), pl.history)
         if node is None:
             key = (pl.id, tuple(sorted(values.items())))
             if key not in row_of:
@@ -166,17 +165,6 @@ def build_tree(scenario: Scenario) -> Tree:
         tuple(rows),
         history,
     )
-
-
-def _history_values(refs: frozenset[tuple[str, ...]], history: tuple[tuple[str, str], ...]) -> dict[str, bool]:
-    """The value of each ``played``/``reached`` reference for one history."""
-    out = {}
-    for ref in refs:
-        if ref[0] == "played":
-            out[path_key(ref)] = (ref[1], ref[2]) in history
-        else:
-            out[path_key(ref)] = any(n == ref[1] for n, _ in history)
-    return out
 
 
 @dataclass(slots=True)

@@ -20,7 +20,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["MAX_POSITIONS", "Place", "ancestors", "count_positions", "find_cycle", "unfold"]
+from trapsim.expressions import path_key
+
+__all__ = [
+    "MAX_POSITIONS",
+    "Place",
+    "ancestors",
+    "count_positions",
+    "find_cycle",
+    "histories_of",
+    "history_values",
+    "unfold",
+]
 
 #: The largest unfolded tree trapsim builds (positions: inner nodes and leaves).
 MAX_POSITIONS = 100_000
@@ -114,6 +125,33 @@ def unfold(root: str, nxt: Mapping[str, Sequence[str]], actions: Mapping[str, Se
         Place(p.id, p.name, p.parent, p.action_in_parent, tuple(children.get(i, ())), p.history)
         for i, p in enumerate(places)
     ]
+
+
+def history_values(refs: frozenset[tuple[str, ...]], history: tuple[tuple[str, str], ...]) -> dict[str, bool]:
+    """The value of each ``played``/``reached`` reference on one history, by :func:`path_key`."""
+    out = {}
+    for ref in refs:
+        if ref[0] == "played":
+            out[path_key(ref)] = (ref[1], ref[2]) in history
+        else:
+            out[path_key(ref)] = any(n == ref[1] for n, _ in history)
+    return out
+
+
+def histories_of(
+    root: str,
+    nxt: Mapping[str, Sequence[str]],
+    actions: Mapping[str, Sequence[str]],
+    refs: Mapping[str, frozenset[tuple[str, ...]]],
+) -> dict[str, list[dict[str, bool]]]:
+    """For each node or outcome in ``refs``: the distinct values its references take over its histories."""
+    out: dict[str, list[dict[str, bool]]] = {}
+    for place in unfold(root, nxt, actions):
+        if refs.get(place.id):
+            values = history_values(refs[place.id], place.history)
+            if values not in out.setdefault(place.id, []):
+                out[place.id].append(values)
+    return out
 
 
 def _postorder(root: str, nxt: Mapping[str, Sequence[str]]) -> list[str]:

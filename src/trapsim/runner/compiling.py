@@ -132,7 +132,9 @@ class CompiledScenario:
                 chance[pos] = done[key]
         return payoffs, chance
 
-    def probabilities(self, pos: int, items: list[_Item], env: Mapping[str, Any], n: int, chunk: int) -> np.ndarray:
+    def probabilities(
+        self, pos: int, items: list[_Item], env: Mapping[str, Any], n: int, chunk: int | None
+    ) -> np.ndarray:
         """Branch probabilities ``(k, n)`` of one chance position, checked."""
         p = np.empty((len(items), n))
         for k, it in enumerate(items):

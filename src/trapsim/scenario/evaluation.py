@@ -21,6 +21,7 @@ from trapsim.errors import Problem
 from trapsim.expressions import Expr, compile_expr
 from trapsim.model import ChanceNode, Scenario
 from trapsim.sampling import central_value, draw, stream
+from trapsim.unfolding import histories_of
 
 __all__ = ["SAMPLE", "SAMPLE_ENTROPY", "describe", "evaluation_problems", "probability_problem"]
 
@@ -96,6 +97,8 @@ def evaluation_problems(scenario: Scenario) -> list[Problem]:
         if bad.size == 0:
             return out
         i = int(bad[0])
+        if any(p.key == key for p in problems):  # the same payoff after another history
+            return None
         problems.append(
             Problem(
                 scenario.path,
@@ -110,13 +113,35 @@ def evaluation_problems(scenario: Scenario) -> list[Problem]:
         if got is None:
             return problems  # later values may use this one: one problem, not a cascade
         env[d.name] = got
+    pasts = _pasts(scenario)
+    base = env
     for o in scenario.outcomes.values():
-        for actor, expr in zip(scenario.actor_ids, o.payoffs, strict=True):
-            value(f"payoffs.{o.id}.{actor}", expr)
+        for past in pasts.get(o.id, [{}]):  # once per history values, where payoffs use the history
+            env = {**base, **past}
+            for actor, expr in zip(scenario.actor_ids, o.payoffs, strict=True):
+                value(f"payoffs.{o.id}.{actor}", expr)
     for node in scenario.nodes.values():
         if isinstance(node, ChanceNode):
-            _chance(scenario, node, env, deps, problems)
+            for past in pasts.get(node.id, [{}]):
+                if _chance(scenario, node, {**base, **past}, deps, problems, past):
+                    break
     return problems
+
+
+def _pasts(scenario: Scenario) -> dict[str, list[dict[str, bool]]]:
+    """The values of ``played``/``reached`` over the histories of each payoff row and chance node using them."""
+    refs = {o.id: frozenset().union(*(e.path_refs for e in o.payoffs)) for o in scenario.outcomes.values()}
+    refs.update(
+        {
+            n.id: frozenset().union(*(e.path_refs for e in n.probs))
+            for n in scenario.nodes.values()
+            if isinstance(n, ChanceNode)
+        }
+    )
+    if not any(refs.values()):
+        return {}
+    nodes = scenario.nodes.values()
+    return histories_of(scenario.root, {n.id: n.targets for n in nodes}, {n.id: n.actions for n in nodes}, refs)
 
 
 def _chance(
@@ -125,7 +150,9 @@ def _chance(
     env: dict[str, Any],
     deps: Mapping[str, frozenset[str]],
     problems: list[Problem],
-) -> None:
+    past: Mapping[str, bool],
+) -> bool:
+    """Check one chance node's probabilities (on one set of history values); True if a problem was found."""
     types = scenario.types()
     n = SAMPLE + 1
     with np.errstate(all="ignore"):
@@ -134,7 +161,7 @@ def _chance(
         )
     bad = np.flatnonzero(probability_problem(p))
     if bad.size == 0:
-        return
+        return False
     i = int(bad[0])
     shown = ", ".join(f"{a} = {p[k, i]:.10g}" for k, a in enumerate(node.actions))
     names = frozenset().union(*(e.names for e in node.probs))
@@ -143,6 +170,18 @@ def _chance(
             scenario.path,
             f"nodes.{node.id}.chance",
             f"probabilities must lie in [0, 1] and sum to 1; {_where(i)} they are {shown} "
-            f"(sum {p[:, i].sum():.10g}), where {describe(names, env, deps, i)}",
+            f"(sum {p[:, i].sum():.10g}), where {describe(names, env, deps, i)}{_history_text(past)}",
         )
     )
+    return True
+
+
+def _history_text(past: Mapping[str, bool]) -> str:
+    """``, after a history where played("a", "x") is true`` for the history values used."""
+    if not past:
+        return ""
+    parts = []
+    for key, v in sorted(past.items()):
+        fn, *args = key.split(":")
+        parts.append(f"{fn}(" + ", ".join(f'"{a}"' for a in args) + f") is {'true' if v else 'false'}")
+    return ", after a history where " + " and ".join(parts)
