@@ -594,3 +594,27 @@ def test_a_deep_tree_costs_a_slide_not_a_quadratic_canvas(depth: int, tmp_path: 
     assert w == 12.8 and h <= 14.4
     assert "collapsed" in _all_text(fig)
     assert peak < 300e6, f"{peak / 1e6:.0f} MB"
+
+
+def test_a_collapsed_part_is_drawn_as_its_own_linked_panel(default_result, invoke, tmp_path: Path) -> None:
+    res = default_result
+    full = build_tree(res.scenario)
+    fig = figures.plot_tree(res)
+    stubs = {full.positions[i].parent for i in _hidden(full, fig)} - _hidden(full, fig)
+    node = full.positions[min(stubs)].id  # the China-restrains answer, collapsed in the run figure
+    assert f"{node}: " in _all_text(fig)
+    part = figures.plot_tree(res, at=node)
+    text = _all_text(part).replace("\n", " ")
+    assert f"Game tree from {node} on" in text
+    below = [i for i in range(len(full.positions)) if node in [full.positions[p].id for p, _ in full.path_to(i)]]
+    for i in below:  # every ending under the stub is now drawn, with its share of all draws
+        if full.positions[i].kind == "leaf":
+            assert full.positions[i].id in text
+    assert len(_by_gid(part, "node:")) == len(below) + 1
+    eq_part = figures.plot_tree(res.scenario, at=node)  # the equilibrium view of the same part
+    assert "given that" in _all_text(eq_part).replace("\n", " ")
+    out = tmp_path / "part.png"
+    r = invoke("tree", DEFAULT, "--at", node, "--out", out)
+    assert r.exit_code == 0, r.output
+    r = invoke("tree", DEFAULT, "--at", "nowhere", "--out", out)
+    assert r.exit_code == 2 and "unknown node 'nowhere'" in r.output

@@ -63,6 +63,13 @@ def _simulate(
 @rationality_option
 @workers_option
 @figure_format_option
+@click.option(
+    "--at",
+    "at",
+    metavar="NODE",
+    default=None,
+    help="Draw the game from this node on (a part the full tree shows collapsed).",
+)
 def tree_command(
     file: str,
     out: str | None,
@@ -73,6 +80,7 @@ def tree_command(
     rationality: float | None,
     workers: int | None,
     fmt: str | None,
+    at: str | None,
 ) -> None:
     """Draw the game tree, left to right.
 
@@ -80,22 +88,25 @@ def tree_command(
     equilibrium at central values in bold (as `trapsim solve`; --set solves at
     other values) and chance branches labelled with their probability. With
     --draws and/or --seed: a run first, and every branch labelled with the
-    share of draws that took it.
+    share of draws that took it. The figure is one 16:9 slide wide; parts too
+    large or too rare to show legibly are collapsed into stubs naming their
+    node, and --at NODE draws such a part on its own.
 
     \b
         trapsim tree scenarios/defense_clause.toml
         trapsim tree scenarios/defense_clause.toml --draws 20000 --seed 1 --out tree.svg
+        trapsim tree scenarios/defense_clause.toml --at rs_dprk
     """
     from trapsim import figures  # matplotlib is slow to import: only when needed
 
     sc = api.load(file)
     check_rationality(sc, solver, rationality)
-    path, fmt = figure_file(out, fmt, f"{sc.name}_tree")
+    path, fmt = figure_file(out, fmt, f"{sc.name}_tree" + (f"_{at}" if at else ""))
     if draws is not None or seed is not None:
-        fig = figures.plot_tree(_simulate(sc, draws, seed, sets, solver, rationality, workers))
+        fig = figures.plot_tree(_simulate(sc, draws, seed, sets, solver, rationality, workers), at=at)
     else:
         eq = api.solve(sc, values=parse_sets(sets), solver=solver, rationality=rationality)
-        fig = figures.plot_tree(sc, equilibrium=eq)
+        fig = figures.plot_tree(sc, equilibrium=eq, at=at)
     click.echo(f"wrote {figures.save(fig, path, fmt=fmt)}")
 
 

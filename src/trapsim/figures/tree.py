@@ -14,6 +14,7 @@ tree too large to show legibly is drawn with parts collapsed into *stubs*
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from matplotlib.lines import Line2D
 
 from trapsim.equilibrium import Equilibrium
 from trapsim.equilibrium import solve as solve_equilibrium
-from trapsim.errors import TrapsimError
+from trapsim.errors import TrapsimError, suggest
 from trapsim.explain import traps_at_leaves
 from trapsim.figures.style import (
     CHANCE_COLOR,
@@ -227,15 +228,41 @@ class _Drawing:
     lay: TreeLayout
     leaf_text: dict[int, str]
     traps: dict[str, set[int]]
+    at: str | None = None
+
+
+def _subtree(scenario: Scenario, at: str | None) -> tuple[Tree, Tree, int]:
+    """The tree drawn (from ``at`` on, or whole), the whole tree, and ``at``'s position in it."""
+    full = build_tree(scenario)
+    if at is None:
+        return full, full, 0
+    if at not in full.node_index:
+        hint = suggest(at, full.node_index)
+        raise TrapsimError(f"tree --at: unknown node {at!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+    return build_tree(dataclasses.replace(scenario, root=at)), full, full.node_index[at]
+
+
+def _in_full(tree: Tree, full: Tree, start: int, i: int) -> int:
+    """Position ``i`` of a subtree drawn from ``start``, as a position of the whole tree."""
+    pos = start
+    for _, k in tree.path_to(i):
+        pos = full.positions[pos].children[k]
+    return pos
 
 
 def _prepare(
-    source: Scenario | Result, equilibrium: Equilibrium | None, solve: bool, collapse: float | None
+    source: Scenario | Result,
+    equilibrium: Equilibrium | None,
+    solve: bool,
+    collapse: float | None,
+    at: str | None = None,
 ) -> _Drawing:
     scenario, result = (source.scenario, source) if isinstance(source, Result) else (source, None)
-    tree = build_tree(scenario)
+    tree, full, start = _subtree(scenario, at)
     if result is not None:
         edges, reach = _edges_from_result(tree, result)
+        if at is not None:  # the share of all draws arriving at the first node drawn
+            reach[0] = sum(result.edge_counts.get(at, [])) / result.draws
     else:
         if equilibrium is None and solve:
             try:
@@ -266,7 +293,7 @@ def _prepare(
             except TrapsimError:
                 eq = None
         if eq is not None and ends and scenario.traps:
-            fired = traps_at_leaves(eq, ends)
+            fired = traps_at_leaves(eq, [_in_full(tree, full, start, i) for i in ends])
             traps = {t: {ends[j] for j in np.flatnonzero(v)} for t, v in fired.items() if v.any()}
     texts = {}
     for i in shown:
@@ -274,7 +301,7 @@ def _prepare(
             texts[i] = _stub_text(tree.positions[i].name, leaves[i], inner[i], reach.get(i, 0.0), result is not None)
         elif tree.positions[i].kind == "leaf":
             texts[i] = _leaf_text(scenario, tree, i, reach, result, equilibrium)
-    return _Drawing(scenario, tree, result, equilibrium, edges, reach, stubs, lay, texts, traps)
+    return _Drawing(scenario, tree, result, equilibrium, edges, reach, stubs, lay, texts, traps, at)
 
 
 @styled
@@ -284,6 +311,7 @@ def plot_tree(
     equilibrium: Equilibrium | None = None,
     solve: bool = True,
     collapse: float | None = None,
+    at: str | None = None,
     ax: Axes | None = None,
 ) -> Figure:
     """Draw the game tree left to right on a 16:9 slide (taller for big trees).
@@ -310,6 +338,10 @@ def plot_tree(
         Draw subtrees reached in fewer than this share of draws as one stub
         (default 0.01 after a run; none in the equilibrium view, where only
         a tree too large for the slide is collapsed, off the path first).
+    at
+        Draw the game from this node on (a panel linked to a collapsed stub,
+        which names its node): shares stay shares of all draws, probabilities
+        are conditional on reaching it.
     ax
         Draw into these axes instead of a new figure.
 
@@ -321,8 +353,8 @@ def plot_tree(
         :func:`trapsim.solver.build_tree`).
     """
     if collapse is None and isinstance(source, Result):
-        collapse = COLLAPSE
-    d = _prepare(source, equilibrium, solve, collapse)
+        collapse = COLLAPSE if at is None else 0.0  # a part asked for is drawn whole
+    d = _prepare(source, equilibrium, solve, collapse, at)
     lay = d.lay
     col = min((_WIDTH - 0.5 - _leaf_width(d)) / max(lay.depth, 1), 2.4)
     row_h = _row_height(d)
@@ -341,8 +373,9 @@ def plot_tree(
     _draw_nodes(ax, d, col)
     ax.set_xlim(-0.3, lay.depth + _leaf_width(d) / col)
     ax.set_ylim(max(lay.rows, 1) - 0.4, -0.8)
+    part = f" from {d.scenario.label_of('node', at)} on" if at else ""
     fig.suptitle(
-        fit(f"Game tree: {d.scenario.title}", _TITLE, _WIDTH - 0.4, bold=True),
+        fit(f"Game tree{part}: {d.scenario.title}", _TITLE, _WIDTH - 0.4, bold=True),
         x=0.01,
         ha="left",
         fontsize=_TITLE,
@@ -588,6 +621,10 @@ def _legend(ax: Axes, d: _Drawing) -> None:
 def _tree_note(d: _Drawing) -> str:
     result, eq = d.result, d.equilibrium
     ring = " · rings: traps that fire on that path at central values" if d.traps else ""
+    if d.stubs:
+        ring += " · a collapsed part is drawn by trapsim tree --at NODE"
+    if d.at and result is None:
+        ring += f" · probabilities given that {d.at} is reached"
     if result is not None:
         fixed = "".join(f" · {k} = {v:g}" for k, v in result.values.items())
         cut = f" · collapsed: reached in under {percent(COLLAPSE)} of draws" if d.stubs else ""
