@@ -24,6 +24,7 @@ from trapsim.errors import ArgumentError, ScenarioError, TrapsimError, suggest
 from trapsim.model import MAX_DRAWS, Distribution, Scenario
 from trapsim.output import write_text_atomic
 from trapsim.runner import Result
+from trapsim.sampling import fresh_seed
 from trapsim.scenario import SOLVERS
 from trapsim.scenario import library as _library
 from trapsim.scenario import load as _load
@@ -116,8 +117,7 @@ def check_values(scenario: Scenario, values: Mapping[str, float] | None) -> dict
     names = [p.name for p in scenario.parameters]
     for name in values:
         if name not in names:
-            derived = [d.name for d in scenario.derived]
-            why = " (it is a derived value; set the parameters it uses)" if name in derived else ""
+            why = _derived_note(scenario, name)
             raise ArgumentError(
                 "values",
                 f"unknown parameter '{name}'{why}",
@@ -126,6 +126,24 @@ def check_values(scenario: Scenario, values: Mapping[str, float] | None) -> dict
                 suggestion=suggest(name, names),
             )
     return values
+
+
+def _derived_note(scenario: Scenario, name: str) -> str:
+    """For a derived value's name: which parameters it is computed from (they are what can be set)."""
+    derived = {d.name: d.expr for d in scenario.derived}
+    if name not in derived:
+        return ""
+    params = {p.name for p in scenario.parameters}
+    seen, todo, uses = set(), [name], set()
+    while todo:  # derived values may use earlier derived values
+        for used in derived[todo.pop()].names:
+            if used in params:
+                uses.add(used)
+            elif used in derived and used not in seen:
+                seen.add(used)
+                todo.append(used)
+    listed = ", ".join(sorted(uses)) or "constants only"
+    return f" (it is a derived value, computed from {listed}: set those instead)"
 
 
 def _options(scenario: Scenario, solver: str | None, rationality: float | None) -> tuple[str, float]:
@@ -271,7 +289,11 @@ def _sweep_grid(
     for name, values in grid.items():
         if name not in names:
             raise ArgumentError(
-                "grid", f"unknown parameter '{name}'", item=str(name), file=path, suggestion=suggest(str(name), names)
+                "grid",
+                f"unknown parameter '{name}'{_derived_note(scenario, str(name))}",
+                item=str(name),
+                file=path,
+                suggestion=suggest(str(name), names),
             )
         if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray) or not len(values):
             raise ArgumentError("grid", "expected one or more finite values", item=name, file=path)
@@ -383,7 +405,7 @@ def compare(
         raise ArgumentError("alpha", f"expected a number in (0, 1), got {alpha!r}")
     seed_given = seed is not None
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        seed = fresh_seed()
     results = [
         simulate(sc, draws=draws, seed=seed, solver=solver, rationality=rationality, values=values, workers=workers)
         for sc in scenarios
@@ -410,7 +432,7 @@ def _analysis_setup(
     if seed is None:
         seed = scenario.simulation.seed
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        seed = fresh_seed()
     return scenario, seed, solver, rationality
 
 

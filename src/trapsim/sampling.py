@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 import statistics
 from collections.abc import Mapping
 from types import ModuleType, SimpleNamespace
@@ -32,6 +33,7 @@ from trapsim.model import Distribution
 __all__ = [
     "central_value",
     "draw",
+    "fresh_seed",
     "ppf",
     "stream",
     "stream_key",
@@ -222,3 +224,13 @@ def ppf(dist: Distribution, u: np.ndarray, *, exact: bool = True) -> np.ndarray:
             out[k == i] = ppf(part, inner[k == i])
         return out
     raise ValueError(f"unknown distribution {kind!r}")
+
+
+def fresh_seed() -> int:
+    """A new root seed from the operating system's entropy, for a run given no seed.
+
+    Nine digits at most, so that the seed printed after an unseeded run can be
+    copied into ``--seed`` to repeat it (a billion seeds are plenty to keep
+    unseeded runs apart; the streams themselves come from ``SeedSequence``).
+    """
+    return secrets.randbelow(1_000_000_000)

@@ -95,6 +95,32 @@ class SensitivityResult:
         order = {p: i for i, p in enumerate(self.parameters)}
         return sorted(self.parameters, key=lambda p: (-(idx[p][self.key] or 0.0), order[p]))
 
+    def instability(self, trap: str, *, tolerance: float = 0.1) -> str | None:
+        """One line saying why ``trap``'s Sobol' indices cannot be trusted yet, or ``None``.
+
+        Unstable: an S1 negative beyond its 95% interval (impossible for a
+        variance share: sampling noise dominates), or indices that moved by
+        more than ``tolerance`` between the first half of the design and all of it.
+        """
+        if self.method != "sobol" or not self.indices.get(trap):
+            return None
+        idx = self.indices[trap]
+        negative = [
+            p
+            for p in self.parameters
+            if (idx[p]["S1"] or 0.0) + (idx[p]["S1_conf"] or 0.0) < 0  # below its interval
+        ]
+        moved = max(self.convergence.get(trap, {}).get(k, 0.0) for k in ("max_abs_change_ST", "max_abs_change_S1"))
+        if not negative and moved <= tolerance:
+            return None
+        why = []
+        if negative:
+            p = negative[0]
+            why.append(f"S1 of {p} is {idx[p]['S1']:.3f} ± {idx[p]['S1_conf']:.3f}, below 0 beyond its interval")
+        if moved > tolerance:
+            why.append(f"the indices moved by up to {moved:.2f} from N = {self.samples // 2:,} to {self.samples:,}")
+        return f"unstable: {'; '.join(why)}; rerun with --draws {2 * self.samples} or more"
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``trapsim sensitivity --json``."""
         sc = self.scenario

@@ -242,6 +242,9 @@ def _print_sensitivity(res: Any, top: int) -> None:
                 )
         if tid in res.notes:
             click.echo(f"  note: {res.notes[tid]}")
+        unstable = res.instability(tid)
+        if unstable:
+            click.echo(f"  {unstable}")
         click.echo("  " + describe_sensitivity(res, tid) + "\n")
 
 

@@ -212,7 +212,7 @@ def run(
 def _print_run(res: Any, written: Sequence[Path]) -> None:
     sc = res.scenario
     click.echo(click.style(sc.title, bold=True) + f"  ({sc.name})")
-    seed_note = "" if res.seed_given else " (random; pass --seed to reproduce)"
+    seed_note = "" if res.seed_given else f" (random: --seed {res.seed} repeats this run)"
     fixed = "".join(f" · {k}={v:g}" for k, v in res.values.items())
     click.echo(
         f"{res.draws:,} draws · seed {res.seed}{seed_note} · solver {res.solver}{fixed} · {res.elapsed_s:.2f} s\n"
@@ -226,6 +226,13 @@ def _print_run(res: Any, written: Sequence[Path]) -> None:
             click.echo(f"  {t.id:<{tw}}  {t.title:<{ti}}  {res.rate(t.id):7.2%}  [{lo:.2%}, {hi:.2%}]")
     else:
         click.echo("  (the scenario defines no traps)")
+    for t in sc.traps:
+        if res.trap_counts[t.id] == 0:
+            click.echo(
+                f"note: {t.id} never fired in {res.draws:,} draws (rate below {res.ci95(t.id)[1]:.2%} at 95%); "
+                "if it should, check its condition with trapsim explain",
+                err=True,
+            )
     click.echo("\nMost frequent outcomes")
     ranked = sorted(res.outcome_counts.items(), key=lambda kv: -kv[1])
     for o, c in ranked[:8]:

@@ -243,7 +243,7 @@ def _print_sweep(res: SweepResult) -> None:
     grid = " by ".join(f"{n} ({len(v)} values, {v[0]:g} to {v[-1]:g})" for n, v in res.axes.items())
     fixed = "".join(f" · {k}={v:g}" for k, v in res.fixed.items())
     resumed = f" · {res.resumed} points resumed from a checkpoint" if res.resumed else ""
-    seed_note = "" if res.seed_given else " (random; pass --seed to reproduce)"
+    seed_note = "" if res.seed_given else f" (random: --seed {res.seed} repeats this sweep)"
     click.echo(click.style(f"{sc.title}", bold=True) + f"  ({sc.name}, sweep {res.id})")
     click.echo(
         f"{grid}\n{res.draws:,} draws per point · seed {res.seed}{seed_note}{fixed} · "
@@ -338,7 +338,7 @@ def compare(
 
 def _print_comparison(comp: Any, written: Sequence[Path]) -> None:
     first = comp.results[0]
-    seed_note = "" if comp.seed_given else " (random; pass --seed to reproduce)"
+    seed_note = "" if comp.seed_given else f" (random: --seed {first.seed} repeats this comparison)"
     click.echo(click.style("The same traps across scenarios", bold=True) + f"  (baseline: {comp.labels[0]})")
     click.echo(
         f"{first.draws:,} draws per scenario · seed {first.seed}{seed_note} · differences: "

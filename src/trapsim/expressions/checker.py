@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from trapsim.errors import ExpressionError, suggest
 from trapsim.expressions.language import (
     _COMPARE,
+    FUNCTION_ALIASES,
     FUNCTIONS,
     PATH_FUNCTIONS,
     Binary,
@@ -91,7 +92,9 @@ def _check_call(node: Call, known: Mapping[str, Type], paths: Mapping[str, froze
         _check_target(strs[0], paths["actor"], "actor")
         return "num"
     if name not in FUNCTIONS:
-        hint = suggest(name, list(FUNCTIONS) + (list(PATH_FUNCTIONS) if paths is not None else []))
+        hint = FUNCTION_ALIASES.get(name) or suggest(
+            name, list(FUNCTIONS) + (list(PATH_FUNCTIONS) if paths is not None else [])
+        )
         raise ExpressionError(f"unknown function '{name}'", node.pos, hint)
     want = FUNCTIONS[name]
     if want is None and len(args) < 2:

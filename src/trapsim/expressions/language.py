@@ -27,6 +27,18 @@ FUNCTIONS: dict[str, int | None] = {
     "sqrt": 1,
     "if": 3,
 }
+#: Names from other languages for functions of :data:`FUNCTIONS`, suggested when used (``ln`` -> ``log``).
+FUNCTION_ALIASES: dict[str, str] = {
+    "ln": "log",
+    "log_e": "log",
+    "fabs": "abs",
+    "minimum": "min",
+    "maximum": "max",
+    "clamp": "clip",
+    "ifelse": "if",
+    "where": "if",
+    "sqr": "sqrt",
+}
 #: Functions allowed only in ``traps.*.when``; their arguments are strings.
 PATH_FUNCTIONS: dict[str, int] = {"played": 2, "reached": 1, "payoff": 1, "expected": 1, "surprise": 1}
 #: Path functions whose value is a number (the others are conditions).

@@ -17,6 +17,7 @@ from trapsim.model import Scenario
 from trapsim.runner.chunk import ChunkStats, run_chunk
 from trapsim.runner.compiling import CHUNK, CompiledScenario
 from trapsim.runner.result import Result
+from trapsim.sampling import fresh_seed
 from trapsim.solver import build_tree
 
 _WORKER_CACHE: dict[str, CompiledScenario] = {}
@@ -107,7 +108,7 @@ def run(
     if values:
         scenario = scenario.with_values(values)
     seed_given = seed is not None
-    entropy = seed if seed is not None else int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    entropy = seed if seed is not None else fresh_seed()
     chunks = _chunks(draws)
     workers = max(1, min(workers, len(chunks)))
     stats: list[ChunkStats] = []

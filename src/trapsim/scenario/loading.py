@@ -57,13 +57,7 @@ def loads(text: str, *, path: str = "<string>") -> Scenario:
     except RecursionError:  # tomllib recurses into nested arrays and inline tables
         raise ScenarioError.single(path, "", "TOML syntax error: arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
-        m = _TOML_POSITION.match(str(exc))
-        if m:
-            where = f"line {m['line']}, column {m['col']}"
-            msg = f"TOML syntax error: {m['msg'][:1].lower()}{m['msg'][1:]}"
-        else:
-            where, msg = "", f"TOML syntax error: {exc}"
-        raise ScenarioError.single(path, where, msg) from None
+        raise ScenarioError.single(path, *_syntax_error(text, str(exc))) from None
     control = _control_characters(path, data)
     if control:
         raise ScenarioError(control)
@@ -73,6 +67,31 @@ def loads(text: str, *, path: str = "<string>") -> Scenario:
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _syntax_error(text: str, error: str) -> tuple[str, str]:
+    """``(where, message)`` of a TOML syntax error, with a hint for the mistakes students make."""
+    m = _TOML_POSITION.match(error)
+    if not m and error.startswith("Unterminated string"):
+        return "", "unterminated string: a quote is not closed before the end of the file"
+    if not m:
+        return "", f"TOML syntax error: {error}"
+    where = f"line {m['line']}, column {m['col']}"
+    msg = f"TOML syntax error: {m['msg'][:1].lower()}{m['msg'][1:]}"
+    line_no = int(m["line"])
+    if text.startswith("\ufeff") and line_no == 1:
+        return where, (
+            "the file starts with a byte-order mark (BOM), which TOML does not allow; "
+            "save it as plain 'UTF-8', not 'UTF-8 with BOM'"
+        )
+    lines = text.splitlines()
+    line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+    unterminated = m["msg"].lower().startswith("unterminated string") or (
+        m["msg"] == "Illegal character '\\n'" and line.count('"') % 2 == 1
+    )
+    if unterminated:
+        return where, "unterminated string: a quote opened on this line is not closed on it"
+    return where, msg
 
 
 def _control_characters(path: str, data: Any, key: str = "") -> list[Problem]:

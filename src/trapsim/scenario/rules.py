@@ -85,7 +85,26 @@ class _Checks:
     history_uses: list[tuple[str, str, Expr]]
 
     def err(self, key: str, message: str, suggestion: str | None = None) -> None:
+        if message.startswith("unknown") and self._shadowed(key, message):
+            return  # one mistake, one line: the name's own problem is reported already
+        if message.startswith("missing") and key in getattr(self, "_shadow", ()):
+            return  # `nme = ...` said "did you mean 'name'?" already: not also "name: missing"
         self.problems.append(Problem(self.file, key, message, suggestion))
+
+    def shadow(self, *names: str) -> None:
+        """Names whose problem is reported already (an invalid id, the keys of a misspelt table):
+        no later "unknown ..." problem may name them again, so one mistake gives one line."""
+        if not hasattr(self, "_shadow"):
+            self._shadow: set[str] = set()
+        self._shadow.update(names)
+        self._shadow.update(n.lower() for n in names)
+
+    def _shadowed(self, key: str, message: str) -> bool:
+        names: set[str] = getattr(self, "_shadow", set())
+        if not names:
+            return False
+        mentioned = [*re.findall(r"'([^']*)'", message), key.rpartition(".")[2]]
+        return any(n in names for n in mentioned)
 
     def table(self, key: str, value: Any, *, required: bool = True) -> dict[str, Any]:
         if value is None:
@@ -101,9 +120,10 @@ class _Checks:
         allowed = list(allowed)
         for k in table:
             if k not in allowed:
-                self.err(
-                    f"{key}.{k}", f"unknown key (expected one of: {', '.join(sorted(allowed))})", suggest(k, allowed)
-                )
+                meant = suggest(k, allowed)
+                self.err(f"{key}.{k}", f"unknown key (expected one of: {', '.join(sorted(allowed))})", meant)
+                if meant is not None and meant not in table:
+                    self.shadow(f"{key}.{meant}")
 
     def string(self, key: str, value: Any, *, required: bool = False, default: str = "") -> str:
         if value is None:
@@ -126,7 +146,13 @@ class _Checks:
 
     def ident(self, key: str, value: str, what: str) -> bool:
         if not IDENT.match(value):
-            self.err(key, f"invalid {what} id '{value}' (use lower-case letters, digits and _, starting with a letter)")
+            lower = value.lower()
+            self.err(
+                key,
+                f"invalid {what} id '{value}' (use lower-case letters, digits and _, starting with a letter)",
+                lower if IDENT.match(lower) else None,
+            )
+            self.shadow(value)
             return False
         if value in _RESERVED:
             self.err(key, f"{what} id '{value}' is a reserved word of the expression language; choose another name")

@@ -219,6 +219,10 @@ class _TableRules(_Checks):
             self.err(key, f'expected a number or {{ dist = "...", ... }}, got {_type_name(spec)}')
             return None
         kind = spec.get("dist")
+        typo = next((k for k in spec if k != "dist" and suggest(str(k), ["dist"])), None) if kind is None else None
+        if typo is not None:  # `dsit = "uniform"`: one line naming the key written, not "dist: got nothing"
+            self.err(f"{key}.{typo}", "unknown key (a distribution needs 'dist')", "dist")
+            return None
         if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
             got = "nothing" if kind is None else _type_name(kind)
             self.err(

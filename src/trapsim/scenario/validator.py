@@ -36,7 +36,10 @@ class _Validator(_TableRules, _GameRules):
         d = self.data
         for k in d:
             if k not in _TOP:
-                self.err(k, "unknown top-level table (expected one of: " + ", ".join(_TOP) + ")", suggest(k, _TOP))
+                meant = suggest(k, _TOP)
+                self.err(k, "unknown top-level table (expected one of: " + ", ".join(_TOP) + ")", meant)
+                if meant and meant not in d and isinstance(d[k], dict):  # a misspelt [derived]: its names exist
+                    self.shadow(*d[k])
         meta = self.table("scenario", d.get("scenario"))
         self.unknown_keys("scenario", meta, _SCENARIO_KEYS)
         name = self.string("scenario.name", meta.get("name"), required=True)

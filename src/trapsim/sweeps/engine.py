@@ -33,12 +33,11 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from trapsim import runner
 from trapsim.errors import RunError
 from trapsim.model import Scenario
 from trapsim.runner import CHUNK
+from trapsim.sampling import fresh_seed
 from trapsim.solver import build_tree
 from trapsim.sweeps.checkpoint import Checkpoint
 from trapsim.sweeps.result import Point, SweepResult, grid_points
@@ -239,7 +238,7 @@ def run_sweep(
     seed_given = seed is not None
     if seed is None:
         seed_given = bool(stored_meta.get("seed_given", False))
-        seed = int(stored["seed"]) if stored else int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        seed = int(stored["seed"]) if stored else fresh_seed()
     meta = {"seed_given": seed_given}
     fingerprint = {
         "scenario": scenario.name,
