@@ -254,3 +254,14 @@ def test_explore_command_errors_and_export(tmp_path):
     assert out.exit_code == 2 and f"error: {bad}: not a trapsim poll database" in out.output
     out = run(main, ["explore", str(Path(POLL).with_name("core_entry.toml")), "--classroom", "--no-browser"])
     assert out.exit_code == 2 and "classroom: the scenario has no [classroom] table" in out.output
+
+
+def test_the_tree_of_a_scenario_with_shared_subtrees_is_unfolded(tmp_path):
+    """The page draws the unfolded tree: one place per branch count of the run, copies named as in it."""
+    with serving(str(Path(POLL).with_name("dag_alliance.toml"))) as app:
+        info = request(app.port, "GET", "/api/scenario")[1]
+        doc = request(app.port, "POST", "/api/explore", {"draws": 500, "seed": 1})[1]
+    places = info["tree"]["places"]
+    inner = [name for pid, name, _, _, _ in places if pid in info["tree"]["nodes"]]
+    assert sorted(inner) == sorted(doc["edges"]) and len(inner) > len(info["tree"]["nodes"])
+    assert all(places[parent][0] in info["tree"]["nodes"] for _, _, _, parent, _ in places[1:])

@@ -53,6 +53,7 @@ __all__ = [
     "efg_to_toml",
     "explain",
     "fit_judgement",
+    "game_tree",
     "judgement_support",
     "judgements_csv",
     "load",
@@ -733,3 +734,17 @@ def judgement_support(scenario: Scenario, name: str) -> Any:
     from trapsim import elicitation
 
     return elicitation.support(scenario.parameter(name), scenario.classroom.ranges)
+
+
+def game_tree(scenario: Scenario) -> list[tuple[str, str, int, int]]:
+    """The game tree, shared subtrees unfolded, in pre-order: ``(id, copy name, parent, action index)``.
+
+    ``parent`` is the position of the parent (-1 for the root); the copy name is
+    the id of a node reached by one history, else ``id[a,b]`` (see :mod:`trapsim.unfolding`),
+    and it keys the branch counts of a run (``Result.edge_counts``).
+    """
+    from trapsim.unfolding import unfold
+
+    nodes = scenario.nodes
+    places = unfold(scenario.root, {n: v.targets for n, v in nodes.items()}, {n: v.actions for n, v in nodes.items()})
+    return [(p.id, p.name, p.parent, p.action_in_parent) for p in places]

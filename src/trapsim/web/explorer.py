@@ -17,6 +17,7 @@ __all__ = ["MAX_DRAWS", "Explorer", "RunOptions", "parse_run"]
 RUN_KEYS = ("set", "draws", "seed", "solver", "rationality")
 MAX_DRAWS = 1_000_000  # one request may not hold the server longer than about a second
 EXPLORE_DRAWS = 20_000
+MAX_TREE_POSITIONS = 2_000  # a larger unfolded tree is not drawn on the page
 _MAX_SEED = 2**63 - 1
 #: The request field behind each API argument, for :class:`ArgumentError` messages.
 _FIELDS = {"values": "set.{item}", "draws": "draws", "seed": "seed", "solver": "solver", "rationality": "rationality"}
@@ -139,6 +140,10 @@ class Explorer:
                     "discrete": p.dist.kind in ("bernoulli", "choice"),
                 }
             )
+        places = [
+            [pid, name, sc.label_of("node", name) if pid in sc.nodes else "", parent, k]
+            for pid, name, parent, k in api.game_tree(sc)
+        ]
         nodes = {}
         for nid, node in sc.nodes.items():
             nodes[nid] = {
@@ -164,7 +169,12 @@ class Explorer:
                 for t in sc.traps
             ],
             "actors": {a.id: a.name for a in sc.actors},
-            "tree": {"root": sc.root, "nodes": nodes, "outcomes": {o: sc.label_of("outcome", o) for o in sc.outcomes}},
+            "tree": {
+                "root": sc.root,
+                "nodes": nodes,
+                "outcomes": {o: sc.label_of("outcome", o) for o in sc.outcomes},
+                "places": places if len(places) <= MAX_TREE_POSITIONS else None,
+            },
             "max_draws": MAX_DRAWS,
         }
 

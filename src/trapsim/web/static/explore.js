@@ -85,38 +85,43 @@ function renderOutcomes(run, base) {
 }
 
 function treeLayout(tree) {
-  // Leaves top to bottom in depth-first order; an inner node sits at the middle of its children.
+  // The unfolded tree (places: [id, copy name, label, parent, action index] in pre-order). Leaves top
+  // to bottom in depth-first order; an inner node sits at the middle of its children.
+  const P = tree.places, kids = P.map(() => []);
+  P.forEach((p, i) => { if (p[3] >= 0) kids[p[3]].push(i); });
   const rows = [], edges = [];
   let leaf = 0;
-  function place(id, depth, parent, k) {
-    const node = tree.nodes[id];
-    const item = {id, depth, parent, k, leaf: !node};
-    if (!node) { item.y = leaf++; rows.push(item); return item; }
-    const kids = node.targets.map((t, i) => place(t, depth + 1, id, i));
-    item.y = (kids[0].y + kids[kids.length - 1].y) / 2;
-    for (const kid of kids) edges.push([item, kid]);
+  function place(i, depth) {
+    const [id, name, label, , k] = P[i];
+    const item = {id, name, label, depth, k, leaf: !tree.nodes[id]};
+    if (item.leaf) { item.y = leaf++; rows.push(item); return item; }
+    const below = kids[i].map(j => place(j, depth + 1));
+    item.y = (below[0].y + below[below.length - 1].y) / 2;
+    for (const kid of below) edges.push([item, kid]);
     rows.push(item);
     return item;
   }
-  place(tree.root, 0, null, -1);
+  place(0, 0);
   return {rows, edges, leaves: leaf};
 }
 
 function renderTree(shares, base) {
   const info = state.info, box = document.getElementById("tree");
+  if (!info.tree.places) { box.textContent = "(the game tree is too large to draw here)"; return; }
   const {rows, edges, leaves} = treeLayout(info.tree);
   const depth = Math.max(...rows.map(r => r.depth));
   const colW = 150, rowH = 18, left = 10, top = 12;
   const width = left + depth * colW + 170, height = top + leaves * rowH + 8;
   const s = svg("svg", {width: "100%", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "game tree"});
+  s.style.maxWidth = `${Math.round(width * 1.15)}px`;  // a small tree is not blown up
   const X = r => left + r.depth * colW, Y = r => top + r.y * rowH;
   const actors = Object.keys(info.actors);
   for (const [a, b] of edges) {
-    const share = (shares[a.id] || [])[b.k] || 0;
+    const share = (shares[a.name] || [])[b.k] || 0;
     const node = info.tree.nodes[a.id], action = node.actions[b.k];
     s.append(svg("path", {d: `M${X(a)},${Y(a)} L${X(a) + 12},${Y(b)} L${X(b)},${Y(b)}`, fill: "none",
-      stroke: share > 0 ? "#0072B2" : "#ccc", "stroke-width": (0.8 + 12 * share).toFixed(2), "data-edge": `${a.id}:${action}`}));
-    const was = (base[a.id] || [])[b.k] || 0;
+      stroke: share > 0 ? "#0072B2" : "#ccc", "stroke-width": (0.8 + 12 * share).toFixed(2), "data-edge": `${a.name}:${action}`}));
+    const was = (base[a.name] || [])[b.k] || 0;
     const text = svg("text", {x: X(a) + 16, y: Y(b) - 3}, `${node.action_labels[b.k]} ${share > 0 ? pct(share) : ""}`);
     if (Math.abs(share - was) >= 0.001)  // beside the share, the share as loaded, where it moved
       text.append(svg("tspan", {fill: "#999"}, ` (${pct(was)})`));
@@ -128,7 +133,7 @@ function renderTree(shares, base) {
     const color = node.actor ? PALETTE[actors.indexOf(node.actor) % PALETTE.length] : "#7F7F7F";
     const mark = node.actor ? svg("circle", {cx: X(r), cy: Y(r), r: 5, fill: color})
                             : svg("rect", {x: X(r) - 4, y: Y(r) - 4, width: 8, height: 8, fill: color});
-    mark.append(svg("title", {}, `${node.label} (${node.actor ? info.actors[node.actor] : "chance"})`));
+    mark.append(svg("title", {}, `${r.label} (${node.actor ? info.actors[node.actor] : "chance"})`));
     s.append(mark);
   }
   clear(box);
