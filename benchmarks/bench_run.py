@@ -595,6 +595,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         gen.write_text(generate_toml(2024), encoding="utf-8")
         rows.append(bench_scenario("generated (seed 2024)", gen, cfg))
     text = report(rows, cfg)
+    from bench_scaling import configure
+    from bench_scaling import run as run_scaling
+
+    scaling = configure(argparse.Namespace(quick=cfg.quick))
+    text += "\n" + run_scaling(scaling, None if cfg.quick else ROOT / "benchmarks" / "scaling.png")
     print(text)
     if out is not None:
         write_text_atomic(out, text)

@@ -20,6 +20,8 @@ import sys
 __all__ = ["ACTORS", "PARAMETERS", "generate_toml"]
 
 ACTORS = ("alpha", "beta", "gamma", "delta", "epsilon")
+#: Names for games with more actors (``actors=`` up to 10); the first five are :data:`ACTORS`.
+MORE_ACTORS = (*ACTORS, "zeta", "eta", "theta", "iota", "kappa")
 
 #: name -> TOML distribution. Probabilities use the four parameters bounded in [0, 1].
 PARAMETERS = {
@@ -52,8 +54,18 @@ def _payoff(rng: random.Random) -> str:
     return f"min({a}, {b} + {w1}) - {abs(w3)} * {c} ** 2"
 
 
-def generate_toml(seed: int = 2024, *, min_leaves: int = 60, max_leaves: int = 80) -> str:
-    """TOML text of a random 5-actor, 8-parameter game with 60-80 (by default) outcomes."""
+def generate_toml(
+    seed: int = 2024, *, min_leaves: int = 60, max_leaves: int = 80, actors: int = 5, believers: int = 0
+) -> str:
+    """TOML text of a random 8-parameter game with 60-80 (by default) outcomes.
+
+    ``actors`` (2-10, default 5) actors own the decisions and get a payoff in
+    every outcome; the first ``believers`` of them see the game through
+    ``[beliefs]`` (a believed distribution for ``stake``, a believed constant
+    for ``cost``), so each draw is solved once more per believer. With the
+    defaults the text is the same as it always was for a given seed.
+    """
+    names = MORE_ACTORS[:actors]
     rng = random.Random(seed)
     target = rng.randint(min_leaves, max_leaves)
     # Grow a tree: each expansion turns a leaf into an inner node with 2-3 children.
@@ -84,7 +96,7 @@ def generate_toml(seed: int = 2024, *, min_leaves: int = 60, max_leaves: int = 8
         'root = "n0"',
         "",
     ]
-    for a in ACTORS:
+    for a in names:
         lines += [f"[actors.{a}]", f'name = "{a.capitalize()}"', ""]
     lines.append("[parameters]")
     lines += [f"{k} = {v}" for k, v in PARAMETERS.items()]
@@ -97,7 +109,7 @@ def generate_toml(seed: int = 2024, *, min_leaves: int = 60, max_leaves: int = 8
         nxt = ", ".join(f'{a} = "{ident(c)}"' for a, c in zip(acts, kids, strict=True))
         lines.append(f"[nodes.{ident(n)}]")
         if kind[n] == "decision":
-            lines.append(f'actor = "{rng.choice(ACTORS)}"')
+            lines.append(f'actor = "{rng.choice(names)}"')
         else:
             p, q = rng.sample(_PROBS, 2)
             # two branches: p, 1-p; three: p, (1-p) q, (1-p)(1-q)
@@ -106,7 +118,7 @@ def generate_toml(seed: int = 2024, *, min_leaves: int = 60, max_leaves: int = 8
         lines += ["next = { " + nxt + " }", ""]
     lines.append("[payoffs]")
     for leaf in sorted(leaves):
-        row = ", ".join(f'{a} = "{_payoff(rng)}"' for a in ACTORS)
+        row = ", ".join(f'{a} = "{_payoff(rng)}"' for a in names)
         lines.append(f"{ident(leaf)} = {{ {row} }}")
     lines.append("")
     decisions = [n for n in sorted(children) if kind[n] == "decision"]
@@ -125,6 +137,8 @@ def generate_toml(seed: int = 2024, *, min_leaves: int = 60, max_leaves: int = 8
         f'when = \'played("{ident(decisions[-1])}", "a0") or reached("{ident(some_leaf)}")\'',
         "",
     ]
+    for a in names[:believers]:
+        lines += [f"[beliefs.{a}]", 'stake = { dist = "normal", mean = 1.2, sd = 0.3 }', "cost = 0.3", ""]
     return "\n".join(lines)
 
 
