@@ -245,6 +245,7 @@ class Scenario:
     sources: tuple[str, ...] = ()
     discussion: tuple[str, ...] = ()
     reality_check: str = ""
+    commitment_kinds: tuple[str, ...] = ()
     path: str = ""
     sha256: str = ""
 
