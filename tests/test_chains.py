@@ -102,3 +102,29 @@ def test_mutual_edges_are_followed_both_ways(directed: bool) -> None:
     sc = _with_graph("a b w", [rel("w", "a", "war"), rel("a", "b", directed=directed)])
     got = commitment_chains(sc)["b"]
     assert (got is not None) == (not directed)
+
+
+def test_commitment_kinds_are_read_from_the_scenario_table(tmp_path: Path) -> None:
+    text = (DATA / "simple.toml").read_text(encoding="utf-8")
+    text = text.replace('root = "entrant"', 'root = "entrant"\ncommitment_kinds = ["supply"]', 1)
+    text += '\n[[relations]]\nfrom = "ent"\nto = "inc"\nkind = "war"\n'
+    path = tmp_path / "kinds.toml"
+    path.write_text(text, encoding="utf-8")
+    sc = trapsim.load(path)
+    assert sc.commitment_kinds == ("supply",)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('["supply"]', '"supply"'), encoding="utf-8")
+    with pytest.raises(trapsim.ScenarioError, match=r"scenario\.commitment_kinds: expected a list of text values"):
+        trapsim.load(bad)
+
+
+def test_explain_tells_the_chains_of_the_default_scenario() -> None:
+    from trapsim.explain import explain
+
+    sc = trapsim.load(Path(__file__).parents[1] / "scenarios" / "defense_clause.toml")
+    ex = explain(sc)
+    chains = ex.to_dict()["chains"]
+    # In the bundled graph Russia and Ukraine are at war; North Korea is allied to Russia (one step).
+    assert chains["russia"]["steps"] == 0
+    assert chains["dprk"]["actors"] == ["dprk", "russia"]
+    assert "Chains of commitment" in ex.text()

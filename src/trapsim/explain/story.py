@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from trapsim.chains import Chain, commitment_chains
 from trapsim.equilibrium import Equilibrium, solve
 from trapsim.errors import TrapsimError, suggest
 from trapsim.explain.terms import Alternative, Decomposer, Margin
@@ -123,6 +124,7 @@ class Explanation:
     deviations: list[TrapReport] = field(default_factory=list)
     firing: dict[str, list[PathTraps]] = field(default_factory=dict)
     at: str | None = None
+    chains: dict[str, Chain | None] = field(default_factory=dict)
 
     def text(self, width: int | None = 100, indent: str = "  ") -> str:
         """The story as plain text, wrapped at ``width`` (``None``: one line per :class:`Line`)."""
@@ -160,6 +162,7 @@ class Explanation:
             }
 
         eq = self.equilibrium
+        names = {a.id: a.name for a in eq.scenario.actors}
         return {
             "scenario": eq.scenario.name,
             "solver": eq.solver,
@@ -187,6 +190,10 @@ class Explanation:
                 for t, paths in self.firing.items()
             },
             "deviations": [report(d) for d in self.deviations],
+            "chains": {
+                a: None if c is None else {"actors": list(c.actors), "steps": c.steps, "text": c.describe(names)}
+                for a, c in self.chains.items()
+            },
             "text": self.text(width=None),
         }
 
@@ -615,9 +622,16 @@ def explain(
         )
         _tell_traps(teller, rep, 2)
     _tell_firing(teller, firing)
+    chains = commitment_chains(scenario) if scenario.relations else {}
+    if any(c is not None and c.steps > 0 for c in chains.values()):
+        teller.say(0, "")
+        teller.say(0, "Chains of commitment (from the actor graph)")
+        for c in chains.values():
+            if c is not None and c.steps > 0:
+                teller.say(1, c.describe({a.id: a.name for a in scenario.actors}))
     order = {pos.name: i for i, pos in enumerate(teller.tree.positions)}
     choices = sorted(teller.choices.values(), key=lambda c: order[c.node])
-    return Explanation(eq, teller.lines, choices, main, reports[1:], firing, at)
+    return Explanation(eq, teller.lines, choices, main, reports[1:], firing, at, chains)
 
 
 def _subgame_payoffs(teller: _Teller, root: int) -> dict[str, float]:

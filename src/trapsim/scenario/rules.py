@@ -13,7 +13,7 @@ from trapsim.expressions import FUNCTIONS, KEYWORDS, PATH_FUNCTIONS, Expr, Type,
 IDENT = re.compile(r"[a-z][a-z0-9_]*\Z")
 _RESERVED = set(FUNCTIONS) | set(PATH_FUNCTIONS) | KEYWORDS
 _TOP = {
-    "scenario": "identity: name, title, description, root, sources, discussion, reality_check",
+    "scenario": "identity: name, title, description, root, sources, discussion, reality_check, commitment_kinds",
     "simulation": "run defaults: draws, seed, solver, rationality",
     "actors": "one table per actor",
     "relations": "edges of the actor graph",
@@ -27,7 +27,7 @@ _TOP = {
     "beliefs": "how actors see the parameters (misperception)",
     "classroom": "the parameters students judge in a classroom poll",
 }
-_SCENARIO_KEYS = {"name", "title", "description", "root", "sources", "discussion", "reality_check"}
+_SCENARIO_KEYS = {"name", "title", "description", "root", "sources", "discussion", "reality_check", "commitment_kinds"}
 _SIMULATION_KEYS = {"draws", "seed", "solver", "rationality"}
 _ACTOR_KEYS = {"name", "color", "description"}
 _RELATION_KEYS = {"from", "to", "kind", "label", "weight", "directed"}

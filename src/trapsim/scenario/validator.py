@@ -52,6 +52,9 @@ class _Validator(_TableRules, _GameRules):
             "scenario.discussion", meta.get("discussion"), '["Who is trapped, and by whom?"]', most=20
         )
         reality_check = self.reality_check(meta.get("reality_check"))
+        commitment_kinds = self.texts(
+            "scenario.commitment_kinds", meta.get("commitment_kinds"), '["alliance", "patronage"]', most=50
+        )
         simulation = self.simulation(d.get("simulation"))
         actors = self.actors(d.get("actors"))
         actor_ids = [a.id for a in actors]
@@ -103,6 +106,7 @@ class _Validator(_TableRules, _GameRules):
             sources=tuple(sources),
             discussion=tuple(discussion),
             reality_check=reality_check,
+            commitment_kinds=tuple(commitment_kinds),
             path=self.file,
             sha256=sha,
         )
