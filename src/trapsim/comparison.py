@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trapsim.output import html_table, pandas, short_repr
 from trapsim.runner import Result, wilson
 
 __all__ = [
@@ -101,6 +102,59 @@ class Comparison:
     titles: dict[str, str]
     alpha: float = 0.05
     seed_given: bool = True
+
+    def __repr__(self) -> str:
+        first = self.results[0]
+        return short_repr(
+            "Comparison",
+            " vs ".join(self.labels),
+            f"{len(self.traps)} traps",
+            f"{first.draws:,} draws, seed {first.seed}",
+        )
+
+    def _rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for t in self.traps:
+            for k, (label, res) in enumerate(zip(self.labels, self.results, strict=True)):
+                rate, d = self.rate(t, k), self.difference(t, k)
+                lo, hi = res.ci95(t) if rate is not None else (None, None)
+                rows.append(
+                    {
+                        "trap": t,
+                        "scenario": label,
+                        "rate": rate,
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "difference": d.difference if d else None,
+                        "p_value": d.p_value if d else None,
+                        "distinguishable": d.distinguishable if d else None,
+                    }
+                )
+        return rows
+
+    def _repr_html_(self) -> str:
+        def pct(x: float | None, signed: bool = False) -> str:
+            return "" if x is None else (f"{x * 100:+.2f} pp" if signed else f"{x:.2%}")
+
+        rows = [
+            (
+                r["trap"],
+                r["scenario"],
+                "absent" if r["rate"] is None else pct(r["rate"]),
+                pct(r["difference"], signed=True),
+                "" if r["p_value"] is None else f"{r['p_value']:.3g}",
+            )
+            for r in self._rows()
+        ]
+        first = self.results[0]
+        note = f"{first.draws:,} draws per scenario · seed {first.seed} · baseline {self.labels[0]}"
+        return html_table(
+            "The same traps across scenarios", ["trap", "scenario", "rate", "vs baseline", "p"], rows, note=note
+        )
+
+    def to_frame(self) -> Any:
+        """One row per trap and scenario (rate, 95% interval, difference to the first, p) as a DataFrame."""
+        return pandas().DataFrame(self._rows()).set_index(["trap", "scenario"])
 
     def rate(self, trap: str, k: int) -> float | None:
         """The rate of ``trap`` in scenario ``k`` (``None`` when absent)."""

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from trapsim.model import Scenario
+from trapsim.output import html_table, pandas, short_repr
 from trapsim.runner import CompiledScenario
 from trapsim.sampling import central_value
 from trapsim.solver import TIE_TOLERANCE, Solution, Tree, backward, reach_probabilities
@@ -80,6 +81,46 @@ class Equilibrium:
     derived: dict[str, float] = field(default_factory=dict)
     expected: dict[str, float] = field(default_factory=dict)
     perceived: dict[str, Equilibrium] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        path = ", ".join(f"{n}={a}" for n, a in self.strategy.items() if self.reach.get(n, 0) > 0)
+        pay = ", ".join(f"{a} {v:+.3g}" for a, v in self.payoffs.items())
+        return short_repr("Equilibrium", self.scenario.name, self.solver, f"path {path}", f"payoffs {pay}")
+
+    def _repr_html_(self) -> str:
+        sc = self.scenario
+        rows = [
+            (
+                node,
+                sc.nodes[node].actor,  # type: ignore[union-attr]
+                action,
+                f"{self.action_probabilities[node][action]:.2f}",
+                "yes" if self.reach.get(node, 0) > 0 else "",
+            )
+            for node, action in self.strategy.items()
+        ]
+        pay = ", ".join(f"{a} {v:+.4f}" for a, v in self.payoffs.items())
+        return html_table(
+            f"{sc.title} ({sc.name}, solver {self.solver})",
+            ["node", "actor", "choice", "probability", "on the path"],
+            rows,
+            note=f"expected payoffs at the root: {pay}",
+        )
+
+    def to_frame(self) -> Any:
+        """The strategy as a pandas DataFrame: one row per decision node (actor, choice, probability, reach)."""
+        pd = pandas()
+        rows = [
+            {
+                "node": node,
+                "actor": self.scenario.nodes[node].actor,  # type: ignore[union-attr]
+                "choice": action,
+                "probability": self.action_probabilities[node][action],
+                "reach": self.reach.get(node, 0.0),
+            }
+            for node, action in self.strategy.items()
+        ]
+        return pd.DataFrame(rows).set_index("node")
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from trapsim.output import printable
+
 __all__ = [
     "ArgumentError",
     "ExpressionError",
@@ -44,12 +46,12 @@ class Problem:
     suggestion: str | None = None
 
     def format(self) -> str:
-        """The one-line form shown to users."""
+        """The one-line form shown to users (control characters of the input escaped: always one line)."""
         where = ": ".join(part for part in (self.file, self.key) if part)
         text = f"{where}: {self.message}" if where else self.message
         if self.suggestion:
             text += f" (did you mean '{self.suggestion}'?)"
-        return text
+        return printable(text)
 
 
 class TrapsimError(Exception):

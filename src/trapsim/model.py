@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from trapsim.expressions import Expr, Type
+from trapsim.output import html_table, short_repr
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -352,6 +353,20 @@ class Scenario:
             if node is not None:
                 for i in reversed(range(len(node.targets))):
                     stack.append((node.targets[i], node_id, i))
+
+    def __repr__(self) -> str:
+        counts = [
+            (len(self.actors), "actors"),
+            (len(self.parameters), "parameters"),
+            (len(self.nodes), "nodes"),
+            (len(self.outcomes), "outcomes"),
+            (len(self.traps), "traps"),
+        ]
+        return short_repr("Scenario", self.name, ", ".join(f"{n} {w}" for n, w in counts))
+
+    def _repr_html_(self) -> str:
+        rows = [(t.id, t.title, t.description) for t in self.traps]
+        return html_table(f"{self.title} ({self.name})", ["trap", "title", "meaning"], rows, note=repr(self))
 
     def with_values(self, values: Mapping[str, float]) -> Scenario:
         """A copy with the named parameters fixed at constants (``--set``)."""

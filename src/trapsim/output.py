@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import errno
+import html
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-__all__ = ["ANY_CONTROL", "CONTROL", "printable", "write_atomic", "write_text_atomic"]
+__all__ = [
+    "ANY_CONTROL",
+    "CONTROL",
+    "html_table",
+    "pandas",
+    "printable",
+    "short_repr",
+    "write_atomic",
+    "write_text_atomic",
+]
 
 #: Control characters (C0 but tab and newline, DEL, C1): they can move the cursor, retitle the
 #: terminal or hide hyperlinks (escape sequences), so untrusted text never reaches a terminal with them.
@@ -66,3 +78,31 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
         tmp.write_text(text, encoding="utf-8")
 
     return write_atomic(path, write)
+
+
+# ------------------------------------------------------------------ notebooks
+
+
+def short_repr(kind: str, name: str, *parts: str) -> str:
+    """The one-line ``repr`` of every trapsim result: ``<Kind name: part; part>``."""
+    return f"<{kind} {name}" + (": " + "; ".join(p for p in parts if p) if parts else "") + ">"
+
+
+def html_table(caption: str, header: Sequence[str], rows: Sequence[Sequence[Any]], *, note: str = "") -> str:
+    """A small HTML table for a notebook's ``_repr_html_`` (every cell escaped)."""
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    foot = f"<p><small>{html.escape(note)}</small></p>" if note else ""
+    return (
+        f"<div><table><caption style='text-align:left'><b>{html.escape(caption)}</b></caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{foot}</div>"
+    )
+
+
+def pandas() -> ModuleType:
+    """The pandas module, for ``to_frame()``; a clear error when the optional extra is missing."""
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is present in the test environment
+        raise ImportError("to_frame() needs pandas: pip install 'trapsim[pandas]'") from None
+    return pd

@@ -32,6 +32,7 @@ from trapsim.analysis.prim import Peel, PrimBox, box_stats, in_box, prim, restri
 from trapsim.analysis.probability import check_traps, sample_probabilities
 from trapsim.errors import ScenarioError
 from trapsim.model import Distribution, Scenario
+from trapsim.output import short_repr
 from trapsim.sampling import ppf
 
 __all__ = ["DEFAULT_DRAWS", "Discovery", "FoundBox", "discover", "number", "share"]
@@ -92,6 +93,12 @@ class Discovery:
         if self.threshold is None:
             return "probability that the trap fires"
         return f"P(fires) >= {self.threshold:g}"
+
+    def __repr__(self) -> str:
+        boxes = "; ".join(b.text for b in self.boxes) or self.note
+        return short_repr(
+            "Discovery", f"{self.scenario.name}/{self.trap}", f"{self.method}, {self.draws:,} draws", boxes
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``trapsim discover --json``."""

@@ -34,6 +34,7 @@ import numpy as np
 from trapsim.analysis.probability import check_traps, probabilities_at, uncertain_parameters
 from trapsim.errors import ScenarioError
 from trapsim.model import Scenario
+from trapsim.output import short_repr
 from trapsim.sampling import ppf
 
 __all__ = ["DEFAULT_SAMPLES", "METHODS", "SensitivityResult", "sensitivity"]
@@ -120,6 +121,10 @@ class SensitivityResult:
         if moved > tolerance:
             why.append(f"the indices moved by up to {moved:.2f} from N = {self.samples // 2:,} to {self.samples:,}")
         return f"unstable: {'; '.join(why)}; rerun with --draws {2 * self.samples} or more"
+
+    def __repr__(self) -> str:
+        top = ", ".join(f"{t}: {', '.join(self.ranking(t)[:3])}" for t in self.indices if self.indices[t])
+        return short_repr("SensitivityResult", self.scenario.name, f"{self.method}, N = {self.samples:,}", top)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``trapsim sensitivity --json``."""

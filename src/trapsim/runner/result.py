@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from trapsim.model import Scenario
+from trapsim.output import html_table, pandas, short_repr
 from trapsim.runner.compiling import CHUNK
 
 _Z95 = 1.959963984540054
@@ -64,6 +65,37 @@ class Result:
 
     def ci95(self, trap: str) -> tuple[float, float]:
         return wilson(self.trap_counts[trap], self.draws)
+
+    def __repr__(self) -> str:
+        rates = ", ".join(f"{t} {self.rate(t):.2%}" for t in self.trap_counts)
+        return short_repr("Result", self.scenario.name, f"{self.draws:,} draws, seed {self.seed}, {self.solver}", rates)
+
+    def _repr_html_(self) -> str:
+        sc = self.scenario
+        rows = [
+            (t.id, t.title, f"{self.rate(t.id):.2%}", "[{:.2%}, {:.2%}]".format(*self.ci95(t.id))) for t in sc.traps
+        ]
+        note = f"{self.draws:,} draws · seed {self.seed} · solver {self.solver}"
+        return html_table(f"{sc.title} ({sc.name})", ["trap", "title", "rate", "95% CI"], rows, note=note)
+
+    def to_frame(self, table: str = "traps") -> Any:
+        """A pandas DataFrame (pandas is the optional extra ``trapsim[pandas]``).
+
+        ``table``: ``"traps"`` (one row per trap: count, rate, 95% interval),
+        ``"outcomes"`` (one row per outcome) or ``"payoffs"`` (per actor: mean, sd).
+        """
+        pd = pandas()
+        if table == "payoffs":
+            rows = [{"actor": a, "mean": self.payoff_mean[a], "sd": self.payoff_sd[a]} for a in self.scenario.actor_ids]
+            return pd.DataFrame(rows).set_index("actor")
+        if table not in ("traps", "outcomes"):
+            raise ValueError(f"table: expected 'traps', 'outcomes' or 'payoffs', got {table!r}")
+        counts = self.trap_counts if table == "traps" else self.outcome_counts
+        rows = []
+        for key, count in counts.items():
+            lo, hi = wilson(count, self.draws)
+            rows.append({table[:-1]: key, "count": count, "rate": count / self.draws, "ci_low": lo, "ci_high": hi})
+        return pd.DataFrame(rows).set_index(table[:-1])
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of the format contract (plus a few extra keys)."""

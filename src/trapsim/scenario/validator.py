@@ -44,7 +44,7 @@ class _Validator(_TableRules, _GameRules):
         self.unknown_keys("scenario", meta, _SCENARIO_KEYS)
         name = self.string("scenario.name", meta.get("name"), required=True)
         if isinstance(meta.get("name"), str) and not IDENT.match(name):
-            self.err("scenario.name", f"invalid name '{name}' (use lower-case letters, digits and _)")
+            self.err("scenario.name", f"invalid name {name!r} (use lower-case letters, digits and _)")
         title = self.string("scenario.title", meta.get("title"), default=name)
         description = self.string("scenario.description", meta.get("description"))
         sources = self.sources(meta.get("sources"))

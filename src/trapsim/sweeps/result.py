@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from trapsim.model import Scenario
+from trapsim.output import html_table, pandas, short_repr
 from trapsim.runner import CHUNK, Result, trapsim_version, wilson
 from trapsim.runner.result import run_header
 
@@ -95,6 +96,36 @@ class SweepResult:
     resumed: int = 0  # points taken from a checkpoint
     checkpoint: Path | None = None  # a completed checkpoint left for the caller to remove
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        grid = " by ".join(f"{n} ({len(v)} values, {v[0]:g} to {v[-1]:g})" for n, v in self.axes.items())
+        return short_repr(
+            "SweepResult",
+            f"{self.scenario.name}/{self.id}",
+            grid,
+            f"{self.draws:,} draws per point, seed {self.seed}",
+            f"traps {', '.join(self.trap_ids)}",
+        )
+
+    def _repr_html_(self, max_rows: int = 40) -> str:
+        names = self.names
+        rows = [
+            [f"{p.values[n]:g}" for n in names] + [f"{p.trap_counts[t] / self.draws:.2%}" for t in self.trap_ids]
+            for p in self.points[:max_rows]
+        ]
+        more = (
+            f" · first {max_rows} of {len(self.points)} points (to_frame() has all)"
+            if len(self.points) > max_rows
+            else ""
+        )
+        note = f"{self.draws:,} draws per point · seed {self.seed} · trap rates{more}"
+        return html_table(f"{self.scenario.title}: sweep {self.id}", [*names, *self.trap_ids], rows, note=note)
+
+    def to_frame(self) -> Any:
+        """The tidy table of :meth:`to_csv` (one row per point and trap) as a pandas DataFrame."""
+        import io
+
+        return pandas().read_csv(io.StringIO(self.to_csv()))
 
     @property
     def names(self) -> list[str]:
