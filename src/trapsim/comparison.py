@@ -142,7 +142,7 @@ class Comparison:
                 r["scenario"],
                 "absent" if r["rate"] is None else pct(r["rate"]),
                 pct(r["difference"], signed=True),
-                "" if r["p_value"] is None else f"{r['p_value']:.3g}",
+                "" if r["p_value"] is None else "< 0.001" if r["p_value"] < 0.001 else f"{r['p_value']:.3f}",
             )
             for r in self._rows()
         ]
