@@ -192,6 +192,11 @@ def by_believers(tmp: Path, cfg: argparse.Namespace) -> list[Point]:
     return [measure(generated(tmp, seed=2024, believers=b), b, cfg, cfg.draws) for b in cfg.believers]
 
 
+def by_worlds(tmp: Path, cfg: argparse.Namespace) -> list[Point]:
+    log("[scaling] worlds (the same game; each world a trap names is solved once more per draw)")
+    return [measure(generated(tmp, seed=2024, worlds=w), w, cfg, cfg.draws) for w in cfg.worlds]
+
+
 @dataclass
 class DrawsPoint:
     draws: int
@@ -321,6 +326,7 @@ def figure(
     leaves: Sequence[Point],
     actors: Sequence[Point],
     believers: Sequence[Point],
+    worlds: Sequence[Point],
     draws: Sequence[DrawsPoint],
 ) -> None:
     from matplotlib.figure import Figure
@@ -330,7 +336,6 @@ def figure(
     for ax, pts, label, log_x in (
         (axes[0, 0], leaves, "leaves", True),
         (axes[0, 1], actors, "actors", False),
-        (axes[1, 0], believers, "believers", False),
     ):
         x = [p.size for p in pts]
         ax.plot(x, [p.trapsim_us for p in pts], "o-", label="trapsim (whole run)")
@@ -343,6 +348,14 @@ def figure(
         ax.set_ylabel("µs per draw")
         ax.grid(True, which="major", alpha=0.3)
     axes[0, 0].legend(fontsize=9)
+    ax = axes[1, 0]
+    for pts, label, mark in ((believers, "believers", "o-"), (worlds, "worlds", "D-")):
+        ax.plot([p.size for p in pts], [p.trapsim_us for p in pts], mark, label=f"trapsim, {label}")
+    ax.set_xlabel("believers or worlds (the 75-leaf game; each is one more solve per draw)")
+    ax.set_ylabel("trapsim µs per draw")
+    ax.set_ylim(0, None)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=9)
     ax = axes[1, 1]
     d = [p.draws for p in draws]
     ax.plot(d, [p.seconds for p in draws], "o-", color="C0")
@@ -367,10 +380,11 @@ def run(cfg: argparse.Namespace, figure_path: Path | None) -> str:
         leaves = by_leaves(tmp, cfg)
         actors = by_actors(tmp, cfg)
         believers = by_believers(tmp, cfg)
+        worlds = by_worlds(tmp, cfg)
     draws = by_draws(cfg)
     analysis = analysis_rows(cfg)
     if figure_path is not None:
-        figure(figure_path, leaves, actors, believers, draws)
+        figure(figure_path, leaves, actors, believers, worlds, draws)
     big = [p for p in leaves if p.size >= 100] or leaves
     s_leaves = slope([p.size for p in big], [p.trapsim_us for p in big])
     s_py = slope([p.size for p in big], [p.python_us for p in big])
@@ -384,6 +398,11 @@ def run(cfg: argparse.Namespace, figure_path: Path | None) -> str:
         "Against believers (each solves the game once more per draw; the references solve it once)",
         "believers",
         believers,
+    )
+    lines += point_table(
+        "Against worlds (each named world is solved once more per draw; the references solve the real game once)",
+        "worlds",
+        worlds,
     )
     lines += ["### Against draws (defense_clause, one core, fresh process)", ""]
     lines += md_table(
@@ -420,8 +439,9 @@ def run(cfg: argparse.Namespace, figure_path: Path | None) -> str:
         f"{believers[-1].size:g} believers cost {believers[-1].trapsim_us / believers[0].trapsim_us:.1f} times "
         "none. The two references solve the true game only, so their ratios in that table are not "
         "like for like.",
-        "",
-        "Worlds (`[worlds.*]`, issue 10) are not in this table yet: they were not merged when it was run.",
+        f"* **Worlds.** Each world that a trap names is solved and played once more per draw: "
+        f"{worlds[-1].size:g} worlds cost {worlds[-1].trapsim_us / worlds[0].trapsim_us:.1f} times none "
+        "(the references again solve the real game only).",
         "",
     ]
     return "\n".join(lines)
@@ -430,7 +450,7 @@ def run(cfg: argparse.Namespace, figure_path: Path | None) -> str:
 def configure(cfg: argparse.Namespace) -> argparse.Namespace:
     """Sizes for a full run (about 10 minutes at most on a quiet 2-core machine) or ``--quick``."""
     if cfg.quick:
-        cfg.leaves, cfg.actors, cfg.believers = [10, 100, 1000], [2, 5, 10], [0, 2]
+        cfg.leaves, cfg.actors, cfg.believers, cfg.worlds = [10, 100, 1000], [2, 5, 10], [0, 2], [0, 2]
         cfg.draws, cfg.ref_draws, cfg.gambit_draws, cfg.repeats = 50_000, 100, 5, 1
         cfg.draw_counts, cfg.qre_draws, cfg.sobol, cfg.grid, cfg.sweep_draws = (
             [10**4, 10**5, 10**6],
@@ -441,6 +461,7 @@ def configure(cfg: argparse.Namespace) -> argparse.Namespace:
         )
     else:
         cfg.leaves, cfg.actors, cfg.believers = [10, 30, 100, 300, 1000, 2000], [2, 3, 5, 7, 10], [0, 1, 2, 3, 5]
+        cfg.worlds = [0, 1, 2, 4]
         cfg.draws, cfg.ref_draws, cfg.gambit_draws, cfg.repeats = 200_000, 500, 20, 2
         cfg.draw_counts, cfg.qre_draws, cfg.sobol, cfg.grid, cfg.sweep_draws = (
             [10**4, 10**5, 10**6, 10**7],

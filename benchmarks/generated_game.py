@@ -55,7 +55,13 @@ def _payoff(rng: random.Random) -> str:
 
 
 def generate_toml(
-    seed: int = 2024, *, min_leaves: int = 60, max_leaves: int = 80, actors: int = 5, believers: int = 0
+    seed: int = 2024,
+    *,
+    min_leaves: int = 60,
+    max_leaves: int = 80,
+    actors: int = 5,
+    believers: int = 0,
+    worlds: int = 0,
 ) -> str:
     """TOML text of a random 8-parameter game with 60-80 (by default) outcomes.
 
@@ -137,6 +143,10 @@ def generate_toml(
         f'when = \'played("{ident(decisions[-1])}", "a0") or reached("{ident(some_leaf)}")\'',
         "",
     ]
+    for w in range(worlds):  # each world sets the cost and is named by a trap, so it is solved in every draw
+        lines += [f"[worlds.w{w}]", f"set = {{ cost = {0.1 * (w + 1):.1f} }}", ""]
+        lines += [f"[traps.better_in_w{w}]", f'title = "Alpha does better in world w{w}"']
+        lines += [f'when = \'payoff("{names[0]}") < payoff("{names[0]}", "w{w}")\'', ""]
     for a in names[:believers]:
         lines += [f"[beliefs.{a}]", 'stake = { dist = "normal", mean = 1.2, sd = 0.3 }', "cost = 0.3", ""]
     return "\n".join(lines)

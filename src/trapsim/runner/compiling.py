@@ -12,6 +12,7 @@ import numpy as np
 from trapsim.errors import RunError
 from trapsim.expressions import Compiled, Expr, compile_expr, path_key
 from trapsim.model import ChanceNode, Scenario
+from trapsim.runner.buffers import Recycler
 from trapsim.sampling import central_value, draw, stream
 from trapsim.scenario.evaluation import describe, probability_problem
 from trapsim.solver import Solution, Tree, backward, build_tree
@@ -37,6 +38,7 @@ class CompiledScenario:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
+        self._tables = Recycler()  # payoff tables reused across chunks (no page faults each chunk)
         self.tree: Tree = build_tree(scenario)
         #: Outcome index of every position (-1 for inner nodes), to map reached leaves to outcomes.
         self.outcome_of = np.array([p.outcome for p in self.tree.positions])
@@ -112,7 +114,7 @@ class CompiledScenario:
     ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         """Payoff array ``(outcomes, actors, n)`` and chance probabilities ``{pos: (k, n)}``."""
         rows = self.tree.rows
-        payoffs = np.empty((len(rows), len(self.scenario.actors), n))
+        payoffs = self._tables.empty((len(rows), len(self.scenario.actors), n))  # every element written below
         with np.errstate(all="ignore"):
             for r, (o, past) in enumerate(rows):
                 scope = {**env, **past} if past else env
