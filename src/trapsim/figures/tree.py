@@ -273,7 +273,8 @@ def _prepare(
                 equilibrium = None
         edges, reach = _edges_from_equilibrium(tree, equilibrium)
     leaves, inner, _ = _below(tree)
-    leaf_w = max(text_width(_leaf_name(scenario, tree, i), _FONT) for i in tree.leaves)
+    names = sorted({_leaf_name(scenario, tree, i) for i in tree.leaves}, key=len)[-40:]  # the longest
+    leaf_w = max(text_width(name, _FONT) for name in names)
     leaf_w = min(leaf_w, 3.4) + 0.3
     levels = max(1, int((_WIDTH - 0.5 - leaf_w) / _COL_MIN))
     stubs = _choose_stubs(
