@@ -31,6 +31,27 @@ def test_two_proportion_test_matches_chi_square(x0: int, n0: int, x1: int, n1: i
     assert np.sign(z) == np.sign(x1 / n1 - x0 / n0)
 
 
+@pytest.mark.parametrize(
+    ("x0", "n0", "x1", "n1", "low", "high"),
+    [
+        # Newcombe (1998), "Interval estimation for the difference between independent proportions",
+        # Statistics in Medicine 17:873-890, Table II, method 10 (score interval, hybrid of Wilson intervals):
+        (48, 80, 56, 70, 0.0524, 0.3339),  # (a) 56/70 - 48/80
+        (3, 10, 9, 10, 0.1705, 0.8090),  # (b) 9/10 - 3/10
+        (0, 29, 5, 56, -0.0381, 0.1926),  # (d) 5/56 - 0/29
+        (0, 20, 0, 10, -0.1611, 0.2775),  # (e) 0/10 - 0/20
+        (0, 20, 10, 10, 0.6791, 1.0000),  # (f) 10/10 - 0/20
+    ],
+)
+def test_difference_interval_is_newcombes_hybrid_score_interval(x0, n0, x1, n1, low, high) -> None:
+    """The interval of a difference in rates against the published values (4 decimals)."""
+    from trapsim.comparison import _difference
+
+    d = _difference(x0, n0, x1, n1, 0.05)
+    assert d.difference == pytest.approx(x1 / n1 - x0 / n0)
+    assert d.ci95 == pytest.approx((low, high), abs=5e-5)
+
+
 def test_no_difference_when_both_are_degenerate() -> None:
     assert two_proportion_test(0, 100, 0, 200) == (0.0, 1.0)
     assert two_proportion_test(100, 100, 50, 50) == (0.0, 1.0)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from trapsim.runner import Result
     from trapsim.sweeps import SweepResult
 
-__version__ = "0.1.0"
+from trapsim._version import __version__  # written once, there
 
 #: Public name -> the module that defines it.
 _WHERE = {

@@ -33,6 +33,7 @@ from trapsim.analysis.probability import check_traps, sample_probabilities
 from trapsim.errors import ScenarioError
 from trapsim.model import Distribution, Scenario
 from trapsim.output import short_repr
+from trapsim.runner.result import json_meta
 from trapsim.sampling import ppf
 
 __all__ = ["DEFAULT_DRAWS", "Discovery", "FoundBox", "discover", "number", "share"]
@@ -140,11 +141,7 @@ class Discovery:
             ],
             "chosen": [r.chosen for r in self.raw[: len(self.boxes)]],
             "note": self.note,
-            "meta": {
-                "scenario_sha256": sc.sha256,
-                "scenario_path": sc.path,
-                "elapsed_s": round(self.elapsed_s, 4),
-            },
+            "meta": json_meta(sc, elapsed_s=self.elapsed_s),
         }
 
 

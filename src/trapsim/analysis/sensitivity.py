@@ -35,6 +35,7 @@ from trapsim.analysis.probability import check_traps, probabilities_at, uncertai
 from trapsim.errors import ScenarioError
 from trapsim.model import Scenario
 from trapsim.output import short_repr
+from trapsim.runner.result import json_meta
 from trapsim.sampling import ppf
 
 __all__ = ["DEFAULT_SAMPLES", "METHODS", "SensitivityResult", "sensitivity"]
@@ -143,11 +144,7 @@ class SensitivityResult:
             "probability": {t: {"mean": self.mean[t], "sd": self.sd[t]} for t in self.indices},
             "convergence": self.convergence,
             "notes": dict(self.notes),
-            "meta": {
-                "scenario_sha256": sc.sha256,
-                "scenario_path": sc.path,
-                "elapsed_s": round(self.elapsed_s, 4),
-            },
+            "meta": json_meta(sc, elapsed_s=self.elapsed_s),
         }
 
 

@@ -7,9 +7,10 @@ command does with it (``--out``, ``--seed``).
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -136,17 +137,59 @@ def check_rationality(scenario: Scenario, solver: str | None, rationality: float
         )
 
 
-def progress_bar(label: str, total: int, enabled: bool) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
-    """A progress bar on stderr, only when ``enabled``: ``(update, close)``.
+class Progress:
+    """The command line's one progress bar: on stderr, only when ``enabled``; ETA and rate.
 
-    ``update`` is ``None`` when disabled, so it can be passed straight on as an
-    API function's ``progress`` argument; ``close`` is always callable.
+    ``update(k)`` is what an API function's ``progress`` callback gets (``k``
+    more done); ``update_of(k, todo)`` the sweep's, whose total is known at the
+    first call. ``close()`` is safe to call whether or not a bar was shown.
     """
-    if not enabled:
-        return None, lambda: None
-    bar = click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True, show_percent=True)
-    bar.__enter__()
-    return bar.update, lambda: bar.__exit__(None, None, None)
+
+    def __init__(self, label: str, total: int | None = None, *, enabled: bool, unit: str = "draws") -> None:
+        self.label, self.total, self.enabled, self.unit = label, total, enabled, unit
+        self._bar: Any = None
+        self._start = 0.0
+        self._done = 0
+
+    @property
+    def callback(self) -> Callable[[int], None] | None:
+        """:meth:`update` when enabled, else ``None`` (so the API skips progress work entirely)."""
+        return self.update if self.enabled else None
+
+    def update(self, k: int) -> None:
+        if not self.enabled or not self.total:
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(
+                length=self.total,
+                label=self.label,
+                file=sys.stderr,
+                show_eta=True,
+                show_percent=True,
+                item_show_func=lambda s: s,
+            )
+            self._bar.__enter__()
+            self._start = time.perf_counter()
+        self._done += k
+        rate = self._done / max(time.perf_counter() - self._start, 1e-9)
+        self._bar.update(k, f"{rate:,.1f} {self.unit}/s")
+
+    def update_of(self, k: int, todo: int) -> None:
+        if self.total is None:
+            self.total = todo
+        self.update(k)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def progress_bar(label: str, total: int, enabled: bool) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    """A :class:`Progress` as ``(update, close)``: ``update`` is ``None`` when disabled, so it can be
+    passed straight on as an API function's ``progress`` argument."""
+    bar = Progress(label, total, enabled=enabled)
+    return bar.callback, bar.close
 
 
 def show_progress(total: int, threshold: int, *, as_json: bool = False) -> bool:

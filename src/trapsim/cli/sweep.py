@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ import click
 from trapsim import api
 from trapsim.cli import complete_scenario, main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
+    Progress,
     check_rationality,
     draws_option,
     figure_format_option,
@@ -72,33 +72,6 @@ def _terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-class _Bar:
-    """A progress bar on stderr: points done, points per second and ETA (only on a terminal)."""
-
-    def __init__(self, label: str, enabled: bool) -> None:
-        self.label, self.enabled = label, enabled
-        self.bar: Any = None
-        self.start = 0.0
-        self.done = 0
-
-    def update(self, k: int, todo: int) -> None:
-        if not self.enabled or todo == 0:
-            return
-        if self.bar is None:
-            self.bar = click.progressbar(
-                length=todo, label=self.label, file=sys.stderr, show_eta=True, show_pos=True, item_show_func=lambda s: s
-            )
-            self.bar.__enter__()
-            self.start = time.perf_counter()
-        self.done += k
-        rate = self.done / max(time.perf_counter() - self.start, 1e-9)
-        self.bar.update(k, f"{rate:.1f} points/s" if self.done else "")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
 
 
 @main.command()
@@ -183,7 +156,7 @@ def sweep(
     with _terminate_as_interrupt():
         for grid in grids:
             label = f"sweep {grid}" if isinstance(grid, str) else "sweep"
-            bar = _Bar(label, sys.stderr.isatty())
+            bar = Progress(label, enabled=sys.stderr.isatty(), unit="points")
             try:
                 results.append(
                     api.sweep(
@@ -199,7 +172,7 @@ def sweep(
                         checkpoint_dir=where,
                         resume=resume,
                         keep_checkpoint=True,
-                        progress=bar.update,
+                        progress=bar.update_of,
                     )
                 )
             except KeyboardInterrupt:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from trapsim._version import __version__
 from trapsim.model import Scenario
 from trapsim.output import html_table, pandas, short_repr
 from trapsim.runner.compiling import CHUNK
@@ -136,14 +137,7 @@ class Result:
         if self.misperception:
             doc["misperception"] = {a: {"changed": c, "share": c / self.draws} for a, c in self.misperception.items()}
         doc["labels"] = sc.labels()
-        doc["meta"] = {
-            "trapsim": trapsim_version(),
-            "scenario_sha256": sc.sha256,
-            "scenario_path": sc.path,
-            "seed_source": "given" if self.seed_given else "entropy",
-            "chunk_size": CHUNK,
-            "elapsed_s": round(self.elapsed_s, 4),
-        }
+        doc["meta"] = json_meta(sc, elapsed_s=self.elapsed_s, seed_given=self.seed_given, chunk_size=CHUNK)
         doc.update(self.extra)
         return doc
 
@@ -180,11 +174,21 @@ def run_header(
     return doc
 
 
-def trapsim_version() -> str:
-    """The installed trapsim version (the source tree's when not installed)."""
-    from importlib.metadata import PackageNotFoundError, version
+def json_meta(scenario: Scenario, *, elapsed_s: float, seed_given: bool | None = None, **extra: Any) -> dict[str, Any]:
+    """The ``meta`` block of every JSON document: version, scenario file and hash, seed source, time.
 
-    try:
-        return version("trapsim")
-    except PackageNotFoundError:  # running from a source tree
-        return "0.1.0"
+    ``extra`` keys (a sweep's backend, the chunk size) come before ``elapsed_s``.
+    """
+    meta: dict[str, Any] = {
+        "trapsim": trapsim_version(),
+        "scenario_sha256": scenario.sha256,
+        "scenario_path": scenario.path,
+    }
+    if seed_given is not None:
+        meta["seed_source"] = "given" if seed_given else "entropy"
+    return {**meta, **extra, "elapsed_s": round(elapsed_s, 4)}
+
+
+def trapsim_version() -> str:
+    """trapsim's version (written once, in :mod:`trapsim._version`; pyproject reads it too)."""
+    return __version__

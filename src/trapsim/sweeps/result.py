@@ -15,8 +15,8 @@ import numpy as np
 
 from trapsim.model import Scenario
 from trapsim.output import html_table, pandas, short_repr
-from trapsim.runner import CHUNK, Result, trapsim_version, wilson
-from trapsim.runner.result import run_header
+from trapsim.runner import CHUNK, Result, wilson
+from trapsim.runner.result import json_meta, run_header
 
 __all__ = ["Point", "SweepResult", "grid_points"]
 
@@ -186,18 +186,16 @@ class SweepResult:
         )
         doc["traps"] = {t.id: {"title": t.title} for t in sc.traps}
         doc["points"] = points
-        doc["meta"] = {
-            "trapsim": trapsim_version(),
-            "scenario_sha256": sc.sha256,
-            "scenario_path": sc.path,
-            "seed_source": "given" if self.seed_given else "entropy",
-            "chunk_size": CHUNK,
-            "common_random_numbers": True,
-            "backend": self.backend,
-            "workers": self.workers,
-            "resumed_points": self.resumed,
-            "elapsed_s": round(self.elapsed_s, 4),
-        }
+        doc["meta"] = json_meta(
+            sc,
+            elapsed_s=self.elapsed_s,
+            seed_given=self.seed_given,
+            chunk_size=CHUNK,
+            common_random_numbers=True,
+            backend=self.backend,
+            workers=self.workers,
+            resumed_points=self.resumed,
+        )
         doc.update(self.extra)
         return doc
 
