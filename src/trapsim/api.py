@@ -20,16 +20,17 @@ from trapsim import efg, equilibrium, runner
 from trapsim import explain as _explain
 from trapsim import sweeps as _sweeps
 from trapsim.elicitation import KINDS, Judgement, judgements_csv
+from trapsim.equilibrium import AllSPE, Equilibrium, central_values
 from trapsim.errors import ArgumentError, ScenarioError, TrapsimError, suggest
 from trapsim.model import MAX_DRAWS, Distribution, Scenario
 from trapsim.output import write_text_atomic
 from trapsim.runner import Result
 from trapsim.sampling import fresh_seed
-from trapsim.scenario import SOLVERS
+from trapsim.scenario import SOLVERS, parse_assignment
 from trapsim.scenario import library as _library
 from trapsim.scenario import load as _load
 from trapsim.scenario.library import LibraryEntry
-from trapsim.sweeps import SweepResult
+from trapsim.sweeps import SweepResult, grid_values
 
 if TYPE_CHECKING:
     from trapsim.analysis import Discovery, SensitivityResult
@@ -39,27 +40,42 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KINDS",
+    "AllSPE",
     "ArgumentError",
+    "Equilibrium",
     "Judgement",
+    "LibraryEntry",
+    "Result",
     "Scenario",
+    "SweepResult",
     "TrapsimError",
     "all_spe",
+    "analysis_cost",
+    "central_values",
+    "check_supported",
     "check_values",
     "compare",
     "default_workers",
+    "describe_sensitivity",
     "discover",
+    "discovery_draws",
     "drivers",
     "drivers_section",
     "efg_to_toml",
     "explain",
     "fit_judgement",
+    "format_limit",
     "game_tree",
+    "grid_values",
     "judgement_support",
     "judgements_csv",
+    "library",
     "load",
     "parameter_ranges",
+    "parse_assignment",
     "prior_density",
     "report",
+    "reproduce_command",
     "sensitivity",
     "simulate",
     "solve",
@@ -68,6 +84,7 @@ __all__ = [
     "to_efg",
     "trap_probability",
     "with_pooled_priors",
+    "write_report",
     "write_text_atomic",
 ]
 
@@ -748,3 +765,60 @@ def game_tree(scenario: Scenario) -> list[tuple[str, str, int, int]]:
     nodes = scenario.nodes
     places = unfold(scenario.root, {n: v.targets for n, v in nodes.items()}, {n: v.actions for n, v in nodes.items()})
     return [(p.id, p.name, p.parent, p.action_in_parent) for p in places]
+
+
+# ------------------------------------------------------------------ for the command line
+# Thin helpers, so that the CLI calls api and figures only (import-linter checks it).
+
+
+def analysis_cost(scenario: Scenario, *, method: str, samples: int | None, values: Mapping[str, float] | None) -> int:
+    """Solved games a :func:`sensitivity` run costs (``N x (d + 2)`` for Sobol', ``N x (d + 1)`` for Morris)."""
+    from trapsim.analysis.probability import uncertain_parameters
+    from trapsim.analysis.sensitivity import DEFAULT_SAMPLES
+
+    fixed = values or {}
+    d = sum(1 for name in uncertain_parameters(scenario) if name not in fixed)
+    n = samples or DEFAULT_SAMPLES[method]
+    return n * (d + 2) if method == "sobol" else n * (d + 1)
+
+
+def check_supported(scenario: Scenario) -> None:
+    """Refuse, before any run, a scenario that :func:`sensitivity` and :func:`discover` cannot analyse."""
+    from trapsim.analysis.probability import check_supported as _check
+
+    _check(scenario)
+
+
+def reproduce_command(result: Result) -> str:
+    """The ``trapsim run`` command that reproduces ``result`` (shown in the report)."""
+    from trapsim import report as _report
+
+    return _report.reproduce_command(result)
+
+
+def write_report(path: str | Path, page: str) -> Path:
+    """Write a report page (from :func:`report`) atomically; returns the path."""
+    from trapsim import report as _report
+
+    return _report.write_report(path, page)
+
+
+def describe_sensitivity(result: SensitivityResult, trap: str) -> str:
+    """The sensitivity of ``trap`` said in one paragraph of plain words."""
+    from trapsim.analysis.drivers import describe_sensitivity as _describe
+
+    return _describe(result, trap)
+
+
+def discovery_draws(draws: int | None) -> int:
+    """The draws :func:`discover` searches: ``draws``, else its default (as many again test the boxes)."""
+    from trapsim.analysis.discovery import DEFAULT_DRAWS
+
+    return draws or DEFAULT_DRAWS
+
+
+def format_limit(value: float, span: float) -> str:
+    """A box limit of :func:`discover`, rounded to what the parameter's range ``span`` warrants."""
+    from trapsim.analysis.discovery import number
+
+    return number(value, span)

@@ -18,7 +18,6 @@ from click.shell_completion import CompletionItem
 from trapsim import __version__
 from trapsim.errors import ArgumentError, TrapsimError
 from trapsim.output import printable
-from trapsim.scenario import parse_assignment
 
 __all__ = ["complete_scenario", "echo_error", "main", "parse_sets", "scenario_argument", "set_option"]
 
@@ -78,7 +77,9 @@ def parse_sets(values: Sequence[str]) -> dict[str, float]:
     out = {}
     for text in values:
         try:
-            name, number = parse_assignment(text)
+            from trapsim import api
+
+            name, number = api.parse_assignment(text)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--set") from None
         out[name] = number

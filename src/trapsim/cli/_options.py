@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from trapsim.model import Scenario
+    from trapsim.api import Scenario
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 

@@ -105,9 +105,6 @@ def sensitivity(
         trapsim sensitivity scenarios/defense_clause.toml --draws 1024 --seed 1
         trapsim sensitivity scenarios/defense_clause.toml --trap kim_trap --method morris
     """
-    from trapsim.analysis.probability import uncertain_parameters
-    from trapsim.analysis.sensitivity import DEFAULT_SAMPLES
-
     if samples is not None:
         if draws is not None:
             raise click.UsageError("--samples is the old name of --draws; give --draws only")
@@ -116,9 +113,7 @@ def sensitivity(
     sc = api.load(file)
     check_rationality(sc, solver, rationality)
     fixed = parse_sets(sets)
-    d = sum(1 for name in uncertain_parameters(sc) if name not in fixed)
-    n = draws or DEFAULT_SAMPLES[method]
-    total = n * (d + 2) if method == "sobol" else n * (d + 1)
+    total = api.analysis_cost(sc, method=method, samples=draws, values=fixed)
     update, close = progress_bar("solved games", total, show_progress(total, 50_000, as_json=as_json))
     try:
         res = api.sensitivity(
@@ -193,8 +188,6 @@ def _fmt(x: float | None, spec: str = ".3f") -> str:
 
 
 def _print_sensitivity(res: Any, top: int) -> None:
-    from trapsim.analysis.drivers import describe_sensitivity
-
     sc = res.scenario
     click.echo(click.style(sc.title, bold=True) + f"  ({sc.name})")
     if res.method == "sobol":
@@ -245,7 +238,7 @@ def _print_sensitivity(res: Any, top: int) -> None:
         unstable = res.instability(tid)
         if unstable:
             click.echo(f"  {unstable}")
-        click.echo("  " + describe_sensitivity(res, tid) + "\n")
+        click.echo("  " + api.describe_sensitivity(res, tid) + "\n")
 
 
 @main.command()
@@ -353,9 +346,7 @@ def discover(
         ids = ", ".join(t.id for t in sc.traps) or "(none: the scenario defines no traps)"
         raise click.UsageError(f"Missing option '--trap'. Traps of {sc.name}: {ids}")
     fixed = parse_sets(sets)
-    from trapsim.analysis.discovery import DEFAULT_DRAWS
-
-    n = 2 * (draws or DEFAULT_DRAWS)
+    n = 2 * api.discovery_draws(draws)
     update, close = progress_bar("draws", n, show_progress(n, 200_000, as_json=as_json))
     try:
         res = api.discover(
@@ -399,8 +390,6 @@ def discover(
 
 
 def _print_discovery(res: Any) -> None:
-    from trapsim.analysis.discovery import number
-
     sc = res.scenario
     title = sc.trap(res.trap).title
     click.echo(click.style(f"{title}", bold=True) + f" ({res.trap}) in {sc.title}  ({sc.name})")
@@ -422,8 +411,8 @@ def _print_discovery(res: Any) -> None:
             r_lo, r_hi = res.ranges[name]
             span = r_hi - r_lo
             click.echo(
-                f"  {name:<{width}}  {number(lo, span):>8} to {number(hi, span):<8}  "
-                f"(range {number(r_lo, span)} to {number(r_hi, span)})"
+                f"  {name:<{width}}  {api.format_limit(lo, span):>8} to {api.format_limit(hi, span):<8}  "
+                f"(range {api.format_limit(r_lo, span)} to {api.format_limit(r_hi, span)})"
             )
         t = box.test
         click.echo(f"  on fresh draws: density {t['density']:.1%}, coverage {t['coverage']:.1%}, mass {t['mass']:.1%}")

@@ -8,7 +8,6 @@ import click
 
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
-from trapsim.equilibrium import AllSPE, central_values
 from trapsim.output import write_text_atomic
 
 
@@ -65,7 +64,7 @@ def export(file: str, efg_out: str | None, toml_out: str | None, sets: Sequence[
         click.echo(f"wrote {path}")
 
 
-def print_all_spe(result: AllSPE, *, as_json: bool) -> None:
+def print_all_spe(result: api.AllSPE, *, as_json: bool) -> None:
     """Show every subgame-perfect equilibrium (``trapsim solve --all-spe``)."""
     import json
     import textwrap
@@ -75,7 +74,7 @@ def print_all_spe(result: AllSPE, *, as_json: bool) -> None:
         return
     sc = result.scenario
     n = len(result.profiles)
-    central = central_values(sc)
+    central = api.central_values(sc)
     fixed = [f"{k}={v:g}" for k, v in result.values.items() if central.get(k) != v]
     where = ", ".join(fixed) + ", other values central" if fixed else "central values"
     click.echo(click.style(sc.title, bold=True) + f"  ({sc.name}, {where})")

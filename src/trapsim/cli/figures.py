@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import click
 
 from trapsim import api
+from trapsim.api import Result, Scenario
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
     check_rationality,
@@ -22,8 +23,6 @@ from trapsim.cli._options import (
     solver_option,
     workers_option,
 )
-from trapsim.model import Scenario
-from trapsim.runner import Result
 
 
 def _simulate(
@@ -174,26 +173,22 @@ def report_command(
         trapsim report scenarios/defense_clause.toml --sensitivity --out handout.html
         trapsim report scenarios/defense_clause.toml --handout
     """
-    from trapsim import report
-
     if handout and sensitivity:
         raise click.UsageError("--handout has no room for --sensitivity: use one or the other")
     sc = api.load(file)
     check_rationality(sc, solver, rationality)
     path = out_file(out, f"{sc.name}_handout", [".pdf"]) if handout else out_file(out, f"{sc.name}_report", [".html"])
     if sensitivity:  # refuse an unsupported scenario before the run, not after it
-        from trapsim.analysis.probability import check_supported
-
-        check_supported(sc)
+        api.check_supported(sc)
     res = _simulate(sc, draws, seed, sets, solver, rationality, workers)
     if handout:
-        pdf = api.handout(res, path, command=report.reproduce_command(res))
+        pdf = api.handout(res, path, command=api.reproduce_command(res))
         click.echo(f"wrote {pdf} (2 A4 pages; {res.draws:,} draws, seed {res.seed})")
         return
     extra = [api.drivers_section(res)] if sensitivity else []
-    command = report.reproduce_command(res) + (" --sensitivity" if sensitivity else "")
+    command = api.reproduce_command(res) + (" --sensitivity" if sensitivity else "")
     page = api.report(res, command=command, extra_sections=extra)
     click.echo(
-        f"wrote {report.write_report(path, page)} ({len(page.encode()) / 1e6:.1f} MB; "
+        f"wrote {api.write_report(path, page)} ({len(page.encode()) / 1e6:.1f} MB; "
         f"{res.draws:,} draws, seed {res.seed})"
     )

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from trapsim import api
+from trapsim.api import SweepResult, grid_values
 from trapsim.cli import complete_scenario, main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
     Progress,
@@ -29,7 +30,6 @@ from trapsim.cli._options import (
     workers_option,
 )
 from trapsim.output import write_text_atomic
-from trapsim.sweeps import SweepResult, grid_values
 
 
 def _parse_vary(texts: Sequence[str]) -> dict[str, tuple[float, ...]]:
