@@ -459,3 +459,39 @@ def test_random_dags_really_share_nodes() -> None:
         shared += any(len(c) > 1 for c in tree.copies.values())
         with_history += len(tree.rows) > len(tree.outcomes) or bool(tree.history)
     assert shared >= 10 and with_history >= 8, (shared, with_history)
+
+
+# ---------------------------------------------------------------- the compact graph
+
+
+def test_compact_shares_sum_over_copies(pair) -> None:
+    from trapsim.figures.compact import edge_shares
+
+    dag, _ = pair
+    res = trapsim.simulate(dag, draws=3000, seed=4)
+    shares = edge_shares(res)
+    assert shares[("dprk_answer", "troops")] == pytest.approx(res.rate("troops_sent"), abs=1e-12)
+    into_dprk = shares[("china_reply", "acquiesce")] + shares[("china_reply", "restrain")]
+    assert into_dprk == pytest.approx(shares[("russia_call", "invoke")], abs=1e-12)
+    assert sum(shares[("dprk_answer", a)] for a in ("troops", "munitions", "refuse")) == pytest.approx(into_dprk)
+    eq = trapsim.solve(dag)
+    at_eq = edge_shares(eq)
+    assert at_eq[("us_answer", "hold")] + at_eq[("us_answer", "escalate")] == pytest.approx(
+        at_eq[("dprk_answer", "troops")], abs=1e-12
+    )
+
+
+def test_tree_command_draws_compact_or_unfolded(invoke, tmp_path: Path) -> None:
+    from trapsim.figures import compact_by_default
+
+    dag = trapsim.load(DAG)
+    assert not compact_by_default(dag)  # 11 endings: the unfolded tree is readable
+    big = loads(dag_text(random_dag(3)))
+    assert compact_by_default(big) == (
+        len(build_tree(big).leaves) > 40 and any(len(c) > 1 for c in build_tree(big).copies.values())
+    )
+    for flag in ("--compact", "--unfolded"):
+        out = tmp_path / f"t{flag}.png"
+        result = invoke("tree", DAG, flag, "--out", out)
+        assert result.exit_code == 0, result.output
+        assert out.stat().st_size > 10_000

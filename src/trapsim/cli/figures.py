@@ -69,6 +69,12 @@ def _simulate(
     default=None,
     help="Draw the game from this node on (a part the full tree shows collapsed).",
 )
+@click.option(
+    "--compact/--unfolded",
+    default=None,
+    help="Draw each node of the file once, shares summed over the copies of shared nodes (--compact), "
+    "or the unfolded game tree (--unfolded). Default: compact when shared nodes unfold into more than 40 endings.",
+)
 def tree_command(
     file: str,
     out: str | None,
@@ -80,6 +86,7 @@ def tree_command(
     workers: int | None,
     fmt: str | None,
     at: str | None,
+    compact: bool | None,
 ) -> None:
     """Draw the game tree, left to right.
 
@@ -95,17 +102,24 @@ def tree_command(
         trapsim tree scenarios/defense_clause.toml
         trapsim tree scenarios/defense_clause.toml --draws 20000 --seed 1 --out tree.svg
         trapsim tree scenarios/defense_clause.toml --at rs_dprk
+        trapsim tree my_dag.toml --compact     # shared nodes drawn once
     """
     from trapsim import figures  # matplotlib is slow to import: only when needed
 
     sc = api.load(file)
     check_rationality(sc, solver, rationality)
     path, fmt = figure_file(out, fmt, f"{sc.name}_tree" + (f"_{at}" if at else ""))
+    use_compact = at is None and (figures.compact_by_default(sc) if compact is None else compact)
     if draws is not None or seed is not None:
-        fig = figures.plot_tree(_simulate(sc, draws, seed, sets, solver, rationality, workers), at=at)
+        result = _simulate(sc, draws, seed, sets, solver, rationality, workers)
+        fig = figures.plot_compact_tree(result) if use_compact else figures.plot_tree(result, at=at)
     else:
         eq = api.solve(sc, values=parse_sets(sets), solver=solver, rationality=rationality)
-        fig = figures.plot_tree(sc, equilibrium=eq, at=at)
+        fig = (
+            figures.plot_compact_tree(sc, equilibrium=eq)
+            if use_compact
+            else figures.plot_tree(sc, equilibrium=eq, at=at)
+        )
     click.echo(f"wrote {figures.save(fig, path, fmt=fmt)}")
 
 

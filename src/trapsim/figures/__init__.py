@@ -26,6 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from trapsim.figures.classroom import plot_poll_priors, plot_poll_traps
+from trapsim.figures.compact import compact_by_default, plot_compact_tree
 from trapsim.figures.graph import RELATION_STYLES, plot_actor_graph
 from trapsim.figures.results import plot_convergence, plot_outcomes, plot_payoffs, plot_trap_rates
 from trapsim.figures.style import FORMATS, PALETTE, actor_colors, save
@@ -37,8 +38,10 @@ __all__ = [
     "PALETTE",
     "RELATION_STYLES",
     "actor_colors",
+    "compact_by_default",
     "layout_tree",
     "plot_actor_graph",
+    "plot_compact_tree",
     "plot_convergence",
     "plot_outcomes",
     "plot_payoffs",

@@ -160,6 +160,11 @@ def subtree(scenario: Scenario, at: str | None) -> tuple[Tree, Tree, int]:
     if at not in full.node_index:
         hint = suggest(at, full.node_index)
         raise TrapsimError(f"tree --at: unknown node {at!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+    if full.positions[full.node_index[at]].name != full.positions[full.node_index[at]].id:
+        # a copy of a shared node: its payoffs may depend on the history above it, which --at would cut off
+        raise TrapsimError(
+            f"tree --at: {at!r} is one copy of a shared node; draw it in the whole tree or with --compact"
+        )
     return build_tree(dataclasses.replace(scenario, root=at)), full, full.node_index[at]
 
 
