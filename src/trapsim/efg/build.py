@@ -34,7 +34,7 @@ from trapsim.efg.reader import EfgGame, EfgNode, parse_efg
 from trapsim.errors import Problem, ScenarioError
 from trapsim.expressions import FUNCTIONS, KEYWORDS, PATH_FUNCTIONS
 from trapsim.model import Scenario
-from trapsim.scenario import _Validator
+from trapsim.scenario import validate
 
 __all__ = [
     "efg_text_to_toml",
@@ -212,7 +212,7 @@ def loads_efg(text: str, *, path: str = "<string>") -> Scenario:
     game = parse_efg(text, path=path)
     data = scenario_data(game, file=path, name=_scenario_name(path))
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return _Validator(path, data, {}).build(sha)
+    return validate(path, data, sha=sha)
 
 
 def _read(path: str | Path) -> str:

@@ -8,6 +8,6 @@
 
 from trapsim.scenario.loading import load, loads, parse_assignment
 from trapsim.scenario.rules import IDENT, SOLVERS
-from trapsim.scenario.validator import _Validator
+from trapsim.scenario.validator import validate
 
-__all__ = ["IDENT", "SOLVERS", "_Validator", "load", "loads", "parse_assignment"]
+__all__ = ["IDENT", "SOLVERS", "load", "loads", "parse_assignment", "validate"]

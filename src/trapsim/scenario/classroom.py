@@ -6,14 +6,14 @@ from typing import Any
 
 from trapsim.errors import suggest
 from trapsim.model import Classroom, Parameter
-from trapsim.scenario.rules import _Checks, _is_number, _type_name
+from trapsim.scenario.rules import Collector, _is_number, _type_name
 
 _CLASSROOM_KEYS = {"ask", "range"}
 MAX_ASKED = 8
 _NOT_JUDGED = ("bernoulli", "choice")
 
 
-def classroom_table(checks: _Checks, value: Any, parameters: list[Parameter]) -> Classroom:
+def classroom_table(checks: Collector, value: Any, parameters: list[Parameter]) -> Classroom:
     """Check ``[classroom]`` (``ask = [names]``, optional ``range = {name = [low, high]}``)."""
     if value is None:
         return Classroom()

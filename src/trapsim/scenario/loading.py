@@ -18,7 +18,7 @@ from trapsim.scenario.evaluation import evaluation_problems
 from trapsim.scenario.rules import (
     _TOML_POSITION,
 )
-from trapsim.scenario.validator import _Validator
+from trapsim.scenario.validator import validate
 
 #: Largest scenario file read (bytes): far above any real scenario (the bundled ones are under 40 KB).
 MAX_FILE_BYTES = 8 * 2**20
@@ -62,7 +62,7 @@ def loads(text: str, *, path: str = "<string>") -> Scenario:
     if control:
         raise ScenarioError(control)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    scenario = _Validator(path, data, _parameter_comments(text)).build(sha)
+    scenario = validate(path, data, _parameter_comments(text), sha=sha)
     problems = evaluation_problems(scenario)
     if problems:
         raise ScenarioError(problems)

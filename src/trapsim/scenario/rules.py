@@ -1,4 +1,4 @@
-"""Shared rules of validation: constants, value checks, and the base class of the validator."""
+"""Shared rules of validation: constants, and the one problem collector with the value checks."""
 
 from __future__ import annotations
 
@@ -74,33 +74,37 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-class _Checks:
-    """Value checks shared by the rules of every table; problems collect in ``self.problems``."""
+class Collector:
+    """The one problem collector of a validation: the document, and every problem found in it.
 
-    file: str
-    data: dict[str, Any]
-    comments: dict[str, str]
-    problems: list[Problem]
-    #: ``(key, node or outcome id, expression)`` of payoffs and probabilities using the history.
-    history_uses: list[tuple[str, str, Expr]]
+    The rules of each table are functions of a collector (:mod:`trapsim.scenario.tables`,
+    :mod:`trapsim.scenario.game`); the value checks they share are its methods.
+    """
+
+    def __init__(self, file: str, data: dict[str, Any], comments: Mapping[str, str] | None = None) -> None:
+        self.file = file
+        self.data = data
+        self.comments: Mapping[str, str] = comments or {}
+        self.problems: list[Problem] = []
+        #: ``(key, node or outcome id, expression)`` of payoffs and probabilities using the history.
+        self.history_uses: list[tuple[str, str, Expr]] = []
+        self._shadow: set[str] = set()
 
     def err(self, key: str, message: str, suggestion: str | None = None) -> None:
         if message.startswith("unknown") and self._shadowed(key, message):
             return  # one mistake, one line: the name's own problem is reported already
-        if message.startswith("missing") and key in getattr(self, "_shadow", ()):
+        if message.startswith("missing") and key in self._shadow:
             return  # `nme = ...` said "did you mean 'name'?" already: not also "name: missing"
         self.problems.append(Problem(self.file, key, message, suggestion))
 
     def shadow(self, *names: str) -> None:
         """Names whose problem is reported already (an invalid id, the keys of a misspelt table):
         no later "unknown ..." problem may name them again, so one mistake gives one line."""
-        if not hasattr(self, "_shadow"):
-            self._shadow: set[str] = set()
         self._shadow.update(names)
         self._shadow.update(n.lower() for n in names)
 
     def _shadowed(self, key: str, message: str) -> bool:
-        names: set[str] = getattr(self, "_shadow", set())
+        names = self._shadow
         if not names:
             return False
         mentioned = [*re.findall(r"'([^']*)'", message), key.rpartition(".")[2]]

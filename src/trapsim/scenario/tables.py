@@ -1,5 +1,9 @@
 """Rules for the tables around the game: scenario, simulation, actors, relations, parameters, derived
-values, beliefs and sweeps."""
+values, beliefs and sweeps.
+
+One function per table (and per part of one), each taking the validation's
+:class:`~trapsim.scenario.rules.Collector` first and adding its problems there.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ from trapsim.scenario.rules import (
     _SIMULATION_KEYS,
     _SWEEP_KEYS,
     SOLVERS,
-    _Checks,
+    Collector,
     _is_number,
     _type_name,
 )
@@ -39,415 +43,419 @@ from trapsim.scenario.rules import (
 _DISPLAY_KEYS = ("label", "unit", "hindsight")
 
 
-class _TableRules(_Checks):
-    """Checks of everything but the game tree and the traps."""
+def sources(c: Collector, value: Any) -> list[str]:
+    return texts(c, "scenario.sources", value, '["op-ed, 2024"]')
 
-    def sources(self, value: Any) -> list[str]:
-        return self.texts("scenario.sources", value, '["op-ed, 2024"]')
 
-    def texts(self, key: str, value: Any, example: str, *, most: int = 200) -> list[str]:
-        """A list of text values (``sources``, ``discussion``), at most ``most`` of them."""
-        if value is None:
-            return []
-        if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-            self.err(key, f"expected a list of text values, e.g. {example}")
-            return []
-        if len(value) > most:
-            self.err(key, f"at most {most} entries, got {len(value)}")
-            return []
-        return value
+def texts(c: Collector, key: str, value: Any, example: str, *, most: int = 200) -> list[str]:
+    """A list of text values (``sources``, ``discussion``), at most ``most`` of them."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        c.err(key, f"expected a list of text values, e.g. {example}")
+        return []
+    if len(value) > most:
+        c.err(key, f"at most {most} entries, got {len(value)}")
+        return []
+    return value
 
-    def reality_check(self, value: Any) -> str:
-        """An http(s) address, or a path relative to the scenario file (no other scheme)."""
-        text = self.string("scenario.reality_check", value)
-        if text and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text) and not re.match(r"^https?://", text):
-            self.err(
-                "scenario.reality_check",
-                f"expected an http(s) address or a path relative to the scenario file, got '{text}'",
-            )
-            return ""
-        if text and (text.startswith("/") or any(c.isspace() for c in text)):
-            self.err(
-                "scenario.reality_check", f"expected an http(s) address or a relative path without spaces, got '{text}'"
-            )
-            return ""
-        return text
 
-    def simulation(self, value: Any) -> Simulation:
-        sim = self.table("simulation", value, required=False)
-        self.unknown_keys("simulation", sim, _SIMULATION_KEYS)
-        out = Simulation()
-        draws, seed, solver, rationality = out.draws, out.seed, out.solver, out.rationality
-        if "draws" in sim:
-            v = sim["draws"]
-            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-                self.err("simulation.draws", f"expected a whole number > 0, got {_type_name(v)}")
-            else:
-                draws = v
-        if "seed" in sim:
-            v = sim["seed"]
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                self.err("simulation.seed", f"expected a whole number >= 0, got {_type_name(v)}")
-            else:
-                seed = v
-        if "solver" in sim:
-            v = sim["solver"]
-            if v not in SOLVERS:
-                self.err("simulation.solver", f'expected "spe" or "qre", got {_type_name(v)}', suggest(str(v), SOLVERS))
-            else:
-                solver = v
-        if "rationality" in sim:
-            v = sim["rationality"]
-            if not _is_number(v) or not 0 < v < math.inf:
-                self.err("simulation.rationality", f"expected a number > 0, got {_type_name(v)}")
-            else:
-                rationality = float(v)
-        return Simulation(draws=draws, seed=seed, solver=solver, rationality=rationality)
+def reality_check(c: Collector, value: Any) -> str:
+    """An http(s) address, or a path relative to the scenario file (no other scheme)."""
+    text = c.string("scenario.reality_check", value)
+    if text and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text) and not re.match(r"^https?://", text):
+        c.err(
+            "scenario.reality_check",
+            f"expected an http(s) address or a path relative to the scenario file, got '{text}'",
+        )
+        return ""
+    if text and (text.startswith("/") or any(c.isspace() for c in text)):
+        c.err("scenario.reality_check", f"expected an http(s) address or a relative path without spaces, got '{text}'")
+        return ""
+    return text
 
-    def actors(self, value: Any) -> list[Actor]:
-        table = self.table("actors", value)
-        out = []
-        for aid, spec in table.items():
-            key = f"actors.{aid}"
-            if not self.ident(key, aid, "actor"):
-                continue
-            if not isinstance(spec, dict):
-                self.err(key, f'expected a table with name = "...", got {_type_name(spec)}')
-                continue
-            self.unknown_keys(key, spec, _ACTOR_KEYS)
-            name = self.string(f"{key}.name", spec.get("name"), required=True, default=aid)
-            color = spec.get("color")
-            if color is not None:
-                color = self.string(f"{key}.color", color) or None
-                if color and not _COLOR.match(color):
-                    self.err(f"{key}.color", f'expected a colour like "#0072B2", got {color!r}')
-                    color = None
-            desc = self.string(f"{key}.description", spec.get("description"))
-            out.append(Actor(aid, name, color, desc))
-        if value is not None and isinstance(value, dict) and not table:
-            self.err("actors", "at least one actor is needed")
-        return out
 
-    def relations(self, value: Any, actor_ids: list[str]) -> list[Relation]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.err("relations", "expected [[relations]] entries (a list of tables)")
-            return []
-        out = []
-        for i, spec in enumerate(value):
-            key = f"relations[{i}]"
-            if not isinstance(spec, dict):
-                self.err(key, f"expected a table, got {_type_name(spec)}")
-                continue
-            self.unknown_keys(key, spec, _RELATION_KEYS)
-            ends = []
-            for end in ("from", "to"):
-                v = self.string(f"{key}.{end}", spec.get(end), required=True)
-                if v and v not in actor_ids:
-                    self.err(f"{key}.{end}", f"unknown actor '{v}'", suggest(v, actor_ids))
-                ends.append(v)
-            kind = self.string(f"{key}.kind", spec.get("kind"), required=True)
-            label = self.string(f"{key}.label", spec.get("label"))
-            weight = 1.0
-            if "weight" in spec:
-                weight = self.number(f"{key}.weight", spec["weight"]) or 0.0
-            directed = spec.get("directed", True)
-            if not isinstance(directed, bool):
-                self.err(f"{key}.directed", f"expected true or false, got {_type_name(directed)}")
-                directed = True
-            out.append(Relation(ends[0], ends[1], kind, label, weight, directed))
-        return out
+def simulation(c: Collector, value: Any) -> Simulation:
+    sim = c.table("simulation", value, required=False)
+    c.unknown_keys("simulation", sim, _SIMULATION_KEYS)
+    out = Simulation()
+    draws, seed, solver, rationality = out.draws, out.seed, out.solver, out.rationality
+    if "draws" in sim:
+        v = sim["draws"]
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            c.err("simulation.draws", f"expected a whole number > 0, got {_type_name(v)}")
+        else:
+            draws = v
+    if "seed" in sim:
+        v = sim["seed"]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            c.err("simulation.seed", f"expected a whole number >= 0, got {_type_name(v)}")
+        else:
+            seed = v
+    if "solver" in sim:
+        v = sim["solver"]
+        if v not in SOLVERS:
+            c.err("simulation.solver", f'expected "spe" or "qre", got {_type_name(v)}', suggest(str(v), SOLVERS))
+        else:
+            solver = v
+    if "rationality" in sim:
+        v = sim["rationality"]
+        if not _is_number(v) or not 0 < v < math.inf:
+            c.err("simulation.rationality", f"expected a number > 0, got {_type_name(v)}")
+        else:
+            rationality = float(v)
+    return Simulation(draws=draws, seed=seed, solver=solver, rationality=rationality)
 
-    def parameters(self, value: Any) -> list[Parameter]:
-        """``[parameters]``: numbers, distribution tables, and ``[parameters.<group>]`` groups."""
-        table = self.table("parameters", value, required=False)
-        out = []
-        for name, spec in table.items():
-            if isinstance(spec, dict) and "group" in spec:
-                out.extend(self.parameter_group(name, spec))
-            else:
-                param = self.parameter(f"parameters.{name}", name, spec, name)
-                if param is not None:
-                    out.append(param)
-        return out
 
-    def parameter_group(self, gid: str, spec: dict[str, Any]) -> list[Parameter]:
-        """A group: ``group = "note"`` said once for the parameters listed with it."""
-        key = f"parameters.{gid}"
-        if not self.ident(key, gid, "parameter group"):
-            return []
-        note = self.string(f"{key}.group", spec["group"]) or self.comments.get(gid, "")
-        out = []
-        for name, item in spec.items():
-            if name == "group":
-                continue
-            if isinstance(item, dict) and "group" in item:
-                self.err(f"{key}.{name}", "groups cannot be nested; list the parameters directly")
-                continue
-            param = self.parameter(f"{key}.{name}", name, item, f"{gid}.{name}")
-            if param is not None:
-                out.append(dataclasses.replace(param, comment=param.comment or note, group=gid))
-        return out
-
-    def parameter(self, key: str, name: str, spec: Any, comment_key: str) -> Parameter | None:
-        """One parameter: a number, ``{ dist = ... }`` or ``{ value = ... }``, with label and unit."""
-        if not self.ident(key, name, "parameter"):
-            return None
-        label = unit = hindsight = ""
-        if isinstance(spec, dict):
-            label = self.string(f"{key}.label", spec.get("label"))
-            unit = self.string(f"{key}.unit", spec.get("unit"))
-            hindsight = self.string(f"{key}.hindsight", spec.get("hindsight"))
-            spec = {k: v for k, v in spec.items() if k not in _DISPLAY_KEYS}
-            if "value" in spec and "dist" not in spec:
-                self.unknown_keys(key, spec, ("value",))
-                spec = spec["value"]
-                if not _is_number(spec):
-                    self.err(f"{key}.value", f"expected a number, got {_type_name(spec)}")
-                    return None
-        dist = self.distribution(key, spec)
-        if dist is None:
-            return None
-        return Parameter(name, dist, self.comments.get(comment_key, ""), label, unit, hindsight=hindsight)
-
-    def distribution(self, key: str, spec: Any) -> Distribution | None:
-        if _is_number(spec):
-            value = self.number(key, spec)
-            return None if value is None else Distribution.constant(value)
+def actors(c: Collector, value: Any) -> list[Actor]:
+    table = c.table("actors", value)
+    out = []
+    for aid, spec in table.items():
+        key = f"actors.{aid}"
+        if not c.ident(key, aid, "actor"):
+            continue
         if not isinstance(spec, dict):
-            self.err(key, f'expected a number or {{ dist = "...", ... }}, got {_type_name(spec)}')
-            return None
-        kind = spec.get("dist")
-        typo = next((k for k in spec if k != "dist" and suggest(str(k), ["dist"])), None) if kind is None else None
-        if typo is not None:  # `dsit = "uniform"`: one line naming the key written, not "dist: got nothing"
-            self.err(f"{key}.{typo}", "unknown key (a distribution needs 'dist')", "dist")
-            return None
-        if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
-            got = "nothing" if kind is None else _type_name(kind)
-            self.err(
-                f"{key}.dist",
-                f"expected one of {', '.join(DISTRIBUTIONS)}, got {got}",
-                suggest(str(kind), DISTRIBUTIONS) if isinstance(kind, str) else None,
-            )
-            return None
-        required, optional = DISTRIBUTIONS[kind]
-        allowed = ("dist", *required, *optional, *(_DISPLAY_KEYS if key.startswith("parameters.") else ()))
-        self.unknown_keys(key, spec, allowed)
-        args: dict[str, Any] = {}
-        ok = True
-        for arg in required:
-            if arg not in spec:
-                self.err(f"{key}.{arg}", f"missing (a {kind} distribution needs {', '.join(required)})")
+            c.err(key, f'expected a table with name = "...", got {_type_name(spec)}')
+            continue
+        c.unknown_keys(key, spec, _ACTOR_KEYS)
+        name = c.string(f"{key}.name", spec.get("name"), required=True, default=aid)
+        color = spec.get("color")
+        if color is not None:
+            color = c.string(f"{key}.color", color) or None
+            if color and not _COLOR.match(color):
+                c.err(f"{key}.color", f'expected a colour like "#0072B2", got {color!r}')
+                color = None
+        desc = c.string(f"{key}.description", spec.get("description"))
+        out.append(Actor(aid, name, color, desc))
+    if value is not None and isinstance(value, dict) and not table:
+        c.err("actors", "at least one actor is needed")
+    return out
+
+
+def relations(c: Collector, value: Any, actor_ids: list[str]) -> list[Relation]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        c.err("relations", "expected [[relations]] entries (a list of tables)")
+        return []
+    out = []
+    for i, spec in enumerate(value):
+        key = f"relations[{i}]"
+        if not isinstance(spec, dict):
+            c.err(key, f"expected a table, got {_type_name(spec)}")
+            continue
+        c.unknown_keys(key, spec, _RELATION_KEYS)
+        ends = []
+        for end in ("from", "to"):
+            v = c.string(f"{key}.{end}", spec.get(end), required=True)
+            if v and v not in actor_ids:
+                c.err(f"{key}.{end}", f"unknown actor '{v}'", suggest(v, actor_ids))
+            ends.append(v)
+        kind = c.string(f"{key}.kind", spec.get("kind"), required=True)
+        label = c.string(f"{key}.label", spec.get("label"))
+        weight = 1.0
+        if "weight" in spec:
+            weight = c.number(f"{key}.weight", spec["weight"]) or 0.0
+        directed = spec.get("directed", True)
+        if not isinstance(directed, bool):
+            c.err(f"{key}.directed", f"expected true or false, got {_type_name(directed)}")
+            directed = True
+        out.append(Relation(ends[0], ends[1], kind, label, weight, directed))
+    return out
+
+
+def parameters(c: Collector, value: Any) -> list[Parameter]:
+    """``[parameters]``: numbers, distribution tables, and ``[parameters.<group>]`` groups."""
+    table = c.table("parameters", value, required=False)
+    out = []
+    for name, spec in table.items():
+        if isinstance(spec, dict) and "group" in spec:
+            out.extend(parameter_group(c, name, spec))
+        else:
+            param = parameter(c, f"parameters.{name}", name, spec, name)
+            if param is not None:
+                out.append(param)
+    return out
+
+
+def parameter_group(c: Collector, gid: str, spec: dict[str, Any]) -> list[Parameter]:
+    """A group: ``group = "note"`` said once for the parameters listed with it."""
+    key = f"parameters.{gid}"
+    if not c.ident(key, gid, "parameter group"):
+        return []
+    note = c.string(f"{key}.group", spec["group"]) or c.comments.get(gid, "")
+    out = []
+    for name, item in spec.items():
+        if name == "group":
+            continue
+        if isinstance(item, dict) and "group" in item:
+            c.err(f"{key}.{name}", "groups cannot be nested; list the parameters directly")
+            continue
+        param = parameter(c, f"{key}.{name}", name, item, f"{gid}.{name}")
+        if param is not None:
+            out.append(dataclasses.replace(param, comment=param.comment or note, group=gid))
+    return out
+
+
+def parameter(c: Collector, key: str, name: str, spec: Any, comment_key: str) -> Parameter | None:
+    """One parameter: a number, ``{ dist = ... }`` or ``{ value = ... }``, with label and unit."""
+    if not c.ident(key, name, "parameter"):
+        return None
+    label = unit = hindsight = ""
+    if isinstance(spec, dict):
+        label = c.string(f"{key}.label", spec.get("label"))
+        unit = c.string(f"{key}.unit", spec.get("unit"))
+        hindsight = c.string(f"{key}.hindsight", spec.get("hindsight"))
+        spec = {k: v for k, v in spec.items() if k not in _DISPLAY_KEYS}
+        if "value" in spec and "dist" not in spec:
+            c.unknown_keys(key, spec, ("value",))
+            spec = spec["value"]
+            if not _is_number(spec):
+                c.err(f"{key}.value", f"expected a number, got {_type_name(spec)}")
+                return None
+    dist = distribution(c, key, spec)
+    if dist is None:
+        return None
+    return Parameter(name, dist, c.comments.get(comment_key, ""), label, unit, hindsight=hindsight)
+
+
+def distribution(c: Collector, key: str, spec: Any) -> Distribution | None:
+    if _is_number(spec):
+        value = c.number(key, spec)
+        return None if value is None else Distribution.constant(value)
+    if not isinstance(spec, dict):
+        c.err(key, f'expected a number or {{ dist = "...", ... }}, got {_type_name(spec)}')
+        return None
+    kind = spec.get("dist")
+    typo = next((k for k in spec if k != "dist" and suggest(str(k), ["dist"])), None) if kind is None else None
+    if typo is not None:  # `dsit = "uniform"`: one line naming the key written, not "dist: got nothing"
+        c.err(f"{key}.{typo}", "unknown key (a distribution needs 'dist')", "dist")
+        return None
+    if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
+        got = "nothing" if kind is None else _type_name(kind)
+        c.err(
+            f"{key}.dist",
+            f"expected one of {', '.join(DISTRIBUTIONS)}, got {got}",
+            suggest(str(kind), DISTRIBUTIONS) if isinstance(kind, str) else None,
+        )
+        return None
+    required, optional = DISTRIBUTIONS[kind]
+    allowed = ("dist", *required, *optional, *(_DISPLAY_KEYS if key.startswith("parameters.") else ()))
+    c.unknown_keys(key, spec, allowed)
+    args: dict[str, Any] = {}
+    ok = True
+    for arg in required:
+        if arg not in spec:
+            c.err(f"{key}.{arg}", f"missing (a {kind} distribution needs {', '.join(required)})")
+            ok = False
+    for arg in (*required, *optional):
+        if arg not in spec:
+            continue
+        v = spec[arg]
+        if kind == "choice":
+            if not isinstance(v, list) or not v or not all(_is_number(x) for x in v):
+                c.err(f"{key}.{arg}", f"expected a non-empty list of numbers, got {_type_name(v)}")
                 ok = False
-        for arg in (*required, *optional):
-            if arg not in spec:
                 continue
-            v = spec[arg]
-            if kind == "choice":
-                if not isinstance(v, list) or not v or not all(_is_number(x) for x in v):
-                    self.err(f"{key}.{arg}", f"expected a non-empty list of numbers, got {_type_name(v)}")
-                    ok = False
-                    continue
-                args[arg] = tuple(float(x) for x in v)
-            else:
-                number = self.number(f"{key}.{arg}", v)
-                if number is None:
-                    ok = False
-                    continue
-                args[arg] = number
-        if ok and not self.domain(key, kind, args):
-            return None
-        return Distribution(kind, args) if ok else None
-
-    def domain(self, key: str, kind: str, a: dict[str, Any]) -> bool:
-        """Check distribution arguments against their domain."""
-        before = len(self.problems)
-        if "low" in a and "high" in a and not a["low"] < a["high"]:
-            self.err(f"{key}.high", f"expected high > low, got low = {a['low']:g} and high = {a['high']:g}")
-        elif kind == "beta" and not a.get("low", 0.0) < a.get("high", 1.0):  # one bound given
-            given = "low" if "low" in a else "high"
-            self.err(
-                f"{key}.{given}", f"expected low < high (the support defaults to 0..1), got {given} = {a[given]:g}"
-            )
-        if kind == "normal" and a["sd"] <= 0:
-            self.err(f"{key}.sd", f"expected sd > 0, got {a['sd']:g} (use a constant for a fixed value)")
-        if kind == "lognormal" and a["sigma"] <= 0:
-            self.err(f"{key}.sigma", f"expected sigma > 0, got {a['sigma']:g}")
-        if kind == "beta":
-            for arg in ("a", "b"):
-                if a[arg] <= 0:
-                    self.err(f"{key}.{arg}", f"expected {arg} > 0, got {a[arg]:g}")
-        if kind == "triangular" and len(self.problems) == before and not a["low"] <= a["mode"] <= a["high"]:
-            self.err(f"{key}.mode", f"expected low <= mode <= high, got mode = {a['mode']:g}")
-        if kind == "bernoulli" and not 0 <= a["p"] <= 1:
-            self.err(f"{key}.p", f"expected a probability between 0 and 1, got {a['p']:g}")
-        if kind == "choice" and "weights" in a:
-            w = a["weights"]
-            if len(w) != len(a["values"]):
-                self.err(f"{key}.weights", f"expected {len(a['values'])} weights (one per value), got {len(w)}")
-            elif any(x < 0 for x in w) or sum(w) <= 0:
-                self.err(f"{key}.weights", "expected weights >= 0 that sum to a positive number")
-        if kind == "normal" and len(self.problems) == before and truncation_mass(a, exact=False) < 1e-12:
-            self.err(key, "the truncation bounds leave no probability mass; widen low/high")
-        return len(self.problems) == before
-
-    def derived(self, value: Any, known: dict[str, Type]) -> list[Derived]:
-        table = self.table("derived", value, required=False)
-        later = set(table)
-        out = []
-        for name, spec in table.items():
-            key = f"derived.{name}"
-            later.discard(name)
-            if not self.ident(key, name, "derived value"):
+            args[arg] = tuple(float(x) for x in v)
+        else:
+            number = c.number(f"{key}.{arg}", v)
+            if number is None:
+                ok = False
                 continue
-            label = unit = ""
-            if isinstance(spec, dict):
-                self.unknown_keys(key, spec, ("expr", "label", "unit"))
-                label = self.string(f"{key}.label", spec.get("label"))
-                unit = self.string(f"{key}.unit", spec.get("unit"))
-                if "expr" not in spec:
-                    self.err(f"{key}.expr", 'missing (expected expr = "<expression>")')
+            args[arg] = number
+    if ok and not domain(c, key, kind, args):
+        return None
+    return Distribution(kind, args) if ok else None
+
+
+def domain(c: Collector, key: str, kind: str, a: dict[str, Any]) -> bool:
+    """Check distribution arguments against their domain."""
+    before = len(c.problems)
+    if "low" in a and "high" in a and not a["low"] < a["high"]:
+        c.err(f"{key}.high", f"expected high > low, got low = {a['low']:g} and high = {a['high']:g}")
+    elif kind == "beta" and not a.get("low", 0.0) < a.get("high", 1.0):  # one bound given
+        given = "low" if "low" in a else "high"
+        c.err(f"{key}.{given}", f"expected low < high (the support defaults to 0..1), got {given} = {a[given]:g}")
+    if kind == "normal" and a["sd"] <= 0:
+        c.err(f"{key}.sd", f"expected sd > 0, got {a['sd']:g} (use a constant for a fixed value)")
+    if kind == "lognormal" and a["sigma"] <= 0:
+        c.err(f"{key}.sigma", f"expected sigma > 0, got {a['sigma']:g}")
+    if kind == "beta":
+        for arg in ("a", "b"):
+            if a[arg] <= 0:
+                c.err(f"{key}.{arg}", f"expected {arg} > 0, got {a[arg]:g}")
+    if kind == "triangular" and len(c.problems) == before and not a["low"] <= a["mode"] <= a["high"]:
+        c.err(f"{key}.mode", f"expected low <= mode <= high, got mode = {a['mode']:g}")
+    if kind == "bernoulli" and not 0 <= a["p"] <= 1:
+        c.err(f"{key}.p", f"expected a probability between 0 and 1, got {a['p']:g}")
+    if kind == "choice" and "weights" in a:
+        w = a["weights"]
+        if len(w) != len(a["values"]):
+            c.err(f"{key}.weights", f"expected {len(a['values'])} weights (one per value), got {len(w)}")
+        elif any(x < 0 for x in w) or sum(w) <= 0:
+            c.err(f"{key}.weights", "expected weights >= 0 that sum to a positive number")
+    if kind == "normal" and len(c.problems) == before and truncation_mass(a, exact=False) < 1e-12:
+        c.err(key, "the truncation bounds leave no probability mass; widen low/high")
+    return len(c.problems) == before
+
+
+def derived(c: Collector, value: Any, known: dict[str, Type]) -> list[Derived]:
+    table = c.table("derived", value, required=False)
+    later = set(table)
+    out = []
+    for name, spec in table.items():
+        key = f"derived.{name}"
+        later.discard(name)
+        if not c.ident(key, name, "derived value"):
+            continue
+        label = unit = ""
+        if isinstance(spec, dict):
+            c.unknown_keys(key, spec, ("expr", "label", "unit"))
+            label = c.string(f"{key}.label", spec.get("label"))
+            unit = c.string(f"{key}.unit", spec.get("unit"))
+            if "expr" not in spec:
+                c.err(f"{key}.expr", 'missing (expected expr = "<expression>")')
+                known[name] = "num"
+                continue
+            spec = spec["expr"]
+            key = f"{key}.expr"
+        if isinstance(spec, str):
+            try:
+                expr = parse(spec)
+                used_later = sorted(expr.names & later)
+                if used_later:
+                    c.err(key, f"uses '{used_later[0]}', which is defined later in [derived]; move this line below it")
+                    known[name] = "num"  # declared, though broken: no cascade downstream
+                    continue
+                if name in expr.names:
+                    c.err(key, f"'{name}' refers to itself")
                     known[name] = "num"
                     continue
-                spec = spec["expr"]
-                key = f"{key}.expr"
-            if isinstance(spec, str):
-                try:
-                    expr = parse(spec)
-                    used_later = sorted(expr.names & later)
-                    if used_later:
-                        self.err(
-                            key, f"uses '{used_later[0]}', which is defined later in [derived]; move this line below it"
-                        )
-                        known[name] = "num"  # declared, though broken: no cascade downstream
-                        continue
-                    if name in expr.names:
-                        self.err(key, f"'{name}' refers to itself")
-                        known[name] = "num"
-                        continue
-                except ExpressionError:
-                    pass  # reported by expression() below
-            checked = self.expression(key, spec, known)
-            if checked is not None:
-                expr, typ = checked
-                out.append(Derived(name, expr, typ, label, unit))
-                known[name] = typ
-            else:
-                known[name] = "num"
-        return out
+            except ExpressionError:
+                pass  # reported by expression() below
+        checked = c.expression(key, spec, known)
+        if checked is not None:
+            expr, typ = checked
+            out.append(Derived(name, expr, typ, label, unit))
+            known[name] = typ
+        else:
+            known[name] = "num"
+    return out
 
-    def namespace(
-        self,
-        parameters: list[Parameter],
-        derived: list[Derived],
-        nodes: Mapping[str, Any],
-        outcomes: Mapping[str, Any],
-        traps: Any,
-    ) -> None:
-        owner: dict[str, str] = {}
-        groups = [
-            ("parameters", [p.name for p in parameters]),
-            ("derived", [d.name for d in derived]),
-            ("nodes", list(nodes)),
-            ("payoffs", list(outcomes)),
-            ("traps", list(traps) if isinstance(traps, dict) else []),
-        ]
-        for table, ids in groups:
-            for i in ids:
-                if i in owner:
-                    self.err(
-                        f"{table}.{i}",
-                        f"id '{i}' is already used in [{owner[i]}]; parameter, "
-                        "derived, node, outcome and trap ids share one namespace",
-                    )
-                else:
-                    owner[i] = table
 
-    def beliefs(
-        self, value: Any, actor_ids: list[str], names: list[str], known: Mapping[str, Type]
-    ) -> dict[str, tuple[Belief, ...]]:
-        """``[beliefs.<actor>]``: per parameter a constant, a distribution or an expression.
-
-        Expressions are over the true values of the same draw (parameters and
-        derived values); derived values are recomputed from the perceived
-        parameters.
-        """
-        table = self.table("beliefs", value, required=False)
-        true_names = {k: t for k, t in known.items() if t == "num"}
-        out: dict[str, tuple[Belief, ...]] = {}
-        for actor, spec in table.items():
-            key = f"beliefs.{actor}"
-            if actor not in actor_ids:
-                self.err(key, f"unknown actor '{actor}'", suggest(actor, actor_ids))
-                continue
-            if not isinstance(spec, dict):
-                self.err(
-                    key,
-                    "expected a table of <parameter> = <number, { dist = ... } or "
-                    f'"expression">, got {_type_name(spec)}',
+def namespace(
+    c: Collector,
+    parameters: list[Parameter],
+    derived: list[Derived],
+    nodes: Mapping[str, Any],
+    outcomes: Mapping[str, Any],
+    traps: Any,
+) -> None:
+    owner: dict[str, str] = {}
+    groups = [
+        ("parameters", [p.name for p in parameters]),
+        ("derived", [d.name for d in derived]),
+        ("nodes", list(nodes)),
+        ("payoffs", list(outcomes)),
+        ("traps", list(traps) if isinstance(traps, dict) else []),
+    ]
+    for table, ids in groups:
+        for i in ids:
+            if i in owner:
+                c.err(
+                    f"{table}.{i}",
+                    f"id '{i}' is already used in [{owner[i]}]; parameter, "
+                    "derived, node, outcome and trap ids share one namespace",
                 )
-                continue
-            items = []
-            for pname, belief in spec.items():
-                bkey = f"{key}.{pname}"
-                if pname not in names:
-                    derived = " (a derived value: give beliefs about the parameters it uses)" if pname in known else ""
-                    self.err(bkey, f"unknown parameter '{pname}'{derived}", suggest(pname, names))
-                    continue
-                if isinstance(belief, str):
-                    checked = self.expression(bkey, belief, true_names)
-                    if checked is not None:
-                        if checked[1] != "num":
-                            self.err(bkey, "expected a number, got a condition")
-                        else:
-                            items.append(Belief(actor, pname, expr=checked[0]))
-                    continue
-                dist = self.distribution(bkey, belief)
-                if dist is not None:
-                    items.append(Belief(actor, pname, dist=dist))
-            if items:
-                out[actor] = tuple(items)
-        return out
+            else:
+                owner[i] = table
 
-    def sweeps(self, value: Any, param_names: list[str]) -> list[Sweep]:
-        table = self.table("sweeps", value, required=False)
-        out = []
-        for sid, spec in table.items():
-            key = f"sweeps.{sid}"
-            if not self.ident(key, sid, "sweep"):
+
+def beliefs(
+    c, value: Any, actor_ids: list[str], names: list[str], known: Mapping[str, Type]
+) -> dict[str, tuple[Belief, ...]]:
+    """``[beliefs.<actor>]``: per parameter a constant, a distribution or an expression.
+
+    Expressions are over the true values of the same draw (parameters and
+    derived values); derived values are recomputed from the perceived
+    parameters.
+    """
+    table = c.table("beliefs", value, required=False)
+    true_names = {k: t for k, t in known.items() if t == "num"}
+    out: dict[str, tuple[Belief, ...]] = {}
+    for actor, spec in table.items():
+        key = f"beliefs.{actor}"
+        if actor not in actor_ids:
+            c.err(key, f"unknown actor '{actor}'", suggest(actor, actor_ids))
+            continue
+        if not isinstance(spec, dict):
+            c.err(
+                key,
+                f'expected a table of <parameter> = <number, {{ dist = ... }} or "expression">, got {_type_name(spec)}',
+            )
+            continue
+        items = []
+        for pname, belief in spec.items():
+            bkey = f"{key}.{pname}"
+            if pname not in names:
+                derived = " (a derived value: give beliefs about the parameters it uses)" if pname in known else ""
+                c.err(bkey, f"unknown parameter '{pname}'{derived}", suggest(pname, names))
                 continue
-            if not isinstance(spec, dict):
-                self.err(key, f"expected a table with vary = {{ ... }}, got {_type_name(spec)}")
+            if isinstance(belief, str):
+                checked = c.expression(bkey, belief, true_names)
+                if checked is not None:
+                    if checked[1] != "num":
+                        c.err(bkey, "expected a number, got a condition")
+                    else:
+                        items.append(Belief(actor, pname, expr=checked[0]))
                 continue
-            self.unknown_keys(key, spec, _SWEEP_KEYS)
-            vary = spec.get("vary")
-            if not isinstance(vary, dict) or not 1 <= len(vary) <= 2:
-                self.err(f"{key}.vary", "expected { <parameter> = [from, to, steps] } with one or two parameters")
+            dist = distribution(c, bkey, belief)
+            if dist is not None:
+                items.append(Belief(actor, pname, dist=dist))
+        if items:
+            out[actor] = tuple(items)
+    return out
+
+
+def sweeps(c: Collector, value: Any, param_names: list[str]) -> list[Sweep]:
+    table = c.table("sweeps", value, required=False)
+    out = []
+    for sid, spec in table.items():
+        key = f"sweeps.{sid}"
+        if not c.ident(key, sid, "sweep"):
+            continue
+        if not isinstance(spec, dict):
+            c.err(key, f"expected a table with vary = {{ ... }}, got {_type_name(spec)}")
+            continue
+        c.unknown_keys(key, spec, _SWEEP_KEYS)
+        vary = spec.get("vary")
+        if not isinstance(vary, dict) or not 1 <= len(vary) <= 2:
+            c.err(f"{key}.vary", "expected { <parameter> = [from, to, steps] } with one or two parameters")
+            continue
+        axes = []
+        for pname, rng in vary.items():
+            vkey = f"{key}.vary.{pname}"
+            if pname not in param_names:
+                c.err(vkey, "unknown parameter", suggest(pname, param_names))
                 continue
-            axes = []
-            for pname, rng in vary.items():
-                vkey = f"{key}.vary.{pname}"
-                if pname not in param_names:
-                    self.err(vkey, "unknown parameter", suggest(pname, param_names))
-                    continue
-                if (
-                    not isinstance(rng, list)
-                    or len(rng) != 3
-                    or not all(_is_number(x) for x in rng)
-                    or isinstance(rng[2], float)
-                    or rng[2] < 2
-                ):
-                    self.err(vkey, "expected [from, to, steps] with steps a whole number >= 2")
-                    continue
-                if rng[0] == rng[1]:
-                    self.err(vkey, "from and to must differ")
-                    continue
-                axes.append((pname, float(rng[0]), float(rng[1]), int(rng[2])))
-            draws = spec.get("draws")
-            if draws is not None and (isinstance(draws, bool) or not isinstance(draws, int) or draws <= 0):
-                self.err(f"{key}.draws", f"expected a whole number > 0, got {_type_name(draws)}")
-                draws = None
-            if len(axes) == len(vary):
-                out.append(Sweep(sid, tuple(axes), draws))
-        return out
+            if (
+                not isinstance(rng, list)
+                or len(rng) != 3
+                or not all(_is_number(x) for x in rng)
+                or isinstance(rng[2], float)
+                or rng[2] < 2
+            ):
+                c.err(vkey, "expected [from, to, steps] with steps a whole number >= 2")
+                continue
+            if rng[0] == rng[1]:
+                c.err(vkey, "from and to must differ")
+                continue
+            axes.append((pname, float(rng[0]), float(rng[1]), int(rng[2])))
+        draws = spec.get("draws")
+        if draws is not None and (isinstance(draws, bool) or not isinstance(draws, int) or draws <= 0):
+            c.err(f"{key}.draws", f"expected a whole number > 0, got {_type_name(draws)}")
+            draws = None
+        if len(axes) == len(vary):
+            out.append(Sweep(sid, tuple(axes), draws))
+    return out

@@ -2,114 +2,116 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from trapsim.errors import Problem, ScenarioError, suggest
-from trapsim.expressions import Expr, Type
+from trapsim.errors import ScenarioError, suggest
+from trapsim.expressions import Type
 from trapsim.model import (
     Scenario,
 )
+from trapsim.scenario import game, tables
 from trapsim.scenario.classroom import classroom_table
-from trapsim.scenario.game import _GameRules
 from trapsim.scenario.rules import (
     _RESERVED,
     _SCENARIO_KEYS,
     _TOP,
     IDENT,
+    Collector,
 )
-from trapsim.scenario.tables import _TableRules
 
 
-class _Validator(_TableRules, _GameRules):
-    """Checks one parsed TOML document, collecting every problem."""
+def validate(file: str, data: dict[str, Any], comments: Mapping[str, str] | None = None, *, sha: str = "") -> Scenario:
+    """Check one parsed TOML document: a frozen :class:`Scenario`, or every problem found.
 
-    def __init__(self, file: str, data: dict[str, Any], comments: dict[str, str]) -> None:
-        self.file = file
-        self.data = data
-        self.comments = comments
-        self.problems: list[Problem] = []
-        self.history_uses: list[tuple[str, str, Expr]] = []
+    One :class:`Collector` gathers the problems; each table is checked by its own function
+    (:mod:`trapsim.scenario.tables` for the tables around the game, :mod:`trapsim.scenario.game`
+    for payoffs, nodes, the graph and traps), in an order where later tables can use earlier ones.
+    (Longer than most functions: it is that one straight sequence, then the Scenario's fields.)
 
-    # ------------------------------------------------------------ helpers
-
-    def build(self, sha: str) -> Scenario:
-        d = self.data
-        for k in d:
-            if k not in _TOP:
-                meant = suggest(k, _TOP)
-                self.err(k, "unknown top-level table (expected one of: " + ", ".join(_TOP) + ")", meant)
-                if meant and meant not in d and isinstance(d[k], dict):  # a misspelt [derived]: its names exist
-                    self.shadow(*d[k])
-        meta = self.table("scenario", d.get("scenario"))
-        self.unknown_keys("scenario", meta, _SCENARIO_KEYS)
-        name = self.string("scenario.name", meta.get("name"), required=True)
-        if isinstance(meta.get("name"), str) and not IDENT.match(name):
-            self.err("scenario.name", f"invalid name {name!r} (use lower-case letters, digits and _)")
-        title = self.string("scenario.title", meta.get("title"), default=name)
-        description = self.string("scenario.description", meta.get("description"))
-        sources = self.sources(meta.get("sources"))
-        discussion = self.texts(
-            "scenario.discussion", meta.get("discussion"), '["Who is trapped, and by whom?"]', most=20
+    Raises
+    ------
+    ScenarioError
+        With one :class:`~trapsim.errors.Problem` per problem found.
+    """
+    c = Collector(file, data, comments)
+    d = c.data
+    for k in d:
+        if k not in _TOP:
+            meant = suggest(k, _TOP)
+            c.err(k, "unknown top-level table (expected one of: " + ", ".join(_TOP) + ")", meant)
+            if meant and meant not in d and isinstance(d[k], dict):  # a misspelt [derived]: its names exist
+                c.shadow(*d[k])
+    meta = c.table("scenario", d.get("scenario"))
+    c.unknown_keys("scenario", meta, _SCENARIO_KEYS)
+    name = c.string("scenario.name", meta.get("name"), required=True)
+    if isinstance(meta.get("name"), str) and not IDENT.match(name):
+        c.err("scenario.name", f"invalid name {name!r} (use lower-case letters, digits and _)")
+    title = c.string("scenario.title", meta.get("title"), default=name)
+    description = c.string("scenario.description", meta.get("description"))
+    sources = tables.sources(c, meta.get("sources"))
+    discussion = tables.texts(
+        c, "scenario.discussion", meta.get("discussion"), '["Who is trapped, and by whom?"]', most=20
+    )
+    reality_check = tables.reality_check(c, meta.get("reality_check"))
+    commitment_kinds = tables.texts(
+        c, "scenario.commitment_kinds", meta.get("commitment_kinds"), '["alliance", "patronage"]', most=50
+    )
+    simulation = tables.simulation(c, d.get("simulation"))
+    actors = tables.actors(c, d.get("actors"))
+    actor_ids = [a.id for a in actors]
+    relations = tables.relations(c, d.get("relations"), actor_ids)
+    parameters = tables.parameters(c, d.get("parameters"))
+    # A parameter with a problem of its own is still declared: expressions and sweeps that
+    # use it must not get a second, misleading "unknown name" problem.
+    declared = [k for k in _parameter_names(d.get("parameters")) if IDENT.match(k) and k not in _RESERVED]
+    known: dict[str, Type] = {k: "num" for k in declared}
+    derived = tables.derived(c, d.get("derived"), known)
+    raw_nodes = c.table("nodes", d.get("nodes"))
+    raw_payoffs = c.table("payoffs", d.get("payoffs"))
+    outcomes = game.outcomes(c, raw_payoffs, actor_ids, known)
+    nodes = game.nodes(c, raw_nodes, actor_ids, set(raw_payoffs), known)
+    game.outcome_texts(c, d.get("outcomes"), outcomes)
+    root = c.string("scenario.root", meta.get("root"), required=True)
+    if isinstance(meta.get("root"), str) and root in raw_payoffs and root not in raw_nodes:
+        c.err(
+            "scenario.root",
+            f"'{root}' is an outcome; the root must be a node (a decision or chance move) under [nodes]",
         )
-        reality_check = self.reality_check(meta.get("reality_check"))
-        commitment_kinds = self.texts(
-            "scenario.commitment_kinds", meta.get("commitment_kinds"), '["alliance", "patronage"]', most=50
-        )
-        simulation = self.simulation(d.get("simulation"))
-        actors = self.actors(d.get("actors"))
-        actor_ids = [a.id for a in actors]
-        relations = self.relations(d.get("relations"), actor_ids)
-        parameters = self.parameters(d.get("parameters"))
-        # A parameter with a problem of its own is still declared: expressions and sweeps that
-        # use it must not get a second, misleading "unknown name" problem.
-        declared = [k for k in _parameter_names(d.get("parameters")) if IDENT.match(k) and k not in _RESERVED]
-        known: dict[str, Type] = {k: "num" for k in declared}
-        derived = self.derived(d.get("derived"), known)
-        raw_nodes = self.table("nodes", d.get("nodes"))
-        raw_payoffs = self.table("payoffs", d.get("payoffs"))
-        outcomes = self.outcomes(raw_payoffs, actor_ids, known)
-        nodes = self.nodes(raw_nodes, actor_ids, set(raw_payoffs), known)
-        self.outcome_texts(d.get("outcomes"), outcomes)
-        root = self.string("scenario.root", meta.get("root"), required=True)
-        if isinstance(meta.get("root"), str) and root in raw_payoffs and root not in raw_nodes:
-            self.err(
-                "scenario.root",
-                f"'{root}' is an outcome; the root must be a node (a decision or chance move) under [nodes]",
-            )
-        elif isinstance(meta.get("root"), str) and root not in raw_nodes:
-            self.err("scenario.root", f"unknown node '{root}'", suggest(root, raw_nodes))
-        elif root:
-            self.tree(root, nodes, outcomes)
-        traps = self.traps(d.get("traps"), known, nodes, outcomes, actor_ids)
-        self.namespace(parameters, derived, raw_nodes, raw_payoffs, d.get("traps"))
-        sweeps = self.sweeps(d.get("sweeps"), declared)
-        beliefs = self.beliefs(d.get("beliefs"), actor_ids, declared, known)
-        classroom = classroom_table(self, d.get("classroom"), parameters)
-        if self.problems:
-            raise ScenarioError(self.problems)
-        return Scenario(
-            name=name,
-            title=title,
-            root=root,
-            actors=tuple(actors),
-            parameters=tuple(parameters),
-            nodes=nodes,
-            outcomes=outcomes,
-            traps=tuple(traps),
-            derived=tuple(derived),
-            relations=tuple(relations),
-            sweeps=tuple(sweeps),
-            beliefs=beliefs,
-            simulation=simulation,
-            classroom=classroom,
-            description=description,
-            sources=tuple(sources),
-            discussion=tuple(discussion),
-            reality_check=reality_check,
-            commitment_kinds=tuple(commitment_kinds),
-            path=self.file,
-            sha256=sha,
-        )
+    elif isinstance(meta.get("root"), str) and root not in raw_nodes:
+        c.err("scenario.root", f"unknown node '{root}'", suggest(root, raw_nodes))
+    elif root:
+        game.tree(c, root, nodes, outcomes)
+    traps = game.traps(c, d.get("traps"), known, nodes, outcomes, actor_ids)
+    tables.namespace(c, parameters, derived, raw_nodes, raw_payoffs, d.get("traps"))
+    sweeps = tables.sweeps(c, d.get("sweeps"), declared)
+    beliefs = tables.beliefs(c, d.get("beliefs"), actor_ids, declared, known)
+    classroom = classroom_table(c, d.get("classroom"), parameters)
+    if c.problems:
+        raise ScenarioError(c.problems)
+    return Scenario(
+        name=name,
+        title=title,
+        root=root,
+        actors=tuple(actors),
+        parameters=tuple(parameters),
+        nodes=nodes,
+        outcomes=outcomes,
+        traps=tuple(traps),
+        derived=tuple(derived),
+        relations=tuple(relations),
+        sweeps=tuple(sweeps),
+        beliefs=beliefs,
+        simulation=simulation,
+        classroom=classroom,
+        description=description,
+        sources=tuple(sources),
+        discussion=tuple(discussion),
+        reality_check=reality_check,
+        commitment_kinds=tuple(commitment_kinds),
+        path=c.file,
+        sha256=sha,
+    )
 
 
 def _parameter_names(raw: Any) -> list[str]:
