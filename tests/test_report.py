@@ -293,7 +293,7 @@ def test_report_sensitivity_refuses_a_believers_scenario_before_running(
     def no_run(*args: object, **kwargs: object) -> None:
         raise AssertionError("the run should not start")
 
-    monkeypatch.setattr(cli_figures, "_simulate", no_run)
+    monkeypatch.setattr(cli_figures, "simulate", no_run)
     out = tmp_path / "r.html"
     scenario = ROOT / "scenarios" / "kim_misperception.toml"
     r = invoke("report", scenario, "--draws", 300, "--sensitivity", "--out", out)

@@ -354,15 +354,19 @@ class Scenario:
                 for i in reversed(range(len(node.targets))):
                     stack.append((node.targets[i], node_id, i))
 
-    def __repr__(self) -> str:
+    def summary(self) -> str:
+        """``5 actors, 20 parameters, 21 nodes, 24 outcomes, 4 traps`` (``trapsim validate``, the repr)."""
         counts = [
-            (len(self.actors), "actors"),
-            (len(self.parameters), "parameters"),
-            (len(self.nodes), "nodes"),
-            (len(self.outcomes), "outcomes"),
-            (len(self.traps), "traps"),
+            (len(self.actors), "actor"),
+            (len(self.parameters), "parameter"),
+            (len(self.nodes), "node"),
+            (len(self.outcomes), "outcome"),
+            (len(self.traps), "trap"),
         ]
-        return short_repr("Scenario", self.name, ", ".join(f"{n} {w}" for n, w in counts))
+        return ", ".join(f"{n} {word}" + ("" if n == 1 else "s") for n, word in counts)
+
+    def __repr__(self) -> str:
+        return short_repr("Scenario", self.name, self.summary())
 
     def _repr_html_(self) -> str:
         rows = [(t.id, t.title, t.description) for t in self.traps]

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
-    from trapsim.api import Scenario
+    from trapsim.api import Result, Scenario
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -190,6 +190,37 @@ def progress_bar(label: str, total: int, enabled: bool) -> tuple[Callable[[int],
     passed straight on as an API function's ``progress`` argument."""
     bar = Progress(label, total, enabled=enabled)
     return bar.callback, bar.close
+
+
+def simulate(
+    sc: Scenario,
+    draws: int | None,
+    seed: int | None,
+    values: Mapping[str, float],
+    solver: str | None = None,
+    rationality: float | None = None,
+    workers: int | None = None,
+    *,
+    as_json: bool = False,
+) -> Result:
+    """:func:`trapsim.api.simulate`, with a progress bar on a terminal for runs of 50,000 draws or more."""
+    from trapsim import api
+
+    n = draws or sc.simulation.draws
+    bar = Progress("draws", n, enabled=show_progress(n, 50_000, as_json=as_json))
+    try:
+        return api.simulate(
+            sc,
+            draws=draws,
+            seed=seed,
+            solver=solver,
+            rationality=rationality,
+            values=values,
+            workers=workers,
+            progress=bar.callback,
+        )
+    finally:
+        bar.close()
 
 
 def show_progress(total: int, threshold: int, *, as_json: bool = False) -> bool:

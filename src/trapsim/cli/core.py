@@ -19,19 +19,14 @@ from trapsim.cli._options import (
     no_figures_option,
     out_dir,
     out_option,
-    progress_bar,
     rationality_option,
     seed_option,
-    show_progress,
+    simulate,
     solver_option,
     workers_option,
 )
 from trapsim.errors import ScenarioError
 from trapsim.output import printable, write_text_atomic
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 @main.command()
@@ -52,14 +47,7 @@ def validate(files: Sequence[str]) -> None:
             bad = True
             echo_error(exc)
             continue
-        counts = [
-            (len(sc.actors), "actor"),
-            (len(sc.parameters), "parameter"),
-            (len(sc.nodes), "node"),
-            (len(sc.outcomes), "outcome"),
-            (len(sc.traps), "trap"),
-        ]
-        click.echo(f"{printable(path)}: ok (" + ", ".join(_plural(n, word) for n, word in counts) + ")")
+        click.echo(f"{printable(path)}: ok ({sc.summary()})")
     if bad:
         sys.exit(2)
 
@@ -177,22 +165,7 @@ def run(
     check_rationality(sc, solver, rationality)
     if priors:
         sc = api.with_pooled_priors(sc, priors)
-    values = parse_sets(sets)
-    n = draws or sc.simulation.draws
-    update, close = progress_bar("draws", n, show_progress(n, 50_000, as_json=as_json))
-    try:
-        res = api.simulate(
-            sc,
-            draws=draws,
-            seed=seed,
-            solver=solver,
-            rationality=rationality,
-            values=values,
-            workers=workers,
-            progress=update,
-        )
-    finally:
-        close()
+    res = simulate(sc, draws, seed, parse_sets(sets), solver, rationality, workers, as_json=as_json)
     written: list[Path] = []
     if out is None and as_json:
         click.echo(res.to_json())

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import click
 
 from trapsim import api
-from trapsim.api import Result, Scenario
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
     check_rationality,
@@ -16,40 +15,12 @@ from trapsim.cli._options import (
     figure_format_option,
     out_file,
     out_option,
-    progress_bar,
     rationality_option,
     seed_option,
-    show_progress,
+    simulate,
     solver_option,
     workers_option,
 )
-
-
-def _simulate(
-    sc: Scenario,
-    draws: int | None,
-    seed: int | None,
-    sets: Sequence[str],
-    solver: str | None = None,
-    rationality: float | None = None,
-    workers: int | None = None,
-) -> Result:
-    """Run the scenario, with a progress bar on a terminal for long runs."""
-    n = draws or sc.simulation.draws
-    update, close = progress_bar("draws", n, show_progress(n, 50_000))
-    try:
-        return api.simulate(
-            sc,
-            draws=draws,
-            seed=seed,
-            solver=solver,
-            rationality=rationality,
-            values=parse_sets(sets),
-            workers=workers,
-            progress=update,
-        )
-    finally:
-        close()
 
 
 @main.command("tree")
@@ -111,7 +82,7 @@ def tree_command(
     path, fmt = figure_file(out, fmt, f"{sc.name}_tree" + (f"_{at}" if at else ""))
     use_compact = at is None and (figures.compact_by_default(sc) if compact is None else compact)
     if draws is not None or seed is not None:
-        result = _simulate(sc, draws, seed, sets, solver, rationality, workers)
+        result = simulate(sc, draws, seed, parse_sets(sets), solver, rationality, workers)
         fig = figures.plot_compact_tree(result) if use_compact else figures.plot_tree(result, at=at)
     else:
         eq = api.solve(sc, values=parse_sets(sets), solver=solver, rationality=rationality)
@@ -194,7 +165,7 @@ def report_command(
     path = out_file(out, f"{sc.name}_handout", [".pdf"]) if handout else out_file(out, f"{sc.name}_report", [".html"])
     if sensitivity:  # refuse an unsupported scenario before the run, not after it
         api.check_supported(sc)
-    res = _simulate(sc, draws, seed, sets, solver, rationality, workers)
+    res = simulate(sc, draws, seed, parse_sets(sets), solver, rationality, workers)
     if handout:
         pdf = api.handout(res, path, command=api.reproduce_command(res))
         click.echo(f"wrote {pdf} (2 A4 pages; {res.draws:,} draws, seed {res.seed})")
