@@ -283,7 +283,7 @@ def test_no_beliefs_no_extra_work(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(*a, **k)
 
     monkeypatch.setattr(runner.chunk, "backward", counting)  # the true game
-    monkeypatch.setattr(runner.compiling, "backward", counting)  # each believer's game
+    monkeypatch.setattr(runner.hypergame, "backward", counting)  # each believer's game
     trapsim.simulate(_defense(), draws=runner.CHUNK * 2, seed=1)
     assert len(calls) == 2
     calls.clear()

@@ -481,3 +481,47 @@ def test_agent_qre_equals_gambit_logit_where_definitions_coincide() -> None:
             mine = list(eq.action_probabilities[sc.root].values())
             ref = [float(res.profile[s]) for s in mover.strategies]
             assert mine == pytest.approx(ref, abs=1e-7), seed
+
+
+# ------------------------------------------------------------------ counterfactual worlds
+
+
+def test_random_games_forced_worlds_equal_gambit_games_with_actions_removed() -> None:
+    """A world that forces decisions equals the game with the other actions deleted in pygambit.
+
+    On random games, one to three decision nodes are forced to a random action;
+    trapsim solves the world ([worlds.w], via the model), the reference deletes
+    the other actions from pygambit's own tree (``Game.delete_action``) and
+    solves that game with its backward induction.
+    """
+    import dataclasses
+
+    from trapsim.model import World
+
+    checked = changed = 0
+    for seed in range(120):
+        text, _ = random_game(seed, min_leaves=10, max_leaves=50)
+        sc = loads_efg(text, path=f"random{seed}.efg")
+        rng = random.Random(seed)
+        ids = [nid for nid, _, _ in sc.preorder() if isinstance(sc.nodes.get(nid), DecisionNode)]
+        game = read_with_gambit(text)
+        nodes = decision_nodes(game)
+        assert len(nodes) == len(ids)
+        picks = rng.sample(range(len(ids)), min(len(ids), rng.randint(1, 3)))
+        force = []
+        for i in picks:
+            node = sc.nodes[ids[i]]
+            k = rng.randrange(len(node.actions))
+            force.append((ids[i], node.actions[k]))
+            for j, action in enumerate(list(nodes[i].infoset.actions)):
+                if j != k:
+                    game.delete_action(action)
+        sc = dataclasses.replace(sc, worlds=(World("w", force=tuple(force)),))
+        eq = solve(sc, world="w")
+        ref_pay, ref_choice = gambit_spe(game)
+        assert [eq.payoffs[a] for a in sc.actor_ids] == pytest.approx([float(v) for v in ref_pay], abs=1e-9)
+        forced = sc.forced("w")
+        assert trapsim_choices(forced, eq.strategy) == ref_choice
+        checked += 1
+        changed += eq.payoffs != solve(sc).payoffs
+    assert checked == 120 and changed > 20  # forcing does change the solution in many games

@@ -164,6 +164,15 @@ def _derived_note(scenario: Scenario, name: str) -> str:
     return f" (it is a derived value, computed from {listed}: set those instead)"
 
 
+def check_world(scenario: Scenario, world: str | None) -> str | None:
+    """Check that ``world`` (``--world``) names a world of the scenario."""
+    ids = [w.id for w in scenario.worlds]
+    if world is not None and world not in ids:
+        known = f" (the scenario's worlds: {', '.join(ids)})" if ids else " (the scenario defines no [worlds])"
+        raise ScenarioError.single(scenario.path, "--world", f"unknown world '{world}'{known}", suggest(world, ids))
+    return world
+
+
 def _options(scenario: Scenario, solver: str | None, rationality: float | None) -> tuple[str, float]:
     path = _scenario(scenario).path
     solver = _arg.choice("solver", solver or scenario.simulation.solver, SOLVERS, file=path)
@@ -231,10 +240,17 @@ def solve(
     values: Mapping[str, float] | None = None,
     solver: str | None = None,
     rationality: float | None = None,
+    world: str | None = None,
 ) -> equilibrium.Equilibrium:
-    """Solve the game once at central values (or ``values``)."""
+    """Solve the game once at central values (or ``values``); with ``world``, that counterfactual world's game."""
     solver, rationality = _options(scenario, solver, rationality)
-    return equilibrium.solve(scenario, values=check_values(scenario, values), solver=solver, rationality=rationality)
+    return equilibrium.solve(
+        scenario,
+        values=check_values(scenario, values),
+        solver=solver,
+        rationality=rationality,
+        world=check_world(scenario, world),
+    )
 
 
 def explain(
@@ -244,6 +260,7 @@ def explain(
     solver: str | None = None,
     rationality: float | None = None,
     at: str | None = None,
+    world: str | None = None,
 ) -> _explain.Explanation:
     """Solve the game once (as :func:`solve`) and tell it as a story in plain English.
 
@@ -251,7 +268,12 @@ def explain(
     """
     solver, rationality = _options(scenario, solver, rationality)
     return _explain.explain(
-        scenario, values=check_values(scenario, values), solver=solver, rationality=rationality, at=at
+        scenario,
+        values=check_values(scenario, values),
+        solver=solver,
+        rationality=rationality,
+        at=at,
+        world=check_world(scenario, world),
     )
 
 
@@ -463,6 +485,7 @@ def trap_probability(
     solver: str | None = None,
     rationality: float | None = None,
     values: Mapping[str, float] | None = None,
+    part: str = "fired",
 ) -> dict[str, np.ndarray]:
     """The exact probability that each trap fires, per draw: ``{trap: array (draws,)}``.
 
@@ -483,7 +506,18 @@ def trap_probability(
         evaluate at these points instead of sampling.
     draws, seed, solver, rationality, values
         As for :func:`simulate` (with a scenario and no ``params``).
+    part
+        ``"fired"``: the probability that the trap fires (for a conditional
+        trap, that ``when`` and ``given`` both hold). ``"given"``: the
+        probability that its ``given`` holds (1 for a trap without one). A
+        run's conditional rate is estimated by ``fired.sum() / given.sum()``.
+
+    Traps that name counterfactual worlds are exact too: the real and the
+    world paths share the draw's chance uniforms, and the probability is over
+    their joint distribution (see :mod:`trapsim.analysis.probability`).
     """
+    if part not in ("fired", "given"):
+        raise ValueError(f"part: expected 'fired' or 'given', got {part!r}")
     from trapsim.analysis import probability
 
     if isinstance(source, Result):
@@ -493,11 +527,14 @@ def trap_probability(
         scenario, seed_, solver_, rationality_ = _analysis_setup(source, seed, solver, rationality, values)
         n = _draws(scenario, draws)
     if params is not None:
-        return probability.probabilities_at(scenario, params, solver=solver_, rationality=rationality_)
-    _, probs = probability.sample_probabilities(
-        scenario, draws=n, entropy=seed_, solver=solver_, rationality=rationality_
-    )
-    return probs
+        probs = probability.probabilities_at(scenario, params, solver=solver_, rationality=rationality_)
+    else:
+        _, probs = probability.sample_probabilities(
+            scenario, draws=n, entropy=seed_, solver=solver_, rationality=rationality_
+        )
+    if part == "given":
+        return {t: probs.given_or_one(t) for t in probs.fired}
+    return probs.fired
 
 
 def sensitivity(

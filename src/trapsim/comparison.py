@@ -117,7 +117,7 @@ class Comparison:
         for t in self.traps:
             for k, (label, res) in enumerate(zip(self.labels, self.results, strict=True)):
                 rate, d = self.rate(t, k), self.difference(t, k)
-                lo, hi = res.ci95(t) if rate is not None else (None, None)
+                lo, hi = res.ci95(t) or (None, None)
                 rows.append(
                     {
                         "trap": t,
@@ -157,16 +157,24 @@ class Comparison:
         return pandas().DataFrame(self._rows()).set_index(["trap", "scenario"])
 
     def rate(self, trap: str, k: int) -> float | None:
-        """The rate of ``trap`` in scenario ``k`` (``None`` when absent)."""
+        """The rate of ``trap`` in scenario ``k``, among the draws where its ``given`` holds.
+
+        ``None`` when the scenario lacks the trap or its ``given`` never held.
+        """
         res = self.results[k]
         return res.rate(trap) if trap in res.trap_counts else None
 
     def difference(self, trap: str, k: int) -> Difference | None:
-        """Scenario ``k`` against the first (``None`` if either lacks the trap, or ``k == 0``)."""
+        """Scenario ``k`` against the first, on the rates among each run's own denominator.
+
+        ``None`` if ``k == 0``, or either scenario lacks the trap or has a rate of n/a.
+        """
         base, res = self.results[0], self.results[k]
-        if k == 0 or trap not in base.trap_counts or trap not in res.trap_counts:
+        if k == 0 or self.rate(trap, 0) is None or self.rate(trap, k) is None:
             return None
-        return _difference(base.trap_counts[trap], base.draws, res.trap_counts[trap], res.draws, self.alpha)
+        return _difference(
+            base.trap_counts[trap], base.given_count(trap), res.trap_counts[trap], res.given_count(trap), self.alpha
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The comparison's JSON document (see docs/sweeps.md)."""
@@ -177,8 +185,7 @@ class Comparison:
             diffs: dict[str, Any] = {}
             for k, (label, res) in enumerate(zip(self.labels, self.results, strict=True)):
                 if t in res.trap_counts:
-                    c = res.trap_counts[t]
-                    cells[label] = {"count": c, "rate": c / res.draws, "ci95": list(wilson(c, res.draws))}
+                    cells[label] = {k: v for k, v in res.trap_dict(t).items() if k != "title"}
                 else:
                     cells[label] = None
                 if k:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 from collections.abc import Mapping
@@ -14,6 +13,8 @@ import numpy as np
 from trapsim.model import Scenario
 from trapsim.output import html_table, pandas, short_repr
 from trapsim.runner import CompiledScenario
+from trapsim.runner.compiling import Game
+from trapsim.runner.hypergame import follow, perceived_solutions
 from trapsim.sampling import central_value
 from trapsim.solver import TIE_TOLERANCE, Solution, Tree, backward, reach_probabilities
 
@@ -65,6 +66,8 @@ class Equilibrium:
         ``payoffs`` describe the game as played (each believer follows its
         perceived game at its own nodes, everyone else the true game), and
         ``node_values`` the true game.
+    world
+        The counterfactual world solved (``[worlds.<id>]``), or ``None`` for the real one.
     """
 
     scenario: Scenario
@@ -81,6 +84,7 @@ class Equilibrium:
     derived: dict[str, float] = field(default_factory=dict)
     expected: dict[str, float] = field(default_factory=dict)
     perceived: dict[str, Equilibrium] = field(default_factory=dict)
+    world: str | None = None
 
     def __repr__(self) -> str:
         path = ", ".join(f"{n}={a}" for n, a in self.strategy.items() if self.reach.get(n, 0) > 0)
@@ -137,6 +141,8 @@ class Equilibrium:
         }
         if self.solver == "qre":
             doc["rationality"] = self.rationality
+        if self.world is not None:
+            doc["world"] = self.world
         if self.perceived:
             doc["expected"] = self.expected
             doc["perceived"] = {
@@ -155,32 +161,48 @@ class Equilibrium:
 
 @dataclass(frozen=True)
 class GameAtPoint:
-    """The game with every parameter at one value (one draw, ``n = 1``).
+    """The game with every parameter at one value (one draw, ``n = 1``), in the real world or one world.
 
     Attributes
     ----------
+    game
+        The game played: its tree (a world's forced nodes keep one action).
+    values
+        The parameter values of that world (after its ``set``).
     payoffs
         Array ``(outcomes, actors, 1)``.
     chance
-        ``{position: array (k, 1)}``: branch probabilities at each chance node.
+        ``{position of game.tree: array (k, 1)}``: branch probabilities at each chance node.
     """
 
     model: CompiledScenario
+    game: Game
     values: dict[str, float]
-    env: dict[str, Any]
+    env: Mapping[str, Any]
     payoffs: np.ndarray
     chance: dict[int, np.ndarray]
 
+    @property
+    def tree(self) -> Tree:
+        return self.game.tree
 
-def game_at(scenario: Scenario, values: Mapping[str, float] | None = None) -> GameAtPoint:
-    """Payoffs and chance probabilities with parameters at their central values or as given."""
+
+def game_at(scenario: Scenario, values: Mapping[str, float] | None = None, *, world: str | None = None) -> GameAtPoint:
+    """Payoffs and chance probabilities with parameters at their central values or as given.
+
+    With ``world``, the game of that counterfactual world: its ``set``
+    applied on top of these values, its forced nodes keeping one action.
+    """
     point = central_values(scenario)
     point.update(values or {})
     model = CompiledScenario(scenario)
     env: dict[str, Any] = {k: np.array([v]) for k, v in point.items()}
     model.derive(env, None)
-    payoffs, chance = model.evaluate(env, 1, None)
-    return GameAtPoint(model, point, env, payoffs, chance)
+    game = model.game if world is None else model.world_game(world)
+    env_w = model.world_values(game, env, None)
+    payoffs, chance = model.evaluate(env_w, 1, None)
+    point = {p.name: float(np.asarray(env_w[p.name]).ravel()[0]) for p in scenario.parameters}
+    return GameAtPoint(model, game, point, env_w, payoffs, game.on_tree(chance))
 
 
 def solve(
@@ -189,43 +211,77 @@ def solve(
     values: Mapping[str, float] | None = None,
     solver: str = "spe",
     rationality: float = 10.0,
+    world: str | None = None,
 ) -> Equilibrium:
-    """Backward induction once, with every parameter at its central value or as given."""
-    game = game_at(scenario, values)
-    point, model, env = game.values, game.model, game.env
-    payoffs, chance = game.payoffs, game.chance
-    sol: Solution = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality, keep_values=True)
-    tree = model.tree
-    reach = reach_probabilities(tree, sol)[:, 0]
-    actors = tree.actors
+    """Backward induction once, with every parameter at its central value or as given.
+
+    With ``world``, the game of that counterfactual world (``[worlds.<id>]``).
+    """
+    game = game_at(scenario, values, world=world)
+    truth = backward(game.tree, game.payoffs, game.chance, solver=solver, rationality=rationality, keep_values=True)
+    perceived: dict[str, Equilibrium] = {}
+    played = truth
+    if scenario.beliefs:
+        sols = perceived_solutions(
+            game.model,
+            game.game,
+            game.env,
+            solver=solver,
+            rationality=rationality,
+            chunk=None,
+            central=True,
+            keep_values=True,
+        )
+        for actor, sol in sols.items():
+            seen = game.model.perceive(game.env, actor, chunk=None, central=True)
+            point = {p.name: float(np.asarray(seen[p.name]).ravel()[0]) for p in scenario.parameters}
+            perceived[actor] = _equilibrium(game, sol, sol, point, seen, solver, rationality, {}, world)
+        played = follow(game.tree, truth, sols)
+    return _equilibrium(game, truth, played, game.values, game.env, solver, rationality, perceived, world)
+
+
+def _equilibrium(
+    game: GameAtPoint,
+    truth: Solution,
+    played: Solution,
+    point: dict[str, float],
+    env: Mapping[str, Any],
+    solver: str,
+    rationality: float,
+    perceived: dict[str, Equilibrium],
+    world: str | None,
+) -> Equilibrium:
+    """The :class:`Equilibrium` of a solved game: ``truth`` gives node values, ``played`` the path."""
+    tree, actors = game.tree, game.tree.actors
+    reach = reach_probabilities(tree, played)[:, 0]
     strategy: dict[str, str] = {}
     probs: dict[str, dict[str, float]] = {}
     node_values: dict[str, dict[str, dict[str, float]]] = {}
     ties = []
     for i in tree.inner:
         pos = tree.positions[i]
-        p = sol.action_probs(i, len(pos.children))[:, 0]
+        p = played.action_probs(i, len(pos.children))[:, 0]
         probs[pos.name] = {a: float(x) for a, x in zip(pos.actions, p, strict=True)}
         node_values[pos.name] = {
-            a: {actor: float(sol.values[c][k, 0]) for k, actor in enumerate(actors)}
+            a: {actor: float(truth.values[c][k, 0]) for k, actor in enumerate(actors)}
             for a, c in zip(pos.actions, pos.children, strict=True)
         }
         if pos.kind == "decision":
             strategy[pos.name] = pos.actions[int(np.argmax(p))]
-            if i in sol.ties and bool(sol.ties[i][0]):
+            if i in played.ties and bool(played.ties[i][0]):
                 ties.append(pos.name)
     outcomes = dict.fromkeys(tree.outcomes, 0.0)
     reached: dict[str, float] = {}
     _add_reach(tree, reach, reached, outcomes)
-    root = sol.values[0][:, 0]
-    expected = {a: float(v) for a, v in zip(actors, root, strict=True)}
-    perceived: dict[str, Equilibrium] = {}
-    if scenario.beliefs:
-        perceived, root = _hypergame(
-            scenario, model, env, payoffs, solver, rationality, strategy, probs, reached, outcomes, ties
-        )
-        expected.update({a: eq.payoffs[a] for a, eq in perceived.items()})
-    derived = {d.name: float(np.asarray(env[d.name]).ravel()[0]) for d in scenario.derived}
+    root = np.zeros(len(actors))
+    for i, pos in enumerate(tree.positions):
+        if pos.kind == "leaf":
+            root += reach[i] * game.payoffs[pos.row, :, 0]
+    if played is truth:
+        root = truth.values[0][:, 0]  # the same number, without rounding in the sum
+    expected = {a: float(v) for a, v in zip(actors, truth.values[0][:, 0], strict=True)}
+    expected.update({a: eq.payoffs[a] for a, eq in perceived.items()})
+    scenario = game.model.scenario
     return Equilibrium(
         scenario=scenario,
         values=point,
@@ -238,66 +294,11 @@ def solve(
         outcome_probabilities=outcomes,
         reach=reached,
         ties=ties,
-        derived=derived,
+        derived={d.name: float(np.asarray(env[d.name]).ravel()[0]) for d in scenario.derived},
         expected=expected,
         perceived=perceived,
+        world=world,
     )
-
-
-def _hypergame(
-    scenario: Scenario,
-    model: CompiledScenario,
-    env: Mapping[str, Any],
-    payoffs: np.ndarray,
-    solver: str,
-    rationality: float,
-    strategy: dict[str, str],
-    probs: dict[str, dict[str, float]],
-    reached: dict[str, float],
-    outcomes: dict[str, float],
-    ties: list[str],
-) -> tuple[dict[str, Equilibrium], np.ndarray]:
-    """Each believer's perceived game, and the game as played (updates the dicts in place).
-
-    Returns the perceived equilibria and the actors' expected payoffs at the
-    root under the played strategy and the true values.
-    """
-    plain = dataclasses.replace(scenario, beliefs={})
-    params = [p.name for p in scenario.parameters]
-    perceived = {}
-    for actor in scenario.beliefs:
-        seen = model.perceive(env, actor, chunk=None, central=True)
-        perceived[actor] = solve(
-            plain,
-            values={k: float(np.asarray(seen[k]).ravel()[0]) for k in params},
-            solver=solver,
-            rationality=rationality,
-        )
-    tree = model.tree
-    for i in tree.inner:
-        pos = tree.positions[i]
-        if pos.kind == "decision" and tree.actors[pos.owner] in perceived:
-            own = perceived[tree.actors[pos.owner]]
-            strategy[pos.name] = own.strategy[pos.name]
-            probs[pos.name] = dict(own.action_probabilities[pos.name])
-            if pos.name in ties:  # a believer's tie is one in the game it sees
-                ties.remove(pos.name)
-            if pos.name in own.ties:
-                ties.append(pos.name)
-    reach = np.zeros(len(tree.positions))
-    reach[0] = 1.0
-    for i in tree.inner:
-        pos = tree.positions[i]
-        for a, c in zip(pos.actions, pos.children, strict=True):
-            reach[c] = reach[i] * probs[pos.name][a]
-    outcomes.update(dict.fromkeys(outcomes, 0.0))
-    reached.clear()
-    _add_reach(tree, reach, reached, outcomes)
-    root = np.zeros(len(tree.actors))
-    for i, pos in enumerate(tree.positions):
-        if pos.kind == "leaf":
-            root += reach[i] * payoffs[pos.row, :, 0]
-    return perceived, root
 
 
 def _add_reach(tree: Tree, reach: np.ndarray, reached: dict[str, float], outcomes: dict[str, float]) -> None:
@@ -381,7 +382,7 @@ def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None, li
     if limit < 1:
         raise ValueError("limit must be at least 1")
     game = game_at(scenario, values)
-    tree = game.model.tree
+    tree = game.tree
     positions = tree.positions
     # per position: list of (values (actors,), choices ((position, action index), ...))
     subgame: dict[int, list[tuple[np.ndarray, tuple[tuple[int, int], ...]]]] = {}

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from trapsim.expressions import Expr, Type
+from trapsim.expressions import Expr, Type, split_path_ref
 from trapsim.output import html_table, short_repr
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "Simulation",
     "Sweep",
     "Trap",
+    "World",
 ]
 
 #: Most draws of one run (or one sweep point): ten billion, about three hours at 1 µs a draw.
@@ -174,10 +175,54 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Trap:
+    """A named event: ``when`` on the realised path, counted among the draws where ``given`` holds.
+
+    ``given`` is ``None`` for an unconditional trap (every draw counts).
+    ``given_label`` says in words where ``given`` holds ("Ukraine gained ground").
+    """
+
     id: str
     title: str
     when: Expr
     description: str = ""
+    given: Expr | None = None
+    given_label: str = ""
+
+    @property
+    def conditions(self) -> tuple[Expr, ...]:
+        """``when`` and, for a conditional trap, ``given``."""
+        return (self.when,) if self.given is None else (self.when, self.given)
+
+    def denominator(self) -> str:
+        """The draws the rate counts among, in words: ``draws where <given>`` or ``all draws``."""
+        if self.given is None:
+            return "all draws"
+        return f"draws where {self.given_label or self.given.source}"
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """A counterfactual world (``[worlds.<id>]``): the same draw, intervened on.
+
+    ``set`` fixes parameters to expressions over the draw's true values
+    (derived values are recomputed); ``force`` keeps only one action at each
+    listed decision node, so earlier movers anticipate it.
+    """
+
+    id: str
+    set: tuple[tuple[str, Expr], ...] = ()
+    force: tuple[tuple[str, str], ...] = ()
+    title: str = ""
+    description: str = ""
+
+    def describe(self) -> str:
+        """The intervention in words: ``the same draw with escape = 0; aq_dprk forced to munitions``."""
+        parts = []
+        if self.set:
+            parts.append(" and ".join(f"{name} = {e.source}" for name, e in self.set))
+        if self.force:
+            parts.append(" and ".join(f"{node} forced to {action}" for node, action in self.force))
+        return "the same draw with " + "; ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +285,7 @@ class Scenario:
     relations: tuple[Relation, ...] = ()
     sweeps: tuple[Sweep, ...] = ()
     beliefs: Mapping[str, tuple[Belief, ...]] = field(default_factory=dict, hash=False)
+    worlds: tuple[World, ...] = ()
     simulation: Simulation = Simulation()
     classroom: Classroom = Classroom()
     description: str = ""
@@ -325,6 +371,29 @@ class Scenario:
     def node(self, name: str) -> Node:
         """The node of an id or of a copy name (``dprk_answer[restrain]``, see :mod:`trapsim.unfolding`)."""
         return self.nodes[_split_copy(name)[0]]
+
+    def world(self, world_id: str) -> World:
+        for w in self.worlds:
+            if w.id == world_id:
+                return w
+        raise KeyError(world_id)
+
+    def used_worlds(self) -> tuple[str, ...]:
+        """Ids of the worlds some trap names, in file order (the only ones ever solved)."""
+        used = {split_path_ref(ref)[2] for t in self.traps for e in t.conditions for ref in e.path_refs}
+        return tuple(w.id for w in self.worlds if w.id in used)
+
+    def forced(self, world_id: str) -> Scenario:
+        """The game of a world: each forced decision node keeps only its forced action.
+
+        Parameters, traps and worlds are kept; the caller applies ``set``.
+        """
+        nodes = dict(self.nodes)
+        for node_id, action in self.world(world_id).force:
+            node = nodes[node_id]
+            k = node.actions.index(action)
+            nodes[node_id] = dataclasses.replace(node, actions=(action,), targets=(node.targets[k],))
+        return dataclasses.replace(self, nodes=nodes)
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:

@@ -87,13 +87,17 @@ class Discovery:
     note: str = ""
     elapsed_s: float = 0.0
     method: str = "prim"
+    #: For a conditional trap: the draws analysed, in words ("draws where ..."); only parameter draws
+    #: where that condition can hold are used, and the outcome is P(when | given, parameters).
+    condition: str = ""
 
     @property
     def outcome(self) -> str:
         """What PRIM's outcome means, in words."""
+        among = f" among {self.condition}" if self.condition else ""
         if self.threshold is None:
-            return "probability that the trap fires"
-        return f"P(fires) >= {self.threshold:g}"
+            return f"probability that the trap fires{among}"
+        return f"P(fires{among}) >= {self.threshold:g}"
 
     def __repr__(self) -> str:
         boxes = "; ".join(b.text for b in self.boxes) or self.note
@@ -121,6 +125,7 @@ class Discovery:
             "method": self.method,
             "outcome": "probability" if self.threshold is None else "threshold",
             "threshold": self.threshold,
+            "given": self.condition or None,
             "rate": self.rate,
             "draws": self.draws,
             "seed": self.seed,
@@ -264,9 +269,25 @@ def discover(
     if not names:
         raise ScenarioError.single(scenario.path, "parameters", "every parameter is a constant: nothing to discover")
     x_all = np.column_stack([params[k] for k in names])
-    p_all = probs[trap]
+    p_all = probs.fired[trap]
+    keep = np.ones(len(p_all), dtype=bool)
+    condition = ""
+    if trap in probs.given:  # a conditional trap: P(when | given, theta) where given can hold
+        g = probs.given[trap]
+        keep = g > 0
+        p_all = np.where(keep, p_all / np.where(keep, g, 1.0), 0.0)
+        condition = scenario.trap(trap).denominator()
     y_all = p_all if threshold is None else (p_all >= threshold - 1e-12).astype(np.float64)
-    x, y, x_test, y_test = x_all[:draws], y_all[:draws], x_all[draws:], y_all[draws:]
+    first = np.arange(len(y_all)) < draws
+    x, y = x_all[first & keep], y_all[first & keep]
+    x_test, y_test = x_all[~first & keep], y_all[~first & keep]
+    if len(y) < 2 or len(y_test) < 2:
+        raise ScenarioError.single(
+            scenario.path,
+            f"traps.{trap}.given",
+            f"the condition of {trap} ({condition}) can hold in only {int(keep.sum())} "
+            "of the sampled parameter draws: nothing to discover",
+        )
     dists = [scenario.parameter(k).dist for k in names]
     discrete = [d.kind in _DISCRETE for d in dists]
     supports = [_support(d, x[:, j]) for j, d in enumerate(dists)]
@@ -295,7 +316,7 @@ def discover(
             if threshold is None
             else f"P(fires) >= {threshold:g} holds in {'no' if total == 0 else 'every'} draw"
         )
-    taken = np.zeros(draws, dtype=bool)
+    taken = np.zeros(len(y), dtype=bool)
     taken_test = np.zeros(len(y_test), dtype=bool)
     while not note and len(boxes) < max_boxes:
         if method == "cart":
@@ -360,6 +381,7 @@ def discover(
         settings=settings,
         note=note,
         elapsed_s=time.perf_counter() - start,
+        condition=condition,
     )
 
 

@@ -5,15 +5,19 @@ the chance nodes (and at the decisions, under ``qre``). So whether a trap
 fires is a Bernoulli event with a probability that is a deterministic
 function of ``theta``::
 
-    P(trap | theta) = sum over leaves L of  reach(L | theta) * [trap holds on the path to L]
+    P(trap | theta) = sum over complete paths L of  P(L | theta) * [trap holds on L]
 
-``reach`` comes from the solved tree (:func:`trapsim.solver.reach_probabilities`:
-chance nodes multiply, ``spe`` decisions are 0/1, ``qre`` decisions are their
-logit probabilities). On the path to a fixed leaf, ``played()`` and
-``reached()`` are known and ``payoff()`` is that leaf's payoff, so each trap's
-compiled ``when`` is evaluated once per leaf with the runner's own code
-(:meth:`trapsim.runner.CompiledScenario.traps_on_path`, which also hands
-earlier traps' values to later ones).
+A "complete path" is one path per game: the real one and every
+counterfactual world a trap names (``[worlds.<id>]``). The worlds share the
+draw's chance uniforms, so their paths are *coupled*, not independent:
+:func:`joint_paths` enumerates the combinations with the probability of each
+(exactly, as the lengths of intersections of uniform intervals). On a fixed
+combination ``played()``, ``reached()``, ``payoff()`` are known, and
+``expected()``/``surprise()`` are the solved values, so each trap's ``when``
+and ``given`` are evaluated once per combination with the runner's own code
+(:func:`trapsim.runner.traps.evaluate_traps`, which also hands earlier traps'
+values to later ones). For a conditional trap both ``P(when and given |
+theta)`` and ``P(given | theta)`` are returned (:class:`Probabilities`).
 
 The mean of ``P(trap | theta)`` over draws estimates the same rate as
 ``trapsim run`` with less noise (it averages out the chance nodes exactly);
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,13 +36,16 @@ import numpy as np
 from trapsim.errors import Problem, ScenarioError, suggest
 from trapsim.model import Scenario
 from trapsim.runner import CHUNK, CompiledScenario
-from trapsim.solver import backward, reach_probabilities
+from trapsim.runner.compiling import Game
+from trapsim.runner.traps import PlayedPaths, evaluate_traps
+from trapsim.solver import Solution, backward
 
 __all__ = [
+    "Probabilities",
     "check_supported",
     "check_traps",
     "chunk_probabilities",
-    "leaf_paths",
+    "joint_paths",
     "probabilities_at",
     "sample_probabilities",
     "uncertain_parameters",
@@ -49,23 +57,128 @@ def uncertain_parameters(scenario: Scenario) -> list[str]:
     return [p.name for p in scenario.parameters if p.dist.kind != "constant"]
 
 
-def leaf_paths(model: CompiledScenario) -> list[tuple[int, np.ndarray]]:
-    """For every leaf, its position and the action taken at each inner node on its path.
+@dataclass(frozen=True, slots=True)
+class Probabilities(Mapping[str, np.ndarray]):
+    """Exact per-draw trap probabilities: a mapping ``{trap: array (n,)}`` of ``fired``.
 
-    The action column has one entry per inner node (``tree.inner`` order): the
-    action index on the path to the leaf, or -1 where the path does not pass.
-    This is the ``actions`` array :func:`trapsim.solver.play` returns, for a
-    draw that ends at that leaf.
+    ``fired`` is the probability that the trap fires in the draw (``when``,
+    and ``given`` for a conditional trap); ``given`` is the probability that
+    a conditional trap's ``given`` holds (absent for other traps). A run's
+    conditional rate estimates ``sum(fired) / sum(given)`` over its draws.
     """
-    tree = model.tree
-    row_of = {pos: r for r, pos in enumerate(tree.inner)}
+
+    fired: dict[str, np.ndarray]
+    given: dict[str, np.ndarray]
+
+    def __getitem__(self, trap: str) -> np.ndarray:
+        return self.fired[trap]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.fired)
+
+    def __len__(self) -> int:
+        return len(self.fired)
+
+    def given_or_one(self, trap: str) -> np.ndarray:
+        """``P(given | draw)``, or ones for a trap without ``given``."""
+        return self.given.get(trap, np.ones_like(self.fired[trap]))
+
+
+@dataclass(frozen=True, slots=True)
+class _Solved:
+    """One world's game, solved on the draws of a chunk."""
+
+    game: Game
+    rows: dict[int, int]
+    payoffs: np.ndarray  # (outcomes, actors, n)
+    solution: Solution
+    expected: dict[str, np.ndarray]
+
+
+def _solve_worlds(
+    model: CompiledScenario, env: Mapping[str, Any], n: int, solver: str, rationality: float, chunk: int
+) -> list[tuple[str | None, _Solved]]:
+    """The real game and every world a trap uses, solved on the same draws."""
+    payoffs, chance = model.evaluate(env, n, chunk)
     out = []
-    for leaf in tree.leaves:
-        col = np.full(len(tree.inner), -1, dtype=np.int64)
-        for pos, k in tree.path_to(leaf):
-            col[row_of[pos]] = k
-        out.append((leaf, col))
+    for wid, game in [(None, model.game), *model.worlds.items()]:
+        values = model.world_values(game, env, chunk)
+        pay, prob = (payoffs, chance) if values is env else model.evaluate(values, n, chunk)
+        sol = backward(game.tree, pay, game.on_tree(prob), solver=solver, rationality=rationality)
+        expected = {a: sol.values[0][k] for k, a in enumerate(game.tree.actors)}
+        out.append((wid, _Solved(game, model.lookups(game.tree)[0], pay, sol, expected)))
     return out
+
+
+def joint_paths(solved: Sequence[_Solved], n: int) -> Iterator[tuple[list[tuple[int, np.ndarray]], np.ndarray]]:
+    """Every combination of one complete path per world, with its probability in each draw.
+
+    The worlds are coupled as a run couples them: chance node (or ``qre``
+    decision) ``x`` uses one uniform ``u_x`` (its stream ``node:<x>``) in every
+    world and at every copy of a shared node, and takes branch ``k`` when
+    ``u_x`` falls in ``[p_1 + ... + p_(k-1), p_1 + ... + p_k)`` of the
+    probabilities there. A combination constrains each ``u_x`` to the
+    intersection of its worlds' intervals, so its probability is the product
+    over ``x`` of that intersection's length (the uniforms are independent),
+    times the 0/1 ``spe`` choices. Combinations with probability 0 in every
+    draw are skipped.
+
+    Yields
+    ------
+    paths, weight
+        Per world, ``(leaf, actions column)`` (the ``actions`` of
+        :func:`trapsim.solver.play` for a draw that takes this path), and the
+        probability of the combination, ``(n,)``.
+    """
+    ones = np.ones(n)
+
+    def walk(
+        g: int,
+        pos: int,
+        col: np.ndarray,
+        cuts: dict[str, tuple[np.ndarray, np.ndarray]],
+        alive: np.ndarray,
+        done: list[tuple[int, np.ndarray]],
+    ) -> Iterator[Any]:
+        sv = solved[g]
+        p = sv.game.tree.positions[pos]
+        if p.kind == "leaf":
+            done = [*done, (pos, col)]
+            if g + 1 < len(solved):
+                nxt = np.full(len(solved[g + 1].game.tree.inner), -1, dtype=np.int64)
+                yield from walk(g + 1, 0, nxt, cuts, alive, done)
+                return
+            weight = alive.astype(np.float64)
+            for lo, hi in cuts.values():
+                weight = weight * np.maximum(hi - lo, 0.0)
+            yield done, weight
+            return
+        row = sv.rows[pos]
+        if pos in sv.solution.choice:
+            pick = sv.solution.choice[pos]
+            for k, c in enumerate(p.children):
+                ok = alive & (pick == k)
+                if ok.any():
+                    taken = col.copy()
+                    taken[row] = k
+                    yield from walk(g, c, taken, cuts, ok, done)
+            return
+        probs = sv.solution.probs[pos]
+        r = p.id  # one uniform per node id, shared by the worlds and by the copies of a node
+        lo0, hi0 = cuts.get(r, (0.0 * ones, ones))
+        low = 0.0 * ones
+        for k, c in enumerate(p.children):
+            high = low + probs[k] if k < len(p.children) - 1 else ones  # as np.cumsum in play()
+            lo, hi = np.maximum(lo0, low), np.minimum(hi0, high)
+            ok = alive & (hi > lo)
+            if ok.any():
+                taken = col.copy()
+                taken[row] = k
+                yield from walk(g, c, taken, {**cuts, r: (lo, hi)}, ok, done)
+            low = high
+
+    first = np.full(len(solved[0].game.tree.inner), -1, dtype=np.int64)
+    yield from walk(0, 0, first, {}, np.ones(n, dtype=bool), [])
 
 
 def _subset(env: Mapping[str, Any], idx: np.ndarray, n: int) -> dict[str, Any]:
@@ -75,10 +188,6 @@ def _subset(env: Mapping[str, Any], idx: np.ndarray, n: int) -> dict[str, Any]:
         arr = np.asarray(v)
         out[k] = arr[idx] if arr.ndim == 1 and arr.shape[0] == n else v
     return out
-
-
-#: Path functions whose value on the path to a fixed leaf is known (see the module docstring).
-_LEAF_FUNCTIONS = frozenset({"played", "reached", "payoff"})
 
 
 def check_traps(scenario: Scenario, wanted: Sequence[str]) -> list[str]:
@@ -112,11 +221,11 @@ _UNSUPPORTED = "exact trap probabilities (sensitivity, discover, report --sensit
 
 
 def check_supported(scenario: Scenario) -> None:
-    """Refuse scenarios whose traps cannot be evaluated leaf by leaf (yet).
+    """Refuse scenarios whose trap probabilities cannot be computed exactly (yet).
 
-    Misperception (``[beliefs]``) changes how the game is played, and
-    ``expected()``/``surprise()`` depend on more than the leaf; summing over
-    leaves would then silently disagree with ``trapsim run``.
+    Misperception (``[beliefs]``) changes how the game is played and draws
+    believed values on their own streams; summing over paths would then
+    silently disagree with ``trapsim run``.
     """
     if getattr(scenario, "beliefs", None):
         raise ScenarioError.single(
@@ -124,14 +233,6 @@ def check_supported(scenario: Scenario) -> None:
             "beliefs",
             f"{_UNSUPPORTED} [beliefs] yet; use trapsim run or sweep for this scenario",
         )
-    for t in scenario.traps:
-        other = sorted({ref[0] for ref in t.when.path_refs} - _LEAF_FUNCTIONS)
-        if other:
-            raise ScenarioError.single(
-                scenario.path,
-                f"traps.{t.id}.when",
-                f"{_UNSUPPORTED} {other[0]}() yet; use trapsim run or sweep for this scenario",
-            )
 
 
 def chunk_probabilities(
@@ -142,53 +243,55 @@ def chunk_probabilities(
     solver: str,
     rationality: float,
     chunk: int = 0,
-    paths: Sequence[tuple[int, np.ndarray]] | None = None,
-) -> dict[str, np.ndarray]:
+) -> Probabilities:
     """``P(trap | draw)`` for every trap and each of ``n`` draws of one chunk.
+
+    Exact over the chance nodes (and ``qre`` choices) of the real game and of
+    every world the traps use, coupled as a run couples them (see
+    :func:`joint_paths`).
 
     Parameters
     ----------
     env
         Parameter and derived values (arrays of shape ``(n,)`` or scalars), as
         from :meth:`CompiledScenario.sample` or :meth:`CompiledScenario.derive`.
-    paths
-        :func:`leaf_paths` of ``model`` (computed when not given).
-
-    Returns
-    -------
-    dict
-        ``{trap id: array (n,)}`` of probabilities in [0, 1].
     """
-    payoffs, chance = model.evaluate(env, n, chunk)
-    sol = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality)
-    reach = reach_probabilities(model.tree, sol)
-    out = {tid: np.zeros(n) for tid, _ in model.traps}
-    if not out:
-        return out
-    for leaf, col in paths if paths is not None else leaf_paths(model):
-        idx = np.flatnonzero(reach[leaf] > 0)
-        if idx.size == 0:
-            continue
+    solved = _solve_worlds(model, env, n, solver, rationality, chunk)
+    fired = {t[0]: np.zeros(n) for t in model.traps}
+    given = {t[0]: np.zeros(n) for t in model.traps if t[2] is not None}
+    if not fired:
+        return Probabilities(fired, given)
+    ids = [wid for wid, _ in solved]
+    worlds = [sv for _, sv in solved]
+    for combo, weight in joint_paths(worlds, n):
+        idx = np.flatnonzero(weight > 0)
         m = idx.size
-        if m == n:
-            sub_env, sub_pay, weight = env, payoffs, reach[leaf]
-        else:
-            sub_env, sub_pay, weight = _subset(env, idx, n), payoffs[:, :, idx], reach[leaf, idx]
-        fired = model.traps_on_path(
-            sub_env,
-            np.full(m, leaf, dtype=np.int64),
-            np.broadcast_to(col[:, None], (col.shape[0], m)),
-            sub_pay,
-            chunk,
-        )
-        for tid, value in fired.items():
-            if m == n:
-                out[tid] += weight * value
-            else:
-                out[tid][idx] += weight * value
-    for p in out.values():
+        if m == 0:
+            continue
+        whole = m == n
+        sub_env = env if whole else _subset(env, idx, n)
+        paths = {}
+        for wid, sv, (leaf, col) in zip(ids, worlds, combo, strict=True):
+            pay = sv.payoffs if whole else sv.payoffs[:, :, idx]
+            expected = sv.expected if whole else {a: v[idx] for a, v in sv.expected.items()}
+            paths[wid] = PlayedPaths(
+                sv.game.tree,
+                np.full(m, leaf, dtype=np.int64),
+                np.broadcast_to(col[:, None], (col.shape[0], m)),
+                pay,
+                expected,
+            )
+        values = evaluate_traps(model, sub_env, paths, chunk)
+        w = weight if whole else weight[idx]
+        for out, got in ((fired, values.fired), (given, values.given)):
+            for tid, value in got.items():
+                if whole:
+                    out[tid] += w * value
+                else:
+                    out[tid][idx] += w * value
+    for p in [*fired.values(), *given.values()]:
         np.clip(p, 0.0, 1.0, out=p)  # rounding in long products of probabilities
-    return out
+    return Probabilities(fired, given)
 
 
 def _chunks(draws: int) -> Iterator[tuple[int, int, int]]:
@@ -206,7 +309,7 @@ def sample_probabilities(
     solver: str,
     rationality: float,
     progress: Callable[[int], None] | None = None,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+) -> tuple[dict[str, np.ndarray], Probabilities]:
     """Sample ``draws`` parameter vectors as :func:`trapsim.runner.run` does; ``P(trap | draw)``.
 
     The parameter draws are the run's own (same streams, same chunks), so
@@ -218,7 +321,7 @@ def sample_probabilities(
     params
         ``{uncertain parameter: array (draws,)}``.
     probs
-        ``{trap id: array (draws,)}``.
+        :class:`Probabilities` of the draws, ``(draws,)`` arrays.
     """
     names = uncertain_parameters(scenario)
     params = {name: np.empty(draws) for name in names}
@@ -240,7 +343,7 @@ def probabilities_at(
     solver: str,
     rationality: float,
     progress: Callable[[int], None] | None = None,
-) -> dict[str, np.ndarray]:
+) -> Probabilities:
     """``P(trap | theta)`` at given parameter vectors, evaluated chunk by chunk.
 
     Parameters
@@ -251,8 +354,8 @@ def probabilities_at(
 
     Returns
     -------
-    dict
-        ``{trap id: array (n,)}``.
+    Probabilities
+        ``(n,)`` arrays per trap.
     """
     known = {p.name: p for p in scenario.parameters}
     unknown = [k for k in params if k not in known]
@@ -292,18 +395,18 @@ def _by_chunks(
     solver: str,
     rationality: float,
     progress: Callable[[int], None] | None,
-) -> dict[str, np.ndarray]:
-    """``{trap: array (n,)}`` of probabilities, chunk by chunk; ``env_of(model, c, start, size)``."""
+) -> Probabilities:
+    """:class:`Probabilities` of ``n`` draws, chunk by chunk; ``env_of(model, c, start, size)``."""
     check_supported(scenario)
     model = CompiledScenario(scenario)
-    paths = leaf_paths(model)
-    probs = {tid: np.empty(n) for tid, _ in model.traps}
+    fired = {t[0]: np.empty(n) for t in model.traps}
+    given = {t[0]: np.empty(n) for t in model.traps if t[2] is not None}
     for c, start, m in _chunks(n):
         env = env_of(model, c, start, m)
-        for tid, p in chunk_probabilities(
-            model, env, m, solver=solver, rationality=rationality, chunk=c, paths=paths
-        ).items():
-            probs[tid][start : start + m] = p
+        got = chunk_probabilities(model, env, m, solver=solver, rationality=rationality, chunk=c)
+        for out, part in ((fired, got.fired), (given, got.given)):
+            for tid, p in part.items():
+                out[tid][start : start + m] = p
         if progress:
             progress(m)
-    return probs
+    return Probabilities(fired, given)

@@ -84,6 +84,10 @@ class SensitivityResult:
     mean: dict[str, float]
     sd: dict[str, float]
     notes: dict[str, str] = field(default_factory=dict)
+    #: For conditional traps: ``given_mean`` (mean P(given | parameters) over the design),
+    #: ``can_hold`` (share of design points where it is positive) and ``rate``
+    #: (the conditional rate over the design, sum of joint / sum of given).
+    conditional: dict[str, dict[str, float | None]] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
     @property
@@ -144,6 +148,7 @@ class SensitivityResult:
             "probability": {t: {"mean": self.mean[t], "sd": self.sd[t]} for t in self.indices},
             "convergence": self.convergence,
             "notes": dict(self.notes),
+            "conditional": dict(self.conditional),
             "meta": json_meta(sc, elapsed_s=self.elapsed_s),
         }
 
@@ -285,13 +290,34 @@ def sensitivity(
     mean: dict[str, float] = {}
     sd: dict[str, float] = {}
     d = len(names)
+    conditional: dict[str, dict[str, float | None]] = {}
     for tid in chosen:
-        y = probs[tid]
+        y = probs.fired[tid]  # for a conditional trap: the joint P(when and given | theta)
         mean[tid], sd[tid] = float(y.mean()), float(y.std())
+        if tid in probs.given:
+            g = probs.given[tid]
+            conditional[tid] = {
+                "given_mean": float(g.mean()),
+                "can_hold": float(np.mean(g > 0)),
+                "rate": float(y.sum() / g.sum()) if g.sum() > 0 else None,
+            }
+            notes[tid] = (
+                "conditional trap: the indices explain the joint probability P(when and given | "
+                "parameters), not P(when | given): a Sobol' or Morris design cannot be restricted "
+                "to the draws where given can hold (trapsim discover analyses the conditional)"
+            )
         if np.ptp(y) <= 1e-12:
             indices[tid] = _constant(method, names)
             convergence[tid] = {}
-            notes[tid] = f"the probability is {y[0]:.3g} everywhere in the design: no variance to attribute"
+            notes[tid] = "; ".join(
+                filter(
+                    None,
+                    (
+                        notes.get(tid),
+                        f"the probability is {y[0]:.3g} everywhere in the design: no variance to attribute",
+                    ),
+                )
+            )
             continue
         full, warned = _analyze(method, names, u, y, seed)
         indices[tid] = full
@@ -307,7 +333,9 @@ def sensitivity(
                 top = max((v["mu_star"] or 0.0) for v in full.values()) or 1.0
                 convergence[tid]["max_abs_change_mu_star"] = _max_change(full, half, "mu_star") / top
         if warned:
-            notes[tid] = "the trap is rare in the design; intervals may be unreliable"
+            notes[tid] = "; ".join(
+                filter(None, (notes.get(tid), "the trap is rare in the design; intervals may be unreliable"))
+            )
     evaluations = int(u.shape[0])
     return SensitivityResult(
         scenario=scenario,
@@ -324,5 +352,6 @@ def sensitivity(
         mean=mean,
         sd=sd,
         notes=notes,
+        conditional=conditional,
         elapsed_s=time.perf_counter() - start,
     )

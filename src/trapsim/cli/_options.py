@@ -33,6 +33,12 @@ rationality_option = click.option(
     default=None,
     help="Logit precision of --solver qre [default: the scenario's, else 10]; refused with spe.",
 )
+world_option = click.option(
+    "--world",
+    metavar="ID",
+    default=None,
+    help="Solve the game of this counterfactual world ([worlds.ID]) instead of the real one.",
+)
 no_figures_option = click.option("--no-figures", is_flag=True, help="Write no figures.")
 figure_format_option = click.option(
     "--format",

@@ -24,6 +24,7 @@ from trapsim.cli._options import (
     simulate,
     solver_option,
     workers_option,
+    world_option,
 )
 from trapsim.errors import ScenarioError
 from trapsim.output import printable, write_text_atomic
@@ -59,8 +60,15 @@ def validate(files: Sequence[str]) -> None:
 @rationality_option
 @json_option("Print the solution as JSON.")
 @click.option("--all-spe", is_flag=True, help="List every subgame-perfect equilibrium when ties make it non-unique.")
+@world_option
 def solve(
-    file: str, sets: Sequence[str], solver: str | None, rationality: float | None, as_json: bool, all_spe: bool
+    file: str,
+    sets: Sequence[str],
+    solver: str | None,
+    rationality: float | None,
+    as_json: bool,
+    all_spe: bool,
+    world: str | None,
 ) -> None:
     """Solve the game once, with every parameter at its central value.
 
@@ -72,9 +80,12 @@ def solve(
     \b
         trapsim solve scenarios/defense_clause.toml
         trapsim solve scenarios/defense_clause.toml --set p_gain=0.6 --json
+        trapsim solve scenarios/defense_clause.toml --world munitions_only
     """
     sc = api.load(file)
     check_rationality(sc, solver, rationality)
+    if all_spe and world is not None:
+        raise click.UsageError("--all-spe lists the equilibria of the real game; it cannot be combined with --world")
     if all_spe:
         from trapsim.cli.efg import print_all_spe
 
@@ -84,12 +95,15 @@ def solve(
             )
         print_all_spe(api.all_spe(sc, values=parse_sets(sets)), as_json=as_json)
         return
-    eq = api.solve(sc, values=parse_sets(sets), solver=solver, rationality=rationality)
+    eq = api.solve(sc, values=parse_sets(sets), solver=solver, rationality=rationality, world=world)
     if as_json:
         click.echo(eq.to_json())
         return
     where = "central values" + "".join(f", {k}={v:g}" for k, v in parse_sets(sets).items())
     click.echo(click.style(sc.title, bold=True) + f"  ({sc.name}, solver {eq.solver}, {where})")
+    if world is not None:
+        click.echo(f"In the world '{world}': {sc.world(world).describe()}")
+    forced = dict(sc.world(world).force) if world is not None else {}
     click.echo("\nStrategy (choice at every decision node; * = on the equilibrium path)")
     width = max(len(n) for n in eq.strategy) if eq.strategy else 4
     for node, action in eq.strategy.items():
@@ -98,6 +112,7 @@ def solve(
         extra = "" if eq.solver == "spe" else f"  (p = {eq.action_probabilities[node][action]:.2f})"
         tie = "  [tie: first listed action taken]" if node in eq.ties else ""
         lens = "  (as it sees the game)" if owner in eq.perceived else ""
+        lens += "  [forced]" if sc.node(node).id in forced else ""
         click.echo(f"  {mark} {node:<{width}}  {owner:<10} {action}{extra}{tie}{lens}")
     click.echo("\nExpected payoffs at the root" + (" (as played, true values)" if eq.perceived else ""))
     for actor, v in eq.payoffs.items():
@@ -182,6 +197,16 @@ def run(
     _print_run(res, written)
 
 
+def _trap_cell(res: Any, trap: Any) -> str:
+    """``rate  [lo, hi]`` and, for a conditional trap, the denominator in words."""
+    rate, ci = res.rate(trap.id), res.ci95(trap.id)
+    cell = f"{'n/a':>7}  {'':<18}" if rate is None else f"{rate:7.2%}  [{ci[0]:.2%}, {ci[1]:.2%}]"
+    if trap.given is None:
+        return cell
+    share = res.given_count(trap.id) / res.draws
+    return f"{cell}  of the {share:.2%} of {trap.denominator()}"
+
+
 def _print_run(res: Any, written: Sequence[Path]) -> None:
     sc = res.scenario
     click.echo(click.style(sc.title, bold=True) + f"  ({sc.name})")
@@ -195,8 +220,7 @@ def _print_run(res: Any, written: Sequence[Path]) -> None:
         ti = max(len(t.title) for t in sc.traps)
         click.echo(f"  {'trap':<{tw}}  {'title':<{ti}}  {'rate':>7}  95% CI")
         for t in sc.traps:
-            lo, hi = res.ci95(t.id)
-            click.echo(f"  {t.id:<{tw}}  {t.title:<{ti}}  {res.rate(t.id):7.2%}  [{lo:.2%}, {hi:.2%}]")
+            click.echo(f"  {t.id:<{tw}}  {t.title:<{ti}}  {_trap_cell(res, t)}")
     else:
         click.echo("  (the scenario defines no traps)")
     for t in sc.traps:
@@ -222,6 +246,12 @@ def _print_run(res: Any, written: Sequence[Path]) -> None:
         click.echo("\nMisperception changed the outcome (share of draws; docs/misperception.md)")
         for a, count in res.misperception.items():
             click.echo(f"  {names[a] + ' (' + a + ')':<30} {count / res.draws:7.2%}")
+    for tid in res.undefined_traps():
+        click.echo(
+            f"\nwarning: trap '{tid}': its given never held in this run "
+            f"({res.scenario.trap(tid).denominator()}: none), so its rate is n/a",
+            err=True,
+        )
     share = res.tie_anywhere_count / res.draws
     if share > 0.01:  # warn once, when ties decided the path in more than 1% of draws
         nodes = ", ".join(f"{k} ({c / res.draws:.1%})" for k, c in res.tie_path_counts.items() if c)

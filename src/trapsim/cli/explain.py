@@ -8,7 +8,7 @@ import click
 
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
-from trapsim.cli._options import check_rationality, json_option, rationality_option, solver_option
+from trapsim.cli._options import check_rationality, json_option, rationality_option, solver_option, world_option
 
 
 @main.command("explain")
@@ -25,6 +25,7 @@ from trapsim.cli._options import check_rationality, json_option, rationality_opt
     help="Explain the game from this node on, as if it were reached (e.g. after a Ukrainian gain).",
 )
 @json_option("Print the explanation (text and data) as JSON.")
+@world_option
 def explain_command(
     file: str,
     sets: Sequence[str],
@@ -33,6 +34,7 @@ def explain_command(
     width: int,
     at: str | None,
     as_json: bool,
+    world: str | None,
 ) -> None:
     """Tell the solved game (central values, as `solve`) as a short story.
 
@@ -41,15 +43,17 @@ def explain_command(
     a flag where a choice is narrow), then the choices off the path that
     support it ("had Ukraine chosen push, ..."), then which traps fire on the
     most likely path and every path on which each trap fires. Use --set to
-    explain the game at other values, --at to start from a node.
+    explain the game at other values, --at to start from a node, --world ID to explain
+    a counterfactual world's game.
 
     \b
         trapsim explain scenarios/defense_clause.toml
         trapsim explain scenarios/defense_clause.toml --at russia_call --json
+        trapsim explain scenarios/defense_clause.toml --world munitions_only
     """
     sc = api.load(file)
     check_rationality(sc, solver, rationality)
-    ex = api.explain(sc, values=parse_sets(sets), solver=solver, rationality=rationality, at=at)
+    ex = api.explain(sc, values=parse_sets(sets), solver=solver, rationality=rationality, at=at, world=world)
     if as_json:
         click.echo(ex.to_json())
         return

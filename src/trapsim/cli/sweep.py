@@ -323,11 +323,15 @@ def _print_comparison(comp: Any, written: Sequence[Path]) -> None:
         for k, (label, res) in enumerate(zip(comp.labels, comp.results, strict=True)):
             rate = comp.rate(t, k)
             if rate is None:
-                click.echo(f"    {label:<{width}}  {'absent':>7}")
+                missing = "n/a" if t in res.trap_counts else "absent"
+                click.echo(f"    {label:<{width}}  {missing:>7}")
                 continue
             lo, hi = res.ci95(t)
             ci = f"[{lo:.2%}, {hi:.2%}]"
             line = f"    {label:<{width}}  {rate:7.2%}  {ci:<18}"
+            trap = res.scenario.trap(t)
+            if trap.given is not None:
+                line += f"  of {res.given_count(t):,} {trap.denominator()}"
             d = comp.difference(t, k)
             if k == 0:
                 line += "  (baseline)"

@@ -29,11 +29,13 @@ from typing import Any
 import numpy as np
 
 from trapsim.chains import Chain, commitment_chains
-from trapsim.equilibrium import Equilibrium, solve
+from trapsim.equilibrium import Equilibrium, game_at, solve
 from trapsim.errors import TrapsimError, suggest
 from trapsim.explain.terms import Alternative, Decomposer, Margin
+from trapsim.expressions import split_path_ref
 from trapsim.model import DecisionNode, Scenario
 from trapsim.runner import CompiledScenario
+from trapsim.runner.traps import PlayedPaths, evaluate_traps
 from trapsim.solver import Tree
 
 __all__ = ["Choice", "Explanation", "Line", "PathTraps", "TrapReport", "explain", "traps_at_leaves"]
@@ -120,7 +122,7 @@ class Explanation:
     equilibrium: Equilibrium
     lines: list[Line]
     choices: list[Choice]
-    traps: TrapReport
+    traps: TrapReport | None  # None when a counterfactual world's game is told
     deviations: list[TrapReport] = field(default_factory=list)
     firing: dict[str, list[PathTraps]] = field(default_factory=dict)
     at: str | None = None
@@ -184,7 +186,8 @@ class Explanation:
                 }
                 for c in self.choices
             ],
-            "traps": report(self.traps),
+            "world": eq.world,
+            "traps": report(self.traps) if self.traps is not None else None,
             "firing": {
                 t: {"probability": sum(pt.probability for pt in paths), "paths": [path(pt) for pt in paths]}
                 for t, paths in self.firing.items()
@@ -239,11 +242,17 @@ def _and(items: list[str]) -> str:
 class _Teller:
     """Builds the lines of an :class:`Explanation`."""
 
-    def __init__(self, eq: Equilibrium, model: CompiledScenario, values: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        eq: Equilibrium,
+        model: CompiledScenario,
+        values: Mapping[str, float] | None = None,
+        tree: Tree | None = None,
+    ) -> None:
         self.eq = eq
         self.sc: Scenario = eq.scenario
         self.model = model
-        self.tree: Tree = model.tree
+        self.tree: Tree = tree or model.tree  # a counterfactual world's tree with --world
         self.values = values
         self.terms = Decomposer(eq, model)
         self.names = {a.id: a.name for a in self.sc.actors}
@@ -336,6 +345,8 @@ class _Teller:
             f"{name} chooses {self.action(pos, k)} at {self.node(pos)}{lens}{chance}: {shown[act]} "
             f"against {_and(others)}."
         )
+        if not others:  # a node a world forces: one action left
+            text = f"{name} is forced to {self.action(pos, k)} at {self.node(pos)} in this world ({shown[act]})."
         if seen:
             true = [self.eq.node_values[p.name][a][actor] for a in p.actions]
             shown_true = dict(zip(p.actions, _numbers(true), strict=True))
@@ -423,7 +434,11 @@ def traps_at_leaves(
     expected = None
     if any(ref[0] in ("expected", "surprise") for ref in model.path_refs):
         expected = {a: np.array([eq.expected[a]]) for a in tree.actors}
-    return model.traps_on_path(env, leaf, actions, np.repeat(payoffs, n, axis=2), expected=expected)
+    played: dict[str | None, PlayedPaths] = {
+        None: PlayedPaths(tree, leaf, actions, np.repeat(payoffs, n, axis=2), expected)
+    }
+    played.update(_world_paths(eq, model, actions, n))
+    return evaluate_traps(model, env, played).fired
 
 
 def _trap_reports(
@@ -486,6 +501,71 @@ def _route(sc: Scenario, pt: PathTraps) -> str:
     return " \u2192 ".join([*steps, sc.label_of("outcome", pt.outcome)])
 
 
+def _world_paths(
+    eq: Equilibrium, model: CompiledScenario, actions: np.ndarray, n: int
+) -> dict[str | None, PlayedPaths]:
+    """Each used world's path beside every real path (column) of :func:`traps_at_leaves`.
+
+    The world's path follows the world's own solution (its most likely action
+    under ``qre``); at a chance node it takes the branch the real path took
+    at the same node, when the real path passes there (the same dice), and
+    the most likely branch otherwise.
+    """
+    rows = model.lookups(model.tree)[0]
+    out: dict[str | None, PlayedPaths] = {}
+    for wid, game in model.worlds.items():
+        weq = solve(eq.scenario, values=eq.values, solver=eq.solver, rationality=eq.rationality, world=wid)
+        tree = game.tree
+        wrows = model.lookups(tree)[0]
+        taken = np.full((len(tree.inner), n), -1, dtype=np.int64)
+        leaves = np.zeros(n, dtype=np.int64)
+        for j in range(n):
+            w = 0
+            while tree.positions[w].kind != "leaf":
+                pos = tree.positions[w]
+                probs = weq.action_probabilities[pos.name]
+                k = max(range(len(pos.actions)), key=lambda a: probs[pos.actions[a]])
+                if pos.kind == "chance":  # the same dice: the branch the real path took at this node, if any
+                    for c in model.tree.copies[pos.id]:
+                        if actions[rows[c], j] >= 0:
+                            k = pos.actions.index(model.tree.positions[c].actions[actions[rows[c], j]])
+                taken[wrows[w], j] = k
+                w = pos.children[k]
+            leaves[j] = w
+        payoffs = game_at(eq.scenario, eq.values, world=wid).payoffs
+        expected = {a: np.array([weq.expected[a]]) for a in tree.actors}
+        out[wid] = PlayedPaths(tree, leaves, taken, np.repeat(payoffs, n, axis=2), expected)
+    return out
+
+
+def _tell_worlds(teller: _Teller) -> None:
+    """For each trap that names a world, what its comparison means, in words."""
+    sc = teller.sc
+    uses = [
+        (t, sorted({w for e in t.conditions for r in e.path_refs if (w := split_path_ref(r)[2])})) for t in sc.traps
+    ]
+    uses = [(t, ws) for t, ws in uses if ws]
+    if not uses:
+        return
+    teller.say(0, "")
+    teller.say(0, "Traps that compare with a counterfactual world (the same draw, the same dice)")
+    teller.say(
+        1,
+        "Above, a world's path follows the world's own solution, and at a chance node the "
+        "real path also passes it takes the real path's branch.",
+    )
+    for t, ws in uses:
+        worlds = "; ".join(
+            f"'{w}' ({sc.world(w).title + ': ' if sc.world(w).title != w else ''}{sc.world(w).describe()})" for w in ws
+        )
+        desc = f" {t.description}" if t.description else ""
+        teller.say(
+            1,
+            f"{t.id} ({t.title}) compares each draw with the world {worlds}. Among "
+            f"{t.denominator()}, it counts the draws where {t.when.source}.{desc}",
+        )
+
+
 def _tell_traps(teller: _Teller, rep: TrapReport, depth: int) -> None:
     sc = teller.sc
     fired = [t for t in sc.traps if rep.likely.traps[t.id]]
@@ -531,6 +611,7 @@ def explain(
     solver: str = "spe",
     rationality: float = 10.0,
     at: str | None = None,
+    world: str | None = None,
 ) -> Explanation:
     """Solve the game once and tell it as a story.
 
@@ -544,16 +625,20 @@ def explain(
     at
         Tell the game from this node on, as if it were reached (e.g. after a
         Ukrainian gain); probabilities are then conditional on reaching it.
+    world
+        Tell the game of this counterfactual world instead (its traps are not
+        told: traps are counted in the real game).
     """
-    eq = solve(scenario, values=values, solver=solver, rationality=rationality)
+    eq = solve(scenario, values=values, solver=solver, rationality=rationality, world=world)
     model = CompiledScenario(scenario)
-    teller = _Teller(eq, model, values)
+    game = model.game if world is None else model.world_game(world)
+    teller = _Teller(eq, model, values, game.tree)
     root = 0
     if at is not None:
-        if at not in model.tree.node_index:
-            hint = suggest(at, model.tree.node_index)
+        if at not in teller.tree.node_index:
+            hint = suggest(at, teller.tree.node_index)
             raise TrapsimError(f"explain --at: unknown node {at!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
-        root = model.tree.node_index[at]
+        root = teller.tree.node_index[at]
     fixed = "".join(f", {k} = {v:g}" for k, v in (values or {}).items())
     teller.say(0, scenario.title)
     where = "the central values" + (f" (except{fixed[1:]})" if fixed else "")
@@ -563,6 +648,19 @@ def explain(
         + (f", rationality {rationality:g}" if solver == "qre" else "")
         + ".",
     )
+    if world is not None:
+        w = scenario.world(world)
+        teller.say(
+            1,
+            f"This is the counterfactual world '{world}'"
+            + (f" ({w.title})" if w.title != world else "")
+            + f": {w.describe()}."
+            + (
+                " Forced choices are the only action left at their node, and earlier movers anticipate them."
+                if w.force
+                else ""
+            ),
+        )
     if scenario.description:
         teller.say(1, " ".join(scenario.description.split()))
     for actor, seen in eq.perceived.items():
@@ -605,6 +703,16 @@ def explain(
         teller.say(1, f"Had {teller.names[actor]} chosen {teller.action(pos, k)} at {teller.node(pos)}:")
         teller.walk(child, 2, on_path=False)
 
+    if world is not None:
+        order = {pos.name: i for i, pos in enumerate(teller.tree.positions)}
+        choices = sorted(teller.choices.values(), key=lambda c: order[c.node])
+        teller.say(0, "")
+        teller.say(
+            0,
+            f"Traps are counted in the real game (trapsim explain without --world); this world is "
+            f"what the traps naming '{world}' compare each draw with.",
+        )
+        return Explanation(eq, teller.lines, choices, None, [], {}, at)
     reports, firing = _trap_reports(teller, [None, *supporting], root)
     main = reports[0]
     teller.say(0, "")
@@ -629,6 +737,7 @@ def explain(
         for c in chains.values():
             if c is not None and c.steps > 0:
                 teller.say(1, c.describe({a.id: a.name for a in scenario.actors}))
+    _tell_worlds(teller)
     order = {pos.name: i for i, pos in enumerate(teller.tree.positions)}
     choices = sorted(teller.choices.values(), key=lambda c: order[c.node])
     return Explanation(eq, teller.lines, choices, main, reports[1:], firing, at, chains)

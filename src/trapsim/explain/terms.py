@@ -158,7 +158,7 @@ class Decomposer:
     def __init__(self, eq: Equilibrium, model: CompiledScenario) -> None:
         self.sc: Scenario = eq.scenario
         self.model = model
-        self.tree: Tree = model.tree
+        self.tree: Tree = model.tree if eq.world is None else model.world_game(eq.world).tree
         self.types = self.sc.types()
         self._env: dict[int, dict[str, Any]] = {}
         self._fn: dict[str, Any] = {}
@@ -264,7 +264,13 @@ class Decomposer:
             except (ValueError, KeyError):
                 continue
             for v in ends:
-                eq = solve(self.sc, values={**fixed, par.name: float(v)}, solver=solver, rationality=rationality)
+                eq = solve(
+                    self.sc,
+                    values={**fixed, par.name: float(v)},
+                    solver=solver,
+                    rationality=rationality,
+                    world=view.world,
+                )
                 if eq.strategy.get(p.name) != best:
                     flips.append((par.name, float(v)))
                     break

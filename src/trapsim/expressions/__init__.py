@@ -38,6 +38,7 @@ from trapsim.expressions.language import (
     PATH_FUNCTIONS,
     Expr,
     Type,
+    split_path_ref,
 )
 from trapsim.expressions.parser import parse
 
@@ -57,4 +58,5 @@ __all__ = [
     "is_constant",
     "parse",
     "path_key",
+    "split_path_ref",
 ]

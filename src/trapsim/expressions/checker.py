@@ -38,7 +38,8 @@ def check(
         When given, the path functions (``played``, ``reached``, ``payoff``,
         ``expected``, ``surprise``) are allowed: keys
         ``"node"`` (decision and chance node ids), ``"action:<node>"`` (that
-        node's actions), ``"reached"`` (nodes and outcomes) and ``"actor"``.
+        node's actions), ``"reached"`` (nodes and outcomes), ``"actor"`` and,
+        where a world may be named as the optional last argument, ``"world"``.
     """
     return _check(expr.tree, known, path_targets)
 
@@ -75,13 +76,20 @@ def _check(node: Node, known: Mapping[str, Type], paths: Mapping[str, frozenset[
 def _check_call(node: Call, known: Mapping[str, Type], paths: Mapping[str, frozenset[str]] | None) -> Type:
     name, args = node.func, node.args
     if name in PATH_FUNCTIONS:
-        if paths is None:
-            raise ExpressionError(f"{name}() can only be used in traps.*.when", node.pos)
         arity = PATH_FUNCTIONS[name]
-        if len(args) != arity or not all(isinstance(a, Str) for a in args):
+        if paths is None or ("world" not in paths and len(args) == arity + 1):
+            if len(args) == arity + 1 and isinstance(args[-1], Str):
+                raise ExpressionError("a world can only be named in traps.*.when and traps.*.given", args[-1].pos)
+            raise ExpressionError(f"{name}() can only be used in traps.*.when and traps.*.given", node.pos)
+        if len(args) not in (arity, arity + 1) or not all(isinstance(a, Str) for a in args):
             quoted = {"played": '"<node>", "<action>"', "reached": '"<node or outcome>"'}.get(name, '"<actor>"')
-            raise ExpressionError(f"{name}() takes {arity} quoted argument(s): {name}({quoted})", node.pos)
+            raise ExpressionError(
+                f'{name}() takes {arity} quoted argument(s) and optionally a world: {name}({quoted}[, "<world>"])',
+                node.pos,
+            )
         strs = [a for a in args if isinstance(a, Str)]
+        if len(strs) > arity:
+            _check_target(strs[-1], paths["world"], "world")
         if name == "played":
             _check_target(strs[0], paths["node"], "decision or chance node")
             _check_target(strs[1], paths.get("action:" + strs[0].value, frozenset()), f"action of '{strs[0].value}'")

@@ -144,6 +144,18 @@ class Expr:
         )
 
 
+def split_path_ref(ref: tuple[str, ...]) -> tuple[str, tuple[str, ...], str | None]:
+    """``(function, arguments, world or None)`` of a path reference from :attr:`Expr.path_refs`.
+
+    A path function takes an optional last argument naming a world
+    (``played("n", "a", "w")``); without it the reference is to the real path.
+    """
+    fn, args = ref[0], ref[1:]
+    if len(args) > PATH_FUNCTIONS[fn]:
+        return fn, args[:-1], args[-1]
+    return fn, args, None
+
+
 def _walk(node: Node):  # type: ignore[no-untyped-def]
     yield node
     if isinstance(node, Unary):

@@ -14,7 +14,6 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from trapsim.comparison import Comparison
 from trapsim.figures.style import GREY, SIZE, fit, footnote, save, styled
 from trapsim.output import write_text_atomic
-from trapsim.runner import wilson
 
 __all__ = ["SCENARIO_COLORS", "plot_comparison", "write_comparison"]
 
@@ -59,7 +58,7 @@ def plot_comparison(comparison: Comparison, *, fig: Figure | None = None) -> Fig
             if rate is None:
                 absent.append(comparison.labels[k])
                 continue
-            lo, hi = wilson(res.trap_counts[t], res.draws)
+            lo, hi = res.ci95(t) or (rate, rate)
             ax.bar(
                 k,
                 rate * 100,

@@ -57,8 +57,9 @@ def plot_trap_rates(result: Result, *, ax: Axes | None = None) -> Figure:
         empty_axes(ax, "This scenario defines no traps.")
         footnote(fig, _run_note(result))
         return fig
-    rates = np.array([result.rate(t.id) for t in traps]) * 100
-    ci = np.array([result.ci95(t.id) for t in traps]) * 100
+    undefined = set(result.undefined_traps())  # given never held: no bar, "n/a"
+    rates = np.array([result.rate(t.id) or 0.0 for t in traps]) * 100
+    ci = np.array([result.ci95(t.id) or (0.0, 0.0) for t in traps]) * 100
     err = np.vstack([rates - ci[:, 0], ci[:, 1] - rates])
     x = np.arange(len(traps))
     colors = [PALETTE[i % len(PALETTE)] for i in range(len(traps))]
@@ -75,8 +76,9 @@ def plot_trap_rates(result: Result, *, ax: Axes | None = None) -> Figure:
         bar.set_gid(f"trap:{t.id}")
     top = float(max(ci[:, 1].max(), 1.0))
     for xi, (rate, hi) in enumerate(zip(rates, ci[:, 1], strict=True)):
+        shown = "n/a" if traps[xi].id in undefined else percent(rate / 100)
         ax.annotate(
-            percent(rate / 100),
+            shown,
             (xi, hi),
             xytext=(0, 8),
             textcoords="offset points",
@@ -86,8 +88,13 @@ def plot_trap_rates(result: Result, *, ax: Axes | None = None) -> Figure:
             fontweight="bold",
         )
     width = max(10, int(96 / len(traps)))
-    ax.set_xticks(x, [wrap(t.title, width) for t in traps])
-    ax.set_ylabel("Share of draws in which the trap fires")
+    ax.set_xticks(
+        x, [wrap(t.title if t.given is None else f"{t.title} (among {t.denominator()})", width) for t in traps]
+    )
+    conditional = any(t.given is not None for t in traps)
+    ax.set_ylabel(
+        "Rate (among the draws named under each bar)" if conditional else "Share of draws in which the trap fires"
+    )
     ax.yaxis.set_major_formatter(FuncFormatter(_pct))
     ax.set_ylim(0, top * 1.2)
     ax.set_xlim(-0.6, len(traps) - 0.4)
@@ -200,17 +207,29 @@ def plot_convergence(result: Result) -> Figure:
     axes = fig.subplots(rows, cols, squeeze=False)
     n = np.cumsum(np.asarray(result.chunk_sizes, dtype=float))
     counts = np.cumsum(np.asarray(result.chunk_trap_counts, dtype=float).reshape(len(n), len(traps)), axis=0)
+    given = (
+        n[:, None] * np.ones(len(traps))
+        if result.chunk_given_counts is None
+        else np.cumsum(np.asarray(result.chunk_given_counts, dtype=float).reshape(len(n), len(traps)), axis=0)
+    )
     small = len(traps) > 4
     for k, t in enumerate(traps):
         ax = axes.flat[k]
         color = PALETTE[k % len(PALETTE)]
-        rate = counts[:, k] / n * 100
-        band = np.array([wilson(int(c), int(m)) for c, m in zip(counts[:, k], n, strict=True)]) * 100
-        ax.fill_between(n, band[:, 0], band[:, 1], color=color, alpha=0.25, linewidth=0, label="95% interval")
-        (line,) = ax.plot(n, rate, color=color, linewidth=2.5, marker="o", markersize=5, label="running rate")
+        seen = given[:, k] > 0  # a conditional trap's rate exists once its given has held
+        if not seen.any():
+            empty_axes(ax, f"{t.title}: n/a ({t.denominator()}: none)")
+            continue
+        m = given[seen, k]
+        rate = counts[seen, k] / m * 100
+        band = np.array([wilson(int(c), int(d)) for c, d in zip(counts[seen, k], m, strict=True)]) * 100
+        x = n[seen]
+        ax.fill_between(x, band[:, 0], band[:, 1], color=color, alpha=0.25, linewidth=0, label="95% interval")
+        (line,) = ax.plot(x, rate, color=color, linewidth=2.5, marker="o", markersize=5, label="running rate")
         line.set_gid(f"convergence:{t.id}")
         ax.axhline(rate[-1], color=GREY, linewidth=1, linestyle=":")
-        ax.set_title(wrap(f"{t.title}: {percent(rate[-1] / 100)}", 34), fontsize=16 if small else 18, loc="left")
+        among = "" if t.given is None else f" of {t.denominator()}"
+        ax.set_title(wrap(f"{t.title}: {percent(rate[-1] / 100)}{among}", 34), fontsize=16 if small else 18, loc="left")
         ax.yaxis.set_major_formatter(FuncFormatter(_pct))
         ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
         lo, hi = float(band[:, 0].min()), float(band[:, 1].max())
@@ -218,8 +237,8 @@ def plot_convergence(result: Result) -> Figure:
         ax.set_ylim(max(0.0, lo - pad), hi + pad)
         ax.tick_params(labelsize=12 if small else 14)
         ax.grid(color="#EEEEEE")
-        if len(n) == 1:
-            ax.set_xlim(0, n[0] * 2)
+        if len(x) == 1:
+            ax.set_xlim(0, x[0] * 2)
     for ax in axes.flat[len(traps) :]:
         ax.set_axis_off()
     for ax in axes[-1, :]:

@@ -64,6 +64,8 @@ def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
         counts = result.counts(trap.id)
         twin = next((t.title for t in traps[:i] if np.array_equal(result.counts(t.id), counts)), None)
         label = f"{trap.title} (same as {twin})" if twin else trap.title  # else it hides under the twin
+        if trap.given is not None:
+            label += f" (among {trap.denominator()})"  # a gap where that never happened
         ax.fill_between(x, lo * 100, hi * 100, color=colour, alpha=0.25, linewidth=0)
         ax.plot(x, result.rates(trap.id) * 100, color=colour, linewidth=2.5, marker="o", markersize=4, label=label)
     centre = _central(result, name)
@@ -80,7 +82,11 @@ def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
             color="#555555",
         )
     ax.set_xlabel(_axis_name(result, name), fontsize=_FONT)
-    ax.set_ylabel("Share of draws in which the trap fires (%)", fontsize=_FONT)
+    conditional = any(t.given is not None for t in traps)
+    ax.set_ylabel(
+        "Rate (%) among the draws in the legend" if conditional else "Share of draws in which the trap fires (%)",
+        fontsize=_FONT,
+    )
     ax.margins(x=0.02)
     ax.set_ylim(bottom=0)
     ax.tick_params(labelsize=_FONT)
@@ -113,21 +119,28 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
         raise ValueError("plot_sweep_heatmap needs a two-parameter sweep")
     (xname, xv), (yname, yv) = result.axes.items()
     x, y = np.asarray(xv), np.asarray(yv)
-    z = result.rates(trap).T * 100  # (y, x)
+    z = np.ma.masked_invalid(result.rates(trap).T * 100)
+    z.mask = np.ma.getmaskarray(z)  # (y, x); masked where given never held
     fig, ax = new_axes(ax)
-    top = max(float(z.max()), 1.0)
+    top = max(float(z.max()) if z.count() else 0.0, 1.0)
     mesh = ax.pcolormesh(_edges(x), _edges(y), z, cmap="viridis", vmin=0, vmax=top, shading="flat")
     bar = fig.colorbar(mesh, ax=ax)
-    bar.set_label("Share of draws in which the trap fires (%)", fontsize=_FONT)
+    t = result.scenario.trap(trap)
+    bar.set_label(
+        "Share of draws in which the trap fires (%)" if t.given is None else f"Rate (%) among {t.denominator()}",
+        fontsize=_FONT,
+    )
     bar.ax.tick_params(labelsize=_FONT - 2)
-    if z.min() < 50 < z.max() and min(z.shape) >= 2:
+    if not z.count():
+        note = "the trap's condition never held on this grid"
+    elif z.min() < 50 < z.max() and min(z.shape) >= 2:
         cs = ax.contour(x, y, z, levels=[50], colors="white", linewidths=3)
         if z.size > 144:  # where cells show their numbers, a label would sit over them
             ax.clabel(cs, fmt="50%%", fontsize=_FONT)
         note = "white line: 50% contour"
     else:
         note = f"the rate stays {'below' if z.max() <= 50 else 'above'} 50% on this grid"
-    if z.size > 144 and min(z.shape) >= 2:  # too many cells to label: thin contours show the shape
+    if z.count() and z.size > 144 and min(z.shape) >= 2:  # too many cells to label: thin contours show the shape
         levels = [v for v in MaxNLocator(7).tick_values(z.min(), z.max()) if z.min() < v < z.max() and v != 50]
         if levels:
             lines = ax.contour(x, y, z, levels=levels, colors="#222222", linewidths=0.8, alpha=0.7)
@@ -135,14 +148,15 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
     if z.size <= 144:
         for j, yy in enumerate(y):
             for i, xx in enumerate(x):
+                shown = "n/a" if z.mask[j, i] else f"{z[j, i]:.1f}"
                 ax.text(
                     xx,
                     yy,
-                    f"{z[j, i]:.1f}",
+                    shown,
                     ha="center",
                     va="center",
                     fontsize=_FONT - 3,
-                    color="black" if z[j, i] > 0.6 * top else "white",
+                    color="black" if not z.mask[j, i] and z[j, i] > 0.6 * top else "white",
                 )
     cx, cy = _central(result, xname), _central(result, yname)
     if cx is not None and cy is not None:  # on the axes' edges, never over a cell

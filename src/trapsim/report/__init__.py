@@ -27,8 +27,9 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from trapsim import figures
+from trapsim.expressions import split_path_ref
 from trapsim.figures import actor_colors
-from trapsim.figures.style import percent as _pct
+from trapsim.figures.style import percent
 from trapsim.model import Scenario
 from trapsim.output import write_text_atomic
 from trapsim.report.teaching import discussion_html, glossary_html, story_html
@@ -216,6 +217,22 @@ def _comment(name: str, comment: str) -> str:
 # ------------------------------------------------------------------ sections
 
 
+def _pct(p: float | None) -> str:
+    return "n/a" if p is None else percent(p)
+
+
+def _interval(lo: float | None, hi: float | None) -> str:
+    return "95% interval n/a" if lo is None or hi is None else f"95% interval {_pct(lo)} to {_pct(hi)}"
+
+
+def _among(result: Result, trap: str) -> str:
+    """`` of the 18.8% of draws where ...`` for a conditional trap; empty otherwise."""
+    t = result.scenario.trap(trap)
+    if t.given is None:
+        return ""
+    return f" of the {_pct(result.given_count(trap) / result.draws)} of {esc(t.denominator())}"
+
+
 def _scenario_section(sc: Scenario, result: Result) -> str:
     parts = []
     if sc.description:
@@ -223,13 +240,13 @@ def _scenario_section(sc: Scenario, result: Result) -> str:
     if sc.traps:
         keys = []
         for k, t in enumerate(sc.traps):
-            lo, hi = result.ci95(t.id)
+            lo, hi = result.ci95(t.id) or (None, None)
             color = figures.PALETTE[k % len(figures.PALETTE)]
             what = f'<span class="what">{esc(t.description)}</span>' if t.description else ""
             keys.append(
                 f'<div class="key" style="border-left-color:{color}">{esc(t.title)}'
                 f'<span class="rate">{_pct(result.rate(t.id))}</span>'
-                f'<span class="ci">95% interval {_pct(lo)} to {_pct(hi)}</span>{what}</div>'
+                f'<span class="ci">{_interval(lo, hi)}{_among(result, t.id)}</span>{what}</div>'
             )
         parts.append(f'<div class="keys">{"".join(keys)}</div>')
     if sc.sources:
@@ -298,14 +315,19 @@ def _traps_section(sc: Scenario, result: Result) -> str:
     rows = []
     classes = []
     for t in sc.traps:
-        lo, hi = result.ci95(t.id)
+        lo, hi = result.ci95(t.id) or (None, None)
+        definition = f"<code>{esc(t.when.source)}</code>"
+        if t.given is not None:
+            definition += f" among draws where <code>{esc(t.given.source)}</code>"
+        for w in sorted({w for e in t.conditions for r in e.path_refs if (w := split_path_ref(r)[2])}):
+            definition += f"; world <code>{esc(w)}</code>: {esc(sc.world(w).describe())}"
         rows.append(
             (
                 t.title,
-                _pct(result.rate(t.id)),
-                f"{_pct(lo)} to {_pct(hi)}",
+                _pct(result.rate(t.id)) + _among(result, t.id),
+                _interval(lo, hi)[13:],
                 t.description or "",
-                f"<code>{esc(t.when.source)}</code>",
+                definition,
             )
         )
         classes.append("zero" if result.trap_counts[t.id] == 0 else "")

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from trapsim.runner.compiling import CompiledScenario
+from trapsim.runner.hypergame import follow, hypergame
+from trapsim.runner.traps import PlayedPaths, evaluate_traps
+from trapsim.runner.worlds import play_world
 from trapsim.solver import Solution, Tree, backward, play
 
 
@@ -15,7 +18,8 @@ class ChunkStats:
     """Counts and moments of one chunk (merged in chunk order)."""
 
     n: int
-    traps: np.ndarray  # (traps,) int
+    traps: np.ndarray  # (traps,) int: draws where the trap fired (when and given)
+    given: np.ndarray  # (traps,) int: draws where its given holds (all draws without one)
     outcomes: np.ndarray  # (outcomes,) int
     mean: np.ndarray  # (actors,)
     m2: np.ndarray  # (actors,)
@@ -36,13 +40,31 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
     played = sol
     perceived: dict[str, Solution] = {}
     if model.beliefs:
-        played, perceived = model.hypergame(env, sol, entropy, chunk, n, solver, rationality)
+        played, perceived = hypergame(
+            model, model.game, env, sol, entropy=entropy, chunk=chunk, n=n, solver=solver, rationality=rationality
+        )
     leaf, actions = play(model.tree, played, uniforms)
     expected = None
     if any(ref[0] in ("expected", "surprise") for ref in model.path_refs):
         expected = {a: sol.values[0][k] for k, a in enumerate(model.tree.actors)}
         expected.update({a: ps.values[0][model.tree.actors.index(a)] for a, ps in perceived.items()})
-    traps = model.traps_on_path(env, leaf, actions, payoffs, chunk, expected=expected)
+    paths: dict[str | None, PlayedPaths] = {None: PlayedPaths(model.tree, leaf, actions, payoffs, expected)}
+    for wid, game in model.worlds.items():
+        paths[wid] = play_world(
+            model,
+            game,
+            env,
+            payoffs,
+            chance,
+            uniforms,
+            entropy=entropy,
+            chunk=chunk,
+            n=n,
+            solver=solver,
+            rationality=rationality,
+            expected=expected is not None,
+        )
+    traps = evaluate_traps(model, env, paths, chunk)
     tree = model.tree
     outcome_of = model.outcome_of
     outcome_idx = outcome_of[leaf]
@@ -53,7 +75,7 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
                 int(
                     np.count_nonzero(
                         outcome_of[
-                            play(tree, model.follow(sol, {b: ps for b, ps in perceived.items() if b != a}), uniforms)[0]
+                            play(tree, follow(tree, sol, {b: ps for b, ps in perceived.items() if b != a}), uniforms)[0]
                         ]
                         != outcome_idx
                     )
@@ -67,7 +89,11 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
     ties, ties_on_path, tie_anywhere = _tie_counts(tree, played, actions)
     return ChunkStats(
         n=n,
-        traps=np.array([int(np.count_nonzero(traps[t.id])) for t in model.scenario.traps], dtype=np.int64),
+        traps=np.array([int(np.count_nonzero(traps.fired[t.id])) for t in model.scenario.traps], dtype=np.int64),
+        given=np.array(
+            [int(np.count_nonzero(traps.given[t.id])) if t.id in traps.given else n for t in model.scenario.traps],
+            dtype=np.int64,
+        ),
         outcomes=np.bincount(outcome_idx, minlength=len(tree.outcomes)).astype(np.int64),
         mean=mean,
         m2=((realised - mean) ** 2).sum(axis=0),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,12 +11,13 @@ from typing import Any
 import numpy as np
 
 from trapsim.errors import RunError
-from trapsim.expressions import Compiled, Expr, compile_expr, path_key
+from trapsim.expressions import Compiled, Expr, compile_expr
 from trapsim.model import ChanceNode, Scenario
 from trapsim.runner.buffers import Recycler
+from trapsim.runner.traps import PlayedPaths, evaluate_traps
 from trapsim.sampling import central_value, draw, stream
 from trapsim.scenario.evaluation import describe, probability_problem
-from trapsim.solver import Solution, Tree, backward, build_tree
+from trapsim.solver import Tree, build_tree
 
 #: Draws per chunk. Part of the reproducibility contract: changing it changes results.
 CHUNK = 8192
@@ -31,6 +33,85 @@ class _Item:
     key: str  # the key path shown in errors, e.g. "payoffs.stalemate.russia"
     expr: Expr
     fn: Compiled
+
+
+@dataclass(frozen=True, slots=True)
+class Game:
+    """The game one world plays: its tree, and the real tree's position at each of its positions.
+
+    The real game is ``Game(None, tree, (0, 1, ...))``. A world's tree is the
+    real tree with each forced node's other actions removed, so every world
+    position has a real position with the same history (``real[w]``): chance
+    probabilities and uniforms, computed per real position, are re-keyed with
+    :meth:`on_tree`, which is what couples the chance outcomes of the worlds.
+    """
+
+    id: str | None
+    tree: Tree
+    real: tuple[int, ...]
+    sets: tuple[tuple[str, _Item], ...] = ()
+
+    def on_tree(self, by_real: Mapping[int, np.ndarray]) -> dict[int, np.ndarray]:
+        """Arrays keyed by real positions (chance probabilities, uniforms), keyed by this game's positions."""
+        if self.id is None:
+            return dict(by_real)
+        return {w: by_real[r] for w, r in enumerate(self.real) if r in by_real}
+
+
+def _prune(real: Tree, force: Mapping[str, str]) -> tuple[Tree, tuple[int, ...]]:
+    """The real tree with the other actions of every forced node (at each of its copies) removed.
+
+    Returns the world's tree and, for each of its positions, the real position
+    with the same history. Positions keep their ids, copy names and payoff rows,
+    so the real draw's payoff rows and chance probabilities serve the world too.
+    """
+    real_of: list[int] = []
+    kept: list[tuple[int, ...]] = []
+    parents: list[tuple[int, int]] = []
+    stack = [(0, -1, -1)]  # (real position, parent in the world, action index there), pre-order
+    while stack:
+        r, parent, k = stack.pop()
+        w = len(real_of)
+        real_of.append(r)
+        parents.append((parent, k))
+        p = real.positions[r]
+        keep = tuple(
+            j for j, a in enumerate(p.actions) if p.kind != "decision" or p.id not in force or a == force[p.id]
+        )
+        kept.append(keep)
+        for kk in reversed(range(len(keep))):
+            stack.append((p.children[keep[kk]], w, kk))
+    children: list[list[int]] = [[0] * len(k) for k in kept]
+    for w, (parent, k) in enumerate(parents):
+        if parent >= 0:
+            children[parent][k] = w
+    positions = []
+    for w, r in enumerate(real_of):
+        p = real.positions[r]
+        positions.append(
+            dataclasses.replace(
+                p,
+                children=tuple(children[w]),
+                actions=tuple(p.actions[j] for j in kept[w]),
+                parent=parents[w][0],
+                action_in_parent=parents[w][1],
+            )
+        )
+    inner = tuple(w for w, p in enumerate(positions) if p.kind != "leaf")
+    copies: dict[str, list[int]] = {}
+    for w in inner:
+        copies.setdefault(positions[w].id, []).append(w)
+    tree = Tree(
+        tuple(positions),
+        real.actors,
+        real.outcomes,
+        inner,
+        {positions[w].name: w for w in inner},
+        {k: tuple(v) for k, v in copies.items()},
+        real.rows,
+        {w: real.history[r] for w, r in enumerate(real_of) if r in real.history},
+    )
+    return tree, tuple(real_of)
 
 
 class CompiledScenario:
@@ -67,7 +148,15 @@ class CompiledScenario:
             for pos in self.tree.inner
             if self.tree.positions[pos].kind == "chance"
         }
-        self.traps = [(t.id, item(f"traps.{t.id}.when", t.when)) for t in scenario.traps]
+        #: ``[(trap id, compiled when, compiled given or None)]`` in file order.
+        self.traps = [
+            (
+                t.id,
+                item(f"traps.{t.id}.when", t.when),
+                item(f"traps.{t.id}.given", t.given) if t.given is not None else None,
+            )
+            for t in scenario.traps
+        ]
         #: ``{actor: [(belief, compiled expression or None)]}`` for actors with ``[beliefs]``.
         self.beliefs = {
             actor: [
@@ -75,8 +164,34 @@ class CompiledScenario:
             ]
             for actor, beliefs in scenario.beliefs.items()
         }
-        self.path_refs = sorted({ref for t in scenario.traps for ref in t.when.path_refs})
+        self.path_refs = sorted({ref for t in scenario.traps for e in t.conditions for ref in e.path_refs})
         self._deps = {d.name: d.expr.names for d in scenario.derived}
+        self._item = item
+        #: The real game, and the game of every world a trap uses (no other world is ever solved).
+        self.game = Game(None, self.tree, tuple(range(len(self.tree.positions))))
+        self.worlds = {w: self.world_game(w) for w in scenario.used_worlds()}
+
+    def world_game(self, world_id: str) -> Game:
+        """Compile one world's game (its tree, and its ``set`` expressions over true values)."""
+        world = self.scenario.world(world_id)
+        tree, real = _prune(self.tree, dict(world.force)) if world.force else (self.tree, self.game.real)
+        sets = tuple((name, self._item(f"worlds.{world_id}.set.{name}", e)) for name, e in world.set)
+        return Game(world_id, tree, real, sets)
+
+    def world_values(self, game: Game, env: Mapping[str, Any], chunk: int | None = 0) -> Mapping[str, Any]:
+        """The parameter and derived values of ``game``'s world: ``env`` with ``set`` applied.
+
+        ``set`` expressions are evaluated on the true values ``env``; derived
+        values are then recomputed. Without ``set``, ``env`` itself.
+        """
+        if not game.sets:
+            return env
+        out = {p.name: env[p.name] for p in self.scenario.parameters}
+        with np.errstate(all="ignore"):
+            for name, it in game.sets:
+                out[name] = self.finite(it, it.fn(env), env, chunk)
+        self.derive(out, chunk)
+        return out
 
     def with_values(self, values: Mapping[str, float]) -> CompiledScenario:
         """The same compiled scenario with parameters fixed at constants (no recompiling).
@@ -180,40 +295,6 @@ class CompiledScenario:
         self.derive(seen, chunk)
         return seen
 
-    def hypergame(
-        self, env: Mapping[str, Any], truth: Solution, entropy: int, chunk: int, n: int, solver: str, rationality: float
-    ) -> tuple[Solution, dict[str, Solution]]:
-        """The strategy played when actors have beliefs, and each believer's perceived solution.
-
-        Each actor with beliefs solves the game with its perceived values and
-        plays that solution at its own decision nodes; everyone else plays
-        ``truth``; chance nodes keep their true probabilities.
-        """
-        perceived = {}
-        for actor in self.beliefs:
-            seen = self.perceive(env, actor, entropy, chunk, n)
-            try:
-                payoffs, chance = self.evaluate(seen, n, chunk)
-            except RunError as exc:
-                raise exc.within(before=f"under the beliefs of '{actor}': ") from None
-            perceived[actor] = backward(self.tree, payoffs, chance, solver=solver, rationality=rationality)
-        return self.follow(truth, perceived), perceived
-
-    def follow(self, truth: Solution, perceived: Mapping[str, Solution]) -> Solution:
-        """``truth`` with each listed actor's decisions taken from its own solution."""
-        owners = {self.tree.actors.index(a): sol for a, sol in perceived.items()}
-        choice, probs, ties = dict(truth.choice), dict(truth.probs), dict(truth.ties)
-        for i in self.tree.inner:
-            pos = self.tree.positions[i]
-            sol = owners.get(pos.owner) if pos.kind == "decision" else None
-            if sol is not None:
-                if i in sol.choice:
-                    choice[i] = sol.choice[i]
-                    ties[i] = sol.ties[i]  # a believer's tie is one in the game it sees
-                else:
-                    probs[i] = sol.probs[i]
-        return Solution(truth.values, probs, choice, ties)
-
     def finite(self, it: _Item, value: Any, env: Mapping[str, Any], chunk: int | None) -> Any:
         arr = np.asarray(value)
         if arr.dtype == bool or np.isfinite(arr).all():
@@ -245,6 +326,17 @@ class CompiledScenario:
         """``a = 0.1, b = 2`` for the names used (and the parameters behind derived ones)."""
         return describe(names, env, self._deps, i)
 
+    def lookups(self, tree: Tree) -> tuple[dict[int, int], np.ndarray, np.ndarray]:
+        """For ``tree`` (the real one or a world's): the row of each inner position in ``actions``,
+        and each position's outcome index and payoff row (-1 for inner positions)."""
+        if tree is self.tree:
+            return self._row_of, self.outcome_of, self.row_of_position
+        return (
+            {pos: r for r, pos in enumerate(tree.inner)},
+            np.array([p.outcome for p in tree.positions]),
+            np.array([p.row for p in tree.positions]),
+        )
+
     def traps_on_path(
         self,
         env: Mapping[str, Any],
@@ -255,46 +347,14 @@ class CompiledScenario:
         *,
         expected: Mapping[str, np.ndarray] | None = None,
     ) -> dict[str, np.ndarray]:
-        """Evaluate every trap on the realised paths; ``{trap: bool (n,)}``.
+        """Every trap on the realised real paths (no worlds); ``{trap: bool (n,)}``, true where it fired.
 
         ``expected`` gives each actor's expected payoff at the root, ``(n,)``
-        (needed only when a trap uses ``expected()`` or ``surprise()``).
+        (needed only when a trap uses ``expected()`` or ``surprise()``). See
+        :func:`trapsim.runner.traps.evaluate_traps` for ``given`` and worlds.
         """
-        n = leaf.shape[0]
-        tree = self.tree
-        scope = dict(env)
-        row_of = self._row_of
-        outcome_of_leaf = self.outcome_of[leaf]
-        for ref in self.path_refs:
-            fn, *args = ref
-            if fn in ("played", "reached") and args[0] in tree.copies:  # at any copy of the node
-                copies = tree.copies[args[0]]
-                k = tree.positions[copies[0]].actions.index(args[1]) if fn == "played" else -1
-                hits = [actions[row_of[pos]] == k if k >= 0 else actions[row_of[pos]] >= 0 for pos in copies]
-                scope[path_key(ref)] = hits[0] if len(hits) == 1 else np.logical_or.reduce(hits)
-            elif fn == "reached":
-                scope[path_key(ref)] = outcome_of_leaf == tree.outcomes.index(args[0])
-            else:
-                a = tree.actors.index(args[0])
-                realised = payoffs[self.row_of_position[leaf], a, np.arange(n)]
-                if fn == "payoff":
-                    scope[path_key(ref)] = realised
-                else:
-                    if expected is None:
-                        raise RunError(
-                            f"{fn}('{args[0]}') needs each actor's expected payoff, which only "
-                            "`trapsim run`, `solve` and `explain` compute",
-                            file=self.scenario.path,
-                        )
-                    e = expected[args[0]]
-                    scope[path_key(ref)] = e if fn == "expected" else realised - e
-        out = {}
-        with np.errstate(all="ignore"):
-            for tid, it in self.traps:
-                value = np.broadcast_to(np.asarray(self.finite(it, it.fn(scope), scope, chunk), dtype=bool), (n,))
-                scope[tid] = value
-                out[tid] = value
-        return out
+        paths: dict[str | None, PlayedPaths] = {None: PlayedPaths(self.tree, leaf, actions, payoffs, expected)}
+        return evaluate_traps(self, env, paths, chunk).fired
 
     def uniforms(self, entropy: int, chunk: int, n: int, solver: str) -> dict[int, np.ndarray]:
         """Uniforms for chance nodes (and decisions under ``qre``), one stream per node.

@@ -168,6 +168,7 @@ def _aggregate(
         n_total = n_new
     sd = np.sqrt(m2 / (n_total - 1)) if n_total > 1 else np.zeros_like(m2)
     traps = np.sum([s.traps for s in stats], axis=0)
+    given = np.sum([s.given for s in stats], axis=0)
     outcomes = np.sum([s.outcomes for s in stats], axis=0)
     ties = np.sum([s.ties for s in stats], axis=0)
     ties_on_path = np.sum([s.ties_on_path for s in stats], axis=0)
@@ -196,4 +197,8 @@ def _aggregate(
         workers=workers,
         payoff_sample=stats[0].sample if stats else None,
         misperception=_changed(scenario, stats),
+        given_counts={t.id: int(c) for t, c in zip(scenario.traps, given, strict=True) if t.given is not None}
+        if scenario.traps
+        else {},
+        chunk_given_counts=np.array([s.given for s in stats]).reshape(len(stats), len(scenario.traps)),
     )

@@ -31,6 +31,22 @@ def wilson(count: int, n: int, z: float = _Z95) -> tuple[float, float]:
     return (lo, hi)
 
 
+def proportion(count: int, n: int) -> dict[str, Any]:
+    """``{count, rate, ci95}`` of ``count`` in ``n``; rate and interval ``None`` when ``n`` is 0."""
+    if n == 0:
+        return {"count": count, "rate": None, "ci95": None}
+    return {"count": count, "rate": count / n, "ci95": list(wilson(count, n))}
+
+
+def trap_entry(count: int, given: int, draws: int, conditional: bool) -> dict[str, Any]:
+    """``{count, rate, ci95}`` among the ``given`` draws, plus ``given`` and ``joint`` for a conditional trap."""
+    doc = proportion(count, given)
+    if conditional:
+        doc["given"] = proportion(given, draws)
+        doc["joint"] = proportion(count, draws)
+    return doc
+
+
 @dataclass
 class Result:
     """The outcome of a Monte Carlo run (see :func:`run`)."""
@@ -42,6 +58,7 @@ class Result:
     solver: str
     rationality: float
     values: dict[str, float]
+    #: Per trap, the draws in which it fired (``when`` and, for a conditional trap, ``given``).
     trap_counts: dict[str, int]
     outcome_counts: dict[str, int]
     payoff_mean: dict[str, float]
@@ -60,29 +77,57 @@ class Result:
     payoff_sample: np.ndarray | None = None
     #: Per actor with beliefs: draws in which its misperception changed the realised outcome.
     misperception: dict[str, int] = field(default_factory=dict)
+    #: Per trap, the draws in which its ``given`` holds (``draws`` for a trap without one).
+    given_counts: dict[str, int] = field(default_factory=dict)
+    #: Per chunk and trap, the draws in which ``given`` holds, ``(chunks, traps)``.
+    chunk_given_counts: np.ndarray | None = None
 
-    def rate(self, trap: str) -> float:
-        return self.trap_counts[trap] / self.draws
+    def given_count(self, trap: str) -> int:
+        """The denominator of the trap's rate: draws where its ``given`` holds (all draws without one)."""
+        return self.given_counts.get(trap, self.draws)
 
-    def ci95(self, trap: str) -> tuple[float, float]:
-        return wilson(self.trap_counts[trap], self.draws)
+    def rate(self, trap: str) -> float | None:
+        """The trap's rate among the draws where its ``given`` holds; ``None`` when it never holds."""
+        n = self.given_count(trap)
+        return self.trap_counts[trap] / n if n else None
+
+    def ci95(self, trap: str) -> tuple[float, float] | None:
+        """The Wilson 95% interval of :meth:`rate`; ``None`` when ``given`` never holds."""
+        n = self.given_count(trap)
+        return wilson(self.trap_counts[trap], n) if n else None
+
+    def undefined_traps(self) -> list[str]:
+        """Conditional traps whose ``given`` never held in this run (their rate is n/a)."""
+        return [t.id for t in self.scenario.traps if self.given_count(t.id) == 0]
+
+    def trap_dict(self, trap: str) -> dict[str, Any]:
+        """A trap's JSON object: ``count``, ``rate``, ``ci95`` and, with ``given``, ``given`` and ``joint``."""
+        t = self.scenario.trap(trap)
+        entry = trap_entry(self.trap_counts[trap], self.given_count(trap), self.draws, t.given is not None)
+        return {"title": t.title, **entry}
+
+    def _shown(self, trap: str) -> tuple[str, str]:
+        """The rate and its interval as text (``n/a`` where a conditional trap's given never held)."""
+        rate, ci = self.rate(trap), self.ci95(trap)
+        if rate is None or ci is None:
+            return "n/a", ""
+        return f"{rate:.2%}", f"[{ci[0]:.2%}, {ci[1]:.2%}]"
 
     def __repr__(self) -> str:
-        rates = ", ".join(f"{t} {self.rate(t):.2%}" for t in self.trap_counts)
+        rates = ", ".join(f"{t} {self._shown(t)[0]}" for t in self.trap_counts)
         return short_repr("Result", self.scenario.name, f"{self.draws:,} draws, seed {self.seed}, {self.solver}", rates)
 
     def _repr_html_(self) -> str:
         sc = self.scenario
-        rows = [
-            (t.id, t.title, f"{self.rate(t.id):.2%}", "[{:.2%}, {:.2%}]".format(*self.ci95(t.id))) for t in sc.traps
-        ]
+        rows = [(t.id, t.title, *self._shown(t.id)) for t in sc.traps]
         note = f"{self.draws:,} draws · seed {self.seed} · solver {self.solver}"
         return html_table(f"{sc.title} ({sc.name})", ["trap", "title", "rate", "95% CI"], rows, note=note)
 
     def to_frame(self, table: str = "traps") -> Any:
         """A pandas DataFrame (pandas is the optional extra ``trapsim[pandas]``).
 
-        ``table``: ``"traps"`` (one row per trap: count, rate, 95% interval),
+        ``table``: ``"traps"`` (one row per trap: count, rate, 95% interval; for a conditional
+        trap among the ``given_count`` draws where its given holds, NaN where that is 0),
         ``"outcomes"`` (one row per outcome) or ``"payoffs"`` (per actor: mean, sd).
         """
         pd = pandas()
@@ -94,22 +139,19 @@ class Result:
         counts = self.trap_counts if table == "traps" else self.outcome_counts
         rows = []
         for key, count in counts.items():
-            lo, hi = wilson(count, self.draws)
-            rows.append({table[:-1]: key, "count": count, "rate": count / self.draws, "ci_low": lo, "ci_high": hi})
+            n = self.given_count(key) if table == "traps" else self.draws
+            lo, hi = wilson(count, n) if n else (float("nan"), float("nan"))
+            rate = count / n if n else float("nan")
+            row = {table[:-1]: key, "count": count, "rate": rate, "ci_low": lo, "ci_high": hi}
+            if table == "traps":
+                row["given_count"] = n
+            rows.append(row)
         return pd.DataFrame(rows).set_index(table[:-1])
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of the format contract (plus a few extra keys)."""
         sc = self.scenario
-        traps = {
-            t.id: {
-                "title": t.title,
-                "count": self.trap_counts[t.id],
-                "rate": self.rate(t.id),
-                "ci95": list(self.ci95(t.id)),
-            }
-            for t in sc.traps
-        }
+        traps = {t.id: self.trap_dict(t.id) for t in sc.traps}
         ranked = sorted(self.outcome_counts.items(), key=lambda kv: (-kv[1], list(sc.outcomes).index(kv[0])))
         outcomes = {
             o: {

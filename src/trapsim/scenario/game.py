@@ -331,6 +331,28 @@ def histories(c: Collector, root: str, graph: dict[str, list[str]]) -> None:
                     )
 
 
+def trap_condition(
+    c: Collector, key: str, value: Any, scope: Mapping[str, Type], paths: Mapping[str, frozenset[str]], later: set[str]
+) -> Expr | None:
+    """A trap's ``when`` or ``given``: a condition over values, path functions, worlds and earlier traps."""
+    if isinstance(value, str):
+        try:
+            refs = parse(value).names & later
+            if refs:
+                c.err(key, f"uses trap '{sorted(refs)[0]}', which is defined later; define it first")
+                return None
+        except ExpressionError:
+            pass
+    checked = c.expression(key, value, scope, paths)
+    if checked is None:
+        return None
+    expr, typ = checked
+    if typ != "bool":
+        c.err(key, "expected a condition (true or false), got a number; compare it, e.g. 'x > 0'")
+        return None
+    return expr
+
+
 def traps(
     c: Collector,
     value: Any,
@@ -342,9 +364,7 @@ def traps(
     table = c.table("traps", value, required=False)
     # Nodes and outcomes with problems of their own still count as declared here,
     # so one typo is reported once, not again in every trap that uses it.
-    paths = path_targets(
-        c,
-    ) | {"actor": frozenset(actor_ids)}
+    paths = path_targets(c) | {"actor": frozenset(actor_ids), "world": frozenset(_as_table(c.data.get("worlds")))}
     scope = dict(known)
     later = set(table)
     out = []
@@ -359,25 +379,18 @@ def traps(
         c.unknown_keys(key, spec, _TRAP_KEYS)
         title = c.string(f"{key}.title", spec.get("title"), default=tid)
         desc = c.string(f"{key}.description", spec.get("description"))
-        when = spec.get("when")
-        if when is None:
+        if spec.get("when") is None:
             c.err(f"{key}.when", 'missing (expected a condition in quotes, e.g. when = \'played("node", "action")\')')
             continue
-        if isinstance(when, str):
-            try:
-                refs = parse(when).names & later
-                if refs:
-                    c.err(f"{key}.when", f"uses trap '{sorted(refs)[0]}', which is defined later; define it first")
-                    continue
-            except ExpressionError:
-                pass
-        checked = c.expression(f"{key}.when", when, scope, paths)
+        when = trap_condition(c, f"{key}.when", spec["when"], scope, paths, later)
+        given = None
+        if "given" in spec:
+            given = trap_condition(c, f"{key}.given", spec["given"], scope, paths, later)
+        label = c.string(f"{key}.given_label", spec.get("given_label"))
+        if label and "given" not in spec:
+            c.err(f"{key}.given_label", "says in words where `given` holds, but the trap has no given")
         scope[tid] = "bool"  # declared even when broken: later traps may use it
-        if checked is None:
+        if when is None or ("given" in spec and given is None):
             continue
-        expr, typ = checked
-        if typ != "bool":
-            c.err(f"{key}.when", "expected a condition (true or false), got a number; compare it, e.g. 'x > 0'")
-            continue
-        out.append(Trap(tid, title, expr, desc))
+        out.append(Trap(tid, title, when, desc, given, label))
     return out

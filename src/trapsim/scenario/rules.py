@@ -26,6 +26,7 @@ _TOP = {
     "sweeps": "declared parameter sweeps",
     "beliefs": "how actors see the parameters (misperception)",
     "classroom": "the parameters students judge in a classroom poll",
+    "worlds": "counterfactual worlds: the same draw with parameters set or decisions forced",
 }
 _SCENARIO_KEYS = {"name", "title", "description", "root", "sources", "discussion", "reality_check", "commitment_kinds"}
 _SIMULATION_KEYS = {"draws", "seed", "solver", "rationality"}
@@ -33,8 +34,9 @@ _ACTOR_KEYS = {"name", "color", "description"}
 _RELATION_KEYS = {"from", "to", "kind", "label", "weight", "directed"}
 _NODE_KEYS = {"actor", "chance", "next", "description", "label", "actions"}
 _OUTCOME_KEYS = {"label", "description"}
-_TRAP_KEYS = {"title", "description", "when"}
+_TRAP_KEYS = {"title", "description", "when", "given", "given_label"}
 _SWEEP_KEYS = {"vary", "draws"}
+_WORLD_KEYS = {"set", "force", "title", "description"}
 SOLVERS = ("spe", "qre")
 _TOML_POSITION = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)\s*$")
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?\Z|[a-z]+\Z|tab:[a-z]+\Z|C\d\Z")

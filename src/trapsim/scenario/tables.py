@@ -351,6 +351,7 @@ def namespace(
     nodes: Mapping[str, Any],
     outcomes: Mapping[str, Any],
     traps: Any,
+    worlds: Any = None,
 ) -> None:
     owner: dict[str, str] = {}
     groups = [
@@ -359,6 +360,7 @@ def namespace(
         ("nodes", list(nodes)),
         ("payoffs", list(outcomes)),
         ("traps", list(traps) if isinstance(traps, dict) else []),
+        ("worlds", list(worlds) if isinstance(worlds, dict) else []),
     ]
     for table, ids in groups:
         for i in ids:
@@ -366,7 +368,7 @@ def namespace(
                 c.err(
                     f"{table}.{i}",
                     f"id '{i}' is already used in [{owner[i]}]; parameter, "
-                    "derived, node, outcome and trap ids share one namespace",
+                    "derived, node, outcome, trap and world ids share one namespace",
                 )
             else:
                 owner[i] = table

@@ -11,6 +11,7 @@ from trapsim.model import (
     Scenario,
 )
 from trapsim.scenario import game, tables
+from trapsim.scenario import worlds as world_rules
 from trapsim.scenario.classroom import classroom_table
 from trapsim.scenario.rules import (
     _RESERVED,
@@ -82,8 +83,9 @@ def validate(file: str, data: dict[str, Any], comments: Mapping[str, str] | None
         c.err("scenario.root", f"unknown node '{root}'", suggest(root, raw_nodes))
     elif root:
         game.tree(c, root, nodes, outcomes)
+    worlds = world_rules.worlds(c, d.get("worlds"), declared, known)
     traps = game.traps(c, d.get("traps"), known, nodes, outcomes, actor_ids)
-    tables.namespace(c, parameters, derived, raw_nodes, raw_payoffs, d.get("traps"))
+    tables.namespace(c, parameters, derived, raw_nodes, raw_payoffs, d.get("traps"), d.get("worlds"))
     sweeps = tables.sweeps(c, d.get("sweeps"), declared)
     beliefs = tables.beliefs(c, d.get("beliefs"), actor_ids, declared, known)
     classroom = classroom_table(c, d.get("classroom"), parameters)
@@ -102,6 +104,7 @@ def validate(file: str, data: dict[str, Any], comments: Mapping[str, str] | None
         relations=tuple(relations),
         sweeps=tuple(sweeps),
         beliefs=beliefs,
+        worlds=tuple(worlds),
         simulation=simulation,
         classroom=classroom,
         description=description,

@@ -16,7 +16,7 @@ import numpy as np
 from trapsim.model import Scenario
 from trapsim.output import html_table, pandas, short_repr
 from trapsim.runner import CHUNK, Result, wilson
-from trapsim.runner.result import json_meta, run_header
+from trapsim.runner.result import json_meta, run_header, trap_entry
 
 __all__ = ["Point", "SweepResult", "grid_points"]
 
@@ -36,6 +36,8 @@ class Point:
     outcome_counts: Mapping[str, int]
     payoff_mean: Mapping[str, float]
     payoff_sd: Mapping[str, float]
+    #: Conditional traps only: the draws where their ``given`` holds (the denominator of the rate).
+    given_counts: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_result(cls, result: Result, varied: Mapping[str, float]) -> Point:
@@ -46,6 +48,7 @@ class Point:
             dict(result.outcome_counts),
             dict(result.payoff_mean),
             dict(result.payoff_sd),
+            dict(result.given_counts),
         )
 
     def to_state(self) -> dict[str, Any]:
@@ -56,6 +59,7 @@ class Point:
             "outcomes": dict(self.outcome_counts),
             "payoff_mean": dict(self.payoff_mean),
             "payoff_sd": dict(self.payoff_sd),
+            "given": dict(self.given_counts),
         }
 
     @classmethod
@@ -67,6 +71,7 @@ class Point:
             {k: int(v) for k, v in state["outcomes"].items()},
             {k: float(v) for k, v in state["payoff_mean"].items()},
             {k: float(v) for k, v in state["payoff_sd"].items()},
+            {k: int(v) for k, v in state.get("given", {}).items()},
         )
 
 
@@ -110,7 +115,11 @@ class SweepResult:
     def _repr_html_(self, max_rows: int = 40) -> str:
         names = self.names
         rows = [
-            [f"{p.values[n]:g}" for n in names] + [f"{p.trap_counts[t] / self.draws:.2%}" for t in self.trap_ids]
+            [f"{p.values[n]:g}" for n in names]
+            + [
+                f"{p.trap_counts[t] / g:.2%}" if (g := p.given_counts.get(t, self.draws)) else "n/a"
+                for t in self.trap_ids
+            ]
             for p in self.points[:max_rows]
         ]
         more = (
@@ -146,13 +155,28 @@ class SweepResult:
         """How often ``trap`` fired at each point; shape :attr:`shape`."""
         return np.array([p.trap_counts[trap] for p in self.points], dtype=np.int64).reshape(self.shape)
 
+    def given(self, trap: str) -> np.ndarray:
+        """The denominator of the rate at each point: draws where the trap's ``given`` holds (all without one)."""
+        return np.array([p.given_counts.get(trap, self.draws) for p in self.points], dtype=np.int64).reshape(self.shape)
+
     def rates(self, trap: str) -> np.ndarray:
-        """The share of draws in which ``trap`` fired at each point; shape :attr:`shape`."""
-        return self.counts(trap) / self.draws
+        """The trap's rate at each point (among the draws where its ``given`` holds); shape :attr:`shape`.
+
+        ``nan`` at a point where a conditional trap's ``given`` never held (figures leave a gap).
+        """
+        counts, given = self.counts(trap), self.given(trap)
+        out = np.full(self.shape, np.nan)
+        np.divide(counts, given, out=out, where=given > 0)
+        return out
 
     def ci95(self, trap: str) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper 95% Wilson bounds at each point; each of shape :attr:`shape`."""
-        bounds = np.array([wilson(p.trap_counts[trap], self.draws) for p in self.points])
+        """Lower and upper 95% Wilson bounds at each point (``nan`` where :meth:`rates` is)."""
+        bounds = np.array(
+            [
+                wilson(c, g) if g else (np.nan, np.nan)
+                for c, g in zip(self.counts(trap).ravel(), self.given(trap).ravel(), strict=True)
+            ]
+        )
         return bounds[:, 0].reshape(self.shape), bounds[:, 1].reshape(self.shape)
 
     def point(self, **values: float) -> Point:
@@ -170,7 +194,10 @@ class SweepResult:
         n = self.draws
         points = []
         for p in self.points:
-            traps = {t: {"rate": c / n, "ci95": list(wilson(c, n)), "count": c} for t, c in p.trap_counts.items()}
+            traps = {
+                t.id: trap_entry(p.trap_counts[t.id], p.given_counts.get(t.id, n), n, t.given is not None)
+                for t in sc.traps
+            }
             outcomes = {o: {"count": c, "rate": c / n} for o, c in p.outcome_counts.items()}
             payoffs = {a: {"mean": p.payoff_mean[a], "sd": p.payoff_sd[a]} for a in sc.actor_ids}
             points.append({"values": dict(p.values), "traps": traps, "outcomes": outcomes, "payoffs": payoffs})
@@ -207,17 +234,18 @@ class SweepResult:
         """The tidy table: one row per point and trap.
 
         Columns: the varied parameters, ``trap``, ``count``, ``rate``,
-        ``ci_low``, ``ci_high``. Values are written in Python's shortest
-        round-trip form, so a value copied into ``--set`` reproduces the row.
+        ``ci_low``, ``ci_high``, ``given_count``. ``rate`` is among the
+        ``given_count`` draws where the trap's ``given`` holds (all draws for a
+        trap without one); it and its interval are empty where that count is 0.
+        Values are written in Python's shortest round-trip form, so a value
+        copied into ``--set`` reproduces the row.
         """
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow([*self.names, "trap", "count", "rate", "ci_low", "ci_high"])
+        writer.writerow([*self.names, "trap", "count", "rate", "ci_low", "ci_high", "given_count"])
         for p in self.points:
             for t in self.trap_ids:
-                c = p.trap_counts[t]
-                lo, hi = wilson(c, self.draws)
-                writer.writerow(
-                    [*(repr(p.values[k]) for k in self.names), t, c, repr(c / self.draws), repr(lo), repr(hi)]
-                )
+                c, g = p.trap_counts[t], p.given_counts.get(t, self.draws)
+                cells = [repr(c / g), *map(repr, wilson(c, g))] if g else ["", "", ""]
+                writer.writerow([*(repr(p.values[k]) for k in self.names), t, c, *cells, g])
         return buf.getvalue()

@@ -1,0 +1,115 @@
+"""Trap evaluation: each trap's ``when`` and ``given`` on the realised paths of the real and counterfactual worlds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from trapsim.errors import RunError
+from trapsim.expressions import path_key, split_path_ref
+from trapsim.solver import Tree
+
+if TYPE_CHECKING:
+    from trapsim.runner.compiling import CompiledScenario
+
+__all__ = ["PlayedPaths", "TrapValues", "evaluate_traps"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlayedPaths:
+    """The realised paths of ``n`` draws in one world (the real one or a counterfactual).
+
+    Attributes
+    ----------
+    tree
+        The world's game tree (a forced node keeps only its forced action).
+    leaf
+        The leaf position reached, ``(n,)``.
+    actions
+        The action index taken at each inner node of ``tree``, ``(inner, n)``; -1 where not reached.
+    payoffs
+        The world's payoff table, ``(outcomes, actors, n)``.
+    expected
+        Each actor's expected payoff at the root, ``{actor: (n,)}`` (only needed by
+        ``expected()`` and ``surprise()``).
+    """
+
+    tree: Tree
+    leaf: np.ndarray
+    actions: np.ndarray
+    payoffs: np.ndarray
+    expected: Mapping[str, np.ndarray] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrapValues:
+    """Per trap, ``(n,)`` booleans: ``fired`` (``when`` and ``given``) and ``given`` (all true without one)."""
+
+    fired: dict[str, np.ndarray]
+    given: dict[str, np.ndarray]
+
+
+def _path_value(model: CompiledScenario, fn: str, args: tuple[str, ...], path: PlayedPaths, n: int) -> np.ndarray:
+    """The value of one path function on the paths of one world, ``(n,)``.
+
+    ``played``/``reached`` of a node hold at any of its copies (shared nodes);
+    a node or action a world's ``force`` removed is never played or reached there.
+    """
+    tree = path.tree
+    rows, outcome_of, row_of = model.lookups(tree)
+    if fn in ("played", "reached") and args[0] in tree.copies:
+        copies = tree.copies[args[0]]
+        if fn == "reached":
+            hits = [path.actions[rows[pos]] >= 0 for pos in copies]
+        else:
+            actions = tree.positions[copies[0]].actions
+            if args[1] not in actions:  # removed by a world's `force`
+                return np.zeros(n, dtype=bool)
+            k = actions.index(args[1])
+            hits = [path.actions[rows[pos]] == k for pos in copies]
+        return hits[0] if len(hits) == 1 else np.logical_or.reduce(hits)
+    if fn == "played" or (fn == "reached" and args[0] in model.scenario.nodes):
+        return np.zeros(n, dtype=bool)  # a node this world's tree no longer contains
+    if fn == "reached":
+        return outcome_of[path.leaf] == tree.outcomes.index(args[0])
+    realised = path.payoffs[row_of[path.leaf], tree.actors.index(args[0]), np.arange(n)]
+    if fn == "payoff":
+        return realised
+    if path.expected is None:
+        raise RunError(
+            f"{fn}('{args[0]}') needs each actor's expected payoff, which only "
+            "`trapsim run`, `solve` and `explain` compute",
+            file=model.scenario.path,
+        )
+    e = path.expected[args[0]]
+    return e if fn == "expected" else realised - e
+
+
+def evaluate_traps(
+    model: CompiledScenario, env: Mapping[str, Any], paths: Mapping[str | None, PlayedPaths], chunk: int = 0
+) -> TrapValues:
+    """Evaluate every trap's ``when`` and ``given`` on the realised paths.
+
+    ``paths[None]`` holds the real paths, ``paths[world]`` those of each
+    world the traps use. A trap's id, used in a later trap, stands for
+    ``when and given`` (the trap fired).
+    """
+    n = paths[None].leaf.shape[0]
+    scope = dict(env)
+    for ref in model.path_refs:
+        fn, args, world = split_path_ref(ref)
+        scope[path_key(ref)] = _path_value(model, fn, args, paths[world], n)
+    fired, given = {}, {}
+    with np.errstate(all="ignore"):
+        for tid, when, cond in model.traps:
+            value = np.broadcast_to(np.asarray(model.finite(when, when.fn(scope), scope, chunk), dtype=bool), (n,))
+            if cond is not None:
+                holds = np.broadcast_to(np.asarray(model.finite(cond, cond.fn(scope), scope, chunk), dtype=bool), (n,))
+                value = value & holds
+                given[tid] = holds
+            scope[tid] = value
+            fired[tid] = value
+    return TrapValues(fired, given)
