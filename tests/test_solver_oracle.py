@@ -509,7 +509,7 @@ def test_random_games_forced_worlds_equal_gambit_games_with_actions_removed() ->
         assert len(nodes) == len(ids)
         picks = rng.sample(range(len(ids)), min(len(ids), rng.randint(1, 3)))
         force = []
-        for i in picks:
+        for i in sorted(picks, reverse=True):  # deepest first: a removed subtree may hold a later pick
             node = sc.nodes[ids[i]]
             k = rng.randrange(len(node.actions))
             force.append((ids[i], node.actions[k]))
