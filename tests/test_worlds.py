@@ -219,9 +219,9 @@ def test_sweep_reports_conditional_rates_with_their_denominators(tmp_path: Path)
     point = json.loads(sw.to_json())["points"][0]["traps"]
     assert point["won_after_acting"]["given"]["count"] == int(given[0])
     assert point["never"]["rate"] is None
-    from trapsim import figures
+    from trapsim.figures.sweeps import plot_sweep_lines
 
-    figures.plot_sweep_lines(sw).savefig(tmp_path / "sweep.png")
+    plot_sweep_lines(sw).savefig(tmp_path / "sweep.png")
 
 
 def test_compare_tests_conditional_rates_on_their_own_denominators() -> None:
