@@ -272,7 +272,7 @@ def test_cli_run_reports_changed_share(tmp_path: Path) -> None:
 
 
 def test_no_beliefs_no_extra_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without [beliefs] the solver runs once per chunk."""
+    """Without [beliefs] the solver runs once per chunk and world (defense_clause uses one world)."""
     from trapsim import runner
 
     calls = []
@@ -283,12 +283,14 @@ def test_no_beliefs_no_extra_work(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(*a, **k)
 
     monkeypatch.setattr(runner.chunk, "backward", counting)  # the true game
-    monkeypatch.setattr(runner.hypergame, "backward", counting)  # each believer's game
+    monkeypatch.setattr(runner.worlds, "backward", counting)  # the world munitions_only
+    monkeypatch.setattr(runner.hypergame, "backward", counting)  # each believer's game, in each world
+    assert _defense().used_worlds() == ("munitions_only",)
     trapsim.simulate(_defense(), draws=runner.CHUNK * 2, seed=1)
-    assert len(calls) == 2
+    assert len(calls) == 2 * 2
     calls.clear()
     trapsim.simulate(_defense("[beliefs.dprk]\ndprk_promise = 0.5\n"), draws=runner.CHUNK * 2, seed=1)
-    assert len(calls) == 4
+    assert len(calls) == 2 * 4
 
 
 def test_a_believers_tie_is_one_in_the_game_it_sees() -> None:

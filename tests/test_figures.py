@@ -171,7 +171,8 @@ def test_trap_rates_one_bar_per_trap_with_its_rate(fixture: str, request) -> Non
     for t in res.scenario.traps:
         assert bars[f"trap:{t.id}"].get_height() == pytest.approx(100 * res.rate(t.id))
     ax = fig.axes[0]
-    assert [x.get_text().replace("\n", " ") for x in ax.get_xticklabels()] == [t.title for t in res.scenario.traps]
+    titles = [t.title if t.given is None else f"{t.title} (among {t.denominator()})" for t in res.scenario.traps]
+    assert [x.get_text().replace("\n", " ") for x in ax.get_xticklabels()] == titles
     assert ax.get_title(loc="left") == wrap(res.scenario.title, 80)
     text = _all_text(fig)
     assert f"{res.draws:,} draws" in text and f"seed {res.seed}" in text

@@ -322,7 +322,7 @@ def test_bad_grids_are_argument_errors(threshold: trapsim.Scenario) -> None:
 def test_csv_and_json_shape(threshold: trapsim.Scenario) -> None:
     res = api.sweep(threshold, "two", draws=500, workers=1)
     rows = list(csv.DictReader(io.StringIO(res.to_csv())))
-    assert list(rows[0]) == ["t", "s", "trap", "count", "rate", "ci_low", "ci_high"]
+    assert list(rows[0]) == ["t", "s", "trap", "count", "rate", "ci_low", "ci_high", "given_count"]
     assert len(rows) == 16 * 3
     first = rows[0]
     assert (float(first["t"]), float(first["s"]), first["trap"]) == (0.0, 0.0, "high")
