@@ -98,9 +98,19 @@ def _page_one(result: Result, command: str) -> Figure:
     )
     page.text("Headline answers", 12.5, bold=True)
     for t in sc.traps:
-        lo, hi = result.ci95(t.id)
+        rate, ci = result.rate(t.id), result.ci95(t.id)
+        among = (
+            "of draws"
+            if t.given is None
+            else (f"of the {percent(result.given_count(t.id) / result.draws)} of {t.denominator()}")
+        )
+        headline = (
+            f"{t.title}: n/a ({t.denominator()}: none in this run)"
+            if rate is None or ci is None
+            else f"{t.title}: {percent(rate)} {among} (95% interval {percent(ci[0])} to {percent(ci[1])})"
+        )
         page.text(
-            f"{t.title}: {percent(result.rate(t.id))} of draws (95% interval {percent(lo)} to {percent(hi)})",
+            headline,
             10.5,
             bold=True,
             gap=0.02,
