@@ -233,6 +233,14 @@ def _among(result: Result, trap: str) -> str:
     return f" of the {_pct(result.given_count(trap) / result.draws)} of {esc(t.denominator())}"
 
 
+def _denominator_note(result: Result, trap: str) -> str:
+    """``Among the 18.8% of draws where ... . `` for a conditional trap (plain text); empty otherwise."""
+    t = result.scenario.trap(trap)
+    if t.given is None:
+        return ""
+    return f"Among the {_pct(result.given_count(trap) / result.draws)} of {t.denominator()}. "
+
+
 def _scenario_section(sc: Scenario, result: Result) -> str:
     parts = []
     if sc.description:
@@ -324,9 +332,9 @@ def _traps_section(sc: Scenario, result: Result) -> str:
         rows.append(
             (
                 t.title,
-                _pct(result.rate(t.id)) + _among(result, t.id),
+                _pct(result.rate(t.id)),
                 _interval(lo, hi)[13:],
-                t.description or "",
+                _denominator_note(result, t.id) + (t.description or ""),
                 definition,
             )
         )
