@@ -236,3 +236,42 @@ def test_compare_tests_conditional_rates_on_their_own_denominators() -> None:
     assert comp.difference("never", 1) is None and comp.rate("never", 0) is None
     cell = comp.to_dict()["traps"]["won_after_acting"]["scenarios"][comp.labels[1]]
     assert cell["given"]["count"] == res.given_count("won_after_acting")
+
+
+def test_forcing_a_shared_node_forces_every_copy() -> None:
+    """A node reached by two histories (two copies): the world forces both; the dice stay shared."""
+    text = """
+[scenario]
+name = "shared"
+root = "coin"
+[actors.a]
+name = "A"
+[parameters]
+x = { dist = "uniform", low = 0, high = 1 }
+[nodes.coin]
+chance = { heads = 0.5, tails = 0.5 }
+next = { heads = "choose", tails = "choose" }
+[nodes.choose]
+actor = "a"
+next = { go = "went", stay = "stayed" }
+[payoffs]
+went = { a = "x - 0.5" }
+stayed = { a = 0 }
+[worlds.cautious]
+force = { choose = "stay" }
+[traps.but_for]
+given = 'played("choose", "go")'
+when = 'not played("choose", "go", "cautious") and played("coin", "heads") == played("coin", "heads", "cautious")'
+[traps.regret]
+when = 'payoff("a") < payoff("a", "cautious")'
+"""
+    sc = loads(text, path="shared.toml")
+    res = trapsim.simulate(sc, draws=4000, seed=2)
+    assert res.trap_counts["but_for"] == res.given_count("but_for") > 0  # every go is undone, same coin
+    assert res.trap_counts["regret"] == 0  # A goes only when going pays
+    assert trapsim.solve(sc, values={"x": 0.9}, world="cautious").strategy == {
+        "choose[heads]": "stay",
+        "choose[tails]": "stay",
+    }
+    x = np.array([0.2, 0.7])
+    np.testing.assert_allclose(trapsim.trap_probability(sc, {"x": x})["but_for"], x > 0.5, atol=1e-12)
