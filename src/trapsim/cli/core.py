@@ -224,9 +224,11 @@ def _print_run(res: Any, written: Sequence[Path]) -> None:
     else:
         click.echo("  (the scenario defines no traps)")
     for t in sc.traps:
-        if res.trap_counts[t.id] == 0:
+        ci = res.ci95(t.id)  # None: a conditional trap whose given never held (warned about below)
+        if res.trap_counts[t.id] == 0 and ci is not None:
+            among = f"{res.draws:,} draws" if t.given is None else f"the {res.given_count(t.id):,} {t.denominator()}"
             click.echo(
-                f"note: {t.id} never fired in {res.draws:,} draws (rate below {res.ci95(t.id)[1]:.2%} at 95%); "
+                f"note: {t.id} never fired in {among} (rate below {ci[1]:.2%} at 95%); "
                 "if it should, check its condition with trapsim explain",
                 err=True,
             )
