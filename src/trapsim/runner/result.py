@@ -126,8 +126,8 @@ class Result:
     def to_frame(self, table: str = "traps") -> Any:
         """A pandas DataFrame (pandas is the optional extra ``trapsim[pandas]``).
 
-        ``table``: ``"traps"`` (one row per trap: count, rate, 95% interval; for a conditional
-        trap among the ``given_count`` draws where its given holds, NaN where that is 0),
+        ``table``: ``"traps"`` (one row per trap: count, rate, 95% interval; with conditional
+        traps also ``given_count``, the draws each rate is among; NaN where that is 0),
         ``"outcomes"`` (one row per outcome) or ``"payoffs"`` (per actor: mean, sd).
         """
         pd = pandas()
@@ -143,7 +143,7 @@ class Result:
             lo, hi = wilson(count, n) if n else (float("nan"), float("nan"))
             rate = count / n if n else float("nan")
             row = {table[:-1]: key, "count": count, "rate": rate, "ci_low": lo, "ci_high": hi}
-            if table == "traps":
+            if table == "traps" and any(t.given is not None for t in self.scenario.traps):
                 row["given_count"] = n
             rows.append(row)
         return pd.DataFrame(rows).set_index(table[:-1])
