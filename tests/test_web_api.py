@@ -265,3 +265,31 @@ def test_the_tree_of_a_scenario_with_shared_subtrees_is_unfolded(tmp_path):
     inner = [name for pid, name, _, _, _ in places if pid in info["tree"]["nodes"]]
     assert sorted(inner) == sorted(doc["edges"]) and len(inner) > len(info["tree"]["nodes"])
     assert all(places[parent][0] in info["tree"]["nodes"] for _, _, _, parent, _ in places[1:])
+
+
+def test_conditional_traps_with_their_denominators(tmp_path):
+    """A trap with ``given``: /api/run equals run --json; the page and the poll carry the denominators."""
+    path = tmp_path / "poll_given.toml"
+    text = Path(POLL).read_text().replace("[classroom]", GIVEN_TRAP + "\n[classroom]")
+    path.write_text(text)
+    with serving(str(path), classroom=True, db=tmp_path / "poll.sqlite", draws=3000) as app:
+        token = {"X-Trapsim-Token": app.token}
+        status, doc = request(app.port, "POST", "/api/run", {"draws": 3000, "seed": 2}, headers=token)
+        assert status == 200
+        _same(doc, _cli_json(str(path), ["--draws", "3000", "--seed", "2"]))
+        entry = doc["traps"]["fight_once_in"]
+        assert entry["rate"] == entry["count"] / entry["given"]["count"]
+        info = request(app.port, "GET", "/api/scenario", headers=token)[1]
+        assert [t["given"] for t in info["traps"]] == [None, "the entrant entered"]
+        summary = app.poll.summarise()
+        assert summary["traps"][1]["given"] == "the entrant entered"
+        assert summary["traps"][1]["prior"]["given"]["count"] > 0
+
+
+GIVEN_TRAP = """
+[traps.fight_once_in]
+title = "A fight, once in"
+when = 'reached("fought") or reached("fought_weak")'
+given = 'played("entrant", "enter")'
+given_label = "the entrant entered"
+"""

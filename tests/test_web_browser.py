@@ -70,8 +70,14 @@ def test_slider_moves_the_rates_to_those_of_run_set(browser):
         rates = {t: v["rate"] for t, v in cli["traps"].items()}
         expected = tab.eval(f"Object.fromEntries(Object.entries({json.dumps(rates)}).map(([t, r]) => [t, pct(r)]))")
         assert shown == expected
+        assert any("given" in entry for entry in cli["traps"].values())  # defense_clause's Kim trap is conditional
         assert abs(float(shown["putin_trap"].rstrip("%")) - 100 * rates["putin_trap"]) <= 0.05
         assert tab.eval("window.__trapsim.last.run.traps") == cli["traps"]
+        for t, entry in cli["traps"].items():
+            if "given" in entry:  # a conditional trap: its row names the denominator of its rate
+                sub = tab.eval(f"document.querySelector('tr[data-trap={t}] td .status').textContent")
+                digits = sub.replace(",", "").replace("\u202f", "").replace("\xa0", "")
+                assert f"{entry['count']} of {entry['given']['count']} draws where" in digits, sub
         assert tab.eval("document.getElementById('command').textContent") == (
             f"trapsim run {DEFENSE} --draws {draws} --seed {seed} --set deliver_prob={value!r}"
         )
