@@ -61,11 +61,13 @@ def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
     for i, trap in enumerate(traps):
         colour = PALETTE[i % len(PALETTE)]
         lo, hi = result.ci95(trap.id)
-        counts = result.counts(trap.id)
-        twin = next((t.title for t in traps[:i] if np.array_equal(result.counts(t.id), counts)), None)
+        rates = result.rates(trap.id)  # the same rates, not only the same counts (denominators differ)
+        twin = next((t.title for t in traps[:i] if np.array_equal(result.rates(t.id), rates, equal_nan=True)), None)
         label = f"{trap.title} (same as {twin})" if twin else trap.title  # else it hides under the twin
         if trap.given is not None:
             label += f" (among {trap.denominator()})"  # a gap where that never happened
+            if np.isnan(rates).all():
+                label += ": n/a, it never happened"
         ax.fill_between(x, lo * 100, hi * 100, color=colour, alpha=0.25, linewidth=0)
         ax.plot(x, result.rates(trap.id) * 100, color=colour, linewidth=2.5, marker="o", markersize=4, label=label)
     centre = _central(result, name)
