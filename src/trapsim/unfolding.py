@@ -37,6 +37,10 @@ __all__ = [
 MAX_POSITIONS = 100_000
 
 
+#: A history as a linked list shared with the parent: ``(trail before, (node id, action))``.
+_Trail = tuple["_Trail | None", tuple[str, str]]
+
+
 @dataclass(frozen=True, slots=True)
 class Place:
     """One position of the unfolded tree (pre-order; position 0 is the root)."""
@@ -46,7 +50,17 @@ class Place:
     parent: int  # -1 for the root
     action_in_parent: int  # -1 for the root
     children: tuple[int, ...]
-    history: tuple[tuple[str, str], ...]  # (node id, action) from the root to here
+    trail: _Trail | None  # the history, shared with the parent's (so unfolding stays linear)
+
+    @property
+    def history(self) -> tuple[tuple[str, str], ...]:
+        """``(node id, action)`` from the root to here."""
+        steps = []
+        trail = self.trail
+        while trail is not None:
+            trail, step = trail
+            steps.append(step)
+        return tuple(reversed(steps))
 
 
 def find_cycle(root: str, nxt: Mapping[str, Sequence[str]]) -> list[str] | None:
@@ -101,30 +115,100 @@ def unfold(root: str, nxt: Mapping[str, Sequence[str]], actions: Mapping[str, Se
 
     ``actions[node]`` lists the node's actions in the order of ``nxt[node]``.
     The graph must be acyclic and small enough (see :func:`count_positions`).
+    The work is O(n log n) in the n positions of the unfolded tree, plus the
+    length of the copy names (a 2,000-deep chain used to cost O(depth^2)).
     """
-    deciders = _deciders(root, nxt)
-    multiple = {k for k, n in _histories(root, nxt).items() if n > 1}
-    places: list[Place] = []
-    children: dict[int, list[int]] = {}
-    stack: list[tuple[str, int, int, tuple[tuple[str, str], ...]]] = [(root, -1, -1, ())]
+    ids: list[str] = []
+    parents: list[int] = []
+    ks: list[int] = []
+    trails: list[_Trail | None] = []
+    children: list[list[int]] = []
+    stack: list[tuple[str, int, int, _Trail | None]] = [(root, -1, -1, None)]
     while stack:
-        node, parent, k, history = stack.pop()
-        i = len(places)
-        name = node
-        if node in multiple and node in nxt:  # outcomes keep their id: they end many branches anyway
-            name = f"{node}[{','.join(a for n, a in history if n in deciders[node])}]"
-        places.append(Place(node, name, parent, k, (), history))
+        node, parent, k, trail = stack.pop()
+        i = len(ids)
+        ids.append(node)
+        parents.append(parent)
+        ks.append(k)
+        trails.append(trail)
+        children.append([])
         if parent >= 0:
             children[parent].append(i)
         if node in nxt:
-            children[i] = []
             targets, acts = nxt[node], actions[node]
             for j in reversed(range(len(targets))):
-                stack.append((targets[j], i, j, (*history, (node, acts[j]))))
-    return [
-        Place(p.id, p.name, p.parent, p.action_in_parent, tuple(children.get(i, ())), p.history)
-        for i, p in enumerate(places)
-    ]
+                stack.append((targets[j], i, j, (trail, (node, acts[j]))))
+    multiple = {k for k, n in _histories(root, nxt).items() if n > 1 and k in nxt}  # outcomes keep their id
+    names = _copy_names(ids, children, ks, actions, multiple) if multiple else ids
+    return [Place(ids[i], names[i], parents[i], ks[i], tuple(children[i]), trails[i]) for i in range(len(ids))]
+
+
+def _copy_names(
+    ids: list[str],
+    children: list[list[int]],
+    ks: list[int],
+    actions: Mapping[str, Sequence[str]],
+    multiple: set[str],
+) -> list[str]:
+    """Copy names of the positions of the unfolded tree (pre-order ``ids`` and ``children``).
+
+    A copy of a node ``v`` in ``multiple`` is named by the actions of its history
+    at the nodes with two or more actions leading to ``v``: the positions
+    whose subtree holds copies of ``v`` below two or more of its children
+    (every copy of such a node does, since all copies unfold alike).
+    """
+    deciding = _deciding(ids, children, multiple)
+    names = list(ids)
+    comps: dict[str, list[str]] = {v: [] for v in multiple}
+    # events: (position, -1) enter a position; (position, j) before child j; (position, -2) after a child
+    stack: list[tuple[int, int]] = [(0, -1)]
+    while stack:
+        q, j = stack.pop()
+        if j == -1:
+            if ids[q] in multiple:
+                names[q] = f"{ids[q]}[{','.join(comps[ids[q]])}]"
+            for jj in reversed(range(len(children[q]))):
+                stack += [(q, -2), (children[q][jj], -1), (q, jj)] if q in deciding else [(children[q][jj], -1)]
+        elif j >= 0:
+            action = actions[ids[q]][ks[children[q][j]]]
+            for v in deciding[q]:
+                comps[v].append(action)
+        else:
+            for v in deciding[q]:
+                comps[v].pop()
+    return names
+
+
+def _deciding(ids: list[str], children: list[list[int]], multiple: set[str]) -> dict[int, set[str]]:
+    """For each position, the nodes of ``multiple`` with copies below two or more of its children.
+
+    Small-to-large merging of the sets of ``multiple`` nodes below each position,
+    keeping the set of the largest child: every position is copied out of
+    at most log2(n) sets, so the work is O(n log n) for n positions.
+    """
+    size = [1] * len(ids)
+    below: dict[int, set[str]] = {}
+    out: dict[int, set[str]] = {}
+    for q in reversed(range(len(ids))):
+        kids = children[q]
+        if kids:
+            heavy = max(kids, key=size.__getitem__)
+            base = below.pop(heavy)
+            for c in kids:
+                size[q] += size[c]
+                if c == heavy:
+                    continue
+                for v in below.pop(c):
+                    if v in base:
+                        out.setdefault(q, set()).add(v)
+                    else:
+                        base.add(v)
+        else:
+            base = set()
+        if ids[q] in multiple:
+            base.add(ids[q])
+        below[q] = base
+    return out
 
 
 def history_values(refs: frozenset[tuple[str, ...]], history: tuple[tuple[str, str], ...]) -> dict[str, bool]:
@@ -179,17 +263,3 @@ def _histories(root: str, nxt: Mapping[str, Sequence[str]]) -> dict[str, int]:
         for t in nxt[node]:
             count[t] = min(MAX_POSITIONS + 1, count.get(t, 0) + count[node])
     return count
-
-
-def _deciders(root: str, nxt: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
-    """For every node and outcome, the nodes with two or more actions that lead to it."""
-    below: dict[str, set[str]] = {}
-    for node in _postorder(root, nxt):
-        below[node] = {node}.union(*(below.get(t, {t}) for t in nxt[node]))
-    out: dict[str, set[str]] = {}
-    for node in below:
-        for target in below[node]:
-            leading = sum(1 for t in nxt[node] if target in below.get(t, {t}))
-            if leading > 1:
-                out.setdefault(target, set()).add(node)
-    return {t: out.get(t, set()) for t in _histories(root, nxt)}
