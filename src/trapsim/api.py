@@ -35,6 +35,7 @@ from trapsim.sweeps import SweepResult, grid_values
 if TYPE_CHECKING:
     from trapsim.analysis import Discovery, SensitivityResult
     from trapsim.analysis.drivers import Drivers
+    from trapsim.attribution import Attribution
     from trapsim.comparison import Comparison
     from trapsim.report import Section
 
@@ -51,6 +52,7 @@ __all__ = [
     "TrapsimError",
     "all_spe",
     "analysis_cost",
+    "attribute",
     "central_values",
     "check_supported",
     "check_values",
@@ -451,6 +453,49 @@ def compare(
         for sc in scenarios
     ]
     return _comparison.compare(results, alpha=alpha, seed_given=seed_given)
+
+
+def attribute(
+    scenario: Scenario,
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    solver: str | None = None,
+    rationality: float | None = None,
+    values: Mapping[str, float] | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Attribution:
+    """Which tie of the actor graph springs each trap? See :mod:`trapsim.attribution`.
+
+    For every relation with ``absent`` and every trap, on the same draws: the
+    share of the trap's firings that depend on the tie and the share of draws
+    where the tie prevents it. Options as for :func:`simulate` (the trap
+    rates in ``result`` are exactly those of ``simulate`` with the same options).
+    """
+    from trapsim import attribution as _attribution
+
+    scenario = _scenario(scenario)
+    seed = _arg.seed(seed, file=scenario.path)
+    seed_given = seed is not None or scenario.simulation.seed is not None
+    if not seed_given:
+        seed = fresh_seed()
+
+    def run(extended: Scenario) -> Result:
+        res = simulate(
+            extended,
+            draws=draws,
+            seed=seed,
+            solver=solver,
+            rationality=rationality,
+            values=values,
+            workers=workers,
+            progress=progress,
+        )
+        res.seed_given = seed_given
+        return res
+
+    return _attribution.attribute(scenario, run)
 
 
 # ------------------------------------------------------------------ analysis

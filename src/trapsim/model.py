@@ -123,12 +123,15 @@ class Actor:
 
 @dataclass(frozen=True, slots=True)
 class Relation:
+    """An edge of the actor graph; ``absent`` is the game without this tie (a world), if declared."""
+
     source: str
     target: str
     kind: str
     label: str = ""
     weight: float = 1.0
     directed: bool = True
+    absent: World | None = None
 
 
 @dataclass(frozen=True, slots=True)

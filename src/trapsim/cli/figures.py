@@ -98,17 +98,38 @@ def tree_command(
 @scenario_argument
 @out_option("<scenario>_actors.png", file="ending in .png, .svg or .pdf", json=False)
 @figure_format_option
-def graph_command(file: str, out: str | None, fmt: str | None) -> None:
+@click.option(
+    "--trap",
+    default=None,
+    metavar="ID",
+    help="Draw each tie by how much of this trap depends on it (runs trapsim attribute; see its help).",
+)
+@draws_option()
+@seed_option()
+def graph_command(
+    file: str, out: str | None, fmt: str | None, trap: str | None, draws: int | None, seed: int | None
+) -> None:
     """Draw the actor graph: actors in their colours, relations styled by kind.
+
+    With --trap, each relation that declares `absent` is drawn by the share of the
+    trap's firings that depend on it (a Monte Carlo run; --draws and --seed as for run).
 
     \b
         trapsim graph scenarios/defense_clause.toml --out actors.pdf
+        trapsim graph scenarios/defense_clause.toml --trap putin_trap --seed 1
     """
     from trapsim import figures
 
     sc = api.load(file)
-    path, fmt = figure_file(out, fmt, f"{sc.name}_actors")
-    click.echo(f"wrote {figures.save(figures.plot_actor_graph(sc), path, fmt=fmt)}")
+    if trap is None:
+        path, fmt = figure_file(out, fmt, f"{sc.name}_actors")
+        click.echo(f"wrote {figures.save(figures.plot_actor_graph(sc), path, fmt=fmt)}")
+        return
+    if trap not in {t.id for t in sc.traps}:
+        raise click.BadParameter(f"unknown trap {trap!r}; the scenario's traps: " + ", ".join(t.id for t in sc.traps))
+    att = api.attribute(sc, draws=draws, seed=seed)
+    path, fmt = figure_file(out, fmt, f"{sc.name}_attribution_{trap}")
+    click.echo(f"wrote {figures.save(figures.plot_attribution_graph(att, trap), path, fmt=fmt)}")
 
 
 @main.command("report")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from trapsim.figures.classroom import plot_poll_priors, plot_poll_traps
 from trapsim.figures.compact import compact_by_default, plot_compact_tree
-from trapsim.figures.graph import RELATION_STYLES, plot_actor_graph
+from trapsim.figures.graph import RELATION_STYLES, plot_actor_graph, plot_attribution_graph
 from trapsim.figures.results import plot_convergence, plot_outcomes, plot_payoffs, plot_trap_rates
 from trapsim.figures.style import FORMATS, PALETTE, actor_colors, save
 from trapsim.figures.tree import layout_tree, plot_tree
@@ -41,6 +41,7 @@ __all__ = [
     "compact_by_default",
     "layout_tree",
     "plot_actor_graph",
+    "plot_attribution_graph",
     "plot_compact_tree",
     "plot_convergence",
     "plot_outcomes",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,10 +16,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, PathPatch, Polygon
 from matplotlib.path import Path
 
+from trapsim.attribution import Attribution
 from trapsim.figures.style import actor_colors, footnote, new_axes, styled, text_width, wrap
 from trapsim.model import Scenario
 
-__all__ = ["RELATION_STYLES", "RelationStyle", "plot_actor_graph"]
+__all__ = ["RELATION_STYLES", "RelationStyle", "plot_actor_graph", "plot_attribution_graph"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +69,24 @@ def _layout(scenario: Scenario) -> dict[str, np.ndarray]:
 
 
 @styled
-def plot_actor_graph(scenario: Scenario, *, ax: Axes | None = None) -> Figure:
+def plot_actor_graph(
+    scenario: Scenario,
+    *,
+    ax: Axes | None = None,
+    edges: Mapping[int, tuple[RelationStyle, str]] | None = None,
+    title: str | None = None,
+    note: str = "",
+) -> Figure:
     """Actors as coloured nodes, relations as edges styled by kind, with a legend.
 
     The layout is fixed (a circle in the file's actor order, first actor at
     the top), so the picture is the same every time. Several relations
     between the same two actors are drawn as separate arcs; arrowheads show
     directed relations.
+
+    ``edges`` overrides the style and label of relation ``k`` (file order),
+    e.g. to show attribution (:func:`plot_attribution_graph`); ``title`` and
+    ``note`` replace the title and extend the footnote.
 
     Returns
     -------
@@ -96,14 +109,18 @@ def plot_actor_graph(scenario: Scenario, *, ax: Axes | None = None) -> Figure:
         for j, k in enumerate(members):
             rel = scenario.relations[k]
             style = RELATION_STYLES.get(rel.kind, _OTHER)
-            kinds.setdefault(rel.kind, style)
+            label = rel.label or rel.kind
+            if edges is not None:
+                style, label = edges.get(k, (_FADED, label))
+            else:
+                kinds.setdefault(rel.kind, style)
             a, b = pos[rel.source], pos[rel.target]
             # arcs of one pair spread symmetrically, bent the same way whichever end is "from"
             sign = 1 if rel.source < rel.target else -1
             rad = (j - (m - 1) / 2) * 0.5 * sign
             curve = _Curve(a, b, rad)
             _edge(ax, curve, style, rel.directed, f"relation:{k}")
-            _edge_label(ax, curve.at(0.5), rel.label or rel.kind, style.color)
+            _edge_label(ax, curve.at(0.5), label, style.color)
     for actor in scenario.actors:
         x, y = pos[actor.id]
         ax.add_patch(
@@ -132,7 +149,8 @@ def plot_actor_graph(scenario: Scenario, *, ax: Axes | None = None) -> Figure:
         )
     ax.set_xlim(-1.3, 1.3)
     ax.set_ylim(-1.25, 1.25)
-    fig.suptitle(wrap(f"Actors: {scenario.title}", 90), x=0.01, ha="left", fontsize=21, fontweight="bold")
+    heading = title if title is not None else f"Actors: {scenario.title}"
+    fig.suptitle(wrap(heading, 90), x=0.01, ha="left", fontsize=21, fontweight="bold")
     handles = [
         Line2D([], [], color=s.color, linestyle=s.linestyle, linewidth=s.width, label=kind) for kind, s in kinds.items()
     ]
@@ -148,8 +166,51 @@ def plot_actor_graph(scenario: Scenario, *, ax: Axes | None = None) -> Figure:
         )
     if not scenario.relations:
         ax.text(0, -1.1, "(the scenario lists no relations)", ha="center", color="#555555")
-    footnote(fig, "arrowheads: directed relations (from → to); lines without arrowheads are mutual")
+    footnote(fig, "arrowheads: directed relations (from → to); lines without arrowheads are mutual" + note)
     return fig
+
+
+_FADED = RelationStyle("#BBBBBB", "-", 1.5)
+_DEPENDS = "#B00000"
+_PREVENTS = "#0072B2"
+
+
+def plot_attribution_graph(attribution: Attribution, trap: str, *, ax: Axes | None = None) -> Figure:
+    """The actor graph with each tie drawn by how much of ``trap`` depends on it.
+
+    An attributable tie (a relation with ``absent``) is drawn in red with a
+    width growing with its *depends* share (the share of the trap's firings
+    that need the tie), labelled with that share; a tie that prevents the trap
+    more often than it springs it is drawn in blue with its *prevents* share
+    (of all draws). Ties without ``absent`` are thin and grey.
+    """
+    sc = attribution.scenario
+    edges: dict[int, tuple[RelationStyle, str]] = {}
+    for ra in attribution.relations:
+        rel = ra.relation
+        name = rel.label or rel.kind
+        if not ra.attributable:
+            edges[ra.index] = (_FADED, f"{name}\n(not attributable)")
+            continue
+        dep = ra.traps[trap]["depends"]["rate"]
+        prv = ra.traps[trap]["prevents"]["rate"] or 0.0
+        if dep is not None and dep >= prv:
+            edges[ra.index] = (RelationStyle(_DEPENDS, "-", 2.0 + 14.0 * dep), f"{name}\ndepends {_pct(dep)}")
+        elif prv > 0:
+            edges[ra.index] = (RelationStyle(_PREVENTS, "-", 2.0 + 14.0 * prv), f"{name}\nprevents {_pct(prv)}")
+        else:
+            edges[ra.index] = (RelationStyle(_DEPENDS, (0, (2, 2)), 2.0), f"{name}\ndepends n/a")
+    res = attribution.result
+    title = f"{sc.trap(trap).title}: which tie springs it?"
+    note = (
+        f"\nred: share of the trap's firings that need the tie (fires with it, not without); blue: share of all "
+        f"draws where the tie prevents it · {res.draws:,} draws · seed {res.seed}"
+    )
+    return plot_actor_graph(sc, ax=ax, edges=edges, title=title, note=note)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%" if x >= 0.1 else f"{100 * x:.1f}%"
 
 
 _R = 0.2  # actor circle radius, in layout units (the circle of actors has radius 1)

@@ -84,6 +84,7 @@ def validate(file: str, data: dict[str, Any], comments: Mapping[str, str] | None
     elif root:
         game.tree(c, root, nodes, outcomes)
     worlds = world_rules.worlds(c, d.get("worlds"), declared, known)
+    relations = world_rules.relation_absents(c, d.get("relations"), relations, declared, known)
     traps = game.traps(c, d.get("traps"), known, nodes, outcomes, actor_ids)
     tables.namespace(c, parameters, derived, raw_nodes, raw_payoffs, d.get("traps"), d.get("worlds"))
     sweeps = tables.sweeps(c, d.get("sweeps"), declared)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from trapsim.errors import ExpressionError, suggest
 from trapsim.expressions import Expr, Type, parse
-from trapsim.model import World
+from trapsim.model import Relation, World
 from trapsim.scenario.rules import _WORLD_KEYS, Collector, _as_table, _type_name
 
 
@@ -32,6 +33,36 @@ def worlds(c: Collector, value: Any, names: list[str], known: Mapping[str, Type]
         title = c.string(f"{key}.title", spec.get("title"), default=wid)
         desc = c.string(f"{key}.description", spec.get("description"))
         out.append(World(wid, tuple(sets), tuple(force), title, desc))
+    return out
+
+
+def relation_absents(
+    c: Collector, value: Any, relations: list[Relation], names: list[str], known: Mapping[str, Type]
+) -> list[Relation]:
+    """``absent = { set = ..., force = ... }`` on ``[[relations]]``: the game without the tie, as a world."""
+    if not isinstance(value, list) or len(value) != len(relations):
+        return relations  # the relations themselves have problems, already reported
+    true_names = {k: t for k, t in known.items() if t == "num"}
+    out = []
+    for i, (spec, rel) in enumerate(zip(value, relations, strict=True)):
+        key = f"relations[{i}].absent"
+        raw = spec.get("absent") if isinstance(spec, dict) else None
+        if raw is None:
+            out.append(rel)
+            continue
+        if not isinstance(raw, dict):
+            c.err(key, f"expected a table with set and/or force, got {_type_name(raw)}")
+            out.append(rel)
+            continue
+        c.unknown_keys(key, raw, {"set", "force"})
+        if "set" not in raw and "force" not in raw:
+            c.err(key, 'absent needs set = { <parameter> = <value> } or force = { <node> = "<action>"} (or both)')
+            out.append(rel)
+            continue
+        sets = world_sets(c, f"{key}.set", raw.get("set", {}), names, known, true_names)
+        force = world_force(c, f"{key}.force", raw.get("force", {}))
+        title = f"without {rel.label or rel.kind} ({rel.source}-{rel.target})"
+        out.append(dataclasses.replace(rel, absent=World(f"absent_{i}", tuple(sets), tuple(force), title)))
     return out
 
 

@@ -1,0 +1,198 @@
+"""Relations as interventions (trapsim attribute) against closed forms and equivalent explicit worlds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import trapsim
+from trapsim import api
+
+GAME = """
+[scenario]
+name = "threshold_tie"
+title = "A threshold moved by a tie"
+root = "d"
+
+[actors.a]
+name = "Actor A"
+[actors.b]
+name = "Actor B"
+
+[[relations]]
+from = "b"
+to = "a"
+kind = "alliance"
+label = "the tie"
+{absent}
+
+[[relations]]
+from = "a"
+to = "b"
+kind = "rivalry"
+
+[parameters]
+x = {{ dist = "uniform", low = 0, high = 1 }}
+c = 0.3
+
+[nodes.d]
+actor = "a"
+next = {{ act = "acted", wait = "waited" }}
+
+[payoffs]
+acted = {{ a = "x - c", b = 0 }}
+waited = {{ a = 0, b = 0 }}
+
+[traps.acts]
+title = "A acts"
+when = 'played("d", "act")'
+{extra}
+"""
+
+DRAWS = 40_000
+
+
+def _load(tmp_path: Path, absent: str, extra: str = "") -> trapsim.Scenario:
+    path = tmp_path / "tie.toml"
+    path.write_text(GAME.format(absent=absent, extra=extra), encoding="utf-8")
+    return trapsim.load(path)
+
+
+def _inside(entry: dict, truth: float) -> bool:
+    lo, hi = entry["ci95"]
+    return lo <= truth <= hi
+
+
+@pytest.mark.parametrize("c_without", [0.6, 0.9])
+def test_depends_share_is_the_closed_form(tmp_path: Path, c_without: float) -> None:
+    sc = _load(tmp_path, f"absent = {{ set = {{ c = {c_without} }} }}")
+    att = api.attribute(sc, draws=DRAWS, seed=3)
+    entry = att.relations[0].traps["acts"]
+    # A acts when x > c: with the tie c = 0.3, without it c'. Depends: P(c < x < c') / P(x > c).
+    assert _inside(entry["depends"], (c_without - 0.3) / (1 - 0.3))
+    assert entry["prevents"]["count"] == 0
+    assert not att.relations[1].attributable and att.relations[1].traps == {}
+
+
+def test_a_tie_that_prevents_the_trap(tmp_path: Path) -> None:
+    sc = _load(tmp_path, "absent = { set = { c = 0.1 } }")
+    entry = api.attribute(sc, draws=DRAWS, seed=4).relations[0].traps["acts"]
+    assert entry["depends"]["count"] == 0
+    assert _inside(entry["prevents"], 0.3 - 0.1)  # fires without the tie when 0.1 < x < 0.3
+
+
+def test_an_absent_world_that_changes_nothing_gives_exactly_zero(tmp_path: Path) -> None:
+    sc = _load(tmp_path, 'absent = { set = { c = "c" } }')
+    entry = api.attribute(sc, draws=DRAWS, seed=5).relations[0].traps["acts"]
+    assert entry["depends"]["count"] == 0 and entry["depends"]["rate"] == 0
+    assert entry["prevents"]["count"] == 0
+
+
+def test_force_as_absence(tmp_path: Path) -> None:
+    # Without the tie A may not act at all: every firing depends on it.
+    sc = _load(tmp_path, 'absent = { force = { d = "wait" } }')
+    att = api.attribute(sc, draws=10_000, seed=6)
+    entry = att.relations[0].traps["acts"]
+    assert entry["depends"]["count"] == att.result.trap_counts["acts"] > 0
+    assert entry["depends"]["rate"] == 1.0
+
+
+def test_equals_an_explicit_world_draw_for_draw(tmp_path: Path) -> None:
+    extra = """
+[worlds.untied]
+set = { c = 0.6 }
+
+[traps.acts_only_with_tie]
+title = "acts only because of the tie"
+when = 'played("d", "act") and not played("d", "act", "untied")'
+"""
+    sc = _load(tmp_path, "absent = { set = { c = 0.6 } }", extra)
+    att = api.attribute(sc, draws=DRAWS, seed=7)
+    res = att.result
+    assert att.relations[0].traps["acts"]["depends"]["count"] == res.trap_counts["acts_only_with_tie"]
+    # and chunk by chunk, so the same draws are counted, not just as many
+    ids = [t.id for t in sc.traps]
+    plain = trapsim.simulate(sc, draws=DRAWS, seed=7)
+    assert plain.trap_counts == {t: res.trap_counts[t] for t in ids}
+    col = ids.index("acts_only_with_tie")
+    assert list(plain.chunk_trap_counts[:, col]) == list(res.chunk_trap_counts[:, col])
+
+
+def test_given_gives_shares_among_the_conditional_firings(tmp_path: Path) -> None:
+    extra = """given = "x > 0.5" """
+    sc = _load(tmp_path, "absent = { set = { c = 0.6 } }", extra)
+    entry = api.attribute(sc, draws=DRAWS, seed=8).relations[0].traps["acts"]
+    # Firings: x > 0.5 (and x > 0.3). Without the tie: x > 0.6. Depends: P(0.5 < x < 0.6) / P(x > 0.5).
+    assert _inside(entry["depends"], 0.1 / 0.5)
+
+
+def test_traps_that_use_worlds_get_the_tie_removed_there_too(tmp_path: Path) -> None:
+    extra = """
+[worlds.lazy]
+force = { d = "wait" }
+
+[traps.regret]
+title = "acting did worse than waiting"
+when = 'payoff("a") < payoff("a", "lazy")'
+"""
+    # regret never fires (A acts only when x > c, so payoff x - c > 0): it depends on nothing.
+    sc = _load(tmp_path, "absent = { set = { c = 0.6 } }", extra)
+    entry = api.attribute(sc, draws=5_000, seed=9).relations[0].traps["regret"]
+    assert entry["depends"]["rate"] is None and entry["prevents"]["count"] == 0
+
+
+def test_bad_absent_tables_are_one_line_each(tmp_path: Path) -> None:
+    for absent, message in [
+        (
+            "absent = { set = { cc = 0.6 } }",
+            r"relations\[0\]\.absent\.set\.cc: unknown parameter 'cc' \(did you mean 'c'\?\)",
+        ),
+        ('absent = { force = { d = "sleep" } }', r"relations\[0\]\.absent\.force\.d: unknown action"),
+        ("absent = { }", r"relations\[0\]\.absent: absent needs set"),
+        ("absent = 3", r"relations\[0\]\.absent: expected a table"),
+    ]:
+        with pytest.raises(trapsim.ScenarioError, match=message) as info:
+            _load(tmp_path, absent)
+        assert len(info.value.problems) == 1
+
+
+def test_cli_attribute_table_and_json(tmp_path: Path, invoke) -> None:  # type: ignore[no-untyped-def]
+    sc_path = tmp_path / "tie.toml"
+    sc_path.write_text(GAME.format(absent="absent = { set = { c = 0.6 } }", extra=""), encoding="utf-8")
+    out = invoke("attribute", sc_path, "--draws", 4000, "--seed", 1, "--json")
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    rel = doc["relations"][0]
+    assert (rel["from"], rel["to"], rel["kind"], rel["label"]) == ("b", "a", "alliance", "the tie")
+    assert set(rel["traps"]["acts"]) == {"depends", "prevents"}
+    assert set(rel["traps"]["acts"]["depends"]) == {"count", "rate", "ci95"}
+    assert doc["relations"][1]["attributable"] is False
+    table = invoke("attribute", sc_path, "--draws", 4000, "--seed", 1, "--no-figures")
+    assert table.exit_code == 0, table.output
+    assert "the tie" in table.output and "not attributable" in table.output
+
+
+def test_cli_graph_trap_draws_the_attribution(tmp_path: Path, invoke) -> None:  # type: ignore[no-untyped-def]
+    sc_path = tmp_path / "tie.toml"
+    sc_path.write_text(GAME.format(absent="absent = { set = { c = 0.6 } }", extra=""), encoding="utf-8")
+    out = tmp_path / "g.png"
+    res = invoke("graph", sc_path, "--trap", "acts", "--draws", 2000, "--seed", 1, "--out", out)
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = invoke("graph", sc_path, "--trap", "act", "--out", tmp_path / "h.png")
+    assert bad.exit_code == 2 and "unknown trap 'act'" in bad.output
+
+
+def test_attribution_figure_labels_each_tie_with_its_share(tmp_path: Path) -> None:
+    from trapsim.figures import plot_attribution_graph
+
+    sc = _load(tmp_path, "absent = { set = { c = 0.6 } }")
+    att = api.attribute(sc, draws=DRAWS, seed=3)
+    fig = plot_attribution_graph(att, "acts")
+    texts = [" ".join(t.get_text().split()) for t in fig.findobj(lambda o: hasattr(o, "get_text"))]
+    share = att.share(0, "acts")
+    assert share is not None
+    assert any(f"depends {100 * share:.0f}%" in t for t in texts)
+    assert any("not attributable" in t for t in texts)
