@@ -196,3 +196,18 @@ def test_attribution_figure_labels_each_tie_with_its_share(tmp_path: Path) -> No
     assert share is not None
     assert any(f"depends {100 * share:.0f}%" in t for t in texts)
     assert any("not attributable" in t for t in texts)
+
+
+def test_report_has_the_ties_section_and_the_chains(tmp_path: Path, invoke) -> None:  # type: ignore[no-untyped-def]
+    from trapsim.report.ties import chains_html
+
+    sc_path = tmp_path / "tie.toml"
+    sc_path.write_text(GAME.format(absent="absent = { set = { c = 0.6 } }", extra=""), encoding="utf-8")
+    out = tmp_path / "r.html"
+    res = invoke("report", sc_path, "--draws", 3000, "--seed", 2, "--out", out)
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert "Which tie springs each trap" in page and "Depends (of firings)" in page
+    sc = trapsim.load(Path(__file__).parents[1] / "scenarios" / "defense_clause.toml")
+    assert "commitment step" in chains_html(sc)
+    assert chains_html(_load(tmp_path, "")) == ""  # no party at war: no chains section

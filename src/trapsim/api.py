@@ -53,6 +53,7 @@ __all__ = [
     "all_spe",
     "analysis_cost",
     "attribute",
+    "attribution_section",
     "central_values",
     "check_supported",
     "check_values",
@@ -717,6 +718,31 @@ def drivers_section(
         parts.append(f"<h3>{report.esc(t.title)}</h3><p>{report.esc(t.paragraph)}</p>")
         parts.extend(figs.get(f"{t.trap}_{kind}", "") for kind in ("sensitivity", "box"))
     return report.Section("drivers", sec.heading, "".join(parts), after="traps")
+
+
+def attribution_section(result: Result) -> Section | None:
+    """The report's "Which tie springs each trap" section, or ``None`` when no relation declares ``absent``.
+
+    Runs :func:`attribute` with the run's scenario, draws, seed, solver,
+    rationality and fixed values, so its trap rates are the run's.
+    """
+    from trapsim import attribution as _attribution
+    from trapsim import report
+    from trapsim.report.ties import attribution_html
+
+    sc = result.scenario
+    if not _attribution.attributable(sc):
+        return None
+    att = attribute(
+        sc,
+        draws=result.draws,
+        seed=result.seed,
+        solver=result.solver,
+        rationality=result.rationality,
+        values=result.values or None,
+        workers=result.workers,
+    )
+    return report.Section("ties", "Which tie springs each trap", attribution_html(att), after="traps")
 
 
 def report(result: Result, *, command: str | None = None, extra_sections: Sequence[Section] = ()) -> str:

@@ -192,6 +192,8 @@ def report_command(
         click.echo(f"wrote {pdf} (2 A4 pages; {res.draws:,} draws, seed {res.seed})")
         return
     extra = [api.drivers_section(res)] if sensitivity else []
+    ties = api.attribution_section(res)  # only when relations declare `absent`
+    extra += [ties] if ties is not None else []
     command = api.reproduce_command(res) + (" --sensitivity" if sensitivity else "")
     page = api.report(res, command=command, extra_sections=extra)
     click.echo(

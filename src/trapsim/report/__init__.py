@@ -276,7 +276,14 @@ def _actors_section(sc: Scenario) -> str:
         name = {a.id: a.name for a in sc.actors}
         rel = [(name.get(r.source, r.source), r.kind, name.get(r.target, r.target), r.label) for r in sc.relations]
         body += table_html(["From", "Relation", "To", "Label"], rel, notes=[3])
+        body += _chains_html(sc)
     return body
+
+
+def _chains_html(sc: Scenario) -> str:
+    from trapsim.report.ties import chains_html
+
+    return chains_html(sc)
 
 
 def _parameters_section(sc: Scenario, result: Result) -> str:
