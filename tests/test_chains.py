@@ -128,3 +128,12 @@ def test_explain_tells_the_chains_of_the_default_scenario() -> None:
     assert chains["russia"]["steps"] == 0
     assert chains["dprk"]["actors"] == ["dprk", "russia"]
     assert "Chains of commitment" in ex.text()
+
+
+def test_actor_graph_figure_names_the_chains() -> None:
+    from trapsim.figures import plot_actor_graph
+
+    sc = trapsim.load(Path(__file__).parents[1] / "scenarios" / "defense_clause.toml")
+    fig = plot_actor_graph(sc)
+    texts = " ".join(" ".join(t.get_text().split()) for t in fig.texts)
+    assert "chains of commitment to the war:" in texts and "China → North Korea" in texts

@@ -17,6 +17,7 @@ from matplotlib.patches import Circle, PathPatch, Polygon
 from matplotlib.path import Path
 
 from trapsim.attribution import Attribution
+from trapsim.chains import commitment_chains
 from trapsim.figures.style import actor_colors, footnote, new_axes, styled, text_width, wrap
 from trapsim.model import Scenario
 
@@ -166,8 +167,23 @@ def plot_actor_graph(
         )
     if not scenario.relations:
         ax.text(0, -1.1, "(the scenario lists no relations)", ha="center", color="#555555")
-    footnote(fig, "arrowheads: directed relations (from → to); lines without arrowheads are mutual" + note)
+    footnote(
+        fig,
+        "arrowheads: directed relations (from → to); lines without arrowheads are mutual"
+        + note
+        + _chains_note(scenario),
+    )
     return fig
+
+
+def _chains_note(scenario: Scenario) -> str:
+    """``\nchains of commitment to the war: China → North Korea → Russia; ...`` ('' without any)."""
+    names = {a.id: a.name for a in scenario.actors}
+    chains = [c for c in commitment_chains(scenario).values() if c is not None and c.steps > 0]
+    if not chains:
+        return ""
+    text = "; ".join(" → ".join(names.get(a, a) for a in c.actors) for c in chains)
+    return "\n" + wrap(f"chains of commitment to the war: {text}", 150)
 
 
 _FADED = RelationStyle("#BBBBBB", "-", 1.5)
