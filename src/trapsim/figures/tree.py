@@ -66,6 +66,7 @@ _SMALL = 10.5  # secondary numbers and node names: 14.6 px
 _TITLE = 19.0
 _COL_MIN = 1.05  # inches per level, at least
 _DIAG = 0.2  # share of a column taken by the diagonal part of an edge
+_ROOT_LABEL = 1.9  # inches: the root's label, left of it
 _TOP = 1.9  # inches above and below the rows: title, legend, footnote
 #: Share of draws under which a run figure collapses a subtree by default.
 COLLAPSE = 0.01
@@ -195,7 +196,8 @@ def plot_tree(
         collapse = COLLAPSE if at is None else 0.0  # a part asked for is drawn whole
     d = _prepare(source, equilibrium, solve, collapse, at)
     lay = d.lay
-    col = min((_WIDTH - 0.5 - _leaf_width(d)) / max(lay.depth, 1), 2.4)
+    left = max(_root_width(d), 0.3)  # inches left of the root: its label
+    col = min((_WIDTH - 0.2 - left - _leaf_width(d)) / max(lay.depth, 1), 2.4)
     row_h = _row_height(d)
     height = min(max(row_h * lay.rows + _TOP, 7.2), _MAX_HEIGHT)
     if ax is None:
@@ -210,7 +212,7 @@ def plot_tree(
     ax.set_axis_off()
     _draw_edges(ax, d, col)
     _draw_nodes(ax, d, col)
-    ax.set_xlim(-0.3, lay.depth + _leaf_width(d) / col)
+    ax.set_xlim(-left / col, lay.depth + _leaf_width(d) / col)
     ax.set_ylim(max(lay.rows, 1) - 0.4, -0.8)
     part = f" from {d.scenario.label_of('node', at)} on" if at else ""
     fig.suptitle(
@@ -226,7 +228,14 @@ def plot_tree(
 
 
 def _leaf_width(d: _Drawing) -> float:
-    return min(max((text_width(t, _FONT) for t in d.leaf_text.values()), default=1.0), 3.6) + 0.35
+    rings = 4 * max((sum(i in fired for fired in d.traps.values()) for i in d.leaf_text), default=0) / 72
+    # (each ring moves an ending's text right by 4 points)
+    return min(max((text_width(t, _FONT) for t in d.leaf_text.values()), default=1.0), 3.6) + 0.35 + rings
+
+
+def _root_width(d: _Drawing) -> float:
+    p = d.tree.positions[0]
+    return text_width(_node_name(d.scenario, p.id, p.name, _ROOT_LABEL), _SMALL) + 0.15
 
 
 def _row_height(d: _Drawing) -> float:
@@ -236,8 +245,8 @@ def _row_height(d: _Drawing) -> float:
 
 def _draw_edges(ax: Axes, d: _Drawing, col: float) -> None:
     tree, lay = d.tree, d.lay
-    room = col * (1 - _DIAG) - 0.1
     r = 0.14 / col  # a node marker's radius, in columns
+    room = col * (1 - _DIAG) - 0.14 - 0.1  # the horizontal part of an edge, up to the child's marker
     for e in d.edges:
         if np.isnan(lay.x[e.child]):
             continue
@@ -370,7 +379,7 @@ def _draw_nodes(ax: Axes, d: _Drawing, col: float) -> None:
             zorder=4,
         )
         if d.result is None or i == 0:  # after a run, the colour says who decides
-            name = fit(d.scenario.label_of("node", p.name), _SMALL, col * (1 - _DIAG) + 0.2)
+            name = _node_name(d.scenario, p.id, p.name, _ROOT_LABEL if i == 0 else 0.92 * col - 0.2)
             ax.text(
                 x - 0.08,
                 y + 0.2,
@@ -383,6 +392,17 @@ def _draw_nodes(ax: Axes, d: _Drawing, col: float) -> None:
                 zorder=3,
                 linespacing=1.0,
             )
+
+
+def _node_name(scenario: Scenario, node: str, name: str, inches: float) -> str:
+    """A node's label, under its incoming branch and clear of the parent's marker (``inches`` wide at most).
+
+    A copy's history (``[a,b]``) is on a line of its own, so that copy labels stay narrow.
+    """
+    text = fit(scenario.label_of("node", node), _SMALL, inches)
+    if name != node:  # a copy of a shared node: "[a,b]" after the label (see trapsim.unfolding)
+        text += "\n" + fit(name[len(node) :], _SMALL, inches)
+    return text
 
 
 def _leaf_name(scenario: Scenario, tree: Tree, i: int) -> str:
@@ -448,13 +468,25 @@ def _legend(ax: Axes, d: _Drawing) -> None:
     ax.legend(
         handles=handles,
         loc="lower left",
-        bbox_to_anchor=(0.0, 1.0),
-        ncols=min(len(handles), 5),
+        bbox_to_anchor=(0.0, 1.0),  # the axes start near the figure's left edge (the root's label is inside)
+        ncols=_legend_columns([str(h.get_label()) for h in handles]),
         fontsize=_FONT,
         handletextpad=0.4,
         columnspacing=1.2,
         borderaxespad=0.2,
     )
+
+
+def _legend_columns(labels: list[str]) -> int:
+    """The most columns (at most 5) with which the legend, filled column by column, fits across the figure."""
+    for n in range(min(len(labels), 5), 1, -1):
+        rows, large = divmod(len(labels), n)  # matplotlib's columns: the first `large` ones one longer
+        ends = np.cumsum([rows + 1] * large + [rows] * (n - large))
+        sizes = np.diff([0, *ends])
+        widths = [max(text_width(t, _FONT) for t in labels[e - r : e]) for e, r in zip(ends, sizes, strict=True)]
+        if sum(widths) + n * (0.45 + 0.2) <= _WIDTH - 0.3:  # handle and spacing, per column
+            return n
+    return 1
 
 
 def _tree_note(d: _Drawing) -> str:
