@@ -20,7 +20,7 @@ from trapsim.errors import ScenarioError
 from trapsim.scenario import loads
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFENSE = ROOT / "scenarios" / "defense_clause.toml"
+DEFENSE = ROOT / "tests" / "data" / "defense_clause_v1.toml"
 SIMPLE = ROOT / "tests" / "data" / "simple.toml"
 
 # A coin, then a decision. P(went) = p * [x >= 0.5] (ties go to the first action),

@@ -14,7 +14,7 @@ from trapsim.errors import ScenarioError
 from trapsim.scenario import loads
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = ROOT / "scenarios" / "defense_clause.toml"
+DEFAULT = ROOT / "tests" / "data" / "defense_clause_v1.toml"
 
 # The two-node worked example of docs/misperception.md.
 WORKED = """

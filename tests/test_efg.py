@@ -262,7 +262,7 @@ def test_chance_fractions_are_simple_and_sum_to_one() -> None:
 
 def test_written_file_loads_in_pygambit_with_unique_ascii_labels() -> None:
     gbt = pytest.importorskip("pygambit")
-    sc = api.load(str(Path(__file__).parent.parent / "scenarios" / "defense_clause.toml"))
+    sc = api.load(str(Path(__file__).parent / "data" / "defense_clause_v1.toml"))
     text = write_efg(sc)
     game = gbt.read_efg(io.StringIO(text))
     assert [p.label for p in game.players] == [a.name for a in sc.actors]
@@ -524,7 +524,7 @@ def test_byte_order_mark_windows_lines_and_latin1(tmp_path: Path) -> None:
 
 
 def test_export_says_beliefs_are_left_out(invoke, tmp_path: Path) -> None:
-    scenario = Path(__file__).parents[1] / "scenarios" / "kim_misperception.toml"
+    scenario = Path(__file__).parent / "data" / "kim_misperception_v1.toml"
     result = invoke("export", scenario, "--efg", tmp_path / "km.efg")
     assert result.exit_code == 0, result.output
     assert "warning: a Gambit game has no [beliefs]" in result.stderr and "dprk" in result.stderr

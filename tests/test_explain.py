@@ -16,7 +16,7 @@ from trapsim.explain.story import _numbers
 from trapsim.scenario import loads
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = ROOT / "scenarios" / "defense_clause.toml"
+DEFAULT = ROOT / "tests" / "data" / "defense_clause_v1.toml"
 
 # A hand-solved game. At the central value x = 1:
 #   b_good: grab gives Bob x + 0.5 = 1.5 > 1 (share)      -> grab

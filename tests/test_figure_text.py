@@ -28,7 +28,7 @@ from trapsim.scenario import loads
 from trapsim.sweeps import grid_values
 
 ROOT = Path(__file__).parent.parent
-DEFENSE = ROOT / "scenarios" / "defense_clause.toml"
+DEFENSE = ROOT / "tests" / "data" / "defense_clause_v1.toml"
 SHOWN = 1280  # px: the width of a projected slide
 MIN_PX = 14.0
 DPI = 200  # what the CLI writes

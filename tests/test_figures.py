@@ -20,7 +20,7 @@ from trapsim.runner import CHUNK
 from trapsim.solver import build_tree
 
 ROOT = Path(__file__).parent.parent
-DEFAULT = ROOT / "scenarios" / "defense_clause.toml"
+DEFAULT = ROOT / "tests" / "data" / "defense_clause_v1.toml"
 SIMPLE = Path(__file__).parent / "data" / "simple.toml"
 
 SOLO = """

@@ -20,7 +20,7 @@ from trapsim.figures.style import percent
 from trapsim.report import SECTION_IDS, Section, build_report, reproduce_command
 
 ROOT = Path(__file__).parent.parent
-DEFAULT = ROOT / "scenarios" / "defense_clause.toml"
+DEFAULT = ROOT / "tests" / "data" / "defense_clause_v1.toml"
 SIMPLE = Path(__file__).parent / "data" / "simple.toml"
 
 HOSTILE = """
@@ -295,7 +295,7 @@ def test_report_sensitivity_refuses_a_believers_scenario_before_running(
 
     monkeypatch.setattr(cli_figures, "simulate", no_run)
     out = tmp_path / "r.html"
-    scenario = ROOT / "scenarios" / "kim_misperception.toml"
+    scenario = ROOT / "tests" / "data" / "kim_misperception_v1.toml"
     r = invoke("report", scenario, "--draws", 300, "--sensitivity", "--out", out)
     assert r.exit_code == 2, r.output
     assert "report --sensitivity) do not support [beliefs]" in r.output

@@ -23,7 +23,7 @@ from trapsim.sweeps import SweepResult, grid_values, run_sweep
 
 DATA = Path(__file__).parent / "data"
 THRESHOLD = DATA / "threshold.toml"
-DEFENSE = Path(__file__).parent.parent / "scenarios" / "defense_clause.toml"
+DEFENSE = Path(__file__).parent / "data" / "defense_clause_v1.toml"
 Z95, Z999 = 1.959963984540054, 3.2905267314918945
 
 

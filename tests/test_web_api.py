@@ -13,7 +13,7 @@ from trapsim.cli import main
 from webtools import request, serving
 
 ROOT = Path(__file__).parent.parent
-DEFENSE = str(ROOT / "scenarios" / "defense_clause.toml")
+DEFENSE = str(ROOT / "tests" / "data" / "defense_clause_v1.toml")
 POLL = str(Path(__file__).parent / "data" / "poll.toml")
 
 
