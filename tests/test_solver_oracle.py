@@ -187,7 +187,7 @@ def trapsim_choices(sc: Scenario, strategy: dict[str, str]) -> list[int]:
     """trapsim's strategy as action indices, decision nodes in prefix order."""
     out = []
     for node_id, action in strategy.items():
-        node = sc.nodes[node_id]
+        node = sc.nodes[node_id.split("[", 1)[0]]  # a copy of a shared node: id[history]
         assert isinstance(node, DecisionNode)
         out.append(node.actions.index(action))
     return out
