@@ -211,3 +211,28 @@ def test_report_has_the_ties_section_and_the_chains(tmp_path: Path, invoke) -> N
     sc = trapsim.load(Path(__file__).parents[1] / "scenarios" / "defense_clause.toml")
     assert "commitment step" in chains_html(sc)
     assert chains_html(_load(tmp_path, "")) == ""  # no party at war: no chains section
+
+
+def test_attribution_figure_text_stays_inside_the_figure(tmp_path: Path) -> None:
+    from trapsim.figures import plot_attribution_graph
+
+    att = api.attribute(_load(tmp_path, "absent = { set = { c = 0.6 } }"), draws=100_000, seed=20240619)
+    fig = plot_attribution_graph(att, "acts")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    width = fig.bbox.width
+    for text in fig.texts:  # the footnote: it once ran off the right edge
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= width, text.get_text()
+
+
+def test_cli_attribute_says_how_to_make_a_tie_attributable(tmp_path: Path, invoke) -> None:  # type: ignore[no-untyped-def]
+    sc_path = tmp_path / "tie.toml"
+    sc_path.write_text(GAME.format(absent="", extra=""), encoding="utf-8")
+    out = invoke("attribute", sc_path, "--draws", 500, "--seed", 1, "--no-figures")
+    assert out.exit_code == 0, out.output
+    assert "No relation has an `absent` table" in out.output
+    with_tie = tmp_path / "tie2.toml"
+    with_tie.write_text(GAME.format(absent="absent = { set = { c = 0.6 } }", extra=""), encoding="utf-8")
+    assert "No relation has" not in invoke("attribute", with_tie, "--draws", 500, "--no-figures").output

@@ -505,6 +505,12 @@ def _print_attribution(att: Any) -> None:
         lo, hi = entry["ci95"]
         return f"{100 * entry['rate']:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
 
+    if not any(ra.attributable for ra in att.relations):
+        click.echo(
+            "\nNo relation has an `absent` table, so no tie can be attributed. Give a [[relations]] entry"
+            "\n`absent = { set = {...} }` or `absent = { force = {...} }` (the game without that tie;"
+            "\nsee docs/scenario-format.md) and run again."
+        )
     for ra in att.relations:
         rel = ra.relation
         arrow = "—" if not rel.directed else "→"

@@ -92,7 +92,8 @@ def _check_call(node: Call, known: Mapping[str, Type], paths: Mapping[str, froze
             _check_target(strs[-1], paths["world"], "world")
         if name == "played":
             _check_target(strs[0], paths["node"], "decision or chance node")
-            _check_target(strs[1], paths.get("action:" + strs[0].value, frozenset()), f"action of '{strs[0].value}'")
+            node_actions = paths.get("action:" + strs[0].value, frozenset())
+            _check_target(strs[1], node_actions, "action", f" of '{strs[0].value}'")
             return "bool"
         if name == "reached":
             _check_target(strs[0], paths["reached"], "node or outcome")
@@ -115,6 +116,6 @@ def _check_call(node: Call, known: Mapping[str, Type], paths: Mapping[str, froze
     return "num"
 
 
-def _check_target(arg: Str, allowed: frozenset[str], what: str) -> None:
+def _check_target(arg: Str, allowed: frozenset[str], what: str, of: str = "") -> None:
     if arg.value not in allowed:
-        raise ExpressionError(f"unknown {what} '{arg.value}'", arg.pos, suggest(arg.value, allowed))
+        raise ExpressionError(f"unknown {what} '{arg.value}'{of}", arg.pos, suggest(arg.value, allowed))

@@ -220,7 +220,7 @@ def plot_attribution_graph(attribution: Attribution, trap: str, *, ax: Axes | No
     title = f"{sc.trap(trap).title}: which tie springs it?"
     note = (
         f"\nred: share of the trap's firings that need the tie (fires with it, not without); blue: share of all "
-        f"draws where the tie prevents it · {res.draws:,} draws · seed {res.seed}"
+        f"draws where the tie prevents it\n{res.draws:,} draws · seed {res.seed}"
     )
     return plot_actor_graph(sc, ax=ax, edges=edges, title=title, note=note)
 

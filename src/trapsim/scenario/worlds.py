@@ -145,7 +145,7 @@ def world_force(c: Collector, key: str, value: Any) -> list[tuple[str, str]]:
         if not isinstance(action, str):
             c.err(nkey, f"expected an action of '{nid}' in quotes, got {_type_name(action)}")
         elif action not in actions:
-            c.err(nkey, f"unknown action of '{nid}' '{action}'", suggest(action, actions))
+            c.err(nkey, f"unknown action '{action}' of '{nid}'", suggest(action, actions))
         else:
             out.append((nid, action))
     return out
