@@ -23,7 +23,7 @@ from trapsim.elicitation import KINDS, Judgement, judgements_csv
 from trapsim.equilibrium import AllSPE, Equilibrium, central_values
 from trapsim.errors import ArgumentError, ScenarioError, TrapsimError, suggest
 from trapsim.model import MAX_DRAWS, Distribution, Scenario
-from trapsim.output import write_text_atomic
+from trapsim.output import pandas, write_text_atomic
 from trapsim.runner import Result
 from trapsim.sampling import fresh_seed
 from trapsim.scenario import SOLVERS, parse_assignment
@@ -76,6 +76,8 @@ __all__ = [
     "load",
     "parameter_ranges",
     "parse_assignment",
+    "per_draw",
+    "per_draw_frame",
     "prior_density",
     "report",
     "reproduce_command",
@@ -202,6 +204,7 @@ def simulate(
     values: Mapping[str, float] | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    on_chunk: Callable[[runner.ChunkRecords], None] | None = None,
 ) -> Result:
     """Sample, solve and count traps; see :func:`trapsim.runner.run`.
 
@@ -223,7 +226,67 @@ def simulate(
         values=check_values(scenario, values),
         workers=default_workers(workers, draws, file=scenario.path),
         progress=_arg.optional_callable("progress", progress),
+        on_chunk=_arg.optional_callable("on_chunk", on_chunk),
     )
+
+
+#: The most draws :func:`per_draw_frame` holds in memory (write bigger runs with :func:`per_draw`).
+MAX_FRAME_DRAWS = 1_000_000
+
+
+def per_draw(
+    scenario: Scenario,
+    path: str | Path,
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    solver: str | None = None,
+    rationality: float | None = None,
+    values: Mapping[str, float] | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """:func:`simulate`, also writing one row per draw to ``path`` (``trapsim run --per-draw``).
+
+    CSV, or Parquet when ``path`` ends in ``.parquet`` (needs ``trapsim[parquet]``).
+    Columns: ``draw``, ``param.<name>`` per sampled parameter, ``outcome``,
+    ``trap.<id>`` (0/1) and ``given.<id>`` (0/1, conditional traps only),
+    ``payoff.<actor>``. Written chunk by chunk (memory stays flat) and atomically;
+    rows are in draw order whatever ``workers`` is. Returns the run's result.
+    """
+    options: dict[str, Any] = dict(
+        draws=draws, seed=seed, solver=solver, rationality=rationality, values=values, workers=workers
+    )
+    return runner.write_per_draw(
+        path, scenario, lambda on_chunk: simulate(scenario, progress=progress, on_chunk=on_chunk, **options)
+    )
+
+
+def per_draw_frame(
+    scenario: Scenario,
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    solver: str | None = None,
+    rationality: float | None = None,
+    values: Mapping[str, float] | None = None,
+    workers: int | None = None,
+) -> Any:
+    """The per-draw records of a small run as a pandas DataFrame (the columns of :func:`per_draw`).
+
+    At most :data:`MAX_FRAME_DRAWS` draws: bigger runs belong in a file (:func:`per_draw`).
+    """
+    pd = pandas()
+    n = _draws(scenario, draws)
+    if n > MAX_FRAME_DRAWS:
+        raise ArgumentError(
+            "draws", f"at most {MAX_FRAME_DRAWS:,} draws in a DataFrame, got {n:,}: write a file with per_draw()"
+        )
+    options: dict[str, Any] = dict(
+        draws=n, seed=seed, solver=solver, rationality=rationality, values=values, workers=workers
+    )
+    _, columns = runner.collect_per_draw(scenario, lambda on_chunk: simulate(scenario, on_chunk=on_chunk, **options))
+    return pd.DataFrame(columns)
 
 
 def default_workers(workers: int | None, total_draws: int, *, file: str = "") -> int:

@@ -34,6 +34,7 @@ FLAGS = {
     "workers": "--workers",
     "samples": "--samples",
     "scheduler": "--scheduler",
+    "path": "--per-draw",
 }
 
 

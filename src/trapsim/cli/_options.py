@@ -208,23 +208,21 @@ def simulate(
     workers: int | None = None,
     *,
     as_json: bool = False,
+    per_draw: str | None = None,
 ) -> Result:
-    """:func:`trapsim.api.simulate`, with a progress bar on a terminal for runs of 50,000 draws or more."""
+    """:func:`trapsim.api.simulate` (:func:`trapsim.api.per_draw` when ``per_draw`` names a file),
+    with a progress bar on a terminal for runs of 50,000 draws or more."""
     from trapsim import api
 
     n = draws or sc.simulation.draws
     bar = Progress("draws", n, enabled=show_progress(n, 50_000, as_json=as_json))
+    options: dict[str, Any] = dict(
+        draws=draws, seed=seed, solver=solver, rationality=rationality, values=values, workers=workers
+    )
     try:
-        return api.simulate(
-            sc,
-            draws=draws,
-            seed=seed,
-            solver=solver,
-            rationality=rationality,
-            values=values,
-            workers=workers,
-            progress=bar.callback,
-        )
+        if per_draw is not None:
+            return api.per_draw(sc, per_draw, progress=bar.callback, **options)
+        return api.simulate(sc, progress=bar.callback, **options)
     finally:
         bar.close()
 

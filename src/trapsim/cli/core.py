@@ -149,6 +149,14 @@ def solve(
     default=None,
     help="Judgements CSV of a classroom poll: run under the class's pooled priors.",
 )
+@click.option(
+    "--per-draw",
+    "per_draw",
+    type=click.Path(),  # checked by api.per_draw: one line, exit 2
+    default=None,
+    help="Also write one row per draw to this file: CSV, or Parquet if it ends in .parquet "
+    "(pip install 'trapsim[parquet]'). Written chunk by chunk and atomically; see docs/scenario-format.md.",
+)
 def run(
     file: str,
     draws: int | None,
@@ -162,6 +170,7 @@ def run(
     no_figures: bool,
     fmt: str | None,
     priors: str | None,
+    per_draw: str | None,
 ) -> None:
     """Sample the uncertainty, solve every draw, and report how often each trap fires.
 
@@ -175,13 +184,14 @@ def run(
         trapsim run scenarios/defense_clause.toml --draws 1000000 --seed 1 --set deliver_prob=1
         trapsim run scenarios/defense_clause.toml --json > results.json
         trapsim run scenarios/defense_clause.toml --priors poll/judgements.csv
+        trapsim run defense_clause --draws 1000000 --seed 1 --per-draw draws.parquet
     """
     sc = api.load(file)
     check_rationality(sc, solver, rationality)
     if priors:
         sc = api.with_pooled_priors(sc, priors)
-    res = simulate(sc, draws, seed, parse_sets(sets), solver, rationality, workers, as_json=as_json)
-    written: list[Path] = []
+    res = simulate(sc, draws, seed, parse_sets(sets), solver, rationality, workers, as_json=as_json, per_draw=per_draw)
+    written: list[Path] = [Path(per_draw)] if per_draw else []
     if out is None and as_json:
         click.echo(res.to_json())
         return

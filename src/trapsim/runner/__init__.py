@@ -6,16 +6,19 @@ not depend on how chunks are spread over processes: per-chunk statistics are
 always merged in chunk order.
 """
 
-from trapsim.runner.chunk import ChunkStats, run_chunk
+from trapsim.runner.chunk import ChunkRecords, ChunkStats, run_chunk
 from trapsim.runner.compiling import CHUNK, CompiledScenario
 from trapsim.runner.parallel import compiled, default_workers, run, run_point
+from trapsim.runner.perdraw import collect_per_draw, write_per_draw
 from trapsim.runner.result import Result, trapsim_version, wilson
 
 __all__ = [
     "CHUNK",
+    "ChunkRecords",
     "ChunkStats",
     "CompiledScenario",
     "Result",
+    "collect_per_draw",
     "compiled",
     "default_workers",
     "run",
@@ -23,4 +26,5 @@ __all__ = [
     "run_point",
     "trapsim_version",
     "wilson",
+    "write_per_draw",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -29,10 +30,36 @@ class ChunkStats:
     actions: list[np.ndarray]  # per inner node, (k,) int: draws taking each action
     sample: np.ndarray | None = None  # chunk 0 only: realised payoffs (actors, n), for figures
     changed: np.ndarray | None = None  # (believers,) int: draws whose outcome a misperception changed
+    records: ChunkRecords | None = None  # per-draw records, only when asked for (``run(on_chunk=...)``)
 
 
-def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver: str, rationality: float) -> ChunkStats:
-    """Sample, solve, play and count one chunk of ``n`` draws."""
+@dataclass(frozen=True, slots=True)
+class ChunkRecords:
+    """One row per draw of one chunk: what ``trapsim run --per-draw`` writes.
+
+    ``params`` holds each sampled (non-constant) parameter in scenario order,
+    ``fired``/``given`` each trap in scenario order (``given`` only for traps
+    with a ``given``), ``payoffs`` the realised payoffs ``(n, actors)``.
+    """
+
+    chunk: int
+    params: dict[str, np.ndarray]  # (n,) float each
+    outcome: np.ndarray  # (n,) int: index into the tree's outcomes
+    fired: dict[str, np.ndarray]  # (n,) bool each
+    given: dict[str, np.ndarray]  # (n,) bool each
+    payoffs: np.ndarray  # (n, actors) float
+
+
+def run_chunk(
+    model: CompiledScenario,
+    entropy: int,
+    chunk: int,
+    n: int,
+    solver: str,
+    rationality: float,
+    records: bool = False,
+) -> ChunkStats:
+    """Sample, solve, play and count one chunk of ``n`` draws (and keep its per-draw records if ``records``)."""
     env = model.sample(entropy, chunk, n)
     payoffs, chance = model.evaluate(env, n, chunk)
     sol: Solution = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality)
@@ -103,6 +130,34 @@ def run_chunk(model: CompiledScenario, entropy: int, chunk: int, n: int, solver:
         actions=_action_counts(tree, actions),
         sample=np.ascontiguousarray(realised.T) if chunk == 0 else None,
         changed=changed,
+        records=_records(model, env, chunk, n, outcome_idx, traps.fired, traps.given, realised) if records else None,
+    )
+
+
+def _records(
+    model: CompiledScenario,
+    env: dict[str, Any],
+    chunk: int,
+    n: int,
+    outcome: np.ndarray,
+    fired: dict[str, np.ndarray],
+    given: dict[str, np.ndarray],
+    realised: np.ndarray,
+) -> ChunkRecords:
+    """The per-draw records of one chunk (copies: nothing else of the chunk is kept alive)."""
+    sampled = [p.name for p in model.scenario.parameters if p.dist.kind != "constant"]
+    traps = model.scenario.traps
+    return ChunkRecords(
+        chunk=chunk,
+        params={name: np.broadcast_to(np.asarray(env[name], dtype=float), (n,)).copy() for name in sampled},
+        outcome=np.asarray(outcome, dtype=np.int64).copy(),
+        fired={t.id: np.broadcast_to(np.asarray(fired[t.id], dtype=bool), (n,)).copy() for t in traps},
+        given={
+            t.id: np.broadcast_to(np.asarray(given[t.id], dtype=bool), (n,)).copy()
+            for t in traps
+            if t.given is not None
+        },
+        payoffs=np.array(realised, dtype=float),
     )
 
 

@@ -7,14 +7,15 @@ import math
 import os
 import pickle
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
 import numpy as np
 
 from trapsim.model import Scenario
-from trapsim.runner.chunk import ChunkStats, run_chunk
+from trapsim.runner.chunk import ChunkRecords, ChunkStats, run_chunk
 from trapsim.runner.compiling import CHUNK, CompiledScenario
 from trapsim.runner.result import Result
 from trapsim.sampling import fresh_seed
@@ -44,11 +45,16 @@ def compiled(scenario: Scenario) -> CompiledScenario:
 
 
 def _run_batch(
-    scenario: Scenario, entropy: int, chunks: Sequence[tuple[int, int]], solver: str, rationality: float
+    scenario: Scenario,
+    entropy: int,
+    chunks: Sequence[tuple[int, int]],
+    solver: str,
+    rationality: float,
+    records: bool = False,
 ) -> list[ChunkStats]:
     """Worker entry point: run several chunks (the compiled scenario is cached per process)."""
     model = compiled(scenario)
-    return [run_chunk(model, entropy, c, n, solver, rationality) for c, n in chunks]
+    return [run_chunk(model, entropy, c, n, solver, rationality, records) for c, n in chunks]
 
 
 def _chunks(draws: int) -> list[tuple[int, int]]:
@@ -89,6 +95,7 @@ def run(
     values: Mapping[str, float] | None = None,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    on_chunk: Callable[[ChunkRecords], None] | None = None,
 ) -> Result:
     """Run the Monte Carlo: ``draws`` samples, each solved and played once.
 
@@ -102,6 +109,9 @@ def run(
         Processes to use (1: in this process). Results do not depend on it.
     progress
         Called with the number of draws finished after each chunk.
+    on_chunk
+        Called with each chunk's per-draw records, in chunk (draw) order, whatever
+        ``workers`` is; the records are dropped after the call, so memory stays flat.
     """
     start = time.perf_counter()
     values = dict(values or {})
@@ -111,22 +121,35 @@ def run(
     entropy = seed if seed is not None else fresh_seed()
     chunks = _chunks(draws)
     workers = max(1, min(workers, len(chunks)))
+    records = on_chunk is not None
     stats: list[ChunkStats] = []
+
+    def done(batch: list[ChunkStats]) -> None:
+        for s in batch:
+            if on_chunk is not None and s.records is not None:
+                on_chunk(s.records)
+                s.records = None
+        stats.extend(batch)
+        if progress:
+            progress(sum(s.n for s in batch))
+
     if workers == 1:
         model = CompiledScenario(scenario)
         for c, n in chunks:
-            stats.append(run_chunk(model, entropy, c, n, solver, rationality))
-            if progress:
-                progress(n)
+            done([run_chunk(model, entropy, c, n, solver, rationality, records)])
     else:
         batch = max(1, min(16, len(chunks) // (workers * 4)))
         batches = [chunks[i : i + batch] for i in range(0, len(chunks), batch)]
+        # At most 4 batches per worker in flight: per-draw records never pile up in memory.
+        window = 4 * workers
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_run_batch, scenario, entropy, b, solver, rationality) for b in batches]
-            for fut, b in zip(futures, batches, strict=True):
-                stats.extend(fut.result())
-                if progress:
-                    progress(sum(n for _, n in b))
+            pending: deque[Future[list[ChunkStats]]] = deque()
+            for b in batches:
+                pending.append(pool.submit(_run_batch, scenario, entropy, b, solver, rationality, records))
+                if len(pending) >= window:
+                    done(pending.popleft().result())
+            while pending:
+                done(pending.popleft().result())
     return _aggregate(
         scenario, stats, draws, entropy, seed_given, solver, rationality, values, time.perf_counter() - start, workers
     )
