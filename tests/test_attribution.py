@@ -195,7 +195,7 @@ def test_attribution_figure_labels_each_tie_with_its_share(tmp_path: Path) -> No
     share = att.share(0, "acts")
     assert share is not None
     assert any(f"depends {100 * share:.0f}%" in t for t in texts)
-    assert any("not attributable" in t for t in texts)
+    assert any("1 ties without an `absent` table (not attributable)" in t for t in texts)
 
 
 def test_report_has_the_ties_section_and_the_chains(tmp_path: Path, invoke) -> None:  # type: ignore[no-untyped-def]

@@ -121,7 +121,8 @@ def plot_actor_graph(
             rad = (j - (m - 1) / 2) * 0.5 * sign
             curve = _Curve(a, b, rad)
             _edge(ax, curve, style, rel.directed, f"relation:{k}")
-            _edge_label(ax, curve.at(0.5), label, style.color)
+            if label:
+                _edge_label(ax, curve.at(0.5), label, style.color)
     for actor in scenario.actors:
         x, y = pos[actor.id]
         ax.add_patch(
@@ -206,7 +207,7 @@ def plot_attribution_graph(attribution: Attribution, trap: str, *, ax: Axes | No
         rel = ra.relation
         name = rel.label or rel.kind
         if not ra.attributable:
-            edges[ra.index] = (_FADED, f"{name}\n(not attributable)")
+            edges[ra.index] = (_FADED, "")  # unlabelled: named in the footnote
             continue
         dep = ra.traps[trap]["depends"]["rate"]
         prv = ra.traps[trap]["prevents"]["rate"] or 0.0
@@ -218,8 +219,10 @@ def plot_attribution_graph(attribution: Attribution, trap: str, *, ax: Axes | No
             edges[ra.index] = (RelationStyle(_DEPENDS, (0, (2, 2)), 2.0), f"{name}\ndepends n/a")
     res = attribution.result
     title = f"{sc.trap(trap).title}: which tie springs it?"
+    faded = sum(1 for ra in attribution.relations if not ra.attributable)
     note = (
-        f"\nred: share of the trap's firings that need the tie (fires with it, not without); blue: share of all "
+        (f"\nthin grey: {faded} ties without an `absent` table (not attributable)" if faded else "")
+        + "\nred: share of the trap's firings that need the tie (fires with it, not without); blue: share of all "
         f"draws where the tie prevents it\n{res.draws:,} draws · seed {res.seed}"
     )
     return plot_actor_graph(sc, ax=ax, edges=edges, title=title, note=note)
