@@ -168,3 +168,22 @@ def test_a_sum_near_one_shows_enough_digits() -> None:
     )
     with pytest.raises(ScenarioError, match=r"probabilities sum to 1\.0000001, expected 1"):
         loads(text)
+
+
+def test_colour_names_are_matplotlibs() -> None:
+    import matplotlib.colors as mcolors
+
+    from trapsim.scenario.colours import COLOR_NAMES, is_color
+
+    assert set(mcolors.CSS4_COLORS) | set(mcolors.BASE_COLORS) | set(mcolors.TABLEAU_COLORS) == COLOR_NAMES
+    for text in ("steelblue", "tab:red", "#0072B2", "#0072B2cc", "C3", "k"):
+        assert is_color(text) and mcolors.is_color_like(text)
+    for text in ("bleu", "tab:reed", "#0072B", "C10", "Red"):
+        assert not is_color(text)
+
+
+@pytest.mark.parametrize("spec", ["t=nan:1:5", "t=0:inf:5", "t=0:1:100000000000"])
+def test_cli_vary_refuses_non_finite_or_huge_grids(invoke, spec: str) -> None:
+    result = invoke("sweep", THRESHOLD, "--vary", spec, "--draws", "10", "--json")
+    assert result.exit_code == 2
+    assert "--vary" in result.output and "Traceback" not in result.output

@@ -382,7 +382,7 @@ def test_cli_sweep_json_alone_leaves_nothing_behind(tmp_path: Path, monkeypatch:
     ("args", "message"),
     [
         (["--vary", "t=0:1"], "expected name=from:to:steps"),
-        (["--vary", "t=0:1:1"], "steps >= 2"),
+        (["--vary", "t=0:1:1"], "steps must be a whole number from 2 to 1,000"),
         (["--vary", "t=a:1:3"], "must be numbers"),
         (["--vary", "t=0:1:3", "--sweep", "one"], "not both"),
         (["--vary", "tt=0:1:3"], "unknown parameter 'tt'"),

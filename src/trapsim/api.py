@@ -22,7 +22,7 @@ from trapsim import sweeps as _sweeps
 from trapsim.elicitation import KINDS, Judgement, judgements_csv
 from trapsim.equilibrium import AllSPE, Equilibrium, central_values
 from trapsim.errors import ArgumentError, ScenarioError, TrapsimError, suggest
-from trapsim.model import MAX_DRAWS, Distribution, Scenario
+from trapsim.model import MAX_DRAWS, MAX_STEPS, Distribution, Scenario
 from trapsim.output import pandas, write_text_atomic
 from trapsim.runner import Result
 from trapsim.sampling import fresh_seed
@@ -403,6 +403,8 @@ def _sweep_grid(
             )
         if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray) or not len(values):
             raise ArgumentError("grid", "expected one or more finite values", item=name, file=path)
+        if len(values) > MAX_STEPS:
+            raise ArgumentError("grid", f"at most {MAX_STEPS:,} values, got {len(values):,}", item=name, file=path)
         axes[name] = tuple(_arg.finite("grid", v, item=name, file=path) for v in values)
     return "_by_".join(axes), axes, None
 

@@ -17,6 +17,7 @@ from trapsim.output import html_table, short_repr
 __all__ = [
     "DISTRIBUTIONS",
     "MAX_DRAWS",
+    "MAX_STEPS",
     "Actor",
     "Belief",
     "ChanceNode",
@@ -37,6 +38,8 @@ __all__ = [
 
 #: Most draws of one run (or one sweep point): ten billion, about three hours at 1 µs a draw.
 MAX_DRAWS = 10**10
+#: Most values of one axis of a sweep.
+MAX_STEPS = 1_000
 
 #: Distribution kinds: required and optional arguments.
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

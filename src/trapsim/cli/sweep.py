@@ -48,11 +48,14 @@ def _parse_vary(texts: Sequence[str]) -> dict[str, tuple[float, ...]]:
             raise click.BadParameter(
                 f"{name}: from and to must be numbers and steps a whole number, got {spec!r}", param_hint="--vary"
             ) from None
-        if steps < 2 or start == stop:
-            raise click.BadParameter(f"{name}: need steps >= 2 and from != to, got {spec!r}", param_hint="--vary")
+        if start == stop:
+            raise click.BadParameter(f"{name}: need from != to, got {spec!r}", param_hint="--vary")
         if name in out:
             raise click.BadParameter(f"{name} is given twice", param_hint="--vary")
-        out[name] = grid_values(start, stop, steps)
+        try:
+            out[name] = grid_values(start, stop, steps)
+        except ValueError as exc:
+            raise click.BadParameter(f"{name}: {exc}", param_hint="--vary") from None
     return out
 
 

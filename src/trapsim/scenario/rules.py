@@ -39,7 +39,6 @@ _SWEEP_KEYS = {"vary", "draws"}
 _WORLD_KEYS = {"set", "force", "title", "description"}
 SOLVERS = ("spe", "qre")
 _TOML_POSITION = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)\s*$")
-_COLOR = re.compile(r"#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?\Z|[a-z]+\Z|tab:[a-z]+\Z|C\d\Z")
 
 
 def _as_table(value: Any) -> dict[str, Any]:
@@ -62,11 +61,25 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _finite(value: int | float) -> bool:
+    """Finite and within float range (TOML integers are unbounded: 10**400 is not a float)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _shown_number(value: int | float) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"a {len(text.lstrip('-'))}-digit number"
+
+
 def _type_name(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int | float):
-        return f"the number {value}"
+        shown = _shown_number(value)
+        return shown if shown.startswith("a ") else f"the number {shown}"
     if isinstance(value, str):
         return f"the text {value!r}"
     if isinstance(value, list):
@@ -145,8 +158,8 @@ class Collector:
         if not _is_number(value):
             self.err(key, f"expected a number, got {_type_name(value)}")
             return None
-        if not math.isfinite(value):
-            self.err(key, f"expected a finite number, got {value}")
+        if not _finite(value):
+            self.err(key, f"expected a finite number (within 1.8e308), got {_shown_number(value)}")
             return None
         return float(value)
 
@@ -170,8 +183,8 @@ class Collector:
     ) -> tuple[Expr, Type] | None:
         """Parse and check a number or expression string."""
         if _is_number(value):
-            if not math.isfinite(value):
-                self.err(key, f"expected a finite number, got {value}")
+            if not _finite(value):
+                self.err(key, f"expected a finite number (within 1.8e308), got {_shown_number(value)}")
                 return None
             try:
                 return parse(repr(float(value))), "num"

@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from trapsim.errors import ExpressionError, suggest
-from trapsim.expressions import Type, parse
+from trapsim.expressions import MAX_LITERAL, Type, parse
 from trapsim.model import (
     DISTRIBUTIONS,
+    MAX_DRAWS,
+    MAX_STEPS,
     Actor,
     Belief,
     Derived,
@@ -27,14 +29,15 @@ from trapsim.model import (
     Sweep,
 )
 from trapsim.sampling import truncation_mass
+from trapsim.scenario.colours import COLOR_NAMES, is_color
 from trapsim.scenario.rules import (
     _ACTOR_KEYS,
-    _COLOR,
     _RELATION_KEYS,
     _SIMULATION_KEYS,
     _SWEEP_KEYS,
     SOLVERS,
     Collector,
+    _finite,
     _is_number,
     _type_name,
 )
@@ -82,8 +85,8 @@ def simulation(c: Collector, value: Any) -> Simulation:
     draws, seed, solver, rationality = out.draws, out.seed, out.solver, out.rationality
     if "draws" in sim:
         v = sim["draws"]
-        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-            c.err("simulation.draws", f"expected a whole number > 0, got {_type_name(v)}")
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= MAX_DRAWS:
+            c.err("simulation.draws", f"expected a whole number > 0 and <= {MAX_DRAWS:,}, got {_type_name(v)}")
         else:
             draws = v
     if "seed" in sim:
@@ -122,8 +125,12 @@ def actors(c: Collector, value: Any) -> list[Actor]:
         color = spec.get("color")
         if color is not None:
             color = c.string(f"{key}.color", color) or None
-            if color and not _COLOR.match(color):
-                c.err(f"{key}.color", f'expected a colour like "#0072B2", got {color!r}')
+            if color and not is_color(color):
+                c.err(
+                    f"{key}.color",
+                    f'expected a colour like "#0072B2" or a matplotlib colour name, got {color!r}',
+                    suggest(color, COLOR_NAMES),
+                )
                 color = None
         desc = c.string(f"{key}.description", spec.get("description"))
         out.append(Actor(aid, name, color, desc))
@@ -255,6 +262,10 @@ def distribution(c: Collector, key: str, spec: Any) -> Distribution | None:
         if kind == "choice":
             if not isinstance(v, list) or not v or not all(_is_number(x) for x in v):
                 c.err(f"{key}.{arg}", f"expected a non-empty list of numbers, got {_type_name(v)}")
+                ok = False
+                continue
+            if not all(_finite(x) and abs(x) <= MAX_LITERAL for x in v):
+                c.err(f"{key}.{arg}", f"expected finite numbers up to {MAX_LITERAL:g} in magnitude")
                 ok = False
                 continue
             args[arg] = tuple(float(x) for x in v)
@@ -446,17 +457,20 @@ def sweeps(c: Collector, value: Any, param_names: list[str]) -> list[Sweep]:
                 or len(rng) != 3
                 or not all(_is_number(x) for x in rng)
                 or isinstance(rng[2], float)
-                or rng[2] < 2
+                or not 2 <= rng[2] <= MAX_STEPS
             ):
-                c.err(vkey, "expected [from, to, steps] with steps a whole number >= 2")
+                c.err(vkey, f"expected [from, to, steps] with steps a whole number from 2 to {MAX_STEPS:,}")
+                continue
+            if not (_finite(rng[0]) and _finite(rng[1])):
+                c.err(vkey, "from and to must be finite numbers")
                 continue
             if rng[0] == rng[1]:
                 c.err(vkey, "from and to must differ")
                 continue
             axes.append((pname, float(rng[0]), float(rng[1]), int(rng[2])))
         draws = spec.get("draws")
-        if draws is not None and (isinstance(draws, bool) or not isinstance(draws, int) or draws <= 0):
-            c.err(f"{key}.draws", f"expected a whole number > 0, got {_type_name(draws)}")
+        if draws is not None and (isinstance(draws, bool) or not isinstance(draws, int) or not 0 < draws <= MAX_DRAWS):
+            c.err(f"{key}.draws", f"expected a whole number > 0 and <= {MAX_DRAWS:,}, got {_type_name(draws)}")
             draws = None
         if len(axes) == len(vary):
             out.append(Sweep(sid, tuple(axes), draws))

@@ -35,7 +35,7 @@ from typing import Any
 
 from trapsim import runner
 from trapsim.errors import RunError
-from trapsim.model import Scenario
+from trapsim.model import MAX_STEPS, Scenario
 from trapsim.runner import CHUNK
 from trapsim.sampling import fresh_seed
 from trapsim.solver import build_tree
@@ -60,8 +60,10 @@ def grid_values(start: float, stop: float, steps: int) -> tuple[float, ...]:
     Values are rounded to 12 significant digits, so ``0.1 * 3`` is ``0.3``:
     the value printed in the results is the one ``--set`` reproduces.
     """
-    if steps < 2:
-        raise ValueError("steps must be at least 2")
+    if not 2 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must be a whole number from 2 to {MAX_STEPS:,}, got {steps}")
+    if not (math.isfinite(start) and math.isfinite(stop)):
+        raise ValueError(f"from and to must be finite numbers, got {start} and {stop}")
     return tuple(float(f"{start + (stop - start) * k / (steps - 1):.12g}") for k in range(steps))
 
 
