@@ -7,6 +7,7 @@ answer, a traceback (exit 1), a lost file or a message naming the wrong thing.
 from __future__ import annotations
 
 import json
+import math
 import pickle
 from pathlib import Path
 
@@ -187,3 +188,56 @@ def test_cli_vary_refuses_non_finite_or_huge_grids(invoke, spec: str) -> None:
     result = invoke("sweep", THRESHOLD, "--vary", spec, "--draws", "10", "--json")
     assert result.exit_code == 2
     assert "--vary" in result.output and "Traceback" not in result.output
+
+
+# ------------------------------------------------------------- NaN and strict JSON
+
+
+def test_nan_inside_a_trap_condition_stops_the_run() -> None:
+    """Regression: `not (sqrt(cost - 1) < 0.5)` fired where the comparison was on NaN."""
+    text = SIMPLE.read_text().replace(
+        "[traps.fight]", "[traps.odd]\ntitle = 'odd'\nwhen = 'not (sqrt(cost - 1) < 0.5)'\n\n[traps.fight]"
+    )
+    sc = loads(text, path="nan.toml")  # cost ~ U(0, 2): NaN in about half the draws
+    with pytest.raises(RunError) as info:
+        trapsim.simulate(sc, draws=1000, seed=1)
+    msg = str(info.value)
+    assert msg.startswith('nan.toml: traps.odd.when: "not (sqrt(cost - 1) < 0.5)" is nan in draw ')
+    assert ", where cost = 0." in msg  # a draw with cost < 1
+
+
+@pytest.mark.parametrize(
+    "expr", ["if(sqrt(cost - 1) > 0, 1, 0)", "(cost - 1) ** 0.5 >= 0 or cost > 5", "min(log(cost - 1), 1) != 2"]
+)
+def test_nan_inside_a_derived_condition_is_refused_by_validation(expr: str) -> None:
+    text = SIMPLE.read_text().replace('fight_value = "1 - cost"', f'fight_value = "1 - cost"\nodd = "{expr}"')
+    text = text.replace("shared = { ent = 1, inc = 0.5 }", 'shared = { ent = "odd", inc = 0.5 }')
+    with pytest.raises(ScenarioError, match=r"derived\.odd: .* is nan (at the central values|in validation draw)"):
+        loads(text)
+
+
+def test_nan_in_an_unselected_branch_is_not_an_error() -> None:
+    text = SIMPLE.read_text().replace(
+        'fight_value = "1 - cost"', 'fight_value = "if(cost > 1, sqrt(cost - 1) > 0.5, cost < 0.5)"'
+    )
+    res = trapsim.simulate(loads(text), draws=2000, seed=1)
+    assert res.draws == 2000
+
+
+def test_json_output_is_strict_even_when_a_mean_overflows(invoke, tmp_path: Path) -> None:
+    text = (
+        SIMPLE.read_text()
+        .replace("p_strong = 0.3", "p_strong = 0.3\nbig = 1e308")
+        .replace("out = { ent = 0, inc = 2 }", 'out = { ent = "big", inc = 2 }')
+    )
+    text = text.replace("shared = { ent = 1, inc = 0.5 }", 'shared = { ent = "big", inc = 0.5 }')
+    path = tmp_path / "big.toml"
+    path.write_text(text)
+    result = invoke("run", path, "--draws", "2000", "--seed", "1", "--json")
+    assert result.exit_code == 0, result.output
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} in JSON output")
+
+    doc = json.loads(result.output, parse_constant=refuse)
+    assert doc["payoffs"]["ent"]["mean"] is None or math.isfinite(doc["payoffs"]["ent"]["mean"])

@@ -14,7 +14,6 @@ is usually smaller, so the test errs on the side of "not distinguishable".
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trapsim.output import html_table, pandas, short_repr
+from trapsim.output import html_table, json_text, pandas, short_repr
 from trapsim.runner import Result, wilson
 
 __all__ = [
@@ -218,7 +217,7 @@ class Comparison:
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent)
+        return json_text(self.to_dict(), indent=indent)
 
 
 def compare(results: Sequence[Result], *, alpha: float = 0.05, seed_given: bool = True) -> Comparison:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from trapsim.model import Scenario
-from trapsim.output import html_table, pandas, short_repr
+from trapsim.output import html_table, json_text, pandas, short_repr
 from trapsim.runner import CompiledScenario
 from trapsim.runner.compiling import Game
 from trapsim.runner.hypergame import follow, perceived_solutions
@@ -156,7 +155,7 @@ class Equilibrium:
         return doc
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        return json_text(self.to_dict(), indent=indent)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import html
+import json
+import math
 import os
 import re
 import tempfile
@@ -16,6 +18,7 @@ __all__ = [
     "ANY_CONTROL",
     "CONTROL",
     "html_table",
+    "json_text",
     "pandas",
     "printable",
     "short_repr",
@@ -106,3 +109,18 @@ def pandas() -> ModuleType:
     except ImportError:  # pragma: no cover - pandas is present in the test environment
         raise ImportError("to_frame() needs pandas: pip install 'trapsim[pandas]'") from None
     return pd
+
+
+def _strict(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    return value
+
+
+def json_text(doc: Any, *, indent: int | None = 2, separators: tuple[str, str] | None = None) -> str:
+    """Strict JSON (RFC 8259): a value that is not finite is written ``null``, never ``NaN``/``Infinity``."""
+    return json.dumps(_strict(doc), indent=indent, separators=separators, allow_nan=False)

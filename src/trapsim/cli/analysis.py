@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from trapsim.cli._options import (
     solver_option,
     workers_option,
 )
-from trapsim.output import write_text_atomic
+from trapsim.output import json_text, write_text_atomic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -166,7 +165,7 @@ def _emit(
     before the next is drawn. With --json the JSON goes to stdout, else ``show``
     prints the table and the written files are listed.
     """
-    text = json.dumps(doc, indent=2)
+    text = json_text(doc)
     written: list[Path] = []
     if not (as_json and out is None):
         where = out_dir(out)

@@ -8,7 +8,7 @@ import click
 
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
-from trapsim.output import write_text_atomic
+from trapsim.output import json_text, write_text_atomic
 
 
 @main.command()
@@ -66,11 +66,10 @@ def export(file: str, efg_out: str | None, toml_out: str | None, sets: Sequence[
 
 def print_all_spe(result: api.AllSPE, *, as_json: bool) -> None:
     """Show every subgame-perfect equilibrium (``trapsim solve --all-spe``)."""
-    import json
     import textwrap
 
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(json_text(result.to_dict()))
         return
     sc = result.scenario
     n = len(result.profiles)

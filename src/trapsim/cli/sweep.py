@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -29,7 +28,7 @@ from trapsim.cli._options import (
     solver_option,
     workers_option,
 )
-from trapsim.output import write_text_atomic
+from trapsim.output import json_text, write_text_atomic
 
 
 def _parse_vary(texts: Sequence[str]) -> dict[str, tuple[float, ...]]:
@@ -205,7 +204,7 @@ def sweep(
         where.rmdir()
     if as_json:
         docs = [res.to_dict() for res in results]
-        click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
+        click.echo(json_text(docs[0] if len(docs) == 1 else docs))
         return
     for res in results:
         _print_sweep(res)

@@ -6,7 +6,6 @@ JSON (:meth:`Explanation.to_dict`, the ``--json`` output).
 
 from __future__ import annotations
 
-import json
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,4 +177,4 @@ class Explanation:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        return json_text(self.to_dict(), indent=indent)

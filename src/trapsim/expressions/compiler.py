@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -55,11 +57,40 @@ def _num(fn: Compiled, typ: Type) -> Compiled:
     return lambda env: np.asarray(fn(env), dtype=np.float64)
 
 
+def _nan_mask(*values: Value) -> Any:
+    """Where any of ``values`` is NaN (``None`` if nowhere): a condition on NaN is neither true nor false."""
+    mask: Any = None
+    for v in values:
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            if not np.isnan(v).any():
+                continue
+            m: Any = np.isnan(v)
+        elif isinstance(v, float) and math.isnan(v):
+            m = True
+        else:
+            continue
+        mask = m if mask is None else mask | m
+    return mask
+
+
+def _unknown_where_nan(result: Value, *operands: Value) -> Value:
+    """``result``, made NaN wherever an operand is NaN (a condition NaN stops the run at its check)."""
+    mask = _nan_mask(*operands)
+    if mask is None:
+        return result
+    return np.where(mask, np.nan, result)
+
+
 def _cond(fn: Compiled, typ: Type) -> Compiled:
-    """Make a number usable as a condition (non-zero is true)."""
+    """Make a number usable as a condition (non-zero is true; NaN stays NaN: unknown)."""
     if typ == "bool":
         return fn
-    return lambda env: np.not_equal(fn(env), 0.0)
+
+    def cond(env: Env) -> Value:
+        v = fn(env)
+        return _unknown_where_nan(np.not_equal(v, 0.0), v)
+
+    return cond
 
 
 _BINARY: dict[str, Callable[[Value, Value], Value]] = {
@@ -90,7 +121,7 @@ def _fold(fn: Compiled, typ: Type, constant: bool) -> tuple[Compiled, Type, bool
         return fn, typ, False
     with np.errstate(all="ignore"):
         value = fn({})
-    value = float(value) if typ == "num" else bool(value)
+    value = float(value) if typ == "num" or np.isnan(np.asarray(value, dtype=np.float64)) else bool(value)
     return (lambda env: value), typ, True
 
 
@@ -110,7 +141,12 @@ def _compile_c(node: Node, types: Mapping[str, Type]) -> tuple[Compiled, Type, b
         inner, typ, const = _compile_c(node.operand, types)
         if node.op == "not":
             c = _cond(inner, typ)
-            return _fold(lambda env: np.logical_not(c(env)), "bool", const)
+
+            def negate(env: Env) -> Value:
+                x = c(env)
+                return _unknown_where_nan(np.logical_not(x), x)
+
+            return _fold(negate, "bool", const)
         if node.op == "-":
             v = _num(inner, typ)
             return _fold(lambda env: np.negative(v(env)), "num", const)
@@ -121,10 +157,16 @@ def _compile_c(node: Node, types: Mapping[str, Type]) -> tuple[Compiled, Type, b
         op = _BINARY[node.op]
         if node.op in ("and", "or"):
             a, b = _cond(lf, lt), _cond(rf, rt)
-            return _fold(lambda env: op(a(env), b(env)), "bool", lc and rc)
-        a, b = _num(lf, lt), _num(rf, rt)
-        result: Type = "bool" if node.op in _COMPARE else "num"
-        return _fold(lambda env: op(a(env), b(env)), result, lc and rc)
+        else:
+            a, b = _num(lf, lt), _num(rf, rt)
+        if node.op in ("and", "or") or node.op in _COMPARE:
+
+            def condition(env: Env) -> Value:
+                x, y = a(env), b(env)
+                return _unknown_where_nan(op(x, y), x, y)
+
+            return _fold(condition, "bool", lc and rc)
+        return _fold(lambda env: op(a(env), b(env)), "num", lc and rc)
     if isinstance(node, Call):
         return _compile_call(node, types)
     raise ExpressionError("text in quotes is not a value", node.pos)  # Str outside a path call
@@ -141,10 +183,14 @@ def _compile_call(node: Call, types: Mapping[str, Type]) -> tuple[Compiled, Type
     if node.func == "if":
         (cf, ct, _), (af, at, _), (bf, bt, _) = parts
         c = _cond(cf, ct)
-        if at == bt == "bool":
-            return _fold(lambda env: np.where(c(env), af(env), bf(env)), "bool", const)
-        a, b = _num(af, at), _num(bf, bt)
-        return _fold(lambda env: np.where(c(env), a(env), b(env)), "num", const)
+        kind: Type = "bool" if at == bt == "bool" else "num"
+        a, b = (af, bf) if kind == "bool" else (_num(af, at), _num(bf, bt))
+
+        def choose(env: Env) -> Value:
+            which = c(env)
+            return _unknown_where_nan(np.where(which, a(env), b(env)), which)
+
+        return _fold(choose, kind, const)
     fns = [_num(f, t) for f, t, _ in parts]
     if node.func in ("min", "max"):
         reduce = np.minimum if node.func == "min" else np.maximum

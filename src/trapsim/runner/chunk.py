@@ -112,7 +112,9 @@ def run_chunk(
             dtype=np.int64,
         )
     realised = payoffs[model.row_of_position[leaf], :, np.arange(n)]  # (n, actors)
-    mean = realised.mean(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # payoffs near 1e308 overflow the sum: inf, JSON null
+        mean = realised.mean(axis=0)
+        m2 = ((realised - mean) ** 2).sum(axis=0)
     ties, ties_on_path, tie_anywhere = _tie_counts(tree, played, actions)
     return ChunkStats(
         n=n,
@@ -123,7 +125,7 @@ def run_chunk(
         ),
         outcomes=np.bincount(outcome_idx, minlength=len(tree.outcomes)).astype(np.int64),
         mean=mean,
-        m2=((realised - mean) ** 2).sum(axis=0),
+        m2=m2,
         ties=ties,
         ties_on_path=ties_on_path,
         tie_anywhere=tie_anywhere,

@@ -183,13 +183,14 @@ def _aggregate(
     n_total = 0
     mean = np.zeros(len(scenario.actors))
     m2 = np.zeros(len(scenario.actors))
-    for s in stats:  # Chan et al.'s parallel merge, always in chunk order
-        n_new = n_total + s.n
-        delta = s.mean - mean
-        mean = mean + delta * (s.n / n_new)
-        m2 = m2 + s.m2 + delta * delta * (n_total * s.n / n_new)
-        n_total = n_new
-    sd = np.sqrt(m2 / (n_total - 1)) if n_total > 1 else np.zeros_like(m2)
+    with np.errstate(over="ignore", invalid="ignore"):  # moments of payoffs near 1e308: inf, not a warning
+        for s in stats:  # Chan et al.'s parallel merge, always in chunk order
+            n_new = n_total + s.n
+            delta = s.mean - mean
+            mean = mean + delta * (s.n / n_new)
+            m2 = m2 + s.m2 + delta * delta * (n_total * s.n / n_new)
+            n_total = n_new
+        sd = np.sqrt(m2 / (n_total - 1)) if n_total > 1 else np.zeros_like(m2)
     traps = np.sum([s.traps for s in stats], axis=0)
     given = np.sum([s.given for s in stats], axis=0)
     outcomes = np.sum([s.outcomes for s in stats], axis=0)

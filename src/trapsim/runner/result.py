@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ import numpy as np
 
 from trapsim._version import __version__
 from trapsim.model import Scenario
-from trapsim.output import html_table, pandas, short_repr
+from trapsim.output import html_table, json_text, pandas, short_repr
 from trapsim.runner.compiling import CHUNK
 
 _Z95 = 1.959963984540054
@@ -184,7 +183,7 @@ class Result:
         return doc
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        return json_text(self.to_dict(), indent=indent)
 
 
 def run_header(

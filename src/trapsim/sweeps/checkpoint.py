@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from trapsim.errors import RunError
-from trapsim.output import write_text_atomic
+from trapsim.output import json_text, write_text_atomic
 from trapsim.sweeps.result import Point
 
 __all__ = ["FORMAT", "Checkpoint"]
@@ -115,7 +115,7 @@ class Checkpoint:
             "meta": dict(meta or {}),
             "points": {str(i): points[i].to_state() for i in sorted(points)},
         }
-        write_text_atomic(self.path, json.dumps(doc, separators=(",", ":")))
+        write_text_atomic(self.path, json_text(doc, indent=None, separators=(",", ":")))
 
     def remove(self) -> None:
         """Delete the checkpoint file (no error if it is gone)."""

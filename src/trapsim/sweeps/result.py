@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from trapsim.model import Scenario
-from trapsim.output import html_table, pandas, short_repr
+from trapsim.output import html_table, json_text, pandas, short_repr
 from trapsim.runner import CHUNK, Result, wilson
 from trapsim.runner.result import json_meta, run_header, trap_entry
 
@@ -228,7 +227,7 @@ class SweepResult:
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent)
+        return json_text(self.to_dict(), indent=indent)
 
     def to_csv(self) -> str:
         """The tidy table: one row per point and trap.
