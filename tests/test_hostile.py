@@ -241,3 +241,25 @@ def test_json_output_is_strict_even_when_a_mean_overflows(invoke, tmp_path: Path
 
     doc = json.loads(result.output, parse_constant=refuse)
     assert doc["payoffs"]["ent"]["mean"] is None or math.isfinite(doc["payoffs"]["ent"]["mean"])
+
+
+# ------------------------------------------------------------- depth of expressions
+
+
+def test_a_flat_chain_of_a_thousand_terms_is_refused_not_a_crash(invoke, tmp_path: Path) -> None:
+    text = SIMPLE.read_text().replace('fight_value = "1 - cost"', 'fight_value = "cost' + "+1" * 1000 + '"')
+    path = tmp_path / "flat.toml"
+    path.write_text(text)
+    result = invoke("validate", path)
+    assert result.exit_code == 2
+    assert "derived.fight_value: expression more than 256 operators deep" in result.output
+
+
+def test_a_long_chain_runs_alike_on_one_and_two_workers() -> None:
+    """Regression: a ~400-term expression ran on one worker and failed to pickle on two."""
+    chain = " + ".join(f"cost * {k % 7}" for k in range(120))  # 240 operators: within the limit
+    sc = loads(SIMPLE.read_text().replace('fight_value = "1 - cost"', f'fight_value = "1 - ({chain}) / 500"'))
+    assert pickle.loads(pickle.dumps(sc)) == sc
+    one = trapsim.simulate(sc, draws=20_000, seed=3, workers=1)
+    two = trapsim.simulate(sc, draws=20_000, seed=3, workers=2)
+    assert one.trap_counts == two.trap_counts and one.payoff_mean == two.payoff_mean

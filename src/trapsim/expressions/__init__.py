@@ -18,7 +18,8 @@ Grammar (lowest precedence first)::
     power   := atom ["**" unary]          -- the exponent must be a constant, |p| <= 10
     atom    := NUMBER | NAME | NAME "(" [expr ("," expr)*] ")" | "(" expr ")" | STRING
 
-Limits keep hostile input cheap: at most 4,000 characters, nesting depth 48,
+Limits keep hostile input cheap: at most 4,000 characters, nesting depth 48, a tree
+at most 256 operators deep (each operator of a chain such as ``a + b + c`` counts),
 number literals up to 1e15 in magnitude, constant exponents up to 10.
 
 Every expression has a static type, ``"num"`` or ``"bool"``; comparisons and
@@ -33,6 +34,7 @@ from trapsim.expressions.language import (
     KEYWORDS,
     MAX_DEPTH,
     MAX_EXPONENT,
+    MAX_HEIGHT,
     MAX_LENGTH,
     MAX_LITERAL,
     PATH_FUNCTIONS,
@@ -47,6 +49,7 @@ __all__ = [
     "KEYWORDS",
     "MAX_DEPTH",
     "MAX_EXPONENT",
+    "MAX_HEIGHT",
     "MAX_LENGTH",
     "MAX_LITERAL",
     "PATH_FUNCTIONS",

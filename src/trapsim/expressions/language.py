@@ -13,6 +13,9 @@ Env = Mapping[str, Value]
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 48
+#: Most levels of the syntax tree, where each operator of a chain such as ``a + b + c`` is a level:
+#: compiling, evaluating and pickling recurse once per level.
+MAX_HEIGHT = 256
 MAX_LITERAL = 1e15
 MAX_EXPONENT = 10.0
 
@@ -129,6 +132,10 @@ class Expr:
     source: str
     tree: Node
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its source and parsed again: pickling a deep tree would recurse once per level."""
+        return (_reparse, (self.source,))
+
     @property
     def names(self) -> frozenset[str]:
         """Free names (parameters, derived values, trap ids) used."""
@@ -156,13 +163,37 @@ def split_path_ref(ref: tuple[str, ...]) -> tuple[str, tuple[str, ...], str | No
     return fn, args, None
 
 
-def _walk(node: Node):  # type: ignore[no-untyped-def]
-    yield node
+def _children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Unary):
-        yield from _walk(node.operand)
-    elif isinstance(node, Binary):
-        yield from _walk(node.left)
-        yield from _walk(node.right)
-    elif isinstance(node, Call):
-        for arg in node.args:
-            yield from _walk(arg)
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return tuple(node.args)
+    return ()
+
+
+def _walk(node: Node):  # type: ignore[no-untyped-def]
+    """Every node, depth first (without recursion: trees may be :data:`MAX_HEIGHT` deep)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(_children(n)))
+
+
+def height(node: Node) -> int:
+    """Levels of the tree (1 for a leaf), computed without recursion."""
+    best = 0
+    stack = [(node, 1)]
+    while stack:
+        n, level = stack.pop()
+        best = max(best, level)
+        stack.extend((c, level + 1) for c in _children(n))
+    return best
+
+
+def _reparse(source: str) -> Expr:
+    from trapsim.expressions.parser import parse  # the parser imports this module
+
+    return parse(source)

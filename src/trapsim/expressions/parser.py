@@ -12,6 +12,7 @@ from trapsim.expressions.language import (
     KEYWORDS,
     MAX_DEPTH,
     MAX_EXPONENT,
+    MAX_HEIGHT,
     MAX_LENGTH,
     MAX_LITERAL,
     Binary,
@@ -22,6 +23,7 @@ from trapsim.expressions.language import (
     Num,
     Str,
     Unary,
+    height,
 )
 
 
@@ -205,4 +207,11 @@ def parse(text: str) -> Expr:
         raise ExpressionError(f"expression longer than {MAX_LENGTH} characters", MAX_LENGTH)
     if not text.strip():
         raise ExpressionError("empty expression", 0)
-    return Expr(text, _Parser(text).parse())
+    tree = _Parser(text).parse()
+    if height(tree) > MAX_HEIGHT:
+        raise ExpressionError(
+            f"expression more than {MAX_HEIGHT} operators deep (each operator of a chain such as a + b + c "
+            "counts); split it into derived values",
+            0,
+        )
+    return Expr(text, tree)
