@@ -13,6 +13,7 @@ from typing import Any
 from trapsim.chains import Chain
 from trapsim.equilibrium import Equilibrium
 from trapsim.explain.terms import Alternative, Margin
+from trapsim.output import json_text
 
 __all__ = ["Choice", "Explanation", "Line", "PathTraps", "TrapReport"]
 
