@@ -93,7 +93,7 @@ def plot_trap_rates(result: Result, *, ax: Axes | None = None) -> Figure:
     )
     conditional = any(t.given is not None for t in traps)
     ax.set_ylabel(
-        "Rate (among the draws named under each bar)" if conditional else "Share of draws in which the trap fires"
+        "Rate (of the draws named under each bar)" if conditional else "Share of draws in which the trap fires"
     )
     ax.yaxis.set_major_formatter(FuncFormatter(_pct))
     ax.set_ylim(0, top * 1.2)
@@ -229,7 +229,11 @@ def plot_convergence(result: Result) -> Figure:
         line.set_gid(f"convergence:{t.id}")
         ax.axhline(rate[-1], color=GREY, linewidth=1, linestyle=":")
         among = "" if t.given is None else f" of {t.denominator()}"
-        ax.set_title(wrap(f"{t.title}: {percent(rate[-1] / 100)}{among}", 34), fontsize=16 if small else 18, loc="left")
+        ax.set_title(
+            wrap(f"{t.title}: {percent(rate[-1] / 100)}{among}", 26 if small else 34),
+            fontsize=16 if small else 18,
+            loc="left",
+        )
         ax.yaxis.set_major_formatter(FuncFormatter(_pct))
         ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
         lo, hi = float(band[:, 0].min()), float(band[:, 1].max())
