@@ -19,7 +19,7 @@ import pytest
 import trapsim
 from trapsim import api
 from trapsim.efg import chance_fractions, efg_text_to_toml, loads_efg, make_ident, write_efg
-from trapsim.equilibrium import all_spe, solve
+from trapsim.equilibrium import all_spe, game_at, solve
 from trapsim.errors import ScenarioError
 from trapsim.model import ChanceNode, DecisionNode
 from trapsim.scenario import loads
@@ -46,7 +46,7 @@ t "" 3
 
 def _payoffs(sc: trapsim.Scenario, outcome: str) -> list[float]:
     """An outcome row's payoffs (constants) in actor order."""
-    model = api.equilibrium.game_at(sc)
+    model = game_at(sc)
     k = list(sc.outcomes).index(outcome)
     return [float(x) for x in model.payoffs[k, :, 0]]
 

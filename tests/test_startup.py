@@ -66,7 +66,12 @@ def test_public_names_still_resolve() -> None:
 
     for name in trapsim.__all__:
         assert getattr(trapsim, name) is not None
-    assert trapsim.simulate.__module__ == "trapsim.api"
+    import trapsim.api
+
+    assert trapsim.simulate is trapsim.api.simulate
+    for name in trapsim.api.__all__:  # the api package re-exports every public name of its modules
+        assert getattr(trapsim.api, name) is not None
+    assert callable(trapsim.api.sweep) and callable(trapsim.api.report)  # not shadowed by a submodule
     with pytest.raises(AttributeError):
         trapsim.no_such_name  # noqa: B018
 
