@@ -263,3 +263,36 @@ def test_a_long_chain_runs_alike_on_one_and_two_workers() -> None:
     one = trapsim.simulate(sc, draws=20_000, seed=3, workers=1)
     two = trapsim.simulate(sc, draws=20_000, seed=3, workers=2)
     assert one.trap_counts == two.trap_counts and one.payoff_mean == two.payoff_mean
+
+
+# ------------------------------------------------------------- data loss
+
+
+def test_an_output_equal_to_the_input_is_refused(invoke, tmp_path: Path) -> None:
+    """Regression: `trapsim export s.toml --efg s.toml` overwrote the scenario."""
+    path = tmp_path / "s.toml"
+    path.write_text(SIMPLE.read_text())
+    before = path.read_bytes()
+    result = invoke("export", path, "--efg", path)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {path}: is an input file of this command; refusing to overwrite it"
+    assert path.read_bytes() == before
+    (tmp_path / "link.efg").symlink_to(path)  # the same file under another name
+    result = invoke("export", path, "--efg", tmp_path / "link.efg")
+    assert result.exit_code == 2 and path.read_bytes() == before
+
+
+def test_two_sweeps_in_one_directory_the_second_is_refused_naming_the_first(tmp_path: Path) -> None:
+    import os
+
+    from trapsim.sweeps.checkpoint import LOCK_NAME, directory_lock
+
+    sc = api.load(str(THRESHOLD))
+    with directory_lock(tmp_path), pytest.raises(RunError) as info:
+        api.sweep(sc, {"t": (0.2,)}, draws=100, workers=1, checkpoint_dir=tmp_path)
+    assert str(info.value) == (
+        f"{tmp_path}: another sweep is writing this directory (process {os.getpid()} on "
+        f"{__import__('socket').gethostname()}); wait for it to finish, or write elsewhere"
+    )
+    assert api.sweep(sc, {"t": (0.2,)}, draws=100, workers=1, checkpoint_dir=tmp_path).points
+    assert not (tmp_path / LOCK_NAME).exists()

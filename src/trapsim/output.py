@@ -21,6 +21,7 @@ __all__ = [
     "json_text",
     "pandas",
     "printable",
+    "protect_input",
     "short_repr",
     "write_atomic",
     "write_text_atomic",
@@ -38,6 +39,28 @@ def printable(text: str, *, newlines: bool = False) -> str:
     return pattern.sub(lambda m: repr(m.group())[1:-1], text)
 
 
+#: ``(device, inode)`` of every input file read (scenarios): never replaced by an output.
+_INPUTS: set[tuple[int, int]] = set()
+
+
+def protect_input(path: str | Path) -> None:
+    """Remember ``path`` as an input: :func:`write_atomic` refuses to overwrite it (e.g. `--efg s.toml`)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    _INPUTS.add((st.st_dev, st.st_ino))
+
+
+def _refuse_inputs(path: Path) -> None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    if (st.st_dev, st.st_ino) in _INPUTS:
+        raise FileExistsError(errno.EEXIST, "is an input file of this command; refusing to overwrite it", str(path))
+
+
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it into place.
 
@@ -45,6 +68,7 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     complete new one. The temporary file is removed if ``write`` fails.
     """
     path = Path(path)
+    _refuse_inputs(path)
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
     try:

@@ -7,9 +7,11 @@ bad input exits with status 2, an unexpected internal failure with 1.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -45,12 +47,32 @@ def echo_error(exc: TrapsimError) -> None:
         click.echo(f"error: {printable(line)}", err=True)
 
 
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (a job scheduler, `kill`) like Ctrl-C: checkpoints are saved, partial files
+    removed, worker processes ended, and the command exits with status 130."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class _Group(click.Group):
     """Turns trapsim errors into one-line messages and exit codes."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with terminate_as_interrupt():
+                return super().invoke(ctx)
         except TrapsimError as exc:
             echo_error(exc)
             ctx.exit(exc.exit_code)

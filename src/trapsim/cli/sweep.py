@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,24 +54,6 @@ def _parse_vary(texts: Sequence[str]) -> dict[str, tuple[float, ...]]:
         except ValueError as exc:
             raise click.BadParameter(f"{name}: {exc}", param_hint="--vary") from None
     return out
-
-
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM (a job scheduler, `kill`) like Ctrl-C, so the checkpoint is saved first."""
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @main.command()
@@ -155,38 +135,38 @@ def sweep(
     where = out_dir(out)
     existed = where.exists()
     results: list[SweepResult] = []
-    with _terminate_as_interrupt():
-        for grid in grids:
-            label = f"sweep {grid}" if isinstance(grid, str) else "sweep"
-            bar = Progress(label, enabled=sys.stderr.isatty(), unit="points")
-            try:
-                results.append(
-                    api.sweep(
-                        sc,
-                        grid,
-                        draws=draws,
-                        seed=seed,
-                        solver=solver,
-                        rationality=rationality,
-                        values=fixed,
-                        workers=workers,
-                        scheduler=scheduler,
-                        checkpoint_dir=where,
-                        resume=resume,
-                        keep_checkpoint=True,
-                        progress=bar.update_of,
-                    )
+    # SIGTERM arrives as KeyboardInterrupt (trapsim.cli treats it as Ctrl-C for every command)
+    for grid in grids:
+        label = f"sweep {grid}" if isinstance(grid, str) else "sweep"
+        bar = Progress(label, enabled=sys.stderr.isatty(), unit="points")
+        try:
+            results.append(
+                api.sweep(
+                    sc,
+                    grid,
+                    draws=draws,
+                    seed=seed,
+                    solver=solver,
+                    rationality=rationality,
+                    values=fixed,
+                    workers=workers,
+                    scheduler=scheduler,
+                    checkpoint_dir=where,
+                    resume=resume,
+                    keep_checkpoint=True,
+                    progress=bar.update_of,
                 )
-            except KeyboardInterrupt:
-                bar.close()
-                click.echo(
-                    f"interrupted: the finished points are kept in {where}/; run the same command "
-                    "with --resume to continue",
-                    err=True,
-                )
-                raise click.exceptions.Exit(130) from None
-            finally:
-                bar.close()
+            )
+        except KeyboardInterrupt:
+            bar.close()
+            click.echo(
+                f"interrupted: the finished points are kept in {where}/; run the same command "
+                "with --resume to continue",
+                err=True,
+            )
+            raise click.exceptions.Exit(130) from None
+        finally:
+            bar.close()
     written: list[Path] = []
     if not (as_json and out is None):
         for res in results:

@@ -34,7 +34,9 @@ from trapsim.efg.reader import EfgGame, EfgNode, parse_efg
 from trapsim.errors import Problem, ScenarioError
 from trapsim.expressions import FUNCTIONS, KEYWORDS, PATH_FUNCTIONS
 from trapsim.model import Scenario
+from trapsim.output import protect_input
 from trapsim.scenario import validate
+from trapsim.scenario.loading import MAX_FILE_BYTES
 
 __all__ = [
     "efg_text_to_toml",
@@ -218,9 +220,15 @@ def loads_efg(text: str, *, path: str = "<string>") -> Scenario:
 def _read(path: str | Path) -> str:
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError.single(name, "", f"cannot read file: {exc.strerror or exc}") from None
+    protect_input(path)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError.single(
+            name, "", f"file larger than {MAX_FILE_BYTES // 2**20} MiB (the limit of a scenario)"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -7,16 +7,14 @@ import math
 import os
 import pickle
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from multiprocessing import get_context
 
 import numpy as np
 
 from trapsim.model import Scenario
 from trapsim.runner.chunk import ChunkRecords, ChunkStats, run_chunk
 from trapsim.runner.compiling import CHUNK, CompiledScenario
+from trapsim.runner.pool import pool_results
 from trapsim.runner.result import Result
 from trapsim.sampling import fresh_seed
 from trapsim.solver import build_tree
@@ -140,16 +138,10 @@ def run(
     else:
         batch = max(1, min(16, len(chunks) // (workers * 4)))
         batches = [chunks[i : i + batch] for i in range(0, len(chunks), batch)]
-        # At most 4 batches per worker in flight: per-draw records never pile up in memory.
-        window = 4 * workers
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            pending: deque[Future[list[ChunkStats]]] = deque()
-            for b in batches:
-                pending.append(pool.submit(_run_batch, scenario, entropy, b, solver, rationality, records))
-                if len(pending) >= window:
-                    done(pending.popleft().result())
-            while pending:
-                done(pending.popleft().result())
+        # At most 4 batches per worker in flight, delivered in order: per-draw records never pile up.
+        tasks = ((scenario, entropy, b, solver, rationality, records) for b in batches)
+        for _, part in pool_results(_run_batch, tasks, workers, window=4 * workers):
+            done(part)
     return _aggregate(
         scenario, stats, draws, entropy, seed_given, solver, rationality, values, time.perf_counter() - start, workers
     )

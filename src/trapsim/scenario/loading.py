@@ -13,7 +13,7 @@ from trapsim.errors import Problem, ScenarioError
 from trapsim.model import (
     Scenario,
 )
-from trapsim.output import ANY_CONTROL, CONTROL, printable
+from trapsim.output import ANY_CONTROL, CONTROL, printable, protect_input
 from trapsim.scenario.evaluation import evaluation_problems
 from trapsim.scenario.rules import (
     _TOML_POSITION,
@@ -39,6 +39,7 @@ def load(path: str | Path) -> Scenario:
             raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError.single(name, "", f"cannot read file: {exc.strerror or exc}") from None
+    protect_input(path)
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError.single(
             name, "", f"file larger than {MAX_FILE_BYTES // 2**20} MiB (the limit of a scenario)"

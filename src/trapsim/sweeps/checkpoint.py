@@ -8,9 +8,13 @@ error rather than a silent mix of two sweeps.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
-from collections.abc import Mapping, Sequence
+import os
+import socket
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +22,43 @@ from trapsim.errors import RunError
 from trapsim.output import json_text, write_text_atomic
 from trapsim.sweeps.result import Point
 
-__all__ = ["FORMAT", "Checkpoint"]
+__all__ = ["FORMAT", "LOCK_NAME", "Checkpoint", "directory_lock"]
+
+#: The lock file of a sweep's output directory (removed when the sweep ends).
+LOCK_NAME = ".trapsim-sweep.lock"
 
 FORMAT = "trapsim-sweep-checkpoint/1"
+
+
+@contextmanager
+def directory_lock(directory: Path) -> Iterator[None]:
+    """Hold the directory of a sweep's checkpoint for one process at a time.
+
+    Two sweeps writing the same directory would overwrite each other's
+    checkpoint; the second one is refused, naming the process that holds the
+    lock. The lock is ``flock`` on :data:`LOCK_NAME`, so it dies with its
+    process (a killed sweep leaves no stale lock).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            raise RunError(
+                f"another sweep is writing this directory ({holder}); wait for it to finish, or write elsewhere",
+                file=str(directory),
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()}".encode(), 0)
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
 
 
 class Checkpoint:

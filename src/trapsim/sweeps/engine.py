@@ -23,13 +23,9 @@ never change them.
 from __future__ import annotations
 
 import math
-import signal
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, closing
-from multiprocessing import get_context
+from contextlib import ExitStack, closing, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +35,7 @@ from trapsim.model import MAX_STEPS, Scenario
 from trapsim.runner import CHUNK
 from trapsim.sampling import fresh_seed
 from trapsim.solver import build_tree
-from trapsim.sweeps.checkpoint import Checkpoint
+from trapsim.sweeps.checkpoint import Checkpoint, directory_lock
 from trapsim.sweeps.result import Point, SweepResult, grid_points
 
 __all__ = ["grid_values", "run_sweep"]
@@ -99,25 +95,10 @@ def _in_process(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, 
         yield _run_points(scenario, batch, *args)
 
 
-def _quiet_worker() -> None:
-    """Worker initializer: Ctrl-C is handled by the parent, which cancels the pool."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _processes(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...], workers: int) -> Batches:
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_quiet_worker) as pool:
-        futures = [pool.submit(_run_points, scenario, b, *args) for b in batches]
-        try:
-            for fut in as_completed(futures):
-                yield fut.result()
-        except BrokenProcessPool as exc:
-            raise RunError(
-                f"a worker process died ({exc}); from a script, call the sweep under "
-                '`if __name__ == "__main__":` (worker processes are spawned, not forked)'
-            ) from None
-        finally:
-            for fut in futures:
-                fut.cancel()
+    tasks = [(scenario, b, *args) for b in batches]
+    for _, finished in runner.pool_results(_run_points, tasks, workers, ordered=False):
+        yield finished
 
 
 def _dask(
@@ -217,6 +198,42 @@ def run_sweep(
         ``progress(k, todo)`` after each batch of ``k`` points, where ``todo``
         counts the points this call runs (not those resumed).
     """
+    lock = directory_lock(Path(checkpoint_dir)) if checkpoint_dir is not None else nullcontext()
+    with lock:
+        return _run_sweep(
+            scenario,
+            sweep_id,
+            axes,
+            draws,
+            seed,
+            solver,
+            rationality,
+            fixed,
+            workers,
+            scheduler,
+            checkpoint_dir,
+            resume,
+            keep_checkpoint,
+            progress,
+        )
+
+
+def _run_sweep(
+    scenario: Scenario,
+    sweep_id: str,
+    axes: Mapping[str, Sequence[float]],
+    draws: int,
+    seed: int | None,
+    solver: str,
+    rationality: float,
+    fixed: Mapping[str, float] | None,
+    workers: int,
+    scheduler: Any,
+    checkpoint_dir: str | Path | None,
+    resume: bool,
+    keep_checkpoint: bool,
+    progress: Progress | None,
+) -> SweepResult:
     start = time.perf_counter()
     grid_axes = {name: tuple(float(v) for v in values) for name, values in axes.items()}
     fixed = dict(fixed or {})
