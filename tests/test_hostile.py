@@ -296,3 +296,45 @@ def test_two_sweeps_in_one_directory_the_second_is_refused_naming_the_first(tmp_
     )
     assert api.sweep(sc, {"t": (0.2,)}, draws=100, workers=1, checkpoint_dir=tmp_path).points
     assert not (tmp_path / LOCK_NAME).exists()
+
+
+# ------------------------------------------------------------- hangs
+
+
+@pytest.mark.parametrize("answer", [b"HTTP/1.0 200 OK\r\n\r\nhello", None])
+def test_a_scheduler_address_that_is_not_dask_fails_fast(monkeypatch: pytest.MonkeyPatch, answer) -> None:
+    """Regression: --scheduler pointing at something that is not a Dask scheduler hung for minutes."""
+    import socket
+    import threading
+    import time
+
+    pytest.importorskip("distributed")
+    from trapsim.sweeps import engine
+
+    monkeypatch.setattr(engine, "CONNECT_TIMEOUT", 2.0)
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    held = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if answer:
+                conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    sc = api.load(str(THRESHOLD))
+    start = time.monotonic()
+    try:
+        with pytest.raises(RunError, match=r"cannot connect to a Dask scheduler at tcp://127\.0\.0\.1:"):
+            api.sweep(sc, {"t": (0.1,)}, draws=100, scheduler=f"tcp://127.0.0.1:{srv.getsockname()[1]}")
+    finally:
+        srv.close()
+        for conn in held:
+            conn.close()
+    assert time.monotonic() - start < 30

@@ -42,6 +42,8 @@ __all__ = ["grid_values", "run_sweep"]
 
 #: Draws worth one task: with ~1 µs per draw, a task is at least a tenth of a second.
 TASK_DRAWS = 150_000
+#: Seconds to wait for a Dask scheduler to answer (an address that is not one must not hang).
+CONNECT_TIMEOUT = 10.0
 #: Seconds between checkpoint writes (and always on interruption or failure).
 SAVE_EVERY = 1.0
 
@@ -127,8 +129,9 @@ def _dask(
                 client = stack.enter_context(Client(cluster))
             else:
                 try:
-                    client = stack.enter_context(Client(scheduler))
-                except (OSError, TimeoutError, ValueError) as exc:
+                    client = stack.enter_context(Client(scheduler, timeout=CONNECT_TIMEOUT))
+                except Exception as exc:
+                    # distributed reads as a 3 EiB frame length: MemoryError) is not a Dask scheduler
                     raise RunError(
                         f"cannot connect to a Dask scheduler at {scheduler} ({exc})", key="scheduler"
                     ) from None
