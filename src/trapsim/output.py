@@ -9,7 +9,9 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,6 +20,7 @@ __all__ = [
     "ANY_CONTROL",
     "CONTROL",
     "html_table",
+    "inputs_protected",
     "json_text",
     "pandas",
     "printable",
@@ -39,25 +42,41 @@ def printable(text: str, *, newlines: bool = False) -> str:
     return pattern.sub(lambda m: repr(m.group())[1:-1], text)
 
 
-#: ``(device, inode)`` of every input file read (scenarios): never replaced by an output.
-_INPUTS: set[tuple[int, int]] = set()
+#: ``(device, inode)`` of every input file read during one command (see :func:`inputs_protected`).
+_INPUTS: ContextVar[set[tuple[int, int]] | None] = ContextVar("trapsim_inputs", default=None)
+
+
+@contextmanager
+def inputs_protected() -> Iterator[None]:
+    """While active (one command line invocation), no output replaces a file that was read as input."""
+    token = _INPUTS.set(set())
+    try:
+        yield
+    finally:
+        _INPUTS.reset(token)
 
 
 def protect_input(path: str | Path) -> None:
-    """Remember ``path`` as an input: :func:`write_atomic` refuses to overwrite it (e.g. `--efg s.toml`)."""
+    """Remember ``path`` as an input of the current command (e.g. so `--efg s.toml` cannot replace it)."""
+    inputs = _INPUTS.get()
+    if inputs is None:
+        return
     try:
         st = os.stat(path)
     except OSError:
         return
-    _INPUTS.add((st.st_dev, st.st_ino))
+    inputs.add((st.st_dev, st.st_ino))
 
 
 def _refuse_inputs(path: Path) -> None:
+    inputs = _INPUTS.get()
+    if not inputs:
+        return
     try:
         st = os.stat(path)
     except OSError:
         return
-    if (st.st_dev, st.st_ino) in _INPUTS:
+    if (st.st_dev, st.st_ino) in inputs:
         raise FileExistsError(errno.EEXIST, "is an input file of this command; refusing to overwrite it", str(path))
 
 

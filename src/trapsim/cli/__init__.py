@@ -19,7 +19,7 @@ from click.shell_completion import CompletionItem
 
 from trapsim import __version__
 from trapsim.errors import ArgumentError, TrapsimError
-from trapsim.output import printable
+from trapsim.output import inputs_protected, printable
 
 __all__ = ["complete_scenario", "echo_error", "main", "parse_sets", "scenario_argument", "set_option"]
 
@@ -71,7 +71,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            with terminate_as_interrupt():
+            with terminate_as_interrupt(), inputs_protected():
                 return super().invoke(ctx)
         except TrapsimError as exc:
             echo_error(exc)
