@@ -338,3 +338,38 @@ def test_a_scheduler_address_that_is_not_dask_fails_fast(monkeypatch: pytest.Mon
         for conn in held:
             conn.close()
     assert time.monotonic() - start < 30
+
+
+def _chain(n: int) -> str:
+    lines = [
+        "[scenario]",
+        'name = "deep"',
+        'root = "n0"',
+        "[actors.a]",
+        'name = "A"',
+        "[parameters]",
+        'x = { dist = "uniform", low = 0, high = 1 }',
+    ]
+    for i in range(n):
+        nxt = f"n{i + 1}" if i < n - 1 else "end"
+        lines += [f"[nodes.n{i}]", 'actor = "a"', f'next = {{ go = "{nxt}", stop = "s{i}" }}']
+    lines += ["[payoffs]", "end = { a = 1 }"] + [f's{i} = {{ a = "x" }}' for i in range(n)]
+    return "\n".join(lines) + "\n"
+
+
+def test_explain_tells_a_long_chain_without_recursion_per_level() -> None:
+    """Regression: `explain` on a 1,000-level tree that `run` accepts hit Python's recursion limit.
+
+    The story of a chain is told in a loop; with the recursion limit lowered to 300, a 400-level
+    chain (a frame a level before) is told in full.
+    """
+    import sys
+
+    sc = loads(_chain(400))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(300)
+    try:
+        text = str(api.explain(sc))
+    finally:
+        sys.setrecursionlimit(limit)
+    assert "n399: go" in text

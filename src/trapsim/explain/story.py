@@ -189,26 +189,31 @@ class _Teller:
         return text + "."
 
     def walk(self, pos: int, depth: int, on_path: bool) -> None:
-        """Tell the subtree below ``pos`` along the solved strategy."""
-        p = self.tree.positions[pos]
-        if p.kind == "leaf":
-            text = self.outcome_text(pos)
-            self.say(depth, text[0].upper() + text[1:] + ".")
-            return
-        self.told.add(pos)
-        if p.kind == "decision":
-            self.decision(pos, depth, on_path)
-            self.walk(p.children[self.chosen(pos)], depth, on_path)
-            return
-        branches = [(k, self.prob(pos, k)) for k in range(len(p.actions))]
-        shown = _and([f"{self.action(pos, k)} {_pct(pr)}" for k, pr in branches])
-        self.say(depth, f"Chance at {self.node(pos)}: {shown}.")
-        live = [(k, pr) for k, pr in branches if pr > 0]
+        """Tell the subtree below ``pos`` along the solved strategy.
+
+        A chain of decisions (or of chance nodes with one live branch) is told in a loop, not by
+        recursion: a 1,000-level chain is a valid scenario.
+        """
+        while True:
+            p = self.tree.positions[pos]
+            if p.kind == "leaf":
+                text = self.outcome_text(pos)
+                self.say(depth, text[0].upper() + text[1:] + ".")
+                return
+            self.told.add(pos)
+            if p.kind == "decision":
+                self.decision(pos, depth, on_path)
+                pos = p.children[self.chosen(pos)]
+                continue
+            branches = [(k, self.prob(pos, k)) for k in range(len(p.actions))]
+            shown = _and([f"{self.action(pos, k)} {_pct(pr)}" for k, pr in branches])
+            self.say(depth, f"Chance at {self.node(pos)}: {shown}.")
+            live = [(k, pr) for k, pr in branches if pr > 0]
+            if len(live) != 1:
+                break
+            pos = p.children[live[0][0]]
         for k, pr in sorted(live, key=lambda kp: -kp[1]):
             c = p.children[k]
-            if len(live) == 1:
-                self.walk(c, depth, on_path)
-                continue
             if self.tree.positions[c].kind == "leaf":
                 self.say(depth + 1, f"{self.action(pos, k)} ({_pct(pr)}): {self.outcome_text(c)}.")
             else:
