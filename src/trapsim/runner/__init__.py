@@ -9,8 +9,8 @@ always merged in chunk order.
 from trapsim.runner.chunk import ChunkRecords, ChunkStats, run_chunk
 from trapsim.runner.compiling import CHUNK, CompiledScenario
 from trapsim.runner.parallel import compiled, default_workers, run, run_point
-from trapsim.runner.pool import pool_results
 from trapsim.runner.perdraw import collect_per_draw, write_per_draw
+from trapsim.runner.pool import pool_results
 from trapsim.runner.result import Result, trapsim_version, wilson
 
 __all__ = [

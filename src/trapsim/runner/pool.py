@@ -8,28 +8,30 @@ It is a small pool of its own rather than :class:`concurrent.futures.ProcessPool
 whose shutdown after its workers are killed can hang (its feeder thread stays
 blocked writing a large task to a pipe nobody reads, and is joined at exit).
 Here every worker has one pipe, holds at most one task, and nothing but the
-calling thread touches the pipes, so stopping is: terminate, join, close.
+calling thread touches the pipes, so stopping is: terminate, wait, close.
 
-Signals: workers are started with SIGINT and SIGTERM blocked (the mask is
-inherited), so a Ctrl-C to the whole process group, or a SIGTERM from the
-parent, cannot interrupt a worker half-way through starting (that printed
-multiprocessing tracebacks). A started worker leaves SIGINT blocked for good
-(the parent alone handles Ctrl-C) and unblocks SIGTERM, with which the parent
-ends it. When the caller is interrupted (Ctrl-C, or SIGTERM turned into
-``KeyboardInterrupt`` by the command line), when a task fails, or when the
-caller stops iterating, the workers are terminated at once.
+Signals: each worker is a ``python -c`` process in a process group of its
+own, so a terminal's Ctrl-C (SIGINT to the foreground group) reaches the parent
+only: no worker is ever interrupted half-way through starting or importing
+(that printed multiprocessing tracebacks). Workers ignore SIGINT as well. When
+the caller is interrupted (Ctrl-C, or SIGTERM turned into ``KeyboardInterrupt``
+by the command line), when a task fails, or when the caller stops iterating,
+the workers are terminated at once; a worker whose parent dies reads the end
+of its pipe and leaves. Workers import only trapsim (never the caller's
+``__main__``), so scripts need no ``if __name__ == "__main__":`` guard.
 """
 
 from __future__ import annotations
 
 import pickle
 import signal
+import subprocess
+import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from multiprocessing import get_context
+from contextlib import contextmanager, suppress
+from multiprocessing import Pipe
 from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 from trapsim.errors import RunError, TrapsimError
@@ -52,22 +54,34 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def _serve(conn: Connection, fn: Callable[..., Any]) -> None:
+# The worker's whole program: read sys.path and the task function, then serve (see _serve).
+_BOOT = """
+import sys
+from multiprocessing.connection import Connection
+c = Connection(int(sys.argv[1]))
+try:
+    sys.path[:] = c.recv()
+except (EOFError, OSError):  # the parent is gone already
+    sys.exit(0)
+from trapsim.runner.pool import _serve
+_serve(c)
+"""
+
+
+def _serve(conn: Connection) -> None:
     """Worker process: answer ``(index, args)`` with ``(index, ok, value)`` until the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # stays blocked too; the parent handles Ctrl-C
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):  # the parent is gone
-            return
-        if task is None:
-            return
-        index, args = task
-        try:
-            conn.send((index, True, fn(*args)))
-        except Exception as exc:
-            conn.send((index, False, _portable(exc)))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+    try:
+        fn = conn.recv()
+        while (task := conn.recv()) is not None:
+            index, args = task
+            try:
+                conn.send((index, True, fn(*args)))
+            except Exception as exc:
+                conn.send((index, False, _portable(exc)))
+    except (EOFError, OSError):  # the parent is gone
+        return
 
 
 def _portable(exc: Exception) -> Exception:
@@ -82,19 +96,27 @@ def _portable(exc: Exception) -> Exception:
 
 
 class _Worker:
+    """A worker process in a process group of its own, and the parent's end of its pipe."""
+
     def __init__(self, fn: Callable[..., Any]) -> None:
-        ctx = get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.process: BaseProcess = ctx.Process(target=_serve, args=(child, fn), daemon=True)
-        self.process.start()
-        child.close()
+        self.conn, child = Pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _BOOT, str(child.fileno())],
+                pass_fds=[child.fileno()],
+                stdin=subprocess.DEVNULL,
+                process_group=0,  # a terminal's Ctrl-C reaches the parent only
+            )
+        finally:
+            child.close()
+        self.conn.send(list(sys.path))
+        self.conn.send(fn)
         self.task: int | None = None  # index of the task it holds
 
     def give(self, index: int, args: tuple[Any, ...]) -> None:
         try:
             self.conn.send((index, args))
         except OSError:
-            self.process.join(timeout=_STOP_WAIT)
             raise _died(self) from None
         self.task = index
 
@@ -116,12 +138,14 @@ def pool_results(
     """
     window = max(workers, window or 4 * workers)
     todo = enumerate(tasks)
-    with _signals_held():  # a Ctrl-C now would leave a worker half-started
-        pool = [_Worker(fn) for _ in range(workers)]
+    pool: list[_Worker] = []
     done: dict[int, T] = {}
     sent = given = 0  # tasks sent, results yielded
     more, finished = True, False
     try:
+        with _signals_held():  # an interrupt now would leave a worker started but not in the pool
+            for _ in range(workers):
+                pool.append(_Worker(fn))
         while True:
             for w in pool:
                 if w.task is not None or not more or sent - given >= window:
@@ -145,22 +169,22 @@ def pool_results(
 
 
 def _died(w: _Worker) -> RunError:
-    return RunError(
-        f"a worker process died (exit status {w.process.exitcode}); from a script, run under "
-        '`if __name__ == "__main__":` (worker processes are spawned, not forked)'
-    )
+    try:
+        status = w.process.wait(timeout=_STOP_WAIT)
+    except subprocess.TimeoutExpired:
+        status = None
+    return RunError(f"a worker process died (exit status {status})")
 
 
 def _receive(busy: list[_Worker]) -> list[tuple[int, Any]]:
     """Wait until some workers answer: their ``(index, value)``; a task's error is raised here."""
-    ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
+    ready = wait([w.conn for w in busy])  # a worker that dies closes its end: readable, then EOFError
     out = []
     for w in busy:
-        if w.conn in ready or w.process.sentinel in ready:
+        if w.conn in ready:
             try:
                 index, ok, value = w.conn.recv()
             except (EOFError, OSError):
-                w.process.join(timeout=_STOP_WAIT)
                 raise _died(w) from None
             w.task = None
             if not ok:
@@ -173,15 +197,14 @@ def _stop(pool: list[_Worker], *, graceful: bool) -> None:
     """End the workers: ask them to leave after a complete run, terminate them otherwise."""
     for w in pool:
         if graceful:
-            try:
+            with suppress(OSError):
                 w.conn.send(None)
-            except OSError:
-                pass
-        elif w.process.is_alive():
+        elif w.process.poll() is None:
             w.process.terminate()
     for w in pool:
-        w.process.join(timeout=_STOP_WAIT)
-        if w.process.is_alive():
+        try:
+            w.process.wait(timeout=_STOP_WAIT)
+        except subprocess.TimeoutExpired:
             w.process.kill()
-            w.process.join()
+            w.process.wait()
         w.conn.close()

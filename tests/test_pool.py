@@ -1,0 +1,116 @@
+"""The one process pool (trapsim.runner.pool_results): order, bounded window, errors, clean stops."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from trapsim.errors import RunError
+from trapsim.runner import pool_results
+
+
+def _slow_echo(i: int, delay: float) -> tuple[int, int]:
+    time.sleep(delay)
+    return i, os.getpid()
+
+
+def _fail_on(i: int, bad: int) -> int:
+    if i == bad:
+        raise ValueError(f"task {i} refused")
+    return i
+
+
+def _die(code: int) -> None:
+    os._exit(code)
+
+
+def _children() -> set[int]:
+    out: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        out.update(int(p) for p in (task / "children").read_text().split())
+    return out
+
+
+@pytest.fixture()
+def no_leftover_workers() -> Iterator[None]:
+    before = _children()
+    yield
+    deadline = time.monotonic() + 10
+    while _children() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _children() - before == set()
+
+
+def test_results_come_in_task_order_on_two_processes(no_leftover_workers: None) -> None:
+    # The early tasks are the slow ones, so they finish last: delivery must still follow the tasks.
+    tasks = [(i, 0.3 if i < 2 else 0.0) for i in range(8)]
+    out = list(pool_results(_slow_echo, tasks, 2))
+    assert [k for k, _ in out] == list(range(8))
+    assert [v[0] for _, v in out] == list(range(8))
+    assert len({pid for _, (_, pid) in out}) == 2
+    assert os.getpid() not in {pid for _, (_, pid) in out}
+
+
+def test_unordered_results_come_as_they_finish(no_leftover_workers: None) -> None:
+    tasks = [(0, 0.5), (1, 0.0), (2, 0.0)]
+    out = [k for k, _ in pool_results(_slow_echo, tasks, 2, ordered=False)]
+    assert sorted(out) == [0, 1, 2]
+    assert out[-1] == 0
+
+
+def test_tasks_are_read_lazily_within_the_window(no_leftover_workers: None) -> None:
+    read: list[int] = []
+
+    def tasks() -> Iterator[tuple[int, float]]:
+        for i in range(40):
+            read.append(i)
+            yield i, 0.0
+
+    results = pool_results(_slow_echo, tasks(), 2, window=3)
+    first = next(results)
+    assert first[0] == 0
+    assert len(read) <= 3 + 1  # the window, and at most one more read when it opened
+    seen = [first[0]] + [k for k, _ in results]
+    assert seen == list(range(40))
+
+
+def test_a_failing_task_raises_its_error_and_ends_the_workers(no_leftover_workers: None) -> None:
+    with pytest.raises(ValueError, match="task 3 refused"):
+        list(pool_results(_fail_on, [(i, 3) for i in range(10)], 2))
+
+
+def test_a_dying_worker_is_a_run_error(no_leftover_workers: None) -> None:
+    with pytest.raises(RunError, match="a worker process died"):
+        list(pool_results(_die, [(7,)], 2))
+
+
+def test_stopping_early_ends_the_workers(no_leftover_workers: None) -> None:
+    results = pool_results(_slow_echo, [(i, 0.2) for i in range(20)], 2)
+    next(results)
+    results.close()
+
+
+def test_a_script_without_a_main_guard_runs_on_two_workers(tmp_path: Path) -> None:
+    # Workers import trapsim only, never the script, so the spawn-method guard is not needed.
+    script = tmp_path / "script.py"
+    scenario = Path(__file__).parent.parent / "scenarios" / "defense_clause.toml"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import trapsim
+            sc = trapsim.load({str(scenario)!r})
+            a = trapsim.simulate(sc, draws=40000, seed=4, workers=2)
+            b = trapsim.simulate(sc, draws=40000, seed=4, workers=1)
+            print(a.trap_counts == b.trap_counts and a.payoff_mean == b.payoff_mean)
+            """
+        )
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "True", out.stderr
