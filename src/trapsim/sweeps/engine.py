@@ -37,6 +37,7 @@ from trapsim.sampling import fresh_seed
 from trapsim.solver import build_tree
 from trapsim.sweeps.checkpoint import Checkpoint, directory_lock
 from trapsim.sweeps.result import Point, SweepResult, grid_points
+from trapsim.sweeps.scheduler import probe
 
 __all__ = ["grid_values", "run_sweep"]
 
@@ -129,11 +130,12 @@ def _dask(
                 client = stack.enter_context(Client(cluster))
             else:
                 try:
+                    probe(scheduler, CONNECT_TIMEOUT)  # Client alone can wait for ever on a silent server
                     client = stack.enter_context(Client(scheduler, timeout=CONNECT_TIMEOUT))
-                except Exception as exc:
-                    # distributed reads as a 3 EiB frame length: MemoryError) is not a Dask scheduler
+                except Exception as exc:  # anything, e.g. an HTTP server read as a 3 EiB frame (MemoryError)
+                    why = f"no answer within {CONNECT_TIMEOUT:g} s" if isinstance(exc, TimeoutError) else exc
                     raise RunError(
-                        f"cannot connect to a Dask scheduler at {scheduler} ({exc})", key="scheduler"
+                        f"cannot connect to a Dask scheduler at {scheduler} ({why})", key="scheduler"
                     ) from None
         else:
             client = scheduler  # a distributed.Client made by the caller
