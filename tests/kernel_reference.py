@@ -10,6 +10,13 @@ cannot change a result.
 
 The reference was generated at main commit dcdf480 (before the kernel rewrite).
 
+A second reference, ``tests/data/kernel/current/reference.json`` (``python
+tests/kernel_reference.py current``), was recorded at main commit e250964
+(session 2, before the payoff programs and the shared world work): the
+bundled library of then (defense_clause v2 with three worlds and conditional
+traps) and the worlds and conditional test scenarios, with the random streams
+of today (not pinned) and the ``given`` counts of conditional traps too.
+
 Two things are pinned so the reference tests the kernel and not its inputs:
 
 * the scenario files are copies (the bundled library will change; these must
@@ -37,6 +44,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL = Path(__file__).parent / "data" / "kernel"
 REFERENCE = KERNEL / "reference.json"
+#: The session-2 reference: worlds, conditional traps, today's streams (see the module docstring).
+CURRENT = KERNEL / "current"
+CURRENT_REFERENCE = CURRENT / "reference.json"
+#: Its scenario copies: the bundled library of e250964 and the worlds and conditional test scenarios.
+CURRENT_SOURCES = sorted((ROOT / "scenarios").glob("*.toml")) + [
+    ROOT / "tests" / "data" / f"{name}.toml" for name in ("conditional", "worlds", "worlds_entry")
+]
 
 #: Scenario copies: the bundled library and the core test scenarios.
 SOURCES = sorted((ROOT / "scenarios").glob("*.toml")) + sorted((ROOT / "tests" / "data").glob("*.toml"))
@@ -79,16 +93,19 @@ def _hex(values: dict[str, float]) -> dict[str, str]:
     return {k: float(v).hex() for k, v in values.items()}
 
 
-def collect(path: Path, solver: str) -> dict[str, Any]:
-    """Everything a run reports that the kernel computes, exactly."""
+def collect(path: Path, solver: str, *, pinned: bool = True) -> dict[str, Any]:
+    """Everything a run reports that the kernel computes, exactly (``pinned``: with dcdf480's streams)."""
     import trapsim
     from trapsim import runner  # noqa: F401  (imported so pinned_streams finds it)
 
     scenario = trapsim.load(path)
-    with pinned_streams():
+    if pinned:
+        with pinned_streams():
+            result = trapsim.simulate(scenario, draws=DRAWS, seed=SEED, solver=solver)
+    else:
         result = trapsim.simulate(scenario, draws=DRAWS, seed=SEED, solver=solver)
     sample = result.payoff_sample
-    return {
+    out = {
         "trap_counts": result.trap_counts,
         "outcome_counts": result.outcome_counts,
         "payoff_mean": _hex(result.payoff_mean),
@@ -102,6 +119,9 @@ def collect(path: Path, solver: str) -> dict[str, Any]:
         if sample is not None
         else None,
     }
+    if not pinned:  # the session-2 reference also has the conditional traps' denominators
+        out["given_counts"] = result.given_counts
+    return out
 
 
 def _tied(text: str, seed: int) -> str:
@@ -118,6 +138,20 @@ def _tied(text: str, seed: int) -> str:
 def cases() -> list[Path]:
     """The scenario copies, in a fixed order."""
     return sorted(KERNEL.glob("*.toml"))
+
+
+def current_cases() -> list[Path]:
+    """The session-2 scenario copies, in a fixed order."""
+    return sorted(CURRENT.glob("*.toml"))
+
+
+def main_current() -> None:
+    CURRENT.mkdir(parents=True, exist_ok=True)
+    for src in CURRENT_SOURCES:
+        shutil.copyfile(src, CURRENT / f"{src.parent.name}_{src.name}")
+    reference = {f"{p.name}:{s}": collect(p, s, pinned=False) for p in current_cases() for s in SOLVERS}
+    CURRENT_REFERENCE.write_text(json.dumps(reference, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {CURRENT_REFERENCE} ({len(reference)} runs)")
 
 
 def main() -> None:
@@ -138,4 +172,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main_current() if sys.argv[1:] == ["current"] else main()

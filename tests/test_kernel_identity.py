@@ -11,9 +11,10 @@ import json
 
 import pytest
 
-from kernel_reference import REFERENCE, SOLVERS, cases, collect
+from kernel_reference import CURRENT_REFERENCE, REFERENCE, SOLVERS, cases, collect, current_cases
 
 _REFERENCE = json.loads(REFERENCE.read_text())
+_CURRENT = json.loads(CURRENT_REFERENCE.read_text())
 
 
 def test_every_case_has_a_reference() -> None:
@@ -25,3 +26,15 @@ def test_every_case_has_a_reference() -> None:
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_results_are_bit_identical(path, solver) -> None:  # type: ignore[no-untyped-def]
     assert collect(path, solver) == _REFERENCE[f"{path.name}:{solver}"]
+
+
+def test_every_current_case_has_a_reference() -> None:
+    assert sorted(_CURRENT) == sorted(f"{p.name}:{s}" for p in current_cases() for s in SOLVERS)
+    assert any("worlds" in p.name for p in current_cases())
+
+
+@pytest.mark.parametrize("path", current_cases(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_worlds_and_conditional_traps_are_bit_identical(path, solver) -> None:  # type: ignore[no-untyped-def]
+    """The session-2 reference (worlds, conditional traps, today's streams): see kernel_reference.py."""
+    assert collect(path, solver, pinned=False) == _CURRENT[f"{path.name}:{solver}"]
