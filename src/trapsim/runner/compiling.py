@@ -12,6 +12,7 @@ import numpy as np
 
 from trapsim.errors import RunError
 from trapsim.expressions import Compiled, Expr, compile_expr
+from trapsim.expressions.program import Program
 from trapsim.model import ChanceNode, Scenario
 from trapsim.runner.buffers import Recycler
 from trapsim.runner.traps import PlayedPaths, evaluate_traps
@@ -167,6 +168,7 @@ class CompiledScenario:
         self.path_refs = sorted({ref for t in scenario.traps for e in t.conditions for ref in e.path_refs})
         self._deps = {d.name: d.expr.names for d in scenario.derived}
         self._item = item
+        self._program, self._chance_groups = self._payoff_program(types)
         #: The real game, and the game of every world a trap uses (no other world is ever solved).
         self.game = Game(None, self.tree, tuple(range(len(self.tree.positions))))
         self.worlds = {w: self.world_game(w) for w in scenario.used_worlds()}
@@ -224,43 +226,66 @@ class CompiledScenario:
             for name, it in self.derived:
                 env[name] = self.finite(it, it.fn(env), env, chunk)
 
+    def _payoff_program(self, types: Mapping[str, Any]) -> tuple[Program, dict[tuple[Any, ...], list[int]]]:
+        """One :class:`Program` for every payoff and chance probability (each row's history values fixed).
+
+        Returns it and the chance groups: ``{(node id, history values): [its positions]}``
+        (the copies of a shared node with the same history values share their probabilities).
+        """
+        program = Program(types)
+        for r, (o, past) in enumerate(self.tree.rows):
+            for a, it in enumerate(self.payoffs[o]):
+                program.add(it.expr, ("payoff", r, a), past)
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for pos, items in self.chance.items():
+            past = self.tree.history.get(pos, {})
+            key = (self.tree.positions[pos].id, tuple(sorted(past.items())))
+            if key not in groups:
+                groups[key] = []
+                for k, it in enumerate(items):
+                    program.add(it.expr, ("chance", key, k), past)
+            groups[key].append(pos)
+        return program, groups
+
     def evaluate(
         self, env: Mapping[str, Any], n: int, chunk: int | None = 0
     ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-        """Payoff array ``(outcomes, actors, n)`` and chance probabilities ``{pos: (k, n)}``."""
+        """Payoff array ``(rows, actors, n)`` and chance probabilities ``{pos: (k, n)}``.
+
+        Every payoff and probability is computed by one :class:`Program` (shared
+        sub-expressions once); the checks and their messages are those of each
+        expression on its own.
+        """
         rows = self.tree.rows
         payoffs = self._tables.empty((len(rows), len(self.scenario.actors), n))  # every element written below
-        with np.errstate(all="ignore"):
-            for r, (o, past) in enumerate(rows):
-                scope = {**env, **past} if past else env
-                for a, it in enumerate(self.payoffs[o]):
-                    payoffs[r, a] = it.fn(scope)
-            if not np.isfinite(payoffs).all():  # find the culprit only when there is one
-                for r, (o, _past) in enumerate(rows):
-                    for a, it in enumerate(self.payoffs[o]):
-                        self.finite(it, payoffs[r, a], env, chunk)
-            chance = {}
-            done: dict[tuple[str, tuple[tuple[str, bool], ...]], np.ndarray] = {}
-            for pos, items in self.chance.items():
-                past = self.tree.history.get(pos, {})
-                key = (self.tree.positions[pos].id, tuple(sorted(past.items())))
-                if key not in done:  # the copies of a shared node with the same history values
-                    done[key] = self.probabilities(pos, items, {**env, **past} if past else env, n, chunk)
-                chance[pos] = done[key]
-        return payoffs, chance
+        probs = {key: np.empty((len(self.chance[pos[0]]), n)) for key, pos in self._chance_groups.items()}
+        finite = [True]
 
-    def probabilities(
-        self, pos: int, items: list[_Item], env: Mapping[str, Any], n: int, chunk: int | None
-    ) -> np.ndarray:
-        """Branch probabilities ``(k, n)`` of one chance position, checked."""
-        p = np.empty((len(items), n))
-        for k, it in enumerate(items):
-            p[k] = it.fn(env)
-        if not np.isfinite(p).all():
-            for k, it in enumerate(items):
-                self.finite(it, p[k], env, chunk)
-        self.check_probabilities(pos, p, env, chunk)
-        return p
+        def store(dests: list[Any], value: Any) -> None:
+            if finite[0] and not (np.asarray(value).dtype == bool or np.isfinite(value).all()):
+                finite[0] = False
+            for kind, where, k in dests:
+                if kind == "payoff":
+                    payoffs[where, k] = value
+                else:
+                    probs[where][k] = value
+
+        with np.errstate(all="ignore"):
+            self._program.run(env, store)
+        if not finite[0]:  # find the culprit, in the order of the expressions
+            for r, (o, _past) in enumerate(rows):
+                for a, it in enumerate(self.payoffs[o]):
+                    self.finite(it, payoffs[r, a], env, chunk)
+        chance = {}
+        for key, positions in self._chance_groups.items():
+            pos, p = positions[0], probs[key]
+            if not finite[0]:
+                for k, it in enumerate(self.chance[pos]):
+                    self.finite(it, p[k], env, chunk)
+            self.check_probabilities(pos, p, {**env, **self.tree.history.get(pos, {})}, chunk)
+            for q in positions:
+                chance[q] = p
+        return payoffs, chance
 
     def perceive(
         self,
