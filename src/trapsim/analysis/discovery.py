@@ -22,18 +22,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from trapsim.analysis.boxes import Discovery, FoundBox, describe, number, share
 from trapsim.analysis.cart import cart
 from trapsim.analysis.prim import Peel, PrimBox, box_stats, in_box, prim, restricted
 from trapsim.analysis.probability import check_traps, sample_probabilities
 from trapsim.errors import ScenarioError
 from trapsim.model import Distribution, Scenario
-from trapsim.output import short_repr
-from trapsim.runner.result import json_meta
 from trapsim.sampling import ppf
 
 __all__ = ["DEFAULT_DRAWS", "Discovery", "FoundBox", "discover", "number", "share"]
@@ -41,158 +40,6 @@ __all__ = ["DEFAULT_DRAWS", "Discovery", "FoundBox", "discover", "number", "shar
 #: Draws used to find the boxes (as many again check them).
 DEFAULT_DRAWS = 20_000
 _DISCRETE = ("bernoulli", "choice")
-
-
-@dataclass(frozen=True, slots=True)
-class FoundBox:
-    """One box, in the scenario's terms.
-
-    Attributes
-    ----------
-    limits
-        ``{parameter: (low, high)}`` for the restricted parameters only, most
-        important first (the one whose removal would cost the most density).
-    density, coverage, mass
-        On the draws used to find it (excluding earlier boxes' draws).
-    test
-        The same three on fresh draws.
-    """
-
-    limits: dict[str, tuple[float, float]]
-    density: float
-    coverage: float
-    mass: float
-    test: dict[str, float]
-    text: str
-    conditions: tuple[str, ...]
-
-
-@dataclass
-class Discovery:
-    """The boxes found for one trap, with what is needed to plot them."""
-
-    scenario: Scenario
-    trap: str
-    threshold: float | None
-    draws: int
-    seed: int
-    solver: str
-    rationality: float
-    parameters: list[str]
-    ranges: dict[str, tuple[float, float]]
-    rate: float
-    boxes: list[FoundBox]
-    raw: list[PrimBox] = field(repr=False)
-    settings: dict[str, float] = field(default_factory=dict)
-    note: str = ""
-    elapsed_s: float = 0.0
-    method: str = "prim"
-    #: For a conditional trap: the draws analysed, in words ("draws where ..."); only parameter draws
-    #: where that condition can hold are used, and the outcome is P(when | given, parameters).
-    condition: str = ""
-
-    @property
-    def outcome(self) -> str:
-        """What PRIM's outcome means, in words."""
-        among = f" among {self.condition}" if self.condition else ""
-        if self.threshold is None:
-            return f"probability that the trap fires{among}"
-        return f"P(fires{among}) >= {self.threshold:g}"
-
-    def __repr__(self) -> str:
-        boxes = "; ".join(b.text for b in self.boxes) or self.note
-        return short_repr(
-            "Discovery", f"{self.scenario.name}/{self.trap}", f"{self.method}, {self.draws:,} draws", boxes
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON document of ``trapsim discover --json``."""
-        sc = self.scenario
-        return {
-            "trap": self.trap,
-            "boxes": [
-                {
-                    "limits": {k: [lo, hi] for k, (lo, hi) in b.limits.items()},
-                    "density": b.density,
-                    "coverage": b.coverage,
-                    "mass": b.mass,
-                    "text": b.text,
-                    "test": dict(b.test),
-                }
-                for b in self.boxes
-            ],
-            "scenario": sc.name,
-            "method": self.method,
-            "outcome": "probability" if self.threshold is None else "threshold",
-            "threshold": self.threshold,
-            "given": self.condition or None,
-            "rate": self.rate,
-            "draws": self.draws,
-            "seed": self.seed,
-            "solver": self.solver,
-            "ranges": {k: list(v) for k, v in self.ranges.items()},
-            "settings": dict(self.settings),
-            "trajectory": [
-                [
-                    {
-                        "density": p.density,
-                        "coverage": p.coverage,
-                        "mass": p.mass,
-                        "restricted": p.restricted,
-                    }
-                    for p in r.trajectory
-                ]
-                for r in self.raw[: len(self.boxes)]
-            ],
-            "chosen": [r.chosen for r in self.raw[: len(self.boxes)]],
-            "note": self.note,
-            "meta": json_meta(sc, elapsed_s=self.elapsed_s),
-        }
-
-
-def _support(dist: Distribution, values: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The parameter's range: for membership (may be infinite) and for display (finite)."""
-    if dist.kind in _DISCRETE:
-        lo, hi = (0.0, 1.0) if dist.kind == "bernoulli" else (min(dist.args["values"]), max(dist.args["values"]))
-        return (float(lo), float(hi)), (float(lo), float(hi))
-    with np.errstate(all="ignore"):
-        lo, hi = (float(v) for v in ppf(dist, np.array([0.0, 1.0])))
-    member = (lo if np.isfinite(lo) else -math.inf, hi if np.isfinite(hi) else math.inf)
-    shown = (
-        lo if np.isfinite(lo) else float(values.min()),
-        hi if np.isfinite(hi) else float(values.max()),
-    )
-    return member, shown
-
-
-def number(value: float, span: float) -> str:
-    """``value`` with three significant digits of ``span`` (a parameter's range)."""
-    decimals = max(0, 2 - math.floor(math.log10(span))) if span > 0 else 3
-    return f"{value:.{decimals}f}"
-
-
-def share(x: float) -> str:
-    """A share in words' precision: ``81%``, ``4.8%``, ``0.25%``."""
-    if x >= 0.095 or x == 0:
-        return f"{x:.0%}"
-    return f"{x:.1%}" if x >= 0.0095 else f"{x:.2%}"
-
-
-def _condition(name: str, lo: float, hi: float, member: tuple[float, float], discrete: bool, span: float) -> str:
-    """``x > 0.62``, ``0.2 < x < 0.5``; for discrete parameters ``x >= 1``, ``x = 0.05``."""
-    low_cut, high_cut = lo > member[0], hi < member[1]
-    a, b = number(lo, span), number(hi, span)
-    lt, gt = ("<=", ">=") if discrete else ("<", ">")
-    if discrete and lo == hi:
-        return f"{name} = {a}"
-    if low_cut and high_cut:
-        return f"{a} {lt} {name} {lt} {b}"
-    return f"{name} {gt} {a}" if low_cut else f"{name} {lt} {b}"
-
-
-def _stats(y: np.ndarray, inside: np.ndarray, total: float) -> dict[str, float]:
-    mass, density, coverage = box_stats(y, inside, len(y), total)
-    return {"density": density, "coverage": coverage, "mass": mass}
 
 
 def discover(
@@ -239,13 +86,83 @@ def discover(
     """
     start = time.perf_counter()
     check_traps(scenario, [trap])
+    _check_options(
+        scenario,
+        threshold=threshold,
+        draws=draws,
+        max_boxes=max_boxes,
+        alpha=alpha,
+        min_mass=min_mass,
+        min_coverage=min_coverage,
+        method=method,
+        max_depth=max_depth,
+    )
+    sample = _sample(
+        scenario,
+        trap,
+        threshold=threshold,
+        draws=draws,
+        seed=seed,
+        solver=solver,
+        rationality=rationality,
+        progress=progress,
+    )
+    space = _space(scenario, sample)
+    rate = float(sample.y.mean())
+    settings: dict[str, Any] = {"method": method, "min_mass": min_mass, "max_boxes": max_boxes}
+    if method == "prim":
+        settings.update(alpha=alpha, min_coverage=min_coverage)
+    else:
+        settings.update(max_depth=max_depth)
+    boxes, raw, note = _find_boxes(
+        trap,
+        threshold,
+        sample,
+        space,
+        rate=rate,
+        method=method,
+        max_boxes=max_boxes,
+        alpha=alpha,
+        min_mass=min_mass,
+        min_coverage=min_coverage,
+        max_depth=max_depth,
+    )
+    return Discovery(
+        scenario=scenario,
+        trap=trap,
+        threshold=threshold,
+        draws=draws,
+        seed=seed,
+        solver=solver,
+        rationality=rationality,
+        parameters=sample.names,
+        ranges=space.shown,
+        rate=rate,
+        boxes=boxes,
+        raw=raw,
+        method=method,
+        settings=settings,
+        note=note,
+        elapsed_s=time.perf_counter() - start,
+        condition=sample.condition,
+    )
+
+
+def _check_options(
+    scenario: Scenario,
+    *,
+    threshold: float | None,
+    draws: int,
+    max_boxes: int,
+    alpha: float,
+    min_mass: float,
+    min_coverage: float,
+    method: str,
+    max_depth: int,
+) -> None:
+    """Refuse an option out of range, naming it (one problem)."""
     checks = [
-        (
-            "threshold",
-            threshold,
-            threshold is None or 0 < threshold <= 1,
-            "a probability in (0, 1]",
-        ),
+        ("threshold", threshold, threshold is None or 0 < threshold <= 1, "a probability in (0, 1]"),
         ("draws", draws, draws >= 100, "a whole number >= 100"),
         ("boxes", max_boxes, max_boxes >= 1, "a whole number >= 1"),
         ("alpha", alpha, 0 < alpha < 0.5, "a share in (0, 0.5)"),
@@ -257,6 +174,37 @@ def discover(
     for key, value, ok, what in checks:
         if not ok:
             raise ScenarioError.single(scenario.path, key, f"expected {what}, got {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    """The draws the search sees (``x``: parameters, ``y``: outcome) and as many fresh ones to test its boxes."""
+
+    names: list[str]
+    x: np.ndarray
+    y: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    #: For a conditional trap: the draws analysed, in words (else "").
+    condition: str
+
+
+def _sample(
+    scenario: Scenario,
+    trap: str,
+    *,
+    threshold: float | None,
+    draws: int,
+    seed: int,
+    solver: str,
+    rationality: float,
+    progress: Callable[[int], None] | None,
+) -> _Sample:
+    """Draw ``2 x draws`` parameter vectors and each one's exact outcome; split them into search and test halves.
+
+    For a conditional trap only draws where ``given`` can hold are kept, and the
+    outcome is ``P(when | given, parameters)``.
+    """
     params, probs = sample_probabilities(
         scenario,
         draws=2 * draws,
@@ -288,27 +236,49 @@ def discover(
             f"the condition of {trap} ({condition}) can hold in only {int(keep.sum())} "
             "of the sampled parameter draws: nothing to discover",
         )
-    dists = [scenario.parameter(k).dist for k in names]
-    discrete = [d.kind in _DISCRETE for d in dists]
-    supports = [_support(d, x[:, j]) for j, d in enumerate(dists)]
-    member = np.array([s[0] for s in supports])
-    shown = {k: s[1] for k, s in zip(names, supports, strict=True)}
-    total, total_test = float(y.sum()), float(y_test.sum())
-    rate = float(y.mean())
-    settings: dict[str, Any] = {"method": method, "min_mass": min_mass, "max_boxes": max_boxes}
-    if method == "prim":
-        settings.update(alpha=alpha, min_coverage=min_coverage)
-    else:
-        settings.update(max_depth=max_depth)
-    leaves = (
-        _leaf_boxes(x, y, member, discrete, max_depth, min_mass, total)
-        if method == "cart" and not _nothing_to_find(total, len(y))
-        else []
+    return _Sample(names, x, y, x_test, y_test, condition)
+
+
+@dataclass(frozen=True, slots=True)
+class _Space:
+    """Each parameter's range: ``member`` (for box membership, may be infinite) and ``shown`` (finite)."""
+
+    discrete: list[bool]
+    member: np.ndarray
+    shown: dict[str, tuple[float, float]]
+
+
+def _space(scenario: Scenario, sample: _Sample) -> _Space:
+    dists = [scenario.parameter(k).dist for k in sample.names]
+    supports = [_support(d, sample.x[:, j]) for j, d in enumerate(dists)]
+    return _Space(
+        discrete=[d.kind in _DISCRETE for d in dists],
+        member=np.array([s[0] for s in supports]),
+        shown={k: s[1] for k, s in zip(sample.names, supports, strict=True)},
     )
 
-    boxes: list[FoundBox] = []
-    raw: list[PrimBox] = []
-    note = ""
+
+def _find_boxes(
+    trap: str,
+    threshold: float | None,
+    sample: _Sample,
+    space: _Space,
+    *,
+    rate: float,
+    method: str,
+    max_boxes: int,
+    alpha: float,
+    min_mass: float,
+    min_coverage: float,
+    max_depth: int,
+) -> tuple[list[FoundBox], list[PrimBox], str]:
+    """Cover the draws with up to ``max_boxes`` boxes, each on the draws outside the earlier ones.
+
+    Returns the boxes in words, PRIM's (or CART's) boxes, and a note when there
+    is nothing to find or no box beats the overall rate.
+    """
+    x, y, x_test, y_test = sample.x, sample.y, sample.x_test, sample.y_test
+    total, total_test = float(y.sum()), float(y_test.sum())
     if _nothing_to_find(total, len(y)):
         what = "never" if total == 0 else "always"
         note = (
@@ -316,9 +286,14 @@ def discover(
             if threshold is None
             else f"P(fires) >= {threshold:g} holds in {'no' if total == 0 else 'every'} draw"
         )
+        return [], [], note
+    leaves = _leaf_boxes(x, y, space.member, space.discrete, max_depth, min_mass, total) if method == "cart" else []
+    boxes: list[FoundBox] = []
+    raw: list[PrimBox] = []
+    note = ""
     taken = np.zeros(len(y), dtype=bool)
     taken_test = np.zeros(len(y_test), dtype=bool)
-    while not note and len(boxes) < max_boxes:
+    while len(boxes) < max_boxes:
         if method == "cart":
             if len(boxes) >= len(leaves):
                 break
@@ -327,8 +302,8 @@ def discover(
             found = prim(
                 x,
                 y,
-                ranges=member,
-                discrete=discrete,
+                ranges=space.member,
+                discrete=space.discrete,
                 alpha=alpha,
                 min_mass=min_mass,
                 min_coverage=min_coverage,
@@ -346,16 +321,16 @@ def discover(
             break
         raw.append(found)
         boxes.append(
-            _describe(
+            describe(
                 trap,
                 threshold,
-                names,
+                sample.names,
                 found,
                 stats,
                 test,
-                member,
-                shown,
-                discrete,
+                space.member,
+                space.shown,
+                space.discrete,
                 x,
                 y,
                 taken,
@@ -364,25 +339,27 @@ def discover(
         )
         taken |= found.inside
         taken_test |= inside_test
-    return Discovery(
-        scenario=scenario,
-        trap=trap,
-        threshold=threshold,
-        draws=draws,
-        seed=seed,
-        solver=solver,
-        rationality=rationality,
-        parameters=names,
-        ranges=shown,
-        rate=rate,
-        boxes=boxes,
-        raw=raw,
-        method=method,
-        settings=settings,
-        note=note,
-        elapsed_s=time.perf_counter() - start,
-        condition=condition,
+    return boxes, raw, note
+
+
+def _support(dist: Distribution, values: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The parameter's range: for membership (may be infinite) and for display (finite)."""
+    if dist.kind in _DISCRETE:
+        lo, hi = (0.0, 1.0) if dist.kind == "bernoulli" else (min(dist.args["values"]), max(dist.args["values"]))
+        return (float(lo), float(hi)), (float(lo), float(hi))
+    with np.errstate(all="ignore"):
+        lo, hi = (float(v) for v in ppf(dist, np.array([0.0, 1.0])))
+    member = (lo if np.isfinite(lo) else -math.inf, hi if np.isfinite(hi) else math.inf)
+    shown = (
+        lo if np.isfinite(lo) else float(values.min()),
+        hi if np.isfinite(hi) else float(values.max()),
     )
+    return member, shown
+
+
+def _stats(y: np.ndarray, inside: np.ndarray, total: float) -> dict[str, float]:
+    mass, density, coverage = box_stats(y, inside, len(y), total)
+    return {"density": density, "coverage": coverage, "mass": mass}
 
 
 def _nothing_to_find(total: float, n: int) -> bool:
@@ -424,53 +401,3 @@ def _leaf_boxes(
         )
         for k, (leaf, p) in enumerate(zip(leaves, points, strict=True))
     ]
-
-
-def _describe(
-    trap: str,
-    threshold: float | None,
-    names: list[str],
-    found: PrimBox,
-    stats: dict[str, float],
-    test: dict[str, float],
-    member: np.ndarray,
-    shown: dict[str, tuple[float, float]],
-    discrete: list[bool],
-    x: np.ndarray,
-    y: np.ndarray,
-    taken: np.ndarray,
-    *,
-    first: bool,
-) -> FoundBox:
-    """Name the box's limits in words, most important first."""
-    active = ~taken
-
-    def density_without(j: int) -> float:
-        trial = found.limits.copy()
-        trial[j] = member[j]
-        inside = in_box(x, trial) & active
-        return float(y[inside].mean()) if inside.any() else 0.0
-
-    order = sorted(found.restricted, key=lambda j: (density_without(j), j))
-    limits = {}
-    conditions = []
-    for j in order:
-        lo, hi = (float(v) for v in found.limits[j])
-        lo_shown = lo if np.isfinite(lo) else shown[names[j]][0]
-        hi_shown = hi if np.isfinite(hi) else shown[names[j]][1]
-        limits[names[j]] = (lo_shown, hi_shown)
-        span = shown[names[j]][1] - shown[names[j]][0]
-        conditions.append(_condition(names[j], lo, hi, tuple(member[j]), discrete[j], span))
-    where = " and ".join(conditions)
-    density = share(stats["density"])
-    if threshold is None:
-        head = f"{trap} fires in {density} of draws where {where}"
-        tail = "of all firings"
-    else:
-        head = f"{trap} has P(fires) >= {threshold:g} in {density} of draws where {where}"
-        tail = f"of all draws with P(fires) >= {threshold:g}"
-    mass, coverage = share(stats["mass"]), share(stats["coverage"])
-    text = f"{head} (this box holds {mass} of draws and {coverage} {tail})"
-    if not first:
-        text = "Elsewhere, " + text
-    return FoundBox(limits, stats["density"], stats["coverage"], stats["mass"], test, text, tuple(conditions))

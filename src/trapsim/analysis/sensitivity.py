@@ -260,18 +260,7 @@ def sensitivity(
         Called with the number of evaluations finished after each chunk.
     """
     start = time.perf_counter()
-    if method not in METHODS:
-        raise ScenarioError.single(scenario.path, "method", f"expected sobol or morris, got {method!r}")
-    samples = DEFAULT_SAMPLES[method] if samples is None else int(samples)
-    if method == "sobol" and (samples < 4 or samples & (samples - 1)):
-        up = 1 << max(2, (max(samples, 1) - 1).bit_length())
-        raise ScenarioError.single(
-            scenario.path,
-            "samples",
-            f"Sobol' needs a power of 2 of at least 4 base samples, got {samples} (try {up})",
-        )
-    if method == "morris" and samples < 2:
-        raise ScenarioError.single(scenario.path, "samples", f"Morris needs at least 2 trajectories, got {samples}")
+    samples = _checked_samples(scenario, method, samples)
     chosen = check_traps(scenario, traps or [])
     if not chosen:
         raise ScenarioError.single(scenario.path, "traps", "the scenario defines no traps to analyse")
@@ -289,53 +278,21 @@ def sensitivity(
     notes: dict[str, str] = {}
     mean: dict[str, float] = {}
     sd: dict[str, float] = {}
-    d = len(names)
     conditional: dict[str, dict[str, float | None]] = {}
     for tid in chosen:
         y = probs.fired[tid]  # for a conditional trap: the joint P(when and given | theta)
         mean[tid], sd[tid] = float(y.mean()), float(y.std())
+        said = []
         if tid in probs.given:
-            g = probs.given[tid]
-            conditional[tid] = {
-                "given_mean": float(g.mean()),
-                "can_hold": float(np.mean(g > 0)),
-                "rate": float(y.sum() / g.sum()) if g.sum() > 0 else None,
-            }
-            notes[tid] = (
-                "conditional trap: the indices explain the joint probability P(when and given | "
-                "parameters), not P(when | given): a Sobol' or Morris design cannot be restricted "
-                "to the draws where given can hold (trapsim discover analyses the conditional)"
-            )
-        if np.ptp(y) <= 1e-12:
-            indices[tid] = _constant(method, names)
-            convergence[tid] = {}
-            notes[tid] = "; ".join(
-                filter(
-                    None,
-                    (
-                        notes.get(tid),
-                        f"the probability is {y[0]:.3g} everywhere in the design: no variance to attribute",
-                    ),
-                )
-            )
-            continue
-        full, warned = _analyze(method, names, u, y, seed)
-        indices[tid] = full
-        # the first half of the design is a design of half the size: how much did it move?
-        rows = (samples // 2) * (d + (2 if method == "sobol" else 1))
-        if np.ptp(y[:rows]) > 1e-12:
-            half, _ = _analyze(method, names, u[:rows], y[:rows], seed, resamples=2)
-            convergence[tid] = {"half_samples": samples // 2}
-            if method == "sobol":
-                convergence[tid]["max_abs_change_ST"] = _max_change(full, half, "ST")
-                convergence[tid]["max_abs_change_S1"] = _max_change(full, half, "S1")
-            else:
-                top = max((v["mu_star"] or 0.0) for v in full.values()) or 1.0
-                convergence[tid]["max_abs_change_mu_star"] = _max_change(full, half, "mu_star") / top
-        if warned:
-            notes[tid] = "; ".join(
-                filter(None, (notes.get(tid), "the trap is rare in the design; intervals may be unreliable"))
-            )
+            conditional[tid] = _conditional(y, probs.given[tid])
+            said.append(_CONDITIONAL_NOTE)
+        indices[tid], moved, note = _trap_indices(method, names, u, y, seed, samples)
+        if moved is not None:
+            convergence[tid] = moved
+        if note:
+            said.append(note)
+        if said:
+            notes[tid] = "; ".join(said)
     evaluations = int(u.shape[0])
     return SensitivityResult(
         scenario=scenario,
@@ -355,3 +312,72 @@ def sensitivity(
         conditional=conditional,
         elapsed_s=time.perf_counter() - start,
     )
+
+
+_CONDITIONAL_NOTE = (
+    "conditional trap: the indices explain the joint probability P(when and given | "
+    "parameters), not P(when | given): a Sobol' or Morris design cannot be restricted "
+    "to the draws where given can hold (trapsim discover analyses the conditional)"
+)
+
+
+def _checked_samples(scenario: Scenario, method: str, samples: int | None) -> int:
+    """The method's base samples (its default for ``None``), refused with a one-line problem when unusable."""
+    if method not in METHODS:
+        raise ScenarioError.single(scenario.path, "method", f"expected sobol or morris, got {method!r}")
+    samples = DEFAULT_SAMPLES[method] if samples is None else int(samples)
+    if method == "sobol" and (samples < 4 or samples & (samples - 1)):
+        up = 1 << max(2, (max(samples, 1) - 1).bit_length())
+        raise ScenarioError.single(
+            scenario.path,
+            "samples",
+            f"Sobol' needs a power of 2 of at least 4 base samples, got {samples} (try {up})",
+        )
+    if method == "morris" and samples < 2:
+        raise ScenarioError.single(scenario.path, "samples", f"Morris needs at least 2 trajectories, got {samples}")
+    return samples
+
+
+def _conditional(y: np.ndarray, g: np.ndarray) -> dict[str, float | None]:
+    """A conditional trap's ``given`` over the design: its mean, where it can hold, and the conditional rate."""
+    return {
+        "given_mean": float(g.mean()),
+        "can_hold": float(np.mean(g > 0)),
+        "rate": float(y.sum() / g.sum()) if g.sum() > 0 else None,
+    }
+
+
+def _trap_indices(
+    method: str, names: list[str], u: np.ndarray, y: np.ndarray, seed: int, samples: int
+) -> tuple[dict[str, dict[str, float | None]], dict[str, float] | None, str]:
+    """One trap's indices, how far they moved from half the design (``None``: not measurable), and a note."""
+    if np.ptp(y) <= 1e-12:
+        note = f"the probability is {y[0]:.3g} everywhere in the design: no variance to attribute"
+        return _constant(method, names), {}, note
+    full, warned = _analyze(method, names, u, y, seed)
+    note = "the trap is rare in the design; intervals may be unreliable" if warned else ""
+    return full, _convergence(method, names, u, y, seed, samples, full), note
+
+
+def _convergence(
+    method: str,
+    names: list[str],
+    u: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    samples: int,
+    full: dict[str, dict[str, float | None]],
+) -> dict[str, float] | None:
+    """The first half of the design is a design of half the size: how much did the indices move?"""
+    rows = (samples // 2) * (len(names) + (2 if method == "sobol" else 1))
+    if np.ptp(y[:rows]) <= 1e-12:
+        return None
+    half, _ = _analyze(method, names, u[:rows], y[:rows], seed, resamples=2)
+    moved: dict[str, float] = {"half_samples": samples // 2}
+    if method == "sobol":
+        moved["max_abs_change_ST"] = _max_change(full, half, "ST")
+        moved["max_abs_change_S1"] = _max_change(full, half, "S1")
+    else:
+        top = max((v["mu_star"] or 0.0) for v in full.values()) or 1.0
+        moved["max_abs_change_mu_star"] = _max_change(full, half, "mu_star") / top
+    return moved

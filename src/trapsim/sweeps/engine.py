@@ -243,27 +243,11 @@ def _run_sweep(
     grid_axes = {name: tuple(float(v) for v in values) for name, values in axes.items()}
     fixed = dict(fixed or {})
     grid = grid_points(grid_axes)
-    ckpt = (
-        Checkpoint(Path(checkpoint_dir) / f"{scenario.name}_{sweep_id}.checkpoint.json")
-        if checkpoint_dir is not None
-        else None
-    )
-    stored: dict[str, Any] | None = None
-    stored_meta: dict[str, Any] = {}
-    done: dict[int, Point] = {}
-    if ckpt is not None and ckpt.exists():
-        stored, done, stored_meta = ckpt.read()
-        if not resume:
-            raise RunError(
-                f"an interrupted sweep left this checkpoint ({len(done)} of {len(grid)} points done); "
-                "continue it with --resume (resume=True in Python), or delete it to start afresh",
-                file=str(ckpt.path),
-            )
+    ckpt, stored, done, stored_meta = _open_checkpoint(scenario, sweep_id, checkpoint_dir, resume, len(grid))
     seed_given = seed is not None
     if seed is None:
         seed_given = bool(stored_meta.get("seed_given", False))
         seed = int(stored["seed"]) if stored else fresh_seed()
-    meta = {"seed_given": seed_given}
     fingerprint = {
         "scenario": scenario.name,
         "scenario_sha256": scenario.sha256,
@@ -287,52 +271,21 @@ def _run_sweep(
             actors=scenario.actor_ids,
         )
     resumed = len(done)
-
     todo = [(i, values) for i, values in enumerate(grid) if i not in done]
     if progress:
         progress(0, len(todo))
-    base = scenario.with_values(fixed)
     args = (draws, seed, solver, rationality)
-    info: dict[str, Any] = {"workers": 1}
-    results: Batches
-    if not todo:  # everything came from the checkpoint
-        backend = "checkpoint"
-        results = _in_process(base, [], args)
-    elif scheduler is not None:
-        backend = "dask:local" if isinstance(scheduler, str) and scheduler == "local" else "dask"
-        results = _dask(base, todo, args, max(1, workers), scheduler, info)
-    else:
-        batches = _batches(todo, draws, workers)
-        workers = max(1, min(workers, len(batches)))
-        if workers > 1:
-            backend = "processes"
-            info["workers"] = workers
-            results = _processes(base, batches, args, workers)
-        else:
-            backend = "local"
-            results = _in_process(base, batches, args)
-
-    unsaved = 0
-    last_save = time.monotonic()
-    try:
-        with closing(results):
-            for finished in results:
-                done.update(finished)
-                unsaved += len(finished)
-                if progress:
-                    progress(len(finished), len(todo))
-                if ckpt is not None and time.monotonic() - last_save >= SAVE_EVERY:
-                    ckpt.write(fingerprint, done, meta)
-                    unsaved, last_save = 0, time.monotonic()
-    except BaseException:
-        if ckpt is not None and unsaved:
-            ckpt.write(fingerprint, done, meta)
-        raise
-    if ckpt is not None:
-        if not keep_checkpoint:
-            ckpt.remove()
-        elif unsaved:
-            ckpt.write(fingerprint, done, meta)
+    backend, results, info = _dispatch(scenario.with_values(fixed), todo, args, workers, scheduler)
+    _gather(
+        results,
+        done,
+        len(todo),
+        ckpt,
+        fingerprint,
+        {"seed_given": seed_given},
+        keep_checkpoint=keep_checkpoint,
+        progress=progress,
+    )
     return SweepResult(
         scenario=scenario,
         id=sweep_id,
@@ -350,3 +303,79 @@ def _run_sweep(
         resumed=resumed,
         checkpoint=ckpt.path if ckpt is not None and keep_checkpoint else None,
     )
+
+
+def _open_checkpoint(
+    scenario: Scenario, sweep_id: str, checkpoint_dir: str | Path | None, resume: bool, points: int
+) -> tuple[Checkpoint | None, dict[str, Any] | None, dict[int, Point], dict[str, Any]]:
+    """The sweep's checkpoint (``None`` without ``checkpoint_dir``) and what it holds: fingerprint, points, meta.
+
+    An existing checkpoint without ``resume`` is an error, so no finished work is thrown away by accident.
+    """
+    if checkpoint_dir is None:
+        return None, None, {}, {}
+    ckpt = Checkpoint(Path(checkpoint_dir) / f"{scenario.name}_{sweep_id}.checkpoint.json")
+    if not ckpt.exists():
+        return ckpt, None, {}, {}
+    stored, done, stored_meta = ckpt.read()
+    if not resume:
+        raise RunError(
+            f"an interrupted sweep left this checkpoint ({len(done)} of {points} points done); "
+            "continue it with --resume (resume=True in Python), or delete it to start afresh",
+            file=str(ckpt.path),
+        )
+    return ckpt, stored, done, stored_meta
+
+
+def _dispatch(
+    base: Scenario, todo: list[Task], args: tuple[int, int, str, float], workers: int, scheduler: Any
+) -> tuple[str, Batches, dict[str, Any]]:
+    """``(backend name, finished points batch by batch, info)``; ``info["workers"]`` is set once the backend starts."""
+    info: dict[str, Any] = {"workers": 1}
+    if not todo:  # everything came from the checkpoint
+        return "checkpoint", _in_process(base, [], args), info
+    if scheduler is not None:
+        backend = "dask:local" if isinstance(scheduler, str) and scheduler == "local" else "dask"
+        return backend, _dask(base, todo, args, max(1, workers), scheduler, info), info
+    batches = _batches(todo, args[0], workers)
+    workers = max(1, min(workers, len(batches)))
+    if workers > 1:
+        info["workers"] = workers
+        return "processes", _processes(base, batches, args, workers), info
+    return "local", _in_process(base, batches, args), info
+
+
+def _gather(
+    results: Batches,
+    done: dict[int, Point],
+    todo: int,
+    ckpt: Checkpoint | None,
+    fingerprint: dict[str, Any],
+    meta: dict[str, Any],
+    *,
+    keep_checkpoint: bool,
+    progress: Progress | None,
+) -> None:
+    """Collect finished points into ``done``, saving the checkpoint every :data:`SAVE_EVERY` seconds and on any
+    interruption or failure; remove it at the end unless ``keep_checkpoint``."""
+    unsaved = 0
+    last_save = time.monotonic()
+    try:
+        with closing(results):
+            for finished in results:
+                done.update(finished)
+                unsaved += len(finished)
+                if progress:
+                    progress(len(finished), todo)
+                if ckpt is not None and time.monotonic() - last_save >= SAVE_EVERY:
+                    ckpt.write(fingerprint, done, meta)
+                    unsaved, last_save = 0, time.monotonic()
+    except BaseException:
+        if ckpt is not None and unsaved:
+            ckpt.write(fingerprint, done, meta)
+        raise
+    if ckpt is not None:
+        if not keep_checkpoint:
+            ckpt.remove()
+        elif unsaved:
+            ckpt.write(fingerprint, done, meta)
