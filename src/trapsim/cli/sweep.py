@@ -128,55 +128,24 @@ def sweep(
         raise click.UsageError("give --vary or --sweep, not both")
     sc = api.load(file)
     check_rationality(sc, solver, rationality)
-    fixed = parse_sets(sets)
+    options: dict[str, Any] = dict(
+        draws=draws,
+        seed=seed,
+        solver=solver,
+        rationality=rationality,
+        values=parse_sets(sets),
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+    )
     grids: list[Any] = [_parse_vary(varies)] if varies else list(sweep_ids) or [s.id for s in sc.sweeps]
     if not grids:
         grids = [None]  # the API explains that the scenario declares no sweeps
     where = out_dir(out)
     existed = where.exists()
-    results: list[SweepResult] = []
     # SIGTERM arrives as KeyboardInterrupt (trapsim.cli treats it as Ctrl-C for every command)
-    for grid in grids:
-        label = f"sweep {grid}" if isinstance(grid, str) else "sweep"
-        bar = Progress(label, enabled=sys.stderr.isatty(), unit="points")
-        try:
-            results.append(
-                api.sweep(
-                    sc,
-                    grid,
-                    draws=draws,
-                    seed=seed,
-                    solver=solver,
-                    rationality=rationality,
-                    values=fixed,
-                    workers=workers,
-                    scheduler=scheduler,
-                    checkpoint_dir=where,
-                    resume=resume,
-                    keep_checkpoint=True,
-                    progress=bar.update_of,
-                )
-            )
-        except KeyboardInterrupt:
-            bar.close()
-            click.echo(
-                f"interrupted: the finished points are kept in {where}/; run the same command "
-                "with --resume to continue",
-                err=True,
-            )
-            raise click.exceptions.Exit(130) from None
-        finally:
-            bar.close()
-    written: list[Path] = []
-    if not (as_json and out is None):
-        for res in results:
-            stem = where / f"{sc.name}_{res.id}"
-            written.append(write_text_atomic(stem.with_suffix(".csv"), res.to_csv()))
-            written.append(write_text_atomic(stem.with_suffix(".json"), res.to_json()))
-            if not no_figures:
-                from trapsim.figures.sweeps import write_sweep_figures  # matplotlib: only when needed
-
-                written.extend(write_sweep_figures(res, where, fmt=fmt or "png"))
+    results = [_sweep_one(sc, grid, where, options) for grid in grids]
+    written = [] if as_json and out is None else _write_sweeps(results, where, figures=not no_figures, fmt=fmt)
     for res in results:  # everything is written: the checkpoints are no longer needed
         if res.checkpoint is not None:
             res.checkpoint.unlink(missing_ok=True)
@@ -190,6 +159,37 @@ def sweep(
         _print_sweep(res)
     for path in written:
         click.echo(f"wrote {path}")
+
+
+def _sweep_one(sc: api.Scenario, grid: Any, where: Path, options: dict[str, Any]) -> SweepResult:
+    """One sweep with a progress bar, its checkpoint in ``where``; Ctrl-C says how to resume (exit 130)."""
+    label = f"sweep {grid}" if isinstance(grid, str) else "sweep"
+    bar = Progress(label, enabled=sys.stderr.isatty(), unit="points")
+    try:
+        return api.sweep(sc, grid, checkpoint_dir=where, keep_checkpoint=True, progress=bar.update_of, **options)
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo(
+            f"interrupted: the finished points are kept in {where}/; run the same command with --resume to continue",
+            err=True,
+        )
+        raise click.exceptions.Exit(130) from None
+    finally:
+        bar.close()
+
+
+def _write_sweeps(results: Sequence[SweepResult], where: Path, *, figures: bool, fmt: str | None) -> list[Path]:
+    """Per sweep: OUT/<scenario>_<sweep>.csv, .json and (unless ``figures`` is false) its figures."""
+    written: list[Path] = []
+    for res in results:
+        stem = where / f"{res.scenario.name}_{res.id}"
+        written.append(write_text_atomic(stem.with_suffix(".csv"), res.to_csv()))
+        written.append(write_text_atomic(stem.with_suffix(".json"), res.to_json()))
+        if figures:
+            from trapsim.figures.sweeps import write_sweep_figures  # matplotlib: only when needed
+
+            written.extend(write_sweep_figures(res, where, fmt=fmt or "png"))
+    return written
 
 
 def _print_sweep(res: SweepResult) -> None:
