@@ -147,4 +147,4 @@ def main() -> None:
 
 
 # Command modules register themselves on `main`; one import line per module.
-from trapsim.cli import analysis, core, efg, explain, explore, figures, library, sweep  # noqa: E402, F401
+from trapsim.cli import analysis, attribution, core, efg, explain, explore, figures, library, sweep  # noqa: E402, F401

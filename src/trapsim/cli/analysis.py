@@ -1,4 +1,7 @@
-"""Why does a trap trigger? Commands: sensitivity (Sobol'/Morris) and discover (PRIM)."""
+"""Why does a trap trigger? Commands: sensitivity (Sobol'/Morris) and discover (PRIM).
+
+:func:`emit` (write the JSON and figures, then print) is shared with :mod:`trapsim.cli.attribution`.
+"""
 
 from __future__ import annotations
 
@@ -23,14 +26,13 @@ from trapsim.cli._options import (
     seed_option,
     show_progress,
     solver_option,
-    workers_option,
 )
 from trapsim.output import json_text, write_text_atomic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-_out_option = out_option("the JSON and figures")
+out_json_figures = out_option("the JSON and figures")
 
 
 @main.command()
@@ -66,7 +68,7 @@ _out_option = out_option("the JSON and figures")
     help="Parameters listed per trap in the table (the JSON has all).",
 )
 @json_option()
-@_out_option
+@out_json_figures
 @no_figures_option
 @figure_format_option
 def sensitivity(
@@ -129,27 +131,18 @@ def sensitivity(
         )
     finally:
         close()
-
-    def figures() -> Iterator[tuple[str, Figure]]:
-        from trapsim.figures import analysis as plots
-
-        for tid in res.indices:
-            yield f"{sc.name}_sensitivity_{tid}", plots.plot_sensitivity(res, tid)
-        if len(res.indices) > 1:
-            yield f"{sc.name}_sensitivity_overview", plots.plot_sensitivity_overview(res)
-
-    _emit(
+    emit(
         res.to_dict(),
         f"{sc.name}_sensitivity",
         as_json=as_json,
         out=out,
         fmt=fmt,
-        figures=None if no_figures else figures,
+        figures=None if no_figures else lambda: _sensitivity_figures(res),
         show=lambda: _print_sensitivity(res, top),
     )
 
 
-def _emit(
+def emit(
     doc: dict[str, Any],
     stem: str,
     *,
@@ -293,7 +286,7 @@ def _print_sensitivity(res: Any, top: int) -> None:
 @rationality_option
 @set_option
 @json_option()
-@_out_option
+@out_json_figures
 @no_figures_option
 @figure_format_option
 def discover(
@@ -367,24 +360,13 @@ def discover(
         )
     finally:
         close()
-
-    def figures() -> Iterator[tuple[str, Figure]]:
-        from trapsim.figures import analysis as plots
-
-        stem = f"{sc.name}_discover_{trap}"
-        kind = "leaves" if method == "cart" else "peeling"
-        for k in range(len(res.boxes)):
-            suffix = "" if k == 0 else f"_{k + 1}"
-            yield f"{stem}_box{suffix}", plots.plot_box_limits(res, box=k)
-            yield f"{stem}_{kind}{suffix}", plots.plot_peeling(res, box=k)
-
-    _emit(
+    emit(
         res.to_dict(),
         f"{sc.name}_discover_{trap}",
         as_json=as_json,
         out=out,
         fmt=fmt,
-        figures=None if no_figures or not res.boxes else figures,
+        figures=None if no_figures or not res.boxes else lambda: _discovery_figures(res),
         show=lambda: _print_discovery(res),
     )
 
@@ -424,107 +406,24 @@ def _print_discovery(res: Any) -> None:
         click.echo("")
 
 
-@main.command()
-@scenario_argument
-@draws_option()
-@seed_option()
-@solver_option
-@rationality_option
-@set_option
-@workers_option
-@json_option()
-@_out_option
-@no_figures_option
-@figure_format_option
-def attribute(
-    file: str,
-    draws: int | None,
-    seed: int | None,
-    solver: str | None,
-    rationality: float | None,
-    sets: Sequence[str],
-    workers: int | None,
-    as_json: bool,
-    out: str | None,
-    no_figures: bool,
-    fmt: str | None,
-) -> None:
-    """Which tie of the actor graph springs each trap? Relations as interventions.
+def _sensitivity_figures(res: Any) -> Iterator[tuple[str, Figure]]:
+    """A tornado chart per trap, and an overview heat map when there are several."""
+    from trapsim.figures import analysis as plots
 
-    Every relation with an `absent` table (what the game looks like without the
-    tie, in the forms of a world: set and force) is removed in turn, on the
-    same draws. Per relation and trap:
-
-    \b
-    depends:  share of the trap's firings that need the tie (fires with it, not without);
-              among the draws where the trap's `given` holds, for a conditional trap.
-    prevents: share of all draws where the trap fires only without the tie.
-
-    Writes OUT/<scenario>_attribution.json and, per trap, the actor graph with each
-    tie drawn by its share (OUT/<scenario>_attribution_<trap>.png).
-
-    \b
-        trapsim attribute scenarios/defense_clause.toml --draws 50000 --seed 1
-        trapsim attribute scenarios/defense_clause.toml --json
-    """
-    sc = api.load(file)
-    check_rationality(sc, solver, rationality)
-    att = api.attribute(
-        sc, draws=draws, seed=seed, solver=solver, rationality=rationality, values=parse_sets(sets), workers=workers
-    )
-
-    def figures() -> Iterator[tuple[str, Figure]]:
-        from trapsim.figures import plot_attribution_graph
-
-        if any(r.attributable for r in att.relations):
-            for t in sc.traps:
-                yield f"{sc.name}_attribution_{t.id}", plot_attribution_graph(att, t.id)
-
-    _emit(
-        att.to_dict(),
-        f"{sc.name}_attribution",
-        as_json=as_json,
-        out=out,
-        fmt=fmt,
-        figures=None if no_figures else figures,
-        show=lambda: _print_attribution(att),
-    )
+    name = res.scenario.name
+    for tid in res.indices:
+        yield f"{name}_sensitivity_{tid}", plots.plot_sensitivity(res, tid)
+    if len(res.indices) > 1:
+        yield f"{name}_sensitivity_overview", plots.plot_sensitivity_overview(res)
 
 
-def _print_attribution(att: Any) -> None:
-    sc = att.scenario
-    res = att.result
-    click.echo(click.style(sc.title, bold=True) + f"  ({sc.name})")
-    click.echo(f"{res.draws:,} draws · seed {res.seed} · solver {res.solver}")
-    names = {a.id: a.name for a in sc.actors}
+def _discovery_figures(res: Any) -> Iterator[tuple[str, Figure]]:
+    """Per box: its limits over each parameter's range, and the peeling trajectory (CART: the leaves)."""
+    from trapsim.figures import analysis as plots
 
-    def share(entry: dict[str, Any]) -> str:
-        if entry["rate"] is None:
-            return "n/a"
-        lo, hi = entry["ci95"]
-        return f"{100 * entry['rate']:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
-
-    if not any(ra.attributable for ra in att.relations):
-        click.echo(
-            "\nNo relation has an `absent` table, so no tie can be attributed. Give a [[relations]] entry"
-            "\n`absent = { set = {...} }` or `absent = { force = {...} }` (the game without that tie;"
-            "\nsee docs/scenario-format.md) and run again."
-        )
-    for ra in att.relations:
-        rel = ra.relation
-        arrow = "—" if not rel.directed else "→"
-        head = (
-            f"{names.get(rel.source, rel.source)} {arrow} {names.get(rel.target, rel.target)}: {rel.label or rel.kind}"
-        )
-        click.echo("")
-        if not ra.attributable:
-            click.echo(f"{head}  (not attributable: no `absent` table)")
-            continue
-        click.echo(
-            click.style(head, bold=True)
-            + f"  (without it: {ra.relation.absent.describe()[len('the same draw with ') :]})"
-        )
-        click.echo(f"  {'trap':<28}{'depends (of firings)':>28}{'prevents (of draws)':>28}")
-        for t in sc.traps:
-            e = ra.traps[t.id]
-            click.echo(f"  {t.title[:27]:<28}{share(e['depends']):>28}{share(e['prevents']):>28}")
+    stem = f"{res.scenario.name}_discover_{res.trap}"
+    kind = "leaves" if res.method == "cart" else "peeling"
+    for k in range(len(res.boxes)):
+        suffix = "" if k == 0 else f"_{k + 1}"
+        yield f"{stem}_box{suffix}", plots.plot_box_limits(res, box=k)
+        yield f"{stem}_{kind}{suffix}", plots.plot_peeling(res, box=k)
