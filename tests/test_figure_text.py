@@ -219,3 +219,92 @@ def test_missing_glyphs_warn_once_naming_the_characters(tmp_path: Path) -> None:
     assert not others  # matplotlib's one warning per character is gone
     assert 1 <= len(glyphs) <= 2  # at most once while drawing and once while saving
     assert all("대" in g and "부" in g for g in glyphs)
+
+
+V2 = ROOT / "scenarios" / "defense_clause.toml"
+
+
+@pytest.fixture(scope="module")
+def v2_panels() -> dict[str, list[Figure]]:
+    """The tree panels of the bundled defense_clause (v2: shared subtrees unfolded into 151 endings)."""
+    sc = trapsim.load(V2)
+    res = trapsim.simulate(sc, draws=3000, seed=1)
+    return {"run": figures.plot_tree_panels(res), "equilibrium": figures.plot_tree_panels(sc)}
+
+
+@pytest.mark.parametrize("view", ["run", "equilibrium"])
+def test_the_v2_tree_is_split_into_legible_one_slide_panels(
+    view: str, v2_panels: dict[str, list[Figure]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    panels = v2_panels[view]
+    assert 2 <= len(panels) <= 6
+    small: list[str] = []
+    texts: list[str] = []
+    for k, fig in enumerate(panels):
+        assert tuple(fig.get_size_inches()) == pytest.approx((12.8, 7.2))  # one 16:9 slide each
+        drawn = _drawn_texts(fig, monkeypatch)
+        texts += [t.get_text() for t in drawn]
+        small += [f"panel {k}: {t.get_text()[:40]!r}" for t in drawn if shown_height(t, fig) < MIN_PX]
+    assert not small, "\n".join(small)
+    joined = "\n".join(texts)
+    assert "[" not in joined  # no copy names such as russia_pays[push_russia,acquiesce,...]
+    letters = [chr(ord("A") + k) for k in range(len(panels))]
+    for letter in letters[1:]:  # every panel after the first is announced on a stub of another
+        assert f"\u25b8 panel {letter}" in joined.replace("\n", " ")
+        assert f"Panel {letter} of {len(panels)}" in joined.replace("\n", " ")
+
+
+def _poll_summary(traps: int = 6, parameters: int = 4) -> dict[str, object]:
+    """A classroom poll's summary as the presenter's page receives it (see trapsim.web.classroom)."""
+    rng = np.random.default_rng(3)
+    x = list(np.linspace(0, 1, 41))
+
+    def rate() -> dict[str, object]:
+        r = float(rng.uniform(0.05, 0.6))
+        return {"rate": r, "ci95": [r - 0.02, r + 0.02]}
+
+    return {
+        "title": "The Russia-DPRK defense clause: Putin trap or Kim trap?",
+        "students": 24,
+        "draws": 20000,
+        "student_draws": 2000,
+        "seed": 7,
+        "traps": [
+            {
+                "id": f"t{k}",
+                "title": f"A trap with a longer title number {k}",
+                "given": "Ukraine pushed and gained ground" if k % 2 else None,
+                "prior": rate(),
+                "pooled": rate(),
+                "students": [float(v) for v in rng.uniform(0, 0.7, 24)],
+            }
+            for k in range(traps)
+        ],
+        "parameters": [
+            {
+                "name": f"p{k}",
+                "label": f"Chance a push into annexed land gains ground ({k})",
+                "unit": "probability",
+                "x": x,
+                "prior": [1.0] * len(x),
+                "pooled": [float(v) for v in rng.uniform(0, 2, len(x))],
+                "students": [[float(v) for v in rng.uniform(0, 2, len(x))] for _ in range(5)],
+            }
+            for k in range(parameters)
+        ],
+    }
+
+
+def test_classroom_poll_figures_are_legible(monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = _poll_summary()
+    small = []
+    for name, fig in (
+        ("poll_traps", figures.plot_poll_traps(summary)),
+        ("poll_priors", figures.plot_poll_priors(summary)),
+    ):
+        small += [
+            f"{name}: {t.get_text()[:40]!r} {shown_height(t, fig):.1f} px"
+            for t in _drawn_texts(fig, monkeypatch)
+            if shown_height(t, fig) < MIN_PX
+        ]
+    assert not small, "\n".join(small)

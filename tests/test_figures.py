@@ -233,50 +233,79 @@ def _hidden(tree, fig: Figure) -> set[int]:
     return out
 
 
+def _panels(source, **kw) -> list[Figure]:
+    """Every panel of the tree (no cap on their number)."""
+    return figures.plot_tree_panels(source, most=26, **kw)
+
+
+def _drawn(panels: list[Figure]) -> set[int]:
+    return {int(k.split(":")[1]) for fig in panels for k in _by_gid(fig, "node:")}
+
+
+def _edges(panels: list[Figure]) -> dict[str, object]:
+    return {k: v for fig in panels for k, v in _by_gid(fig, "edge:").items()}
+
+
+def _panels_text(panels: list[Figure]) -> str:
+    return "\n".join(_all_text(fig) for fig in panels)
+
+
 @pytest.mark.parametrize("fixture", ["simple_result", "default_result", "chain_result", "solo_result"])
 def test_tree_draws_every_position_and_edge(fixture: str, request) -> None:
     res = request.getfixturevalue(fixture)
     tree = build_tree(res.scenario)
-    fig = figures.plot_tree(res, collapse=0)
-    nodes, edges = _by_gid(fig, "node:"), _by_gid(fig, "edge:")
-    hidden = _hidden(tree, fig)
-    assert len(nodes) == len(tree.positions) - len(hidden)
-    expected = {f"edge:{p.parent}-{i}" for i, p in enumerate(tree.positions) if p.parent >= 0 and i not in hidden}
-    assert set(edges) == expected
-    text = _all_text(fig).replace("\n", "")
+    panels = _panels(res, collapse=0)
+    for fig in panels:
+        w, h = fig.get_size_inches()
+        assert w == 12.8 and h <= 14.4
+        assert not _overlaps(fig), "labels of the tree overlap"
+    drawn = _drawn(panels)
+    leaves = {i: sum(1 for j in tree.leaves if i in [p for p, _ in tree.path_to(j)] or i == j) for i in drawn}
+    for i, p in enumerate(tree.positions):  # not drawn: only under a stub of fewer than three endings
+        if i not in drawn:
+            up = p.parent
+            while up not in drawn:
+                up = tree.positions[up].parent
+            assert leaves[up] < 3 or fixture == "chain_result"
+    expected = {f"edge:{p.parent}-{i}" for i, p in enumerate(tree.positions) if p.parent >= 0 and i in drawn}
+    edges = set(_edges(panels))
+    assert expected <= edges and all(int(e.split("-")[1]) in drawn for e in edges)
+    text = _panels_text(panels).replace("\n", "")
     for leaf in tree.leaves:
-        assert leaf in hidden or tree.positions[leaf].id in text
-    if fixture != "chain_result":  # the others fit on a slide: nothing collapsed
-        assert not hidden
-    assert not _overlaps(fig), "labels of the tree overlap"
+        assert leaf not in drawn or tree.positions[leaf].id in text
+    if fixture in ("simple_result", "solo_result"):  # they fit on a slide: one panel, nothing collapsed
+        assert len(panels) == 1 and len(drawn) == len(tree.positions)
+    if fixture == "default_result":
+        assert len(panels) > 1 and len(drawn) == len(tree.positions)
 
 
 def test_tree_collapses_rare_branches_into_a_stub_that_says_so(default_result) -> None:
     res = default_result
     tree = build_tree(res.scenario)
-    fig = figures.plot_tree(res)  # default: under 1% of draws collapsed
-    hidden = _hidden(tree, fig)
+    panels = _panels(res)  # default: under 1% of draws collapsed
+    drawn = _drawn(panels)
     reach = {
         tree.positions[c].id: n / res.draws
         for pos in tree.inner
         for c, n in zip(tree.positions[pos].children, res.edge_counts[tree.positions[pos].id], strict=True)
     }
-    stubs = {tree.positions[i].parent for i in hidden} - hidden
-    assert stubs, "the China-restrains subtree should be collapsed"
-    text = _all_text(fig).replace("\n", " ")
-    for s in stubs:
+    stubs = {tree.positions[i].parent for i in range(len(tree.positions)) if i not in drawn} & drawn
+    rare = [s for s in stubs if reach[tree.positions[s].id] < 0.01]
+    assert rare, "the China-restrains subtree should be collapsed"
+    text = _panels_text(panels).replace("\n", " ")
+    for s in rare:
         node = tree.positions[s].id
-        assert reach[node] < 0.01
         assert f"{node}: " in text and f"collapsed: {percent(reach[node])} of draws" in text
-    assert not _overlaps(fig)
+    for fig in panels:
+        assert not _overlaps(fig)
 
 
 def test_tree_edges_show_shares_of_arrivals_and_widths_follow_all_draws(default_result) -> None:
     res = default_result
     tree = build_tree(res.scenario)
-    fig = figures.plot_tree(res, collapse=0)
-    edges = _by_gid(fig, "edge:")
-    text = _all_text(fig).replace("\n", " ")
+    panels = _panels(res, collapse=0)
+    edges = _edges(panels)
+    text = _panels_text(panels).replace("\n", " ")
     for i in tree.inner:
         pos = tree.positions[i]
         counts = res.edge_counts[pos.id]
@@ -285,7 +314,7 @@ def test_tree_edges_show_shares_of_arrivals_and_widths_follow_all_draws(default_
             if sum(counts):
                 assert f"{a} {percent(c / sum(counts))}" in text  # share of arrivals
             if tree.positions[child].kind != "leaf" and c and sum(counts) < res.draws:
-                assert f"({percent(c / res.draws)})" in text  # share of all draws
+                assert f"{percent(c / res.draws)}" in text  # share of all draws (in brackets, or on a stub)
         order = np.argsort(counts, kind="stable")
         assert np.all(np.diff(np.array(widths)[order]) >= -1e-9)  # wider = more draws
         if pos.kind == "decision" and sum(counts):
@@ -302,18 +331,22 @@ def test_tree_rings_the_endings_where_a_trap_fires(default_result) -> None:
     sc = default_result.scenario
     tree = build_tree(sc)
     fired = traps_at_leaves(solve_equilibrium(sc))
-    fig = figures.plot_tree(sc)
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    panels = _panels(sc)
+    legend = [t.get_text() for fig in panels for t in fig.axes[0].get_legend().get_texts()]
+    leaf_at = {}
+    for fig in panels:
+        for gid, marker in _by_gid(fig, "node:").items():
+            leaf_at[(id(fig), marker.get_xdata()[0], marker.get_ydata()[0])] = int(gid.split(":")[1])
     for k, trap in enumerate(sc.traps):
         if fired[trap.id].any():
             assert trap.title in legend
-        rings = [
-            ln
-            for ln in fig.axes[0].lines
-            if ln.get_markerfacecolor() == "none" and ln.get_markeredgecolor() == TRAP_COLORS[k]
-        ]
-        where = {(ln.get_xdata()[0], ln.get_ydata()[0]) for ln in rings}
-        assert len(where) == int(fired[trap.id].sum())
+        ringed = set()
+        for fig in panels:
+            for ln in fig.axes[0].lines:
+                if ln.get_markerfacecolor() == "none" and ln.get_markeredgecolor() == TRAP_COLORS[k]:
+                    ringed.add(leaf_at[(id(fig), ln.get_xdata()[0], ln.get_ydata()[0])])
+        shown_leaves = {j for j, leaf in enumerate(tree.leaves) if leaf in _drawn(panels)}
+        assert {tree.leaves[j] for j in shown_leaves if fired[trap.id][j]} == {i for i in ringed if i in tree.leaves}
     reneged = [j for j, leaf in enumerate(tree.leaves) if tree.positions[leaf].id == "aq_cal_retaken_reneged"]
     assert fired["kim_trap"][reneged].all()  # Russia reneges: regret at central values
 
@@ -321,8 +354,7 @@ def test_tree_rings_the_endings_where_a_trap_fires(default_result) -> None:
 def test_equilibrium_tree_shows_each_endings_payoffs(default_result) -> None:
     sc = default_result.scenario
     eq = solve_equilibrium(sc)
-    fig = figures.plot_tree(sc, equilibrium=eq)
-    text = _all_text(fig)
+    text = _panels_text(_panels(sc, equilibrium=eq))
     pay = eq.node_values["ua_move"]["hold"]  # status_quo: zero for everyone
     assert all(v == 0 for v in pay.values())
     assert "status_quo\n0  0  0  0  0" in text
@@ -342,8 +374,8 @@ def test_tree_without_a_run_highlights_the_equilibrium(default_result) -> None:
     sc = default_result.scenario
     eq = solve_equilibrium(sc)
     tree = build_tree(sc)
-    fig = figures.plot_tree(sc)
-    edges = _by_gid(fig, "edge:")
+    panels = _panels(sc)
+    edges = _edges(panels)
     for i in tree.inner:
         pos = tree.positions[i]
         if pos.kind != "decision":
@@ -351,7 +383,7 @@ def test_tree_without_a_run_highlights_the_equilibrium(default_result) -> None:
         chosen = pos.children[pos.actions.index(eq.strategy[pos.id])]
         others = [c for c in pos.children if c != chosen]
         assert all(edges[f"edge:{i}-{chosen}"].get_linewidth() > edges[f"edge:{i}-{c}"].get_linewidth() for c in others)
-    text = _all_text(fig)
+    text = _panels_text(panels)
     assert "%" not in text.replace("% ", "")  # no shares without a run
     assert "gains (p=0.35)" in text.replace("\n", " ")  # chance branches: central probabilities
     structure = figures.plot_tree(sc, solve=False)

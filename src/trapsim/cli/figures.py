@@ -44,7 +44,7 @@ from trapsim.cli._options import (
     "--compact/--unfolded",
     default=None,
     help="Draw each node of the file once, shares summed over the copies of shared nodes (--compact), "
-    "or the unfolded game tree (--unfolded). Default: compact when shared nodes unfold into more than 40 endings.",
+    "or the unfolded game tree (--unfolded, the default), as linked panels when it is too big for one slide.",
 )
 def tree_command(
     file: str,
@@ -65,9 +65,12 @@ def tree_command(
     equilibrium at central values in bold (as `trapsim solve`; --set solves at
     other values) and chance branches labelled with their probability. With
     --draws and/or --seed: a run first, and every branch labelled with the
-    share of draws that took it. The figure is one 16:9 slide wide; parts too
-    large or too rare to show legibly are collapsed into stubs naming their
-    node, and --at NODE draws such a part on its own.
+    share of draws that took it. Each figure is one 16:9 slide; a tree too big
+    for one is split into linked panels (<scenario>_tree.png, then _tree_B.png,
+    ...: each collapsed stub says which panel continues it); parts too rare
+    are collapsed into stubs naming their node, and --at NODE draws a part on
+    its own (a copy of a shared node by its copy name, as `trapsim explain
+    --json` lists them).
 
     \b
         trapsim tree scenarios/defense_clause.toml
@@ -80,18 +83,19 @@ def tree_command(
     sc = api.load(file)
     check_rationality(sc, solver, rationality)
     path, fmt = figure_file(out, fmt, f"{sc.name}_tree" + (f"_{at}" if at else ""))
-    use_compact = at is None and (figures.compact_by_default(sc) if compact is None else compact)
+    use_compact = at is None and bool(compact)
     if draws is not None or seed is not None:
         result = simulate(sc, draws, seed, parse_sets(sets), solver, rationality, workers)
-        fig = figures.plot_compact_tree(result) if use_compact else figures.plot_tree(result, at=at)
+        panels = [figures.plot_compact_tree(result)] if use_compact else figures.plot_tree_panels(result, at=at)
     else:
         eq = api.solve(sc, values=parse_sets(sets), solver=solver, rationality=rationality)
-        fig = (
-            figures.plot_compact_tree(sc, equilibrium=eq)
+        panels = (
+            [figures.plot_compact_tree(sc, equilibrium=eq)]
             if use_compact
-            else figures.plot_tree(sc, equilibrium=eq, at=at)
+            else figures.plot_tree_panels(sc, equilibrium=eq, at=at)
         )
-    click.echo(f"wrote {figures.save(fig, path, fmt=fmt)}")
+    for written in figures.save_panels(panels, path, fmt=fmt):
+        click.echo(f"wrote {written}")
 
 
 @main.command("graph")

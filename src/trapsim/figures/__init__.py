@@ -25,12 +25,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from matplotlib.figure import Figure
+
 from trapsim.figures.classroom import plot_poll_priors, plot_poll_traps
-from trapsim.figures.compact import compact_by_default, plot_compact_tree
+from trapsim.figures.compact import plot_compact_tree
 from trapsim.figures.graph import RELATION_STYLES, plot_actor_graph, plot_attribution_graph
 from trapsim.figures.results import plot_convergence, plot_outcomes, plot_payoffs, plot_trap_rates
 from trapsim.figures.style import FORMATS, PALETTE, actor_colors, save
-from trapsim.figures.tree import layout_tree, plot_tree
+from trapsim.figures.tree import layout_tree, plot_tree, plot_tree_panels
 from trapsim.runner import Result
 
 __all__ = [
@@ -38,7 +40,6 @@ __all__ = [
     "PALETTE",
     "RELATION_STYLES",
     "actor_colors",
-    "compact_by_default",
     "layout_tree",
     "plot_actor_graph",
     "plot_attribution_graph",
@@ -50,7 +51,9 @@ __all__ = [
     "plot_poll_traps",
     "plot_trap_rates",
     "plot_tree",
+    "plot_tree_panels",
     "save",
+    "save_panels",
     "write_run_figures",
 ]
 
@@ -67,8 +70,23 @@ def write_run_figures(result: Result, out_dir: str | Path, *, fmt: str = "png", 
     """Write figures 1, 2, 3 and 6 of a run into ``out_dir``; return their paths.
 
     Files are named ``<scenario>_<figure>.<fmt>``: ``_traps``, ``_outcomes``,
-    ``_tree`` and ``_convergence``.
+    ``_tree`` and ``_convergence``; a tree too big for one slide adds its
+    linked panels ``_tree_B``, ``_tree_C``, ... (see :func:`plot_tree_panels`).
     """
     out = Path(out_dir)
     name = result.scenario.name
-    return [save(plot(result), out / f"{name}_{suffix}.{fmt}", dpi=dpi, fmt=fmt) for suffix, plot in RUN_FIGURES]
+    paths = []
+    for suffix, plot in RUN_FIGURES:
+        path = out / f"{name}_{suffix}.{fmt}"
+        if plot is plot_tree:
+            paths += save_panels(plot_tree_panels(result), path, dpi=dpi, fmt=fmt)
+        else:
+            paths.append(save(plot(result), path, dpi=dpi, fmt=fmt))
+    return paths
+
+
+def save_panels(panels: list[Figure], path: str | Path, *, dpi: int = 200, fmt: str | None = None) -> list[Path]:
+    """Save linked tree panels: the first at ``path``, panel B at ``<stem>_B<suffix>``, and so on."""
+    path = Path(path)
+    names = [path] + [path.with_name(f"{path.stem}_{chr(ord('A') + k)}{path.suffix}") for k in range(1, len(panels))]
+    return [save(fig, p, dpi=dpi, fmt=fmt) for fig, p in zip(panels, names, strict=True)]

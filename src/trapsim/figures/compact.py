@@ -22,16 +22,7 @@ from trapsim.model import DecisionNode, Scenario
 from trapsim.runner import Result
 from trapsim.solver import build_tree
 
-__all__ = ["COMPACT_ABOVE", "compact_by_default", "edge_shares", "plot_compact_tree"]
-
-#: ``trapsim tree`` draws the compact graph by default when the unfolded tree has more leaves than this.
-COMPACT_ABOVE = 40
-
-
-def compact_by_default(scenario: Scenario) -> bool:
-    """True for a scenario with shared nodes whose unfolded tree has more than :data:`COMPACT_ABOVE` leaves."""
-    tree = build_tree(scenario)
-    return len(tree.inner) > len(scenario.nodes) and len(tree.leaves) > COMPACT_ABOVE
+__all__ = ["edge_shares", "plot_compact_tree"]
 
 
 def edge_shares(source: Result | Equilibrium) -> dict[tuple[str, str], float]:

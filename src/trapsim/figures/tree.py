@@ -1,80 +1,97 @@
-"""The game tree, laid out left to right on one 16:9 slide (figure 3).
+"""The game tree, laid out left to right on 16:9 slides (figure 3).
 
-The figure is always 12.8 inches wide (1,280 px on a projector at 100 dpi)
-and at most two slides tall, so its cost stays bounded whatever the tree: a
-tree too large to show legibly is drawn with parts collapsed into *stubs*
-("▸ 10 endings, 0.21% of draws"), never shrunk. Collapsed are, in order:
+Each figure is 12.8 inches wide (1,280 px on a projector at 100 dpi) and,
+unless a single level has too many branches, one slide (7.2 inches) tall:
+a tree too large to show legibly is never shrunk. Parts are collapsed into
+*stubs* ("▸ 10 endings, 0.21% of draws"), in order:
 
 1. after a run, subtrees reached in fewer than ``collapse`` of the draws;
-2. in the equilibrium view, when the tree does not fit, subtrees off the
-   equilibrium path;
-3. levels beyond what fits across the slide, then (if the tree is still
-   too tall) the deepest remaining levels, one at a time.
+2. levels beyond what fits across the slide, then (if the tree is still too
+   tall) the deepest remaining levels, one at a time.
 
-What is drawn where (layout, collapse, branch data) is in
-:mod:`trapsim.figures.treelayout`; this module (about 480 lines, over the
-house's 400 because drawing, legend and notes of one figure belong together)
-only draws.
+:func:`plot_tree_panels` continues the largest stubs in further panels (B,
+C, ...: one slide each, every stub saying where it continues); :func:`plot_tree`
+draws the first panel alone. What is drawn where is in
+:mod:`trapsim.figures.treelayout`, what the figure says in
+:mod:`trapsim.figures.treetext`; this module draws.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from trapsim.equilibrium import Equilibrium
 from trapsim.equilibrium import solve as solve_equilibrium
 from trapsim.errors import TrapsimError
 from trapsim.explain import traps_at_leaves
-from trapsim.figures.style import (
-    CHANCE_COLOR,
-    GREY,
-    actor_colors,
-    fit,
-    footnote,
-    percent,
-    styled,
-    text_width,
-)
+from trapsim.figures.style import CHANCE_COLOR, GREY, actor_colors, fit, footnote, percent, styled, text_width
 from trapsim.figures.treelayout import (
     MAX_ROWS,
     Edge,
+    Panel,
     TreeLayout,
     below,
-    choose_stubs,
     edges_from_equilibrium,
     edges_from_result,
     in_full,
     layout_tree,
+    plan_panels,
     subtree,
+)
+from trapsim.figures.treetext import (
+    FONT,
+    SMALL,
+    TRAP_COLORS,
+    WIDTH,
+    leaf_text,
+    legend,
+    node_label,
+    path_words,
+    stub_text,
+    trap_colors,
+    tree_note,
 )
 from trapsim.model import Scenario
 from trapsim.runner import Result
 from trapsim.solver import Tree
 
-__all__ = ["COLLAPSE", "MAX_ROWS", "TRAP_COLORS", "TreeLayout", "layout_tree", "plot_tree"]
+__all__ = [
+    "COLLAPSE",
+    "MAX_ROWS",
+    "PANELS",
+    "TRAP_COLORS",
+    "TreeLayout",
+    "layout_tree",
+    "plot_tree",
+    "plot_tree_panels",
+]
 
-_WIDTH = 12.8  # inches: one 16:9 slide, 1,280 px at 100 dpi
-_MAX_HEIGHT = 14.4  # two slides
-_FONT = 12.0  # edge and leaf labels: 16.7 px when shown 1,280 px wide
-_SMALL = 10.5  # secondary numbers and node names: 14.6 px
+_SLIDE = 7.2  # inches: one 16:9 slide
+_MAX_HEIGHT = 14.4  # two slides: only when one level alone has more rows than a slide holds
 _TITLE = 19.0
-_COL_MIN = 1.05  # inches per level, at least
+_SUBTITLE = 15.0  # the title of a panel after the first: its node and the path to it
+_COL_MIN = 1.6  # inches per level, at least: branch labels on at most two lines
 _DIAG = 0.2  # share of a column taken by the diagonal part of an edge
-_ROOT_LABEL = 1.9  # inches: the root's label, left of it
+_ROOT_LABEL = 1.5  # inches: the root's label, left of it
+_LEAF_MAX = 3.6  # inches: the widest ending or stub text (longer ones wrap)
 _TOP = 1.9  # inches above and below the rows: title, legend, footnote
+_LINE = 0.2  # inches per line of FONT text
+_SMALL_LINE = 0.18
 #: Share of draws under which a run figure collapses a subtree by default.
 COLLAPSE = 0.01
+#: Most panels :func:`plot_tree_panels` draws by default.
+PANELS = 6
+_RINGS = 4  # most trap rings around one ending
+_TREMBLE = 1e-3  # weight of a choice off the equilibrium path, when ranking panels
 
 
 @dataclass
 class _Drawing:
-    """Everything :func:`plot_tree` needs, computed before any drawing."""
+    """Everything one panel needs, computed before any drawing."""
 
     scenario: Scenario
     tree: Tree
@@ -82,11 +99,71 @@ class _Drawing:
     equilibrium: Equilibrium | None
     edges: list[Edge]
     reach: dict[int, float]
-    stubs: list[int]
+    panel: Panel
     lay: TreeLayout
     leaf_text: dict[int, str]
     traps: dict[str, set[int]]
     at: str | None = None
+    count: int = 1
+    parent: str = ""  # the letter of the panel this one continues
+    labels: dict[int, tuple[str, bool]] = field(default_factory=dict)  # child position -> branch text, bold
+    left: float = 0.0  # inches left of the root, for its label
+    col: float = 1.0  # inches per level
+    row_h: float = 0.5  # inches per row
+    height: float = _SLIDE  # of the figure, in inches
+
+
+def _solve(scenario: Scenario) -> Equilibrium | None:
+    try:
+        return solve_equilibrium(
+            scenario, solver=scenario.simulation.solver, rationality=scenario.simulation.rationality
+        )
+    except TrapsimError:  # a scenario that cannot be solved at central values
+        return None
+
+
+def _weights(tree: Tree, edges: list[Edge], root: int) -> dict[int, float]:
+    """Probability of each position given ``root``, a choice off the equilibrium path counting as a tremble."""
+    w = {root: 1.0}
+    for e in edges:  # pre-order of parents
+        if e.parent in w:
+            chance = tree.positions[e.parent].kind == "chance"
+            p = (e.given if e.given is not None else 0.0) if chance else (1.0 if e.strong else _TREMBLE)
+            w[e.child] = w[e.parent] * p
+    return w
+
+
+@dataclass
+class _Context:
+    """What every panel shares: the tree drawn, its branches and what reaches each part."""
+
+    scenario: Scenario
+    result: Result | None
+    equilibrium: Equilibrium | None
+    tree: Tree
+    full: Tree
+    start: int
+    root: int
+    edges: list[Edge]
+    reach: dict[int, float]
+    weight: dict[int, float]
+
+
+def _context(source: Scenario | Result, equilibrium: Equilibrium | None, solve: bool, at: str | None) -> _Context:
+    scenario, result = (source.scenario, source) if isinstance(source, Result) else (source, None)
+    tree, full, start = subtree(scenario, at)
+    root = start if tree is full else 0
+    if result is not None:
+        edges, reach = edges_from_result(tree, result)
+        if at is not None:  # the share of all draws arriving at the first node drawn
+            reach[root] = sum(result.edge_counts.get(tree.positions[root].name, [])) / result.draws
+        weight = reach
+    else:
+        if equilibrium is None and solve:
+            equilibrium = _solve(scenario)
+        edges, reach = edges_from_equilibrium(tree, equilibrium, root)
+        weight = _weights(tree, edges, root)
+    return _Context(scenario, result, equilibrium, tree, full, start, root, edges, reach, weight)
 
 
 def _prepare(
@@ -94,54 +171,90 @@ def _prepare(
     equilibrium: Equilibrium | None,
     solve: bool,
     collapse: float | None,
-    at: str | None = None,
-) -> _Drawing:
-    scenario, result = (source.scenario, source) if isinstance(source, Result) else (source, None)
-    tree, full, start = subtree(scenario, at)
-    if result is not None:
-        edges, reach = edges_from_result(tree, result)
-        if at is not None:  # the share of all draws arriving at the first node drawn
-            reach[0] = sum(result.edge_counts.get(at, [])) / result.draws
-    else:
-        if equilibrium is None and solve:
-            try:
-                equilibrium = solve_equilibrium(
-                    scenario, solver=scenario.simulation.solver, rationality=scenario.simulation.rationality
-                )
-            except TrapsimError:  # a scenario that cannot be solved at central values
-                equilibrium = None
-        edges, reach = edges_from_equilibrium(tree, equilibrium)
-    leaves, inner, _ = below(tree)
-    names = sorted({_leaf_name(scenario, tree, i) for i in tree.leaves}, key=len)[-40:]  # the longest
-    leaf_w = max(text_width(name, _FONT) for name in names)
-    leaf_w = min(leaf_w, 3.4) + 0.3
-    levels = max(1, int((_WIDTH - 0.5 - leaf_w) / _COL_MIN))
-    stubs = choose_stubs(
-        tree, reach, collapse=collapse, off_path=result is None and equilibrium is not None, levels=levels
-    )
-    lay = layout_tree(tree, stubs)
-    shown = [i for i in range(len(tree.positions)) if not np.isnan(lay.x[i])]
-    ends = [i for i in shown if tree.positions[i].kind == "leaf"]
-    traps: dict[str, set[int]] = {}
-    if equilibrium is not None or result is not None:
-        eq = equilibrium
-        if eq is None:
-            try:
-                eq = solve_equilibrium(
-                    scenario, solver=scenario.simulation.solver, rationality=scenario.simulation.rationality
-                )
-            except TrapsimError:
-                eq = None
-        if eq is not None and ends and scenario.traps:
-            fired = traps_at_leaves(eq, [in_full(tree, full, start, i) for i in ends])
-            traps = {t: {ends[j] for j in np.flatnonzero(v)} for t, v in fired.items() if v.any()}
+    at: str | None,
+    most: int,
+) -> list[_Drawing]:
+    """The panels, each measured: as many levels per panel as fit across a slide and keep it one slide tall."""
+    c = _context(source, equilibrium, solve, at)
+    names = sorted({node_label(c.scenario, c.tree, i) for i in c.tree.leaves}, key=len)[-40:]  # the longest
+    leaf_w = min(max(text_width(name, FONT) for name in names), 3.4) + 0.3
+    levels = max(1, int((WIDTH - 0.5 - _ROOT_LABEL - leaf_w) / _COL_MIN))
+    row = 0.5 if c.result is not None or c.equilibrium is None else 0.6
+    traps = _trap_leaves(c)
+    while True:
+        panels = plan_panels(
+            c.tree,
+            c.reach,
+            c.weight,
+            collapse=collapse,
+            off_path=c.result is None and c.equilibrium is not None and most == 1,
+            levels=levels,
+            max_rows=max(2, int((_SLIDE - _TOP) / row)),
+            root=c.root,
+            most=most,
+        )
+        out = [_panel(c, panel, len(panels), traps, at) for panel in panels]
+        for d in out:
+            d.parent = next((p.letter for p in panels if d.panel.root in p.links), "")
+        if levels <= 2 or all(d.height <= _SLIDE for d in out):
+            return out
+        levels -= 1  # fewer levels per panel: wider columns, shorter labels, fewer rows
+
+
+def _trap_leaves(c: _Context) -> dict[str, set[int]]:
+    """The endings (positions of the tree drawn) where each trap fires at central values."""
+    eq = c.equilibrium if c.result is None else _solve(c.scenario)
+    if eq is None or not c.scenario.traps:
+        return {}
+    ends = [i for i in c.tree.leaves if i >= c.root]
+    fired = traps_at_leaves(eq, [in_full(c.tree, c.full, c.start, i) for i in ends])
+    return {t: {ends[j] for j in np.flatnonzero(v)} for t, v in fired.items() if v.any()}
+
+
+def _panel(c: _Context, panel: Panel, count: int, traps: dict[str, set[int]], at: str | None) -> _Drawing:
+    """One panel, laid out and measured."""
+    lay = layout_tree(c.tree, panel.stubs, panel.root)
+    leaves, inner, _ = below(c.tree)
     texts = {}
-    for i in shown:
-        if i in stubs:
-            texts[i] = _stub_text(tree.positions[i].name, leaves[i], inner[i], reach.get(i, 0.0), result is not None)
-        elif tree.positions[i].kind == "leaf":
-            texts[i] = _leaf_text(scenario, tree, i, reach, result, equilibrium)
-    return _Drawing(scenario, tree, result, equilibrium, edges, reach, stubs, lay, texts, traps, at)
+    for i in (int(k) for k in np.flatnonzero(~np.isnan(lay.x))):
+        if i in panel.stubs:
+            link = panel.links.get(i)
+            share = c.reach.get(i, 0.0)
+            text = stub_text(node_label(c.scenario, c.tree, i), leaves[i], inner[i], share, c.result is not None, link)
+            texts[i] = fit(text, FONT, _LEAF_MAX, bold=link is not None)
+        elif c.tree.positions[i].kind == "leaf":
+            texts[i] = leaf_text(c.scenario, c.tree, i, c.reach, c.result, c.equilibrium)
+    size = leaves + inner  # a stub is ringed when the trap fires at every ending below it
+    below_ends = {i: [e for e in c.tree.leaves if i <= e < i + size[i]] for i in texts}
+    shown = {t: {i for i in texts if all(e in ends for e in below_ends[i])} for t, ends in traps.items()}
+    for i in texts:  # at most _RINGS rings around one marker, in the file's order of traps
+        for t in [t for t in trap_colors(c.scenario) if i in shown.get(t, ())][_RINGS:]:
+            shown[t].discard(i)
+    d = _Drawing(
+        c.scenario,
+        c.tree,
+        c.result,
+        c.equilibrium,
+        c.edges,
+        c.reach,
+        panel,
+        lay,
+        texts,
+        {t: v for t, v in shown.items() if v},
+        at,
+        count,
+    )
+    _measure(d)
+    return d
+
+
+def _measure(d: _Drawing) -> None:
+    """Column width, branch labels, row height and figure height of a panel."""
+    d.left = max(_root_width(d), 0.3)  # inches left of the root: its label
+    d.col = min((WIDTH - 0.2 - d.left - _leaf_width(d)) / max(d.lay.depth, 1), 2.6)
+    d.labels = _branch_labels(d, d.col)
+    d.row_h = _row_height(d)
+    d.height = min(max(d.row_h * d.lay.rows + _TOP + 0.3 * _title_lines(d), _SLIDE), _MAX_HEIGHT)
 
 
 @styled
@@ -154,7 +267,7 @@ def plot_tree(
     at: str | None = None,
     ax: Axes | None = None,
 ) -> Figure:
-    """Draw the game tree left to right on a 16:9 slide (taller for big trees).
+    """Draw the game tree left to right on a 16:9 slide: the first panel of :func:`plot_tree_panels`.
 
     Decision nodes are circles in their owner's colour, chance nodes grey
     diamonds, endings small squares; an ending where a trap fires (at the
@@ -179,9 +292,9 @@ def plot_tree(
         (default 0.01 after a run; none in the equilibrium view, where only
         a tree too large for the slide is collapsed, off the path first).
     at
-        Draw the game from this node on (a panel linked to a collapsed stub,
-        which names its node): shares stay shares of all draws, probabilities
-        are conditional on reaching it.
+        Draw the game from this node on (a copy of a shared node by its
+        copy name, ``fight[push_annexed,alone]``): shares stay shares of all
+        draws, probabilities are conditional on reaching it.
     ax
         Draw into these axes instead of a new figure.
 
@@ -194,14 +307,36 @@ def plot_tree(
     """
     if collapse is None and isinstance(source, Result):
         collapse = COLLAPSE if at is None else 0.0  # a part asked for is drawn whole
-    d = _prepare(source, equilibrium, solve, collapse, at)
-    lay = d.lay
-    left = max(_root_width(d), 0.3)  # inches left of the root: its label
-    col = min((_WIDTH - 0.2 - left - _leaf_width(d)) / max(lay.depth, 1), 2.4)
-    row_h = _row_height(d)
-    height = min(max(row_h * lay.rows + _TOP, 7.2), _MAX_HEIGHT)
+    return _draw(_prepare(source, equilibrium, solve, collapse, at, 1)[0], ax)
+
+
+@styled
+def plot_tree_panels(
+    source: Scenario | Result,
+    *,
+    equilibrium: Equilibrium | None = None,
+    solve: bool = True,
+    collapse: float | None = None,
+    at: str | None = None,
+    most: int = PANELS,
+) -> list[Figure]:
+    """The game tree as linked panels, one slide each: A (from the root, or ``at``), then B, C, ...
+
+    Each stub continued in another panel says so ("▸ panel B"); the panels
+    continue the stubs reached in the most draws (after a run) or most
+    likely if play reached them (in the equilibrium view, a choice off the
+    path counting as a rare tremble), at most ``most`` panels in all. Other
+    arguments as for :func:`plot_tree`.
+    """
+    if collapse is None and isinstance(source, Result):
+        collapse = COLLAPSE if at is None else 0.0
+    return [_draw(d, None) for d in _prepare(source, equilibrium, solve, collapse, at, most)]
+
+
+def _draw(d: _Drawing, ax: Axes | None) -> Figure:
+    lay, left, col = d.lay, d.left, d.col
     if ax is None:
-        fig = Figure(figsize=(_WIDTH, height), layout="constrained")
+        fig = Figure(figsize=(WIDTH, d.height), layout="constrained")
         ax = fig.add_subplot()
     else:
         f = ax.get_figure()
@@ -213,42 +348,128 @@ def plot_tree(
     _draw_edges(ax, d, col)
     _draw_nodes(ax, d, col)
     ax.set_xlim(-left / col, lay.depth + _leaf_width(d) / col)
-    ax.set_ylim(max(lay.rows, 1) - 0.4, -0.8)
-    part = f" from {d.scenario.label_of('node', at)} on" if at else ""
-    fig.suptitle(
-        fit(f"Game tree{part}: {d.scenario.title}", _TITLE, _WIDTH - 0.4, bold=True),
-        x=0.01,
-        ha="left",
-        fontsize=_TITLE,
-        fontweight="bold",
-    )
-    _legend(ax, d)
-    footnote(fig, fit(_tree_note(d), 11, _WIDTH - 0.3), size=11)
+    top, bottom = np.nanmin(lay.y), np.nanmax(lay.y)
+    ax.set_ylim(bottom + 0.6, top - 0.8)
+    fig.suptitle(_title(d), x=0.01, ha="left", fontsize=_title_size(d), fontweight="bold")
+    legend(ax, d.scenario, d.tree, d.traps, bool(d.panel.stubs))
+    footnote(fig, fit(_note(d), 11, WIDTH - 0.3), size=11)
     return fig
+
+
+def _title(d: _Drawing) -> str:
+    sc, root = d.scenario, d.panel.root
+    panel = f", panel {d.panel.letter} of {d.count}" if d.count > 1 else ""
+    if root == 0 and d.at is None:
+        return fit(f"Game tree{panel}: {sc.title}", _TITLE, WIDTH - 0.4, bold=True)
+    if d.panel.letter == "A" and d.at is not None and root == 0:  # a rebuilt subtree: no path above it
+        return fit(f"Game tree from {sc.label_of('node', d.at)} on{panel}: {sc.title}", _TITLE, WIDTH - 0.4, bold=True)
+    head = f"Panel {d.panel.letter} of {d.count}: " if d.count > 1 else "Game tree from "
+    after = path_words(sc, d.tree, root)
+    text = f"{head}{node_label(sc, d.tree, root)}" + (f", after {after}" if after else "")
+    return fit(text, _SUBTITLE, WIDTH - 0.4, bold=True)
+
+
+def _title_size(d: _Drawing) -> float:
+    return _TITLE if d.panel.root == 0 else _SUBTITLE
+
+
+def _title_lines(d: _Drawing) -> int:
+    return _title(d).count("\n")
+
+
+def _note(d: _Drawing) -> str:
+    rings = bool(d.traps)
+    stubs = bool(d.panel.stubs)
+    given = d.at if d.at is not None else None
+    note = tree_note(
+        d.scenario, d.tree, d.result, d.equilibrium, rings=rings, stubs=stubs, given=given, collapse=COLLAPSE
+    )
+    if d.panel.letter != "A":
+        given_text = "" if d.result is not None else "; probabilities given that its first node is reached"
+        note = f"Continues panel {d.parent}{given_text} · " + note
+    elif stubs and not d.panel.links:
+        note += " · a collapsed part: trapsim tree --at NODE"
+    return note
 
 
 def _leaf_width(d: _Drawing) -> float:
     rings = 4 * max((sum(i in fired for fired in d.traps.values()) for i in d.leaf_text), default=0) / 72
     # (each ring moves an ending's text right by 4 points)
-    return min(max((text_width(t, _FONT) for t in d.leaf_text.values()), default=1.0), 3.6) + 0.35 + rings
+    widest = max((text_width(t, FONT, bold=i in d.panel.links) for i, t in d.leaf_text.items()), default=1.0)
+    return min(widest, _LEAF_MAX) + 0.35 + rings
 
 
 def _root_width(d: _Drawing) -> float:
-    p = d.tree.positions[0]
-    return text_width(_node_name(d.scenario, p.id, p.name, _ROOT_LABEL), _SMALL) + 0.15
+    return text_width(_node_name(d, d.panel.root, _ROOT_LABEL), SMALL) + 0.15
+
+
+def _branch_labels(d: _Drawing, col: float) -> dict[int, tuple[str, bool]]:
+    """Each drawn branch's text (fitted to its horizontal part), by child position, and whether it is bold."""
+    room = col * (1 - _DIAG) - 0.14 - 0.1  # the horizontal part of an edge, up to the child's marker
+    out = {}
+    for e in d.edges:
+        if np.isnan(d.lay.x[e.child]) or np.isnan(d.lay.x[e.parent]):
+            continue
+        action = d.scenario.action_label(d.tree.positions[e.parent].id, e.action)
+        if e.given is None:
+            label = action
+        elif d.result is None:  # a probability at central values, not a share of draws
+            label = f"{action} (p={e.given:.2f})"
+        else:
+            label = f"{action} {percent(e.given)}"
+        out[e.child] = (fit(label, FONT, room, bold=e.strong), e.strong)
+    return out
+
+
+def _shows_overall(d: _Drawing, e: Edge) -> bool:
+    """Whether a branch also shows its share of all draws, smaller, under it (inner nodes drawn, after a run)."""
+    return (
+        d.result is not None
+        and e.overall is not None
+        and e.given is not None
+        and abs(e.overall - e.given) > 1e-12
+        and d.tree.positions[e.child].kind != "leaf"
+        and e.child not in d.panel.stubs  # a stub says its share itself
+    )
 
 
 def _row_height(d: _Drawing) -> float:
-    lines = max((t.count("\n") + 1 for t in d.leaf_text.values()), default=1)
-    return 0.22 + 0.2 * max(lines, 2)
+    """Inches per row, so that no branch label reaches the text of the row above it.
+
+    A branch's label rises from its line; above it, in the same column, is the
+    previous position of the same depth (with its share of all draws or its
+    name under it) or an ending or stub of a shallower level (its text
+    centred on its row and running right across the columns).
+    """
+    lay = d.lay
+    lines = {i: t.count("\n") + 1 for i, t in d.leaf_text.items()}
+    need = max((_LINE * n + 0.08 for n in lines.values()), default=0.45)
+    below = {e.child: _SMALL_LINE + 0.04 for e in d.edges if e.child in d.labels and _shows_overall(d, e)}
+    if d.result is None:  # node names under the incoming branch, in the equilibrium view
+        for i in d.labels:
+            if i not in d.leaf_text:
+                below[i] = max(below.get(i, 0.0), _SMALL_LINE * (_node_name(d, i, 1.0).count("\n") + 1) + 0.1)
+    shown = sorted((i for i in d.labels), key=lambda i: lay.y[i])
+    ends = [i for i in sorted(d.leaf_text, key=lambda i: lay.y[i])]
+    for i in shown:
+        label_h = _LINE * (d.labels[i][0].count("\n") + 1) + 0.04
+        y, x = lay.y[i], lay.x[i]
+        same = [j for j in shown if lay.x[j] == x and lay.y[j] < y]
+        if same:
+            j = same[-1]
+            need = max(need, (label_h + below.get(j, 0.14)) / max(y - lay.y[j] - 0.1, 0.1))
+        ahead = [j for j in ends if lay.x[j] < x and lay.y[j] < y]
+        if ahead:
+            j = ahead[-1]
+            need = max(need, (label_h + _LINE * lines[j] / 2) / max(y - lay.y[j] - 0.1, 0.1))
+    return max(need, 0.42)
 
 
 def _draw_edges(ax: Axes, d: _Drawing, col: float) -> None:
     tree, lay = d.tree, d.lay
     r = 0.14 / col  # a node marker's radius, in columns
-    room = col * (1 - _DIAG) - 0.14 - 0.1  # the horizontal part of an edge, up to the child's marker
     for e in d.edges:
-        if np.isnan(lay.x[e.child]):
+        if e.child not in d.labels:
             continue
         x0, y0, x1, y1 = lay.x[e.parent], lay.y[e.parent], lay.x[e.child], lay.y[e.child]
         chance = tree.positions[e.parent].kind == "chance"
@@ -274,36 +495,21 @@ def _draw_edges(ax: Axes, d: _Drawing, col: float) -> None:
             zorder=1,
         )
         mid = (x0 + _DIAG + x1 - r) / 2
-        action = d.scenario.action_label(tree.positions[e.parent].id, e.action)
-        if e.given is None:
-            label = action
-        elif d.result is None:  # a probability at central values, not a share of draws
-            label = f"{action} (p={e.given:.2f})"
-        else:
-            label = f"{action} {percent(e.given)}"
+        text, bold = d.labels[e.child]
         ax.text(
             mid,
             y1 - 0.1,
-            fit(label, _FONT, room, bold=e.strong),
+            text,
             ha="center",
             va="bottom",
-            fontsize=_FONT,
+            fontsize=FONT,
             color="#111111" if e.strong or e.path else GREY,
-            fontweight="bold" if e.strong else "normal",
+            fontweight="bold" if bold else "normal",
             zorder=3,
             linespacing=1.0,
         )
-        overall = e.overall
-        if (
-            d.result is not None
-            and overall is not None
-            and e.given is not None
-            and abs(overall - e.given) > 1e-12
-            and tree.positions[e.child].kind != "leaf"
-        ):
-            ax.text(
-                mid, y1 + 0.08, f"({percent(overall)})", ha="center", va="top", fontsize=_SMALL, color=GREY, zorder=3
-            )
+        if _shows_overall(d, e):
+            ax.text(mid, y1 + 0.08, f"({percent(e.overall or 0.0)})", ha="center", va="top", fontsize=SMALL, color=GREY)
 
 
 def _owner_color(d: _Drawing, i: int) -> str:
@@ -313,59 +519,59 @@ def _owner_color(d: _Drawing, i: int) -> str:
     return actor_colors(d.scenario)[d.tree.actors[p.owner]]
 
 
-#: Colours of trap rings: dark, so that they differ from the actors' Okabe-Ito colours.
-TRAP_COLORS = ("#B2182B", "#5E3C99", "#000000", "#1B7837", "#8C510A", "#2166AC")
-
-
-def _trap_colors(scenario: Scenario) -> dict[str, str]:
-    return {t.id: TRAP_COLORS[k % len(TRAP_COLORS)] for k, t in enumerate(scenario.traps)}
+def _draw_ending(ax: Axes, d: _Drawing, i: int) -> None:
+    """An ending or a stub: its marker, its trap rings and its text."""
+    x, y = d.lay.x[i], d.lay.y[i]
+    tcol = trap_colors(d.scenario)
+    stub = d.tree.positions[i].kind != "leaf"
+    rings = [t for t in tcol if i in d.traps.get(t, ())]
+    for k, t in enumerate(rings):
+        ax.plot(
+            [x],
+            [y],
+            marker="o",
+            markersize=17 + 7 * k,
+            markerfacecolor="none",
+            markeredgecolor=tcol[t],
+            markeredgewidth=3,
+            zorder=4,
+        )
+    ax.plot(
+        [x],
+        [y],
+        marker=">" if stub else "s",
+        markersize=11 if stub else 9,
+        color=GREY if stub else "#333333",
+        gid=f"node:{i}",
+        zorder=5,
+    )
+    live = d.reach.get(i, 0.0) > 0 or (d.result is None and d.equilibrium is None)
+    linked = i in d.panel.links
+    ax.annotate(
+        d.leaf_text[i],
+        (x, y),
+        xytext=(9 + 4 * len(rings), 0),
+        textcoords="offset points",
+        ha="left",
+        va="center",
+        fontsize=FONT,
+        color="#111111" if (live and not stub) or linked else GREY,
+        fontweight="bold" if linked else "normal",
+        zorder=3,
+        linespacing=1.05,
+        style="italic" if stub and not linked else "normal",
+    )
 
 
 def _draw_nodes(ax: Axes, d: _Drawing, col: float) -> None:
     tree, lay = d.tree, d.lay
-    tcol = _trap_colors(d.scenario)
     for i, p in enumerate(tree.positions):
         if np.isnan(lay.x[i]):
             continue
-        x, y = lay.x[i], lay.y[i]
         if i in d.leaf_text:
-            stub = p.kind != "leaf"
-            rings = [t for t in tcol if i in d.traps.get(t, ())]
-            for k, t in enumerate(rings):
-                ax.plot(
-                    [x],
-                    [y],
-                    marker="o",
-                    markersize=17 + 7 * k,
-                    markerfacecolor="none",
-                    markeredgecolor=tcol[t],
-                    markeredgewidth=3,
-                    zorder=4,
-                )
-            ax.plot(
-                [x],
-                [y],
-                marker=">" if stub else "s",
-                markersize=11 if stub else 9,
-                color=GREY if stub else "#333333",
-                gid=f"node:{i}",
-                zorder=5,
-            )
-            live = d.reach.get(i, 0.0) > 0 or (d.result is None and d.equilibrium is None)
-            ax.annotate(
-                d.leaf_text[i],
-                (x, y),
-                xytext=(9 + 4 * len(rings), 0),
-                textcoords="offset points",
-                ha="left",
-                va="center",
-                fontsize=_FONT,
-                color="#111111" if live and not stub else GREY,
-                zorder=3,
-                linespacing=1.05,
-                style="italic" if stub else "normal",
-            )
+            _draw_ending(ax, d, i)
             continue
+        x, y = lay.x[i], lay.y[i]
         marker, size = ("D", 16) if p.kind == "chance" else ("o", 20)
         ax.plot(
             [x],
@@ -378,15 +584,15 @@ def _draw_nodes(ax: Axes, d: _Drawing, col: float) -> None:
             gid=f"node:{i}",
             zorder=4,
         )
-        if d.result is None or i == 0:  # after a run, the colour says who decides
-            name = _node_name(d.scenario, p.id, p.name, _ROOT_LABEL if i == 0 else 0.92 * col - 0.2)
+        if d.result is None or i == d.panel.root:  # after a run, the colour says who decides
+            name = _node_name(d, i, _ROOT_LABEL if i == d.panel.root else 0.92 * col - 0.2)
             ax.text(
                 x - 0.08,
                 y + 0.2,
                 name,
                 ha="right",
                 va="top",
-                fontsize=_SMALL,
+                fontsize=SMALL,
                 color=GREY,
                 style="italic",
                 zorder=3,
@@ -394,122 +600,6 @@ def _draw_nodes(ax: Axes, d: _Drawing, col: float) -> None:
             )
 
 
-def _node_name(scenario: Scenario, node: str, name: str, inches: float) -> str:
-    """A node's label, under its incoming branch and clear of the parent's marker (``inches`` wide at most).
-
-    A copy's history (``[a,b]``) is on a line of its own, so that copy labels stay narrow.
-    """
-    text = fit(scenario.label_of("node", node), _SMALL, inches)
-    if name != node:  # a copy of a shared node: "[a,b]" after the label (see trapsim.unfolding)
-        text += "\n" + fit(name[len(node) :], _SMALL, inches)
-    return text
-
-
-def _leaf_name(scenario: Scenario, tree: Tree, i: int) -> str:
-    return scenario.label_of("outcome", tree.positions[i].id)
-
-
-def _leaf_text(
-    scenario: Scenario, tree: Tree, i: int, reach: Mapping[int, float], result: Result | None, eq: Equilibrium | None
-) -> str:
-    name = _leaf_name(scenario, tree, i)
-    if result is not None:
-        return f"{name}  {percent(reach.get(i, 0.0))}"
-    if eq is None:
-        return name
-    p = tree.positions[i]
-    parent = tree.positions[p.parent]
-    pay = eq.node_values[parent.name][parent.actions[p.action_in_parent]]
-    return name + "\n" + "  ".join(_signed(pay[a]) for a in tree.actors)
-
-
-def _signed(v: float) -> str:
-    if abs(v) < 5e-3:
-        return "0"
-    return f"{v:+.2f}".replace("-", "\u2212")
-
-
-def _stub_text(node: str, leaves: int, inner: int, share: float, run: bool) -> str:
-    what = f"{node}: {leaves} endings" + (f", {inner} nodes" if inner > 1 else "")
-    if run:
-        return f"{what} collapsed: {percent(share)} of draws"
-    return f"{what} collapsed"
-
-
-def _legend(ax: Axes, d: _Drawing) -> None:
-    tree, scenario = d.tree, d.scenario
-    colors = actor_colors(scenario)
-    owners = {tree.actors[p.owner] for p in tree.positions if p.kind == "decision"}
-    handles = [
-        Line2D([], [], marker="o", linestyle="", markersize=13, color=colors[a.id], label=a.name)
-        for a in scenario.actors
-        if a.id in owners
-    ]
-    if any(p.kind == "chance" for p in tree.positions):
-        handles.append(Line2D([], [], marker="D", linestyle="", markersize=11, color=CHANCE_COLOR, label="chance"))
-    tcol = _trap_colors(scenario)
-    handles += [
-        Line2D(
-            [],
-            [],
-            marker="o",
-            linestyle="",
-            markersize=15,
-            markerfacecolor="none",
-            markeredgecolor=tcol[t.id],
-            markeredgewidth=3,
-            label=t.title,
-        )
-        for t in scenario.traps
-        if t.id in d.traps
-    ]
-    if d.stubs:
-        handles.append(Line2D([], [], marker=">", linestyle="", markersize=11, color=GREY, label="collapsed"))
-    ax.legend(
-        handles=handles,
-        loc="lower left",
-        bbox_to_anchor=(0.0, 1.0),  # the axes start near the figure's left edge (the root's label is inside)
-        ncols=_legend_columns([str(h.get_label()) for h in handles]),
-        fontsize=_FONT,
-        handletextpad=0.4,
-        columnspacing=1.2,
-        borderaxespad=0.2,
-    )
-
-
-def _legend_columns(labels: list[str]) -> int:
-    """The most columns (at most 5) with which the legend, filled column by column, fits across the figure."""
-    for n in range(min(len(labels), 5), 1, -1):
-        rows, large = divmod(len(labels), n)  # matplotlib's columns: the first `large` ones one longer
-        ends = np.cumsum([rows + 1] * large + [rows] * (n - large))
-        sizes = np.diff([0, *ends])
-        widths = [max(text_width(t, _FONT) for t in labels[e - r : e]) for e, r in zip(ends, sizes, strict=True)]
-        if sum(widths) + n * (0.45 + 0.2) <= _WIDTH - 0.3:  # handle and spacing, per column
-            return n
-    return 1
-
-
-def _tree_note(d: _Drawing) -> str:
-    result, eq = d.result, d.equilibrium
-    ring = " · rings: traps that fire on that path at central values" if d.traps else ""
-    if d.stubs:
-        ring += " · a collapsed part is drawn by trapsim tree --at NODE"
-    if d.at and result is None:
-        ring += f" · probabilities given that {d.at} is reached"
-    if result is not None:
-        fixed = "".join(f" · {k} = {v:g}" for k, v in result.values.items())
-        cut = f" · collapsed: reached in under {percent(COLLAPSE)} of draws" if d.stubs else ""
-        return (
-            f"{result.draws:,} draws · seed {result.seed} · solver {result.solver}{fixed} · "
-            "each branch: share of the draws arriving at its node, then (in brackets) of all "
-            f"draws; endings: share of all draws{cut}{ring}"
-        )
-    if eq is not None:
-        names = {a.id: a.name for a in d.scenario.actors}
-        order = ", ".join(names[a] for a in d.tree.actors)
-        return (
-            f"equilibrium at central values (trapsim solve, {eq.solver}): bold, each decision's "
-            f"choice; dashed, off the path; chance branches with their probability · payoffs at "
-            f"each ending: {order}{ring}"
-        )
-    return "structure only: no run, no equilibrium"
+def _node_name(d: _Drawing, i: int, inches: float) -> str:
+    """A node's label, under its incoming branch and clear of the parent's marker (``inches`` wide at most)."""
+    return fit(node_label(d.scenario, d.tree, i), SMALL, inches)

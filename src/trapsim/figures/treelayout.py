@@ -10,7 +10,8 @@ Everything here is linear in the size of the tree: no canvas, no drawing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import heapq
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,7 @@ from trapsim.solver import Tree, build_tree
 __all__ = [
     "MAX_ROWS",
     "Edge",
+    "Panel",
     "TreeLayout",
     "below",
     "choose_stubs",
@@ -31,9 +33,11 @@ __all__ = [
     "edges_from_result",
     "in_full",
     "layout_tree",
+    "plan_panels",
     "subtree",
 ]
 
+_PANEL_ENDINGS = 3  # a stub gets a panel of its own from this many endings on
 #: Most rows (endings and stubs) a tree figure shows; more are collapsed.
 MAX_ROWS = 26
 
@@ -53,23 +57,23 @@ class TreeLayout:
     depth: int
 
 
-def layout_tree(tree: Tree, stubs: Sequence[int] = ()) -> TreeLayout:
-    """Left-to-right layout of ``tree`` (see :class:`TreeLayout`).
+def layout_tree(tree: Tree, stubs: Sequence[int] = (), root: int = 0) -> TreeLayout:
+    """Left-to-right layout of ``tree`` from position ``root`` on (see :class:`TreeLayout`).
 
-    Positions in ``stubs`` are laid out as leaves; positions below them get
-    ``nan`` coordinates (not drawn).
+    Positions in ``stubs`` are laid out as leaves; positions below them, and
+    positions outside ``root``'s subtree, get ``nan`` coordinates (not drawn).
     """
     n = len(tree.positions)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     cut = set(stubs)
     row = 0
-    stack = [0] if n else []
+    stack = [root] if n else []
     order = []
     while stack:  # pre-order, not entering stubs
         i = stack.pop()
         p = tree.positions[i]
-        x[i] = 0 if p.parent < 0 else x[p.parent] + 1
+        x[i] = 0 if i == root else x[p.parent] + 1
         order.append(i)
         if p.kind == "leaf" or i in cut:
             y[i] = row
@@ -106,22 +110,36 @@ def below(tree: Tree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def choose_stubs(
-    tree: Tree, reach: Mapping[int, float], *, collapse: float | None, off_path: bool, levels: int
+    tree: Tree,
+    reach: Mapping[int, float],
+    *,
+    collapse: float | None,
+    off_path: bool,
+    levels: int,
+    root: int = 0,
+    max_rows: int = MAX_ROWS,
+    weight: Mapping[int, float] | None = None,
 ) -> list[int]:
-    """The inner positions drawn as stubs, so that the tree fits (see the module docstring)."""
+    """The inner positions drawn as stubs, so that the tree from ``root`` fits (see :mod:`trapsim.figures.tree`).
+
+    Then, while more than ``max_rows`` rows remain, the deepest inner node
+    drawn of least ``weight`` (default: ``reach``) is collapsed; a first
+    level with more than ``max_rows`` (but at most :data:`MAX_ROWS`) rows is
+    kept, in a taller figure.
+    """
     leaves, _, depth = below(tree)
 
     def pick(rule: int, max_depth: int) -> list[int]:
         out: list[int] = []
-        stack = [0]
+        stack = [root]
         while stack:
             i = stack.pop()
             p = tree.positions[i]
             if p.kind == "leaf":
                 continue
             small = collapse is not None and reach.get(i, 0.0) < collapse
-            cut = i > 0 and (
-                depth[i] >= max_depth
+            cut = i != root and (
+                depth[i] - depth[root] >= max_depth
                 or (rule >= 1 and small and leaves[i] > 1)
                 or (rule >= 2 and reach.get(i, 0.0) == 0 and leaves[i] > 1)
             )
@@ -132,17 +150,14 @@ def choose_stubs(
         return out
 
     def rows(stubs: list[int]) -> int:
-        return int(leaves[0] - sum(leaves[s] - 1 for s in stubs))
+        return int(leaves[root] - sum(leaves[s] - 1 for s in stubs))
 
     rule = 1 if collapse is not None else 0
-    max_depth = levels
-    stubs = pick(rule, max_depth)
-    if rows(stubs) > MAX_ROWS and off_path:
+    stubs = pick(rule, levels)
+    if rows(stubs) > max_rows and off_path:
         rule = 2
-        stubs = pick(rule, max_depth)
-    while rows(stubs) > MAX_ROWS and max_depth > 1:
-        max_depth -= 1
-        stubs = pick(rule, max_depth)
+        stubs = pick(rule, levels)
+    stubs = _fold_deepest(tree, stubs, root, weight or reach, lambda s: rows(s) > max_rows)
     if rows(stubs) > MAX_ROWS:
         raise TrapsimError(
             f"the game tree has {rows(stubs)} branches at its first level: too many "
@@ -152,28 +167,116 @@ def choose_stubs(
     return stubs
 
 
+def _fold_deepest(
+    tree: Tree, stubs: list[int], root: int, weight: Mapping[int, float], too_many: Callable[[list[int]], bool]
+) -> list[int]:
+    """Collapse the deepest, lightest inner nodes drawn, one at a time, while ``too_many(stubs)``."""
+    leaves, inner, depth = below(tree)
+    size = leaves + inner  # positions in each subtree: i .. i + size[i] - 1 in pre-order
+    while too_many(stubs):
+        cut = set(stubs)
+        drawn: list[int] = []
+        stack = [root]
+        while stack:
+            i = stack.pop()
+            if i in cut or tree.positions[i].kind == "leaf":
+                continue
+            if i != root:
+                drawn.append(i)
+            stack.extend(tree.positions[i].children)
+        if not drawn:
+            break
+        deepest = max(depth[i] for i in drawn)
+        fold = min((i for i in drawn if depth[i] == deepest), key=lambda i: (weight.get(i, 0.0), -i))
+        stubs = [s for s in stubs if not fold < s < fold + size[fold]] + [fold]
+    return stubs
+
+
 def subtree(scenario: Scenario, at: str | None) -> tuple[Tree, Tree, int]:
-    """The tree drawn (from ``at`` on, or whole), the whole tree, and ``at``'s position in it."""
+    """The tree drawn, the whole tree, and ``at``'s position in the whole tree.
+
+    ``at`` an unshared node: the game rebuilt from it (probabilities given that
+    it is reached). ``at`` a copy of a shared node (``fight[push,invoke]``, as
+    :mod:`trapsim.unfolding` names it): the whole tree, drawn from that
+    position, since the copy's payoffs may read the history above it.
+    """
     full = build_tree(scenario)
     if at is None:
         return full, full, 0
     if at not in full.node_index:
+        copies = sorted(n for n in full.node_index if n.startswith(at + "["))
+        if copies:
+            raise TrapsimError(
+                f"tree --at: {at!r} is shared and unfolds into {len(copies)} copies; name one, e.g. {copies[0]!r}"
+            )
         hint = suggest(at, full.node_index)
         raise TrapsimError(f"tree --at: unknown node {at!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
-    if full.positions[full.node_index[at]].name != full.positions[full.node_index[at]].id:
-        # a copy of a shared node: its payoffs may depend on the history above it, which --at would cut off
-        raise TrapsimError(
-            f"tree --at: {at!r} is one copy of a shared node; draw it in the whole tree or with --compact"
-        )
-    return build_tree(dataclasses.replace(scenario, root=at)), full, full.node_index[at]
+    start = full.node_index[at]
+    if full.positions[start].name != full.positions[start].id:
+        return full, full, start
+    return build_tree(dataclasses.replace(scenario, root=at)), full, start
 
 
 def in_full(tree: Tree, full: Tree, start: int, i: int) -> int:
-    """Position ``i`` of a subtree drawn from ``start``, as a position of the whole tree."""
+    """Position ``i`` of the tree drawn from ``start`` (see :func:`subtree`), as a position of the whole tree."""
+    if tree is full:
+        return i
     pos = start
     for _, k in tree.path_to(i):
         pos = full.positions[pos].children[k]
     return pos
+
+
+@dataclass(frozen=True, slots=True)
+class Panel:
+    """One slide of a tree too big for one: the part from ``root`` on, ``stubs`` collapsed.
+
+    ``links`` maps each stub continued in another panel to that panel's letter.
+    """
+
+    root: int
+    stubs: tuple[int, ...]
+    letter: str = "A"
+    links: Mapping[int, str] = dataclasses.field(default_factory=dict)
+
+
+def plan_panels(
+    tree: Tree,
+    reach: Mapping[int, float],
+    weight: Mapping[int, float],
+    *,
+    collapse: float | None,
+    off_path: bool,
+    levels: int,
+    max_rows: int,
+    root: int = 0,
+    most: int = 1,
+) -> list[Panel]:
+    """Split the tree from ``root`` into at most ``most`` linked panels that each fit a slide.
+
+    The first panel is ``root``'s; each further one continues the stub of
+    greatest ``weight`` (share of draws, or probability) among those drawn so
+    far, except stubs collapsed for being rare and stubs of fewer than three
+    endings (which their stub text describes well enough). Letters follow the panels'
+    roots in pre-order (top to bottom), so A is always the first.
+    """
+    leaves = below(tree)[0]
+    chosen: dict[int, tuple[int, ...]] = {}
+    heap = [(-weight.get(root, 0.0), root)]
+    while heap and len(chosen) < most:
+        _, r = heapq.heappop(heap)
+        stubs = choose_stubs(
+            tree, reach, collapse=collapse, off_path=off_path, levels=levels, root=r, max_rows=max_rows, weight=weight
+        )
+        chosen[r] = tuple(stubs)
+        for s in stubs:
+            if (collapse is None or reach.get(s, 0.0) >= collapse) and leaves[s] >= _PANEL_ENDINGS:
+                heapq.heappush(heap, (-weight.get(s, 0.0), s))
+    letters = {r: chr(ord("A") + k) for k, r in enumerate(sorted(chosen))}
+    return [
+        Panel(r, stubs, letters[r], {s: letters[s] for s in stubs if s in letters})
+        for r, stubs in sorted(chosen.items())
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,10 +306,13 @@ def edges_from_result(tree: Tree, result: Result) -> tuple[list[Edge], dict[int,
     return edges, reach
 
 
-def edges_from_equilibrium(tree: Tree, eq: Equilibrium | None) -> tuple[list[Edge], dict[int, float]]:
+def edges_from_equilibrium(tree: Tree, eq: Equilibrium | None, root: int = 0) -> tuple[list[Edge], dict[int, float]]:
+    """Edges of ``root``'s subtree; reach is the probability of each position given that ``root`` is reached."""
     edges: list[Edge] = []
-    reach = {0: 1.0}
+    reach = {root: 1.0}
     for i in tree.inner:  # pre-order: a parent's reach is known before its children's
+        if i not in reach:
+            continue
         pos = tree.positions[i]
         probs: Mapping[str, float] = eq.action_probabilities.get(pos.name, {}) if eq else {}
         chosen = eq.strategy.get(pos.name) if eq else None

@@ -311,15 +311,28 @@ def _parameters_section(sc: Scenario, result: Result) -> str:
 
 
 def _tree_section(result: Result) -> str:
-    fig = figures.plot_tree(result)
+    panels = figures.plot_tree_panels(result)
+    split = (
+        f" A tree too big for one slide is split into {len(panels)} linked panels: each collapsed stub "
+        "says which panel continues it."
+        if len(panels) > 1
+        else ""
+    )
     return (
         "<p>The game as the scenario defines it, read left to right. Each branch shows the share of "
         "the draws <em>arriving</em> at its node that took it, and in brackets the share of all draws "
         "(line width proportional); bold branches are the choices actors made most often; rings mark "
         "the endings where a trap fires. Branches taken in under 1% of the draws are collapsed into "
-        "one stub that says so. The whole tree fits the page width; zoom in on screen for detail.</p>"
-        + figure_html(
-            fig, "The game tree with the share of draws taking each branch.", alt="game tree", wide=True, dpi=200
+        f"one stub that says so.{split} Each panel fits the page width; zoom in on screen for detail.</p>"
+        + "".join(
+            figure_html(
+                fig,
+                f"The game tree, panel {chr(ord('A') + k)}, with the share of draws taking each branch.",
+                alt=f"game tree, panel {chr(ord('A') + k)}",
+                wide=True,
+                dpi=200,
+            )
+            for k, fig in enumerate(panels)
         )
     )
 
