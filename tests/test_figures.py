@@ -504,6 +504,22 @@ def test_convergence_ends_at_the_final_rate(fixture: str, request) -> None:
     assert not _overlaps(fig)
 
 
+@pytest.mark.parametrize("fixture", ["default_result", "solo_result", "chain_result"])
+def test_convergence_legend_is_clear_of_every_panel(fixture: str, request) -> None:
+    """The legend sits in an empty slot of the grid or outside the panels, never over a band."""
+    res = request.getfixturevalue(fixture)
+    fig = figures.plot_convergence(res)
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    fig.draw(renderer)
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + list(fig.legends)
+    assert len(legends) == 1
+    box = legends[0].get_window_extent(renderer)
+    for ax in fig.axes:
+        if _by_gid(ax, "convergence:"):  # a panel with data
+            assert not box.overlaps(ax.get_window_extent(renderer)), ax.get_title()
+
+
 def test_convergence_running_rate_by_hand(default_result) -> None:
     res = default_result
     line = _by_gid(figures.plot_convergence(res), "convergence:")["convergence:putin_trap"]
@@ -651,3 +667,28 @@ def test_a_collapsed_part_is_drawn_as_its_own_linked_panel(default_result, invok
     assert r.exit_code == 0, r.output
     r = invoke("tree", DEFAULT, "--at", "nowhere", "--out", out)
     assert r.exit_code == 2 and "unknown node 'nowhere'" in r.output
+
+
+def test_tree_at_a_copy_of_a_shared_node(invoke, tmp_path: Path) -> None:
+    """``--at`` names a copy of a shared node by its copy name; a bare shared id lists its copies."""
+    v2 = Path(__file__).parent.parent / "scenarios" / "defense_clause.toml"
+    sc = trapsim.load(v2)
+    full = build_tree(sc)
+    copy = "russia_pays[push_russia,acquiesce,calibrated,planned,goes_on]"
+    start = full.node_index[copy]
+    below = {i for i in range(len(full.positions)) if start in [p for p, _ in full.path_to(i)]} | {start}
+    fig = figures.plot_tree(sc, at=copy)
+    assert {int(k.split(":")[1]) for k in _by_gid(fig, "node:")} == below  # positions of the whole tree
+    text = _all_text(fig).replace("\n", " ")
+    assert "Moscow pays or reneges, after Push into Russia proper" in text
+    assert "[" not in text
+    res = trapsim.simulate(sc, draws=2000, seed=3)
+    part = figures.plot_tree(res, at=copy)
+    counts = res.edge_counts[copy]
+    assert f"Pay {percent(counts[0] / sum(counts))}" in _all_text(part).replace("\n", " ")
+    out = tmp_path / "part.png"
+    r = invoke("tree", v2, "--at", copy, "--out", out)
+    assert r.exit_code == 0 and out.exists(), r.output
+    r = invoke("tree", v2, "--at", "russia_pays", "--out", out)
+    # one copy per push target, China's answer, US answer, losses and war state: 2**5
+    assert r.exit_code == 2 and "'russia_pays' is shared and unfolds into 32 copies; name one" in r.output

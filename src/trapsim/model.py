@@ -122,6 +122,7 @@ class Actor:
     name: str
     color: str | None = None
     description: str = ""
+    payoff_unit: str = ""  # what 1 of this actor's payoffs is worth ("" = the scenario's payoff_unit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,12 +300,20 @@ class Scenario:
     discussion: tuple[str, ...] = ()
     reality_check: str = ""
     commitment_kinds: tuple[str, ...] = ()
+    payoff_unit: str = ""  # the unit of every actor's payoffs, unless the actor gives its own
     path: str = ""
     sha256: str = ""
 
     @property
     def actor_ids(self) -> tuple[str, ...]:
         return tuple(a.id for a in self.actors)
+
+    def payoff_unit_of(self, actor: str) -> str:
+        """The unit of ``actor``'s payoffs: its own ``payoff_unit``, else the scenario's, else ``""``."""
+        for a in self.actors:
+            if a.id == actor:
+                return a.payoff_unit or self.payoff_unit
+        raise KeyError(actor)
 
     def trap(self, trap_id: str) -> Trap:
         for t in self.traps:

@@ -153,6 +153,7 @@ class Explanation:
                     "node": c.node,
                     "actor": c.actor,
                     "actor_name": c.actor_name,
+                    "payoff_unit": eq.scenario.payoff_unit_of(c.actor),
                     "chosen": c.chosen,
                     "worth": c.worth,
                     "probability": c.probability,

@@ -113,8 +113,12 @@ class _Teller:
         return f"the game ends at {self.sc.label_of('outcome', oid)} ({', '.join(parts)})"
 
     def node(self, pos: int) -> str:
-        """A node's label (its id where the file gives none)."""
-        return self.sc.label_of("node", self.tree.positions[pos].name)
+        """A node's label (its id where the file gives none), without a copy's ``[history]``.
+
+        The story tells which copy it is in by where it stands ("Had Ukraine
+        chosen ...: If Gains ground ..."); ``--json`` keeps the copy names.
+        """
+        return self.sc.label_of("node", self.tree.positions[pos].id)
 
     def action(self, pos: int, k: int) -> str:
         p = self.tree.positions[pos]
@@ -160,6 +164,8 @@ class _Teller:
             text += f" In truth: {shown_true[act]} against {_and(rest)}."
         if tie:
             text += " A tie: the first listed action is taken."
+        if unit := self.sc.payoff_unit_of(actor):
+            text += f" (Payoffs in {unit}.)"
         self.say(depth, text)
         order = [k, *(j for j in range(len(p.actions)) if j != k)]
         alts = tuple(self.terms.alternative(pos, j, actor, view) for j in order)
@@ -178,9 +184,10 @@ class _Teller:
         p = self.tree.positions[pos]
         chosen = self.action(pos, p.actions.index(m.chosen))
         other = self.action(pos, p.actions.index(m.runner_up))
+        unit = self.sc.payoff_unit_of(self.tree.actors[p.owner])
         text = (
-            f"Narrow: {name} prefers {chosen} to {other} by {m.margin:.3g}, {m.share:.1%} of the "
-            f"range of {name}'s payoffs ({m.payoff_range:.3g})"
+            f"Narrow: {name} prefers {chosen} to {other} by {m.margin:.3g}{f' {unit}' if unit else ''}, "
+            f"{m.share:.1%} of the range of {name}'s payoffs ({m.payoff_range:.3g})"
         )
         if m.flips:
             flips = [f"`{par}` at {v:.3g}" for par, v in m.flips[:3]]

@@ -62,23 +62,26 @@ class Alternative:
     label: str
     value: float
     terms: tuple[Term, ...]
+    unit: str = ""  # of the chooser's payoffs (``payoff_unit``), printed after the total
 
     def show(self) -> str:
-        """``troops: 0.30 paid now - 0.32 casualties ~ +0.06`` (with a minus sign and an approximately-equal sign)."""
+        """``troops: 0.30 paid now - 0.32 casualties ~ +0.06 ground`` (minus and approximately-equal signs)."""
         parts = " ".join(t.show() for t in self.terms).lstrip("+ ").strip()
         if parts.startswith("\u2212 "):
             parts = "\u2212" + parts[2:]
+        total = _signed(self.value) + (f" {self.unit}" if self.unit else "")
         if not self.terms:
-            return f"{self.label}: {_signed(self.value)}"
+            return f"{self.label}: {total}"
         if len(self.terms) == 1 and self.terms[0].probability >= 1 - 1e-12:
-            return f"{self.label}: {_signed(self.value)} ({self.terms[0].text})"
-        return f"{self.label}: {parts} \u2248 {_signed(self.value)}"
+            return f"{self.label}: {total} ({self.terms[0].text})"
+        return f"{self.label}: {parts} \u2248 {total}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "action": self.action,
             "label": self.label,
             "value": self.value,
+            "unit": self.unit,
             "terms": [
                 {"text": t.text, "value": t.value, "probability": t.probability, "each": t.each} for t in self.terms
             ],
@@ -222,7 +225,7 @@ class Decomposer:
         terms = tuple(Term(t, c, pr, None if np.isnan(v) else v) for t, (c, pr, v) in sums.items() if abs(c) > 1e-12)
         if sums and abs(sum(t.value for t in terms) - value) > 1e-9 * max(1.0, abs(value)):
             terms = ()  # the parts do not add up (payoffs evaluated elsewhere): show the total only
-        return Alternative(action, label, value, terms)
+        return Alternative(action, label, value, terms, self.sc.payoff_unit_of(actor))
 
     def _name(self, part: Node, outcome: str) -> str:
         if isinstance(part, Num):

@@ -245,9 +245,15 @@ def plot_convergence(result: Result) -> Figure:
             ax.set_xlim(0, x[0] * 2)
     for ax in axes.flat[len(traps) :]:
         ax.set_axis_off()
-    for ax in axes[-1, :]:
-        ax.set_xlabel("draws", fontsize=14)
-    axes.flat[0].legend(loc="best", fontsize=12)
+    for c in range(cols):  # "draws" under the lowest panel of each column
+        used = [r for r in range(rows) if r * cols + c < len(traps)]
+        if used:
+            axes[used[-1], c].set_xlabel("draws", fontsize=14)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if len(traps) < rows * cols:  # the legend in an empty slot of the grid, clear of every band
+        axes.flat[len(traps)].legend(handles, labels, loc="center", fontsize=14, frameon=False)
+    else:
+        fig.legend(handles, labels, loc="outside right center", fontsize=13, frameon=False)
     footnote(fig, _run_note(result, "band: 95% Wilson interval of the running rate; dotted: final estimate"))
     return fig
 

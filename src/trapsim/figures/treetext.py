@@ -162,11 +162,11 @@ def tree_note(
         )
     if eq is not None:
         names = {a.id: a.name for a in scenario.actors}
-        order = ", ".join(names[a] for a in tree.actors)
-        unit = ""
+        units = {a: scenario.payoff_unit_of(a) for a in tree.actors}
+        order = ", ".join(names[a] + (f" (in {units[a]})" if units[a] else "") for a in tree.actors)
         return (
             f"equilibrium at central values (trapsim solve, {eq.solver}): bold, each decision's "
-            f"choice; dashed, off the path; chance branches with their probability · payoffs{unit} at "
+            f"choice; dashed, off the path; chance branches with their probability · payoffs at "
             f"each ending: {order}{ring}"
         )
     return "structure only: no run, no equilibrium"

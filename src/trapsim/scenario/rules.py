@@ -13,7 +13,8 @@ from trapsim.expressions import FUNCTIONS, KEYWORDS, PATH_FUNCTIONS, Expr, Type,
 IDENT = re.compile(r"[a-z][a-z0-9_]*\Z")
 _RESERVED = set(FUNCTIONS) | set(PATH_FUNCTIONS) | KEYWORDS
 _TOP = {
-    "scenario": "identity: name, title, description, root, sources, discussion, reality_check, commitment_kinds",
+    "scenario": "identity: name, title, description, root, sources, discussion, reality_check, commitment_kinds, "
+    "payoff_unit",
     "simulation": "run defaults: draws, seed, solver, rationality",
     "actors": "one table per actor",
     "relations": "edges of the actor graph",
@@ -28,9 +29,19 @@ _TOP = {
     "classroom": "the parameters students judge in a classroom poll",
     "worlds": "counterfactual worlds: the same draw with parameters set or decisions forced",
 }
-_SCENARIO_KEYS = {"name", "title", "description", "root", "sources", "discussion", "reality_check", "commitment_kinds"}
+_SCENARIO_KEYS = {
+    "name",
+    "title",
+    "description",
+    "root",
+    "sources",
+    "discussion",
+    "reality_check",
+    "commitment_kinds",
+    "payoff_unit",
+}
 _SIMULATION_KEYS = {"draws", "seed", "solver", "rationality"}
-_ACTOR_KEYS = {"name", "color", "description"}
+_ACTOR_KEYS = {"name", "color", "description", "payoff_unit"}
 _RELATION_KEYS = {"from", "to", "kind", "label", "weight", "directed", "absent"}
 _NODE_KEYS = {"actor", "chance", "next", "description", "label", "actions"}
 _OUTCOME_KEYS = {"label", "description"}

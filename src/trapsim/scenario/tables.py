@@ -78,6 +78,19 @@ def reality_check(c: Collector, value: Any) -> str:
     return text
 
 
+#: Longest ``payoff_unit``: a unit printed after numbers, not a description.
+MAX_UNIT = 40
+
+
+def payoff_unit(c: Collector, key: str, value: Any) -> str:
+    """A short unit printed after payoffs (``"ground's worth"``): one line, at most :data:`MAX_UNIT` characters."""
+    text = c.string(key, value)
+    if len(text) > MAX_UNIT or any(not ch.isprintable() for ch in text):
+        c.err(key, f"expected a short unit on one line (at most {MAX_UNIT} characters), got {text[:60]!r}")
+        return ""
+    return text.strip()
+
+
 def simulation(c: Collector, value: Any) -> Simulation:
     sim = c.table("simulation", value, required=False)
     c.unknown_keys("simulation", sim, _SIMULATION_KEYS)
@@ -133,7 +146,7 @@ def actors(c: Collector, value: Any) -> list[Actor]:
                 )
                 color = None
         desc = c.string(f"{key}.description", spec.get("description"))
-        out.append(Actor(aid, name, color, desc))
+        out.append(Actor(aid, name, color, desc, payoff_unit(c, f"{key}.payoff_unit", spec.get("payoff_unit"))))
     if value is not None and isinstance(value, dict) and not table:
         c.err("actors", "at least one actor is needed")
     return out

@@ -55,6 +55,7 @@ def validate(file: str, data: dict[str, Any], comments: Mapping[str, str] | None
         c, "scenario.discussion", meta.get("discussion"), '["Who is trapped, and by whom?"]', most=20
     )
     reality_check = tables.reality_check(c, meta.get("reality_check"))
+    payoff_unit = tables.payoff_unit(c, "scenario.payoff_unit", meta.get("payoff_unit"))
     commitment_kinds = tables.texts(
         c, "scenario.commitment_kinds", meta.get("commitment_kinds"), '["alliance", "patronage"]', most=50
     )
@@ -113,6 +114,7 @@ def validate(file: str, data: dict[str, Any], comments: Mapping[str, str] | None
         discussion=tuple(discussion),
         reality_check=reality_check,
         commitment_kinds=tuple(commitment_kinds),
+        payoff_unit=payoff_unit,
         path=c.file,
         sha256=sha,
     )
