@@ -39,7 +39,8 @@ def test_a_misspelt_dist_names_the_key_written_and_suggests_dist(invoke, tmp_pat
 def test_a_misspelt_required_key_is_one_line_not_two(invoke, tmp_path, starter) -> None:
     text = starter.replace('name = "Challenger"', 'nme = "Challenger"')
     assert _lines(invoke, tmp_path, text) == [
-        "error: actors.challenger.nme: unknown key (expected one of: color, description, name, payoff_unit) (did you mean 'name'?)"
+        "error: actors.challenger.nme: unknown key (expected one of: color, description, name, payoff_unit) "
+        "(did you mean 'name'?)"
     ]
 
 
