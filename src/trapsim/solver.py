@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from trapsim.unfolding import history_values, unfold
 
 __all__ = [
     "TIE_TOLERANCE",
+    "PayoffTable",
     "Position",
     "Solution",
     "Tree",
@@ -30,6 +32,7 @@ __all__ = [
     "build_tree",
     "play",
     "reach_probabilities",
+    "realised_payoffs",
 ]
 
 #: Two payoffs closer than this (relative to max(1, |payoff|)) count as a tie.
@@ -167,6 +170,48 @@ def build_tree(scenario: Scenario) -> Tree:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PayoffTable:
+    """Payoffs stored once per distinct value: ``values[index[row, actor]]`` is that cell's ``(n,)`` draws.
+
+    When payoffs use the history, an outcome has one row per history, and most
+    of its actors' payoffs are the same in many rows: one array each, read in
+    place by :func:`backward` (a leaf's value is then a list of per-actor
+    arrays), instead of a ``(rows, actors, n)`` array of copies.
+    """
+
+    values: np.ndarray  # (distinct, n)
+    index: np.ndarray  # (rows, actors) int: row of ``values`` of each cell
+    views: tuple[tuple[np.ndarray, ...], ...]  # per row: its actors' arrays (views into ``values``)
+
+    @classmethod
+    def of(cls, values: np.ndarray, index: np.ndarray) -> PayoffTable:
+        rows = [values[j] for j in range(values.shape[0])]  # one view per distinct value: shared by its cells
+        return cls(values, index, tuple(tuple(rows[j] for j in row) for row in index.tolist()))
+
+    @property
+    def n(self) -> int:
+        return int(self.values.shape[-1])
+
+    def full(self) -> np.ndarray:
+        """The ``(rows, actors, n)`` array."""
+        return self.values[self.index]
+
+
+def realised_payoffs(payoffs: np.ndarray | PayoffTable, rows: np.ndarray, actor: int | None = None) -> np.ndarray:
+    """The payoffs of row ``rows[d]`` in each draw ``d``: ``(n, actors)``, or ``(n,)`` for one ``actor``.
+
+    ``payoffs`` is a ``(rows, actors, n)`` array or a :class:`PayoffTable`.
+    """
+    draws = np.arange(rows.shape[0])
+    if isinstance(payoffs, PayoffTable):
+        cells = payoffs.index[rows] if actor is None else payoffs.index[rows, actor]
+        return payoffs.values[cells, draws[:, None] if actor is None else draws]
+    if actor is None:
+        return payoffs[rows, :, draws]
+    return payoffs[rows, actor, draws]
+
+
 @dataclass(slots=True)
 class Solution:
     """Backward induction over ``n`` draws.
@@ -204,7 +249,7 @@ class Solution:
 
 def backward(
     tree: Tree,
-    payoffs: np.ndarray,
+    payoffs: np.ndarray | PayoffTable,
     chance: Mapping[int, np.ndarray],
     *,
     solver: str = "spe",
@@ -217,7 +262,9 @@ def backward(
     ----------
     payoffs
         Array ``(rows, actors, n)``: the payoff per actor and draw of each row
-        of ``tree.rows`` (one per outcome unless payoffs use the history).
+        of ``tree.rows`` (one per outcome unless payoffs use the history), or
+        the same as a :class:`PayoffTable`. With a table, a leaf's entry in
+        ``Solution.values`` is a tuple of per-actor ``(n,)`` arrays.
     chance
         ``{position: array (k, n)}``: branch probabilities at each chance node.
     solver
@@ -227,19 +274,20 @@ def backward(
         Keep the values of every inner position (for explanations); by default
         only the root's and the leaves' are kept, so memory stays flat.
     """
-    values: dict[int, np.ndarray] = {}
+    values: dict[int, Any] = {}
     probs: dict[int, np.ndarray] = {}
     choice: dict[int, np.ndarray] = {}
     ties: dict[int, np.ndarray] = {}
     positions = tree.positions
-    n = payoffs.shape[-1]
+    leaf_value: Any = payoffs.views if isinstance(payoffs, PayoffTable) else payoffs
+    n = payoffs.n if isinstance(payoffs, PayoffTable) else payoffs.shape[-1]
     scratch = _Scratch(n)
     for i in reversed(range(len(positions))):
         pos = positions[i]
         if pos.kind == "leaf":
-            values[i] = payoffs[pos.row]
+            values[i] = leaf_value[pos.row]
             continue
-        kids = [values[c] for c in pos.children]  # k arrays (actors, n)
+        kids = [values[c] for c in pos.children]  # k arrays (actors, n), or a leaf's tuple of (n,) per actor
         if pos.kind == "chance":
             probs[i] = chance[i]
             values[i] = _mix(chance[i], kids, scratch)
@@ -247,7 +295,7 @@ def backward(
             pick, tie = _best(kids, pos.owner, scratch)
             choice[i] = pick
             ties[i] = tie
-            values[i] = _select(pick, kids)
+            values[i] = _select(pick, kids, scratch)
         else:
             logits = rationality * np.stack([v[pos.owner] for v in kids])
             logits -= logits.max(axis=0)
@@ -278,27 +326,53 @@ class _Scratch:
         return self.row
 
 
-def _mix(p: np.ndarray, kids: list[np.ndarray], scratch: _Scratch | None = None) -> np.ndarray:
+def _mix(p: np.ndarray, kids: list[Any], scratch: _Scratch | None = None) -> np.ndarray:
     """Expected values ``sum_k p[k] * kids[k]`` with ``p`` of shape (k, n).
 
     Summed left to right, ``p[0] * kids[0] + p[1] * kids[1] + ...``; each
-    product goes through one reused work array.
+    product goes through one reused work array. A kid may be a leaf's tuple of
+    per-actor arrays: then the sum is taken actor by actor (the same operations).
     """
-    out = np.multiply(p[0], kids[0])
-    tmp = scratch.rows(out.shape) if scratch is not None else np.empty_like(out)
-    for k in range(1, len(kids)):
-        np.multiply(p[k], kids[k], out=tmp)
-        out += tmp
+    if all(isinstance(v, np.ndarray) for v in kids):
+        out = np.multiply(p[0], kids[0])
+        tmp = scratch.rows(out.shape) if scratch is not None else np.empty_like(out)
+        for k in range(1, len(kids)):
+            np.multiply(p[k], kids[k], out=tmp)
+            out += tmp
+        return out
+    out = np.empty((len(kids[0]), p.shape[1]))
+    row = scratch.a if scratch is not None else np.empty(p.shape[1])
+    for a in range(out.shape[0]):
+        np.multiply(p[0], kids[0][a], out=out[a])
+        for k in range(1, len(kids)):
+            np.multiply(p[k], kids[k][a], out=row)
+            out[a] += row
     return out
 
 
-def _select(pick: np.ndarray, kids: list[np.ndarray]) -> np.ndarray:
-    """``kids[pick[d]][:, d]`` for every draw ``d``: each actor's value of the action taken."""
+def _select(pick: np.ndarray, kids: list[Any], scratch: _Scratch | None = None) -> np.ndarray:
+    """``kids[pick[d]][:, d]`` for every draw ``d``: each actor's value of the action taken.
+
+    A kid may be a leaf's tuple of per-actor arrays (then actor by actor; an
+    actor whose payoff is the same array in every kid just takes it).
+    """
     if len(kids) == 1:
-        return kids[0]
-    out = np.where(pick.astype(bool) if len(kids) == 2 else pick == 1, kids[1], kids[0])
-    for k in range(2, len(kids)):
-        np.copyto(out, kids[k], where=pick == k)
+        return kids[0] if isinstance(kids[0], np.ndarray) else np.array(kids[0])
+    if all(isinstance(v, np.ndarray) for v in kids):
+        out = np.where(pick.astype(bool) if len(kids) == 2 else pick == 1, kids[1], kids[0])
+        for k in range(2, len(kids)):
+            np.copyto(out, kids[k], where=pick == k)
+        return out
+    out = np.empty((len(kids[0]), pick.shape[0]))
+    masks = [pick.astype(bool) if len(kids) == 2 else pick == 1] + [pick == k for k in range(2, len(kids))]
+    for a in range(out.shape[0]):
+        first = kids[0][a]
+        if all(v[a] is first for v in kids):
+            out[a] = first
+            continue
+        out[a] = np.where(masks[0], kids[1][a], first)
+        for k in range(2, len(kids)):
+            np.copyto(out[a], kids[k][a], where=masks[k - 1])
     return out
 
 
@@ -368,16 +442,19 @@ def play(tree: Tree, solution: Solution, uniforms: Mapping[int, np.ndarray]) -> 
         The leaf position reached in each draw, ``(n,)``.
     actions
         ``(inner nodes, n)`` action index taken at each inner node (in
-        ``tree.inner`` order), or -1 where the node was not reached.
+        ``tree.inner`` order), or -1 where the node was not reached; the
+        smallest signed integer type that holds the widest node's actions
+        (these tables are a byte per node and draw, not eight).
     """
-    n = next(iter(solution.values.values())).shape[-1]
+    n = np.shape(solution.values[0])[-1]
     walk = _walk(tree)
     inner = len(tree.inner)
     # row r < inner: the action node tree.inner[r] takes; row `inner`: 0 for draws already at a leaf
-    act = np.zeros((inner + 1, n), dtype=np.intp)
+    act: np.ndarray = np.empty((inner + 1, n), dtype=walk.dtype)
+    act[inner] = 0
     for row, i in enumerate(tree.inner):
         act[row] = solution.choice[i] if i in solution.choice else _pick(solution.probs[i], uniforms[i])
-    actions = np.full((inner + 1) * n, -1, dtype=np.int64)
+    actions = np.full((inner + 1) * n, -1, dtype=walk.dtype)
     flat = act.reshape(-1)
     draw = np.arange(n, dtype=np.intp)
     cur = np.zeros(n, dtype=np.intp)
@@ -396,6 +473,7 @@ class _Walk:
     row: np.ndarray  # (positions,) row in tree.inner order; leaves: len(tree.inner)
     child: np.ndarray  # (positions, max actions) child position; a leaf points to itself
     depth: int  # levels below the root
+    dtype: type  # of action indices: int8 unless a node has more than 127 actions
 
 
 _WALKS: dict[int, tuple[Tree, _Walk]] = {}
@@ -417,7 +495,7 @@ def _walk(tree: Tree) -> _Walk:
             child[i, : len(p.children)] = p.children
         if p.parent >= 0:
             depth[i] = depth[p.parent] + 1
-    walk = _Walk(row, child, int(depth.max()) if len(positions) else 0)
+    walk = _Walk(row, child, int(depth.max()) if len(positions) else 0, np.int8 if width <= 127 else np.intp)
     if len(_WALKS) > 64:
         _WALKS.clear()
     _WALKS[id(tree)] = (tree, walk)
@@ -430,7 +508,7 @@ def reach_probabilities(tree: Tree, solution: Solution) -> np.ndarray:
     Chance nodes multiply by their branch probabilities, ``spe`` decisions by
     0 or 1, ``qre`` decisions by their logit probabilities.
     """
-    n = next(iter(solution.values.values())).shape[-1]
+    n = np.shape(solution.values[0])[-1]
     reach = np.zeros((len(tree.positions), n))
     reach[0] = 1.0
     for i in tree.inner:

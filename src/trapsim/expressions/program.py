@@ -75,6 +75,10 @@ class Program:
         """Operations run per :meth:`run` (after folding and sharing)."""
         return len(self._steps)
 
+    def groups(self) -> list[list[Any]]:
+        """The destinations of the expressions, grouped by value (expressions with the same value together)."""
+        return [list(dests) for dests in self._outputs.values()]
+
     def add(self, expr: Expr, dest: Any, fixed: Mapping[str, Value] | None = None) -> None:
         """Add one expression; :meth:`run` hands its value to ``store``, with ``dest`` among the destinations.
 

@@ -11,7 +11,7 @@ from trapsim.runner.compiling import CompiledScenario
 from trapsim.runner.hypergame import follow, hypergame
 from trapsim.runner.traps import PlayedPaths, evaluate_traps
 from trapsim.runner.worlds import play_world
-from trapsim.solver import Solution, Tree, backward, play
+from trapsim.solver import Solution, Tree, backward, play, realised_payoffs
 
 
 @dataclass(slots=True)
@@ -61,7 +61,7 @@ def run_chunk(
 ) -> ChunkStats:
     """Sample, solve, play and count one chunk of ``n`` draws (and keep its per-draw records if ``records``)."""
     env = model.sample(entropy, chunk, n)
-    payoffs, chance = model.evaluate(env, n, chunk)
+    payoffs, chance = model.evaluate(env, n, chunk, table=True)
     sol: Solution = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality)
     uniforms = model.uniforms(entropy, chunk, n, solver)
     played = sol
@@ -111,7 +111,7 @@ def run_chunk(
             ],
             dtype=np.int64,
         )
-    realised = payoffs[model.row_of_position[leaf], :, np.arange(n)]  # (n, actors)
+    realised = realised_payoffs(payoffs, model.row_of_position[leaf])  # (n, actors)
     with np.errstate(over="ignore", invalid="ignore"):  # payoffs near 1e308 overflow the sum: inf, JSON null
         mean = realised.mean(axis=0)
         m2 = ((realised - mean) ** 2).sum(axis=0)

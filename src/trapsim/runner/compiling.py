@@ -18,7 +18,7 @@ from trapsim.runner.buffers import Recycler
 from trapsim.runner.traps import PlayedPaths, evaluate_traps
 from trapsim.sampling import central_value, draw, stream
 from trapsim.scenario.evaluation import describe, probability_problem
-from trapsim.solver import Tree, build_tree
+from trapsim.solver import PayoffTable, Tree, build_tree
 
 #: Draws per chunk. Part of the reproducibility contract: changing it changes results.
 CHUNK = 8192
@@ -169,6 +169,7 @@ class CompiledScenario:
         self._deps = {d.name: d.expr.names for d in scenario.derived}
         self._item = item
         self._program, self._chance_groups = self._payoff_program(types)
+        self._cells = self._distinct_payoffs()
         #: The real game, and the game of every world a trap uses (no other world is ever solved).
         self.game = Game(None, self.tree, tuple(range(len(self.tree.positions))))
         self.worlds = {w: self.world_game(w) for w in scenario.used_worlds()}
@@ -247,35 +248,71 @@ class CompiledScenario:
             groups[key].append(pos)
         return program, groups
 
+    def _distinct_payoffs(self) -> tuple[dict[tuple[Any, ...], int], np.ndarray] | None:
+        """Where a :class:`PayoffTable` pays: ``({payoff dest: row of values}, index)``, else None.
+
+        It pays when payoffs repeat (history rows): at most half as many
+        distinct values as cells. Otherwise the plain ``(rows, actors, n)``
+        array is as small and is solved in whole blocks.
+        """
+        rows, actors = len(self.tree.rows), len(self.scenario.actors)
+        where: dict[tuple[Any, ...], int] = {}
+        index = np.zeros((rows, actors), dtype=np.intp)
+        distinct = 0
+        for dests in self._program.groups():
+            cells = [d for d in dests if d[0] == "payoff"]
+            for d in cells:
+                where[d] = distinct
+                index[d[1], d[2]] = distinct
+            distinct += bool(cells)
+        return (where, index) if 2 * distinct <= rows * actors else None
+
     def evaluate(
-        self, env: Mapping[str, Any], n: int, chunk: int | None = 0
-    ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        self, env: Mapping[str, Any], n: int, chunk: int | None = 0, *, table: bool = False
+    ) -> tuple[Any, dict[int, np.ndarray]]:
         """Payoff array ``(rows, actors, n)`` and chance probabilities ``{pos: (k, n)}``.
 
         Every payoff and probability is computed by one :class:`Program` (shared
         sub-expressions once); the checks and their messages are those of each
-        expression on its own.
+        expression on its own. With ``table=True`` the payoffs come as a
+        :class:`PayoffTable` (each distinct value stored once) where that is
+        smaller; :func:`~trapsim.solver.backward` and
+        :func:`~trapsim.solver.realised_payoffs` take either.
         """
         rows = self.tree.rows
-        payoffs = self._tables.empty((len(rows), len(self.scenario.actors), n))  # every element written below
+        actors = len(self.scenario.actors)
+        compact = self._cells if table else None
+        if compact is None:
+            full = self._tables.empty((len(rows), actors, n))  # every element written below
+            distinct = full.reshape(len(rows) * actors, n)
+            cell_of: Mapping[tuple[Any, ...], int] = {}
+        else:
+            cell_of, index = compact
+            distinct = self._tables.empty((int(index.max(initial=-1)) + 1, n))
         probs = {key: np.empty((len(self.chance[pos[0]]), n)) for key, pos in self._chance_groups.items()}
         finite = [True]
 
         def store(dests: list[Any], value: Any) -> None:
             if finite[0] and not (np.asarray(value).dtype == bool or np.isfinite(value).all()):
                 finite[0] = False
-            for kind, where, k in dests:
-                if kind == "payoff":
-                    payoffs[where, k] = value
-                else:
+            written = -1
+            for d in dests:
+                kind, where, k = d
+                if kind == "chance":
                     probs[where][k] = value
+                    continue
+                j = cell_of[d] if compact is not None else where * actors + k
+                if j != written:  # a distinct value's cells share one row of a table
+                    distinct[j] = value
+                    written = j
 
         with np.errstate(all="ignore"):
             self._program.run(env, store)
+        payoffs: Any = full if compact is None else PayoffTable.of(distinct, index)
         if not finite[0]:  # find the culprit, in the order of the expressions
             for r, (o, _past) in enumerate(rows):
                 for a, it in enumerate(self.payoffs[o]):
-                    self.finite(it, payoffs[r, a], env, chunk)
+                    self.finite(it, distinct[r * actors + a if compact is None else index[r, a]], env, chunk)
         chance = {}
         for key, positions in self._chance_groups.items():
             pos, p = positions[0], probs[key]

@@ -39,7 +39,7 @@ def perceived_solutions(
     for actor in model.beliefs:
         seen = model.perceive(env, actor, entropy, chunk, n, central=central)
         try:
-            payoffs, chance = model.evaluate(seen, n, chunk)
+            payoffs, chance = model.evaluate(seen, n, chunk, table=not keep_values)
         except RunError as exc:
             raise exc.within(before=f"under the beliefs of '{actor}': ") from None
         out[actor] = backward(

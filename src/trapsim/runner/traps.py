@@ -10,7 +10,7 @@ import numpy as np
 
 from trapsim.errors import RunError
 from trapsim.expressions import path_key, split_path_ref
-from trapsim.solver import Tree
+from trapsim.solver import PayoffTable, Tree, realised_payoffs
 
 if TYPE_CHECKING:
     from trapsim.runner.compiling import CompiledScenario
@@ -31,7 +31,7 @@ class PlayedPaths:
     actions
         The action index taken at each inner node of ``tree``, ``(inner, n)``; -1 where not reached.
     payoffs
-        The world's payoff table, ``(outcomes, actors, n)``.
+        The world's payoffs, ``(rows, actors, n)`` or a :class:`~trapsim.solver.PayoffTable`.
     expected
         Each actor's expected payoff at the root, ``{actor: (n,)}`` (only needed by
         ``expected()`` and ``surprise()``).
@@ -40,7 +40,7 @@ class PlayedPaths:
     tree: Tree
     leaf: np.ndarray
     actions: np.ndarray
-    payoffs: np.ndarray
+    payoffs: np.ndarray | PayoffTable
     expected: Mapping[str, np.ndarray] | None = None
 
 
@@ -75,7 +75,7 @@ def _path_value(model: CompiledScenario, fn: str, args: tuple[str, ...], path: P
         return np.zeros(n, dtype=bool)  # a node this world's tree no longer contains
     if fn == "reached":
         return outcome_of[path.leaf] == tree.outcomes.index(args[0])
-    realised = path.payoffs[row_of[path.leaf], tree.actors.index(args[0]), np.arange(n)]
+    realised = realised_payoffs(path.payoffs, row_of[path.leaf], tree.actors.index(args[0]))
     if fn == "payoff":
         return realised
     if path.expected is None:

@@ -10,7 +10,7 @@ import numpy as np
 from trapsim.runner.compiling import CompiledScenario, Game
 from trapsim.runner.hypergame import hypergame
 from trapsim.runner.traps import PlayedPaths
-from trapsim.solver import Solution, backward, play
+from trapsim.solver import PayoffTable, Solution, backward, play
 
 __all__ = ["play_world"]
 
@@ -19,7 +19,7 @@ def play_world(
     model: CompiledScenario,
     game: Game,
     env: Mapping[str, Any],
-    payoffs: np.ndarray,
+    payoffs: np.ndarray | PayoffTable,
     chance: Mapping[int, np.ndarray],
     uniforms: Mapping[int, np.ndarray],
     *,
@@ -48,7 +48,7 @@ def play_world(
     """
     values = model.world_values(game, env, chunk)
     if values is not env:
-        payoffs, chance = model.evaluate(values, n, chunk)
+        payoffs, chance = model.evaluate(values, n, chunk, table=True)
     truth = backward(game.tree, payoffs, game.on_tree(chance), solver=solver, rationality=rationality)
     played, perceived = truth, dict[str, Solution]()
     if model.beliefs:
