@@ -13,8 +13,9 @@ or makes random numbers. Draws run along the last axis everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -185,9 +186,14 @@ class PayoffTable:
     views: tuple[tuple[np.ndarray, ...], ...]  # per row: its actors' arrays (views into ``values``)
 
     @classmethod
-    def of(cls, values: np.ndarray, index: np.ndarray) -> PayoffTable:
-        rows = [values[j] for j in range(values.shape[0])]  # one view per distinct value: shared by its cells
-        return cls(values, index, tuple(tuple(rows[j] for j in row) for row in index.tolist()))
+    def of(cls, values: np.ndarray, index: np.ndarray, getters: Sequence[Callable[[Any], Any]] = ()) -> PayoffTable:
+        """The table of ``values`` and ``index``; ``getters`` (``itemgetter(*index[row])`` per row) may be given."""
+        rows = list(values)  # one view per distinct value: shared by its cells
+        getters = getters or [itemgetter(*row) for row in index.tolist()]
+        views = tuple(g(rows) for g in getters)
+        if index.shape[1] == 1:  # itemgetter of one item gives the item, not a tuple
+            views = tuple((v,) for v in views)
+        return cls(values, index, views)
 
     @property
     def n(self) -> int:
@@ -235,7 +241,9 @@ class Solution:
     ties: dict[int, np.ndarray]
 
     def root_values(self) -> np.ndarray:
-        return self.values[0]
+        """Expected payoffs at the root, ``(actors, n)``."""
+        root = self.values[0]
+        return np.array(root) if isinstance(root, tuple) else root
 
     def action_probs(self, position: int, k: int) -> np.ndarray:
         """Action probabilities ``(k, n)`` at an inner node (0/1 for ``spe`` decisions)."""
@@ -263,8 +271,11 @@ def backward(
     payoffs
         Array ``(rows, actors, n)``: the payoff per actor and draw of each row
         of ``tree.rows`` (one per outcome unless payoffs use the history), or
-        the same as a :class:`PayoffTable`. With a table, a leaf's entry in
-        ``Solution.values`` is a tuple of per-actor ``(n,)`` arrays.
+        the same as a :class:`PayoffTable`. With a table the solve goes actor
+        by actor: every entry of ``Solution.values`` is a tuple of per-actor
+        ``(n,)`` arrays, and an actor whose values are the same arrays in two
+        places (the same payoffs, mixed by the same probabilities) has them
+        computed once (bit-identical to the blocks of a plain array).
     chance
         ``{position: array (k, n)}``: branch probabilities at each chance node.
     solver
@@ -279,34 +290,38 @@ def backward(
     choice: dict[int, np.ndarray] = {}
     ties: dict[int, np.ndarray] = {}
     positions = tree.positions
+    actorwise = isinstance(payoffs, PayoffTable)
     leaf_value: Any = payoffs.views if isinstance(payoffs, PayoffTable) else payoffs
     n = payoffs.n if isinstance(payoffs, PayoffTable) else payoffs.shape[-1]
     scratch = _Scratch(n)
+    memo: dict[tuple[int, ...], Any] = {}
     for i in reversed(range(len(positions))):
         pos = positions[i]
         if pos.kind == "leaf":
             values[i] = leaf_value[pos.row]
             continue
-        kids = [values[c] for c in pos.children]  # k arrays (actors, n), or a leaf's tuple of (n,) per actor
-        if pos.kind == "chance":
-            probs[i] = chance[i]
-            values[i] = _mix(chance[i], kids, scratch)
-        elif solver == "spe":
+        kids = [values[c] for c in pos.children]  # k arrays (actors, n), or actor-wise tuples of (n,)
+        if pos.kind == "decision" and solver == "spe":
             pick, tie = _best(kids, pos.owner, scratch)
             choice[i] = pick
             ties[i] = tie
-            values[i] = _select(pick, kids, scratch)
+            values[i] = _select_actors(pick, kids) if actorwise else _select(pick, kids)
         else:
-            logits = rationality * np.stack([v[pos.owner] for v in kids])
-            logits -= logits.max(axis=0)
-            p = np.exp(logits)
-            p /= p.sum(axis=0)
-            probs[i] = p
-            values[i] = _mix(p, kids, scratch)
+            p = probs[i] = chance[i] if pos.kind == "chance" else _logit(kids, pos.owner, rationality)
+            values[i] = _mix_actors(p, kids, memo, scratch.b) if actorwise else _mix(p, kids, scratch)
         for c in pos.children:  # children no longer needed: keep memory flat
             if not keep_values and positions[c].kind != "leaf":
                 del values[c]
     return Solution(values, probs, choice, ties)
+
+
+def _logit(kids: list[Any], owner: int, rationality: float) -> np.ndarray:
+    """Agent logit response at a decision: ``P(a) ∝ exp(rationality * payoff(a))``, ``(k, n)``."""
+    logits = rationality * np.stack([v[owner] for v in kids])
+    logits -= logits.max(axis=0)
+    p = np.exp(logits)
+    p /= p.sum(axis=0)
+    return p
 
 
 class _Scratch:
@@ -326,54 +341,79 @@ class _Scratch:
         return self.row
 
 
-def _mix(p: np.ndarray, kids: list[Any], scratch: _Scratch | None = None) -> np.ndarray:
+def _mix(p: np.ndarray, kids: list[np.ndarray], scratch: _Scratch | None = None) -> np.ndarray:
     """Expected values ``sum_k p[k] * kids[k]`` with ``p`` of shape (k, n).
 
     Summed left to right, ``p[0] * kids[0] + p[1] * kids[1] + ...``; each
-    product goes through one reused work array. A kid may be a leaf's tuple of
-    per-actor arrays: then the sum is taken actor by actor (the same operations).
+    product goes through one reused work array.
     """
-    if all(isinstance(v, np.ndarray) for v in kids):
-        out = np.multiply(p[0], kids[0])
-        tmp = scratch.rows(out.shape) if scratch is not None else np.empty_like(out)
-        for k in range(1, len(kids)):
-            np.multiply(p[k], kids[k], out=tmp)
-            out += tmp
-        return out
-    out = np.empty((len(kids[0]), p.shape[1]))
-    row = scratch.a if scratch is not None else np.empty(p.shape[1])
-    for a in range(out.shape[0]):
-        np.multiply(p[0], kids[0][a], out=out[a])
-        for k in range(1, len(kids)):
-            np.multiply(p[k], kids[k][a], out=row)
-            out[a] += row
+    out = np.multiply(p[0], kids[0])
+    tmp = scratch.rows(out.shape) if scratch is not None else np.empty_like(out)
+    for k in range(1, len(kids)):
+        np.multiply(p[k], kids[k], out=tmp)
+        out += tmp
     return out
 
 
-def _select(pick: np.ndarray, kids: list[Any], scratch: _Scratch | None = None) -> np.ndarray:
-    """``kids[pick[d]][:, d]`` for every draw ``d``: each actor's value of the action taken.
-
-    A kid may be a leaf's tuple of per-actor arrays (then actor by actor; an
-    actor whose payoff is the same array in every kid just takes it).
-    """
+def _select(pick: np.ndarray, kids: list[np.ndarray]) -> np.ndarray:
+    """``kids[pick[d]][:, d]`` for every draw ``d``: each actor's value of the action taken."""
     if len(kids) == 1:
-        return kids[0] if isinstance(kids[0], np.ndarray) else np.array(kids[0])
-    if all(isinstance(v, np.ndarray) for v in kids):
-        out = np.where(pick.astype(bool) if len(kids) == 2 else pick == 1, kids[1], kids[0])
-        for k in range(2, len(kids)):
-            np.copyto(out, kids[k], where=pick == k)
-        return out
-    out = np.empty((len(kids[0]), pick.shape[0]))
-    masks = [pick.astype(bool) if len(kids) == 2 else pick == 1] + [pick == k for k in range(2, len(kids))]
-    for a in range(out.shape[0]):
-        first = kids[0][a]
-        if all(v[a] is first for v in kids):
-            out[a] = first
-            continue
-        out[a] = np.where(masks[0], kids[1][a], first)
-        for k in range(2, len(kids)):
-            np.copyto(out[a], kids[k][a], where=masks[k - 1])
+        return kids[0]
+    out = np.where(pick.astype(bool) if len(kids) == 2 else pick == 1, kids[1], kids[0])
+    for k in range(2, len(kids)):
+        np.copyto(out, kids[k], where=pick == k)
     return out
+
+
+#: Actor-wise values: one ``(n,)`` array per actor, shared between positions wherever they are equal.
+Actorwise = tuple[np.ndarray, ...]
+
+
+def _mix_actors(p: np.ndarray, kids: list[Actorwise], memo: dict[tuple[int, ...], Any], row: np.ndarray) -> Actorwise:
+    """:func:`_mix` actor by actor; the same probabilities on the same arrays give the same (one) array.
+
+    ``memo`` maps ``(id(p), id(kid arrays)...)`` to ``(p, kid arrays, result)``
+    (the inputs kept alive, so that their ids are not reused within the solve).
+    """
+    pid = id(p)
+    out = []
+    for xs in zip(*kids, strict=True):  # each actor's arrays in the kids
+        key = (pid, *map(id, xs))
+        hit = memo.get(key)
+        if hit is None:
+            value = np.multiply(p[0], xs[0])
+            for k in range(1, len(xs)):
+                np.multiply(p[k], xs[k], out=row)
+                value += row
+            hit = memo[key] = (p, xs, value)
+        out.append(hit[2])
+    return tuple(out)
+
+
+def _select_actors(pick: np.ndarray, kids: list[Actorwise]) -> Actorwise:
+    """:func:`_select` actor by actor; an actor with the same array in every kid keeps that array."""
+    if len(kids) == 1:
+        return kids[0]
+    if len(kids) == 2:
+        mask = pick.astype(bool)
+        return tuple(x if x is y else np.where(mask, y, x) for x, y in zip(*kids, strict=True))
+    masks = [pick == k for k in range(1, len(kids))]
+    out = []
+    for xs in zip(*kids, strict=True):
+        first = xs[0]
+        if all(x is first for x in xs):
+            out.append(first)
+            continue
+        value = np.where(masks[0], xs[1], first)
+        for k in range(2, len(xs)):
+            np.copyto(value, xs[k], where=masks[k - 1])
+        out.append(value)
+    return tuple(out)
+
+
+def _draws(solution: Solution) -> int:
+    root = solution.values[0]
+    return int((root[0] if isinstance(root, tuple) else root).shape[-1])
 
 
 def _best(kids: list[np.ndarray], owner: int, scratch: _Scratch | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -446,7 +486,7 @@ def play(tree: Tree, solution: Solution, uniforms: Mapping[int, np.ndarray]) -> 
         smallest signed integer type that holds the widest node's actions
         (these tables are a byte per node and draw, not eight).
     """
-    n = np.shape(solution.values[0])[-1]
+    n = _draws(solution)
     walk = _walk(tree)
     inner = len(tree.inner)
     # row r < inner: the action node tree.inner[r] takes; row `inner`: 0 for draws already at a leaf
@@ -454,7 +494,7 @@ def play(tree: Tree, solution: Solution, uniforms: Mapping[int, np.ndarray]) -> 
     act[inner] = 0
     for row, i in enumerate(tree.inner):
         act[row] = solution.choice[i] if i in solution.choice else _pick(solution.probs[i], uniforms[i])
-    actions = np.full((inner + 1) * n, -1, dtype=walk.dtype)
+    actions: np.ndarray = np.full((inner + 1) * n, -1, dtype=walk.dtype)
     flat = act.reshape(-1)
     draw = np.arange(n, dtype=np.intp)
     cur = np.zeros(n, dtype=np.intp)
@@ -508,7 +548,7 @@ def reach_probabilities(tree: Tree, solution: Solution) -> np.ndarray:
     Chance nodes multiply by their branch probabilities, ``spe`` decisions by
     0 or 1, ``qre`` decisions by their logit probabilities.
     """
-    n = np.shape(solution.values[0])[-1]
+    n = _draws(solution)
     reach = np.zeros((len(tree.positions), n))
     reach[0] = 1.0
     for i in tree.inner:

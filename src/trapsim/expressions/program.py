@@ -64,6 +64,8 @@ class Program:
         self._slots: dict[Hashable, int] = {}  # operation key -> slot
         self._consts: list[tuple[int, Value]] = []
         self._known: dict[int, Value] = {}  # constant slots' values
+        self._memo: dict[tuple[int, tuple[Any, ...]], tuple[Node, Any]] = {}
+        self._refs: dict[int, tuple[Node, tuple[str, ...]]] = {}
         self._loads: list[tuple[int, str]] = []
         self._steps: list[tuple[Callable[..., Value], tuple[int, ...], int]] = []
         self._outputs: dict[int, list[Any]] = {}
@@ -185,8 +187,37 @@ class Program:
 
         The compiler folds a sub-expression without names into a float or bool
         (:func:`fold_value`); a sub-expression known only through ``fixed``
-        keeps the raw value its closure computes at run time.
+        keeps the raw value its closure computes at run time. A sub-tree met
+        again with the same fixed values it uses (the same payoff in another
+        history row) is looked up, not translated again.
         """
+        keys = self._keys_of(node)
+        memo = (id(node), tuple(fixed.get(k) for k in keys) if keys else ())
+        hit = self._memo.get(memo)
+        if hit is not None:
+            return hit[1]
+        out = self._translate(node, fixed)
+        self._memo[memo] = (node, out)  # the node is kept so that its id is not reused
+        return out
+
+    def _keys_of(self, node: Node) -> tuple[str, ...]:
+        """The path keys used in ``node``'s sub-tree (sorted), computed once per node."""
+        hit = self._refs.get(id(node))
+        if hit is not None:
+            return hit[1]
+        if isinstance(node, Call) and node.func in PATH_FUNCTIONS:
+            keys: tuple[str, ...] = (path_key(path_ref(node)),)
+        elif isinstance(node, Unary | Binary | Call):
+            found: set[str] = set()
+            for child in operands(node):
+                found.update(self._keys_of(child))
+            keys = tuple(sorted(found))
+        else:
+            keys = ()
+        self._refs[id(node)] = (node, keys)
+        return keys
+
+    def _translate(self, node: Node, fixed: Mapping[str, Value]) -> tuple[int, Type, tuple[bool, Value] | None]:
         if isinstance(node, Num):
             return self._const(node.value), "num", (True, node.value)
         if isinstance(node, Name | Call) and (isinstance(node, Name) or node.func in PATH_FUNCTIONS):

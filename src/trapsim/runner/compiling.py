@@ -6,6 +6,7 @@ import copy
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -248,8 +249,8 @@ class CompiledScenario:
             groups[key].append(pos)
         return program, groups
 
-    def _distinct_payoffs(self) -> tuple[dict[tuple[Any, ...], int], np.ndarray] | None:
-        """Where a :class:`PayoffTable` pays: ``({payoff dest: row of values}, index)``, else None.
+    def _distinct_payoffs(self) -> tuple[dict[tuple[Any, ...], int], np.ndarray, list[Any]] | None:
+        """Where a :class:`PayoffTable` pays: ``({payoff dest: row of values}, index, getters)``, else None.
 
         It pays when payoffs repeat (history rows): at most half as many
         distinct values as cells. Otherwise the plain ``(rows, actors, n)``
@@ -265,7 +266,9 @@ class CompiledScenario:
                 where[d] = distinct
                 index[d[1], d[2]] = distinct
             distinct += bool(cells)
-        return (where, index) if 2 * distinct <= rows * actors else None
+        if 2 * distinct > rows * actors:
+            return None
+        return where, index, [itemgetter(*row) for row in index.tolist()]
 
     def evaluate(
         self, env: Mapping[str, Any], n: int, chunk: int | None = 0, *, table: bool = False
@@ -287,7 +290,7 @@ class CompiledScenario:
             distinct = full.reshape(len(rows) * actors, n)
             cell_of: Mapping[tuple[Any, ...], int] = {}
         else:
-            cell_of, index = compact
+            cell_of, index, getters = compact
             distinct = self._tables.empty((int(index.max(initial=-1)) + 1, n))
         probs = {key: np.empty((len(self.chance[pos[0]]), n)) for key, pos in self._chance_groups.items()}
         finite = [True]
@@ -308,7 +311,7 @@ class CompiledScenario:
 
         with np.errstate(all="ignore"):
             self._program.run(env, store)
-        payoffs: Any = full if compact is None else PayoffTable.of(distinct, index)
+        payoffs: Any = full if compact is None else PayoffTable.of(distinct, index, getters)
         if not finite[0]:  # find the culprit, in the order of the expressions
             for r, (o, _past) in enumerate(rows):
                 for a, it in enumerate(self.payoffs[o]):

@@ -89,10 +89,14 @@ def evaluation_problems(scenario: Scenario) -> list[Problem]:
     deps = {d.name: d.expr.names for d in scenario.derived}
     problems: list[Problem] = []
     n = SAMPLE + 1
+    compiled: dict[int, Any] = {}  # each expression compiled once (a payoff is evaluated once per history)
 
     def value(key: str, expr: Expr) -> np.ndarray | None:
+        fn = compiled.get(id(expr))
+        if fn is None:
+            fn = compiled[id(expr)] = compile_expr(expr, types)
         with np.errstate(all="ignore"):
-            out = np.broadcast_to(np.asarray(compile_expr(expr, types)(env), dtype=np.float64), (n,))
+            out = np.broadcast_to(np.asarray(fn(env), dtype=np.float64), (n,))
         bad = np.flatnonzero(~np.isfinite(out))
         if bad.size == 0:
             return out
