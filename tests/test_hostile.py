@@ -376,3 +376,48 @@ def test_explain_tells_a_long_chain_without_recursion_per_level() -> None:
     finally:
         sys.setrecursionlimit(limit)
     assert "n399: go" in text
+
+
+def test_the_ties_warning_stays_one_short_line_on_a_large_tied_tree(tmp_path: Path) -> None:
+    """Regression: ties at every node of a large tree made the run's warning one line of about 40 KB."""
+    from click.testing import CliRunner
+
+    from trapsim.cli import main
+
+    path = tmp_path / "flat.toml"
+    # every payoff 1: each of the 300 decisions is a tie, and going on (listed first) is taken at each
+    path.write_text(_chain(300).replace('{ a = "x" }', "{ a = 1 }"))
+    result = CliRunner().invoke(
+        main, ["run", str(path), "--draws", "50", "--seed", "1", "--no-figures", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and len(warnings[0]) < 300, warnings
+    assert warnings[0].startswith(
+        "warning: ties on the realised path in 100.0% of draws, at 300 nodes, most often n0 (100.0%), "
+    )
+    assert "and 295 more (all in `ties` of the JSON result, or --json)" in warnings[0]
+    doc = json.loads((tmp_path / "deep.json").read_text())  # named after the scenario
+    assert sum(1 for t in doc["ties"].values() if t["share_on_path"] == 1.0) == 300
+
+
+def test_bidi_overrides_are_escaped_like_control_characters() -> None:
+    """Regression: U+202E and its kin reordered what a terminal showed of a name; marks stay allowed."""
+    from trapsim.output import printable
+
+    assert printable("Russia\u202eevil\u2066x\u2069") == "Russia\\u202eevil\\u2066x\\u2069"
+    assert printable("\u05d9\u05e9\u05e8\u05d0\u05dc\u200f") == "\u05d9\u05e9\u05e8\u05d0\u05dc\u200f"  # an RLM is fine
+
+
+@pytest.mark.parametrize("bad", ["\x1b]0;pwned\x07", "\u202e"])
+def test_efg_text_with_control_characters_is_refused(bad: str) -> None:
+    """Regression: a .efg title or label reached the terminal raw (escape sequences, bidi overrides)."""
+    from trapsim.efg import loads_efg
+
+    text = (
+        f'EFG 2 R "Nim {bad}" {{ "P1" "P2" }}\n""\n\n'
+        'p "" 1 1 "" { "a" "b" } 0\nt "" 1 "x" { 1, 2 }\nt "" 2 "y" { 0, 0 }\n'
+    )
+    with pytest.raises(ScenarioError, match=r"line 1, column 9: the text contains a control character \(U\+"):
+        loads_efg(text)
+    assert loads_efg(text.replace(bad, "plain")).title.startswith("Nim")

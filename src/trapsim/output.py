@@ -32,8 +32,11 @@ __all__ = [
 
 #: Control characters (C0 but tab and newline, DEL, C1): they can move the cursor, retitle the
 #: terminal or hide hyperlinks (escape sequences), so untrusted text never reaches a terminal with them.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Also the bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which
+#: make text display in another order than it is read ("Trojan source"); the marks LRM, RLM and ALM
+#: (U+200E, U+200F, U+061C), which right-to-left names may need, are allowed.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str, *, newlines: bool = False) -> str:

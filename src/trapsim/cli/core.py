@@ -264,14 +264,32 @@ def _print_run(res: Any, written: Sequence[Path]) -> None:
             f"({res.scenario.trap(tid).denominator()}: none), so its rate is n/a",
             err=True,
         )
-    share = res.tie_anywhere_count / res.draws
-    if share > 0.01:  # warn once, when ties decided the path in more than 1% of draws
-        nodes = ", ".join(f"{k} ({c / res.draws:.1%})" for k, c in res.tie_path_counts.items() if c)
-        click.echo(
-            f"\nwarning: ties on the realised path in {share:.1%} of draws, at {nodes}; "
-            "the first listed action was taken",
-            err=True,
-        )
+    warning = ties_warning(res)
+    if warning:
+        click.echo(f"\n{warning}", err=True)
     click.echo("")
     for path in written:
         click.echo(f"wrote {path}")
+
+
+#: Nodes named in the ties warning; the rest are counted (all are in the JSON result's ``ties``).
+TIES_NAMED = 5
+
+
+def ties_warning(res: api.Result) -> str | None:
+    """One short line when ties decided the realised path in more than 1% of draws, else None.
+
+    The nodes are named most frequent first, at most :data:`TIES_NAMED` of them
+    (a large tree once made this one line of 40 KB); the rest are counted.
+    """
+    share = res.tie_anywhere_count / res.draws
+    if share <= 0.01:
+        return None
+    tied = sorted(((c, k) for k, c in res.tie_path_counts.items() if c), key=lambda ck: -ck[0])
+    nodes = ", ".join(f"{k} ({c / res.draws:.1%})" for c, k in tied[:TIES_NAMED])
+    if len(tied) > TIES_NAMED:
+        nodes = (
+            f"{len(tied)} nodes, most often {nodes} and {len(tied) - TIES_NAMED} more "
+            "(all in `ties` of the JSON result, or --json)"
+        )
+    return f"warning: ties on the realised path in {share:.1%} of draws, at {nodes}; the first listed action was taken"

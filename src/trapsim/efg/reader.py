@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from trapsim.errors import ScenarioError
+from trapsim.output import CONTROL
 
 __all__ = ["EfgGame", "EfgNode", "EfgOutcome", "parse_efg"]
 
@@ -110,6 +111,13 @@ def _tokens(text: str, file: str) -> list[_Token]:
         elif kind == "word":
             out.append(_Token("word", value, line, col))
         elif kind == "text":
+            if found := CONTROL.search(value):  # as in scenario files: no escape sequences, no bidi overrides
+                raise ScenarioError.single(
+                    file,
+                    f"line {line}, column {col}",
+                    f"the text contains a control character (U+{ord(found.group()):04X}); escape sequences "
+                    "are not allowed",
+                )
             out.append(_Token("text", _ESCAPE.sub(r"\1", value[1:-1]), line, col))
         newlines = value.count("\n") if kind in ("space", "text") else 0
         if newlines:

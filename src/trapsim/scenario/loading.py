@@ -122,7 +122,10 @@ def _control_characters(path: str, data: Any, key: str = "") -> list[Problem]:
 
 def _first(text: str) -> str:
     m = ANY_CONTROL.search(text)
-    return f"U+{ord(m.group()):04X}" if m else ""
+    if not m:
+        return ""
+    code = ord(m.group())
+    return f"U+{code:04X}, a bidirectional override" if code > 0x9F else f"U+{code:04X}"
 
 
 def parse_assignment(text: str) -> tuple[str, float]:
