@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 import pickle
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -421,3 +423,49 @@ def test_efg_text_with_control_characters_is_refused(bad: str) -> None:
     with pytest.raises(ScenarioError, match=r"line 1, column 9: the text contains a control character \(U\+"):
         loads_efg(text)
     assert loads_efg(text.replace(bad, "plain")).title.startswith("Nim")
+
+
+def _cost(work: Callable[[], object]) -> tuple[int, int]:
+    """Python function calls (builtins included) and peak traced memory of ``work()``: counts, not time."""
+    import tracemalloc
+
+    calls = [0]
+
+    def count(frame: object, event: str, arg: object) -> None:
+        calls[0] += 1
+
+    sys.setprofile(count)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    tracemalloc.start()
+    try:
+        work()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return calls[0], peak
+
+
+def _load(text: str) -> object:
+    return loads(text)
+
+
+def _load_and_run(text: str) -> object:
+    return api.simulate(loads(text), draws=20, seed=1)
+
+
+@pytest.mark.parametrize("work", [_load, _load_and_run])
+def test_a_long_chain_loads_and_runs_in_linear_work(work: Callable[[str], object]) -> None:
+    """Regression: loading a chain cost O(depth^2) (path names recomputed per payoff, every node's
+    ancestors kept as a set) and so did running it (each place's history built, tuple.index per leaf):
+    a 2,000-node chain took seconds, a 20,000-node one over a minute for 100 draws.
+
+    Four times the nodes must cost about four times the work (quadratic would be sixteen).
+    """
+    small, large = _chain(300), _chain(1200)
+    calls_small, peak_small = _cost(lambda: work(small))
+    calls_large, peak_large = _cost(lambda: work(large))
+    assert calls_large < 6 * calls_small, (calls_small, calls_large)
+    assert peak_large < 6 * peak_small, (peak_small, peak_large)

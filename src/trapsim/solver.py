@@ -105,22 +105,25 @@ def build_tree(scenario: Scenario) -> Tree:
     refs.update(
         {n.id: frozenset().union(*(e.path_refs for e in n.probs)) for n in nodes.values() if isinstance(n, ChanceNode)}
     )
+    outcome_index = {o: k for k, o in enumerate(outcomes)}  # not tuple.index: O(outcomes) per leaf
+    actor_index = {a: k for k, a in enumerate(actors)}
     rows: list[tuple[int, Mapping[str, bool]]] = []
     row_of: dict[tuple[str, tuple[tuple[str, bool], ...]], int] = {}
     for o in outcomes:  # one row per outcome first, so that rows == outcomes without history functions
         if not refs[o]:
             row_of[(o, ())] = len(rows)
-            rows.append((outcomes.index(o), {}))
+            rows.append((outcome_index[o], {}))
     positions = []
     history: dict[int, Mapping[str, bool]] = {}
     for i, pl in enumerate(places):
         node = nodes.get(pl.id)
-        values = history_values(refs.get(pl.id, frozenset()), pl.history)
+        ref = refs.get(pl.id)  # a place's history costs its depth: only where it is asked about
+        values = history_values(ref, pl.history) if ref else {}
         if node is None:
             key = (pl.id, tuple(sorted(values.items())))
             if key not in row_of:
                 row_of[key] = len(rows)
-                rows.append((outcomes.index(pl.id), values))
+                rows.append((outcome_index[pl.id], values))
             positions.append(
                 Position(
                     pl.id,
@@ -128,7 +131,7 @@ def build_tree(scenario: Scenario) -> Tree:
                     -1,
                     (),
                     (),
-                    outcomes.index(pl.id),
+                    outcome_index[pl.id],
                     pl.parent,
                     pl.action_in_parent,
                     pl.name,
@@ -140,7 +143,7 @@ def build_tree(scenario: Scenario) -> Tree:
                 Position(
                     pl.id,
                     "decision",
-                    actors.index(node.actor),
+                    actor_index[node.actor],
                     pl.children,
                     node.actions,
                     -1,

@@ -17,7 +17,7 @@ Leaves keep their outcome id (an outcome row could always end many branches).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from trapsim.expressions import path_key
@@ -101,12 +101,29 @@ def count_positions(root: str, nxt: Mapping[str, Sequence[str]], limit: int = MA
     return size.get(root, 1)
 
 
-def ancestors(root: str, nxt: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
-    """For every node and outcome reachable from ``root``, the nodes that can precede it."""
-    out: dict[str, set[str]] = {root: set()}
-    for node in reversed(_postorder(root, nxt)):  # parents before children (topological order)
+def ancestors(root: str, nxt: Mapping[str, Sequence[str]], of: Iterable[str]) -> dict[str, set[str]]:
+    """For each node or outcome in ``of`` reachable from ``root``, the nodes that can precede it.
+
+    One backward search per node asked about: O(size of the graph) each, not a
+    set per node of the whole graph (O(depth^2) on a long chain).
+    """
+    reachable = _postorder(root, nxt)
+    parents: dict[str, list[str]] = {}
+    for node in reachable:
         for t in nxt[node]:
-            out.setdefault(t, set()).update(out[node] | {node})
+            parents.setdefault(t, []).append(node)
+    out: dict[str, set[str]] = {}
+    for target in set(of):
+        if target != root and target not in parents:
+            continue  # not reachable from the root
+        seen: set[str] = set()
+        stack = list(parents.get(target, ()))
+        while stack:
+            node = stack.pop()
+            if node not in seen:
+                seen.add(node)
+                stack.extend(parents.get(node, ()))
+        out[target] = seen
     return out
 
 

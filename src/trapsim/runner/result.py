@@ -151,7 +151,8 @@ class Result:
         """The JSON document of the format contract (plus a few extra keys)."""
         sc = self.scenario
         traps = {t.id: self.trap_dict(t.id) for t in sc.traps}
-        ranked = sorted(self.outcome_counts.items(), key=lambda kv: (-kv[1], list(sc.outcomes).index(kv[0])))
+        order = {o: k for k, o in enumerate(sc.outcomes)}
+        ranked = sorted(self.outcome_counts.items(), key=lambda kv: (-kv[1], order[kv[0]]))
         outcomes = {
             o: {
                 "label": sc.label_of("outcome", o),

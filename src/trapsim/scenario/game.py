@@ -188,9 +188,7 @@ def history_expression(
         key,
         value,
         known,
-        path_targets(
-            c,
-        ),
+        path_targets(c),
     )
     if checked is None:
         return None
@@ -221,7 +219,14 @@ def path_targets(c: Collector) -> dict[str, frozenset[str]]:
 
     Nodes and outcomes with problems of their own still count as declared,
     so one typo is reported once, not again in every expression that uses it.
+    Computed once per validation (``c.path_names``).
     """
+    if c.path_names is None:
+        c.path_names = _path_targets(c)
+    return c.path_names
+
+
+def _path_targets(c: Collector) -> dict[str, frozenset[str]]:
     raw_nodes = _as_table(c.data.get("nodes"))
     raw_payoffs = _as_table(c.data.get("payoffs"))
     raw_actors = _as_table(c.data.get("actors"))
@@ -308,7 +313,7 @@ def histories(c: Collector, root: str, graph: dict[str, list[str]]) -> None:
             "end some branches earlier",
         )
         return
-    before = ancestors(root, graph)
+    before = ancestors(root, graph, {where for _, where, _ in c.history_uses})
     for key, where, expr in c.history_uses:
         if where not in before:  # unreachable: reported already
             continue

@@ -115,6 +115,9 @@ class Collector:
         #: ``(key, node or outcome id, expression)`` of payoffs and probabilities using the history.
         self.history_uses: list[tuple[str, str, Expr]] = []
         self._shadow: set[str] = set()
+        #: What the path functions may name (:func:`trapsim.scenario.game.path_targets`), computed once:
+        #: it depends on the document only, and every payoff asks (recomputing it was quadratic).
+        self.path_names: dict[str, frozenset[str]] | None = None
 
     def err(self, key: str, message: str, suggestion: str | None = None) -> None:
         if message.startswith("unknown") and self._shadowed(key, message):
