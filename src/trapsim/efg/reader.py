@@ -24,7 +24,7 @@ __all__ = ["EfgGame", "EfgNode", "EfgOutcome", "parse_efg"]
 _NUMBER = re.compile(r"[+-]?(?:\d+/\d+|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?)\Z")
 _INT = re.compile(r"\d{1,18}\Z")
 _MAX_NUMBER_TEXT = 80  # characters: longer numbers are refused, not computed
-_MAX_MAGNITUDE = 10**15  # the expression language's largest literal
+MAX_MAGNITUDE = 10**15  # the expression language's largest literal (the writer keeps to it too)
 _MAX_DEPTH = 10_000  # nodes are read iteratively; this only bounds silly files
 
 
@@ -180,7 +180,7 @@ class _Parser:
             value = Fraction(tok.value)
         except ZeroDivisionError:
             raise self.fail(tok, f"{what} {tok.value} divides by zero") from None
-        if abs(value) > _MAX_MAGNITUDE:
+        if abs(value) > MAX_MAGNITUDE:
             raise self.fail(tok, f"{what} {tok.value} is too large (at most 1e15 in size)")
         return value
 

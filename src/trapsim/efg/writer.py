@@ -19,7 +19,9 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
+from trapsim.efg.reader import MAX_MAGNITUDE
 from trapsim.equilibrium import game_at
+from trapsim.errors import RunError
 from trapsim.model import Scenario
 
 __all__ = ["ROUNDING", "chance_fractions", "simple_fraction", "write_efg"]
@@ -112,6 +114,19 @@ def _number(x: float) -> str:
     return f"{f.numerator}/{f.denominator}"
 
 
+def _payoff(scenario: Scenario, outcome: str, actor: int, x: float) -> str:
+    """A payoff as written, or a RunError if trapsim's reader (like a scenario file) could not hold it."""
+    if not abs(x) <= MAX_MAGNITUDE:
+        raise RunError(
+            f"the payoff of {scenario.actor_ids[actor]} is {x:.6g} at the values exported; .efg files "
+            "hold payoffs up to 1e15 in size (trapsim reads them back as it reads numbers in scenario files); "
+            "rescale the payoffs (e.g. in thousands)",
+            file=scenario.path or "",
+            key=f"payoffs.{outcome}.{scenario.actor_ids[actor]}",
+        )
+    return _number(x)
+
+
 def write_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) -> str:
     """The scenario's game at one parameter vector, as ``.efg`` text.
 
@@ -123,7 +138,13 @@ def write_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) 
     Returns
     -------
     str
-        The file's content (``EFG 2 R``), readable by Gambit and pygambit 16.7.
+        The file's content (``EFG 2 R``), readable by Gambit and pygambit 16.7,
+        and by trapsim's own reader (:func:`trapsim.efg.loads_efg`).
+
+    Raises
+    ------
+    RunError
+        If a payoff at these values is beyond 1e15 in size (trapsim's reader refuses such numbers).
     """
     game = game_at(scenario, values)
     tree = game.model.tree
@@ -142,7 +163,7 @@ def write_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) 
         if pos.kind == "leaf":
             seen[name] = seen.get(name, 0) + 1
             label = name if seen[name] == 1 else f"{name} ({seen[name]})"
-            pay = ", ".join(_number(float(v)) for v in game.payoffs[pos.row, :, 0])
+            pay = ", ".join(_payoff(scenario, pos.id, a, float(v)) for a, v in enumerate(game.payoffs[pos.row, :, 0]))
             lines.append(f"t {_text(label)} {pos.row + 1} {_text(pos.id)} {{ {pay} }}")
             continue
         infoset[pos.owner] += 1
