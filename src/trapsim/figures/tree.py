@@ -148,7 +148,7 @@ def _draw(d: Drawing, ax: Axes | None) -> Figure:
     ax.set_ylim(bottom + 0.6, top - 0.8)
     fig.suptitle(title(d), x=0.01, ha="left", fontsize=title_size(d), fontweight="bold")
     legend(ax, d.scenario, d.tree, d.traps, bool(d.panel.stubs))
-    footnote(fig, fit(_note(d), 11, WIDTH - 0.3), size=11)
+    footnote(fig, fit(_note(d), 11, WIDTH - 0.9), size=11)
     return fig
 
 
@@ -163,7 +163,9 @@ def _note(d: Drawing) -> str:
         given_text = "" if d.result is not None else "; probabilities given that its first node is reached"
         note = f"Continues panel {d.parent}{given_text} · " + note
     elif stubs and not d.panel.links:
-        note += " · a collapsed part: trapsim tree --at NODE"
+        copies = any(d.tree.positions[i].name != d.tree.positions[i].id for i in d.panel.stubs)
+        hint = " NODE[history] (the copy names: trapsim explain --json)" if copies else " NODE"
+        note += f" · a collapsed part: trapsim tree --at{hint}"
     return note
 
 

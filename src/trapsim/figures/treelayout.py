@@ -251,6 +251,7 @@ def plan_panels(
     max_rows: int,
     root: int = 0,
     most: int = 1,
+    fits: Callable[[int, tuple[int, ...]], bool] | None = None,
 ) -> list[Panel]:
     """Split the tree from ``root`` into at most ``most`` linked panels that each fit a slide.
 
@@ -259,15 +260,21 @@ def plan_panels(
     far, except stubs collapsed for being rare and stubs of fewer than three
     endings (which their stub text describes well enough). Letters follow the panels'
     roots in pre-order (top to bottom), so A is always the first.
+
+    Each panel shows as many of ``levels`` as ``fits(root, stubs)`` allows
+    (a panel of one level always fits).
     """
     leaves = below(tree)[0]
     chosen: dict[int, tuple[int, ...]] = {}
     heap = [(-weight.get(root, 0.0), root)]
     while heap and len(chosen) < most:
         _, r = heapq.heappop(heap)
-        stubs = choose_stubs(
-            tree, reach, collapse=collapse, off_path=off_path, levels=levels, root=r, max_rows=max_rows, weight=weight
-        )
+        for lv in range(levels, 0, -1):  # fewer levels: wider columns, shorter labels, fewer rows
+            stubs = choose_stubs(
+                tree, reach, collapse=collapse, off_path=off_path, levels=lv, root=r, max_rows=max_rows, weight=weight
+            )
+            if fits is None or lv == 1 or fits(r, tuple(stubs)):
+                break
         chosen[r] = tuple(stubs)
         for s in stubs:
             if (collapse is None or reach.get(s, 0.0) >= collapse) and leaves[s] >= _PANEL_ENDINGS:

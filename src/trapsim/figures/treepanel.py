@@ -28,7 +28,17 @@ from trapsim.figures.treelayout import (
     plan_panels,
     subtree,
 )
-from trapsim.figures.treetext import FONT, SMALL, WIDTH, leaf_text, node_label, path_words, stub_text, trap_colors
+from trapsim.figures.treetext import (
+    FONT,
+    LEAF_MAX,
+    SMALL,
+    WIDTH,
+    leaf_text,
+    node_label,
+    path_words,
+    stub_text,
+    trap_colors,
+)
 from trapsim.model import Scenario
 from trapsim.runner import Result
 from trapsim.solver import Tree
@@ -53,7 +63,6 @@ _SUBTITLE = 15.0  # the title of a panel after the first: its node and the path 
 _COL_MIN = 1.6  # inches per level, at least: branch labels on at most two lines
 DIAG = 0.2  # share of a column taken by the diagonal part of an edge
 ROOT_LABEL = 1.5  # inches: the root's label, left of it
-_LEAF_MAX = 3.6  # inches: the widest ending or stub text (longer ones wrap)
 _TOP = 1.9  # inches above and below the rows: title, legend, footnote
 _LINE = 0.2  # inches per line of FONT text
 _SMALL_LINE = 0.18
@@ -158,24 +167,27 @@ def prepare(
     levels = max(1, int((WIDTH - 0.5 - ROOT_LABEL - leaf_w) / _COL_MIN))
     row = 0.5 if c.result is not None or c.equilibrium is None else 0.6
     traps = _trap_leaves(c)
-    while True:
-        panels = plan_panels(
-            c.tree,
-            c.reach,
-            c.weight,
-            collapse=collapse,
-            off_path=c.result is None and c.equilibrium is not None and most == 1,
-            levels=levels,
-            max_rows=max(2, int((_SLIDE - _TOP) / row)),
-            root=c.root,
-            most=most,
-        )
-        out = [_panel(c, panel, len(panels), traps, at) for panel in panels]
-        for d in out:
-            d.parent = next((p.letter for p in panels if d.panel.root in p.links), "")
-        if levels <= 2 or all(d.height <= _SLIDE for d in out):
-            return out
-        levels -= 1  # fewer levels per panel: wider columns, shorter labels, fewer rows
+
+    def fits(root: int, stubs: tuple[int, ...]) -> bool:  # one slide tall, with stand-in panel letters
+        panel = Panel(root, stubs, "A" if root == c.root else "B", {s: "Z" for s in stubs})
+        return _panel(c, panel, most, traps, at).height <= _SLIDE
+
+    panels = plan_panels(
+        c.tree,
+        c.reach,
+        c.weight,
+        collapse=collapse,
+        off_path=c.result is None and c.equilibrium is not None and most == 1,
+        levels=levels,
+        max_rows=max(2, int((_SLIDE - _TOP) / row)),
+        root=c.root,
+        most=most,
+        fits=fits,
+    )
+    out = [_panel(c, panel, len(panels), traps, at) for panel in panels]
+    for d in out:
+        d.parent = next((p.letter for p in panels if d.panel.root in p.links), "")
+    return out
 
 
 def _trap_leaves(c: _Context) -> dict[str, set[int]]:
@@ -198,7 +210,7 @@ def _panel(c: _Context, panel: Panel, count: int, traps: dict[str, set[int]], at
             link = panel.links.get(i)
             share = c.reach.get(i, 0.0)
             text = stub_text(node_label(c.scenario, c.tree, i), leaves[i], inner[i], share, c.result is not None, link)
-            texts[i] = fit(text, FONT, _LEAF_MAX, bold=link is not None)
+            texts[i] = fit(text, FONT, LEAF_MAX, bold=link is not None)
         elif c.tree.positions[i].kind == "leaf":
             texts[i] = leaf_text(c.scenario, c.tree, i, c.reach, c.result, c.equilibrium)
     size = leaves + inner  # a stub is ringed when the trap fires at every ending below it
@@ -244,7 +256,7 @@ def title(d: Drawing) -> str:
         return fit(f"Game tree from {sc.label_of('node', d.at)} on{panel}: {sc.title}", _TITLE, WIDTH - 0.4, bold=True)
     head = f"Panel {d.panel.letter} of {d.count}: " if d.count > 1 else "Game tree from "
     after = path_words(sc, d.tree, root)
-    text = f"{head}{node_label(sc, d.tree, root)}" + (f", after {after}" if after else "")
+    text = f"{head}{node_label(sc, d.tree, root)}" + (f" \u2014 after {after}" if after else "")
     return fit(text, _SUBTITLE, WIDTH - 0.4, bold=True)
 
 
@@ -260,7 +272,7 @@ def _leaf_width(d: Drawing) -> float:
     rings = 4 * max((sum(i in fired for fired in d.traps.values()) for i in d.leaf_text), default=0) / 72
     # (each ring moves an ending's text right by 4 points)
     widest = max((text_width(t, FONT, bold=i in d.panel.links) for i, t in d.leaf_text.items()), default=1.0)
-    return min(widest, _LEAF_MAX) + 0.35 + rings
+    return min(widest, LEAF_MAX) + 0.35 + rings
 
 
 def _root_width(d: Drawing) -> float:
@@ -321,7 +333,7 @@ def _row_height(d: Drawing) -> float:
         same = [j for j in shown if lay.x[j] == x and lay.y[j] < y]
         if same:
             j = same[-1]
-            need = max(need, (label_h + below.get(j, 0.14)) / max(y - lay.y[j] - 0.1, 0.1))
+            need = max(need, (label_h + below.get(j, 0.06)) / max(y - lay.y[j] - 0.1, 0.1))
         ahead = [j for j in ends if lay.x[j] < x and lay.y[j] < y]
         if ahead:
             j = ahead[-1]

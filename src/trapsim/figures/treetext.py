@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from trapsim.equilibrium import Equilibrium
-from trapsim.figures.style import CHANCE_COLOR, GREY, actor_colors, percent, text_width
+from trapsim.figures.style import CHANCE_COLOR, GREY, actor_colors, fit, percent, text_width
 from trapsim.model import Scenario
 from trapsim.runner import Result
 from trapsim.solver import Tree
@@ -27,6 +27,7 @@ TRAP_COLORS = ("#B2182B", "#5E3C99", "#000000", "#1B7837", "#8C510A", "#2166AC")
 FONT = 12.0  # edge and leaf labels: 16.7 px when shown 1,280 px wide
 SMALL = 10.5  # secondary numbers and node names: 14.6 px
 WIDTH = 12.8  # inches: one 16:9 slide, 1,280 px at 100 dpi
+LEAF_MAX = 4.2  # inches: the widest ending or stub text (longer ones wrap)
 
 
 def trap_colors(scenario: Scenario) -> dict[str, str]:
@@ -57,15 +58,22 @@ def _below(tree: Tree, i: int, start: int) -> bool:
 def leaf_text(
     scenario: Scenario, tree: Tree, i: int, reach: Mapping[int, float], result: Result | None, eq: Equilibrium | None
 ) -> str:
+    """An ending's label with its share of draws (after a run) or its payoffs (equilibrium view).
+
+    Payoffs follow the label on the same line when both fit :data:`LEAF_MAX`,
+    else on a line of their own; a long label wraps.
+    """
     name = node_label(scenario, tree, i)
     if result is not None:
-        return f"{name}  {percent(reach.get(i, 0.0))}"
+        return fit(f"{name}  {percent(reach.get(i, 0.0))}", FONT, LEAF_MAX)
     if eq is None:
-        return name
+        return fit(name, FONT, LEAF_MAX)
     p = tree.positions[i]
     parent = tree.positions[p.parent]
     pay = eq.node_values[parent.name][parent.actions[p.action_in_parent]]
-    return name + "\n" + "  ".join(signed(pay[a]) for a in tree.actors)
+    vector = "  ".join(signed(pay[a]) for a in tree.actors)
+    one = f"{name}   {vector}"
+    return one if text_width(one, FONT) <= LEAF_MAX else fit(name, FONT, LEAF_MAX) + "\n" + vector
 
 
 def signed(v: float) -> str:
