@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from trapsim.chains import commitment_chains
+from trapsim.chains import Chain, commitment_chains
 from trapsim.equilibrium import Equilibrium, solve
 from trapsim.errors import TrapsimError, suggest
 from trapsim.explain.facts import Choice, Explanation, Line, PathTraps, TrapReport
@@ -263,27 +263,45 @@ def explain(
             hint = suggest(at, teller.tree.node_index)
             raise TrapsimError(f"explain --at: unknown node {at!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
         root = teller.tree.node_index[at]
+    _tell_header(teller, values, world)
+    supporting = _tell_path(teller, root, at)
+    _tell_off_path(teller)
+    order = {pos.name: i for i, pos in enumerate(teller.tree.positions)}
+    if world is not None:
+        choices = sorted(teller.choices.values(), key=lambda c: order[c.node])
+        teller.say(0, "")
+        teller.say(
+            0,
+            f"Traps are counted in the real game (trapsim explain without --world); this world is "
+            f"what the traps naming '{world}' compare each draw with.",
+        )
+        return Explanation(eq, teller.lines, choices, None, [], {}, at)
+    reports, firing = _trap_reports(teller, [None, *supporting], root)
+    _tell_trap_reports(teller, reports)
+    _tell_firing(teller, firing)
+    chains = _tell_chains(teller)
+    _tell_worlds(teller)
+    choices = sorted(teller.choices.values(), key=lambda c: order[c.node])
+    return Explanation(eq, teller.lines, choices, reports[0], reports[1:], firing, at, chains)
+
+
+def _tell_header(teller: _Teller, values: Mapping[str, float] | None, world: str | None) -> None:
+    """Title, how the game was solved, the world told, the description and each actor's beliefs."""
+    scenario, eq = teller.sc, teller.eq
     fixed = "".join(f", {k} = {v:g}" for k, v in (values or {}).items())
     teller.say(0, scenario.title)
     where = "the central values" + (f" (except{fixed[1:]})" if fixed else "")
-    teller.say(
-        1,
-        f"Solved once at {where}; solver {solver}"
-        + (f", rationality {rationality:g}" if solver == "qre" else "")
-        + ".",
-    )
+    qre = f", rationality {eq.rationality:g}" if eq.solver == "qre" else ""
+    teller.say(1, f"Solved once at {where}; solver {eq.solver}{qre}.")
     if world is not None:
         w = scenario.world(world)
+        forced = " Forced choices are the only action left at their node, and earlier movers anticipate them."
         teller.say(
             1,
             f"This is the counterfactual world '{world}'"
             + (f" ({w.title})" if w.title != world else "")
             + f": {w.describe()}."
-            + (
-                " Forced choices are the only action left at their node, and earlier movers anticipate them."
-                if w.force
-                else ""
-            ),
+            + (forced if w.force else ""),
         )
     if scenario.description:
         teller.say(1, " ".join(scenario.description.split()))
@@ -297,6 +315,10 @@ def explain(
             "at the start; everyone else plays the game with the true values.",
         )
     teller.say(0, "")
+
+
+def _tell_path(teller: _Teller, root: int, at: str | None) -> list[tuple[int, int]]:
+    """The equilibrium path from ``root`` and the expected payoffs; the actions not taken on it."""
     if at is None:
         teller.say(0, "What happens (the equilibrium path)")
     else:
@@ -312,35 +334,31 @@ def explain(
         + ", ".join(f"{teller.names[a]} {s}" for a, s in zip(expected, shown, strict=True))
         + ".",
     )
+    return list(teller.deviations)
 
-    supporting = list(teller.deviations)  # actions not taken on the equilibrium path
-    if any(teller.tree.positions[teller.tree.positions[p].children[k]].kind != "leaf" for p, k in teller.deviations):
+
+def _tell_off_path(teller: _Teller) -> None:
+    """What each actor expects after every action not taken (the subgames that support the path)."""
+    tree = teller.tree
+    if any(tree.positions[tree.positions[p].children[k]].kind != "leaf" for p, k in teller.deviations):
         teller.say(0, "")
         teller.say(0, "Why: what the actors expect off the path")
     while teller.deviations:
         pos, k = teller.deviations.pop(0)
-        p = teller.tree.positions[pos]
+        p = tree.positions[pos]
         child = p.children[k]
-        if child in teller.told or teller.tree.positions[child].kind == "leaf":
+        if child in teller.told or tree.positions[child].kind == "leaf":
             continue  # a single ending is already named in the decision's line
         actor = teller.sc.nodes[p.id].actor  # type: ignore[union-attr]
         teller.say(1, f"Had {teller.names[actor]} chosen {teller.action(pos, k)} at {teller.node(pos)}:")
         teller.walk(child, 2, on_path=False)
 
-    if world is not None:
-        order = {pos.name: i for i, pos in enumerate(teller.tree.positions)}
-        choices = sorted(teller.choices.values(), key=lambda c: order[c.node])
-        teller.say(0, "")
-        teller.say(
-            0,
-            f"Traps are counted in the real game (trapsim explain without --world); this world is "
-            f"what the traps naming '{world}' compare each draw with.",
-        )
-        return Explanation(eq, teller.lines, choices, None, [], {}, at)
-    reports, firing = _trap_reports(teller, [None, *supporting], root)
-    main = reports[0]
+
+def _tell_trap_reports(teller: _Teller, reports: list[TrapReport]) -> None:
+    """Traps on the most likely path, then on the most likely path after each action not taken."""
+    scenario, main = teller.sc, reports[0]
     teller.say(0, "")
-    teller.say(0, f"Traps on the most likely path ({_pct(main.likely.probability)}): {_route(teller.sc, main.likely)}")
+    teller.say(0, f"Traps on the most likely path ({_pct(main.likely.probability)}): {_route(scenario, main.likely)}")
     _tell_traps(teller, main, 1)
     for rep in reports[1:]:
         if not any(rep.likely.traps.values()) and not rep.elsewhere:
@@ -353,7 +371,11 @@ def explain(
             f"the most likely path ({_pct(rep.likely.probability)}) would be {_route(scenario, rep.likely)}:",
         )
         _tell_traps(teller, rep, 2)
-    _tell_firing(teller, firing)
+
+
+def _tell_chains(teller: _Teller) -> dict[str, Chain | None]:
+    """The chains of commitment of the actor graph, when any is longer than one tie."""
+    scenario = teller.sc
     chains = commitment_chains(scenario) if scenario.relations else {}
     if any(c is not None and c.steps > 0 for c in chains.values()):
         teller.say(0, "")
@@ -361,10 +383,7 @@ def explain(
         for c in chains.values():
             if c is not None and c.steps > 0:
                 teller.say(1, c.describe({a.id: a.name for a in scenario.actors}))
-    _tell_worlds(teller)
-    order = {pos.name: i for i, pos in enumerate(teller.tree.positions)}
-    choices = sorted(teller.choices.values(), key=lambda c: order[c.node])
-    return Explanation(eq, teller.lines, choices, main, reports[1:], firing, at, chains)
+    return chains
 
 
 def _subgame_payoffs(teller: _Teller, root: int) -> dict[str, float]:

@@ -22,6 +22,7 @@ from trapsim.figures.style import (
     styled,
     wrap,
 )
+from trapsim.model import Trap
 from trapsim.runner import Result, wilson
 
 __all__ = ["plot_convergence", "plot_outcomes", "plot_payoffs", "plot_trap_rates"]
@@ -214,35 +215,7 @@ def plot_convergence(result: Result) -> Figure:
     )
     small = len(traps) > 4
     for k, t in enumerate(traps):
-        ax = axes.flat[k]
-        color = PALETTE[k % len(PALETTE)]
-        seen = given[:, k] > 0  # a conditional trap's rate exists once its given has held
-        if not seen.any():
-            empty_axes(ax, f"{t.title}: n/a ({t.denominator()}: none)")
-            continue
-        m = given[seen, k]
-        rate = counts[seen, k] / m * 100
-        band = np.array([wilson(int(c), int(d)) for c, d in zip(counts[seen, k], m, strict=True)]) * 100
-        x = n[seen]
-        ax.fill_between(x, band[:, 0], band[:, 1], color=color, alpha=0.25, linewidth=0, label="95% interval")
-        (line,) = ax.plot(x, rate, color=color, linewidth=2.5, marker="o", markersize=5, label="running rate")
-        line.set_gid(f"convergence:{t.id}")
-        ax.axhline(rate[-1], color=GREY, linewidth=1, linestyle=":")
-        among = "" if t.given is None else f" of {t.denominator()}"
-        ax.set_title(
-            wrap(f"{t.title}: {percent(rate[-1] / 100)}{among}", 26 if small else 34),
-            fontsize=16 if small else 18,
-            loc="left",
-        )
-        ax.yaxis.set_major_formatter(FuncFormatter(_pct))
-        ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
-        lo, hi = float(band[:, 0].min()), float(band[:, 1].max())
-        pad = 0.08 * max(hi - lo, 1e-6)
-        ax.set_ylim(max(0.0, lo - pad), hi + pad)
-        ax.tick_params(labelsize=12 if small else 14)
-        ax.grid(color="#EEEEEE")
-        if len(x) == 1:
-            ax.set_xlim(0, x[0] * 2)
+        _convergence_panel(axes.flat[k], k, t, n, counts[:, k], given[:, k], small)
     for ax in axes.flat[len(traps) :]:
         ax.set_axis_off()
     for c in range(cols):  # "draws" under the lowest panel of each column
@@ -256,6 +229,40 @@ def plot_convergence(result: Result) -> Figure:
         fig.legend(handles, labels, loc="outside right center", fontsize=13, frameon=False)
     footnote(fig, _run_note(result, "band: 95% Wilson interval of the running rate; dotted: final estimate"))
     return fig
+
+
+def _convergence_panel(
+    ax: Axes, k: int, t: Trap, n: np.ndarray, counts: np.ndarray, given: np.ndarray, small: bool
+) -> None:
+    """One trap's running rate (line) and 95% Wilson band against the draws so far."""
+    color = PALETTE[k % len(PALETTE)]
+    seen = given > 0  # a conditional trap's rate exists once its given has held
+    if not seen.any():
+        empty_axes(ax, f"{t.title}: n/a ({t.denominator()}: none)")
+        return
+    m = given[seen]
+    rate = counts[seen] / m * 100
+    band = np.array([wilson(int(c), int(d)) for c, d in zip(counts[seen], m, strict=True)]) * 100
+    x = n[seen]
+    ax.fill_between(x, band[:, 0], band[:, 1], color=color, alpha=0.25, linewidth=0, label="95% interval")
+    (line,) = ax.plot(x, rate, color=color, linewidth=2.5, marker="o", markersize=5, label="running rate")
+    line.set_gid(f"convergence:{t.id}")
+    ax.axhline(rate[-1], color=GREY, linewidth=1, linestyle=":")
+    among = "" if t.given is None else f" of {t.denominator()}"
+    ax.set_title(
+        wrap(f"{t.title}: {percent(rate[-1] / 100)}{among}", 26 if small else 34),
+        fontsize=16 if small else 18,
+        loc="left",
+    )
+    ax.yaxis.set_major_formatter(FuncFormatter(_pct))
+    ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+    lo, hi = float(band[:, 0].min()), float(band[:, 1].max())
+    pad = 0.08 * max(hi - lo, 1e-6)
+    ax.set_ylim(max(0.0, lo - pad), hi + pad)
+    ax.tick_params(labelsize=12 if small else 14)
+    ax.grid(color="#EEEEEE")
+    if len(x) == 1:
+        ax.set_xlim(0, x[0] * 2)
 
 
 def _pct(x: float, _pos: int) -> str:
