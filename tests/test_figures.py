@@ -692,3 +692,21 @@ def test_tree_at_a_copy_of_a_shared_node(invoke, tmp_path: Path) -> None:
     r = invoke("tree", v2, "--at", "russia_pays", "--out", out)
     # one copy per push target, China's answer, US answer, losses and war state: 2**5
     assert r.exit_code == 2 and "'russia_pays' is shared and unfolds into 32 copies; name one" in r.output
+
+
+def test_each_trap_of_the_bundled_scenario_rings_in_its_own_colour() -> None:
+    from trapsim.figures.treetext import trap_colors
+
+    sc = trapsim.load(Path(__file__).parent.parent / "scenarios" / "defense_clause.toml")
+    colours = trap_colors(sc)
+    assert len(set(colours.values())) == len(sc.traps) == 7
+    assert not {c.upper() for c in colours.values()} & {c.upper() for c in figures.actor_colors(sc).values()}
+
+
+def test_outcome_bars_are_named_by_the_files_labels() -> None:
+    sc = trapsim.load(Path(__file__).parent.parent / "scenarios" / "defense_clause.toml")
+    res = trapsim.simulate(sc, draws=2000, seed=1)
+    fig = figures.plot_outcomes(res)
+    ticks = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_yticklabels()]
+    assert "Status quo: Ukraine holds the line" in ticks and "status_quo" not in ticks
+    assert "outcome:status_quo" in _by_gid(fig, "outcome:")

@@ -398,6 +398,7 @@ def test_handout_is_two_a4_pages_rendered_and_looked_at(invoke, tmp_path: Path) 
 
         inked = float((np.asarray(im) < 200).mean())
         assert 0.02 < inked < 0.6, f"{p.name}: {inked:.1%} inked"  # text and figures, not blank
+        assert not (np.asarray(im)[:, -18:] < 200).any(), f"{p.name}: something runs into the right margin"
     r = invoke("report", path, "--handout", "--sensitivity", "--out", tmp_path / "x.pdf")
     assert r.exit_code == 2 and "--handout has no room for --sensitivity" in r.output
 
@@ -417,3 +418,31 @@ def test_report_tree_fits_1280_px_and_a4_print_in_chromium(default_page: str, tm
     assert printed.checks["width"] <= 688
     for f in printed.checks["figures"]:
         assert f["left"] >= 0 and f["right"] <= 688 + 0.5, f
+
+
+def test_handout_headlines_of_the_bundled_scenario_stay_inside_the_page(invoke, tmp_path: Path) -> None:
+    """Seven long conditional headlines wrap at the page's width (measured), never past its right margin."""
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    out = tmp_path / "handout.pdf"
+    bundled = Path(__file__).parent.parent / "scenarios" / "defense_clause.toml"
+    r = invoke("report", bundled, "--draws", 2000, "--seed", 1, "--handout", "--out", out)
+    assert r.exit_code == 0, r.output
+    _need("pdftoppm")
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(out), str(tmp_path / "page")], check=True)
+    for p in sorted(tmp_path.glob("page-*.png")):
+        ink = np.asarray(Image.open(p).convert("L")) < 200
+        assert not ink[:, -18:].any(), f"{p.name}: something runs into the right margin (0.3 inch)"
+
+
+@pytest.mark.slow
+def test_a_long_navigation_bar_wraps_inside_the_viewport(simple_result, tmp_path: Path) -> None:
+    """Many sections (e.g. drivers and ties added): the links wrap, the page never scrolls sideways."""
+    extra = [Section(f"extra{k}", f"A long title for an extra section number {k}", "<p>x</p>") for k in range(8)]
+    path = tmp_path / "report.html"
+    path.write_text(build_report(simple_result, extra_sections=extra), encoding="utf-8")
+    page = render(path, binary=chromium_or_fail())
+    assert page.checks["width"] <= 1280, page.checks["width"]

@@ -127,9 +127,9 @@ def plot_outcomes(result: Result, *, max_bars: int = 15, ax: Axes | None = None)
     never = len(order) - len(ranked)
     shown = ranked if len(ranked) <= max_bars else ranked[: max_bars - 1]
     rest = ranked[len(shown) :]
-    labels = [o for _, o in shown]
+    labels = [sc.label_of("outcome", o) for _, o in shown]  # the file's labels, ids where it gives none
     counts = [c for c, _ in shown]
-    gids = [f"outcome:{o}" for o in labels]
+    gids = [f"outcome:{o}" for _, o in shown]
     colors = [PALETTE[0]] * len(shown)
     if rest:
         labels.append(f"({len(rest)} other outcomes)")

@@ -257,6 +257,25 @@ def text_width(text: str, size: float, *, bold: bool = False) -> float:
     return max(widths, default=0.0) / 72
 
 
+def wrap_measured(text: str, size: float, inches: float, *, bold: bool = False) -> str:
+    """``text`` wrapped word by word so that no line is wider than ``inches`` (measured, not estimated).
+
+    A single word wider than ``inches`` keeps a line of its own.
+    """
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and text_width(candidate, size, bold=bold) > inches:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def fit(text: str, size: float, inches: float, *, bold: bool = False) -> str:
     """``text`` wrapped so that each line is at most ``inches`` wide (roughly)."""
     w = text_width(text, size, bold=bold)

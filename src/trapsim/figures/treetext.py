@@ -23,7 +23,7 @@ from trapsim.solver import Tree
 __all__ = ["TRAP_COLORS", "leaf_text", "legend", "path_words", "signed", "stub_text", "trap_colors"]
 
 #: Colours of trap rings: dark, so that they differ from the actors' Okabe-Ito colours.
-TRAP_COLORS = ("#B2182B", "#5E3C99", "#000000", "#1B7837", "#8C510A", "#2166AC")
+TRAP_COLORS = ("#B2182B", "#5E3C99", "#000000", "#1B7837", "#8C510A", "#2166AC", "#01665E", "#C51B7D", "#7F7F7F")
 FONT = 12.0  # edge and leaf labels: 16.7 px when shown 1,280 px wide
 SMALL = 10.5  # secondary numbers and node names: 14.6 px
 WIDTH = 12.8  # inches: one 16:9 slide, 1,280 px at 100 dpi

@@ -11,7 +11,6 @@ same as everywhere else, placed on the page as images at print resolution.
 from __future__ import annotations
 
 import io
-import textwrap
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -20,7 +19,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from trapsim import figures
-from trapsim.figures.style import GREY, percent, style_context, styled
+from trapsim.figures.style import GREY, percent, style_context, styled, wrap_measured
 from trapsim.output import write_atomic
 from trapsim.runner import Result, trapsim_version
 
@@ -47,10 +46,9 @@ class _Page:
         self.y = _MARGIN
         self.width = A4[0] - 2 * _MARGIN
 
-    def text(
-        self, text: str, size: float, *, bold: bool = False, color: str = "#111111", width: int = 95, gap: float = 0.06
-    ) -> None:
-        lines = textwrap.fill(text, width) if width else text
+    def text(self, text: str, size: float, *, bold: bool = False, color: str = "#111111", gap: float = 0.06) -> None:
+        """``text`` wrapped to the page's width (measured in the font drawn), then the cursor moves below it."""
+        lines = wrap_measured(text, size, self.width, bold=bold)
         n = lines.count("\n") + 1
         self.fig.text(
             _MARGIN / A4[0],
@@ -87,13 +85,12 @@ class _Page:
 def _page_one(result: Result, command: str) -> Figure:
     sc = result.scenario
     page = _Page()
-    page.text(sc.title, 17, bold=True, width=60)
+    page.text(sc.title, 17, bold=True)
     page.text(
         f"{result.draws:,} draws · seed {result.seed} · solver {result.solver} · trapsim "
         f"{trapsim_version()} · reproduce: {command}",
         8.5,
         color=GREY,
-        width=120,
         gap=0.14,
     )
     page.text("Headline answers", 12.5, bold=True)
@@ -116,7 +113,7 @@ def _page_one(result: Result, command: str) -> Figure:
             gap=0.02,
         )
         if t.description:
-            page.text(t.description, 9, color="#333333", width=118, gap=0.07)
+            page.text(t.description, 9, color="#333333", gap=0.07)
     if not sc.traps:
         page.text("The scenario defines no traps.", 10)
     page.y += 0.08
@@ -136,11 +133,11 @@ def _page_two(result: Result) -> Figure:
         page.picture(fig, each)
     page.text("For discussion", 12.5, bold=True)
     for k, q in enumerate(questions, 1):
-        page.text(f"{k}. {q}", 10, width=110, gap=0.05)
+        page.text(f"{k}. {q}", 10, gap=0.05)
     if not questions:
         page.text("The scenario file gives no discussion questions ([scenario] discussion).", 10, color=GREY)
     if sc.reality_check:
-        page.text(f"Reality check: {sc.reality_check}", 9, color=GREY, width=120)
+        page.text(f"Reality check: {sc.reality_check}", 9, color=GREY)
     return page.fig
 
 
