@@ -456,12 +456,9 @@ def test_cli_discover_with_cart(tmp_path: Path) -> None:
     assert (tmp_path / "defense_clause_discover_abandonment_leaves.png").exists()
 
 
-def test_default_sobol_on_the_bundled_scenario_is_fast_and_converged() -> None:
-    import time
-
-    start = time.perf_counter()
+def test_default_sobol_on_the_bundled_scenario_is_converged() -> None:
+    """Its time (under 30 s on two cores) is a budget in benchmarks/bench_budgets.py, not a test."""
     res = trapsim.sensitivity(trapsim.load(str(DEFENSE)), traps=["putin_trap"])
-    assert time.perf_counter() - start < 30
     assert res.samples == 8192 and res.evaluations == 8192 * 22
     assert res.ranking("putin_trap")[0] == "p_gain"
     assert res.convergence["putin_trap"]["max_abs_change_ST"] < 0.05

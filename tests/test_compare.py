@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import trapsim
 from trapsim import api
 from trapsim.comparison import Comparison, compare, two_proportion_test
 from trapsim.errors import ArgumentError
@@ -72,6 +73,15 @@ def test_traps_matched_by_id_and_absent_is_not_zero(comparison: Comparison) -> N
     assert doc["traps"]["low"]["scenarios"]["threshold"] is None
     assert doc["traps"]["low"]["scenarios"]["threshold_variant"]["rate"] == pytest.approx(0.3, abs=0.02)
     assert doc["baseline"] == "threshold" and doc["draws"] == 20_000 and doc["seed"] == 3
+
+
+def test_json_has_the_meta_block_of_every_document(comparison: Comparison) -> None:
+    """The one JSON header (issue 18): version and seed source; each scenario's file and hash beside it."""
+    doc = json.loads(comparison.to_json())
+    meta = doc["meta"]
+    assert meta["trapsim"] == trapsim.__version__ and meta["seed_source"] == "given"
+    assert meta["elapsed_s"] >= 0 and "scenario_sha256" not in meta  # several scenarios: listed per scenario
+    assert [s["scenario_sha256"] for s in doc["scenarios"]] == [r.scenario.sha256 for r in comparison.results]
 
 
 def test_difference_to_first_scenario(comparison: Comparison) -> None:

@@ -11,7 +11,6 @@ truthiness, ``min``/``max``/``clip``/``if`` and IEEE division are independent.
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +36,13 @@ def evaluate(text: str, env: dict[str, Any] | None = None) -> tuple[Any, str]:
 
 
 def rejected(text: str, **known: str) -> ExpressionError:
-    """Assert that ``text`` is rejected by parse + check, quickly; return the error."""
-    start = time.perf_counter()
+    """Assert that ``text`` is rejected by parse + check; return the error.
+
+    How fast hostile input is rejected is measured in ``benchmarks/bench_expressions.py``
+    (wall-clock budgets do not belong in tests).
+    """
     with pytest.raises(ExpressionError) as info:
         check(parse(text), known or TYPES)
-    assert time.perf_counter() - start < 0.5, f"rejecting {text[:40]!r} took too long"
     return info.value
 
 
@@ -86,7 +87,7 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("text,message", HOSTILE.values(), ids=list(HOSTILE))
-def test_hostile_expression_rejected_quickly(text: str, message: str) -> None:
+def test_hostile_expression_rejected(text: str, message: str) -> None:
     error = rejected(text)
     assert message in error.message
     assert 0 <= error.position <= len(text)
@@ -116,10 +117,9 @@ def test_error_positions_point_at_the_problem() -> None:
 
 
 def test_overflowing_constants_give_inf_not_a_hang() -> None:
-    start = time.perf_counter()
+    """Python's int power would compute a 10**10000-digit number; floats overflow to inf at once."""
     value, _ = evaluate("(((2**10)**10)**10)**10")
     assert value == math.inf
-    assert time.perf_counter() - start < 0.5
 
 
 # --------------------------------------------------------------------- precedence

@@ -223,7 +223,11 @@ def test_nan_in_an_unselected_branch_is_not_an_error() -> None:
         'fight_value = "1 - cost"', 'fight_value = "if(cost > 1, sqrt(cost - 1) > 0.5, cost < 0.5)"'
     )
     res = trapsim.simulate(loads(text), draws=2000, seed=1)
-    assert res.draws == 2000
+    # Analytic: with cost ~ U(0, 2), fight_value is 1 when cost < 0.5 or cost > 1.25 (P = 0.625), else 0.
+    # The strong incumbent fights exactly then (1 > 0.5 for sharing), the weak one never (0 or -1 < 0.5),
+    # and the entrant always enters (0.3 * -1 + 0.7 * 1 > 0): P(fight) = 0.3 * 0.625 = 0.1875.
+    assert res.rate("entry_regret") == res.rate("fight")
+    assert abs(res.rate("fight") - 0.1875) < 4 * math.sqrt(0.1875 * 0.8125 / 2000)
 
 
 def test_json_output_is_strict_even_when_a_mean_overflows(invoke, tmp_path: Path) -> None:

@@ -21,7 +21,8 @@ ROOT = HERE.parent.parent
 def main() -> None:
     sc = trapsim.load(str(ROOT / "scenarios" / "defense_clause.toml"))
     save(plot_sweep_lines(trapsim.sweep(sc, "russia_reliability")), HERE / "whatif_sweep.png")
-    grid = {"china_stake": grid_values(0, 0.6, 41), "deliver_prob": grid_values(0.2, 1, 41)}
+    # the README's and docs/sweeps.md's two-parameter sweep
+    grid = {"china_stake": grid_values(0, 0.6, 41), "need_peace": grid_values(0, 0.4, 41)}
     save(plot_sweep_heatmap(trapsim.sweep(sc, grid, draws=20_000), "kim_trap"), HERE / "whatif_heatmap.png")
     names = ["defense_clause", "no_defense_clause", "china_pressure", "ceasefire"]
     comp = trapsim.compare([trapsim.load(str(ROOT / "scenarios" / f"{n}.toml")) for n in names])

@@ -23,6 +23,7 @@ from typing import Any
 
 from trapsim.output import html_table, json_text, pandas, short_repr
 from trapsim.runner import Result, wilson
+from trapsim.runner.result import json_meta
 
 __all__ = [
     "Comparison",
@@ -213,6 +214,7 @@ class Comparison:
             "alpha": self.alpha,
             "test": "two-sided pooled two-proportion z-test against the first scenario",
             "traps": traps,
+            "meta": json_meta(None, elapsed_s=sum(r.elapsed_s for r in self.results), seed_given=self.seed_given),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

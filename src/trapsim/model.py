@@ -223,7 +223,7 @@ class World:
     description: str = ""
 
     def describe(self) -> str:
-        """The intervention in words: ``the same draw with escape = 0; aq_dprk forced to munitions``."""
+        """The intervention in words: ``the same draw with escape = 0; dprk_answer forced to munitions``."""
         parts = []
         if self.set:
             parts.append(" and ".join(f"{name} = {e.source}" for name, e in self.set))

@@ -99,9 +99,11 @@ def _edge(removed: np.ndarray, kept: np.ndarray, discrete: bool, low_side: bool)
     return float(first_kept) if discrete else float((first_kept + last_removed) / 2)
 
 
-def _peel_candidates(
-    xb: np.ndarray, yb: np.ndarray, alpha: float, discrete: Sequence[bool]
-) -> Iterator[tuple[float, int, np.ndarray, int, int, float]]:
+#: A peel: ``(mean, points kept, kept mask, input, side, new limit)``.
+_Candidate = tuple[float, int, np.ndarray, int, int, float]
+
+
+def _peel_candidates(xb: np.ndarray, yb: np.ndarray, alpha: float, discrete: Sequence[bool]) -> Iterator[_Candidate]:
     """Every admissible peel: ``(mean, points kept, kept mask, input, side, new limit)``."""
     m = xb.shape[0]
     k = max(1, math.floor(alpha * m))
@@ -232,26 +234,38 @@ def prim(
     ranges = np.column_stack([x.min(axis=0), x.max(axis=0)]) if ranges is None else np.asarray(ranges, float)
     active = np.ones(n_all, dtype=bool) if exclude is None else ~np.asarray(exclude, dtype=bool)
     xa, ya = x[active], y[active]
-    n_total = n_all
     y_total = float(ya.sum())
+    min_points = max(1, math.ceil(min_mass * n_all))
+    trajectory = _peel(xa, ya, ranges, discrete, alpha=alpha, min_points=min_points, n_total=n_all, y_total=y_total)
+    ok = [i for i, p in enumerate(trajectory) if p.coverage >= min_coverage] or [0]
+    chosen = max(ok, key=lambda i: (trajectory[i].density, trajectory[i].coverage))
+    box = _paste(xa, ya, trajectory[chosen].limits, ranges, alpha, discrete)
+    box = _simplify(xa, ya, box, ranges, tolerance)
+    inside_active = in_box(xa, box)
+    mass, density, coverage = box_stats(ya, inside_active, n_all, y_total)
+    inside = np.zeros(n_all, dtype=bool)
+    inside[np.flatnonzero(active)[inside_active]] = True
+    return PrimBox(box, restricted(box, ranges), mass, density, coverage, inside, tuple(trajectory), chosen)
+
+
+def _peel(
+    xa: np.ndarray,
+    ya: np.ndarray,
+    ranges: np.ndarray,
+    discrete: list[bool],
+    *,
+    alpha: float,
+    min_points: int,
+    n_total: int,
+    y_total: float,
+) -> list[Peel]:
+    """The peeling trajectory: from the whole space, one best peel at a time until ``min_points`` are left."""
     limits = ranges.copy()
     idx = np.arange(xa.shape[0])
     mass, density, coverage = box_stats(ya, np.ones(len(ya), bool), n_total, y_total)
     trajectory = [Peel(limits.copy(), mass, density, coverage, 0)]
-    min_points = max(1, math.ceil(min_mass * n_total))
     while idx.size > min_points:
-        best = None
-        best_gain = -math.inf
-        m = idx.size
-        for cand in _peel_candidates(xa[idx], ya[idx], alpha, discrete):
-            mean, n_keep = cand[0], cand[1]
-            if n_keep < min_points:
-                continue
-            # gain in density per share of the box removed (Friedman and Fisher's
-            # criterion when peels differ in size, as for discrete inputs)
-            gain = (mean - density) / ((m - n_keep) / m)
-            if best is None or gain > best_gain + 1e-15 or (abs(gain - best_gain) <= 1e-15 and n_keep > best[1]):
-                best, best_gain = cand, gain
+        best = _best_peel(xa[idx], ya[idx], alpha, discrete, density, min_points)
         if best is None:
             break
         _, _, keep, j, side, limit = best
@@ -261,12 +275,23 @@ def prim(
         inside[idx] = True
         mass, density, coverage = box_stats(ya, inside, n_total, y_total)
         trajectory.append(Peel(limits.copy(), mass, density, coverage, len(restricted(limits, ranges))))
-    ok = [i for i, p in enumerate(trajectory) if p.coverage >= min_coverage] or [0]
-    chosen = max(ok, key=lambda i: (trajectory[i].density, trajectory[i].coverage))
-    box = _paste(xa, ya, trajectory[chosen].limits, ranges, alpha, discrete)
-    box = _simplify(xa, ya, box, ranges, tolerance)
-    inside_active = in_box(xa, box)
-    mass, density, coverage = box_stats(ya, inside_active, n_total, y_total)
-    inside = np.zeros(n_all, dtype=bool)
-    inside[np.flatnonzero(active)[inside_active]] = True
-    return PrimBox(box, restricted(box, ranges), mass, density, coverage, inside, tuple(trajectory), chosen)
+    return trajectory
+
+
+def _best_peel(
+    xb: np.ndarray, yb: np.ndarray, alpha: float, discrete: list[bool], density: float, min_points: int
+) -> _Candidate | None:
+    """The peel that raises the density most per share of the box removed (ties: the smaller peel)."""
+    best = None
+    best_gain = -math.inf
+    m = len(yb)
+    for cand in _peel_candidates(xb, yb, alpha, discrete):
+        mean, n_keep = cand[0], cand[1]
+        if n_keep < min_points:
+            continue
+        # gain in density per share of the box removed (Friedman and Fisher's
+        # criterion when peels differ in size, as for discrete inputs)
+        gain = (mean - density) / ((m - n_keep) / m)
+        if best is None or gain > best_gain + 1e-15 or (abs(gain - best_gain) <= 1e-15 and n_keep > best[1]):
+            best, best_gain = cand, gain
+    return best

@@ -114,7 +114,7 @@ set_option = click.option(
     "sets",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Fix a parameter at a constant (repeatable), e.g. --set deliver_prob=1.",
+    help="Fix a parameter at a constant (repeatable), e.g. --set need_peace=0.3.",
 )
 
 

@@ -312,9 +312,9 @@ def discover(
 
     Draws the parameters, computes each draw's exact probability that the trap
     fires, and finds a few boxes of parameter space where that probability is
-    high, said in words, e.g. "putin_trap fires in 31% of draws where p_gain >
-    0.348 and ua_push_cost < 0.183 and ... (this box holds 20% of draws and 55%
-    of all firings)". Density: the firing rate inside the box; coverage: the share of
+    high, said in words, e.g. "putin_trap fires in 72% of draws where
+    dprk_casualties < 0.30 and dprk_gain_now > 0.218 (this box holds 51% of
+    draws and 69% of all firings)". Density: the firing rate inside the box; coverage: the share of
     all firings inside it; mass: the share of draws inside it.
 
     PRIM peels 5% of the draws at a time from one side of one parameter,

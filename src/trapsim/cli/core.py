@@ -79,7 +79,7 @@ def solve(
 
     \b
         trapsim solve scenarios/defense_clause.toml
-        trapsim solve scenarios/defense_clause.toml --set p_gain=0.6 --json
+        trapsim solve scenarios/defense_clause.toml --set p_gain_annexed=0.3 --json
         trapsim solve scenarios/defense_clause.toml --world munitions_only
     """
     sc = api.load(file)
@@ -181,7 +181,7 @@ def run(
 
     \b
         trapsim run scenarios/defense_clause.toml
-        trapsim run scenarios/defense_clause.toml --draws 1000000 --seed 1 --set deliver_prob=1
+        trapsim run scenarios/defense_clause.toml --draws 1000000 --seed 1 --set need_peace=0.3
         trapsim run scenarios/defense_clause.toml --json > results.json
         trapsim run scenarios/defense_clause.toml --priors poll/judgements.csv
         trapsim run defense_clause --draws 1000000 --seed 1 --per-draw draws.parquet

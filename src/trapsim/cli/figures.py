@@ -75,7 +75,7 @@ def tree_command(
     \b
         trapsim tree scenarios/defense_clause.toml
         trapsim tree scenarios/defense_clause.toml --draws 20000 --seed 1 --out tree.svg
-        trapsim tree scenarios/defense_clause.toml --at rs_dprk
+        trapsim tree vietnam_analogy --at us_call
         trapsim tree my_dag.toml --compact     # shared nodes drawn once
     """
     from trapsim import figures  # matplotlib is slow to import: only when needed

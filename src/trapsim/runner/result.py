@@ -216,16 +216,17 @@ def run_header(
     return doc
 
 
-def json_meta(scenario: Scenario, *, elapsed_s: float, seed_given: bool | None = None, **extra: Any) -> dict[str, Any]:
+def json_meta(
+    scenario: Scenario | None, *, elapsed_s: float, seed_given: bool | None = None, **extra: Any
+) -> dict[str, Any]:
     """The ``meta`` block of every JSON document: version, scenario file and hash, seed source, time.
 
-    ``extra`` keys (a sweep's backend, the chunk size) come before ``elapsed_s``.
+    ``scenario`` is ``None`` for a document over several scenarios (a comparison lists each one's
+    file and hash itself). ``extra`` keys (a sweep's backend, the chunk size) come before ``elapsed_s``.
     """
-    meta: dict[str, Any] = {
-        "trapsim": trapsim_version(),
-        "scenario_sha256": scenario.sha256,
-        "scenario_path": scenario.path,
-    }
+    meta: dict[str, Any] = {"trapsim": trapsim_version()}
+    if scenario is not None:
+        meta.update(scenario_sha256=scenario.sha256, scenario_path=scenario.path)
     if seed_given is not None:
         meta["seed_source"] = "given" if seed_given else "entropy"
     return {**meta, **extra, "elapsed_s": round(elapsed_s, 4)}

@@ -25,7 +25,7 @@ def classroom_table(checks: Collector, value: Any, parameters: list[Parameter]) 
         checks.err(
             "classroom.ask",
             f"expected a list of 1 to {MAX_ASKED} parameter names, e.g. "
-            f'["deliver_prob"], got {"nothing" if raw is None else _type_name(raw)}',
+            f'["need_peace"], got {"nothing" if raw is None else _type_name(raw)}',
         )
         return Classroom()
     if len(raw) > MAX_ASKED:
