@@ -176,7 +176,10 @@ def test_quoted_command_works(
         return
     monkeypatch.chdir(workdir)
     if not _runnable(name, cmd, words):
-        cmd.make_context(name, words[1:])  # parses: every value converted and checked
+        # parses: every value converted and checked (under main's context, whose settings the commands
+        # share: made without it, click would cache a help option without -h on the command)
+        with click.Context(main, info_name="trapsim", **main.context_settings) as parent:
+            cmd.make_context(name, words[1:], parent=parent)
         return
     result = CliRunner().invoke(main, _cheap(name, cmd, words))
     assert result.exit_code == 0, f"{where}: {command!r} failed:\n{result.output}"

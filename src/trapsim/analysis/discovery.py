@@ -86,17 +86,8 @@ def discover(
     """
     start = time.perf_counter()
     check_traps(scenario, [trap])
-    _check_options(
-        scenario,
-        threshold=threshold,
-        draws=draws,
-        max_boxes=max_boxes,
-        alpha=alpha,
-        min_mass=min_mass,
-        min_coverage=min_coverage,
-        method=method,
-        max_depth=max_depth,
-    )
+    search = _Search(method, max_boxes, alpha, min_mass, min_coverage, max_depth)
+    _check_options(scenario, threshold, draws, search)
     sample = _sample(
         scenario,
         trap,
@@ -114,19 +105,7 @@ def discover(
         settings.update(alpha=alpha, min_coverage=min_coverage)
     else:
         settings.update(max_depth=max_depth)
-    boxes, raw, note = _find_boxes(
-        trap,
-        threshold,
-        sample,
-        space,
-        rate=rate,
-        method=method,
-        max_boxes=max_boxes,
-        alpha=alpha,
-        min_mass=min_mass,
-        min_coverage=min_coverage,
-        max_depth=max_depth,
-    )
+    boxes, raw, note = _find_boxes(trap, threshold, sample, space, rate, search)
     return Discovery(
         scenario=scenario,
         trap=trap,
@@ -148,28 +127,29 @@ def discover(
     )
 
 
-def _check_options(
-    scenario: Scenario,
-    *,
-    threshold: float | None,
-    draws: int,
-    max_boxes: int,
-    alpha: float,
-    min_mass: float,
-    min_coverage: float,
-    method: str,
-    max_depth: int,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """How the boxes are searched (see :func:`discover`)."""
+
+    method: str
+    max_boxes: int
+    alpha: float
+    min_mass: float
+    min_coverage: float
+    max_depth: int
+
+
+def _check_options(scenario: Scenario, threshold: float | None, draws: int, search: _Search) -> None:
     """Refuse an option out of range, naming it (one problem)."""
     checks = [
         ("threshold", threshold, threshold is None or 0 < threshold <= 1, "a probability in (0, 1]"),
         ("draws", draws, draws >= 100, "a whole number >= 100"),
-        ("boxes", max_boxes, max_boxes >= 1, "a whole number >= 1"),
-        ("alpha", alpha, 0 < alpha < 0.5, "a share in (0, 0.5)"),
-        ("min_mass", min_mass, 0 < min_mass < 1, "a share in (0, 1)"),
-        ("min_coverage", min_coverage, 0 <= min_coverage <= 1, "a share in [0, 1]"),
-        ("method", method, method in ("prim", "cart"), "prim or cart"),
-        ("max_depth", max_depth, max_depth >= 1, "a whole number >= 1"),
+        ("boxes", search.max_boxes, search.max_boxes >= 1, "a whole number >= 1"),
+        ("alpha", search.alpha, 0 < search.alpha < 0.5, "a share in (0, 0.5)"),
+        ("min_mass", search.min_mass, 0 < search.min_mass < 1, "a share in (0, 1)"),
+        ("min_coverage", search.min_coverage, 0 <= search.min_coverage <= 1, "a share in [0, 1]"),
+        ("method", search.method, search.method in ("prim", "cart"), "prim or cart"),
+        ("max_depth", search.max_depth, search.max_depth >= 1, "a whole number >= 1"),
     ]
     for key, value, ok, what in checks:
         if not ok:
@@ -259,18 +239,7 @@ def _space(scenario: Scenario, sample: _Sample) -> _Space:
 
 
 def _find_boxes(
-    trap: str,
-    threshold: float | None,
-    sample: _Sample,
-    space: _Space,
-    *,
-    rate: float,
-    method: str,
-    max_boxes: int,
-    alpha: float,
-    min_mass: float,
-    min_coverage: float,
-    max_depth: int,
+    trap: str, threshold: float | None, sample: _Sample, space: _Space, rate: float, search: _Search
 ) -> tuple[list[FoundBox], list[PrimBox], str]:
     """Cover the draws with up to ``max_boxes`` boxes, each on the draws outside the earlier ones.
 
@@ -287,14 +256,17 @@ def _find_boxes(
             else f"P(fires) >= {threshold:g} holds in {'no' if total == 0 else 'every'} draw"
         )
         return [], [], note
-    leaves = _leaf_boxes(x, y, space.member, space.discrete, max_depth, min_mass, total) if method == "cart" else []
+    use_cart = search.method == "cart"
+    leaves = []
+    if use_cart:
+        leaves = _leaf_boxes(x, y, space.member, space.discrete, search.max_depth, search.min_mass, total)
     boxes: list[FoundBox] = []
     raw: list[PrimBox] = []
     note = ""
     taken = np.zeros(len(y), dtype=bool)
     taken_test = np.zeros(len(y_test), dtype=bool)
-    while len(boxes) < max_boxes:
-        if method == "cart":
+    while len(boxes) < search.max_boxes:
+        if use_cart:
             if len(boxes) >= len(leaves):
                 break
             found = leaves[len(boxes)]
@@ -304,9 +276,9 @@ def _find_boxes(
                 y,
                 ranges=space.member,
                 discrete=space.discrete,
-                alpha=alpha,
-                min_mass=min_mass,
-                min_coverage=min_coverage,
+                alpha=search.alpha,
+                min_mass=search.min_mass,
+                min_coverage=search.min_coverage,
                 exclude=taken,
             )
         stats = _stats(y, found.inside, total)

@@ -8,6 +8,9 @@ from typing import Any
 from trapsim.errors import ScenarioError, suggest
 from trapsim.expressions import Type
 from trapsim.model import (
+    ChanceNode,
+    DecisionNode,
+    Outcome,
     Scenario,
 )
 from trapsim.scenario import game, tables
@@ -28,7 +31,6 @@ def validate(file: str, data: dict[str, Any], comments: Mapping[str, str] | None
     One :class:`Collector` gathers the problems; each table is checked by its own function
     (:mod:`trapsim.scenario.tables` for the tables around the game, :mod:`trapsim.scenario.game`
     for payoffs, nodes, the graph and traps), in an order where later tables can use earlier ones.
-    (Longer than most functions: it is that one straight sequence, then the Scenario's fields.)
 
     Raises
     ------
@@ -37,28 +39,9 @@ def validate(file: str, data: dict[str, Any], comments: Mapping[str, str] | None
     """
     c = Collector(file, data, comments)
     d = c.data
-    for k in d:
-        if k not in _TOP:
-            meant = suggest(k, _TOP)
-            c.err(k, "unknown top-level table (expected one of: " + ", ".join(_TOP) + ")", meant)
-            if meant and meant not in d and isinstance(d[k], dict):  # a misspelt [derived]: its names exist
-                c.shadow(*d[k])
+    _unknown_tables(c, d)
     meta = c.table("scenario", d.get("scenario"))
-    c.unknown_keys("scenario", meta, _SCENARIO_KEYS)
-    name = c.string("scenario.name", meta.get("name"), required=True)
-    if isinstance(meta.get("name"), str) and not IDENT.match(name):
-        c.err("scenario.name", f"invalid name {name!r} (use lower-case letters, digits and _)")
-    title = c.string("scenario.title", meta.get("title"), default=name)
-    description = c.string("scenario.description", meta.get("description"))
-    sources = tables.sources(c, meta.get("sources"))
-    discussion = tables.texts(
-        c, "scenario.discussion", meta.get("discussion"), '["Who is trapped, and by whom?"]', most=20
-    )
-    reality_check = tables.reality_check(c, meta.get("reality_check"))
-    payoff_unit = tables.payoff_unit(c, "scenario.payoff_unit", meta.get("payoff_unit"))
-    commitment_kinds = tables.texts(
-        c, "scenario.commitment_kinds", meta.get("commitment_kinds"), '["alliance", "patronage"]', most=50
-    )
+    head = _scenario_table(c, meta)
     simulation = tables.simulation(c, d.get("simulation"))
     actors = tables.actors(c, d.get("actors"))
     actor_ids = [a.id for a in actors]
@@ -74,16 +57,7 @@ def validate(file: str, data: dict[str, Any], comments: Mapping[str, str] | None
     outcomes = game.outcomes(c, raw_payoffs, actor_ids, known)
     nodes = game.nodes(c, raw_nodes, actor_ids, set(raw_payoffs), known)
     game.outcome_texts(c, d.get("outcomes"), outcomes)
-    root = c.string("scenario.root", meta.get("root"), required=True)
-    if isinstance(meta.get("root"), str) and root in raw_payoffs and root not in raw_nodes:
-        c.err(
-            "scenario.root",
-            f"'{root}' is an outcome; the root must be a node (a decision or chance move) under [nodes]",
-        )
-    elif isinstance(meta.get("root"), str) and root not in raw_nodes:
-        c.err("scenario.root", f"unknown node '{root}'", suggest(root, raw_nodes))
-    elif root:
-        game.tree(c, root, nodes, outcomes)
+    root = _root(c, meta, raw_nodes, raw_payoffs, nodes, outcomes)
     worlds = world_rules.worlds(c, d.get("worlds"), declared, known)
     relations = world_rules.relation_absents(c, d.get("relations"), relations, declared, known)
     traps = game.traps(c, d.get("traps"), known, nodes, outcomes, actor_ids)
@@ -94,8 +68,6 @@ def validate(file: str, data: dict[str, Any], comments: Mapping[str, str] | None
     if c.problems:
         raise ScenarioError(c.problems)
     return Scenario(
-        name=name,
-        title=title,
         root=root,
         actors=tuple(actors),
         parameters=tuple(parameters),
@@ -109,15 +81,66 @@ def validate(file: str, data: dict[str, Any], comments: Mapping[str, str] | None
         worlds=tuple(worlds),
         simulation=simulation,
         classroom=classroom,
-        description=description,
-        sources=tuple(sources),
-        discussion=tuple(discussion),
-        reality_check=reality_check,
-        commitment_kinds=tuple(commitment_kinds),
-        payoff_unit=payoff_unit,
+        **head,
         path=c.file,
         sha256=sha,
     )
+
+
+def _unknown_tables(c: Collector, d: dict[str, Any]) -> None:
+    """One problem per unknown top-level table; a misspelt one's names count as declared (no cascade)."""
+    for k in d:
+        if k not in _TOP:
+            meant = suggest(k, _TOP)
+            c.err(k, "unknown top-level table (expected one of: " + ", ".join(_TOP) + ")", meant)
+            if meant and meant not in d and isinstance(d[k], dict):  # a misspelt [derived]: its names exist
+                c.shadow(*d[k])
+
+
+def _scenario_table(c: Collector, meta: dict[str, Any]) -> dict[str, Any]:
+    """The ``[scenario]`` table's own fields (not ``root``, checked once the nodes are known)."""
+    c.unknown_keys("scenario", meta, _SCENARIO_KEYS)
+    name = c.string("scenario.name", meta.get("name"), required=True)
+    if isinstance(meta.get("name"), str) and not IDENT.match(name):
+        c.err("scenario.name", f"invalid name {name!r} (use lower-case letters, digits and _)")
+    return {
+        "name": name,
+        "title": c.string("scenario.title", meta.get("title"), default=name),
+        "description": c.string("scenario.description", meta.get("description")),
+        "sources": tuple(tables.sources(c, meta.get("sources"))),
+        "discussion": tuple(
+            tables.texts(c, "scenario.discussion", meta.get("discussion"), '["Who is trapped, and by whom?"]', most=20)
+        ),
+        "reality_check": tables.reality_check(c, meta.get("reality_check")),
+        "payoff_unit": tables.payoff_unit(c, "scenario.payoff_unit", meta.get("payoff_unit")),
+        "commitment_kinds": tuple(
+            tables.texts(
+                c, "scenario.commitment_kinds", meta.get("commitment_kinds"), '["alliance", "patronage"]', most=50
+            )
+        ),
+    }
+
+
+def _root(
+    c: Collector,
+    meta: dict[str, Any],
+    raw_nodes: dict[str, Any],
+    raw_payoffs: dict[str, Any],
+    nodes: Mapping[str, DecisionNode | ChanceNode],
+    outcomes: Mapping[str, Outcome],
+) -> str:
+    """``scenario.root``: a node of ``[nodes]`` (not an outcome), from which the tree is checked."""
+    root = c.string("scenario.root", meta.get("root"), required=True)
+    if isinstance(meta.get("root"), str) and root in raw_payoffs and root not in raw_nodes:
+        c.err(
+            "scenario.root",
+            f"'{root}' is an outcome; the root must be a node (a decision or chance move) under [nodes]",
+        )
+    elif isinstance(meta.get("root"), str) and root not in raw_nodes:
+        c.err("scenario.root", f"unknown node '{root}'", suggest(root, raw_nodes))
+    elif root:
+        game.tree(c, root, nodes, outcomes)
+    return root
 
 
 def _parameter_names(raw: Any) -> list[str]:

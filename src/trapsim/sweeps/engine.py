@@ -248,18 +248,7 @@ def _run_sweep(
     if seed is None:
         seed_given = bool(stored_meta.get("seed_given", False))
         seed = int(stored["seed"]) if stored else fresh_seed()
-    fingerprint = {
-        "scenario": scenario.name,
-        "scenario_sha256": scenario.sha256,
-        "sweep": sweep_id,
-        "vary": {k: list(v) for k, v in grid_axes.items()},
-        "values": fixed,
-        "draws": draws,
-        "seed": seed,
-        "solver": solver,
-        "rationality": rationality,
-        "chunk_size": CHUNK,
-    }
+    fingerprint = _fingerprint(scenario, sweep_id, grid_axes, fixed, draws, seed, solver, rationality)
     if ckpt is not None and stored is not None:
         ckpt.check(stored, fingerprint)
         ckpt.check_points(
@@ -379,3 +368,28 @@ def _gather(
             ckpt.remove()
         elif unsaved:
             ckpt.write(fingerprint, done, meta)
+
+
+def _fingerprint(
+    scenario: Scenario,
+    sweep_id: str,
+    axes: Mapping[str, tuple[float, ...]],
+    fixed: Mapping[str, float],
+    draws: int,
+    seed: int,
+    solver: str,
+    rationality: float,
+) -> dict[str, Any]:
+    """What a checkpoint must match to be resumed: the scenario file, the grid and every setting of the runs."""
+    return {
+        "scenario": scenario.name,
+        "scenario_sha256": scenario.sha256,
+        "sweep": sweep_id,
+        "vary": {k: list(v) for k, v in axes.items()},
+        "values": dict(fixed),
+        "draws": draws,
+        "seed": seed,
+        "solver": solver,
+        "rationality": rationality,
+        "chunk_size": CHUNK,
+    }
