@@ -381,10 +381,20 @@ def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None, li
     if limit < 1:
         raise ValueError("limit must be at least 1")
     game = game_at(scenario, values)
-    tree = game.tree
-    positions = tree.positions
-    # per position: list of (values (actors,), choices ((position, action index), ...))
-    subgame: dict[int, list[tuple[np.ndarray, tuple[tuple[int, int], ...]]]] = {}
+    equilibria, complete, ties = _every_spe(game, limit)
+    profiles = [_profile(game, vals, dict(choices)) for vals, choices in equilibria]
+    names = [game.tree.positions[i].name for i in sorted(ties)]
+    return AllSPE(scenario, game.values, profiles, complete, limit, names)
+
+
+#: One equilibrium of a subgame: its values (actors,) and its choices ((position, action index), ...).
+_SubgameSPE = tuple[np.ndarray, tuple[tuple[int, int], ...]]
+
+
+def _every_spe(game: GameAtPoint, limit: int) -> tuple[list[_SubgameSPE], bool, set[int]]:
+    """Every equilibrium of the whole game, bottom-up (up to ``limit``), whether that is all, and the tied positions."""
+    positions = game.tree.positions
+    subgame: dict[int, list[_SubgameSPE]] = {}
     complete = True
     tie_positions: set[int] = set()
     for i in reversed(range(len(positions))):
@@ -392,7 +402,7 @@ def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None, li
         if pos.kind == "leaf":
             subgame[i] = [(game.payoffs[pos.row, :, 0], ())]
             continue
-        out: list[tuple[np.ndarray, tuple[tuple[int, int], ...]]] = []
+        out: list[_SubgameSPE] = []
         kids = [subgame.pop(c) for c in pos.children]
         for combo in itertools.product(*kids):
             choices = tuple(itertools.chain.from_iterable(c[1] for c in combo))
@@ -411,24 +421,25 @@ def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None, li
                 complete = False
                 break
         subgame[i] = out[:limit]
-    profiles = []
-    for vals, choices in subgame[0]:
-        chosen = dict(choices)
-        reach = np.zeros(len(positions))
-        reach[0] = 1.0
-        outcomes = dict.fromkeys(tree.outcomes, 0.0)
-        for i, pos in enumerate(positions):  # pre-order: parents first
-            if pos.kind == "leaf":
-                outcomes[pos.id] += float(reach[i])
-            elif pos.kind == "chance":
-                reach[list(pos.children)] = reach[i] * game.chance[i][:, 0]
-            else:
-                reach[pos.children[chosen[i]]] = reach[i]
-        profiles.append(
-            SPEProfile(
-                strategy={positions[i].name: positions[i].actions[k] for i, k in sorted(chosen.items())},
-                payoffs={a: float(v) for a, v in zip(tree.actors, vals, strict=True)},
-                outcome_probabilities=outcomes,
-            )
-        )
-    return AllSPE(scenario, game.values, profiles, complete, limit, [positions[i].name for i in sorted(tie_positions)])
+    return subgame[0], complete, tie_positions
+
+
+def _profile(game: GameAtPoint, vals: np.ndarray, chosen: dict[int, int]) -> SPEProfile:
+    """One equilibrium as strategy, payoffs and the probability of each outcome (played out from the root)."""
+    tree = game.tree
+    positions = tree.positions
+    reach = np.zeros(len(positions))
+    reach[0] = 1.0
+    outcomes = dict.fromkeys(tree.outcomes, 0.0)
+    for i, pos in enumerate(positions):  # pre-order: parents first
+        if pos.kind == "leaf":
+            outcomes[pos.id] += float(reach[i])
+        elif pos.kind == "chance":
+            reach[list(pos.children)] = reach[i] * game.chance[i][:, 0]
+        else:
+            reach[pos.children[chosen[i]]] = reach[i]
+    return SPEProfile(
+        strategy={positions[i].name: positions[i].actions[k] for i, k in sorted(chosen.items())},
+        payoffs={a: float(v) for a, v in zip(tree.actors, vals, strict=True)},
+        outcome_probabilities=outcomes,
+    )

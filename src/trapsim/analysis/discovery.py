@@ -249,16 +249,9 @@ def _find_boxes(
     x, y, x_test, y_test = sample.x, sample.y, sample.x_test, sample.y_test
     total, total_test = float(y.sum()), float(y_test.sum())
     if _nothing_to_find(total, len(y)):
-        what = "never" if total == 0 else "always"
-        note = (
-            f"{trap} {what} fires in these draws"
-            if threshold is None
-            else f"P(fires) >= {threshold:g} holds in {'no' if total == 0 else 'every'} draw"
-        )
-        return [], [], note
-    use_cart = search.method == "cart"
+        return [], [], _nothing_note(trap, threshold, total)
     leaves = []
-    if use_cart:
+    if search.method == "cart":
         leaves = _leaf_boxes(x, y, space.member, space.discrete, search.max_depth, search.min_mass, total)
     boxes: list[FoundBox] = []
     raw: list[PrimBox] = []
@@ -266,21 +259,9 @@ def _find_boxes(
     taken = np.zeros(len(y), dtype=bool)
     taken_test = np.zeros(len(y_test), dtype=bool)
     while len(boxes) < search.max_boxes:
-        if use_cart:
-            if len(boxes) >= len(leaves):
-                break
-            found = leaves[len(boxes)]
-        else:
-            found = prim(
-                x,
-                y,
-                ranges=space.member,
-                discrete=space.discrete,
-                alpha=search.alpha,
-                min_mass=search.min_mass,
-                min_coverage=search.min_coverage,
-                exclude=taken,
-            )
+        found = _next_box(x, y, space, search, leaves, len(boxes), taken)
+        if found is None:
+            break
         stats = _stats(y, found.inside, total)
         inside_test = in_box(x_test, found.limits) & ~taken_test
         test = _stats(y_test, inside_test, total_test)
@@ -312,6 +293,37 @@ def _find_boxes(
         taken |= found.inside
         taken_test |= inside_test
     return boxes, raw, note
+
+
+def _nothing_note(trap: str, threshold: float | None, total: float) -> str:
+    """Why there is nothing to discover: the outcome never or always holds."""
+    if threshold is None:
+        return f"{trap} {'never' if total == 0 else 'always'} fires in these draws"
+    return f"P(fires) >= {threshold:g} holds in {'no' if total == 0 else 'every'} draw"
+
+
+def _next_box(
+    x: np.ndarray,
+    y: np.ndarray,
+    space: _Space,
+    search: _Search,
+    leaves: list[PrimBox],
+    k: int,
+    taken: np.ndarray,
+) -> PrimBox | None:
+    """The ``k``-th candidate: CART's next leaf (``None`` when there is none), or PRIM's box outside ``taken``."""
+    if search.method == "cart":
+        return leaves[k] if k < len(leaves) else None
+    return prim(
+        x,
+        y,
+        ranges=space.member,
+        discrete=space.discrete,
+        alpha=search.alpha,
+        min_mass=search.min_mass,
+        min_coverage=search.min_coverage,
+        exclude=taken,
+    )
 
 
 def _support(dist: Distribution, values: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -99,7 +99,12 @@ def solve(
     if as_json:
         click.echo(eq.to_json())
         return
-    where = "central values" + "".join(f", {k}={v:g}" for k, v in parse_sets(sets).items())
+    _print_equilibrium(sc, eq, parse_sets(sets), world)
+
+
+def _print_equilibrium(sc: api.Scenario, eq: api.Equilibrium, values: dict[str, float], world: str | None) -> None:
+    """The strategy at every node, the payoffs at the root (and as perceived) and the outcomes' probabilities."""
+    where = "central values" + "".join(f", {k}={v:g}" for k, v in values.items())
     click.echo(click.style(sc.title, bold=True) + f"  ({sc.name}, solver {eq.solver}, {where})")
     if world is not None:
         click.echo(f"In the world '{world}': {sc.world(world).describe()}")
