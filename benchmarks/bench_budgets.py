@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 import trapsim
-from trapsim.expressions import ExpressionError, check, compile_expr, parse
+from trapsim.errors import ExpressionError
+from trapsim.expressions import check, compile_expr, parse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
