@@ -45,3 +45,29 @@ def test_a_game_without_history_rows_keeps_the_plain_array() -> None:
     model = CompiledScenario(trapsim.load(ROOT / "tests" / "data" / "core_entry.toml"))
     payoffs, _ = model.evaluate(model.sample(1, 0, 10), 10, 0, table=True)
     assert isinstance(payoffs, np.ndarray)
+
+
+def test_a_world_that_sets_values_reuses_exactly_the_real_arrays_it_cannot_change() -> None:
+    """defense_clause's no_substitution world: its evaluation equals a full one; untouched cells are the real arrays."""
+    model = CompiledScenario(trapsim.load(ROOT / "scenarios" / "defense_clause.toml"))
+    n = 2000
+    env = model.sample(3, 0, n)
+    real = model.evaluate(env, n, 0, table=True)
+    game = model.worlds["no_substitution"]
+    values = model.world_values(game, env, 0)
+    table, chance = model.evaluate_world(game, values, n, 0, real)
+    full, chance_full = model.evaluate(values, n, 0)
+    assert table.full().tobytes() == full.tobytes()
+    assert chance.keys() == chance_full.keys()
+    assert all(chance[k].tobytes() == chance_full[k].tobytes() for k in chance)
+    shared = [j for j, a in enumerate(table.cells) if a is real[0].cells[j]]
+    changed = [j for j, a in enumerate(table.cells) if a is not real[0].cells[j]]
+    assert shared and changed  # Russia's manpower term changes; most payoffs do not
+    # the chunk's solves, sharing one memo, give what separate solves give
+    memo: dict = {}
+    a = backward(model.tree, real[0], real[1], memo=memo)
+    w = backward(game.tree, table, game.on_tree(chance), memo=memo)
+    w_alone = backward(game.tree, full, game.on_tree(chance_full))
+    assert np.array(w.values[0]).tobytes() == w_alone.values[0].tobytes()
+    assert all(np.array_equal(w.choice[i], w_alone.choice[i]) for i in w_alone.choice)
+    assert a.values[0] is not None

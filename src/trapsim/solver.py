@@ -186,17 +186,30 @@ class PayoffTable:
 
     values: np.ndarray  # (distinct, n)
     index: np.ndarray  # (rows, actors) int: row of ``values`` of each cell
-    views: tuple[tuple[np.ndarray, ...], ...]  # per row: its actors' arrays (views into ``values``)
+    views: tuple[tuple[np.ndarray, ...], ...]  # per row: its actors' arrays
+    cells: tuple[np.ndarray, ...] = ()  # per distinct value: the array that ``views`` hold
 
     @classmethod
-    def of(cls, values: np.ndarray, index: np.ndarray, getters: Sequence[Callable[[Any], Any]] = ()) -> PayoffTable:
-        """The table of ``values`` and ``index``; ``getters`` (``itemgetter(*index[row])`` per row) may be given."""
-        rows = list(values)  # one view per distinct value: shared by its cells
+    def of(
+        cls,
+        values: np.ndarray,
+        index: np.ndarray,
+        getters: Sequence[Callable[[Any], Any]] = (),
+        cells: Sequence[np.ndarray] | None = None,
+    ) -> PayoffTable:
+        """The table of ``values`` and ``index``.
+
+        ``getters`` (``itemgetter(*index[row])`` per row) may be given;
+        ``cells`` gives the array of each distinct value (equal to its row of
+        ``values``; by default a view of it), e.g. another table's very
+        arrays where the values are the same (see :func:`backward`'s ``memo``).
+        """
+        rows = list(values) if cells is None else list(cells)  # one array per distinct value, shared by its cells
         getters = getters or [itemgetter(*row) for row in index.tolist()]
         views = tuple(g(rows) for g in getters)
         if index.shape[1] == 1:  # itemgetter of one item gives the item, not a tuple
             views = tuple((v,) for v in views)
-        return cls(values, index, views)
+        return cls(values, index, views, tuple(rows))
 
     @property
     def n(self) -> int:
@@ -266,6 +279,7 @@ def backward(
     solver: str = "spe",
     rationality: float = 10.0,
     keep_values: bool = False,
+    memo: dict[Any, Any] | None = None,
 ) -> Solution:
     """Solve every draw by backward induction.
 
@@ -287,6 +301,12 @@ def backward(
     keep_values
         Keep the values of every inner position (for explanations); by default
         only the root's and the leaves' are kept, so memory stays flat.
+    memo
+        With a :class:`PayoffTable`: the actor-wise results of earlier solves
+        of the same draws (the real game, then its worlds, in one chunk), keyed
+        by the identities of their inputs: an actor's mix, a best action or a
+        selection whose inputs are the very same arrays is taken, not
+        computed again. It keeps what it has seen alive: one per chunk.
     """
     values: dict[int, Any] = {}
     probs: dict[int, np.ndarray] = {}
@@ -297,7 +317,7 @@ def backward(
     leaf_value: Any = payoffs.views if isinstance(payoffs, PayoffTable) else payoffs
     n = payoffs.n if isinstance(payoffs, PayoffTable) else payoffs.shape[-1]
     scratch = _Scratch(n)
-    memo: dict[tuple[int, ...], Any] = {}
+    memo = memo if memo is not None else {}
     for i in reversed(range(len(positions))):
         pos = positions[i]
         if pos.kind == "leaf":
@@ -305,10 +325,10 @@ def backward(
             continue
         kids = [values[c] for c in pos.children]  # k arrays (actors, n), or actor-wise tuples of (n,)
         if pos.kind == "decision" and solver == "spe":
-            pick, tie = _best(kids, pos.owner, scratch)
+            pick, tie = _best_shared(kids, pos.owner, scratch, memo) if actorwise else _best(kids, pos.owner, scratch)
             choice[i] = pick
             ties[i] = tie
-            values[i] = _select_actors(pick, kids) if actorwise else _select(pick, kids)
+            values[i] = _select_actors(pick, kids, memo) if actorwise else _select(pick, kids)
         else:
             p = probs[i] = chance[i] if pos.kind == "chance" else _logit(kids, pos.owner, rationality)
             values[i] = _mix_actors(p, kids, memo, scratch.b) if actorwise else _mix(p, kids, scratch)
@@ -393,25 +413,43 @@ def _mix_actors(p: np.ndarray, kids: list[Actorwise], memo: dict[tuple[int, ...]
     return tuple(out)
 
 
-def _select_actors(pick: np.ndarray, kids: list[Actorwise]) -> Actorwise:
-    """:func:`_select` actor by actor; an actor with the same array in every kid keeps that array."""
+def _select_actors(pick: np.ndarray, kids: list[Actorwise], memo: dict[Any, Any]) -> Actorwise:
+    """:func:`_select` actor by actor; an actor with the same array in every kid keeps that array.
+
+    ``memo`` (see :func:`backward`): the same choices among the same arrays give the same (one) array.
+    """
     if len(kids) == 1:
         return kids[0]
-    if len(kids) == 2:
-        mask = pick.astype(bool)
-        return tuple(x if x is y else np.where(mask, y, x) for x, y in zip(*kids, strict=True))
-    masks = [pick == k for k in range(1, len(kids))]
+    masks: list[np.ndarray] = []
     out = []
     for xs in zip(*kids, strict=True):
         first = xs[0]
         if all(x is first for x in xs):
             out.append(first)
             continue
-        value = np.where(masks[0], xs[1], first)
-        for k in range(2, len(xs)):
-            np.copyto(value, xs[k], where=masks[k - 1])
-        out.append(value)
+        key = ("select", id(pick), *map(id, xs))
+        hit = memo.get(key)
+        if hit is None:
+            if not masks:
+                masks = [pick.astype(bool)] if len(kids) == 2 else [pick == k for k in range(1, len(kids))]
+            value = np.where(masks[0], xs[1], first)
+            for k in range(2, len(xs)):
+                np.copyto(value, xs[k], where=masks[k - 1])
+            hit = memo[key] = (pick, xs, value)
+        out.append(hit[2])
     return tuple(out)
+
+
+def _best_shared(
+    kids: list[Actorwise], owner: int, scratch: _Scratch, memo: dict[Any, Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_best`, taken from ``memo`` when the owner's arrays are the very same as before."""
+    own = tuple(kid[owner] for kid in kids)
+    key = ("best", *map(id, own))
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = (own, *_best(kids, owner, scratch))
+    return hit[1], hit[2]
 
 
 def _draws(solution: Solution) -> int:
@@ -419,7 +457,7 @@ def _draws(solution: Solution) -> int:
     return int((root[0] if isinstance(root, tuple) else root).shape[-1])
 
 
-def _best(kids: list[np.ndarray], owner: int, scratch: _Scratch | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _best(kids: list[Any], owner: int, scratch: _Scratch | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The owner's best action per draw (first listed on a tie) and where ties occur.
 
     An action is "at the top" when its payoff is within :data:`TIE_TOLERANCE`

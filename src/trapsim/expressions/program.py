@@ -19,6 +19,7 @@ draws; the caller broadcasts it when storing).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
@@ -76,6 +77,28 @@ class Program:
     def steps(self) -> int:
         """Operations run per :meth:`run` (after folding and sharing)."""
         return len(self._steps)
+
+    def dependent(self, names: set[str] | frozenset[str]) -> Program:
+        """The program of only the expressions whose value depends on ``names`` (and the steps they need).
+
+        The other expressions give the same values whatever ``names`` are: a
+        caller that has them already (the real draws, for a world that sets a
+        few parameters) keeps those and runs this smaller program.
+        """
+        uses: dict[int, bool] = {slot: key in names for slot, key in self._loads}
+        for _, args, out in self._steps:
+            uses[out] = any(uses.get(a, False) for a in args)
+        keep = {slot for slot in self._outputs if uses.get(slot, False)}
+        needed = set(keep)
+        for _, args, out in reversed(self._steps):
+            if out in needed:
+                needed.update(args)
+        sub = copy.copy(self)
+        sub._steps = [step for step in self._steps if step[2] in needed]
+        sub._outputs = {slot: dests for slot, dests in self._outputs.items() if slot in keep}
+        sub._loads = [(slot, key) for slot, key in self._loads if slot in needed]
+        sub._plan = None
+        return sub
 
     def groups(self) -> list[list[Any]]:
         """The destinations of the expressions, grouped by value (expressions with the same value together)."""

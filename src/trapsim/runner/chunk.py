@@ -62,7 +62,8 @@ def run_chunk(
     """Sample, solve, play and count one chunk of ``n`` draws (and keep its per-draw records if ``records``)."""
     env = model.sample(entropy, chunk, n)
     payoffs, chance = model.evaluate(env, n, chunk, table=True)
-    sol: Solution = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality)
+    memo: dict[Any, Any] = {}  # the chunk's solves (real game, worlds) share what they have in common
+    sol: Solution = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality, memo=memo)
     uniforms = model.uniforms(entropy, chunk, n, solver)
     played = sol
     perceived: dict[str, Solution] = {}
@@ -90,6 +91,7 @@ def run_chunk(
             solver=solver,
             rationality=rationality,
             expected=expected is not None,
+            memo=memo,
         )
     traps = evaluate_traps(model, env, paths, chunk)
     tree = model.tree

@@ -174,6 +174,8 @@ class CompiledScenario:
         #: The real game, and the game of every world a trap uses (no other world is ever solved).
         self.game = Game(None, self.tree, tuple(range(len(self.tree.positions))))
         self.worlds = {w: self.world_game(w) for w in scenario.used_worlds()}
+        #: Per world that sets values: the program of the payoffs and probabilities those values change.
+        self._world_programs = {w: self._program.dependent(self._changed(g)) for w, g in self.worlds.items() if g.sets}
 
     def world_game(self, world_id: str) -> Game:
         """Compile one world's game (its tree, and its ``set`` expressions over true values)."""
@@ -181,6 +183,67 @@ class CompiledScenario:
         tree, real = _prune(self.tree, dict(world.force)) if world.force else (self.tree, self.game.real)
         sets = tuple((name, self._item(f"worlds.{world_id}.set.{name}", e)) for name, e in world.set)
         return Game(world_id, tree, real, sets)
+
+    def _changed(self, game: Game) -> set[str]:
+        """The names whose values ``game``'s world may change: what it sets and the derived values using them."""
+        changed = {name for name, _ in game.sets}
+        for name, deps in self._deps.items():  # derived values are in dependency order
+            if deps & changed:
+                changed.add(name)
+        return changed
+
+    def evaluate_world(
+        self, game: Game, values: Mapping[str, Any], n: int, chunk: int | None, real: tuple[Any, dict[int, np.ndarray]]
+    ) -> tuple[Any, dict[int, np.ndarray]]:
+        """:meth:`evaluate` of a world that sets values, reusing the real draws' arrays where they cannot differ.
+
+        ``real`` is the real draws' ``evaluate(..., table=True)``. Payoffs and
+        probabilities that do not depend on what the world sets are the real
+        ones, the very same arrays (so that :func:`~trapsim.solver.backward`'s
+        memo recognises them); the others are evaluated and checked as usual.
+        """
+        table, chance = real
+        if not isinstance(table, PayoffTable) or game.id not in self._world_programs:
+            return self.evaluate(values, n, chunk, table=True)
+        program = self._world_programs[game.id]
+        cell_of, index, getters = self._cells  # type: ignore[misc]
+        distinct = np.array(table.values)  # the real values; the world's own rows are written below
+        cells = list(table.cells)
+        groups = self._chance_groups
+        probs = {key: chance[pos[0]] for key, pos in groups.items()}
+        finite = [True]
+
+        def store(dests: list[Any], value: Any) -> None:
+            if finite[0] and not (np.asarray(value).dtype == bool or np.isfinite(value).all()):
+                finite[0] = False
+            for d in dests:
+                if d[0] == "chance":
+                    if probs[d[1]] is chance[groups[d[1]][0]]:
+                        probs[d[1]] = probs[d[1]].copy()  # the world's own probabilities
+                    probs[d[1]][d[2]] = value
+                else:
+                    j = cell_of[d]
+                    distinct[j] = value
+                    cells[j] = distinct[j]
+
+        with np.errstate(all="ignore"):
+            program.run(values, store)
+        payoffs = PayoffTable.of(distinct, index, getters, cells)
+        if not finite[0]:  # find the culprit, in the order of the expressions
+            for r, (o, _past) in enumerate(self.tree.rows):
+                for a, it in enumerate(self.payoffs[o]):
+                    self.finite(it, distinct[index[r, a]], values, chunk)
+        out = {}
+        for key, positions in groups.items():
+            pos, p = positions[0], probs[key]
+            if p is not chance[pos]:
+                if not finite[0]:
+                    for k, it in enumerate(self.chance[pos]):
+                        self.finite(it, p[k], values, chunk)
+                self.check_probabilities(pos, p, {**values, **self.tree.history.get(pos, {})}, chunk)
+            for q in positions:
+                out[q] = p
+        return payoffs, out
 
     def world_values(self, game: Game, env: Mapping[str, Any], chunk: int | None = 0) -> Mapping[str, Any]:
         """The parameter and derived values of ``game``'s world: ``env`` with ``set`` applied.

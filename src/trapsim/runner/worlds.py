@@ -29,6 +29,7 @@ def play_world(
     solver: str,
     rationality: float,
     expected: bool,
+    memo: dict[Any, Any] | None = None,
 ) -> PlayedPaths:
     """Solve and play one world on the draws of a chunk.
 
@@ -45,11 +46,13 @@ def play_world(
     expected
         Compute each actor's expected payoff at the root (for ``expected()``
         and ``surprise()``).
+    memo
+        The chunk's, shared with the real game's solve (see :func:`~trapsim.solver.backward`).
     """
     values = model.world_values(game, env, chunk)
     if values is not env:
-        payoffs, chance = model.evaluate(values, n, chunk, table=True)
-    truth = backward(game.tree, payoffs, game.on_tree(chance), solver=solver, rationality=rationality)
+        payoffs, chance = model.evaluate_world(game, values, n, chunk, (payoffs, dict(chance)))
+    truth = backward(game.tree, payoffs, game.on_tree(chance), solver=solver, rationality=rationality, memo=memo)
     played, perceived = truth, dict[str, Solution]()
     if model.beliefs:
         played, perceived = hypergame(
