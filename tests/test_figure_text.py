@@ -308,3 +308,25 @@ def test_classroom_poll_figures_are_legible(monkeypatch: pytest.MonkeyPatch) -> 
             if shown_height(t, fig) < MIN_PX
         ]
     assert not small, "\n".join(small)
+
+
+@pytest.mark.parametrize("view", ["run", "equilibrium"])
+def test_the_compact_graph_of_v2_is_split_into_legible_slides(view: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tree --compact``: consecutive columns per 16:9 panel (it was one 7,040 px strip), links between panels."""
+    from trapsim.figures.compact import plot_compact_panels
+
+    sc = trapsim.load(V2)
+    panels = plot_compact_panels(trapsim.simulate(sc, draws=2000, seed=1) if view == "run" else sc)
+    assert len(panels) >= 2
+    small, texts = [], []
+    for k, fig in enumerate(panels):
+        assert tuple(fig.get_size_inches()) == pytest.approx((12.8, 7.2))
+        drawn = _drawn_texts(fig, monkeypatch)
+        texts += [t.get_text().replace("\n", " ") for t in drawn]
+        small += [f"panel {k}: {t.get_text()[:40]!r}" for t in drawn if shown_height(t, fig) < MIN_PX]
+    assert not small, "\n".join(small)
+    joined = "\n".join(texts)
+    assert "[" not in joined
+    for node in sc.nodes:  # every node is drawn once, by its label
+        assert sum(sc.label_of("node", node) in t for t in texts) >= 1
+    assert "\u25b8 panel B" in joined and "from panel A" in joined

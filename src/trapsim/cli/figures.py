@@ -86,11 +86,11 @@ def tree_command(
     use_compact = at is None and bool(compact)
     if draws is not None or seed is not None:
         result = simulate(sc, draws, seed, parse_sets(sets), solver, rationality, workers)
-        panels = [figures.plot_compact_tree(result)] if use_compact else figures.plot_tree_panels(result, at=at)
+        panels = figures.plot_compact_panels(result) if use_compact else figures.plot_tree_panels(result, at=at)
     else:
         eq = api.solve(sc, values=parse_sets(sets), solver=solver, rationality=rationality)
         panels = (
-            [figures.plot_compact_tree(sc, equilibrium=eq)]
+            figures.plot_compact_panels(sc, equilibrium=eq)
             if use_compact
             else figures.plot_tree_panels(sc, equilibrium=eq, at=at)
         )

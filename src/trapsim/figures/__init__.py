@@ -28,7 +28,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from trapsim.figures.classroom import plot_poll_priors, plot_poll_traps
-from trapsim.figures.compact import plot_compact_tree
+from trapsim.figures.compact import plot_compact_panels, plot_compact_tree
 from trapsim.figures.graph import RELATION_STYLES, plot_actor_graph, plot_attribution_graph
 from trapsim.figures.results import plot_convergence, plot_outcomes, plot_payoffs, plot_trap_rates
 from trapsim.figures.style import FORMATS, PALETTE, actor_colors, save
@@ -43,6 +43,7 @@ __all__ = [
     "layout_tree",
     "plot_actor_graph",
     "plot_attribution_graph",
+    "plot_compact_panels",
     "plot_compact_tree",
     "plot_convergence",
     "plot_outcomes",
