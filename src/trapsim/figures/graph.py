@@ -99,56 +99,8 @@ def plot_actor_graph(
     ax.set_axis_off()
     ax.set_aspect("equal")
     pos = _layout(scenario)
-    colors = actor_colors(scenario)
-    pairs: dict[frozenset[str], list[int]] = defaultdict(list)
-    for k, rel in enumerate(scenario.relations):
-        if rel.source != rel.target:
-            pairs[frozenset((rel.source, rel.target))].append(k)
-    kinds: dict[str, RelationStyle] = {}
-    for members in pairs.values():
-        m = len(members)
-        for j, k in enumerate(members):
-            rel = scenario.relations[k]
-            style = RELATION_STYLES.get(rel.kind, _OTHER)
-            label = rel.label or rel.kind
-            if edges is not None:
-                style, label = edges.get(k, (_FADED, label))
-            else:
-                kinds.setdefault(rel.kind, style)
-            a, b = pos[rel.source], pos[rel.target]
-            # arcs of one pair spread symmetrically, bent the same way whichever end is "from"
-            sign = 1 if rel.source < rel.target else -1
-            rad = (j - (m - 1) / 2) * 0.5 * sign
-            curve = _Curve(a, b, rad)
-            _edge(ax, curve, style, rel.directed, f"relation:{k}")
-            if label:
-                _edge_label(ax, curve.at(0.5), label, style.color)
-    for actor in scenario.actors:
-        x, y = pos[actor.id]
-        ax.add_patch(
-            Circle(
-                (x, y),
-                _R,
-                facecolor=colors[actor.id],
-                edgecolor="white",
-                linewidth=3,
-                zorder=4,
-                gid=f"actor:{actor.id}",
-            )
-        )
-        name, size = _fit_name(actor.name, 2 * _R * _inches_per_unit(fig))
-        ax.text(
-            x,
-            y,
-            name,
-            ha="center",
-            va="center",
-            fontsize=size,
-            fontweight="bold",
-            color=_ink(colors[actor.id]),
-            zorder=5,
-            linespacing=1.0,
-        )
+    kinds = _relations(ax, scenario, pos, edges)
+    _actors(ax, fig, scenario, pos)
     ax.set_xlim(-1.3, 1.3)
     ax.set_ylim(-1.25, 1.25)
     heading = title if title is not None else f"Actors: {scenario.title}"
@@ -175,6 +127,70 @@ def plot_actor_graph(
         + _chains_note(scenario),
     )
     return fig
+
+
+def _relations(
+    ax: Axes,
+    scenario: Scenario,
+    pos: Mapping[str, np.ndarray],
+    edges: Mapping[int, tuple[RelationStyle, str]] | None,
+) -> dict[str, RelationStyle]:
+    """Draw every relation as an arc (several between one pair spread apart); return the styles used, by kind."""
+    pairs: dict[frozenset[str], list[int]] = defaultdict(list)
+    for k, rel in enumerate(scenario.relations):
+        if rel.source != rel.target:
+            pairs[frozenset((rel.source, rel.target))].append(k)
+    kinds: dict[str, RelationStyle] = {}
+    for members in pairs.values():
+        m = len(members)
+        for j, k in enumerate(members):
+            rel = scenario.relations[k]
+            style = RELATION_STYLES.get(rel.kind, _OTHER)
+            label = rel.label or rel.kind
+            if edges is not None:
+                style, label = edges.get(k, (_FADED, label))
+            else:
+                kinds.setdefault(rel.kind, style)
+            a, b = pos[rel.source], pos[rel.target]
+            # arcs of one pair spread symmetrically, bent the same way whichever end is "from"
+            sign = 1 if rel.source < rel.target else -1
+            rad = (j - (m - 1) / 2) * 0.5 * sign
+            curve = _Curve(a, b, rad)
+            _edge(ax, curve, style, rel.directed, f"relation:{k}")
+            if label:
+                _edge_label(ax, curve.at(0.5), label, style.color)
+    return kinds
+
+
+def _actors(ax: Axes, fig: Figure, scenario: Scenario, pos: Mapping[str, np.ndarray]) -> None:
+    """Each actor as a circle in its colour, its name fitted inside."""
+    colors = actor_colors(scenario)
+    for actor in scenario.actors:
+        x, y = pos[actor.id]
+        ax.add_patch(
+            Circle(
+                (x, y),
+                _R,
+                facecolor=colors[actor.id],
+                edgecolor="white",
+                linewidth=3,
+                zorder=4,
+                gid=f"actor:{actor.id}",
+            )
+        )
+        name, size = _fit_name(actor.name, 2 * _R * _inches_per_unit(fig))
+        ax.text(
+            x,
+            y,
+            name,
+            ha="center",
+            va="center",
+            fontsize=size,
+            fontweight="bold",
+            color=_ink(colors[actor.id]),
+            zorder=5,
+            linespacing=1.0,
+        )
 
 
 def _chains_note(scenario: Scenario) -> str:
