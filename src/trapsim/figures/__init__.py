@@ -29,8 +29,9 @@ from matplotlib.figure import Figure
 
 from trapsim.figures.classroom import plot_poll_priors, plot_poll_traps
 from trapsim.figures.compact import plot_compact_panels, plot_compact_tree
+from trapsim.figures.convergence import plot_convergence
 from trapsim.figures.graph import RELATION_STYLES, plot_actor_graph, plot_attribution_graph
-from trapsim.figures.results import plot_convergence, plot_outcomes, plot_payoffs, plot_trap_rates
+from trapsim.figures.results import plot_outcomes, plot_payoffs, plot_trap_rates
 from trapsim.figures.style import FORMATS, PALETTE, actor_colors, save
 from trapsim.figures.tree import layout_tree, plot_tree, plot_tree_panels
 from trapsim.runner import Result

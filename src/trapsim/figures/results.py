@@ -1,8 +1,6 @@
-"""Figures of a run's numbers: trap rates, outcomes, payoffs, convergence."""
+"""Figures of a run's numbers: trap rates, outcomes, payoffs (convergence: :mod:`trapsim.figures.convergence`)."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -10,7 +8,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from trapsim.figures.style import (
-    GREY,
     PALETTE,
     SIZE,
     actor_colors,
@@ -22,13 +19,13 @@ from trapsim.figures.style import (
     styled,
     wrap,
 )
-from trapsim.model import Trap
+from trapsim.model import Actor, Trap
 from trapsim.runner import Result, wilson
 
-__all__ = ["plot_convergence", "plot_outcomes", "plot_payoffs", "plot_trap_rates"]
+__all__ = ["pct_tick", "plot_outcomes", "plot_payoffs", "plot_trap_rates", "run_note", "thousands_tick"]
 
 
-def _run_note(result: Result, what: str = "") -> str:
+def run_note(result: Result, what: str = "") -> str:
     fixed = "".join(f" · {k} = {v:g}" for k, v in result.values.items())
     note = f"{result.draws:,} draws · seed {result.seed} · solver {result.solver}{fixed}"
     return f"{note} · {what}" if what else note
@@ -56,11 +53,32 @@ def plot_trap_rates(result: Result, *, ax: Axes | None = None) -> Figure:
     traps = list(sc.traps)
     if not traps:
         empty_axes(ax, "This scenario defines no traps.")
-        footnote(fig, _run_note(result))
+        footnote(fig, run_note(result))
         return fig
-    undefined = set(result.undefined_traps())  # given never held: no bar, "n/a"
     rates = np.array([result.rate(t.id) or 0.0 for t in traps]) * 100
     ci = np.array([result.ci95(t.id) or (0.0, 0.0) for t in traps]) * 100
+    x = np.arange(len(traps))
+    top = _trap_bars(ax, result, traps, rates, ci)
+    width = max(10, int(96 / len(traps)))
+    ax.set_xticks(
+        x, [wrap(t.title if t.given is None else f"{t.title} (among {t.denominator()})", width) for t in traps]
+    )
+    conditional = any(t.given is not None for t in traps)
+    ax.set_ylabel(
+        "Rate (of the draws named under each bar)" if conditional else "Share of draws in which the trap fires"
+    )
+    ax.yaxis.set_major_formatter(FuncFormatter(pct_tick))
+    ax.set_ylim(0, top * 1.2)
+    ax.set_xlim(-0.6, len(traps) - 0.4)
+    ax.grid(axis="y", color="#DDDDDD", linewidth=0.8)
+    ax.set_axisbelow(True)
+    footnote(fig, run_note(result, "error bars: 95% Wilson intervals"))
+    return fig
+
+
+def _trap_bars(ax: Axes, result: Result, traps: list[Trap], rates: np.ndarray, ci: np.ndarray) -> float:
+    """One bar per trap with its interval and its rate written above; the top of the highest interval."""
+    undefined = set(result.undefined_traps())  # given never held: no bar, "n/a"
     err = np.vstack([rates - ci[:, 0], ci[:, 1] - rates])
     x = np.arange(len(traps))
     colors = [PALETTE[i % len(PALETTE)] for i in range(len(traps))]
@@ -75,7 +93,6 @@ def plot_trap_rates(result: Result, *, ax: Axes | None = None) -> Figure:
     )
     for bar, t in zip(bars, traps, strict=True):
         bar.set_gid(f"trap:{t.id}")
-    top = float(max(ci[:, 1].max(), 1.0))
     for xi, (rate, hi) in enumerate(zip(rates, ci[:, 1], strict=True)):
         shown = "n/a" if traps[xi].id in undefined else percent(rate / 100)
         ax.annotate(
@@ -88,21 +105,7 @@ def plot_trap_rates(result: Result, *, ax: Axes | None = None) -> Figure:
             fontsize=17,
             fontweight="bold",
         )
-    width = max(10, int(96 / len(traps)))
-    ax.set_xticks(
-        x, [wrap(t.title if t.given is None else f"{t.title} (among {t.denominator()})", width) for t in traps]
-    )
-    conditional = any(t.given is not None for t in traps)
-    ax.set_ylabel(
-        "Rate (of the draws named under each bar)" if conditional else "Share of draws in which the trap fires"
-    )
-    ax.yaxis.set_major_formatter(FuncFormatter(_pct))
-    ax.set_ylim(0, top * 1.2)
-    ax.set_xlim(-0.6, len(traps) - 0.4)
-    ax.grid(axis="y", color="#DDDDDD", linewidth=0.8)
-    ax.set_axisbelow(True)
-    footnote(fig, _run_note(result, "error bars: 95% Wilson intervals"))
-    return fig
+    return float(max(ci[:, 1].max(), 1.0))
 
 
 @styled
@@ -156,120 +159,22 @@ def plot_outcomes(result: Result, *, max_bars: int = 15, ax: Axes | None = None)
     ax.set_yticks(y, [wrap(s, 34) if len(labels) <= 10 else s for s in labels], fontsize=size)
     ax.invert_yaxis()
     ax.set_xlabel("Share of draws")
-    ax.xaxis.set_major_formatter(FuncFormatter(_pct))
+    ax.xaxis.set_major_formatter(FuncFormatter(pct_tick))
     ax.set_xlim(0, max(float(ci[:, 1].max()) if len(ci) else 1.0, 1.0) * 1.15)
     ax.grid(axis="x", color="#DDDDDD", linewidth=0.8)
     ax.set_axisbelow(True)
-    note = _run_note(result, "error bars: 95% Wilson intervals")
+    note = run_note(result, "error bars: 95% Wilson intervals")
     if never:
         note += f" · {never} of {len(order)} outcomes never reached"
     footnote(fig, note)
     return fig
 
 
-def _grid(n: int) -> tuple[int, int]:
-    if n <= 3:
-        return 1, max(n, 1)
-    if n == 4:
-        return 2, 2
-    cols = 3 if n <= 9 else 4
-    return math.ceil(n / cols), cols
-
-
-@styled
-def plot_convergence(result: Result) -> Figure:
-    """Running estimate of each trap rate against the number of draws, with its 95% band.
-
-    One panel per trap, each on its own scale, so that rare traps are visible:
-    the band narrows as draws accumulate, and a flat line with a thin band is
-    the evidence that enough draws were taken. Points are at chunk boundaries
-    (every :data:`trapsim.runner.CHUNK` draws).
-
-    Returns
-    -------
-    Figure
-        One axes per trap, its line with ``gid="convergence:<id>"``.
-    """
-    sc = result.scenario
-    traps = list(sc.traps)
-    rows, cols = _grid(len(traps))
-    fig = Figure(figsize=SIZE, layout="constrained")
-    fig.suptitle(
-        "Have the trap rates settled? Running estimate as draws accumulate",
-        x=0.01,
-        ha="left",
-        fontsize=20,
-        fontweight="bold",
-    )
-    if not traps:
-        empty_axes(fig.add_subplot(), "This scenario defines no traps.")
-        footnote(fig, _run_note(result))
-        return fig
-    axes = fig.subplots(rows, cols, squeeze=False)
-    n = np.cumsum(np.asarray(result.chunk_sizes, dtype=float))
-    counts = np.cumsum(np.asarray(result.chunk_trap_counts, dtype=float).reshape(len(n), len(traps)), axis=0)
-    given = (
-        n[:, None] * np.ones(len(traps))
-        if result.chunk_given_counts is None
-        else np.cumsum(np.asarray(result.chunk_given_counts, dtype=float).reshape(len(n), len(traps)), axis=0)
-    )
-    small = len(traps) > 4
-    for k, t in enumerate(traps):
-        _convergence_panel(axes.flat[k], k, t, n, counts[:, k], given[:, k], small)
-    for ax in axes.flat[len(traps) :]:
-        ax.set_axis_off()
-    for c in range(cols):  # "draws" under the lowest panel of each column
-        used = [r for r in range(rows) if r * cols + c < len(traps)]
-        if used:
-            axes[used[-1], c].set_xlabel("draws", fontsize=14)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    if len(traps) < rows * cols:  # the legend in an empty slot of the grid, clear of every band
-        axes.flat[len(traps)].legend(handles, labels, loc="center", fontsize=14, frameon=False)
-    else:
-        fig.legend(handles, labels, loc="outside right center", fontsize=13, frameon=False)
-    footnote(fig, _run_note(result, "band: 95% Wilson interval of the running rate; dotted: final estimate"))
-    return fig
-
-
-def _convergence_panel(
-    ax: Axes, k: int, t: Trap, n: np.ndarray, counts: np.ndarray, given: np.ndarray, small: bool
-) -> None:
-    """One trap's running rate (line) and 95% Wilson band against the draws so far."""
-    color = PALETTE[k % len(PALETTE)]
-    seen = given > 0  # a conditional trap's rate exists once its given has held
-    if not seen.any():
-        empty_axes(ax, f"{t.title}: n/a ({t.denominator()}: none)")
-        return
-    m = given[seen]
-    rate = counts[seen] / m * 100
-    band = np.array([wilson(int(c), int(d)) for c, d in zip(counts[seen], m, strict=True)]) * 100
-    x = n[seen]
-    ax.fill_between(x, band[:, 0], band[:, 1], color=color, alpha=0.25, linewidth=0, label="95% interval")
-    (line,) = ax.plot(x, rate, color=color, linewidth=2.5, marker="o", markersize=5, label="running rate")
-    line.set_gid(f"convergence:{t.id}")
-    ax.axhline(rate[-1], color=GREY, linewidth=1, linestyle=":")
-    among = "" if t.given is None else f" of {t.denominator()}"
-    ax.set_title(
-        wrap(f"{t.title}: {percent(rate[-1] / 100)}{among}", 26 if small else 34),
-        fontsize=16 if small else 18,
-        loc="left",
-    )
-    ax.yaxis.set_major_formatter(FuncFormatter(_pct))
-    ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
-    lo, hi = float(band[:, 0].min()), float(band[:, 1].max())
-    pad = 0.08 * max(hi - lo, 1e-6)
-    ax.set_ylim(max(0.0, lo - pad), hi + pad)
-    ax.tick_params(labelsize=12 if small else 14)
-    ax.grid(color="#EEEEEE")
-    if len(x) == 1:
-        ax.set_xlim(0, x[0] * 2)
-
-
-def _pct(x: float, _pos: int) -> str:
+def pct_tick(x: float, _pos: int) -> str:
     return f"{x:.6g}%"
 
 
-def _thousands(x: float, _pos: int) -> str:
+def thousands_tick(x: float, _pos: int) -> str:
     return f"{x / 1000:g}k" if x >= 1000 else f"{x:g}"
 
 
@@ -304,34 +209,7 @@ def plot_payoffs(result: Result) -> Figure:
         lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, 61)
     for k, (ax, actor) in enumerate(zip(axes, actors, strict=True)):
-        color = colors[actor.id]
-        mean = result.payoff_mean[actor.id]
-        if sample is not None and sample.size:
-            _histogram(ax, sample[k], edges, color)
-        else:
-            ax.errorbar(
-                [mean], [0.5], xerr=[result.payoff_sd[actor.id]], fmt="none", ecolor=color, elinewidth=3, capsize=8
-            )
-            ax.set_ylim(0, 1)
-        ax.axvline(mean, color="#111111", linewidth=2.5, gid=f"mean:{actor.id}")
-        ax.set_ylabel(
-            f"{wrap(actor.name, 14)}\nmean {mean:+.3f}\nsd {result.payoff_sd[actor.id]:.3f}",
-            rotation=0,
-            ha="right",
-            va="center",
-            fontsize=14,
-            color="#222222",
-            linespacing=1.3,
-        )
-        ax.spines[["left"]].set_visible(False)
-        if sample is not None and sample.size:  # an axis of its own on the right: share of draws
-            ax.yaxis.tick_right()
-            ax.spines[["right"]].set_visible(True)
-            ax.yaxis.set_major_locator(MaxNLocator(2))
-            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
-            ax.tick_params(axis="y", labelsize=13)
-        else:
-            ax.set_yticks([])
+        _payoff_axes(ax, result, k, actor, edges, colors[actor.id])
     axes[-1].set_xlabel("Realised payoff (in the units of the scenario's payoff table)")
     if sample is not None and sample.size:
         note = (
@@ -341,8 +219,38 @@ def plot_payoffs(result: Result) -> Figure:
         )
     else:
         note = "no sample of draws kept: mean ± one standard deviation"
-    footnote(fig, _run_note(result, note))
+    footnote(fig, run_note(result, note))
     return fig
+
+
+def _payoff_axes(ax: Axes, result: Result, k: int, actor: Actor, edges: np.ndarray, color: str) -> None:
+    """One actor's histogram (or mean ± sd without a sample), its mean line and its label on the left."""
+    sample = result.payoff_sample
+    mean = result.payoff_mean[actor.id]
+    if sample is not None and sample.size:
+        _histogram(ax, sample[k], edges, color)
+    else:
+        ax.errorbar([mean], [0.5], xerr=[result.payoff_sd[actor.id]], fmt="none", ecolor=color, elinewidth=3, capsize=8)
+        ax.set_ylim(0, 1)
+    ax.axvline(mean, color="#111111", linewidth=2.5, gid=f"mean:{actor.id}")
+    ax.set_ylabel(
+        f"{wrap(actor.name, 14)}\nmean {mean:+.3f}\nsd {result.payoff_sd[actor.id]:.3f}",
+        rotation=0,
+        ha="right",
+        va="center",
+        fontsize=14,
+        color="#222222",
+        linespacing=1.3,
+    )
+    ax.spines[["left"]].set_visible(False)
+    if sample is not None and sample.size:  # an axis of its own on the right: share of draws
+        ax.yaxis.tick_right()
+        ax.spines[["right"]].set_visible(True)
+        ax.yaxis.set_major_locator(MaxNLocator(2))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        ax.tick_params(axis="y", labelsize=13)
+    else:
+        ax.set_yticks([])
 
 
 def _histogram(ax: Axes, values: np.ndarray, edges: np.ndarray, color: str) -> None:
