@@ -133,33 +133,9 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
         fontsize=_FONT,
     )
     bar.ax.tick_params(labelsize=_FONT - 2)
-    if not z.count():
-        note = "the trap's condition never held on this grid"
-    elif z.min() < 50 < z.max() and min(z.shape) >= 2:
-        cs = ax.contour(x, y, z, levels=[50], colors="white", linewidths=3)
-        if z.size > 144:  # where cells show their numbers, a label would sit over them
-            ax.clabel(cs, fmt="50%%", fontsize=_FONT)
-        note = "white line: 50% contour"
-    else:
-        note = f"the rate stays {'below' if z.max() <= 50 else 'above'} 50% on this grid"
-    if z.count() and z.size > 144 and min(z.shape) >= 2:  # too many cells to label: thin contours show the shape
-        levels = [v for v in MaxNLocator(7).tick_values(z.min(), z.max()) if z.min() < v < z.max() and v != 50]
-        if levels:
-            lines = ax.contour(x, y, z, levels=levels, colors="#222222", linewidths=0.8, alpha=0.7)
-            ax.clabel(lines, fmt="%.3g%%", fontsize=_FONT - 3)
+    note = _contours(ax, x, y, z)
     if z.size <= 144:
-        for j, yy in enumerate(y):
-            for i, xx in enumerate(x):
-                shown = "n/a" if z.mask[j, i] else f"{z[j, i]:.1f}"
-                ax.text(
-                    xx,
-                    yy,
-                    shown,
-                    ha="center",
-                    va="center",
-                    fontsize=_FONT - 3,
-                    color="black" if not z.mask[j, i] and z[j, i] > 0.6 * top else "white",
-                )
+        _cell_numbers(ax, x, y, z, top)
     cx, cy = _central(result, xname), _central(result, yname)
     if cx is not None and cy is not None:  # on the axes' edges, never over a cell
         style: dict[str, Any] = {
@@ -186,6 +162,42 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
     )
     _footer(fig, result, note)
     return fig
+
+
+def _contours(ax: Axes, x: np.ndarray, y: np.ndarray, z: np.ma.MaskedArray) -> str:
+    """The 50% contour (labelled only where cells carry no numbers) and, on big grids, thin level lines; the note."""
+    if not z.count():
+        note = "the trap's condition never held on this grid"
+    elif z.min() < 50 < z.max() and min(z.shape) >= 2:
+        cs = ax.contour(x, y, z, levels=[50], colors="white", linewidths=3)
+        if z.size > 144:  # where cells show their numbers, a label would sit over them
+            ax.clabel(cs, fmt="50%%", fontsize=_FONT)
+        note = "white line: 50% contour"
+    else:
+        note = f"the rate stays {'below' if z.max() <= 50 else 'above'} 50% on this grid"
+    if z.count() and z.size > 144 and min(z.shape) >= 2:  # too many cells to label: thin contours show the shape
+        levels = [v for v in MaxNLocator(7).tick_values(z.min(), z.max()) if z.min() < v < z.max() and v != 50]
+        if levels:
+            lines = ax.contour(x, y, z, levels=levels, colors="#222222", linewidths=0.8, alpha=0.7)
+            ax.clabel(lines, fmt="%.3g%%", fontsize=_FONT - 3)
+    return note
+
+
+def _cell_numbers(ax: Axes, x: np.ndarray, y: np.ndarray, z: np.ma.MaskedArray, top: float) -> None:
+    """Each cell's rate (or n/a) in its middle, dark on light cells and light on dark ones."""
+    mask = np.ma.getmaskarray(z)
+    for j, yy in enumerate(y):
+        for i, xx in enumerate(x):
+            shown = "n/a" if mask[j, i] else f"{z[j, i]:.1f}"
+            ax.text(
+                xx,
+                yy,
+                shown,
+                ha="center",
+                va="center",
+                fontsize=_FONT - 3,
+                color="black" if not mask[j, i] and z[j, i] > 0.6 * top else "white",
+            )
 
 
 def write_sweep_figures(result: SweepResult, out_dir: str | Path, *, fmt: str = "png") -> list[Path]:
