@@ -43,7 +43,8 @@ from trapsim.cli._options import (
 @click.option(
     "--compact/--unfolded",
     default=None,
-    help="Draw each node of the file once, shares summed over the copies of shared nodes (--compact), "
+    help="Draw each node of the file once, shares summed over the copies of shared nodes, on linked 16:9 panels "
+    "of consecutive columns (--compact), "
     "or the unfolded game tree (--unfolded, the default), as linked panels when it is too big for one slide.",
 )
 def tree_command(
