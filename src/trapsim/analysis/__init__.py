@@ -1,7 +1,8 @@
 """Why does a trap trigger? Exact trap probabilities, sensitivity analysis, scenario discovery.
 
 * :mod:`~trapsim.analysis.probability`: ``P(trap | parameters)`` for every draw,
-  exactly (chance nodes and ``qre`` choices summed over, not sampled).
+  exactly (chance nodes and ``qre`` choices summed over, not sampled), over the
+  coupled paths of the real game and its worlds (:mod:`~trapsim.analysis.paths`).
 * :mod:`~trapsim.analysis.sensitivity`: Sobol' and Morris indices (SALib).
 * :mod:`~trapsim.analysis.prim`, :mod:`~trapsim.analysis.cart` and
   :mod:`~trapsim.analysis.discovery`: PRIM boxes (or CART rules) where a trap
