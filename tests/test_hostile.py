@@ -20,6 +20,7 @@ from trapsim import api
 from trapsim.errors import RunError, ScenarioError
 from trapsim.scenario import loads
 
+ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
 SIMPLE = DATA / "simple.toml"
 THRESHOLD = DATA / "threshold.toml"
@@ -473,3 +474,57 @@ def test_a_long_chain_loads_and_runs_in_linear_work(work: Callable[[str], object
     calls_large, peak_large = _cost(lambda: work(large))
     assert calls_large < 6 * calls_small, (calls_small, calls_large)
     assert peak_large < 6 * peak_small, (peak_small, peak_large)
+
+
+# ------------------------------------------------------------- analyses sized beyond memory
+
+
+@pytest.mark.parametrize(
+    ("args", "value", "fits"),
+    [
+        (["sensitivity", "--draws", str(2**20)], "1,048,576", 2**16),
+        (["sensitivity", "--method", "morris", "--draws", str(10**7)], "10,000,000", None),
+        (["discover", "--trap", "putin_trap", "--draws", str(10**9)], "1,000,000,000", None),
+    ],
+)
+def test_an_analysis_beyond_memory_is_refused_before_any_work(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], value: str, fits: int | None
+) -> None:
+    """Regression: `sensitivity --samples` / `discover --draws` sized beyond memory ran until killed.
+
+    With 2 GB available, the estimate (8 bytes per float of the arrays that grow with the
+    option) is refused in one line that names the option, the estimate and what fits; the
+    suggested maximum passes the same check and the next larger value does not.
+    """
+    import re
+
+    from click.testing import CliRunner
+
+    from trapsim.analysis import memory
+    from trapsim.cli import main
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 * 10**9)
+    command, *rest = args
+    result = CliRunner().invoke(main, [command, str(ROOT / "scenarios" / "defense_clause.toml"), *rest])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    m = re.fullmatch(
+        rf"error: --draws: {value} needs about ([\d.]+) (GB|TB) of memory \(.+\), more than this machine has "
+        r"available \(2\.0 GB\); at most ([\d,]+) fits",
+        lines[0],
+    )
+    assert m, lines[0]
+    assert float(m.group(1)) * (1e12 if m.group(2) == "TB" else 1e9) > 0.8 * 2e9
+    suggested = int(m.group(3).replace(",", ""))
+    if fits is not None:
+        assert suggested == fits  # Sobol': a power of 2, the next one (2**17) too large: 33 rows of 8*(62+14+2) B
+        assert 2**16 * 33 * 8 * 78 + 4 * 8 * 2**16 * 100 <= 0.8 * 2e9 < 2**17 * 33 * 8 * 78 + 4 * 8 * 2**17 * 100
+    assert 1 <= suggested < int(value.replace(",", ""))
+
+
+def test_available_memory_is_read_from_the_system() -> None:
+    from trapsim.analysis.memory import available_bytes
+
+    free = available_bytes()
+    assert free is not None and 10**7 < free < 10**15

@@ -29,8 +29,9 @@ import numpy as np
 
 from trapsim.analysis.boxes import Discovery, FoundBox, describe, number, share
 from trapsim.analysis.cart import cart
+from trapsim.analysis.memory import refuse_beyond_memory
 from trapsim.analysis.prim import Peel, PrimBox, box_stats, in_box, prim, restricted
-from trapsim.analysis.probability import check_traps, sample_probabilities
+from trapsim.analysis.probability import check_traps, sample_probabilities, uncertain_parameters
 from trapsim.errors import ScenarioError
 from trapsim.model import Distribution, Scenario
 from trapsim.sampling import ppf
@@ -87,6 +88,14 @@ def discover(
     start = time.perf_counter()
     check_traps(scenario, [trap])
     search = _Search(method, max_boxes, alpha, min_mass, min_coverage, max_depth)
+    per_draw = 8 * (2 * len(uncertain_parameters(scenario)) + 2 * len(scenario.traps) + 4)  # values, P, given
+    refuse_beyond_memory(
+        "draws",
+        draws,
+        lambda n: n * per_draw,
+        what=f"{len(uncertain_parameters(scenario))} parameters and {len(scenario.traps)} traps per draw",
+        candidates=lambda n: max(1, int(float(f"{n * 0.9:.2g}"))),
+    )
     _check_options(scenario, threshold, draws, search)
     sample = _sample(
         scenario,

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from trapsim.analysis.memory import refuse_beyond_memory
 from trapsim.analysis.probability import check_traps, probabilities_at, uncertain_parameters
 from trapsim.errors import ScenarioError
 from trapsim.model import Scenario
@@ -268,6 +269,7 @@ def sensitivity(
     excluded = [p.name for p in scenario.parameters if p.dist.kind == "constant"]
     if not names:
         raise ScenarioError.single(scenario.path, "parameters", "every parameter is a constant: nothing to analyse")
+    _check_memory(method, samples, len(names), len(chosen))
     u = _design(scenario, names, method, samples, seed)
     params = {name: ppf(scenario.parameter(name).dist, u[:, j]) for j, name in enumerate(names)}
     probs = probabilities_at(scenario, params, solver=solver, rationality=rationality, progress=progress)
@@ -319,6 +321,24 @@ _CONDITIONAL_NOTE = (
     "parameters), not P(when | given): a Sobol' or Morris design cannot be restricted "
     "to the draws where given can hold (trapsim discover analyses the conditional)"
 )
+
+
+def _check_memory(method: str, samples: int, parameters: int, traps: int) -> None:
+    """Refuse (ArgumentError on ``samples``) a design whose arrays would not fit in memory."""
+    per_row = 8 * (2 * parameters + 2 * traps + 2)  # design and parameter values; each trap's P (and given)
+    rows = parameters + (2 if method == "sobol" else 1)  # evaluations per base sample (or trajectory)
+
+    def needed(n: int) -> float:
+        bootstrap = 4 * 8 * n * _RESAMPLES if method == "sobol" else 0  # SALib's resampled copies, one trap
+        return n * rows * per_row + bootstrap
+
+    refuse_beyond_memory(
+        "samples",
+        samples,
+        needed,
+        what=f"{samples * rows:,} evaluations of {parameters} parameters",
+        candidates=(lambda n: n // 2) if method == "sobol" else (lambda n: max(1, int(n * 0.9))),
+    )
 
 
 def _checked_samples(scenario: Scenario, method: str, samples: int | None) -> int:

@@ -34,7 +34,7 @@ FLAGS = {
     "solver": "--solver",
     "rationality": "--rationality",
     "workers": "--workers",
-    "samples": "--samples",
+    "samples": "--draws",  # sensitivity's base samples (--samples is its hidden old name)
     "scheduler": "--scheduler",
     "path": "--per-draw",
 }
