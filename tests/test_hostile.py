@@ -385,6 +385,25 @@ def test_explain_tells_a_long_chain_without_recursion_per_level() -> None:
     assert "n399: go" in text
 
 
+def test_explain_tells_a_deep_tree_of_chance_nodes_without_recursion_per_level() -> None:
+    """Regression: a 1,000-level tree of chance nodes, each with two live branches (one ending at
+    once), still hit the recursion limit in `explain`; it is told with an explicit stack now."""
+    text = _chain(400)
+    text = text.replace('actor = "a"', "chance = { go = 0.75, stop = 0.25 }")
+    sc = loads(text)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(300)
+    try:
+        story = api.explain(sc).text(width=None)
+    finally:
+        sys.setrecursionlimit(limit)
+    # each level: the chance line, its leaf branch, and "If go" opening the next level, nested deeper
+    assert story.count("Chance at ") == 400
+    assert story.count("If go (75.0%):") == 399
+    last = [line for line in story.splitlines() if "Chance at " in line][-1]
+    assert last == "  " * (1 + 2 * 399) + "Chance at n399: go 75.0% and stop 25.0%."
+
+
 def test_the_ties_warning_stays_one_short_line_on_a_large_tied_tree(tmp_path: Path) -> None:
     """Regression: ties at every node of a large tree made the run's warning one line of about 40 KB."""
     from click.testing import CliRunner

@@ -198,15 +198,26 @@ class _Teller:
     def walk(self, pos: int, depth: int, on_path: bool) -> None:
         """Tell the subtree below ``pos`` along the solved strategy.
 
-        A chain of decisions (or of chance nodes with one live branch) is told in a loop, not by
-        recursion: a 1,000-level chain is a valid scenario.
+        Told with an explicit stack, not by recursion: a 1,000-level chain, or a
+        1,000-level tree of chance nodes with several live branches, is a valid scenario.
         """
+        todo: list[tuple[int, int] | tuple[int, str]] = [(pos, depth)]  # subtrees to tell, lines to say
+        while todo:
+            item = todo.pop()
+            if isinstance(item[1], str):
+                self.say(item[0], item[1])
+            else:
+                todo.extend(reversed(self._walk_down(item[0], item[1], on_path)))
+
+    def _walk_down(self, pos: int, depth: int, on_path: bool) -> list[tuple[int, str] | tuple[int, int]]:
+        """Tell ``pos`` and the chain below it up to a chance node with several live branches; what
+        is left to tell, in order: ``(depth, text)`` lines and ``(position, depth)`` subtrees."""
         while True:
             p = self.tree.positions[pos]
             if p.kind == "leaf":
                 text = self.outcome_text(pos)
                 self.say(depth, text[0].upper() + text[1:] + ".")
-                return
+                return []
             self.told.add(pos)
             if p.kind == "decision":
                 self.decision(pos, depth, on_path)
@@ -219,13 +230,15 @@ class _Teller:
             if len(live) != 1:
                 break
             pos = p.children[live[0][0]]
+        rest: list[tuple[int, str] | tuple[int, int]] = []
         for k, pr in sorted(live, key=lambda kp: -kp[1]):
             c = p.children[k]
             if self.tree.positions[c].kind == "leaf":
-                self.say(depth + 1, f"{self.action(pos, k)} ({_pct(pr)}): {self.outcome_text(c)}.")
+                rest.append((depth + 1, f"{self.action(pos, k)} ({_pct(pr)}): {self.outcome_text(c)}."))
             else:
-                self.say(depth + 1, f"If {self.action(pos, k)} ({_pct(pr)}):")
-                self.walk(c, depth + 2, on_path)
+                rest.append((depth + 1, f"If {self.action(pos, k)} ({_pct(pr)}):"))
+                rest.append((c, depth + 2))
+        return rest
 
 
 def explain(
