@@ -299,3 +299,29 @@ def test_vectorised_backward_induction_equals_per_draw(seed: int, solver: str) -
                 k = min(int(np.searchsorted(cum, uniforms[i][d], side="right")), len(cum) - 1)
             i = tree.positions[i].children[k]
         assert leaf[d] == i
+
+
+@pytest.mark.parametrize(
+    ("name", "world", "solver"),
+    [
+        ("defense_clause", None, "spe"),
+        ("defense_clause", "no_treaty", "spe"),
+        ("kim_misperception", None, "spe"),  # [beliefs]: the DPRK plays its perceived game
+        ("defense_clause", None, "qre"),
+    ],
+)
+def test_strategies_equal_one_solve_per_point(name: str, world: str | None, solver: str) -> None:
+    """The vectorised solve (explain's "flips it") chooses what :func:`solve` chooses point by point."""
+    from trapsim.equilibrium import solve, strategies
+    from trapsim.sampling import ppf
+
+    sc = trapsim.load(str(Path(__file__).parent.parent / "scenarios" / f"{name}.toml"))
+    rng = np.random.default_rng(7)
+    uncertain = [p for p in sc.parameters if p.dist.kind != "constant"]
+    points = []
+    for _ in range(6):
+        chosen = rng.choice(len(uncertain), size=3, replace=False)
+        points.append({uncertain[i].name: float(ppf(uncertain[i].dist, rng.uniform(0.01, 0.99, 1))[0]) for i in chosen})
+    batch = strategies(sc, points, solver=solver, world=world)
+    for point, got in zip(points, batch, strict=True):
+        assert got == solve(sc, values=point, solver=solver, world=world).strategy

@@ -204,6 +204,49 @@ def game_at(scenario: Scenario, values: Mapping[str, float] | None = None, *, wo
     return GameAtPoint(model, game, point, env_w, payoffs, game.on_tree(chance))
 
 
+def strategies(
+    scenario: Scenario,
+    points: list[Mapping[str, float]],
+    *,
+    solver: str = "spe",
+    rationality: float = 10.0,
+    world: str | None = None,
+    model: CompiledScenario | None = None,
+) -> list[dict[str, str]]:
+    """The action :func:`solve` would choose at every decision node, at each of ``points``.
+
+    One vectorised solve of ``len(points)`` games (one column each) instead of
+    one :func:`solve` per point: each point sets some parameters, the others
+    stay at their central values. ``model`` reuses a compiled scenario.
+    """
+    if not points:
+        return []
+    model = model if model is not None else CompiledScenario(scenario)
+    n = len(points)
+    env: dict[str, Any] = {
+        k: np.array([pt.get(k, v) for pt in points], dtype=float) for k, v in central_values(scenario).items()
+    }
+    model.derive(env, None)
+    game = model.game if world is None else model.world_game(world)
+    env_w = model.world_values(game, env, None)
+    payoffs, chance = model.evaluate(env_w, n, None)
+    played = backward(game.tree, payoffs, game.on_tree(chance), solver=solver, rationality=rationality)
+    if scenario.beliefs:
+        sols = perceived_solutions(
+            model, game, env_w, chunk=None, n=n, solver=solver, rationality=rationality, central=True
+        )
+        played = follow(game.tree, played, sols)
+    out: list[dict[str, str]] = [{} for _ in range(n)]
+    for i in game.tree.inner:
+        pos = game.tree.positions[i]
+        if pos.kind != "decision":
+            continue
+        picks = np.argmax(played.action_probs(i, len(pos.children)), axis=0)
+        for col, k in enumerate(picks):
+            out[col][pos.name] = pos.actions[int(k)]
+    return out
+
+
 def solve(
     scenario: Scenario,
     *,

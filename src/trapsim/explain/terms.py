@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from trapsim.equilibrium import Equilibrium, solve
+from trapsim.equilibrium import Equilibrium, strategies
 from trapsim.expressions import Expr, compile_expr
 from trapsim.expressions.language import Binary, Call, Name, Node, Num, Str, Unary
 from trapsim.model import DecisionNode, Scenario
@@ -165,6 +165,7 @@ class Decomposer:
         self.types = self.sc.types()
         self._env: dict[int, dict[str, Any]] = {}
         self._fn: dict[str, Any] = {}
+        self._flips: dict[tuple[Any, ...], list[tuple[str, float, dict[str, str]]]] = {}
 
     def env(self, view: Equilibrium) -> dict[str, Any]:
         key = id(view)
@@ -258,26 +259,33 @@ class Decomposer:
         if not m.narrow:
             return m
         flips = []
-        fixed = dict(values or {})
-        for par in self.sc.parameters:
-            if par.dist.kind == "constant" or par.name in fixed:
-                continue
-            try:
-                ends = ppf(par.dist, np.array([0.05, 0.95]))
-            except (ValueError, KeyError):
-                continue
-            for v in ends:
-                eq = solve(
-                    self.sc,
-                    values={**fixed, par.name: float(v)},
-                    solver=solver,
-                    rationality=rationality,
-                    world=view.world,
-                )
-                if eq.strategy.get(p.name) != best:
-                    flips.append((par.name, float(v)))
-                    break
+        for par, v, strategy in self._ends(values, solver, rationality, view.world):
+            if strategy.get(p.name) != best and (not flips or flips[-1][0] != par):
+                flips.append((par, v))
         return Margin(m.node, m.chosen, m.runner_up, m.margin, m.payoff_range, tuple(flips))
+
+    def _ends(
+        self, values: Mapping[str, float] | None, solver: str, rationality: float, world: str | None
+    ) -> list[tuple[str, float, dict[str, str]]]:
+        """Each uncertain parameter at its 5% and 95% quantile (the others central or as given), solved.
+
+        All of them in one vectorised solve, kept for every decision of the story.
+        """
+        fixed = dict(values or {})
+        key = (tuple(sorted(fixed.items())), solver, rationality, world)
+        if key not in self._flips:
+            ends = []
+            for par in self.sc.parameters:
+                if par.dist.kind == "constant" or par.name in fixed:
+                    continue
+                try:
+                    ends += [(par.name, float(v)) for v in ppf(par.dist, np.array([0.05, 0.95]))]
+                except (ValueError, KeyError):
+                    continue
+            points = [{**fixed, par: v} for par, v in ends]
+            found = strategies(self.sc, points, solver=solver, rationality=rationality, world=world, model=self.model)
+            self._flips[key] = [(par, v, s) for (par, v), s in zip(ends, found, strict=True)]
+        return self._flips[key]
 
 
 def decision_actor(sc: Scenario, node: str) -> str:
