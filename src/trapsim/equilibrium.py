@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,7 +206,7 @@ def game_at(scenario: Scenario, values: Mapping[str, float] | None = None, *, wo
 
 def strategies(
     scenario: Scenario,
-    points: list[Mapping[str, float]],
+    points: Sequence[Mapping[str, float]],
     *,
     solver: str = "spe",
     rationality: float = 10.0,

@@ -258,7 +258,7 @@ class Decomposer:
         m = Margin(p.name, best, runner, worth[best] - worth[runner], float(column.max() - column.min()), ())
         if not m.narrow:
             return m
-        flips = []
+        flips: list[tuple[str, float]] = []
         for par, v, strategy in self._ends(values, solver, rationality, view.world):
             if strategy.get(p.name) != best and (not flips or flips[-1][0] != par):
                 flips.append((par, v))
