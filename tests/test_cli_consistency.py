@@ -148,3 +148,23 @@ def test_rationality_without_qre_is_refused_everywhere(invoke, name: str, tmp_pa
     assert r.exit_code == 2, r.output
     assert "--rationality is the precision of --solver qre, but this run uses spe" in r.output
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "defense_clause", "--per-draw", "--no-figures"),
+        ("run", "defense_clause", "--out", "--no-figures"),
+        ("export", "defense_clause", "--efg", "--set", "need_peace=0.5"),
+        ("init", "mine", "--out", "--force"),
+    ],
+)
+def test_a_forgotten_file_name_is_not_taken_from_the_next_option(
+    invoke, args: tuple[str, ...], tmp_path: Path, monkeypatch
+) -> None:
+    """``--per-draw --no-figures`` once wrote the draws to a file named ``--no-figures``."""
+    monkeypatch.chdir(tmp_path)
+    r = invoke(*args)
+    assert r.exit_code == 2
+    assert f"'{args[3]}' is an option, not a file name" in r.output
+    assert list(tmp_path.iterdir()) == []  # nothing written anywhere

@@ -85,6 +85,17 @@ def json_option(
 DEFAULT_OUT = "trapsim-out"
 
 
+class OutputPath(click.Path):
+    """A path the command writes. A value that starts with ``-`` is an option taken as the path
+    because the path itself was forgotten (``--per-draw --no-figures``): refused, nothing written."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.startswith("-"):
+            flag = param.opts[0] if param is not None and param.opts else "this option"
+            self.fail(f"'{value}' is an option, not a file name: give the file name right after {flag}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def out_option(what: str, *, file: str | None = None, json: bool = True) -> _Decorator:
     """``--out`` (stored as ``out``): the directory for ``what``; ``file`` describes a file path it may be."""
     text = f"Directory for {what} [default: {DEFAULT_OUT}]"
@@ -92,7 +103,7 @@ def out_option(what: str, *, file: str | None = None, json: bool = True) -> _Dec
         text += f", or the file itself ({file})"
     if json:
         text += "; with --json nothing is written unless --out is given"
-    return click.option("--out", "out", type=click.Path(), default=None, metavar="PATH", help=text + ".")
+    return click.option("--out", "out", type=OutputPath(), default=None, metavar="PATH", help=text + ".")
 
 
 def out_dir(out: str | None) -> Path:

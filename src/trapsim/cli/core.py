@@ -12,6 +12,7 @@ import click
 from trapsim import api
 from trapsim.cli import complete_scenario, echo_error, main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
+    OutputPath,
     check_rationality,
     draws_option,
     figure_format_option,
@@ -157,7 +158,7 @@ def _print_equilibrium(sc: api.Scenario, eq: api.Equilibrium, values: dict[str, 
 @click.option(
     "--per-draw",
     "per_draw",
-    type=click.Path(),  # checked by api.per_draw: one line, exit 2
+    type=OutputPath(),  # checked by api.per_draw: one line, exit 2
     default=None,
     help="Also write one row per draw to this file: CSV, or Parquet if it ends in .parquet "
     "(pip install 'trapsim[parquet]'). Written chunk by chunk and atomically; see docs/scenario-format.md.",

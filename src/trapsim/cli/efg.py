@@ -8,6 +8,7 @@ import click
 
 from trapsim import api
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
+from trapsim.cli._options import OutputPath
 from trapsim.output import json_text, write_text_atomic
 
 
@@ -16,14 +17,14 @@ from trapsim.output import json_text, write_text_atomic
 @click.option(
     "--efg",
     "efg_out",
-    type=click.Path(dir_okay=False),
+    type=OutputPath(dir_okay=False),
     default=None,
     help="Write the game as a Gambit .efg file (parameters at central values or --set).",
 )
 @click.option(
     "--toml",
     "toml_out",
-    type=click.Path(dir_okay=False),
+    type=OutputPath(dir_okay=False),
     default=None,
     help="Write a starting scenario TOML (FILE must be an .efg file).",
 )

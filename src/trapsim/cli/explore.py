@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from trapsim.cli import main, scenario_argument
+from trapsim.cli._options import OutputPath
 
 
 @main.command()
@@ -29,7 +30,7 @@ from trapsim.cli import main, scenario_argument
 @click.option(
     "--export",
     "export_dir",
-    type=click.Path(file_okay=False),
+    type=OutputPath(file_okay=False),
     default=None,
     metavar="DIR",
     help="With --classroom: write the poll's judgements.csv and figures into DIR and exit.",

@@ -8,6 +8,7 @@ import click
 
 from trapsim import api
 from trapsim.cli import main
+from trapsim.cli._options import OutputPath
 from trapsim.output import write_text_atomic
 
 
@@ -35,7 +36,7 @@ def list_command(paths: bool) -> None:
 @click.argument("name")
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False),
+    type=OutputPath(dir_okay=False),
     default=None,
     help="Write the scenario here [default: NAME.toml in the current directory].",
 )
