@@ -547,3 +547,23 @@ def test_available_memory_is_read_from_the_system() -> None:
 
     free = available_bytes()
     assert free is not None and 10**7 < free < 10**15
+
+
+def test_analysis_chunks_leave_no_reference_cycles_holding_payoff_tables() -> None:
+    """Regression: a recursive closure in joint_paths kept each chunk's solved games (every world's
+    payoff tables) in a reference cycle until the cyclic collector ran: a Sobol' N=1024 on
+    defense_clause peaked at 820 MB instead of 340 MB. With the collector off, nothing is left."""
+    import gc
+
+    from trapsim.analysis.paths import Solved
+    from trapsim.analysis.probability import sample_probabilities
+
+    sc = api.load(str(ROOT / "scenarios" / "defense_clause.toml"))
+    gc.collect()
+    gc.disable()
+    try:
+        sample_probabilities(sc, draws=3000, entropy=1, solver="spe", rationality=10.0)
+        left = [o for o in gc.get_objects() if isinstance(o, Solved)]
+    finally:
+        gc.enable()
+    assert left == []

@@ -26,7 +26,6 @@ with the same seed the parameter draws are the very same ones.
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -311,10 +310,6 @@ def _by_chunks(
             for tid, p in part.items():
                 out[tid][start : start + m] = p
         del env, got
-        # A chunk's solved games form reference cycles holding their (outcomes x actors x draws) tables;
-        # collected only when the interpreter decides, they piled up to ~20 KB per evaluation (700 MB
-        # at 33,792 Sobol' evaluations of defense_clause, against 340 MB with this): free them now.
-        gc.collect()
         if progress:
             progress(m)
     return Probabilities(fired, given)
