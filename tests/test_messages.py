@@ -62,6 +62,33 @@ def test_an_unterminated_string_says_so(invoke, tmp_path, starter) -> None:
     assert only == "error: unterminated string: a quote is not closed before the end of the file"
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("low = 0.3, high = 0.7", "low = 0,3, high = 0.7", "a decimal comma: TOML numbers use a point (0.5, not 0,5)"),
+        (
+            'title = "Press or hold back?"',
+            "title = \u201cPress or hold back?\u201d",
+            'curly quotes (\u201c \u201d \u2018 \u2019) are not TOML quotes: type straight quotes " '
+            "(a phone or word processor may have replaced them)",
+        ),
+        (
+            'title = "Press or hold back?"',
+            'title = "Press or hold back?"\ntitle = "Again"',
+            "'title' is given twice in this table: keep one of them",
+        ),
+        ("[scenario]", "[scenario]\n[scenario]", "the table [scenario] appears twice: merge the two into one"),
+    ],
+)
+def test_syntax_mistakes_students_make_get_a_fix(invoke, tmp_path, starter, old: str, new: str, message: str) -> None:
+    """tomllib says "Invalid value", "Cannot overwrite a value", "Expected newline ...": no key, no fix."""
+    text = starter.replace(old, new, 1)
+    assert text != starter
+    (only,) = _lines(invoke, tmp_path, text)
+    assert only.startswith("error: line ")
+    assert only.endswith(message)
+
+
 def test_an_upper_case_actor_id_is_one_line_with_the_fix(invoke, tmp_path, starter) -> None:
     """Before: the invalid id and then every payoff, node and trap naming the actor (7 lines)."""
     text = starter.replace("[actors.challenger]", "[actors.Challenger]")

@@ -92,7 +92,26 @@ def _syntax_error(text: str, error: str) -> tuple[str, str]:
     )
     if unterminated:
         return where, "unterminated string: a quote opened on this line is not closed on it"
-    return where, msg
+    return where, _hint(m["msg"], line) or msg
+
+
+def _hint(error: str, line: str) -> str | None:
+    """A message for the syntax errors students make, where tomllib's names neither key nor fix."""
+    if any(q in line for q in "\u201c\u201d\u2018\u2019"):
+        return (
+            'curly quotes (\u201c \u201d \u2018 \u2019) are not TOML quotes: type straight quotes " '
+            "(a phone or word processor may have replaced them)"
+        )
+    if error.startswith("Expected") and re.search(r"\d,\d", line):
+        return "a decimal comma: TOML numbers use a point (0.5, not 0,5)"
+    if error.startswith("Cannot overwrite a value"):
+        key = line.partition("=")[0].strip()
+        return f"'{key}' is given twice in this table: keep one of them" if key else None
+    declared = re.match(r"Cannot declare \((.*)\) twice", error)
+    if declared:
+        name = ".".join(part.strip(" '\"") for part in declared[1].split(",") if part.strip())
+        return f"the table [{name}] appears twice: merge the two into one"
+    return None
 
 
 def _control_characters(path: str, data: Any, key: str = "") -> list[Problem]:
