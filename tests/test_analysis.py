@@ -473,3 +473,15 @@ def test_scenarios_with_beliefs_are_refused_rather_than_answered_wrongly() -> No
     with pytest.raises(ScenarioError, match=r"b\.toml: beliefs: .*do not support \[beliefs\]"):
         check_supported(fake)  # type: ignore[arg-type]
     check_supported(loads(COIN, path="coin.toml"))  # played/reached/payoff are fine
+
+
+def test_cli_discover_names_the_denominator_of_a_conditional_trap() -> None:
+    """P(won | acted) = p = 0.3 exactly in every analysed draw (tests/data/conditional.toml)."""
+    data = Path(__file__).parent / "data" / "conditional.toml"
+    runner = CliRunner()
+    r = runner.invoke(main, ["discover", str(data), "--trap", "won_after_acting", "--draws", "2000", "--no-figures"])
+    assert r.exit_code == 0, r.output
+    assert "Overall the trap fires in 30.00% of draws where A acted." in r.output
+    r = runner.invoke(main, ["discover", str(data), "--trap", "acted", "--draws", "2000", "--no-figures"])
+    assert r.exit_code == 0, r.output
+    assert "Overall the trap fires in " in r.output and "% of draws.\n" in r.output  # unconditional: all draws

@@ -77,10 +77,12 @@ def print_discovery(res: Any) -> None:
         f"{res.draws:,} draws (and {res.draws:,} fresh ones to test) · seed {res.seed} · "
         f"solver {res.solver} · outcome: {res.outcome} · {res.elapsed_s:.1f} s"
     )
+    # a conditional trap: the rate is among the draws where its `given` holds; say so, as `run` does
+    among = res.condition or "draws"
     if res.threshold is None:
-        click.echo(f"Overall the trap fires in {res.rate:.2%} of draws.\n")
+        click.echo(f"Overall the trap fires in {res.rate:.2%} of {among}.\n")
     else:
-        click.echo(f"Overall P(fires) >= {res.threshold:g} in {res.rate:.2%} of draws.\n")
+        click.echo(f"Overall P(fires) >= {res.threshold:g} in {res.rate:.2%} of {among}.\n")
     if not res.boxes:
         click.echo(f"  {res.note}.\n")
         return
