@@ -74,6 +74,9 @@ def test_public_names_still_resolve() -> None:
     assert callable(trapsim.api.sweep) and callable(trapsim.api.report)  # not shadowed by a submodule
     with pytest.raises(AttributeError):
         trapsim.no_such_name  # noqa: B018
+    # tab completion in a notebook offers the API, not the module's own imports
+    assert dir(trapsim) == sorted(trapsim.__all__)
+    assert not {"annotations", "TYPE_CHECKING", "Any", "importlib"} & set(dir(trapsim))
 
 
 def test_drawing_run_figures_needs_no_graph_library() -> None:
