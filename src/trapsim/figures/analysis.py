@@ -15,6 +15,7 @@ from matplotlib.ticker import PercentFormatter
 
 from trapsim.analysis.discovery import Discovery, number
 from trapsim.analysis.drivers import Drivers
+from trapsim.analysis.prim import PrimBox
 from trapsim.analysis.sensitivity import SensitivityResult
 from trapsim.figures.style import (
     GREY,
@@ -81,67 +82,11 @@ def plot_sensitivity(result: SensitivityResult, trap: str, *, top: int = 12, ax:
         footnote(fig, _note(result))
         return fig
     y = np.arange(len(ranked))[::-1]
-
-    def col(key: str) -> np.ndarray:
-        return np.array([idx[p][key] or 0.0 for p in ranked])
-
+    cols = {key: np.array([idx[p][key] or 0.0 for p in ranked]) for key in next(iter(idx.values()))}
     if result.method == "sobol":
-        st, s1 = col("ST"), np.clip(col("S1"), 0, None)
-        ax.barh(
-            y,
-            st,
-            height=0.72,
-            color=_LIGHT,
-            xerr=col("ST_conf"),
-            capsize=5,
-            error_kw={"ecolor": GREY, "elinewidth": 1.5},
-            label="total effect ST (alone and with others)",
-        )
-        ax.barh(
-            y,
-            s1,
-            height=0.38,
-            color=_BLUE,
-            xerr=col("S1_conf"),
-            capsize=4,
-            error_kw={"ecolor": "#222222", "elinewidth": 1.2},
-            label="first-order S1 (alone)",
-        )
-        ax.set_xlabel(f"Share of the variance of P({trap} fires)")
-        ax.set_xlim(0, max(1.0, float((st + col("ST_conf")).max()) * 1.05))
-        for yi, v, conf in zip(y, st, col("ST_conf"), strict=True):
-            ax.annotate(
-                f"{v:.2f}",
-                (v + conf, yi),
-                xytext=(8, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=13,
-                color=GREY,
-            )
+        _sobol_bars(ax, y, cols, trap)
     else:
-        mu, sigma = col("mu_star"), col("sigma")
-        ax.barh(
-            y,
-            mu,
-            height=0.62,
-            color=_BLUE,
-            xerr=col("mu_star_conf"),
-            capsize=5,
-            error_kw={"ecolor": GREY, "elinewidth": 1.5},
-            label="mu*: mean absolute effect",
-        )
-        ax.scatter(
-            sigma,
-            y,
-            marker="D",
-            s=60,
-            color=_ORANGE,
-            zorder=3,
-            label="sigma: spread of effects (interactions, non-linearity)",
-        )
-        ax.set_xlabel(f"Change in P({trap} fires) when the parameter moves half its range")
-        ax.set_xlim(0, float(max(mu.max(), sigma.max())) * 1.15 or 1.0)
+        _morris_bars(ax, y, cols, trap)
     ax.set_yticks(y, ranked)
     ax.set_ylim(-0.7, len(ranked) - 0.3)
     ax.legend(loc="lower right")
@@ -151,6 +96,63 @@ def plot_sensitivity(result: SensitivityResult, trap: str, *, top: int = 12, ax:
     mean = percent(result.mean[trap])
     footnote(fig, f"{_note(result)}\nmean P({trap} fires) over the design = {mean}{extra}")
     return fig
+
+
+def _sobol_bars(ax: Axes, y: np.ndarray, col: dict[str, np.ndarray], trap: str) -> None:
+    """Total index ST (light) with the first-order S1 inside it (dark), with intervals and ST written."""
+    st, s1 = col["ST"], np.clip(col["S1"], 0, None)
+    ax.barh(
+        y,
+        st,
+        height=0.72,
+        color=_LIGHT,
+        xerr=col["ST_conf"],
+        capsize=5,
+        error_kw={"ecolor": GREY, "elinewidth": 1.5},
+        label="total effect ST (alone and with others)",
+    )
+    ax.barh(
+        y,
+        s1,
+        height=0.38,
+        color=_BLUE,
+        xerr=col["S1_conf"],
+        capsize=4,
+        error_kw={"ecolor": "#222222", "elinewidth": 1.2},
+        label="first-order S1 (alone)",
+    )
+    ax.set_xlabel(f"Share of the variance of P({trap} fires)")
+    ax.set_xlim(0, max(1.0, float((st + col["ST_conf"]).max()) * 1.05))
+    for yi, v, conf in zip(y, st, col["ST_conf"], strict=True):
+        ax.annotate(
+            f"{v:.2f}", (v + conf, yi), xytext=(8, 0), textcoords="offset points", va="center", fontsize=13, color=GREY
+        )
+
+
+def _morris_bars(ax: Axes, y: np.ndarray, col: dict[str, np.ndarray], trap: str) -> None:
+    """mu* bars with their intervals, sigma as diamonds."""
+    mu, sigma = col["mu_star"], col["sigma"]
+    ax.barh(
+        y,
+        mu,
+        height=0.62,
+        color=_BLUE,
+        xerr=col["mu_star_conf"],
+        capsize=5,
+        error_kw={"ecolor": GREY, "elinewidth": 1.5},
+        label="mu*: mean absolute effect",
+    )
+    ax.scatter(
+        sigma,
+        y,
+        marker="D",
+        s=60,
+        color=_ORANGE,
+        zorder=3,
+        label="sigma: spread of effects (interactions, non-linearity)",
+    )
+    ax.set_xlabel(f"Change in P({trap} fires) when the parameter moves half its range")
+    ax.set_xlim(0, float(max(mu.max(), sigma.max())) * 1.15 or 1.0)
 
 
 @styled
@@ -215,23 +217,11 @@ def _no_box(fig: Figure, ax: Axes, d: Discovery) -> Figure:
     return fig
 
 
-@styled
-def plot_peeling(d: Discovery, *, box: int = 0, ax: Axes | None = None) -> Figure:
-    """PRIM's peeling trajectory: coverage against density, the chosen box marked.
+def _trajectory(fig: Figure, ax: Axes, raw: PrimBox, cart: bool) -> np.ndarray:
+    """The peeling points coloured by parameters restricted, the chosen one ringed, the reported box starred.
 
-    Points are coloured by the number of restricted parameters; the ring is the
-    box picked on the trajectory, the star the reported box (after pasting and
-    dropping limits that cost little density). For CART the points are the
-    tree's leaves and the star the reported leaf.
+    Returns the densities of the points (for the y limit).
     """
-    fig, ax = new_axes(ax)
-    title = _trap_title(d, d.trap)
-    cart = d.method == "cart"
-    what = "CART leaves" if cart else "PRIM's coverage/density trade-off"
-    axes_title(ax, f"{title}: where it springs ({what})")
-    if box >= len(d.boxes):
-        return _no_box(fig, ax, d)
-    raw = d.raw[box]
     cov = np.array([p.coverage for p in raw.trajectory])
     den = np.array([p.density for p in raw.trajectory])
     nres = np.array([p.restricted for p in raw.trajectory])
@@ -266,6 +256,27 @@ def plot_peeling(d: Discovery, *, box: int = 0, ax: Axes | None = None) -> Figur
         zorder=4,
         label="reported leaf" if cart else "reported box (pasted, simplified)",
     )
+    return den
+
+
+@styled
+def plot_peeling(d: Discovery, *, box: int = 0, ax: Axes | None = None) -> Figure:
+    """PRIM's peeling trajectory: coverage against density, the chosen box marked.
+
+    Points are coloured by the number of restricted parameters; the ring is the
+    box picked on the trajectory, the star the reported box (after pasting and
+    dropping limits that cost little density). For CART the points are the
+    tree's leaves and the star the reported leaf.
+    """
+    fig, ax = new_axes(ax)
+    title = _trap_title(d, d.trap)
+    cart = d.method == "cart"
+    what = "CART leaves" if cart else "PRIM's coverage/density trade-off"
+    axes_title(ax, f"{title}: where it springs ({what})")
+    if box >= len(d.boxes):
+        return _no_box(fig, ax, d)
+    raw = d.raw[box]
+    den = _trajectory(fig, ax, raw, cart)
     ax.axhline(d.rate, color=GREY, ls="--", lw=1.2)
     ax.annotate(
         f"overall: {percent(d.rate)}",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -50,45 +51,7 @@ def plot_comparison(comparison: Comparison, *, fig: Figure | None = None) -> Fig
     k_n = len(comparison.results)
     colors = [SCENARIO_COLORS[k % len(SCENARIO_COLORS)] for k in range(k_n)]
     for g, t in enumerate(traps):
-        ax = axes[g // cols][g % cols]
-        top = 0.0
-        absent = []
-        for k, res in enumerate(comparison.results):
-            rate = comparison.rate(t, k)
-            if rate is None:
-                absent.append(comparison.labels[k])
-                continue
-            lo, hi = res.ci95(t) or (rate, rate)
-            ax.bar(
-                k,
-                rate * 100,
-                0.8,
-                color=colors[k],
-                yerr=[[(rate - lo) * 100], [(hi - rate) * 100]],
-                capsize=4,
-                error_kw={"elinewidth": 1.5},
-            )
-            d = comparison.difference(t, k)
-            mark = "*" if d is not None and d.distinguishable else ""
-            ax.annotate(
-                f"{_pct(rate)}{mark}",
-                (k, hi * 100),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=_FONT,
-            )
-            top = max(top, hi * 100)
-        ax.set_ylim(0, max(top * 1.3, 0.1))
-        ax.set_xlim(-0.6, k_n - 0.4)
-        ax.set_xticks([])
-        ax.set_title(fit(comparison.titles[t], _FONT + 2, 12.8 / cols - 0.5), loc="left", fontsize=_FONT + 2)
-        ax.tick_params(labelsize=_FONT)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}%"))
-        ax.yaxis.set_major_locator(MaxNLocator(4))
-        if absent:  # said once per panel, under it (the x axis has no ticks)
-            ax.set_xlabel(fit("not in " + ", ".join(absent), _FONT, 12.8 / cols - 0.6), fontsize=_FONT, color=GREY)
+        _trap_panel(axes[g // cols][g % cols], comparison, t, colors, cols)
     for g in range(len(traps), rows * cols):
         axes[g // cols][g % cols].set_axis_off()
     handles = [Patch(color=c) for c in colors]
@@ -117,6 +80,49 @@ def plot_comparison(comparison: Comparison, *, fig: Figure | None = None) -> Fig
         size=_FONT - 1,
     )
     return fig
+
+
+def _trap_panel(ax: Axes, comparison: Comparison, t: str, colors: list[str], cols: int) -> None:
+    """One trap: a bar per scenario with its interval and rate (``*`` when it differs from the first)."""
+    k_n = len(comparison.results)
+    top = 0.0
+    absent = []
+    for k, res in enumerate(comparison.results):
+        rate = comparison.rate(t, k)
+        if rate is None:
+            absent.append(comparison.labels[k])
+            continue
+        lo, hi = res.ci95(t) or (rate, rate)
+        ax.bar(
+            k,
+            rate * 100,
+            0.8,
+            color=colors[k],
+            yerr=[[(rate - lo) * 100], [(hi - rate) * 100]],
+            capsize=4,
+            error_kw={"elinewidth": 1.5},
+        )
+        d = comparison.difference(t, k)
+        mark = "*" if d is not None and d.distinguishable else ""
+        ax.annotate(
+            f"{_pct(rate)}{mark}",
+            (k, hi * 100),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=_FONT,
+        )
+        top = max(top, hi * 100)
+    ax.set_ylim(0, max(top * 1.3, 0.1))
+    ax.set_xlim(-0.6, k_n - 0.4)
+    ax.set_xticks([])
+    ax.set_title(fit(comparison.titles[t], _FONT + 2, 12.8 / cols - 0.5), loc="left", fontsize=_FONT + 2)
+    ax.tick_params(labelsize=_FONT)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}%"))
+    ax.yaxis.set_major_locator(MaxNLocator(4))
+    if absent:  # said once per panel, under it (the x axis has no ticks)
+        ax.set_xlabel(fit("not in " + ", ".join(absent), _FONT, 12.8 / cols - 0.6), fontsize=_FONT, color=GREY)
 
 
 def _pct(x: float) -> str:
