@@ -576,6 +576,28 @@ def test_tree_and_graph_commands(invoke, tmp_path: Path) -> None:
     assert re.search(r"enter \d+(\.\d)?%", svg)  # shares from the run
     r = invoke("graph", DEFAULT, "--out", tmp_path / "g.png")
     assert r.exit_code == 0 and (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
+    # into a directory: the equilibrium view and a run's shares never share file names
+    r = invoke("tree", SIMPLE, "--out", tmp_path / "run", "--format", "svg")
+    assert r.exit_code == 0 and (tmp_path / "run" / "simple_tree_equilibrium.svg").exists()
+    assert re.search(r"enter \d+(\.\d)?%", (tmp_path / "run" / "simple_tree.svg").read_text())  # the run's, kept
+
+
+def test_saving_fewer_panels_removes_the_stale_ones(tmp_path: Path) -> None:
+    """A tree of two panels written where one of six was: no panel C..F left to mislead."""
+    import matplotlib.pyplot as plt
+
+    from trapsim.figures import save_panels
+
+    for letter in "BCDEF":
+        (tmp_path / f"t_tree_{letter}.png").write_bytes(b"old")
+    (tmp_path / "t_tree_notes.png").write_bytes(b"mine")  # not a panel name: kept
+    panels = [plt.figure(), plt.figure()]
+    written = save_panels(panels, tmp_path / "t_tree.png", dpi=20)
+    for fig in panels:
+        plt.close(fig)
+    assert written == [tmp_path / "t_tree.png", tmp_path / "t_tree_B.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t_tree.png", "t_tree_B.png", "t_tree_notes.png"]
+    assert (tmp_path / "t_tree_B.png").read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize(

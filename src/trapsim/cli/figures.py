@@ -25,7 +25,11 @@ from trapsim.cli._options import (
 
 @main.command("tree")
 @scenario_argument
-@out_option("<scenario>_tree.png", file="ending in .png, .svg or .pdf", json=False)
+@out_option(
+    "<scenario>_tree_equilibrium.png (or _tree.png with --draws/--seed, as run)",
+    file="ending in .png, .svg or .pdf",
+    json=False,
+)
 @draws_option()
 @seed_option()
 @set_option
@@ -67,8 +71,9 @@ def tree_command(
     other values) and chance branches labelled with their probability. With
     --draws and/or --seed: a run first, and every branch labelled with the
     share of draws that took it. Each figure is one 16:9 slide; a tree too big
-    for one is split into linked panels (<scenario>_tree.png, then _tree_B.png,
-    ...: each collapsed stub says which panel continues it); parts too rare
+    for one is split into linked panels (<scenario>_tree_equilibrium.png, then
+    _tree_equilibrium_B.png, ...; after a run <scenario>_tree.png, _tree_B.png, ...
+    as `trapsim run` names them: each collapsed stub says which panel continues it); parts too rare
     are collapsed into stubs naming their node, and --at NODE draws a part on
     its own (a copy of a shared node by its copy name, as `trapsim explain
     --json` lists them).
@@ -83,9 +88,11 @@ def tree_command(
 
     sc = api.load(file)
     check_rationality(sc, solver, rationality)
-    path, fmt = figure_file(out, fmt, f"{sc.name}_tree" + (f"_{at}" if at else ""))
+    shares = draws is not None or seed is not None  # a run's shares: named as run names its tree
+    stem = f"{sc.name}_tree" + ("" if shares else "_equilibrium") + (f"_{at}" if at else "")
+    path, fmt = figure_file(out, fmt, stem)
     use_compact = at is None and bool(compact)
-    if draws is not None or seed is not None:
+    if shares:
         result = simulate(sc, draws, seed, parse_sets(sets), solver, rationality, workers)
         panels = figures.plot_compact_panels(result) if use_compact else figures.plot_tree_panels(result, at=at)
     else:

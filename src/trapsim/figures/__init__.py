@@ -88,7 +88,14 @@ def write_run_figures(result: Result, out_dir: str | Path, *, fmt: str = "png", 
 
 
 def save_panels(panels: list[Figure], path: str | Path, *, dpi: int = 200, fmt: str | None = None) -> list[Path]:
-    """Save linked tree panels: the first at ``path``, panel B at ``<stem>_B<suffix>``, and so on."""
+    """Save linked tree panels: the first at ``path``, panel B at ``<stem>_B<suffix>``, and so on.
+
+    Panels a bigger tree left there before (``<stem>_F<suffix>`` beside a new
+    tree of five panels) are removed, so every panel on disk belongs to this tree.
+    """
     path = Path(path)
-    names = [path] + [path.with_name(f"{path.stem}_{chr(ord('A') + k)}{path.suffix}") for k in range(1, len(panels))]
-    return [save(fig, p, dpi=dpi, fmt=fmt) for fig, p in zip(panels, names, strict=True)]
+    names = [path.with_name(f"{path.stem}_{chr(ord('A') + k)}{path.suffix}") for k in range(26)]
+    written = [save(fig, p, dpi=dpi, fmt=fmt) for fig, p in zip(panels, [path, *names[1:]], strict=False)]
+    for stale in names[max(len(panels), 1) :]:
+        stale.unlink(missing_ok=True)
+    return written
