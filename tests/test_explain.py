@@ -320,3 +320,12 @@ def test_cli_explain_at_and_json(tmp_path: Path) -> None:
     assert alts["b_good"][0]["action"] == "grab" and alts["b_good"][0]["value"] == pytest.approx(1.5)
     res = runner.invoke(main, ["explain", str(path), "--at", "nowhere"])
     assert res.exit_code == 2 and "unknown node 'nowhere'" in res.output
+
+
+def test_routes_through_shared_nodes_name_copies_by_their_label_only() -> None:
+    """defense_clause v2 unfolds shared nodes into copies (``russia_pays[push_russia,...]``); the story
+    names each by its label, since the route it stands on is its history (issue 13)."""
+    sc = trapsim.load(str(ROOT / "scenarios" / "defense_clause.toml"))
+    text = explain(sc).text(width=None)
+    assert "Every path on which each trap fires" in text and "Moscow pays or reneges" in text
+    assert not re.search(r"[\w?]\[[a-z_]+(,[a-z_]+)*\]", text)  # no history bracket anywhere

@@ -112,7 +112,8 @@ def _trap_reports(
 
 
 def _route(sc: Scenario, pt: PathTraps) -> str:
-    steps = [f"{sc.label_of('node', n)}: {sc.action_label(n, a)}" for n, a in pt.steps]
+    # a route is its own history: a shared node's copy is named by its label alone (no "[push_russia,...]")
+    steps = [f"{sc.label_of('node', n.partition('[')[0])}: {sc.action_label(n, a)}" for n, a in pt.steps]
     return " \u2192 ".join([*steps, sc.label_of("outcome", pt.outcome)])
 
 
