@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,12 @@ def test_cli_attribute_table_and_json(tmp_path: Path, invoke) -> None:  # type: 
     table = invoke("attribute", sc_path, "--draws", 4000, "--seed", 1, "--no-figures")
     assert table.exit_code == 0, table.output
     assert "the tie" in table.output and "not attributable" in table.output
+    # the table lines up: each row's interval starts in the column of its header
+    lines = table.output.splitlines()
+    head = next(ln for ln in lines if "depends (of firings)" in ln)
+    rows = [ln for ln in lines if re.search(r"%\s*\[", ln)]
+    assert rows and {ln.index("[") for ln in rows} == {head.index("depends") + 7}
+    assert {ln.rindex("[") for ln in rows} == {head.index("prevents") + 7}
 
 
 def test_cli_graph_trap_draws_the_attribution(tmp_path: Path, invoke) -> None:  # type: ignore[no-untyped-def]

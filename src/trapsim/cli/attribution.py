@@ -101,10 +101,11 @@ def _print_attribution(att: Any) -> None:
     names = {a.id: a.name for a in sc.actors}
 
     def share(entry: dict[str, Any]) -> str:
+        """``  32.5% [ 30.8,  34.1]``: rate and interval in fixed columns, so the table lines up."""
         if entry["rate"] is None:
-            return "n/a"
+            return f"{'n/a':>6}{'':<16}"
         lo, hi = entry["ci95"]
-        return f"{100 * entry['rate']:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
+        return f"{100 * entry['rate']:>5.1f}% [{100 * lo:>5.1f}, {100 * hi:>5.1f}]"
 
     if not any(ra.attributable for ra in att.relations):
         click.echo(
@@ -126,7 +127,7 @@ def _print_attribution(att: Any) -> None:
             click.style(head, bold=True)
             + f"  (without it: {ra.relation.absent.describe()[len('the same draw with ') :]})"
         )
-        click.echo(f"  {'trap':<28}{'depends (of firings)':>28}{'prevents (of draws)':>28}")
+        click.echo(f"  {'trap':<28}{'depends (of firings)':<26}prevents (of draws)")
         for t in sc.traps:
             e = ra.traps[t.id]
-            click.echo(f"  {t.title[:27]:<28}{share(e['depends']):>28}{share(e['prevents']):>28}")
+            click.echo(f"  {t.title[:27]:<28}{share(e['depends']):<26}{share(e['prevents']):<22}".rstrip())
