@@ -89,6 +89,50 @@ def test_syntax_mistakes_students_make_get_a_fix(invoke, tmp_path, starter, old:
     assert only.endswith(message)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "only"),
+    [
+        (
+            'actor = "challenger"',
+            'actr = "challenger"',
+            "error: nodes.challenger_move.actr: unknown key (expected one of: actions, actor, chance, "
+            "description, label, next) (did you mean 'actor'?)",
+        ),
+        ("[payoffs]", "[payoff]", "(did you mean 'payoffs'?)"),
+        (
+            "status_quo     = { challenger = 0, defender = 0 }",
+            "status_quo     = { challenger = 0, defnder = 0 }",
+            "error: payoffs.status_quo.defnder: unknown actor (did you mean 'defender'?)",
+        ),
+        (
+            'press = "defender_move"',
+            'press = "defender_mov"',
+            "error: nodes.challenger_move.next.press: unknown node or outcome 'defender_mov' "
+            "(did you mean 'defender_move'?)",
+        ),
+    ],
+)
+def test_a_misspelling_is_not_also_reported_as_its_consequence(
+    invoke, tmp_path, starter, old: str, new: str, only: str
+) -> None:
+    """Before: a second line for what the typo left missing (no actor, no [payoffs], no payoff for
+    defender) or unreachable (the node the typo meant), leading a student to fix the wrong line."""
+    text = starter.replace(old, new, 1)
+    assert text != starter
+    (line,) = _lines(invoke, tmp_path, text)
+    assert line.endswith(only)
+
+
+def test_an_independent_second_mistake_is_still_reported(invoke, tmp_path, starter) -> None:
+    """The consequence rule drops only what follows from the misspelling."""
+    text = starter.replace('actor = "challenger"', 'actr = "challenger"', 1)
+    text = text.replace("status_quo     = { challenger = 0, defender = 0 }", "status_quo     = { challenger = 0 }")
+    lines = _lines(invoke, tmp_path, text)
+    assert len(lines) == 2
+    assert "error: payoffs.status_quo: missing payoff for defender (every outcome names every actor)" in lines
+    assert any(line.endswith("(did you mean 'actor'?)") for line in lines)
+
+
 def test_an_upper_case_actor_id_is_one_line_with_the_fix(invoke, tmp_path, starter) -> None:
     """Before: the invalid id and then every payoff, node and trap naming the actor (7 lines)."""
     text = starter.replace("[actors.challenger]", "[actors.Challenger]")

@@ -45,7 +45,10 @@ def outcomes(
             continue
         for actor in row:
             if actor not in actor_ids:
-                c.err(f"{key}.{actor}", "unknown actor", suggest(actor, actor_ids))
+                meant = suggest(actor, actor_ids)
+                c.err(f"{key}.{actor}", "unknown actor", meant)
+                if meant is not None and meant not in row:
+                    c.meant(f"{key}.{meant}")
         missing = [a for a in actor_ids if a not in row]
         if missing:
             c.err(key, f"missing payoff for {', '.join(missing)} (every outcome names every actor)")
@@ -83,7 +86,10 @@ def nodes(
                 c.err(akey, f"expected a node or outcome id in quotes, got {_type_name(target)}")
                 ok = False
             elif target not in targets_known:
-                c.err(akey, f"unknown node or outcome '{target}'", suggest(target, targets_known))
+                meant = suggest(target, targets_known)
+                c.err(akey, f"unknown node or outcome '{target}'", meant)
+                if meant is not None:  # the node or outcome meant is not "unreachable" on top of that
+                    c.meant(f"nodes.{meant}", f"payoffs.{meant}")
                 ok = False
         actions = tuple(nxt)
         targets = tuple(str(t) for t in nxt.values())

@@ -115,6 +115,9 @@ class Collector:
         #: ``(key, node or outcome id, expression)`` of payoffs and probabilities using the history.
         self.history_uses: list[tuple[str, str, Expr]] = []
         self._shadow: set[str] = set()
+        #: Keys a "did you mean" pointed at (``nodes.challenger_move.actor``, ``payoffs``): a later
+        #: problem that only follows from that misspelling is not reported again (see :meth:`err`).
+        self._meant: set[str] = set()
         #: What the path functions may name (:func:`trapsim.scenario.game.path_targets`), computed once:
         #: it depends on the document only, and every payoff asks (recomputing it was quadratic).
         self.path_names: dict[str, frozenset[str]] | None = None
@@ -124,7 +127,26 @@ class Collector:
             return  # one mistake, one line: the name's own problem is reported already
         if message.startswith("missing") and key in self._shadow:
             return  # `nme = ...` said "did you mean 'name'?" already: not also "name: missing"
+        if not message.startswith("unknown") and self._consequence(key, message):
+            return  # `actr = ...` said "did you mean 'actor'?": not also "a node needs exactly one of actor ..."
         self.problems.append(Problem(self.file, key, message, suggestion))
+
+    def meant(self, *keys: str) -> None:
+        """Keys that a "did you mean" has just named, in place of a misspelt one."""
+        self._meant.update(keys)
+
+    def _consequence(self, key: str, message: str) -> bool:
+        """Whether a problem only follows from a misspelling reported already: the meant key itself
+        missing or unreachable (``[payoff]`` → no ``[payoffs]``; ``next = "defender_mov"`` → node
+        ``defender_move`` unreachable), or its table's problem naming it (``actr`` → no ``actor``;
+        ``defnder`` → "missing payoff for defender")."""
+        for m in self._meant:
+            if m == key and (message.startswith("missing") or "not reachable" in message):
+                return True
+            parent, _, name = m.rpartition(".")
+            if parent == key and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", message):
+                return True
+        return False
 
     def shadow(self, *names: str) -> None:
         """Names whose problem is reported already (an invalid id, the keys of a misspelt table):
@@ -157,6 +179,7 @@ class Collector:
                 self.err(f"{key}.{k}", f"unknown key (expected one of: {', '.join(sorted(allowed))})", meant)
                 if meant is not None and meant not in table:
                     self.shadow(f"{key}.{meant}")
+                    self.meant(f"{key}.{meant}")
 
     def string(self, key: str, value: Any, *, required: bool = False, default: str = "") -> str:
         if value is None:

@@ -93,6 +93,8 @@ def _unknown_tables(c: Collector, d: dict[str, Any]) -> None:
         if k not in _TOP:
             meant = suggest(k, _TOP)
             c.err(k, "unknown top-level table (expected one of: " + ", ".join(_TOP) + ")", meant)
+            if meant and meant not in d:
+                c.meant(meant)  # [payoff]: not also "missing table [payoffs]"
             if meant and meant not in d and isinstance(d[k], dict):  # a misspelt [derived]: its names exist
                 c.shadow(*d[k])
 
