@@ -114,3 +114,9 @@ def test_a_script_without_a_main_guard_runs_on_two_workers(tmp_path: Path) -> No
     )
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "True", out.stderr
+
+
+def test_a_worker_that_cannot_start_is_a_run_error(monkeypatch: pytest.MonkeyPatch, no_leftover_workers: None) -> None:
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python3")
+    with pytest.raises(RunError, match=r"cannot start a worker process \(/nonexistent/python3: "):
+        list(pool_results(_slow_echo, [(1, 0.0)], 2))

@@ -107,6 +107,11 @@ class _Worker:
                 stdin=subprocess.DEVNULL,
                 process_group=0,  # a terminal's Ctrl-C reaches the parent only
             )
+        except OSError as exc:
+            self.conn.close()
+            raise RunError(
+                f"cannot start a worker process ({sys.executable or 'no Python executable'}: {exc})"
+            ) from None
         finally:
             child.close()
         self.conn.send(list(sys.path))
