@@ -704,6 +704,8 @@ def test_tree_at_a_copy_of_a_shared_node(invoke, tmp_path: Path) -> None:
     text = _all_text(fig).replace("\n", " ")
     assert "Moscow pays or reneges \u2014 after Push into Russia proper" in text
     assert "[" not in text
+    legend = {t.get_text() for t in fig.axes[0].get_legend().get_texts()}
+    assert {"Russia", "chance"} <= legend and not legend & {"China", "Ukraine", "United States"}  # who moves here
     res = trapsim.simulate(sc, draws=2000, seed=3)
     part = figures.plot_tree(res, at=copy)
     counts = res.edge_counts[copy]

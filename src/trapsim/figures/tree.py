@@ -147,7 +147,8 @@ def _draw(d: Drawing, ax: Axes | None) -> Figure:
     top, bottom = np.nanmin(lay.y), np.nanmax(lay.y)
     ax.set_ylim(bottom + 0.6, top - 0.8)
     fig.suptitle(title(d), x=0.01, ha="left", fontsize=title_size(d), fontweight="bold")
-    legend(ax, d.scenario, d.tree, d.traps, bool(d.panel.stubs))
+    shown = [int(i) for i in np.flatnonzero(~np.isnan(lay.x)) if d.tree.positions[int(i)].kind != "leaf"]
+    legend(ax, d.scenario, d.tree, d.traps, bool(d.panel.stubs), [i for i in shown if i not in d.panel.stubs])
     footnote(fig, fit(_note(d), 11, WIDTH - 0.9), size=11)
     return fig
 

@@ -8,7 +8,7 @@ is told apart by the path to it, in words.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -92,16 +92,18 @@ def stub_text(label: str, leaves: int, inner: int, share: float, run: bool, link
     return f"{what} collapsed"
 
 
-def legend(ax: Axes, scenario: Scenario, tree: Tree, traps: Mapping[str, set[int]], stubs: bool) -> None:
-    """Actors' colours, chance, the trap rings drawn and the stub marker, above the tree."""
+def legend(
+    ax: Axes, scenario: Scenario, tree: Tree, traps: Mapping[str, set[int]], stubs: bool, shown: Collection[int]
+) -> None:
+    """The colours of the actors who move in the ``shown`` positions, chance, the trap rings drawn, the stub marker."""
     colors = actor_colors(scenario)
-    owners = {tree.actors[p.owner] for p in tree.positions if p.kind == "decision"}
+    owners = {tree.actors[tree.positions[i].owner] for i in shown if tree.positions[i].kind == "decision"}
     handles = [
         Line2D([], [], marker="o", linestyle="", markersize=13, color=colors[a.id], label=a.name)
         for a in scenario.actors
         if a.id in owners
     ]
-    if any(p.kind == "chance" for p in tree.positions):
+    if any(tree.positions[i].kind == "chance" for i in shown):
         handles.append(Line2D([], [], marker="D", linestyle="", markersize=11, color=CHANCE_COLOR, label="chance"))
     tcol = trap_colors(scenario)
     handles += [
