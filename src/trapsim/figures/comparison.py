@@ -13,7 +13,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from trapsim.comparison import Comparison
-from trapsim.figures.style import GREY, SIZE, fit, footnote, save, styled
+from trapsim.figures.style import GREY, SIZE, fit, footnote, save, styled, wrap_measured
 from trapsim.output import write_text_atomic
 
 __all__ = ["SCENARIO_COLORS", "plot_comparison", "write_comparison"]
@@ -57,7 +57,7 @@ def plot_comparison(comparison: Comparison, *, fig: Figure | None = None) -> Fig
     handles = [Patch(color=c) for c in colors]
     legend = fig.legend(
         handles,
-        [fit(x, _FONT, 12.8 / min(k_n, 3) - 0.6) for x in _legend_labels(comparison)],
+        [wrap_measured(x, _FONT, 12.8 / min(k_n, 3) - 0.6) for x in _legend_labels(comparison)],
         loc="outside upper left",
         ncols=min(k_n, 3),
         fontsize=_FONT,
@@ -70,7 +70,7 @@ def plot_comparison(comparison: Comparison, *, fig: Figure | None = None) -> Fig
     first = comparison.results[0]
     footnote(
         fig,
-        fit(
+        wrap_measured(  # at spaces only: a scenario id is never broken
             f"{first.draws:,} draws per scenario · seed {first.seed} · each panel on its own "
             f"scale · error bars: 95% Wilson intervals · * differs from "
             f"{comparison.labels[0]} (two-proportion z-test, p < {comparison.alpha:g})",

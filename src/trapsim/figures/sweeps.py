@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from trapsim.figures.style import PALETTE, fit, footnote, new_axes, save, styled
+from trapsim.figures.style import PALETTE, fit, footnote, new_axes, save, styled, wrap_measured
 from trapsim.sampling import central_value
 from trapsim.sweeps.result import SweepResult
 
@@ -83,7 +83,7 @@ def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
             fontsize=_FONT - 3,
             color="#555555",
         )
-    ax.set_xlabel(_axis_name(result, name), fontsize=_FONT)
+    ax.set_xlabel(wrap_measured(_axis_name(result, name), _FONT, 8.0), fontsize=_FONT)  # the legend takes the right
     conditional = any(t.given is not None for t in traps)
     ax.set_ylabel(
         "Rate (%) among the draws in the legend" if conditional else "Share of draws in which the trap fires (%)",
@@ -93,7 +93,17 @@ def plot_sweep_lines(result: SweepResult, *, ax: Axes | None = None) -> Figure:
     ax.set_ylim(bottom=0)
     ax.tick_params(labelsize=_FONT)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=_FONT, frameon=False)
+    handles, labels = ax.get_legend_handles_labels()
+    legend = ax.legend(  # outside the data, on the right: it never covers a line or its band
+        handles,
+        [wrap_measured(text, _FONT - 1, 3.6) for text in labels],
+        fontsize=_FONT - 1,
+        frameon=False,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        borderaxespad=0.0,
+    )
+    legend.set_gid("traps")
     ax.set_title(
         f"{result.scenario.title}\nWhat if {name} were fixed? (sweep {result.id})", fontsize=_FONT + 2, loc="left"
     )
