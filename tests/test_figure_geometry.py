@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Circle
 from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
 import trapsim
+from trapsim import api
 from trapsim.figures.comparison import plot_comparison
+from trapsim.figures.graph import _pct, plot_actor_graph, plot_attribution_graph
 from trapsim.figures.sweeps import plot_sweep_lines
 from trapsim.sweeps import grid_values
 
@@ -70,3 +75,61 @@ def test_compare_footer_breaks_only_at_spaces(defense: trapsim.Scenario) -> None
     lines = footer.get_text().split("\n")
     assert "defense_clause" in " ".join(lines)  # the id is whole, on one line
     assert not texts_outside(fig)
+
+
+def _name_boxes(fig: Figure) -> list[tuple[str, Bbox, tuple[float, float], float]]:
+    """Each actor's name box, its circle's centre and radius, in display pixels."""
+    _, renderer = _drawn(fig)
+    (ax,) = fig.axes
+    out = []
+    for patch in ax.patches:
+        gid = patch.get_gid() or ""
+        if not (isinstance(patch, Circle) and gid.startswith("actor:")):
+            continue
+        cx, cy = ax.transData.transform(patch.center)
+        radius = ax.transData.transform((patch.center[0] + patch.radius, patch.center[1]))[0] - cx
+        (text,) = [t for t in ax.texts if np.allclose(t.get_position(), patch.center)]
+        out.append((text.get_text(), text.get_window_extent(renderer), (cx, cy), radius))
+    return out
+
+
+@pytest.fixture(scope="module")
+def graphs(defense: trapsim.Scenario) -> dict[str, Figure]:
+    attribution = api.attribute(defense, draws=500, seed=1)
+    return {"actors": plot_actor_graph(defense), "putin_trap": plot_attribution_graph(attribution, "putin_trap")}
+
+
+@pytest.mark.parametrize("which", ["actors", "putin_trap"])
+def test_actor_names_lie_inside_their_circles(defense: trapsim.Scenario, graphs: dict[str, Figure], which: str) -> None:
+    boxes = _name_boxes(graphs[which])
+    assert len(boxes) == len(defense.actors)
+    for name, box, (cx, cy), radius in boxes:
+        corners = [(box.x0, box.y0), (box.x0, box.y1), (box.x1, box.y0), (box.x1, box.y1)]
+        assert all(np.hypot(x - cx, y - cy) <= radius for x, y in corners), name
+        assert "_" not in name and name.replace("\n", " ") in {a.name for a in defense.actors}  # broken at spaces
+
+
+@pytest.mark.parametrize("which", ["actors", "putin_trap"])
+def test_edge_labels_cover_no_actor_and_no_other_label(
+    defense: trapsim.Scenario, graphs: dict[str, Figure], which: str
+) -> None:
+    fig = graphs[which]
+    _, renderer = _drawn(fig)
+    names = _name_boxes(fig)
+    (ax,) = fig.axes
+    labels = [t.get_bbox_patch().get_window_extent(renderer) for t in ax.texts if t.get_bbox_patch() is not None]
+    assert len(labels) == (len(defense.relations) if which == "actors" else 4)  # 4 ties with `absent`
+    assert not texts_outside(fig)
+    for i, box in enumerate(labels):
+        assert not any(box.overlaps(other) for other in labels[i + 1 :])
+        for _, _, (cx, cy), radius in names:
+            nearest = (min(max(cx, box.x0), box.x1), min(max(cy, box.y0), box.y1))
+            assert np.hypot(nearest[0] - cx, nearest[1] - cy) > radius
+
+
+@pytest.mark.parametrize(
+    ("share", "shown"),
+    [(0.997, "99.7%"), (0.9996, "99.96%"), (1.0, "100%"), (0.32, "32%"), (0.035, "3.5%"), (0.0004, "0.04%")],
+)
+def test_attribution_shares_are_never_rounded_to_100_or_0(share: float, shown: str) -> None:
+    assert _pct(share) == shown

@@ -18,7 +18,7 @@ from matplotlib.path import Path
 
 from trapsim.attribution import Attribution
 from trapsim.chains import commitment_chains
-from trapsim.figures.style import actor_colors, footnote, new_axes, styled, text_width, wrap
+from trapsim.figures.style import actor_colors, footnote, new_axes, styled, text_width, wrap, wrap_measured
 from trapsim.model import Scenario
 
 __all__ = ["RELATION_STYLES", "RelationStyle", "plot_actor_graph", "plot_attribution_graph"]
@@ -50,8 +50,11 @@ RELATION_STYLES: dict[str, RelationStyle] = {
 _OTHER = RelationStyle("#888888", "-", 2.0)
 
 
+_WIDE = 1.45  # the circle of actors is stretched sideways to use a 16:9 slide (room for the edge labels)
+
+
 def _layout(scenario: Scenario) -> dict[str, np.ndarray]:
-    """Actors on a circle in file order, starting at the top, clockwise: the same every time."""
+    """Actors on a (wide) circle in file order, starting at the top, clockwise: the same every time."""
     import networkx as nx  # slow to import: only when the actor graph is drawn
 
     g = nx.Graph()
@@ -65,7 +68,7 @@ def _layout(scenario: Scenario) -> dict[str, np.ndarray]:
     for k, a in enumerate(scenario.actor_ids):  # rotate: first actor at the top, clockwise
         ang = turn - 2 * math.pi * k / n
         r = float(np.hypot(*pos[a]))
-        out[a] = np.array([r * math.cos(ang), r * math.sin(ang)])
+        out[a] = np.array([_WIDE * r * math.cos(ang), r * math.sin(ang)])
     return out
 
 
@@ -99,9 +102,8 @@ def plot_actor_graph(
     ax.set_axis_off()
     ax.set_aspect("equal")
     pos = _layout(scenario)
-    kinds = _relations(ax, scenario, pos, edges)
-    _actors(ax, fig, scenario, pos)
-    ax.set_xlim(-1.3, 1.3)
+    kinds, labels = _relations(ax, scenario, pos, edges)
+    ax.set_xlim(-0.3 - _WIDE, 0.3 + _WIDE)
     ax.set_ylim(-1.25, 1.25)
     heading = title if title is not None else f"Actors: {scenario.title}"
     fig.suptitle(wrap(heading, 90), x=0.01, ha="left", fontsize=21, fontweight="bold")
@@ -126,6 +128,9 @@ def plot_actor_graph(
         + note
         + _chains_note(scenario),
     )
+    scale = _inches_per_unit(fig, ax)  # after title, legend and footnote took their room
+    _actors(ax, scenario, pos, scale)
+    _place_labels(ax, labels, pos, scale)
     return fig
 
 
@@ -134,13 +139,18 @@ def _relations(
     scenario: Scenario,
     pos: Mapping[str, np.ndarray],
     edges: Mapping[int, tuple[RelationStyle, str]] | None,
-) -> dict[str, RelationStyle]:
-    """Draw every relation as an arc (several between one pair spread apart); return the styles used, by kind."""
+) -> tuple[dict[str, RelationStyle], list[tuple[_Curve, str, str]]]:
+    """Draw every relation as an arc (several between one pair spread apart).
+
+    Returns the styles used, by kind, and each arc with its label and colour
+    (placed later by :func:`_place_labels`, once the scale is known).
+    """
     pairs: dict[frozenset[str], list[int]] = defaultdict(list)
     for k, rel in enumerate(scenario.relations):
         if rel.source != rel.target:
             pairs[frozenset((rel.source, rel.target))].append(k)
     kinds: dict[str, RelationStyle] = {}
+    labels: list[tuple[_Curve, str, str]] = []
     for members in pairs.values():
         m = len(members)
         for j, k in enumerate(members):
@@ -157,13 +167,12 @@ def _relations(
             rad = (j - (m - 1) / 2) * 0.5 * sign
             curve = _Curve(a, b, rad)
             _edge(ax, curve, style, rel.directed, f"relation:{k}")
-            if label:
-                _edge_label(ax, curve.at(0.5), label, style.color)
-    return kinds
+            labels.append((curve, label, style.color))
+    return kinds, labels
 
 
-def _actors(ax: Axes, fig: Figure, scenario: Scenario, pos: Mapping[str, np.ndarray]) -> None:
-    """Each actor as a circle in its colour, its name fitted inside."""
+def _actors(ax: Axes, scenario: Scenario, pos: Mapping[str, np.ndarray], scale: float) -> None:
+    """Each actor as a circle in its colour, its name fitted inside (``scale``: inches per layout unit)."""
     colors = actor_colors(scenario)
     for actor in scenario.actors:
         x, y = pos[actor.id]
@@ -178,7 +187,7 @@ def _actors(ax: Axes, fig: Figure, scenario: Scenario, pos: Mapping[str, np.ndar
                 gid=f"actor:{actor.id}",
             )
         )
-        name, size = _fit_name(actor.name, 2 * _R * _inches_per_unit(fig))
+        name, size = _fit_name(actor.name, 2 * _R * scale)
         ax.text(
             x,
             y,
@@ -245,30 +254,40 @@ def plot_attribution_graph(attribution: Attribution, trap: str, *, ax: Axes | No
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%" if x >= 0.1 else f"{100 * x:.1f}%"
+    """A share in % (whole from 10%); never rounded up to 100% (``99.7%``) nor down to 0% unless it is."""
+    digits = 0 if x >= 0.1 else 1
+    text = f"{100 * x:.{digits}f}"
+    while digits < 6 and ((x < 1 and float(text) >= 100) or (x > 0 and float(text) == 0)):
+        digits += 1
+        text = f"{100 * x:.{digits}f}"
+    return f"{text}%"
 
 
 _R = 0.2  # actor circle radius, in layout units (the circle of actors has radius 1)
 
 
-def _inches_per_unit(fig: Figure) -> float:
-    return min(fig.get_figwidth() * 0.7 / 2.6, fig.get_figheight() * 0.85 / 2.5)
+def _inches_per_unit(fig: Figure, ax: Axes) -> float:
+    """Inches per layout unit as the figure is laid out now (equal aspect)."""
+    fig.draw_without_rendering()
+    (x0, _), (x1, _) = ax.transData.transform([(0.0, 0.0), (1.0, 0.0)])
+    return float(x1 - x0) / fig.dpi
 
 
 def _fit_name(name: str, diameter: float) -> tuple[str, float]:
-    """The wrapping and font size (at most 17 pt) that best fill a circle of ``diameter`` inches."""
-    best = (name, 8.0)
-    for width in sorted({len(name), 14, 11, 9, 7}, reverse=True):
-        text = wrap(name, width)
-        lines = text.count("\n") + 1
-        size = 17.0
-        while size > 8 and (
-            text_width(text, size, bold=True) > 0.86 * diameter or lines * size * 1.15 / 72 > 0.7 * diameter
-        ):
-            size -= 0.5
-        if size > best[1]:
-            best = (text, size)
-    return best
+    """The wrapping (at spaces only) and font size (at most 17 pt) that best fill a circle of ``diameter`` inches.
+
+    The text's box, corners included, lies inside the circle.
+    """
+    room = 0.94 * diameter / 2
+    size = 17.0
+    while size > 8:
+        for frac in (1.0, 0.85, 0.7, 0.55, 0.4):
+            text = wrap_measured(name, size, frac * diameter, bold=True)
+            w, h = text_width(text, size, bold=True), (text.count("\n") + 1) * size * 1.25 / 72
+            if math.hypot(w / 2, h / 2) <= room:
+                return text, size
+        size -= 0.5
+    return name, 8.0
 
 
 class _Curve:
@@ -335,14 +354,56 @@ def _edge(ax: Axes, curve: _Curve, style: RelationStyle, directed: bool, gid: st
         )
 
 
+_LABEL_SIZE = 12.5
+_SPOTS = (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74)  # where along its arc a label may sit, best first
+
+
+def _place_labels(ax: Axes, labels: list[tuple[_Curve, str, str]], pos: Mapping[str, np.ndarray], scale: float) -> None:
+    """Put each arc's label on its arc where its box covers the fewest other arcs, actors and labels."""
+    t = np.linspace(0.0, 1.0, 161)
+    arcs = [c.at(t) for c, _, _ in labels]
+    arcs = [a[np.min([np.hypot(*(a - p).T) for p in pos.values()], axis=0) > _R] for a in arcs]
+    taken: list[tuple[np.ndarray, np.ndarray]] = []
+    for k, (curve, label, color) in enumerate(labels):
+        if not label:
+            continue
+        text = wrap_measured(label, _LABEL_SIZE, 1.7)
+        pad = 0.12 / scale
+        lines = text.count("\n") + 1
+        half = np.array([text_width(text, _LABEL_SIZE) / 2, lines * _LABEL_SIZE * 0.62 / 72]) / scale + pad
+        others = [a for j, a in enumerate(arcs) if j != k]
+        at = min((curve.at(spot) for spot in _SPOTS), key=lambda c: _cost(c - half, c + half, others, pos, taken))
+        taken.append((at - half, at + half))
+        _edge_label(ax, at, text, color)
+
+
+def _cost(
+    lo: np.ndarray,
+    hi: np.ndarray,
+    arcs: list[np.ndarray],
+    pos: Mapping[str, np.ndarray],
+    taken: list[tuple[np.ndarray, np.ndarray]],
+) -> float:
+    """How badly a label box ``[lo, hi]`` covers other arcs (points), actors (1000 each) and labels (100 each)."""
+    inside = sum(int(np.all((a >= lo) & (a <= hi), axis=1).sum()) for a in arcs)
+    near = sum(_box_distance(p, lo, hi) < _R for p in pos.values())
+    clash = sum(bool(np.all(lo < h2) and np.all(l2 < hi)) for l2, h2 in taken)
+    return inside + 1000 * near + 100 * clash
+
+
+def _box_distance(p: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+    """Distance from point ``p`` to the box ``[lo, hi]`` (0 inside)."""
+    return float(np.hypot(*np.maximum(np.maximum(lo - p, p - hi), 0.0)))
+
+
 def _edge_label(ax: Axes, at: np.ndarray, text: str, color: str) -> None:
     ax.text(
         at[0],
         at[1],
-        wrap(text, 18),
+        text,
         ha="center",
         va="center",
-        fontsize=12.5,
+        fontsize=_LABEL_SIZE,
         color="#111111",
         zorder=3,
         linespacing=1.0,
