@@ -1,177 +1,20 @@
-"""Vectorised backward induction over many draws at once.
-
-The solver works on arrays only: it never evaluates expressions, reads files
-or makes random numbers. Draws run along the last axis everywhere.
-
-* :func:`build_tree` turns a scenario's nodes into a :class:`Tree` of
-  positions in pre-order (a shared outcome row appears once per position).
-* :func:`backward` solves all draws: ``spe`` (first listed action wins ties)
-  or ``qre`` (agent logit quantal response).
-* :func:`play` plays the realised path from uniforms supplied by the caller.
-* :func:`reach_probabilities` pushes path probabilities down the solved tree.
-"""
+"""Backward induction over many draws at once: ``spe`` (first listed action wins ties) or ``qre``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
-from trapsim.model import ChanceNode, DecisionNode, Scenario
-from trapsim.unfolding import history_values, unfold
+from trapsim.solver.tree import Tree
 
-__all__ = [
-    "TIE_TOLERANCE",
-    "PayoffTable",
-    "Position",
-    "Solution",
-    "Tree",
-    "backward",
-    "build_tree",
-    "play",
-    "reach_probabilities",
-    "realised_payoffs",
-]
+__all__ = ["TIE_TOLERANCE", "PayoffTable", "Solution", "backward", "draws_of", "realised_payoffs"]
 
 #: Two payoffs closer than this (relative to max(1, |payoff|)) count as a tie.
 TIE_TOLERANCE = 1e-12
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """One place in the tree: an inner node or a leaf (an outcome instance).
-
-    A node shared in the file (several actions lead to it) has one position
-    per history; ``name`` tells the copies apart (``dprk_answer[restrain]``,
-    see :mod:`trapsim.unfolding`) and is the id for a node with one copy.
-    """
-
-    id: str  # node id, or outcome id for a leaf
-    kind: str  # "decision", "chance" or "leaf"
-    owner: int  # actor index for decisions, -1 otherwise
-    children: tuple[int, ...]  # position indices, in action order
-    actions: tuple[str, ...]
-    outcome: int  # outcome index for leaves, -1 otherwise
-    parent: int  # -1 for the root
-    action_in_parent: int  # -1 for the root
-    name: str = ""  # copy name (the id unless the node is shared)
-    row: int = -1  # leaves: row of the payoff array (the outcome index unless payoffs use the history)
-
-
-@dataclass(frozen=True, slots=True)
-class Tree:
-    """The game tree as positions in pre-order (position 0 is the root).
-
-    ``rows`` lists the payoff rows: ``(outcome index, history values)``, one
-    per outcome, plus one per distinct history of an outcome whose payoffs use
-    ``played``/``reached`` (the history values map :func:`path_key` keys to
-    booleans). ``history`` gives the same values for chance positions whose
-    probabilities use the history.
-    """
-
-    positions: tuple[Position, ...]
-    actors: tuple[str, ...]
-    outcomes: tuple[str, ...]
-    inner: tuple[int, ...]  # positions of inner nodes, pre-order
-    node_index: Mapping[str, int]  # copy name -> position (the node id for an unshared node)
-    copies: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # node id -> its positions
-    rows: tuple[tuple[int, Mapping[str, bool]], ...] = ()
-    history: Mapping[int, Mapping[str, bool]] = field(default_factory=dict)
-
-    @property
-    def leaves(self) -> tuple[int, ...]:
-        return tuple(i for i, p in enumerate(self.positions) if p.kind == "leaf")
-
-    def path_to(self, position: int) -> list[tuple[int, int]]:
-        """``(inner position, action index)`` pairs from the root to ``position``."""
-        out = []
-        p = self.positions[position]
-        while p.parent >= 0:
-            out.append((p.parent, p.action_in_parent))
-            p = self.positions[p.parent]
-        return out[::-1]
-
-
-def build_tree(scenario: Scenario) -> Tree:
-    """Lay out the scenario's game tree as positions in pre-order (shared nodes unfolded)."""
-    actors = scenario.actor_ids
-    outcomes = tuple(scenario.outcomes)
-    nodes = scenario.nodes
-    places = unfold(scenario.root, {n: v.targets for n, v in nodes.items()}, {n: v.actions for n, v in nodes.items()})
-    refs = {o.id: frozenset().union(*(e.path_refs for e in o.payoffs)) for o in scenario.outcomes.values()}
-    refs.update(
-        {n.id: frozenset().union(*(e.path_refs for e in n.probs)) for n in nodes.values() if isinstance(n, ChanceNode)}
-    )
-    outcome_index = {o: k for k, o in enumerate(outcomes)}  # not tuple.index: O(outcomes) per leaf
-    actor_index = {a: k for k, a in enumerate(actors)}
-    rows: list[tuple[int, Mapping[str, bool]]] = []
-    row_of: dict[tuple[str, tuple[tuple[str, bool], ...]], int] = {}
-    for o in outcomes:  # one row per outcome first, so that rows == outcomes without history functions
-        if not refs[o]:
-            row_of[(o, ())] = len(rows)
-            rows.append((outcome_index[o], {}))
-    positions = []
-    history: dict[int, Mapping[str, bool]] = {}
-    for i, pl in enumerate(places):
-        node = nodes.get(pl.id)
-        ref = refs.get(pl.id)  # a place's history costs its depth: only where it is asked about
-        values = history_values(ref, pl.history) if ref else {}
-        if node is None:
-            key = (pl.id, tuple(sorted(values.items())))
-            if key not in row_of:
-                row_of[key] = len(rows)
-                rows.append((outcome_index[pl.id], values))
-            positions.append(
-                Position(
-                    pl.id,
-                    "leaf",
-                    -1,
-                    (),
-                    (),
-                    outcome_index[pl.id],
-                    pl.parent,
-                    pl.action_in_parent,
-                    pl.name,
-                    row_of[key],
-                )
-            )
-        elif isinstance(node, DecisionNode):
-            positions.append(
-                Position(
-                    pl.id,
-                    "decision",
-                    actor_index[node.actor],
-                    pl.children,
-                    node.actions,
-                    -1,
-                    pl.parent,
-                    pl.action_in_parent,
-                    pl.name,
-                )
-            )
-        else:
-            if values:
-                history[i] = values
-            positions.append(
-                Position(pl.id, "chance", -1, pl.children, node.actions, -1, pl.parent, pl.action_in_parent, pl.name)
-            )
-    inner = tuple(i for i, p in enumerate(positions) if p.kind != "leaf")
-    copies: dict[str, list[int]] = {}
-    for i in inner:
-        copies.setdefault(positions[i].id, []).append(i)
-    return Tree(
-        tuple(positions),
-        actors,
-        outcomes,
-        inner,
-        {positions[i].name: i for i in inner},
-        {k: tuple(v) for k, v in copies.items()},
-        tuple(rows),
-        history,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,7 +295,7 @@ def _best_shared(
     return hit[1], hit[2]
 
 
-def _draws(solution: Solution) -> int:
+def draws_of(solution: Solution) -> int:
     root = solution.values[0]
     return int((root[0] if isinstance(root, tuple) else root).shape[-1])
 
@@ -485,116 +328,3 @@ def _best(kids: list[Any], owner: int, scratch: _Scratch | None = None) -> tuple
         count += ok
         pick[ok] = k
     return pick, count > 1
-
-
-def _pick(p: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Index of the branch that uniform ``u`` falls into under probabilities ``p``.
-
-    The branch is the number of cumulative probabilities ``p[0]``,
-    ``p[0] + p[1]``, ... (summed left to right) that ``u`` reaches.
-    """
-    if len(p) == 1:
-        return np.zeros(len(u), dtype=np.intp)
-    pick = (u >= p[0]).view(np.uint8).astype(np.intp)
-    if len(p) > 2:
-        cum = p[0].copy()
-        for k in range(1, len(p) - 1):
-            cum += p[k]
-            pick += u >= cum
-    return pick
-
-
-def play(tree: Tree, solution: Solution, uniforms: Mapping[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Play the realised path of every draw.
-
-    Every inner node's action is known for every draw (the solution's choice,
-    or a branch picked by the node's uniforms); the path then walks down one
-    level at a time with integer gathers, all draws at once.
-
-    Parameters
-    ----------
-    uniforms
-        ``{position: array (n,)}`` of uniforms in [0, 1) for every chance
-        node and (for ``qre``) every decision node.
-
-    Returns
-    -------
-    leaf
-        The leaf position reached in each draw, ``(n,)``.
-    actions
-        ``(inner nodes, n)`` action index taken at each inner node (in
-        ``tree.inner`` order), or -1 where the node was not reached; the
-        smallest signed integer type that holds the widest node's actions
-        (these tables are a byte per node and draw, not eight).
-    """
-    n = _draws(solution)
-    walk = _walk(tree)
-    inner = len(tree.inner)
-    # row r < inner: the action node tree.inner[r] takes; row `inner`: 0 for draws already at a leaf
-    act: np.ndarray = np.empty((inner + 1, n), dtype=walk.dtype)
-    act[inner] = 0
-    for row, i in enumerate(tree.inner):
-        act[row] = solution.choice[i] if i in solution.choice else _pick(solution.probs[i], uniforms[i])
-    actions: np.ndarray = np.full((inner + 1) * n, -1, dtype=walk.dtype)
-    flat = act.reshape(-1)
-    draw = np.arange(n, dtype=np.intp)
-    cur = np.zeros(n, dtype=np.intp)
-    for _ in range(walk.depth):
-        at = walk.row[cur] * n + draw  # flat index of (row of the current node, draw)
-        taken = flat[at]
-        actions[at] = taken
-        cur = walk.child[cur, taken]
-    return cur.astype(np.int64), actions[: inner * n].reshape(inner, n)
-
-
-@dataclass(frozen=True, slots=True)
-class _Walk:
-    """Integer tables for playing paths: a leaf's row is the extra "stay" row."""
-
-    row: np.ndarray  # (positions,) row in tree.inner order; leaves: len(tree.inner)
-    child: np.ndarray  # (positions, max actions) child position; a leaf points to itself
-    depth: int  # levels below the root
-    dtype: type  # of action indices: int8 unless a node has more than 127 actions
-
-
-_WALKS: dict[int, tuple[Tree, _Walk]] = {}
-
-
-def _walk(tree: Tree) -> _Walk:
-    """The walk tables of ``tree`` (built once per tree and cached)."""
-    hit = _WALKS.get(id(tree))
-    if hit is not None and hit[0] is tree:
-        return hit[1]
-    positions = tree.positions
-    width = max((len(p.children) for p in positions), default=1)
-    row = np.full(len(positions), len(tree.inner), dtype=np.intp)
-    row[list(tree.inner)] = np.arange(len(tree.inner))
-    child = np.tile(np.arange(len(positions), dtype=np.intp)[:, None], (1, max(width, 1)))
-    depth = np.zeros(len(positions), dtype=np.intp)
-    for i, p in enumerate(positions):  # pre-order: a parent comes before its children
-        if p.children:
-            child[i, : len(p.children)] = p.children
-        if p.parent >= 0:
-            depth[i] = depth[p.parent] + 1
-    walk = _Walk(row, child, int(depth.max()) if len(positions) else 0, np.int8 if width <= 127 else np.intp)
-    if len(_WALKS) > 64:
-        _WALKS.clear()
-    _WALKS[id(tree)] = (tree, walk)
-    return walk
-
-
-def reach_probabilities(tree: Tree, solution: Solution) -> np.ndarray:
-    """Probability of reaching every position, ``(positions, n)``.
-
-    Chance nodes multiply by their branch probabilities, ``spe`` decisions by
-    0 or 1, ``qre`` decisions by their logit probabilities.
-    """
-    n = _draws(solution)
-    reach = np.zeros((len(tree.positions), n))
-    reach[0] = 1.0
-    for i in tree.inner:
-        children = tree.positions[i].children
-        p = solution.action_probs(i, len(children))
-        for k, c in enumerate(children):
-            reach[c] = reach[i] * p[k]
-    return reach
