@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from trapsim.runner import CompiledScenario
-from trapsim.runner.compiling import Game
+from trapsim.runner.games import Game
 from trapsim.solver import Solution, backward
 
 __all__ = ["Solved", "joint_paths", "solve_worlds"]

@@ -11,7 +11,7 @@ import numpy as np
 from trapsim.model import Scenario
 from trapsim.output import html_table, json_text, pandas, short_repr
 from trapsim.runner import CompiledScenario
-from trapsim.runner.compiling import Game
+from trapsim.runner.games import Game
 from trapsim.runner.hypergame import follow, perceived_solutions
 from trapsim.sampling import central_value
 from trapsim.solver import Solution, Tree, backward, reach_probabilities

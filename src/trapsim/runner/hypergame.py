@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from trapsim.errors import RunError
-from trapsim.runner.compiling import CompiledScenario, Game
+from trapsim.runner.compiling import CompiledScenario
+from trapsim.runner.games import Game
 from trapsim.solver import Solution, Tree, backward
 
 __all__ = ["follow", "hypergame", "perceived_solutions"]

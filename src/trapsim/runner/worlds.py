@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from trapsim.runner.compiling import CompiledScenario, Game
+from trapsim.runner.compiling import CompiledScenario
+from trapsim.runner.games import Game
 from trapsim.runner.hypergame import hypergame
 from trapsim.runner.traps import PlayedPaths
 from trapsim.solver import PayoffTable, Solution, backward, play
