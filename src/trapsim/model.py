@@ -2,6 +2,11 @@
 
 Objects here are built once by :mod:`trapsim.scenario` (or :mod:`trapsim.efg`)
 after every rule of the format has been checked; downstream code trusts them.
+
+Longer than the project's ~400-line guideline on purpose: it is the one schema of
+the format, a frozen dataclass per table of ``docs/scenario-format.md`` and the
+:class:`Scenario` that holds them with its lookups (labels, units, types). Each
+class is short; splitting them across modules would scatter one contract.
 """
 
 from __future__ import annotations
