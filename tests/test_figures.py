@@ -490,9 +490,16 @@ def test_payoffs_without_a_sample_fall_back_to_mean_and_sd(simple_result) -> Non
 # --------------------------------------------------------------- convergence
 
 
+def _long_enough(res: trapsim.Result) -> trapsim.Result:
+    """``res``, or the same run with three checkpoints if it has fewer (a short run's figure only says so)."""
+    if len(res.chunk_sizes) >= 3:
+        return res
+    return trapsim.simulate(res.scenario, draws=2 * CHUNK + 500, seed=res.seed)
+
+
 @pytest.mark.parametrize("fixture", ["default_result", "solo_result", "chain_result"])
 def test_convergence_ends_at_the_final_rate(fixture: str, request) -> None:
-    res = request.getfixturevalue(fixture)
+    res = _long_enough(request.getfixturevalue(fixture))
     fig = figures.plot_convergence(res)
     lines = _by_gid(fig, "convergence:")
     assert len(lines) == len(res.scenario.traps)
@@ -507,7 +514,7 @@ def test_convergence_ends_at_the_final_rate(fixture: str, request) -> None:
 @pytest.mark.parametrize("fixture", ["default_result", "solo_result", "chain_result"])
 def test_convergence_legend_is_clear_of_every_panel(fixture: str, request) -> None:
     """The legend sits in an empty slot of the grid or outside the panels, never over a band."""
-    res = request.getfixturevalue(fixture)
+    res = _long_enough(request.getfixturevalue(fixture))
     fig = figures.plot_convergence(res)
     FigureCanvasAgg(fig)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
@@ -518,6 +525,15 @@ def test_convergence_legend_is_clear_of_every_panel(fixture: str, request) -> No
     for ax in fig.axes:
         if _by_gid(ax, "convergence:"):  # a panel with data
             assert not box.overlaps(ax.get_window_extent(renderer)), ax.get_title()
+
+
+@pytest.mark.parametrize("draws", [2000, CHUNK + 100])
+def test_convergence_of_a_run_too_short_says_so_instead_of_a_dot(chain_result, draws: int) -> None:
+    res = trapsim.simulate(chain_result.scenario, draws=draws, seed=1)
+    fig = figures.plot_convergence(res)
+    assert not _by_gid(fig, "convergence:" + res.scenario.traps[0].id)  # no panel of one or two dots
+    text = _all_text(fig)
+    assert f"This run of {draws:,} draws is too short" in text and f"at least {2 * CHUNK + 1:,} draws" in text
 
 
 def test_convergence_running_rate_by_hand(default_result) -> None:

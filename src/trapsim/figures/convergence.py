@@ -12,7 +12,7 @@ from matplotlib.ticker import FuncFormatter
 from trapsim.figures.results import pct_tick, run_note, thousands_tick
 from trapsim.figures.style import GREY, PALETTE, SIZE, empty_axes, footnote, percent, styled, wrap
 from trapsim.model import Trap
-from trapsim.runner import Result, wilson
+from trapsim.runner import CHUNK, Result, wilson
 
 __all__ = ["plot_convergence"]
 
@@ -55,6 +55,10 @@ def plot_convergence(result: Result) -> Figure:
         empty_axes(fig.add_subplot(), "This scenario defines no traps.")
         footnote(fig, run_note(result))
         return fig
+    if len(result.chunk_sizes) < MIN_CHECKPOINTS:  # one or two dots per panel would show nothing
+        _too_short(fig.add_subplot(), result)
+        footnote(fig, run_note(result))
+        return fig
     axes = fig.subplots(rows, cols, squeeze=False)
     n = np.cumsum(np.asarray(result.chunk_sizes, dtype=float))
     counts = np.cumsum(np.asarray(result.chunk_trap_counts, dtype=float).reshape(len(n), len(traps)), axis=0)
@@ -79,6 +83,31 @@ def plot_convergence(result: Result) -> Figure:
         fig.legend(handles, labels, loc="outside right center", fontsize=13, frameon=False)
     footnote(fig, run_note(result, "band: 95% Wilson interval of the running rate; dotted: final estimate"))
     return fig
+
+
+#: Fewer checkpoints than this (one every :data:`~trapsim.runner.CHUNK` draws) cannot show a trend.
+MIN_CHECKPOINTS = 3
+
+
+def _too_short(ax: Axes, result: Result) -> None:
+    """Say plainly that the run is too short to show convergence, and how many draws would be enough."""
+    need = (MIN_CHECKPOINTS - 1) * CHUNK + 1
+    ax.set_axis_off()
+    ax.text(
+        0.5,
+        0.5,
+        f"This run of {result.draws:,} draws is too short to show whether the rates settle.\n"
+        f"The running rate is recorded every {CHUNK:,} draws, so the run has only "
+        f"{len(result.chunk_sizes)} checkpoint{'s' * (len(result.chunk_sizes) != 1)}.\n"
+        f"Run at least {need:,} draws (e.g. --draws 100000) to see the running rates and their bands.\n"
+        "The rates of this run and their 95% intervals are in the trap-rate figure.",
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        fontsize=17,
+        linespacing=1.6,
+        gid="convergence:too-short",
+    )
 
 
 def _convergence_panel(
