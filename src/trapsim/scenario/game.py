@@ -65,6 +65,7 @@ def outcomes(
 def nodes(
     c, table: dict[str, Any], actor_ids: list[str], outcome_ids: set[str], known: Mapping[str, Type]
 ) -> dict[str, DecisionNode | ChanceNode]:
+    """``[nodes.<id>]``: each a decision (``actor``) or a chance move (``chance``), with ``next``."""
     out: dict[str, DecisionNode | ChanceNode] = {}
     targets_known = set(table) | outcome_ids
     for nid, spec in table.items():
@@ -79,60 +80,71 @@ def nodes(
         if not isinstance(nxt, dict) or not nxt:
             c.err(f"{key}.next", 'expected { <action> = "<node or outcome>", ... } with at least one action')
             continue
-        ok = True
-        for action, target in nxt.items():
-            akey = f"{key}.next.{action}"
-            if not isinstance(target, str):
-                c.err(akey, f"expected a node or outcome id in quotes, got {_type_name(target)}")
-                ok = False
-            elif target not in targets_known:
-                meant = suggest(target, targets_known)
-                c.err(akey, f"unknown node or outcome '{target}'", meant)
-                if meant is not None:  # the node or outcome meant is not "unreachable" on top of that
-                    c.meant(f"nodes.{meant}", f"payoffs.{meant}")
-                ok = False
-        actions = tuple(nxt)
-        targets = tuple(str(t) for t in nxt.values())
-        has_actor, has_chance = "actor" in spec, "chance" in spec
-        if has_actor == has_chance:
+        ok = _next_targets(c, key, nxt, targets_known)
+        if ("actor" in spec) == ("chance" in spec):
             c.err(
                 key,
                 'a node needs exactly one of actor = "<actor>" (a decision) or chance = { ... } (a chance move)',
             )
             continue
         texts = node_texts(c, key, spec, nxt)
-        if has_actor:
+        actions, targets = tuple(nxt), tuple(str(t) for t in nxt.values())
+        if "actor" in spec:
             actor = spec["actor"]
             if not isinstance(actor, str) or actor not in actor_ids:
                 c.err(f"{key}.actor", f"unknown actor {actor!r}", suggest(str(actor), actor_ids))
-                continue
-            if ok:
+            elif ok:
                 out[nid] = DecisionNode(nid, actor, actions, targets, *texts)
             continue
-        chance = spec["chance"]
-        if not isinstance(chance, dict):
-            c.err(f"{key}.chance", "expected { <branch> = <probability>, ... }")
-            continue
-        for action in chance:
-            if action not in nxt:
-                c.err(f"{key}.chance.{action}", "branch not listed in next", suggest(action, nxt))
-                ok = False
-        for action in nxt:
-            if action not in chance:
-                c.err(f"{key}.chance", f"missing probability for branch '{action}'")
-                ok = False
-        probs = []
-        for action in actions:
-            if action in chance:
-                checked = history_expression(c, f"{key}.chance.{action}", nid, chance[action], known)
-                if checked is None:
-                    ok = False
-                else:
-                    probs.append(checked[0])
-        if ok:
-            constant_probabilities(c, key, chance, actions)
-            out[nid] = ChanceNode(nid, actions, targets, tuple(probs), *texts)
+        probs = _chance_branches(c, key, nid, spec["chance"], nxt, known)
+        if ok and probs is not None:
+            constant_probabilities(c, key, spec["chance"], actions)
+            out[nid] = ChanceNode(nid, actions, targets, probs, *texts)
     return out
+
+
+def _next_targets(c: Collector, key: str, nxt: dict[str, Any], targets_known: set[str]) -> bool:
+    """Each action of ``next`` leads to a node or an outcome of the file."""
+    ok = True
+    for action, target in nxt.items():
+        akey = f"{key}.next.{action}"
+        if not isinstance(target, str):
+            c.err(akey, f"expected a node or outcome id in quotes, got {_type_name(target)}")
+            ok = False
+        elif target not in targets_known:
+            meant = suggest(target, targets_known)
+            c.err(akey, f"unknown node or outcome '{target}'", meant)
+            if meant is not None:  # the node or outcome meant is not "unreachable" on top of that
+                c.meant(f"nodes.{meant}", f"payoffs.{meant}")
+            ok = False
+    return ok
+
+
+def _chance_branches(
+    c: Collector, key: str, nid: str, chance: Any, nxt: dict[str, Any], known: Mapping[str, Type]
+) -> tuple[Expr, ...] | None:
+    """A chance node's probabilities, one per action of ``next`` in its order (None after a problem)."""
+    if not isinstance(chance, dict):
+        c.err(f"{key}.chance", "expected { <branch> = <probability>, ... }")
+        return None
+    ok = True
+    for action in chance:
+        if action not in nxt:
+            c.err(f"{key}.chance.{action}", "branch not listed in next", suggest(action, nxt))
+            ok = False
+    for action in nxt:
+        if action not in chance:
+            c.err(f"{key}.chance", f"missing probability for branch '{action}'")
+            ok = False
+    probs = []
+    for action in nxt:
+        if action in chance:
+            checked = history_expression(c, f"{key}.chance.{action}", nid, chance[action], known)
+            if checked is None:
+                ok = False
+            else:
+                probs.append(checked[0])
+    return tuple(probs) if ok else None
 
 
 def node_texts(c: Collector, key: str, spec: dict[str, Any], nxt: dict[str, Any]) -> tuple[str, dict[str, str], str]:
