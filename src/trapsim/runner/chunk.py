@@ -79,40 +79,13 @@ def run_chunk(
     paths: dict[str | None, PlayedPaths] = {None: PlayedPaths(model.tree, leaf, actions, payoffs, expected)}
     for wid, game in model.worlds.items():
         paths[wid] = play_world(
-            model,
-            game,
-            env,
-            payoffs,
-            chance,
-            uniforms,
-            entropy=entropy,
-            chunk=chunk,
-            n=n,
-            solver=solver,
-            rationality=rationality,
-            expected=expected is not None,
-            memo=memo,
-        )
+            model, game, env, payoffs, chance, uniforms, entropy=entropy, chunk=chunk, n=n, solver=solver,
+            rationality=rationality, expected=expected is not None, memo=memo,
+        )  # fmt: skip
     traps = evaluate_traps(model, env, paths, chunk)
     tree = model.tree
-    outcome_of = model.outcome_of
-    outcome_idx = outcome_of[leaf]
-    changed = None
-    if perceived:  # per believer: would the outcome differ had it played the true solution?
-        changed = np.array(
-            [
-                int(
-                    np.count_nonzero(
-                        outcome_of[
-                            play(tree, follow(tree, sol, {b: ps for b, ps in perceived.items() if b != a}), uniforms)[0]
-                        ]
-                        != outcome_idx
-                    )
-                )
-                for a in perceived
-            ],
-            dtype=np.int64,
-        )
+    outcome_idx = model.outcome_of[leaf]
+    changed = _changed_outcomes(model, sol, perceived, uniforms, outcome_idx) if perceived else None
     realised = realised_payoffs(payoffs, model.row_of_position[leaf])  # (n, actors)
     with np.errstate(over="ignore", invalid="ignore"):  # payoffs near 1e308 overflow the sum: inf, JSON null
         mean = realised.mean(axis=0)
@@ -136,6 +109,22 @@ def run_chunk(
         changed=changed,
         records=_records(model, env, chunk, n, outcome_idx, traps.fired, traps.given, realised) if records else None,
     )
+
+
+def _changed_outcomes(
+    model: CompiledScenario,
+    sol: Solution,
+    perceived: dict[str, Solution],
+    uniforms: dict[int, np.ndarray],
+    outcome_idx: np.ndarray,
+) -> np.ndarray:
+    """Per believer: in how many draws the outcome would differ had it played the true solution."""
+    tree, outcome_of = model.tree, model.outcome_of
+    counts = []
+    for a in perceived:
+        others = follow(tree, sol, {b: ps for b, ps in perceived.items() if b != a})
+        counts.append(int(np.count_nonzero(outcome_of[play(tree, others, uniforms)[0]] != outcome_idx)))
+    return np.array(counts, dtype=np.int64)
 
 
 def _records(
