@@ -10,6 +10,7 @@ import numpy as np
 
 from trapsim.expressions import Compiled, Expr
 from trapsim.solver import Tree
+from trapsim.solver.tree import assemble_tree
 
 __all__ = ["Game"]
 
@@ -83,18 +84,6 @@ def _prune(real: Tree, force: Mapping[str, str]) -> tuple[Tree, tuple[int, ...]]
                 action_in_parent=parents[w][1],
             )
         )
-    inner = tuple(w for w, p in enumerate(positions) if p.kind != "leaf")
-    copies: dict[str, list[int]] = {}
-    for w in inner:
-        copies.setdefault(positions[w].id, []).append(w)
-    tree = Tree(
-        tuple(positions),
-        real.actors,
-        real.outcomes,
-        inner,
-        {positions[w].name: w for w in inner},
-        {k: tuple(v) for k, v in copies.items()},
-        real.rows,
-        {w: real.history[r] for w, r in enumerate(real_of) if r in real.history},
-    )
+    history = {w: real.history[r] for w, r in enumerate(real_of) if r in real.history}
+    tree = assemble_tree(positions, real.actors, real.outcomes, real.rows, history)
     return tree, tuple(real_of)

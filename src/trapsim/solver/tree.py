@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from trapsim.model import ChanceNode, DecisionNode, Scenario
 from trapsim.unfolding import history_values, unfold
 
-__all__ = ["Position", "Tree", "build_tree"]
+__all__ = ["Position", "Tree", "assemble_tree", "build_tree"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,33 +95,14 @@ def build_tree(scenario: Scenario) -> Tree:
             if key not in row_of:
                 row_of[key] = len(rows)
                 rows.append((outcome_index[pl.id], values))
+            index = outcome_index[pl.id]
             positions.append(
-                Position(
-                    pl.id,
-                    "leaf",
-                    -1,
-                    (),
-                    (),
-                    outcome_index[pl.id],
-                    pl.parent,
-                    pl.action_in_parent,
-                    pl.name,
-                    row_of[key],
-                )
+                Position(pl.id, "leaf", -1, (), (), index, pl.parent, pl.action_in_parent, pl.name, row_of[key])
             )
         elif isinstance(node, DecisionNode):
+            a = actor_index[node.actor]
             positions.append(
-                Position(
-                    pl.id,
-                    "decision",
-                    actor_index[node.actor],
-                    pl.children,
-                    node.actions,
-                    -1,
-                    pl.parent,
-                    pl.action_in_parent,
-                    pl.name,
-                )
+                Position(pl.id, "decision", a, pl.children, node.actions, -1, pl.parent, pl.action_in_parent, pl.name)
             )
         else:
             if values:
@@ -129,6 +110,17 @@ def build_tree(scenario: Scenario) -> Tree:
             positions.append(
                 Position(pl.id, "chance", -1, pl.children, node.actions, -1, pl.parent, pl.action_in_parent, pl.name)
             )
+    return assemble_tree(positions, actors, outcomes, tuple(rows), history)
+
+
+def assemble_tree(
+    positions: Sequence[Position],
+    actors: tuple[str, ...],
+    outcomes: tuple[str, ...],
+    rows: tuple[tuple[int, Mapping[str, bool]], ...],
+    history: dict[int, Mapping[str, bool]],
+) -> Tree:
+    """A :class:`Tree` of positions in pre-order, with its inner positions, names and copies indexed."""
     inner = tuple(i for i, p in enumerate(positions) if p.kind != "leaf")
     copies: dict[str, list[int]] = {}
     for i in inner:
@@ -140,6 +132,6 @@ def build_tree(scenario: Scenario) -> Tree:
         inner,
         {positions[i].name: i for i in inner},
         {k: tuple(v) for k, v in copies.items()},
-        tuple(rows),
+        rows,
         history,
     )
