@@ -464,6 +464,19 @@ def fmt_int(x: float) -> str:
     return f"{x:,.0f}"
 
 
+def reference_columns(peak: str) -> list[str]:
+    """The columns of the table against the two per-draw references (results.md and README)."""
+    return [
+        "scenario",
+        "trapsim draws/s (1 core)",
+        "per-draw Python draws/s",
+        "pygambit draws/s",
+        "ratio vs Python",
+        "ratio vs pygambit",
+        peak,
+    ]
+
+
 def md_table(header: Sequence[str], align: str, body: Sequence[Sequence[str]]) -> list[str]:
     """Markdown table lines; ``align`` has one letter per column (l, r or c)."""
     marks = {"l": "---", "r": "---:", "c": ":-:"}
@@ -483,15 +496,7 @@ def report(rows: Sequence[Row], cfg: argparse.Namespace) -> str:
         "",
     ]
     lines += md_table(
-        [
-            "scenario",
-            "trapsim draws/s (1 core)",
-            "per-draw Python draws/s",
-            "pygambit draws/s",
-            "ratio vs Python",
-            "ratio vs pygambit",
-            f"peak MB at {big}",
-        ],
+        reference_columns(f"peak MB at {big}"),
         "lrrrrrr",
         [
             [
@@ -674,15 +679,7 @@ def readme_tables(rows: Sequence[Row], scaling: argparse.Namespace) -> str:
     lines += waited_table(scaling.e2e, scaling.repeats)
     lines += ["", "Against two per-draw references on the same draws (one core, whole run for trapsim):", ""]
     lines += md_table(
-        [
-            "scenario",
-            "trapsim draws/s (1 core)",
-            "per-draw Python draws/s",
-            "pygambit draws/s",
-            "ratio vs Python",
-            "ratio vs pygambit",
-            "peak MB at 10M draws",
-        ],
+        reference_columns("peak MB at 10M draws"),
         "lrrrrrr",
         [
             [
