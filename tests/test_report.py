@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import os
 import re
@@ -358,6 +359,58 @@ def test_teaching_keys_are_checked(extra: str, message: str) -> None:
 
     with pytest.raises(trapsim.ScenarioError, match=re.escape(message)):
         loads(SIMPLE.read_text().replace('root = "entrant"', f'root = "entrant"\n{extra}'), path="s.toml")
+
+
+def _reality_section(page: str) -> str:
+    return page[page.index('id="discussion"') : page.index('id="glossary"')]
+
+
+def test_a_relative_reality_check_is_linked_from_where_the_report_is_written(tmp_path: Path, invoke) -> None:
+    """Resolved against the scenario's directory, linked relative to the output: it works from anywhere."""
+    (tmp_path / "docs").mkdir()
+    doc = tmp_path / "docs" / "what-happened.md"
+    doc.write_text("# What happened\n")
+    (tmp_path / "scenarios").mkdir()
+    path = tmp_path / "scenarios" / "s.toml"
+    path.write_text(TEACHING.replace("https://example.org/what-happened", "../docs/what-happened.md"))
+    out = tmp_path / "elsewhere" / "deeper" / "r.html"
+    res = invoke("report", path, "--draws", 300, "--seed", 1, "--out", out)
+    assert res.exit_code == 0, res.output
+    hrefs = re.findall(r'<a href="([^"]+)" rel="noreferrer">', _reality_section(out.read_text()))
+    assert hrefs == ["../../docs/what-happened.md"]
+    assert (out.parent / hrefs[0]).resolve() == doc.resolve()  # not a dead link from the report's folder
+
+
+def test_a_missing_reality_check_is_said_in_words_never_a_dead_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trapsim.report import teaching
+
+    path = tmp_path / "s.toml"
+    path.write_text(TEACHING.replace("https://example.org/what-happened", "../docs/reality-check.md"))
+    result = trapsim.simulate(trapsim.load(str(path)), draws=300, seed=1)
+    section = _reality_section(build_report(result, out_dir=tmp_path / "out"))
+    assert "<a href" not in section
+    assert "../docs/reality-check.md (relative to s.toml; not found)" in section
+    monkeypatch.setattr(teaching, "library_dir", lambda: tmp_path)  # as if bundled with an installed trapsim
+    section = _reality_section(build_report(result, out_dir=tmp_path / "out"))
+    assert "<a href" not in section
+    assert "docs/reality-check.md in the trapsim repository" in section
+
+
+def test_the_handout_says_where_to_find_the_reality_check_in_words() -> None:
+    from trapsim.report.teaching import reality_check_words
+
+    bundled = trapsim.load("defense_clause")
+    assert reality_check_words(bundled) == "docs/reality-check.md in the trapsim repository"
+    assert reality_check_words(dataclasses.replace(bundled, reality_check="https://x.org/a")) == "https://x.org/a"
+
+
+def test_the_report_body_is_set_in_one_font_family() -> None:
+    css = (ROOT / "src" / "trapsim" / "report.css").read_text()
+    families = set(re.findall(r"font-family:\s*([^;]+);", css))
+    assert len(families) == 1, families  # no serif body text next to sans cards and tables
+    assert not re.search(r"(?<!sans-)serif", css, re.IGNORECASE)
 
 
 def _need(tool: str) -> None:

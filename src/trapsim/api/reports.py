@@ -68,16 +68,24 @@ def attribution_section(result: Result) -> Section | None:
     return report.Section("ties", "Which tie springs each trap", attribution_html(att), after="traps")
 
 
-def report(result: Result, *, command: str | None = None, extra_sections: Sequence[Section] = ()) -> str:
+def report(
+    result: Result,
+    *,
+    command: str | None = None,
+    extra_sections: Sequence[Section] = (),
+    out_dir: str | Path | None = None,
+) -> str:
     """The one-file HTML report of a finished run (``trapsim report``).
 
     See :func:`trapsim.report.build_report`; ``extra_sections`` adds
     :class:`trapsim.report.Section` objects (e.g. :func:`drivers_section`).
-    Write it with :func:`trapsim.report.write_report`.
+    Write it with :func:`trapsim.report.write_report`; ``out_dir`` is the
+    directory it will be written to (a relative ``reality_check`` is linked
+    from there; default: the current directory).
     """
     from trapsim import report as _report  # matplotlib is slow to import: only when needed
 
-    return _report.build_report(result, command=command, extra_sections=extra_sections)
+    return _report.build_report(result, command=command, extra_sections=extra_sections, out_dir=out_dir)
 
 
 def handout(result: Result, path: str | Path, *, command: str | None = None) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -207,7 +208,7 @@ def report_command(
     ties = api.attribution_section(res)  # only when relations declare `absent`
     extra += [ties] if ties is not None else []
     command = api.reproduce_command(res) + (" --sensitivity" if sensitivity else "")
-    page = api.report(res, command=command, extra_sections=extra)
+    page = api.report(res, command=command, extra_sections=extra, out_dir=Path(path).parent)
     click.echo(
         f"wrote {api.write_report(path, page)} ({len(page.encode()) / 1e6:.1f} MB; "
         f"{res.draws:,} draws, seed {res.seed})"

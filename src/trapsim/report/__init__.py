@@ -88,7 +88,13 @@ def _css() -> str:
     return resources.files("trapsim").joinpath("report.css").read_text(encoding="utf-8")
 
 
-def build_report(result: Result, *, command: str | None = None, extra_sections: Sequence[Section] = ()) -> str:
+def build_report(
+    result: Result,
+    *,
+    command: str | None = None,
+    extra_sections: Sequence[Section] = (),
+    out_dir: str | Path | None = None,
+) -> str:
     """The report of ``result`` as one self-contained HTML page.
 
     Parameters
@@ -102,11 +108,14 @@ def build_report(result: Result, *, command: str | None = None, extra_sections: 
         More sections, each placed after the section whose id is its
         ``after`` (see :data:`SECTION_IDS`); several after the same id keep
         their order.
+    out_dir
+        The directory the page will be written to (default: the current
+        directory): a relative ``reality_check`` is linked from there.
     """
-    return _page(result, _place(_builtin(result, command), extra_sections))
+    return _page(result, _place(_builtin(result, command, out_dir), extra_sections))
 
 
-def _builtin(result: Result, command: str | None) -> list[Section]:
+def _builtin(result: Result, command: str | None, out_dir: str | Path | None) -> list[Section]:
     """The built-in sections, in the order of :data:`SECTION_IDS`."""
     sc = result.scenario
     no_questions = (
@@ -122,7 +131,7 @@ def _builtin(result: Result, command: str | None) -> list[Section]:
         Section("outcomes", "Outcomes", sections.outcomes_section(sc, result)),
         Section("payoffs", "Payoffs", sections.payoffs_section(sc, result)),
         Section("convergence", "Were there enough draws?", sections.convergence_section(result)),
-        Section("discussion", "For discussion", discussion_html(sc) or no_questions),
+        Section("discussion", "For discussion", discussion_html(sc, out_dir) or no_questions),
         Section("glossary", "Glossary", glossary_html()),
         Section("reproduce", "Reproduce", sections.reproduce_section(result, command)),
     ]

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from trapsim import figures
 from trapsim.figures.style import GREY, percent, style_context, styled, wrap_measured
 from trapsim.output import write_atomic
+from trapsim.report.teaching import reality_check_words
 from trapsim.runner import Result, trapsim_version
 
 __all__ = ["A4", "write_handout"]
@@ -136,8 +137,8 @@ def _page_two(result: Result) -> Figure:
         page.text(f"{k}. {q}", 10, gap=0.05)
     if not questions:
         page.text("The scenario file gives no discussion questions ([scenario] discussion).", 10, color=GREY)
-    if sc.reality_check:
-        page.text(f"Reality check: {sc.reality_check}", 9, color=GREY)
+    if sc.reality_check:  # on paper a relative link means nothing: the place to find it, in words
+        page.text(f"Reality check: {reality_check_words(sc)}", 9, color=GREY)
     return page.fig
 
 

@@ -7,14 +7,17 @@ escaped here).
 from __future__ import annotations
 
 import html
+import os
 import re
+from pathlib import Path
 
 from trapsim.errors import TrapsimError
 from trapsim.explain import explain
 from trapsim.model import Scenario
 from trapsim.runner import Result
+from trapsim.scenario.library import library_dir
 
-__all__ = ["GLOSSARY", "discussion_html", "glossary_html", "story_html"]
+__all__ = ["GLOSSARY", "discussion_html", "glossary_html", "reality_check_link", "reality_check_words", "story_html"]
 
 #: The game-theory terms the report, the figures and ``explain`` use, in plain words.
 GLOSSARY: tuple[tuple[str, str], ...] = (
@@ -101,18 +104,61 @@ def story_html(result: Result) -> str:
 _SAFE_LINK = re.compile(r"^(https?://[^\s\"'<>]+|[A-Za-z0-9_./#-]+)$")
 
 
-def discussion_html(sc: Scenario) -> str:
-    """The scenario's discussion questions and its reality-check link (empty when it has neither)."""
+def reality_check_link(sc: Scenario, out_dir: str | Path | None) -> tuple[str, str | None]:
+    """What to show for the scenario's ``reality_check``, and where to link (``None``: show it as text).
+
+    An address is linked as it is. A relative path is read relative to the
+    scenario file's directory; when that file exists, the link is relative to
+    ``out_dir`` (where the report is written; default the current directory).
+    When it does not exist (e.g. a bundled scenario of an installed trapsim,
+    whose docs are not installed), the path is shown as text with a note,
+    never as a dead link.
+    """
+    ref = sc.reality_check
+    if ref.startswith(("http://", "https://")):
+        return ref, ref
+    name, _, anchor = ref.partition("#")
+    where = Path(sc.path).parent if sc.path else Path.cwd()
+    target = where / name
+    if target.is_file():
+        rel = os.path.relpath(target.resolve(), Path(out_dir or ".").resolve())
+        return ref, Path(rel).as_posix() + (f"#{anchor}" if anchor else "")
+    if _bundled(sc):
+        return f"{reality_check_words(sc)} (not installed with the package)", None
+    return f"{ref} (relative to {_file_name(sc)}; not found)", None
+
+
+def reality_check_words(sc: Scenario) -> str:
+    """The reality check as a reader finds it on paper (the handout): an address, or a path said in words."""
+    ref = sc.reality_check
+    if ref.startswith(("http://", "https://")):
+        return ref
+    if _bundled(sc):
+        return os.path.normpath(os.path.join("scenarios", ref)).replace(os.sep, "/") + " in the trapsim repository"
+    return f"{ref} (relative to {_file_name(sc)})"
+
+
+def _file_name(sc: Scenario) -> str:
+    return Path(sc.path).name or "the scenario file"
+
+
+def _bundled(sc: Scenario) -> bool:
+    return bool(sc.path) and Path(sc.path).parent.resolve() == library_dir().resolve()
+
+
+def discussion_html(sc: Scenario, out_dir: str | Path | None = None) -> str:
+    """The scenario's discussion questions and its reality check (empty when it has neither).
+
+    ``out_dir`` is where the report is written (see :func:`reality_check_link`).
+    """
     parts = []
     if sc.discussion:
         items = "".join(f"<li>{_esc(q)}</li>" for q in sc.discussion)
         parts.append(f'<ol class="questions">{items}</ol>')
     if sc.reality_check and _SAFE_LINK.match(sc.reality_check):
-        link = _esc(sc.reality_check)
-        parts.append(
-            f"<p>Reality check: how the model compares with what happened — "
-            f'<a href="{link}" rel="noreferrer">{link}</a>.</p>'
-        )
+        text, href = reality_check_link(sc, out_dir)
+        shown = _esc(text) if href is None else f'<a href="{_esc(href)}" rel="noreferrer">{_esc(text)}</a>'
+        parts.append(f"<p>Reality check: how the model compares with what happened — {shown}.</p>")
     return "".join(parts)
 
 
