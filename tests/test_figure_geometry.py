@@ -16,7 +16,7 @@ import trapsim
 from trapsim import api
 from trapsim.figures.comparison import plot_comparison
 from trapsim.figures.graph import _pct, plot_actor_graph, plot_attribution_graph
-from trapsim.figures.sweeps import plot_sweep_lines
+from trapsim.figures.sweeps import plot_sweep_heatmap, plot_sweep_lines
 from trapsim.sweeps import grid_values
 
 DEFENSE = Path(__file__).resolve().parents[1] / "scenarios" / "defense_clause.toml"
@@ -133,3 +133,16 @@ def test_edge_labels_cover_no_actor_and_no_other_label(
 )
 def test_attribution_shares_are_never_rounded_to_100_or_0(share: float, shown: str) -> None:
     assert _pct(share) == shown
+
+
+def test_a_four_way_comparison_keeps_every_title_inside_the_figure() -> None:
+    root = DEFENSE.parent
+    names = ["defense_clause", "no_defense_clause", "china_pressure", "ceasefire"]
+    comparison = trapsim.compare([trapsim.load(root / f"{n}.toml") for n in names], draws=300, seed=1)
+    assert not texts_outside(plot_comparison(comparison))
+
+
+def test_the_heatmap_axis_labels_stay_inside_the_figure(defense: trapsim.Scenario) -> None:
+    grid = {"china_stake": grid_values(0, 0.6, 3), "need_peace": grid_values(0, 0.4, 3)}
+    fig = plot_sweep_heatmap(trapsim.sweep(defense, grid, draws=100, seed=1), "kim_trap")
+    assert not texts_outside(fig)

@@ -57,7 +57,7 @@ def plot_comparison(comparison: Comparison, *, fig: Figure | None = None) -> Fig
     handles = [Patch(color=c) for c in colors]
     legend = fig.legend(
         handles,
-        [wrap_measured(x, _FONT, 12.8 / min(k_n, 3) - 0.6) for x in _legend_labels(comparison)],
+        [wrap_measured(x, _FONT, 12.8 / min(k_n, 3) - 1.3) for x in _legend_labels(comparison)],  # less swatch and gap
         loc="outside upper left",
         ncols=min(k_n, 3),
         fontsize=_FONT,

@@ -162,8 +162,8 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
         ax.tick_params(pad=12)
         note += " · orange triangles on the axes: the scenario's central values"
     title = result.scenario.trap(trap).title
-    ax.set_xlabel(_axis_name(result, xname), fontsize=_FONT)
-    ax.set_ylabel(_axis_name(result, yname), fontsize=_FONT)
+    ax.set_xlabel(wrap_measured(_axis_name(result, xname), _FONT, 9.5), fontsize=_FONT)
+    ax.set_ylabel(wrap_measured(_axis_name(result, yname), _FONT, 4.2), fontsize=_FONT)  # the axes' height
     ax.tick_params(labelsize=_FONT)
     ax.set_title(
         f"{title}: how often it fires as {xname} and {yname} vary\n{result.scenario.title}",
