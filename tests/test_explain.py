@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import trapsim
+from trapsim import api
 from trapsim.cli import main
 from trapsim.explain import explain
 from trapsim.explain.story import _numbers
@@ -329,3 +330,41 @@ def test_routes_through_shared_nodes_name_copies_by_their_label_only() -> None:
     text = explain(sc).text(width=None)
     assert "Every path on which each trap fires" in text and "Moscow pays or reneges" in text
     assert not re.search(r"[\w?]\[[a-z_]+(,[a-z_]+)*\]", text)  # no history bracket anywhere
+
+
+# ------------------------------------------------- the default teaches, --full tells everything
+
+DEFENSE_V2 = Path(__file__).resolve().parents[1] / "scenarios" / "defense_clause.toml"
+
+
+def test_explain_by_default_tells_off_path_parts_briefly_and_full_tells_everything() -> None:
+    from trapsim.explain.story import BRIEF_DEPTH
+
+    runner = CliRunner()
+    brief = runner.invoke(main, ["explain", str(DEFENSE_V2)])
+    full = runner.invoke(main, ["explain", str(DEFENSE_V2), "--full"])
+    assert brief.exit_code == 0 and full.exit_code == 0, brief.output + full.output
+    sc = trapsim.load(str(DEFENSE_V2))
+    assert full.output == api.explain(sc).text(width=100)  # --full is the whole story, unchanged
+    brief_lines, full_lines = brief.output.splitlines(), full.output.splitlines()
+    assert len(brief_lines) < len(full_lines) / 3
+    off = brief.output[brief.output.index("Why: what the actors expect off the path") : brief.output.index("Traps on")]
+    # each action not taken on the path is told, down to its first decisions
+    assert "Had Ukraine chosen Push into Russia proper at Ukraine decides whether to push:" in off
+    assert "Russia chooses Invoke Article 4 at Russia: fight alone or invoke Article 4" in off
+    assert "If As planned (70.0%): the game most likely" in off  # a deeper part: one line, its ending
+    assert "--full tells all" in off
+    told = api.explain(sc, full=False)
+    depth = max(
+        ln.depth for ln in told.lines[told.lines.index(next(ln for ln in told.lines if ln.text.startswith("Why"))) :]
+    )
+    assert depth <= BRIEF_DEPTH + 3  # a decision's terms and wrapped lines below the deepest told part
+    # the traps and the firing paths are the same in both
+    assert brief.output[brief.output.index("Traps on") :] == full.output[full.output.index("Traps on") :]
+
+
+def test_explain_json_is_complete_with_or_without_full() -> None:
+    runner = CliRunner()
+    plain = runner.invoke(main, ["explain", str(DEFENSE_V2), "--json"])
+    full = runner.invoke(main, ["explain", str(DEFENSE_V2), "--json", "--full"])
+    assert plain.exit_code == 0 and plain.output == full.output

@@ -25,10 +25,13 @@ def explain(
     rationality: float | None = None,
     at: str | None = None,
     world: str | None = None,
+    full: bool = True,
 ) -> _explain.Explanation:
     """Solve the game once (as :func:`solve`) and tell it as a story in plain English.
 
-    ``at`` tells the game from that node on, as if it were reached.
+    ``at`` tells the game from that node on, as if it were reached. ``full=False``
+    tells each action not taken on the path down to its first decisions and
+    deeper parts in one line each (``trapsim explain`` without ``--full``).
     """
     solver, rationality = _options(scenario, solver, rationality)
     return _explain.explain(
@@ -38,6 +41,7 @@ def explain(
         rationality=rationality,
         at=at,
         world=check_world(scenario, world),
+        full=full,
     )
 
 

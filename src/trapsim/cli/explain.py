@@ -24,6 +24,12 @@ from trapsim.cli._options import check_rationality, json_option, rationality_opt
     default=None,
     help="Explain the game from this node on, as if it were reached (e.g. after a Ukrainian gain).",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Tell everything off the path: every action not taken, and every branch below it "
+    "(by default, deeper parts get one line each). --json always tells everything.",
+)
 @json_option("Print the explanation (text and data) as JSON.")
 @world_option
 def explain_command(
@@ -33,6 +39,7 @@ def explain_command(
     rationality: float | None,
     width: int,
     at: str | None,
+    full: bool,
     as_json: bool,
     world: str | None,
 ) -> None:
@@ -46,14 +53,22 @@ def explain_command(
     explain the game at other values, --at to start from a node, --world ID to explain
     a counterfactual world's game.
 
+    Off the path, each action not taken is told down to its first decisions;
+    deeper parts get one line each, with the ending they most likely lead to.
+    --full tells the whole unfolded tree (long: ~860 lines for
+    defense_clause); --json always holds everything.
+
     \b
         trapsim explain scenarios/defense_clause.toml
+        trapsim explain scenarios/defense_clause.toml --full
         trapsim explain scenarios/defense_clause.toml --at russia_call --json
         trapsim explain scenarios/defense_clause.toml --world munitions_only
     """
     sc = api.load(file)
     check_rationality(sc, solver, rationality)
-    ex = api.explain(sc, values=parse_sets(sets), solver=solver, rationality=rationality, at=at, world=world)
+    ex = api.explain(
+        sc, values=parse_sets(sets), solver=solver, rationality=rationality, at=at, world=world, full=full or as_json
+    )
     if as_json:
         click.echo(ex.to_json())
         return

@@ -45,6 +45,10 @@ __all__ = ["Choice", "Explanation", "Line", "PathTraps", "TrapReport", "explain"
 # ------------------------------------------------------------------- story
 
 
+#: Without ``full``, an off-path part that would be told deeper than this is said in one line.
+BRIEF_DEPTH = 4
+
+
 class _Teller:
     """Builds the lines of an :class:`Explanation`."""
 
@@ -54,7 +58,9 @@ class _Teller:
         model: CompiledScenario,
         values: Mapping[str, float] | None = None,
         tree: Tree | None = None,
+        full: bool = True,
     ) -> None:
+        self.full = full  # False: off the path, deeper parts in one line each (see BRIEF_DEPTH)
         self.eq = eq
         self.sc: Scenario = eq.scenario
         self.model = model
@@ -235,6 +241,12 @@ class _Teller:
             c = p.children[k]
             if self.tree.positions[c].kind == "leaf":
                 rest.append((depth + 1, f"{self.action(pos, k)} ({_pct(pr)}): {self.outcome_text(c)}."))
+            elif not self.full and not on_path and depth + 2 > BRIEF_DEPTH:
+                leaf, reach = self.likely_leaf(c)
+                ends = "ends" if reach >= 1 - 1e-12 else f"most likely ({_pct(reach)}) ends"
+                rest.append(
+                    (depth + 1, f"If {self.action(pos, k)} ({_pct(pr)}): the game {ends} at {self.ending(leaf)}.")
+                )
             else:
                 rest.append((depth + 1, f"If {self.action(pos, k)} ({_pct(pr)}):"))
                 rest.append((c, depth + 2))
@@ -249,6 +261,7 @@ def explain(
     rationality: float = 10.0,
     at: str | None = None,
     world: str | None = None,
+    full: bool = True,
 ) -> Explanation:
     """Solve the game once and tell it as a story.
 
@@ -265,11 +278,16 @@ def explain(
     world
         Tell the game of this counterfactual world instead (its traps are not
         told: traps are counted in the real game).
+    full
+        Tell every action not taken and everything below it (``False``: each
+        action not taken on the path down to its first decisions, deeper parts
+        in one line each with the ending they most likely lead to; the
+        off-path choices below are then not in ``choices``).
     """
     eq = solve(scenario, values=values, solver=solver, rationality=rationality, world=world)
     model = CompiledScenario(scenario)
     game = model.game if world is None else model.world_game(world)
-    teller = _Teller(eq, model, values, game.tree)
+    teller = _Teller(eq, model, values, game.tree, full)
     root = 0
     if at is not None:
         if at not in teller.tree.node_index:
@@ -356,7 +374,17 @@ def _tell_off_path(teller: _Teller) -> None:
     if any(tree.positions[tree.positions[p].children[k]].kind != "leaf" for p, k in teller.deviations):
         teller.say(0, "")
         teller.say(0, "Why: what the actors expect off the path")
+        if not teller.full:
+            teller.say(
+                1, "(Deeper parts in one line each, with the ending they most likely lead to; --full tells all.)"
+            )
+    first = len(teller.deviations)  # the actions not taken on the path itself
+    told = 0
     while teller.deviations:
+        if not teller.full and told == first:  # the rest lie off the path already: --full tells them
+            teller.deviations.clear()
+            break
+        told += 1
         pos, k = teller.deviations.pop(0)
         p = tree.positions[pos]
         child = p.children[k]
