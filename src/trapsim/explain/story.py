@@ -22,15 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from trapsim.chains import Chain, commitment_chains
 from trapsim.equilibrium import Equilibrium, solve
 from trapsim.errors import TrapsimError, suggest
 from trapsim.explain.facts import Choice, Explanation, Line, PathTraps, TrapReport
 from trapsim.explain.terms import Decomposer, Margin
 from trapsim.explain.traps import (
-    _route,
+    _tell_chains,
     _tell_firing,
-    _tell_traps,
+    _tell_trap_reports,
     _tell_worlds,
     _trap_reports,
     traps_at_leaves,
@@ -393,38 +392,6 @@ def _tell_off_path(teller: _Teller) -> None:
         actor = teller.sc.nodes[p.id].actor  # type: ignore[union-attr]
         teller.say(1, f"Had {teller.names[actor]} chosen {teller.action(pos, k)} at {teller.node(pos)}:")
         teller.walk(child, 2, on_path=False)
-
-
-def _tell_trap_reports(teller: _Teller, reports: list[TrapReport]) -> None:
-    """Traps on the most likely path, then on the most likely path after each action not taken."""
-    scenario, main = teller.sc, reports[0]
-    teller.say(0, "")
-    teller.say(0, f"Traps on the most likely path ({_pct(main.likely.probability)}): {_route(scenario, main.likely)}")
-    _tell_traps(teller, main, 1)
-    for rep in reports[1:]:
-        if not any(rep.likely.traps.values()) and not rep.elsewhere:
-            continue
-        assert rep.after is not None
-        node, action = rep.after
-        teller.say(
-            1,
-            f"Had {scenario.action_label(node, action)} been chosen at {scenario.label_of('node', node)}, "
-            f"the most likely path ({_pct(rep.likely.probability)}) would be {_route(scenario, rep.likely)}:",
-        )
-        _tell_traps(teller, rep, 2)
-
-
-def _tell_chains(teller: _Teller) -> dict[str, Chain | None]:
-    """The chains of commitment of the actor graph, when any is longer than one tie."""
-    scenario = teller.sc
-    chains = commitment_chains(scenario) if scenario.relations else {}
-    if any(c is not None and c.steps > 0 for c in chains.values()):
-        teller.say(0, "")
-        teller.say(0, "Chains of commitment (from the actor graph)")
-        for c in chains.values():
-            if c is not None and c.steps > 0:
-                teller.say(1, c.describe({a.id: a.name for a in scenario.actors}))
-    return chains
 
 
 def _subgame_payoffs(teller: _Teller, root: int) -> dict[str, float]:

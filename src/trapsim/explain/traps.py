@@ -1,4 +1,4 @@
-"""Traps in the story: where each trap fires, on the likely path and after each deviation.
+"""Traps in the story: where each trap fires, on the likely path and after each deviation; the chains of commitment.
 
 Trap conditions are evaluated with the runner's own trap evaluation, one
 complete path per column (:func:`traps_at_leaves`).
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from trapsim.chains import Chain, commitment_chains
 from trapsim.equilibrium import Equilibrium, game_at, solve
 from trapsim.explain.facts import PathTraps, TrapReport
 from trapsim.explain.words import _pct
@@ -218,3 +219,35 @@ def _tell_firing(teller: _Teller, firing: Mapping[str, list[PathTraps]]) -> None
         if n > PATHS_SHOWN:
             rest = sum(pt.probability for pt in paths[PATHS_SHOWN:])
             teller.say(2, f"and {n - PATHS_SHOWN} more paths ({_pct(rest)} together).")
+
+
+def _tell_trap_reports(teller: _Teller, reports: list[TrapReport]) -> None:
+    """Traps on the most likely path, then on the most likely path after each action not taken."""
+    scenario, main = teller.sc, reports[0]
+    teller.say(0, "")
+    teller.say(0, f"Traps on the most likely path ({_pct(main.likely.probability)}): {_route(scenario, main.likely)}")
+    _tell_traps(teller, main, 1)
+    for rep in reports[1:]:
+        if not any(rep.likely.traps.values()) and not rep.elsewhere:
+            continue
+        assert rep.after is not None
+        node, action = rep.after
+        teller.say(
+            1,
+            f"Had {scenario.action_label(node, action)} been chosen at {scenario.label_of('node', node)}, "
+            f"the most likely path ({_pct(rep.likely.probability)}) would be {_route(scenario, rep.likely)}:",
+        )
+        _tell_traps(teller, rep, 2)
+
+
+def _tell_chains(teller: _Teller) -> dict[str, Chain | None]:
+    """The chains of commitment of the actor graph, when any is longer than one tie."""
+    scenario = teller.sc
+    chains = commitment_chains(scenario) if scenario.relations else {}
+    if any(c is not None and c.steps > 0 for c in chains.values()):
+        teller.say(0, "")
+        teller.say(0, "Chains of commitment (from the actor graph)")
+        for c in chains.values():
+            if c is not None and c.steps > 0:
+                teller.say(1, c.describe({a.id: a.name for a in scenario.actors}))
+    return chains

@@ -14,10 +14,10 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, PathPatch, Polygon
-from matplotlib.path import Path
 
 from trapsim.attribution import Attribution
 from trapsim.chains import commitment_chains
+from trapsim.figures.arcs import ACTOR_RADIUS, Curve, place_labels
 from trapsim.figures.style import actor_colors, footnote, new_axes, styled, text_width, wrap, wrap_measured
 from trapsim.model import Scenario
 
@@ -130,7 +130,7 @@ def plot_actor_graph(
     )
     scale = _inches_per_unit(fig, ax)  # after title, legend and footnote took their room
     _actors(ax, scenario, pos, scale)
-    _place_labels(ax, labels, pos, scale)
+    place_labels(ax, labels, pos, scale)
     return fig
 
 
@@ -139,7 +139,7 @@ def _relations(
     scenario: Scenario,
     pos: Mapping[str, np.ndarray],
     edges: Mapping[int, tuple[RelationStyle, str]] | None,
-) -> tuple[dict[str, RelationStyle], list[tuple[_Curve, str, str]]]:
+) -> tuple[dict[str, RelationStyle], list[tuple[Curve, str, str]]]:
     """Draw every relation as an arc (several between one pair spread apart).
 
     Returns the styles used, by kind, and each arc with its label and colour
@@ -150,7 +150,7 @@ def _relations(
         if rel.source != rel.target:
             pairs[frozenset((rel.source, rel.target))].append(k)
     kinds: dict[str, RelationStyle] = {}
-    labels: list[tuple[_Curve, str, str]] = []
+    labels: list[tuple[Curve, str, str]] = []
     for members in pairs.values():
         m = len(members)
         for j, k in enumerate(members):
@@ -165,7 +165,7 @@ def _relations(
             # arcs of one pair spread symmetrically, bent the same way whichever end is "from"
             sign = 1 if rel.source < rel.target else -1
             rad = (j - (m - 1) / 2) * 0.5 * sign
-            curve = _Curve(a, b, rad)
+            curve = Curve(a, b, rad)
             _edge(ax, curve, style, rel.directed, f"relation:{k}")
             labels.append((curve, label, style.color))
     return kinds, labels
@@ -263,7 +263,7 @@ def _pct(x: float) -> str:
     return f"{text}%"
 
 
-_R = 0.2  # actor circle radius, in layout units (the circle of actors has radius 1)
+_R = ACTOR_RADIUS
 
 
 def _inches_per_unit(fig: Figure, ax: Axes) -> float:
@@ -290,36 +290,7 @@ def _fit_name(name: str, diameter: float) -> tuple[str, float]:
     return name, 8.0
 
 
-class _Curve:
-    """matplotlib's ``arc3`` quadratic Bezier from ``a`` to ``b`` (equal aspect assumed)."""
-
-    def __init__(self, a: np.ndarray, b: np.ndarray, rad: float) -> None:
-        d = b - a
-        self.a, self.b = a, b
-        self.c = (a + b) / 2 + rad * np.array([d[1], -d[0]])
-
-    def at(self, t: float | np.ndarray) -> np.ndarray:
-        t = np.asarray(t, dtype=float)[..., None]
-        return (1 - t) ** 2 * self.a + 2 * t * (1 - t) * self.c + t**2 * self.b
-
-    def clip(self, start: float, end: float) -> tuple[float, float]:
-        """Parameters where the curve leaves a circle of radius ``start`` around ``a`` and
-        enters one of radius ``end`` around ``b``."""
-        t = np.linspace(0, 1, 801)
-        pts = self.at(t)
-        out_a = np.flatnonzero(np.hypot(*(pts - self.a).T) >= start)
-        in_b = np.flatnonzero(np.hypot(*(pts - self.b).T) >= end)
-        t0 = t[out_a[0]] if len(out_a) else 0.0
-        t1 = t[in_b[-1]] if len(in_b) else 1.0
-        return float(t0), float(max(t1, t0))
-
-    def segment(self, t0: float, t1: float) -> Path:
-        """The exact sub-curve between ``t0`` and ``t1`` (de Casteljau)."""
-        c = (1 - t0) * (1 - t1) * self.a + (t0 * (1 - t1) + t1 * (1 - t0)) * self.c + t0 * t1 * self.b
-        return Path([self.at(t0), c, self.at(t1)], [Path.MOVETO, Path.CURVE3, Path.CURVE3])
-
-
-def _edge(ax: Axes, curve: _Curve, style: RelationStyle, directed: bool, gid: str) -> None:
+def _edge(ax: Axes, curve: Curve, style: RelationStyle, directed: bool, gid: str) -> None:
     head = 0.085 if directed else 0.0
     gap = _R + 0.03
     t0, t_tip = curve.clip(gap, gap)
@@ -352,63 +323,6 @@ def _edge(ax: Axes, curve: _Curve, style: RelationStyle, directed: bool, gid: st
                 zorder=2,
             )
         )
-
-
-_LABEL_SIZE = 12.5
-_SPOTS = (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74)  # where along its arc a label may sit, best first
-
-
-def _place_labels(ax: Axes, labels: list[tuple[_Curve, str, str]], pos: Mapping[str, np.ndarray], scale: float) -> None:
-    """Put each arc's label on its arc where its box covers the fewest other arcs, actors and labels."""
-    t = np.linspace(0.0, 1.0, 161)
-    arcs = [c.at(t) for c, _, _ in labels]
-    arcs = [a[np.min([np.hypot(*(a - p).T) for p in pos.values()], axis=0) > _R] for a in arcs]
-    taken: list[tuple[np.ndarray, np.ndarray]] = []
-    for k, (curve, label, color) in enumerate(labels):
-        if not label:
-            continue
-        text = wrap_measured(label, _LABEL_SIZE, 1.7)
-        pad = 0.12 / scale
-        lines = text.count("\n") + 1
-        half = np.array([text_width(text, _LABEL_SIZE) / 2, lines * _LABEL_SIZE * 0.62 / 72]) / scale + pad
-        others = [a for j, a in enumerate(arcs) if j != k]
-        at = min((curve.at(spot) for spot in _SPOTS), key=lambda c: _cost(c - half, c + half, others, pos, taken))
-        taken.append((at - half, at + half))
-        _edge_label(ax, at, text, color)
-
-
-def _cost(
-    lo: np.ndarray,
-    hi: np.ndarray,
-    arcs: list[np.ndarray],
-    pos: Mapping[str, np.ndarray],
-    taken: list[tuple[np.ndarray, np.ndarray]],
-) -> float:
-    """How badly a label box ``[lo, hi]`` covers other arcs (points), actors (1000 each) and labels (100 each)."""
-    inside = sum(int(np.all((a >= lo) & (a <= hi), axis=1).sum()) for a in arcs)
-    near = sum(_box_distance(p, lo, hi) < _R for p in pos.values())
-    clash = sum(bool(np.all(lo < h2) and np.all(l2 < hi)) for l2, h2 in taken)
-    return inside + 1000 * near + 100 * clash
-
-
-def _box_distance(p: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
-    """Distance from point ``p`` to the box ``[lo, hi]`` (0 inside)."""
-    return float(np.hypot(*np.maximum(np.maximum(lo - p, p - hi), 0.0)))
-
-
-def _edge_label(ax: Axes, at: np.ndarray, text: str, color: str) -> None:
-    ax.text(
-        at[0],
-        at[1],
-        text,
-        ha="center",
-        va="center",
-        fontsize=_LABEL_SIZE,
-        color="#111111",
-        zorder=3,
-        linespacing=1.0,
-        bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": color, "linewidth": 1.2, "alpha": 0.92},
-    )
 
 
 def _ink(color: str) -> str:
