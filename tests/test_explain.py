@@ -352,9 +352,12 @@ def test_explain_by_default_tells_off_path_parts_briefly_and_full_tells_everythi
     # each action not taken on the path is told, down to its first decisions
     assert "Had Ukraine chosen Push into Russia proper at Ukraine decides whether to push:" in off
     assert "Russia chooses Invoke Article 4 at Russia: fight alone or invoke Article 4" in off
-    assert "If As planned (70.0%): the game most likely" in off  # a deeper part: one line, its ending
+    assert "If As planned (70.0%): then Moscow pays or reneges;" in off  # a deeper part in one line: its decisions
     assert "--full tells all" in off
     told = api.explain(sc, full=False)
+    summary = next(ln.text for ln in told.lines if ln.text.startswith("If As planned (70.0%): then"))
+    # war goes on 70% (then Moscow pays) x Russia retakes the ground 67.5% = 47.25%: the likeliest ending
+    assert summary.endswith("the game most likely (47.2%) ends at Russia retakes the ground.")
     depth = max(
         ln.depth for ln in told.lines[told.lines.index(next(ln for ln in told.lines if ln.text.startswith("Why"))) :]
     )

@@ -54,7 +54,8 @@ def explain_command(
     a counterfactual world's game.
 
     Off the path, each action not taken is told down to its first decisions;
-    deeper parts get one line each, with the ending they most likely lead to.
+    deeper parts get one line each: the decisions in them and the ending they
+    most likely lead to.
     --full tells the whole unfolded tree (long: ~860 lines for
     defense_clause); --json always holds everything.
 

@@ -132,6 +132,16 @@ class _Teller:
     def ending(self, leaf: int) -> str:
         return self.sc.label_of("outcome", self.tree.positions[leaf].id)
 
+    def _summary(self, start: int) -> str:
+        """A part of the tree in one line: the decisions taken in it and the ending it most likely leads to."""
+        reach = self.reach_below(start)
+        tree = self.tree.positions
+        names = dict.fromkeys(self.node(i) for i in sorted(reach) if reach[i] > 0 and tree[i].kind == "decision")
+        leaf, pr = self.likely_leaf(start)
+        ends = "ends" if pr >= 1 - 1e-12 else f"most likely ({_pct(pr)}) ends"
+        then = f"then {_and(list(names))}; " if names else ""
+        return f"{then}the game {ends} at {self.ending(leaf)}."
+
     def decision(self, pos: int, depth: int, on_path: bool) -> None:
         p = self.tree.positions[pos]
         node = self.sc.nodes[p.id]
@@ -241,11 +251,7 @@ class _Teller:
             if self.tree.positions[c].kind == "leaf":
                 rest.append((depth + 1, f"{self.action(pos, k)} ({_pct(pr)}): {self.outcome_text(c)}."))
             elif not self.full and not on_path and depth + 2 > BRIEF_DEPTH:
-                leaf, reach = self.likely_leaf(c)
-                ends = "ends" if reach >= 1 - 1e-12 else f"most likely ({_pct(reach)}) ends"
-                rest.append(
-                    (depth + 1, f"If {self.action(pos, k)} ({_pct(pr)}): the game {ends} at {self.ending(leaf)}.")
-                )
+                rest.append((depth + 1, f"If {self.action(pos, k)} ({_pct(pr)}): {self._summary(c)}"))
             else:
                 rest.append((depth + 1, f"If {self.action(pos, k)} ({_pct(pr)}):"))
                 rest.append((c, depth + 2))
