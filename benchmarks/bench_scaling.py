@@ -286,7 +286,7 @@ def end_to_end(tmp: Path, cfg: argparse.Namespace) -> list[Waited]:
     cmds = [
         ("trapsim --version", ["--version"], 0.25),
         ("trapsim validate defense_clause", ["validate", dc], 0.25),
-        ("trapsim run defense_clause (100,000 draws, 4 figures)", ["run", dc, "--out", str(out)], 1.2),
+        ("trapsim run defense_clause (100,000 draws, with its figures)", ["run", dc, "--out", str(out)], 1.2),
         ("trapsim run defense_clause --no-figures", ["run", dc, "--no-figures", "--out", str(out)], 0.35),
         (
             "1,000,000 draws of defense_clause, --no-figures",

@@ -87,3 +87,14 @@ def test_drawing_run_figures_needs_no_graph_library() -> None:
 def test_run_without_figures_imports_no_plotting(tmp_path: Path) -> None:
     args = ["run", str(SCENARIO), "--draws", "100", "--no-figures", "--out", str(tmp_path)]
     assert "matplotlib" not in _heavy_after(_COMMAND.format(args=args))
+
+
+def test_validate_does_not_load_the_machinery_of_other_commands() -> None:
+    """trapsim.api is lazy too: `validate` pays for loading and checking a file, not for sweeps,
+    analyses, reports, the explainer or the classroom (each imported by the command that runs it)."""
+    probe = _PROBE.replace("{heavy!r}", "{others!r}").format(
+        body=_COMMAND.format(args=["validate", str(SCENARIO)]),
+        others=("trapsim.sweeps", "trapsim.analysis", "trapsim.report", "trapsim.explain", "trapsim.elicitation"),
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -24,40 +24,111 @@ is always the function.
 
 from __future__ import annotations
 
-from trapsim.api._checks import check_values, check_world, default_workers
-from trapsim.api.analyses import (
-    analysis_cost,
-    check_supported,
-    describe_sensitivity,
-    discover,
-    discovery_draws,
-    drivers,
-    format_limit,
-    sensitivity,
-    trap_probability,
-)
-from trapsim.api.classroom import (
-    fit_judgement,
-    game_tree,
-    judgement_support,
-    parameter_ranges,
-    prior_density,
-    with_pooled_priors,
-)
-from trapsim.api.explaining import attribute, explain
-from trapsim.api.files import efg_to_toml, library, load, starter_scenario, to_efg
-from trapsim.api.reports import attribution_section, drivers_section, handout, report, reproduce_command, write_report
-from trapsim.api.running import MAX_FRAME_DRAWS, all_spe, per_draw, per_draw_frame, simulate, solve
-from trapsim.api.sweeping import compare, sweep
-from trapsim.elicitation import KINDS, Judgement, judgements_csv
-from trapsim.equilibrium import AllSPE, Equilibrium, central_values
-from trapsim.errors import ArgumentError, ScenarioError, TrapsimError
-from trapsim.model import Scenario
-from trapsim.output import write_text_atomic
-from trapsim.runner import Result
-from trapsim.scenario import parse_assignment
-from trapsim.scenario.library import LibraryEntry
-from trapsim.sweeps import SweepResult, grid_values
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trapsim.api._checks import check_values, check_world, default_workers
+    from trapsim.api.analyses import (
+        analysis_cost,
+        check_supported,
+        describe_sensitivity,
+        discover,
+        discovery_draws,
+        drivers,
+        format_limit,
+        sensitivity,
+        trap_probability,
+    )
+    from trapsim.api.classroom import (
+        fit_judgement,
+        game_tree,
+        judgement_support,
+        parameter_ranges,
+        prior_density,
+        with_pooled_priors,
+    )
+    from trapsim.api.explaining import attribute, explain
+    from trapsim.api.files import efg_to_toml, library, load, starter_scenario, to_efg
+    from trapsim.api.reports import (
+        attribution_section,
+        drivers_section,
+        handout,
+        report,
+        reproduce_command,
+        write_report,
+    )
+    from trapsim.api.running import MAX_FRAME_DRAWS, all_spe, per_draw, per_draw_frame, simulate, solve
+    from trapsim.api.sweeping import compare, sweep
+    from trapsim.elicitation import KINDS, Judgement, judgements_csv
+    from trapsim.equilibrium import AllSPE, Equilibrium, central_values
+    from trapsim.errors import ArgumentError, ScenarioError, TrapsimError
+    from trapsim.model import Scenario
+    from trapsim.output import write_text_atomic
+    from trapsim.runner import Result
+    from trapsim.scenario import parse_assignment
+    from trapsim.scenario.library import LibraryEntry
+    from trapsim.sweeps import SweepResult, grid_values
+
+#: Public name -> the module that defines it (imported on first use, PEP 562: `trapsim validate`
+#: does not pay for the analyses, reports or the classroom).
+_WHERE = {
+    "check_values": "trapsim.api._checks",
+    "check_world": "trapsim.api._checks",
+    "default_workers": "trapsim.api._checks",
+    "analysis_cost": "trapsim.api.analyses",
+    "check_supported": "trapsim.api.analyses",
+    "describe_sensitivity": "trapsim.api.analyses",
+    "discover": "trapsim.api.analyses",
+    "discovery_draws": "trapsim.api.analyses",
+    "drivers": "trapsim.api.analyses",
+    "format_limit": "trapsim.api.analyses",
+    "sensitivity": "trapsim.api.analyses",
+    "trap_probability": "trapsim.api.analyses",
+    "fit_judgement": "trapsim.api.classroom",
+    "game_tree": "trapsim.api.classroom",
+    "judgement_support": "trapsim.api.classroom",
+    "parameter_ranges": "trapsim.api.classroom",
+    "prior_density": "trapsim.api.classroom",
+    "with_pooled_priors": "trapsim.api.classroom",
+    "attribute": "trapsim.api.explaining",
+    "explain": "trapsim.api.explaining",
+    "efg_to_toml": "trapsim.api.files",
+    "library": "trapsim.api.files",
+    "load": "trapsim.api.files",
+    "starter_scenario": "trapsim.api.files",
+    "to_efg": "trapsim.api.files",
+    "attribution_section": "trapsim.api.reports",
+    "drivers_section": "trapsim.api.reports",
+    "handout": "trapsim.api.reports",
+    "report": "trapsim.api.reports",
+    "reproduce_command": "trapsim.api.reports",
+    "write_report": "trapsim.api.reports",
+    "MAX_FRAME_DRAWS": "trapsim.api.running",
+    "all_spe": "trapsim.api.running",
+    "per_draw": "trapsim.api.running",
+    "per_draw_frame": "trapsim.api.running",
+    "simulate": "trapsim.api.running",
+    "solve": "trapsim.api.running",
+    "compare": "trapsim.api.sweeping",
+    "sweep": "trapsim.api.sweeping",
+    "Judgement": "trapsim.elicitation",
+    "KINDS": "trapsim.elicitation",
+    "judgements_csv": "trapsim.elicitation",
+    "AllSPE": "trapsim.equilibrium",
+    "Equilibrium": "trapsim.equilibrium",
+    "central_values": "trapsim.equilibrium",
+    "ArgumentError": "trapsim.errors",
+    "ScenarioError": "trapsim.errors",
+    "TrapsimError": "trapsim.errors",
+    "Scenario": "trapsim.model",
+    "write_text_atomic": "trapsim.output",
+    "Result": "trapsim.runner",
+    "parse_assignment": "trapsim.scenario",
+    "LibraryEntry": "trapsim.scenario.library",
+    "SweepResult": "trapsim.sweeps",
+    "grid_values": "trapsim.sweeps",
+}
 
 __all__ = [
     "KINDS",
@@ -116,3 +187,17 @@ __all__ = [
     "write_report",
     "write_text_atomic",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (and keep it)."""
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'trapsim.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from trapsim import api
-from trapsim.api import SweepResult, grid_values
 from trapsim.cli import complete_scenario, main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
     Progress,
@@ -27,6 +26,9 @@ from trapsim.cli._options import (
     workers_option,
 )
 from trapsim.output import json_text, write_text_atomic
+
+if TYPE_CHECKING:  # the sweep machinery is imported when a sweep runs, not by every command
+    from trapsim.api import SweepResult
 
 
 def _parse_vary(texts: Sequence[str]) -> dict[str, tuple[float, ...]]:
@@ -50,7 +52,7 @@ def _parse_vary(texts: Sequence[str]) -> dict[str, tuple[float, ...]]:
         if name in out:
             raise click.BadParameter(f"{name} is given twice", param_hint="--vary")
         try:
-            out[name] = grid_values(start, stop, steps)
+            out[name] = api.grid_values(start, stop, steps)
         except ValueError as exc:
             raise click.BadParameter(f"{name}: {exc}", param_hint="--vary") from None
     return out
