@@ -16,6 +16,7 @@ judgements through the API first.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -29,8 +30,9 @@ from browser import Browser  # noqa: E402  (tests/browser.py)
 from chromium import find_chromium  # noqa: E402
 from webtools import request, serving  # noqa: E402
 
-SCENARIO = str(ROOT / "scenarios" / "defense_clause.toml")
-SLIDERS = ("p_gain", "deliver_prob", "china_stake", "dprk_casualties", "escape")
+#: Relative to ROOT (main() changes there): the screenshots show the path a reader would type.
+SCENARIO = "scenarios/defense_clause.toml"
+SLIDERS = ("p_gain_russia", "need_peace", "china_stake", "dprk_casualties", "escape")
 
 
 def redraw_times(browser: Browser, moves: int, shots: Path | None) -> list[float]:
@@ -46,14 +48,14 @@ def redraw_times(browser: Browser, moves: int, shots: Path | None) -> list[float
             )
             tab.wait(f"window.__trapsim.redraws.length >= {k + 2}")
         times = tab.eval("window.__trapsim.redraws.slice(1)")
-        if shots:  # the README's picture: everything free but Moscow's reliability, fixed at 0.9
+        if shots:  # the README's picture: everything free but what reneging costs Moscow in peace, fixed at 0.12
             tab.click("#reset")
             tab.eval(
-                "(() => { const s = document.querySelector('input[data-param=deliver_prob]'); s.value = 0.9; "
+                "(() => { const s = document.querySelector('input[data-param=need_peace]'); s.value = 0.12; "
                 "s.dispatchEvent(new Event('input')); })()"
             )
             tab.wait(
-                "window.__trapsim.last.run.values && window.__trapsim.last.run.values.deliver_prob === 0.9 && "
+                "window.__trapsim.last.run.values && window.__trapsim.last.run.values.need_peace === 0.12 && "
                 "!document.getElementById('status').textContent.startsWith('running')"
             )
             (shots / "explore_page.png").write_bytes(tab.screenshot())
@@ -69,11 +71,11 @@ def classroom_shots(browser: Browser, shots: Path) -> None:
             _, me = request(
                 app.port, "POST", "/api/classroom/join", {"code": code}, source=f"127.0.0.{rng.randint(2, 250)}"
             )
-            d = rng.uniform(0.25, 0.8)
+            d = rng.uniform(0.03, 0.3)
             c = rng.uniform(0.15, 0.5)
             s = rng.uniform(0.05, 0.45)
             answers = {
-                "deliver_prob": [max(0.02, d - 0.25), d, min(0.98, d + 0.15)],
+                "need_peace": [max(0.005, d / 3), d, min(0.49, d * 1.6)],
                 "dprk_casualties": [c / 2.5, c, c * 2.5],
                 "china_stake": [max(0.01, s - 0.1), s, min(0.95, s + 0.2)],
             }
@@ -95,7 +97,7 @@ def classroom_shots(browser: Browser, shots: Path) -> None:
         presenter.wait("window.__trapsim.last && window.__trapsim.last.students === 14", timeout=120)
         (shots / "explore_presenter.png").write_bytes(presenter.screenshot())
         student = browser.open(f"http://127.0.0.1:{app.port}/join/{code}", width=420, height=1100)
-        for name, values in (("deliver_prob", ("0.3", "0.6", "0.85")), ("dprk_casualties", ("0.1", "0.3", "0.8"))):
+        for name, values in (("need_peace", ("0.02", "0.1", "0.25")), ("dprk_casualties", ("0.1", "0.3", "0.8"))):
             for i, v in enumerate(values):
                 student.type(f"#{name}-{i}", v)
         student.type("#china_stake-0", "0.4")
@@ -109,6 +111,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
+    os.chdir(ROOT)
     binary = find_chromium()
     if binary is None:
         sys.exit("chromium is not installed")
