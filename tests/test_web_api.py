@@ -293,3 +293,13 @@ when = 'reached("fought") or reached("fought_weak")'
 given = 'played("entrant", "enter")'
 given_label = "the entrant entered"
 """
+
+
+def test_the_default_scenario_runs_a_classroom_poll(tmp_path):
+    """README and docs/explore.md run the poll on defense_clause: its [classroom] asks three parameters
+    (v2 once lost the table, and `trapsim explore defense_clause --classroom` stopped with an error)."""
+    root = Path(__file__).resolve().parents[1]
+    with serving(str(root / "scenarios" / "defense_clause.toml"), classroom=True, db=tmp_path / "p.sqlite") as app:
+        status, doc = request(app.port, "POST", "/api/classroom/join", {"code": app.poll.store.join_code})
+        assert status == 200 and doc["student"]
+        assert list(app.poll.asked) == ["need_peace", "dprk_casualties", "china_stake"]
