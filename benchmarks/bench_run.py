@@ -464,17 +464,23 @@ def fmt_int(x: float) -> str:
     return f"{x:,.0f}"
 
 
-def reference_columns(peak: str) -> list[str]:
-    """The columns of the table against the two per-draw references (results.md and README)."""
-    return [
-        "scenario",
-        "trapsim draws/s (1 core)",
-        "per-draw Python draws/s",
-        "pygambit draws/s",
-        "ratio vs Python",
-        "ratio vs pygambit",
-        peak,
+def reference_table(rows: Sequence[Any], peak: str, name: Callable[[Any], str]) -> list[str]:
+    """The table against the two per-draw references (results.md and README), one row per scenario."""
+    header = ["scenario", "trapsim draws/s (1 core)", "per-draw Python draws/s", "pygambit draws/s"]
+    header += ["ratio vs Python", "ratio vs pygambit", peak]
+    body = [
+        [
+            name(r),
+            fmt_int(r.rate_1),
+            fmt_int(r.rate_python),
+            fmt_int(r.rate_gambit),
+            f"{r.rate_1 / r.rate_python:,.0f}x",
+            f"{r.rate_1 / r.rate_gambit:,.0f}x",
+            f"{r.peak_mb:,.0f}",
+        ]
+        for r in rows
     ]
+    return md_table(header, "lrrrrrr", body)
 
 
 def md_table(header: Sequence[str], align: str, body: Sequence[Sequence[str]]) -> list[str]:
@@ -495,22 +501,7 @@ def report(rows: Sequence[Row], cfg: argparse.Namespace) -> str:
         f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} by `python benchmarks/bench_run.py{quick}` ({environment()}).",
         "",
     ]
-    lines += md_table(
-        reference_columns(f"peak MB at {big}"),
-        "lrrrrrr",
-        [
-            [
-                r.name,
-                fmt_int(r.rate_1),
-                fmt_int(r.rate_python),
-                fmt_int(r.rate_gambit),
-                f"{r.rate_1 / r.rate_python:,.0f}x",
-                f"{r.rate_1 / r.rate_gambit:,.0f}x",
-                f"{r.peak_mb:,.0f}",
-            ]
-            for r in rows
-        ],
-    )
+    lines += reference_table(rows, f"peak MB at {big}", lambda r: r.name)
     lines.append("")
     lines += md_table(
         [
@@ -678,21 +669,10 @@ def readme_tables(rows: Sequence[Row], scaling: argparse.Namespace) -> str:
     lines = [f"Where a person waits (whole `trapsim` processes, best of {scaling.repeats}, {environment()}):", ""]
     lines += waited_table(scaling.e2e, scaling.repeats)
     lines += ["", "Against two per-draw references on the same draws (one core, whole run for trapsim):", ""]
-    lines += md_table(
-        reference_columns("peak MB at 10M draws"),
-        "lrrrrrr",
-        [
-            [
-                f"{r.name} ({r.leaves} leaves, {r.actors} actors, {r.uncertain} parameters)",
-                fmt_int(r.rate_1),
-                fmt_int(r.rate_python),
-                fmt_int(r.rate_gambit),
-                f"{r.rate_1 / r.rate_python:,.0f}x",
-                f"{r.rate_1 / r.rate_gambit:,.0f}x",
-                f"{r.peak_mb:,.0f}",
-            ]
-            for r in rows
-        ],
+    lines += reference_table(
+        rows,
+        "peak MB at 10M draws",
+        lambda r: f"{r.name} ({r.leaves} leaves, {r.actors} actors, {r.uncertain} parameters)",
     )
     return "\n".join(lines)
 

@@ -8,8 +8,9 @@ networkx, dask) that a command may never need.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from trapsim._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from trapsim.analysis import Discovery, SensitivityResult
@@ -76,16 +77,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use (and keep it)."""
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module 'trapsim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(where), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The public API only (tab completion in notebooks), not this module's own imports."""
-    return sorted(__all__)
+#: the public API only in ``dir()`` (tab completion in notebooks), not this module's own imports
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _WHERE, __all__)

@@ -24,8 +24,9 @@ is always the function.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from trapsim._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from trapsim.api._checks import check_values, check_world, default_workers
@@ -189,15 +190,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use (and keep it)."""
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module 'trapsim.api' has no attribute {name!r}")
-    value = getattr(importlib.import_module(where), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+#: the public API only in ``dir()`` (tab completion in notebooks), not this module's own imports
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _WHERE, __all__)
