@@ -123,6 +123,18 @@ def test_a_misspelling_is_not_also_reported_as_its_consequence(
     assert line.endswith(only)
 
 
+def test_a_misspelt_declaration_is_one_line_at_the_declaration(invoke, tmp_path, starter) -> None:
+    """Before: one "unknown name 'p_win'" line per use (4), each suggesting the misspelt 'p_wn'."""
+    text = starter.replace("p_win = {", "p_wn = {", 1)
+    (line,) = _lines(invoke, tmp_path, text)
+    assert line.startswith("error: parameters.p_wn: declared as 'p_wn' but used as 'p_win' in ")
+    assert line.endswith("(did you mean 'p_win'?)")
+    # one misspelt use of a correct declaration stays one line at the use
+    text = starter.replace('chance = { defender_wins = "p_win"', 'chance = { defender_wins = "p_wim"', 1)
+    (line,) = _lines(invoke, tmp_path, text)
+    assert line.startswith("error: nodes.war.chance.defender_wins: unknown name 'p_wim'")
+
+
 def test_an_independent_second_mistake_is_still_reported(invoke, tmp_path, starter) -> None:
     """The consequence rule drops only what follows from the misspelling."""
     text = starter.replace('actor = "challenger"', 'actr = "challenger"', 1)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from trapsim.errors import ScenarioError, suggest
+from trapsim.errors import Problem, ScenarioError, suggest
 from trapsim.expressions import Type
 from trapsim.model import (
     ChanceNode,
@@ -66,7 +67,8 @@ def validate(file: str, data: dict[str, Any], comments: Mapping[str, str] | None
     beliefs = tables.beliefs(c, d.get("beliefs"), actor_ids, declared, known)
     classroom = classroom_table(c, d.get("classroom"), parameters)
     if c.problems:
-        raise ScenarioError(c.problems)
+        where = {p.name: f"parameters.{p.name}" for p in parameters} | {v.name: f"derived.{v.name}" for v in derived}
+        raise ScenarioError(_renames(c.problems, where))
     return Scenario(
         root=root,
         actors=tuple(actors),
@@ -155,4 +157,37 @@ def _parameter_names(raw: Any) -> list[str]:
             out.extend(name for name in v if name != "group")
         else:
             out.append(k)
+    return out
+
+
+def _renames(problems: list[Problem], where: Mapping[str, str]) -> list[Problem]:
+    """One line for a misspelt declaration: when two or more uses of the same unknown name all suggest
+    the same declared value (``p_wn`` declared, ``p_win`` used), say so once, at the declaration."""
+    uses: dict[tuple[str, str], list[int]] = {}
+    for i, p in enumerate(problems):
+        if (
+            p.suggestion is not None
+            and p.suggestion in where
+            and p.message.startswith(("unknown name '", "unknown parameter"))
+        ):
+            quoted = re.match(r"unknown name '([^']*)'", p.message)
+            used = str(quoted[1]) if quoted else p.key.rpartition(".")[2]
+            uses.setdefault((used, p.suggestion), []).append(i)
+    merged = {i: pair for pair, idx in uses.items() if len(idx) > 1 for i in idx}
+    out: list[Problem] = []
+    for i, p in enumerate(problems):
+        if i not in merged:
+            out.append(p)
+        elif i == min(uses[merged[i]]):
+            used, name = merged[i]
+            keys = [problems[j].key for j in uses[merged[i]]]
+            shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+            out.append(
+                Problem(
+                    p.file,
+                    where[name],
+                    f"declared as '{name}' but used as '{used}' in {len(keys)} places ({shown})",
+                    used,
+                )
+            )
     return out
