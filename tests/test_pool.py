@@ -116,6 +116,16 @@ def test_a_script_without_a_main_guard_runs_on_two_workers(tmp_path: Path) -> No
     assert out.stdout.strip() == "True", out.stderr
 
 
+def test_workers_have_one_blas_thread_unless_the_user_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch, no_leftover_workers: None
+) -> None:
+    # OpenBLAS's idle threads would spin on the cores the other workers use (trapsim._blas)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    assert [v for _, v in pool_results(os.getenv, [("OPENBLAS_NUM_THREADS",)], 1)] == ["1"]
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert [v for _, v in pool_results(os.getenv, [("OPENBLAS_NUM_THREADS",)], 1)] == ["2"]
+
+
 def test_a_worker_that_cannot_start_is_a_run_error(monkeypatch: pytest.MonkeyPatch, no_leftover_workers: None) -> None:
     monkeypatch.setattr(sys, "executable", "/nonexistent/python3")
     with pytest.raises(RunError, match=r"cannot start a worker process \(/nonexistent/python3: "):

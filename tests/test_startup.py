@@ -7,6 +7,7 @@ import or the command: behaviour, not timing (timings are in benchmarks/).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,54 @@ def test_drawing_run_figures_needs_no_graph_library() -> None:
 def test_run_without_figures_imports_no_plotting(tmp_path: Path) -> None:
     args = ["run", str(SCENARIO), "--draws", "100", "--no-figures", "--out", str(tmp_path)]
     assert "matplotlib" not in _heavy_after(_COMMAND.format(args=args))
+
+
+def _loaded_after(args: list[str], modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after the command ``args``."""
+    probe = _PROBE.replace("{heavy!r}", "{modules!r}").format(body=_COMMAND.format(args=args), modules=modules)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_run_does_not_load_the_gambit_files_or_the_equilibrium_solver(tmp_path: Path) -> None:
+    """A run of a TOML scenario pays for neither the .efg reader/writer nor `solve`'s equilibrium module."""
+    args = ["run", str(SCENARIO), "--draws", "100", "--no-figures", "--out", str(tmp_path)]
+    assert _loaded_after(args, ("trapsim.efg", "trapsim.equilibrium")) == []
+    # ... which the commands that use them still load
+    assert _loaded_after(["solve", str(SCENARIO)], ("trapsim.efg", "trapsim.equilibrium")) == ["trapsim.equilibrium"]
+
+
+_THREADS = """
+import os
+{body}
+import sys
+print(json.dumps(["scipy" in sys.modules, len(os.listdir("/proc/self/task")), os.environ.get("OPENBLAS_NUM_THREADS")]))
+"""
+
+
+@pytest.mark.parametrize("preset", [None, "2"])
+def test_a_run_has_no_idle_blas_threads_unless_asked(tmp_path: Path, preset: str | None) -> None:
+    """numpy's and scipy's OpenBLAS each start a spinning thread per core, which a run never uses: the
+    command line asks for one BLAS thread (the main one) before numpy loads, unless the user set a number."""
+    args = ["run", str(SCENARIO), "--draws", "100", "--no-figures", "--out", str(tmp_path)]
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    body = "import json\n" + _COMMAND.format(args=args)
+    out = subprocess.run(
+        [sys.executable, "-c", _THREADS.format(body=body)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=120,
+    )
+    scipy_loaded, threads, setting = json.loads(out.stdout.strip().splitlines()[-1])
+    assert scipy_loaded  # the truncated normals' inverse CDF: both OpenBLAS copies are loaded
+    if preset is None:
+        assert (threads, setting) == (1, "1")
+    else:
+        assert setting == "2"
 
 
 def test_validate_does_not_load_the_machinery_of_other_commands() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from trapsim import efg
 from trapsim.api._checks import check_values
 from trapsim.errors import ScenarioError
 from trapsim.model import Scenario
@@ -31,6 +30,8 @@ def load(path: str | Path) -> Scenario:
             )
         path = bundled
     if str(path).lower().endswith(".efg"):
+        from trapsim import efg  # Gambit files only: a TOML scenario does not pay for the reader
+
         return efg.load_efg(path)
     return _load(path)
 
@@ -50,9 +51,13 @@ def starter_scenario(name: str) -> str:
 
 def to_efg(scenario: Scenario, *, values: Mapping[str, float] | None = None) -> str:
     """The scenario's game at central values (or ``values``) as Gambit ``.efg`` text."""
+    from trapsim import efg
+
     return efg.write_efg(scenario, values=check_values(scenario, values))
 
 
 def efg_to_toml(path: str) -> str:
     """A starting scenario TOML for a Gambit ``.efg`` file."""
+    from trapsim import efg
+
     return efg.efg_to_toml(path)

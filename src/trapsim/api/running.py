@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trapsim import arguments as _arg
-from trapsim import equilibrium, runner
+from trapsim import runner
 from trapsim.api._checks import _draws, _options, check_values, check_world, default_workers
 from trapsim.errors import ArgumentError
 from trapsim.model import Scenario
 from trapsim.output import pandas
 from trapsim.runner import Result
+
+if TYPE_CHECKING:  # imported by solve and all_spe only: a run does not pay for them
+    from trapsim.equilibrium import AllSPE, Equilibrium
 
 
 def simulate(
@@ -117,8 +120,10 @@ def solve(
     solver: str | None = None,
     rationality: float | None = None,
     world: str | None = None,
-) -> equilibrium.Equilibrium:
+) -> Equilibrium:
     """Solve the game once at central values (or ``values``); with ``world``, that counterfactual world's game."""
+    from trapsim import equilibrium
+
     solver, rationality = _options(scenario, solver, rationality)
     return equilibrium.solve(
         scenario,
@@ -129,6 +134,8 @@ def solve(
     )
 
 
-def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None, limit: int = 100) -> equilibrium.AllSPE:
+def all_spe(scenario: Scenario, *, values: Mapping[str, float] | None = None, limit: int = 100) -> AllSPE:
     """Every subgame-perfect equilibrium at central values (or ``values``), up to ``limit``."""
+    from trapsim import equilibrium
+
     return equilibrium.all_spe(scenario, values=check_values(scenario, values), limit=_arg.whole("limit", limit))

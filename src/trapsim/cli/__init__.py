@@ -18,6 +18,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from trapsim import __version__
+from trapsim._blas import one_blas_thread
 from trapsim.errors import ArgumentError, TrapsimError
 from trapsim.output import inputs_protected, printable
 
@@ -144,6 +145,7 @@ def main() -> None:
 
     The format is documented in docs/scenario-format.md.
     """
+    one_blas_thread(os.environ)  # before a command loads numpy; its worker processes inherit it
 
 
 # Command modules register themselves on `main`; one import line per module.

@@ -23,6 +23,7 @@ of its pipe and leaves. Workers import only trapsim (never the caller's
 
 from __future__ import annotations
 
+import os
 import pickle
 import signal
 import subprocess
@@ -34,6 +35,7 @@ from multiprocessing import Pipe
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
+from trapsim._blas import one_blas_thread
 from trapsim.errors import RunError, TrapsimError
 
 __all__ = ["pool_results"]
@@ -105,6 +107,7 @@ class _Worker:
                 [sys.executable, "-c", _BOOT, str(child.fileno())],
                 pass_fds=[child.fileno()],
                 stdin=subprocess.DEVNULL,
+                env=one_blas_thread(dict(os.environ)),  # no idle BLAS threads competing with the workers
                 process_group=0,  # a terminal's Ctrl-C reaches the parent only
             )
         except OSError as exc:
