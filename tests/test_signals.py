@@ -120,10 +120,12 @@ def test_run_with_two_workers_interrupted_mid_run(tmp_path: Path) -> None:
     _no_partial_files(out)
 
 
-def test_sigterm_while_figures_are_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_while_figures_are_written(tmp_path: Path, sig: int) -> None:
+    # The tree's panels are drawn by a forked child meanwhile: Ctrl-C reaches both, SIGTERM the parent only.
     out = tmp_path / "out"
     args = ["run", str(DEFENSE), "--draws", "2000", "--seed", "1", "--out", str(out)]
-    code, err = _signal_at(args, lambda proc: (out / "defense_clause.json").exists(), signal.SIGTERM, group=False)
+    code, err = _signal_at(args, lambda proc: (out / "defense_clause.json").exists(), sig, group=sig == signal.SIGINT)
     # 0: the figures were done before the signal landed. -SIGINT: seen once in about ten runs under heavy
     # load, after "interrupted" was printed (the interpreter re-raised SIGINT at exit; not understood,
     # see /work/notes/harden.md); the files are still clean then, which is what this test is about.

@@ -176,15 +176,22 @@ class GameAtPoint:
         return self.game.tree
 
 
-def game_at(scenario: Scenario, values: Mapping[str, float] | None = None, *, world: str | None = None) -> GameAtPoint:
+def game_at(
+    scenario: Scenario,
+    values: Mapping[str, float] | None = None,
+    *,
+    world: str | None = None,
+    model: CompiledScenario | None = None,
+) -> GameAtPoint:
     """Payoffs and chance probabilities with parameters at their central values or as given.
 
     With ``world``, the game of that counterfactual world: its ``set``
     applied on top of these values, its forced nodes keeping one action.
+    ``model`` reuses a compiled ``scenario``.
     """
     point = central_values(scenario)
     point.update(values or {})
-    model = CompiledScenario(scenario)
+    model = model if model is not None else CompiledScenario(scenario)
     env: dict[str, Any] = {k: np.array([v]) for k, v in point.items()}
     model.derive(env, None)
     game = model.game if world is None else model.world_game(world)
@@ -244,12 +251,14 @@ def solve(
     solver: str = "spe",
     rationality: float = 10.0,
     world: str | None = None,
+    model: CompiledScenario | None = None,
 ) -> Equilibrium:
     """Backward induction once, with every parameter at its central value or as given.
 
-    With ``world``, the game of that counterfactual world (``[worlds.<id>]``).
+    With ``world``, the game of that counterfactual world (``[worlds.<id>]``);
+    ``model`` reuses a compiled ``scenario``.
     """
-    game = game_at(scenario, values, world=world)
+    game = game_at(scenario, values, world=world, model=model)
     truth = backward(game.tree, game.payoffs, game.chance, solver=solver, rationality=rationality, keep_values=True)
     perceived: dict[str, Equilibrium] = {}
     played = truth

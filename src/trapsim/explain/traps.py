@@ -131,7 +131,7 @@ def _world_paths(
     rows = model.lookups(model.tree)[0]
     out: dict[str | None, PlayedPaths] = {}
     for wid, game in model.worlds.items():
-        weq = solve(eq.scenario, values=eq.values, solver=eq.solver, rationality=eq.rationality, world=wid)
+        weq = solve(eq.scenario, values=eq.values, solver=eq.solver, rationality=eq.rationality, world=wid, model=model)
         tree = game.tree
         wrows = model.lookups(tree)[0]
         taken = np.full((len(tree.inner), n), -1, dtype=np.int64)
@@ -149,7 +149,7 @@ def _world_paths(
                 taken[wrows[w], j] = k
                 w = pos.children[k]
             leaves[j] = w
-        payoffs = game_at(eq.scenario, eq.values, world=wid).payoffs
+        payoffs = game_at(eq.scenario, eq.values, world=wid, model=model).payoffs
         expected = {a: np.array([weq.expected[a]]) for a in tree.actors}
         out[wid] = PlayedPaths(tree, leaves, taken, np.repeat(payoffs, n, axis=2), expected)
     return out

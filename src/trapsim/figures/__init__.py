@@ -30,9 +30,10 @@ from matplotlib.figure import Figure
 from trapsim.figures.classroom import plot_poll_priors, plot_poll_traps
 from trapsim.figures.compact import plot_compact_panels, plot_compact_tree
 from trapsim.figures.convergence import plot_convergence
+from trapsim.figures.forked import Forked
 from trapsim.figures.graph import RELATION_STYLES, plot_actor_graph, plot_attribution_graph
 from trapsim.figures.results import plot_outcomes, plot_payoffs, plot_trap_rates
-from trapsim.figures.style import FORMATS, PALETTE, actor_colors, save
+from trapsim.figures.style import FORMATS, PALETTE, actor_colors, save, save_all
 from trapsim.figures.tree import layout_tree, plot_tree, plot_tree_panels
 from trapsim.runner import Result
 
@@ -42,6 +43,7 @@ __all__ = [
     "RELATION_STYLES",
     "actor_colors",
     "layout_tree",
+    "panel_paths",
     "plot_actor_graph",
     "plot_attribution_graph",
     "plot_compact_panels",
@@ -55,6 +57,7 @@ __all__ = [
     "plot_tree",
     "plot_tree_panels",
     "save",
+    "save_all",
     "save_panels",
     "write_run_figures",
 ]
@@ -74,17 +77,21 @@ def write_run_figures(result: Result, out_dir: str | Path, *, fmt: str = "png", 
     Files are named ``<scenario>_<figure>.<fmt>``: ``_traps``, ``_outcomes``,
     ``_tree`` and ``_convergence``; a tree too big for one slide adds its
     linked panels ``_tree_B``, ``_tree_C``, ... (see :func:`plot_tree_panels`).
+    The tree's panels are drawn in a forked process beside the other figures
+    (:class:`~trapsim.figures.forked.Forked`; the same files as one after the other).
     """
     out = Path(out_dir)
-    name = result.scenario.name
-    paths = []
-    for suffix, plot in RUN_FIGURES:
-        path = out / f"{name}_{suffix}.{fmt}"
-        if plot is plot_tree:
-            paths += save_panels(plot_tree_panels(result), path, dpi=dpi, fmt=fmt)
-        else:
-            paths.append(save(plot(result), path, dpi=dpi, fmt=fmt))
-    return paths
+    path = {suffix: out / f"{result.scenario.name}_{suffix}.{fmt}" for suffix, _ in RUN_FIGURES}
+    with Forked(lambda: save_panels(plot_tree_panels(result), path["tree"], dpi=dpi, fmt=fmt)) as tree:
+        others = iter(
+            save_all(
+                ((plot(result), path[suffix]) for suffix, plot in RUN_FIGURES if plot is not plot_tree),
+                dpi=dpi,
+                fmt=fmt,
+            )
+        )
+        panels = tree.result()
+    return [p for suffix, plot in RUN_FIGURES for p in (panels if plot is plot_tree else [next(others)])]
 
 
 def save_panels(panels: list[Figure], path: str | Path, *, dpi: int = 200, fmt: str | None = None) -> list[Path]:
@@ -93,9 +100,17 @@ def save_panels(panels: list[Figure], path: str | Path, *, dpi: int = 200, fmt: 
     Panels a bigger tree left there before (``<stem>_F<suffix>`` beside a new
     tree of five panels) are removed, so every panel on disk belongs to this tree.
     """
-    path = Path(path)
-    names = [path.with_name(f"{path.stem}_{chr(ord('A') + k)}{path.suffix}") for k in range(26)]
-    written = [save(fig, p, dpi=dpi, fmt=fmt) for fig, p in zip(panels, [path, *names[1:]], strict=False)]
-    for stale in names[max(len(panels), 1) :]:
-        stale.unlink(missing_ok=True)
+    written = save_all(zip(panels, panel_paths(path), strict=False), dpi=dpi, fmt=fmt)
+    _remove_stale_panels(path, len(panels))
     return written
+
+
+def panel_paths(path: str | Path) -> list[Path]:
+    """Where the panels of a tree saved at ``path`` go: ``path``, then ``<stem>_B<suffix>`` ... ``_Z``."""
+    path = Path(path)
+    return [path, *(path.with_name(f"{path.stem}_{chr(ord('A') + k)}{path.suffix}") for k in range(1, 26))]
+
+
+def _remove_stale_panels(path: str | Path, count: int) -> None:
+    for stale in panel_paths(path)[max(count, 1) :]:
+        stale.unlink(missing_ok=True)

@@ -1,0 +1,131 @@
+"""Drawing figures in a forked child process while this process draws others.
+
+Matplotlib draws on one thread at a time (it holds the GIL), so the figures
+of ``trapsim run`` use a second core only in another process. A child forked
+after the run has every object it needs in memory (no import, no pickling of
+the result): it draws and saves its share of the figures and reports the
+paths it wrote, as JSON, over a pipe.
+
+The child is an optimisation, never a second source of truth. If it cannot
+be forked, fails, dies or says nothing, this process does the child's share
+itself, so an error (a full disk, a directory where a file should be) is
+raised here, with its usual type and message, exactly as without a child.
+Interrupted (Ctrl-C reaches both processes; SIGTERM reaches only this one
+and is passed on), the child stops like this process does: the file being
+written is finished or removed, never left half-written, and the child is
+always waited for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["Forked"]
+
+#: Seconds to wait for an interrupted child to finish the file it is writing before it is killed.
+STOP_WAIT = 5.0
+
+
+class Forked:
+    """``work`` run in a forked child; :meth:`result` returns its paths (or runs ``work`` here).
+
+    Use as a context manager: leaving the block early (an error or an
+    interrupt here) stops the child and waits for it. Without ``os.fork``,
+    on one core, or from a process that runs other Python threads (forking
+    those is unsafe), ``work`` simply runs in :meth:`result`.
+    """
+
+    def __init__(self, work: Callable[[], list[Path]]) -> None:
+        self._work = work
+        self._pid = 0
+        self._read = -1
+        if hasattr(os, "fork") and _cores() > 1 and threading.active_count() == 1:
+            self._start()
+
+    def _start(self) -> None:
+        read, write = os.pipe()
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns when forking a process with OS threads: numpy's OpenBLAS pool
+            # is one, idle, and re-created after fork by OpenBLAS's own fork handlers.
+            warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read)
+            _child(self._work, write)
+        os.close(write)
+        self._pid, self._read = pid, read
+
+    def result(self) -> list[Path]:
+        """The paths ``work`` wrote: the child's report, or ``work()`` run here if the child did not succeed."""
+        if self._pid:
+            with os.fdopen(self._read, "rb") as pipe:
+                self._read = -1
+                report = pipe.read()
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = 0
+            if status == 0 and report:
+                return [Path(p) for p in json.loads(report)]
+        return self._work()
+
+    def __enter__(self) -> Forked:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._read >= 0:
+            os.close(self._read)
+            self._read = -1
+        if self._pid:
+            _stop(self._pid)
+            self._pid = 0
+
+
+def _child(work: Callable[[], list[Path]], write: int) -> None:
+    status = 1
+    try:
+        # Stopped like the parent: Ctrl-C (to the group) or SIGTERM (from the parent's _stop) interrupts,
+        # and the file being written is finished or removed (write_atomic), never left half-written.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
+        report = json.dumps([str(p) for p in work()]).encode()
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(report)
+        status = 0
+    except BaseException:  # the parent redoes the work and reports the error itself
+        pass
+    finally:
+        os._exit(status)  # no atexit handlers, no flushing the parent's buffers twice
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(pid: int) -> None:
+    """Interrupt the child (it removes its partial file and exits) and reap it; kill it if it hangs."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_WAIT
+    while time.monotonic() < deadline:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return
+        time.sleep(0.01)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1

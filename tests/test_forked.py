@@ -1,0 +1,99 @@
+"""Figures drawn in a forked child (trapsim.figures.forked): same files, errors raised here, no child left."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from trapsim import api, figures
+from trapsim.figures import forked
+from trapsim.figures.forked import Forked
+from trapsim.output import write_atomic
+
+ROOT = Path(__file__).parent.parent
+CAN_FORK = hasattr(os, "fork") and forked._cores() > 1
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork even if earlier tests left threads running in this process (the CLI has none)."""
+    monkeypatch.setattr(forked.threading, "active_count", lambda: 1)
+
+
+def _no_child_left() -> None:
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def _writer(path: Path):
+    def work() -> list[Path]:
+        return [write_atomic(path, lambda tmp: tmp.write_text(str(os.getpid())))]
+
+    return work
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="needs os.fork and two cores")
+def test_work_runs_in_another_process_and_its_paths_come_back(tmp_path: Path, forks: None) -> None:
+    path = tmp_path / "a.txt"
+    with Forked(_writer(path)) as child:
+        assert child.result() == [path]
+    assert int(path.read_text()) != os.getpid()
+    _no_child_left()
+
+
+def test_a_failing_child_is_replaced_by_the_work_done_here(tmp_path: Path, forks: None) -> None:
+    parent = os.getpid()
+    path = tmp_path / "b.txt"
+
+    def work() -> list[Path]:
+        if os.getpid() != parent:
+            raise OSError("only in the child")
+        return _writer(path)()
+
+    with Forked(work) as child:
+        assert child.result() == [path]
+    assert int(path.read_text()) == parent
+    _no_child_left()
+
+
+def test_an_error_of_the_work_is_raised_here_with_its_type(tmp_path: Path) -> None:
+    target = tmp_path / "c.png"
+    target.mkdir()  # a directory where the file should go: fails in the child and again here
+    with pytest.raises(IsADirectoryError), Forked(_writer(target)) as child:
+        child.result()
+    _no_child_left()
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="needs os.fork and two cores")
+def test_leaving_early_stops_the_child_and_removes_its_partial_file(tmp_path: Path, forks: None) -> None:
+    def slow(tmp: Path) -> None:
+        tmp.write_text("half")
+        time.sleep(60)
+
+    start = time.monotonic()
+    with pytest.raises(RuntimeError), Forked(lambda: [write_atomic(tmp_path / "d.txt", slow)]):
+        time.sleep(0.3)  # the child is inside write_atomic
+        raise RuntimeError("this process failed")
+    assert time.monotonic() - start < forked.STOP_WAIT
+    assert list(tmp_path.iterdir()) == []  # neither the file nor its .part
+    _no_child_left()
+
+
+def test_run_figures_are_the_same_files_with_and_without_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: None
+) -> None:
+    res = api.simulate(api.load(ROOT / "scenarios" / "defense_clause.toml"), draws=2000, seed=3)
+    forked_paths = figures.write_run_figures(res, tmp_path / "forked")
+    monkeypatch.setattr(forked, "_cores", lambda: 1)
+    plain_paths = figures.write_run_figures(res, tmp_path / "plain")
+    assert [p.name for p in forked_paths] == [p.name for p in plain_paths]
+    names = [p.name for p in forked_paths]
+    assert names[:3] == ["defense_clause_traps.png", "defense_clause_outcomes.png", "defense_clause_tree.png"]
+    assert names[-1] == "defense_clause_convergence.png" and len(names) > 4  # the tree's panels in between
+    for a, b in zip(forked_paths, plain_paths, strict=True):
+        assert filecmp.cmp(a, b, shallow=False), a.name
+    _no_child_left()

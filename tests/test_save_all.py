@@ -1,0 +1,54 @@
+"""figures.save_all: the bytes of figures.save, in order, errors raised, other formats too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trapsim import api, figures
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def result():
+    return api.simulate(api.load(ROOT / "scenarios" / "defense_clause.toml"), draws=2000, seed=5)
+
+
+def test_png_bytes_are_those_of_save(result, tmp_path: Path) -> None:
+    plots = (figures.plot_trap_rates, figures.plot_outcomes, figures.plot_convergence)
+    one_by_one = [figures.save(plot(result), tmp_path / f"save_{k}.png") for k, plot in enumerate(plots)]
+    together = figures.save_all(((plot(result), tmp_path / f"all_{k}.png") for k, plot in enumerate(plots)))
+    assert together == [tmp_path / f"all_{k}.png" for k in range(3)]
+    for a, b in zip(one_by_one, together, strict=True):
+        assert a.read_bytes() == b.read_bytes(), b.name
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".trapsim-")]
+
+
+def test_dpi_sets_the_pixel_size(result, tmp_path: Path) -> None:
+    from PIL import Image
+
+    (path,) = figures.save_all([(figures.plot_trap_rates(result), tmp_path / "t.png")], dpi=100)
+    with Image.open(path) as im:
+        assert im.size == (1280, 720)  # 12.8 x 7.2 inches at 100 dpi
+
+
+def test_svg_and_pdf_are_saved_too(result, tmp_path: Path) -> None:
+    paths = figures.save_all(
+        [(figures.plot_trap_rates(result), tmp_path / "t.svg"), (figures.plot_outcomes(result), tmp_path / "o.pdf")]
+    )
+    assert paths[0].read_text().lstrip().startswith("<?xml")
+    assert paths[1].read_bytes().startswith(b"%PDF")
+
+
+def test_an_error_is_raised_and_the_other_files_are_written(result, tmp_path: Path) -> None:
+    (tmp_path / "bad.png").mkdir()
+    items = [
+        (figures.plot_trap_rates(result), tmp_path / "first.png"),
+        (figures.plot_outcomes(result), tmp_path / "bad.png"),
+    ]
+    with pytest.raises(IsADirectoryError):
+        figures.save_all(items)
+    assert (tmp_path / "first.png").stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.png", "first.png"]  # no partial file
