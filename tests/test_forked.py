@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from trapsim.figures.forked import Forked
 from trapsim.output import write_atomic
 
 ROOT = Path(__file__).parent.parent
-CAN_FORK = hasattr(os, "fork") and forked._cores() > 1
+CAN_FORK = sys.platform.startswith("linux") and forked._cores() > 1
 
 
 @pytest.fixture

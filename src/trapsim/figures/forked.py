@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -39,16 +40,18 @@ class Forked:
     """``work`` run in a forked child; :meth:`result` returns its paths (or runs ``work`` here).
 
     Use as a context manager: leaving the block early (an error or an
-    interrupt here) stops the child and waits for it. Without ``os.fork``,
-    on one core, or from a process that runs other Python threads (forking
-    those is unsafe), ``work`` simply runs in :meth:`result`.
+    interrupt here) stops the child and waits for it. Off Linux (macOS's
+    system libraries are not safe to use after fork, and a child that hangs
+    would hang this process), on one core, or from a process that runs other
+    Python threads (forking those is unsafe), ``work`` simply runs in
+    :meth:`result`.
     """
 
     def __init__(self, work: Callable[[], list[Path]]) -> None:
         self._work = work
         self._pid = 0
         self._read = -1
-        if hasattr(os, "fork") and _cores() > 1 and threading.active_count() == 1:
+        if sys.platform.startswith("linux") and _cores() > 1 and threading.active_count() == 1:
             self._start()
 
     def _start(self) -> None:
@@ -125,7 +128,4 @@ def _stop(pid: int) -> None:
 
 
 def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    return len(os.sched_getaffinity(0))
