@@ -98,3 +98,31 @@ def test_run_figures_are_the_same_files_with_and_without_the_child(
     for a, b in zip(forked_paths, plain_paths, strict=True):
         assert filecmp.cmp(a, b, shallow=False), a.name
     _no_child_left()
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="needs os.fork and two cores")
+def test_a_child_never_forks_again(tmp_path: Path, forks: None) -> None:
+    def nested() -> list[Path]:
+        inner_path = tmp_path / "inner.txt"
+        with Forked(_writer(inner_path)) as inner:
+            inner.result()
+        return [write_atomic(tmp_path / "outer.txt", lambda tmp: tmp.write_text(str(os.getpid())))]
+
+    with Forked(nested) as child:
+        child.result()
+    assert (tmp_path / "inner.txt").read_text() == (tmp_path / "outer.txt").read_text() != str(os.getpid())
+    _no_child_left()
+
+
+def test_tree_panels_saved_by_two_processes_are_the_files_of_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: None
+) -> None:
+    sc = api.load(ROOT / "scenarios" / "defense_clause.toml")
+    split = figures.save_panels(figures.plot_tree_panels(sc, equilibrium=api.solve(sc)), tmp_path / "a" / "t.png")
+    monkeypatch.setattr(forked, "_cores", lambda: 1)
+    plain = figures.save_panels(figures.plot_tree_panels(sc, equilibrium=api.solve(sc)), tmp_path / "b" / "t.png")
+    assert len(split) == len(plain) > 2
+    assert [p.name for p in split] == ["t.png", *(f"t_{c}.png" for c in "BCDEFGH"[: len(split) - 1])]
+    for a, b in zip(split, plain, strict=True):
+        assert filecmp.cmp(a, b, shallow=False), a.name
+    _no_child_left()

@@ -99,8 +99,15 @@ def save_panels(panels: list[Figure], path: str | Path, *, dpi: int = 200, fmt: 
 
     Panels a bigger tree left there before (``<stem>_F<suffix>`` beside a new
     tree of five panels) are removed, so every panel on disk belongs to this tree.
+    The later half of the panels is saved by a forked process (:class:`~trapsim.figures.forked.Forked`).
     """
-    written = save_all(zip(panels, panel_paths(path), strict=False), dpi=dpi, fmt=fmt)
+    paths = panel_paths(path)[: len(panels)]
+    half = (len(panels) + 1) // 2  # the later half in a forked child (Forked: not from a child)
+    if half == len(panels):
+        written = save_all(zip(panels, paths, strict=False), dpi=dpi, fmt=fmt)
+    else:
+        with Forked(lambda: save_all(zip(panels[half:], paths[half:], strict=False), dpi=dpi, fmt=fmt)) as rest:
+            written = save_all(zip(panels[:half], paths, strict=False), dpi=dpi, fmt=fmt) + rest.result()
     _remove_stale_panels(path, len(panels))
     return written
 

@@ -35,12 +35,15 @@ __all__ = ["Forked"]
 #: Seconds to wait for an interrupted child to finish the file it is writing before it is killed.
 STOP_WAIT = 5.0
 
+_in_child = False  # True in a child of Forked
+
 
 class Forked:
     """``work`` run in a forked child; :meth:`result` returns its paths (or runs ``work`` here).
 
     Use as a context manager: leaving the block early (an error or an
-    interrupt here) stops the child and waits for it. Off Linux (macOS's
+    interrupt here) stops the child and waits for it. A child never forks
+    again (two cores are busy already). Off Linux (macOS's
     system libraries are not safe to use after fork, and a child that hangs
     would hang this process), on one core, or from a process that runs other
     Python threads (forking those is unsafe), ``work`` simply runs in
@@ -51,7 +54,7 @@ class Forked:
         self._work = work
         self._pid = 0
         self._read = -1
-        if sys.platform.startswith("linux") and _cores() > 1 and threading.active_count() == 1:
+        if not _in_child and sys.platform.startswith("linux") and _cores() > 1 and threading.active_count() == 1:
             self._start()
 
     def _start(self) -> None:
@@ -92,6 +95,8 @@ class Forked:
 
 
 def _child(work: Callable[[], list[Path]], write: int) -> None:
+    global _in_child
+    _in_child = True
     status = 1
     try:
         # Stopped like the parent: Ctrl-C (to the group) or SIGTERM (from the parent's _stop) interrupts,
