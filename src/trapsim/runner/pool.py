@@ -31,12 +31,13 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from multiprocessing import Pipe
-from multiprocessing.connection import Connection, wait
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from trapsim._blas import one_blas_thread
 from trapsim.errors import RunError, TrapsimError
+
+if TYPE_CHECKING:  # multiprocessing (sockets, selectors: ~5 ms) is imported when a pool starts, not by every run
+    from multiprocessing.connection import Connection
 
 __all__ = ["pool_results"]
 
@@ -101,6 +102,8 @@ class _Worker:
     """A worker process in a process group of its own, and the parent's end of its pipe."""
 
     def __init__(self, fn: Callable[..., Any]) -> None:
+        from multiprocessing import Pipe
+
         self.conn, child = Pipe()
         try:
             self.process = subprocess.Popen(
@@ -186,6 +189,8 @@ def _died(w: _Worker) -> RunError:
 
 def _receive(busy: list[_Worker]) -> list[tuple[int, Any]]:
     """Wait until some workers answer: their ``(index, value)``; a task's error is raised here."""
+    from multiprocessing.connection import wait
+
     ready = wait([w.conn for w in busy])  # a worker that dies closes its end: readable, then EOFError
     out = []
     for w in busy:
