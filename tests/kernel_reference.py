@@ -93,17 +93,18 @@ def _hex(values: dict[str, float]) -> dict[str, str]:
     return {k: float(v).hex() for k, v in values.items()}
 
 
-def collect(path: Path, solver: str, *, pinned: bool = True) -> dict[str, Any]:
-    """Everything a run reports that the kernel computes, exactly (``pinned``: with dcdf480's streams)."""
+def collect(path: Path, solver: str, *, pinned: bool = True, workers: int | None = None) -> dict[str, Any]:
+    """Everything a run reports that the kernel computes, exactly (``pinned``: with dcdf480's streams;
+    ``workers``: on that many processes, default one at these draws)."""
     import trapsim
     from trapsim import runner  # noqa: F401  (imported so pinned_streams finds it)
 
     scenario = trapsim.load(path)
     if pinned:
         with pinned_streams():
-            result = trapsim.simulate(scenario, draws=DRAWS, seed=SEED, solver=solver)
+            result = trapsim.simulate(scenario, draws=DRAWS, seed=SEED, solver=solver, workers=workers)
     else:
-        result = trapsim.simulate(scenario, draws=DRAWS, seed=SEED, solver=solver)
+        result = trapsim.simulate(scenario, draws=DRAWS, seed=SEED, solver=solver, workers=workers)
     sample = result.payoff_sample
     out = {
         "trap_counts": result.trap_counts,

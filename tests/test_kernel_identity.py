@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from kernel_reference import CURRENT_REFERENCE, REFERENCE, SOLVERS, cases, collect, current_cases
+from kernel_reference import CURRENT, CURRENT_REFERENCE, REFERENCE, SOLVERS, cases, collect, current_cases
 
 _REFERENCE = json.loads(REFERENCE.read_text())
 _CURRENT = json.loads(CURRENT_REFERENCE.read_text())
@@ -38,3 +38,14 @@ def test_every_current_case_has_a_reference() -> None:
 def test_worlds_and_conditional_traps_are_bit_identical(path, solver) -> None:  # type: ignore[no-untyped-def]
     """The session-2 reference (worlds, conditional traps, today's streams): see kernel_reference.py."""
     assert collect(path, solver, pinned=False) == _CURRENT[f"{path.name}:{solver}"]
+
+
+_ON_WORKERS = ["scenarios_defense_clause.toml", "scenarios_kim_misperception.toml", "data_worlds.toml"]
+
+
+@pytest.mark.parametrize("name", _ON_WORKERS)
+def test_worker_processes_give_the_same_bits(name: str) -> None:
+    """``--workers 2`` (and the default of all cores from a million draws) changes where the chunks run, never
+    a bit of the result: one chunk per worker process gives the one-process reference exactly."""
+    solver = "qre" if "kim" in name else "spe"
+    assert collect(CURRENT / name, solver, pinned=False, workers=2) == _CURRENT[f"{name}:{solver}"]
