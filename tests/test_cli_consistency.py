@@ -14,7 +14,9 @@ from pathlib import Path
 import click
 import pytest
 
-from trapsim.cli import main
+from trapsim.cli import load_commands
+
+COMMANDS = load_commands()  # every command (the CLI imports a command's module when it runs)
 
 SIMPLE = Path(__file__).parent / "data" / "simple.toml"
 
@@ -57,20 +59,20 @@ def _signature(option: click.Option) -> tuple:
 
 @pytest.mark.parametrize("option", sorted(TAKES))
 def test_shared_option_is_in_every_command_where_it_makes_sense_and_declared_the_same(option: str) -> None:
-    having = {name for name, cmd in main.commands.items() if option in _options(cmd)}
+    having = {name for name, cmd in COMMANDS.items() if option in _options(cmd)}
     assert TAKES[option] <= having, f"{option} missing from {sorted(TAKES[option] - having)}"
-    signatures = {name: _signature(_options(main.commands[name])[option]) for name in having}
+    signatures = {name: _signature(_options(COMMANDS[name])[option]) for name in having}
     assert len(set(signatures.values())) == 1, signatures
 
 
 def test_no_command_offers_samples_any_more() -> None:
     """--draws everywhere; sensitivity's old --samples is a hidden alias only."""
-    for name, cmd in main.commands.items():
+    for name, cmd in COMMANDS.items():
         opt = _options(cmd).get("--samples")
         assert opt is None or opt.hidden, name
 
 
-@pytest.mark.parametrize("name", sorted(main.commands))
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_help_shows_an_example(invoke, name: str) -> None:
     r = invoke(name, "--help")
     assert r.exit_code == 0
@@ -86,7 +88,7 @@ def _files(root: Path) -> set[Path]:
 def test_out_rule_is_the_same_everywhere(invoke, name: str, tmp_path: Path, monkeypatch) -> None:
     """Default: everything in ./trapsim-out; --out DIR: everything in DIR; nothing anywhere else."""
     monkeypatch.chdir(tmp_path)
-    seed = ["--seed", 1] if "--seed" in _options(main.commands[name]) else []
+    seed = ["--seed", 1] if "--seed" in _options(COMMANDS[name]) else []
     r = invoke(name, *ARGS[name], *seed)
     assert r.exit_code == 0, r.output
     default = _files(tmp_path)

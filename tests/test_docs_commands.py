@@ -29,7 +29,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from trapsim.cli import main
+from trapsim.cli import load_commands, main
+
+COMMANDS = load_commands()  # every command (the CLI imports a command's module when it runs)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -73,7 +75,7 @@ def _doc_commands() -> Iterator[tuple[str, str, bool]]:
 
 def _help_examples() -> Iterator[tuple[str, str, bool]]:
     """The example lines of every command's ``--help`` (indented lines starting with ``trapsim``)."""
-    for name, cmd in sorted(main.commands.items()):
+    for name, cmd in sorted(COMMANDS.items()):
         for line in (cmd.help or "").splitlines():
             if line.strip().startswith("trapsim "):
                 yield f"trapsim {name} --help", line.strip(), True
@@ -157,7 +159,7 @@ def test_the_docs_quote_commands() -> None:
     commands = {c for _, c, _ in CASES}
     assert "trapsim validate scenarios/defense_clause.toml" in commands
     assert "trapsim run defense_clause --seed 1" in commands
-    assert sum(where.endswith("--help") for where, _, _ in CASES) >= len(main.commands)
+    assert sum(where.endswith("--help") for where, _, _ in CASES) >= len(COMMANDS)
 
 
 @pytest.mark.parametrize(("where", "command", "block"), CASES, ids=[f"{w} {c}" for w, c, _ in CASES])
@@ -169,8 +171,8 @@ def test_quoted_command_works(
         assert all(w in ("--help", "--version") for w in words), f"{where}: {command}"
         return
     name = words[0]
-    assert name in main.commands, f"{where}: no command {name!r} in {command!r}"
-    cmd = main.commands[name]
+    assert name in COMMANDS, f"{where}: no command {name!r} in {command!r}"
+    cmd = COMMANDS[name]
     unknown = [w.split("=")[0] for w in words[1:] if w.startswith("--") and w.split("=")[0] not in _options(cmd)]
     assert not unknown, f"{where}: {command!r}: trapsim {name} has no option {', '.join(unknown)}"
     if not block or _is_synopsis(words):

@@ -138,6 +138,29 @@ def test_a_run_has_no_idle_blas_threads_unless_asked(tmp_path: Path, preset: str
         assert setting == "2"
 
 
+_COMMAND_MODULES = tuple(
+    f"trapsim.cli.{m}"
+    for m in ("analysis", "attribution", "core", "efg", "explain", "explore", "figures", "library", "sweep")
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "loaded"),
+    [(["--version"], []), (["validate", str(SCENARIO)], ["trapsim.cli.core"]), (["list"], ["trapsim.cli.library"])],
+)
+def test_a_command_loads_its_own_module_of_the_command_line_only(args: list[str], loaded: list[str]) -> None:
+    assert _loaded_after(args, _COMMAND_MODULES) == loaded
+
+
+def test_the_table_of_command_modules_names_where_each_command_is() -> None:
+    from trapsim.cli import COMMAND_MODULES, load_commands, main
+
+    commands = load_commands()
+    assert commands is main.commands and sorted(commands) == sorted(COMMAND_MODULES)
+    for name, cmd in commands.items():
+        assert cmd.callback is not None and cmd.callback.__module__ == f"trapsim.cli.{COMMAND_MODULES[name]}", name
+
+
 def test_validate_does_not_load_the_machinery_of_other_commands() -> None:
     """trapsim.api is lazy too: `validate` pays for loading and checking a file, not for sweeps,
     analyses, reports, the explainer or the classroom (each imported by the command that runs it)."""

@@ -6,11 +6,12 @@ bad input exits with status 2, an unexpected internal failure with 1.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,7 +23,38 @@ from trapsim._blas import one_blas_thread
 from trapsim.errors import ArgumentError, TrapsimError
 from trapsim.output import inputs_protected, printable
 
-__all__ = ["complete_scenario", "echo_error", "main", "parse_sets", "scenario_argument", "set_option"]
+__all__ = [
+    "COMMAND_MODULES",
+    "complete_scenario",
+    "echo_error",
+    "load_commands",
+    "main",
+    "parse_sets",
+    "scenario_argument",
+    "set_option",
+]
+
+#: The module of trapsim.cli that defines each command (it registers itself on `main`). A command's
+#: module is imported when the command runs, and all of them for --help, shell completion or a
+#: misspelt name, so `trapsim run` does not load the code of sweeps, analyses or the explorer.
+COMMAND_MODULES = {
+    "validate": "core",
+    "solve": "core",
+    "run": "core",
+    "sensitivity": "analysis",
+    "discover": "analysis",
+    "attribute": "attribution",
+    "export": "efg",
+    "explain": "explain",
+    "explore": "explore",
+    "tree": "figures",
+    "graph": "figures",
+    "report": "figures",
+    "list": "library",
+    "init": "library",
+    "sweep": "sweep",
+    "compare": "sweep",
+}
 
 
 #: The command-line option behind each API argument, for :class:`ArgumentError` messages.
@@ -68,7 +100,19 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 
 class _Group(click.Group):
-    """Turns trapsim errors into one-line messages and exit codes."""
+    """Turns trapsim errors into one-line messages and exit codes; loads a command's module when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        load_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is None:
+            load_commands()  # an unknown name: click's "Did you mean ...?" looks through every command
+        else:
+            importlib.import_module(f"{__name__}.{module}")
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -148,5 +192,8 @@ def main() -> None:
     one_blas_thread(os.environ)  # before a command loads numpy; its worker processes inherit it
 
 
-# Command modules register themselves on `main`; one import line per module.
-from trapsim.cli import analysis, attribution, core, efg, explain, explore, figures, library, sweep  # noqa: E402, F401
+def load_commands() -> MutableMapping[str, click.Command]:
+    """Every command of `main` (all their modules imported), by name."""
+    for module in sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(f"{__name__}.{module}")
+    return main.commands
