@@ -175,6 +175,41 @@ def test_outcome_rows_may_be_shared_by_several_parents() -> None:
     assert set(sc.outcomes) == {"same", "other"}
 
 
+def _history_game(payoff_x: str, payoff_y: str) -> str:
+    """Two ways into outcome `end` (X plays l or r, then Y plays g), with a parameter u on [0, 1]."""
+    return f"""
+    [scenario]
+    name = "history"
+    root = "a"
+    [actors.x]
+    name = "X"
+    [actors.y]
+    name = "Y"
+    [parameters]
+    u = {{ dist = "uniform", low = 0, high = 1 }}
+    [nodes.a]
+    actor = "x"
+    next = {{ l = "b", r = "b" }}
+    [nodes.b]
+    actor = "y"
+    next = {{ g = "end", s = "stop" }}
+    [payoffs]
+    end = {{ x = "{payoff_x}", y = "{payoff_y}" }}
+    stop = {{ x = 0, y = 0 }}
+    """
+
+
+def test_a_payoff_that_fails_after_one_history_only_is_found() -> None:
+    """Validation evaluates a payoff once per values of the history it reads (not once per history of its
+    row): X's payoff fails only after r, while Y's reads other moves; X's failure is still found."""
+    text = _history_game("if(played('a', 'r'), log(u - 2), u)", "u * played('b', 'g') + played('a', 'l')")
+    with pytest.raises(ScenarioError) as err:
+        loads(text)
+    (problem,) = err.value.problems
+    assert problem.key == "payoffs.end.x" and "is nan at the central values" in problem.message
+    loads(_history_game("if(played('a', 'r'), u, log(u + 1))", "u * played('b', 'g') + played('a', 'l')"))
+
+
 def test_loaded_model_fields() -> None:
     sc = trapsim.load(str(DATA / "simple.toml"))
     assert sc.name == "simple" and sc.root == "entrant"

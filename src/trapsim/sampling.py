@@ -65,12 +65,15 @@ def _special() -> ModuleType:
     return special
 
 
+_STANDARD_NORMAL = statistics.NormalDist()
+
+
 def _stdlib_ndtri(p: float) -> float:
     if p <= 0:
         return -math.inf
     if p >= 1:
         return math.inf
-    return statistics.NormalDist().inv_cdf(p)
+    return _STANDARD_NORMAL.inv_cdf(p)
 
 
 #: ``ndtr`` and ``ndtri`` from the standard library (equal to scipy's within a few ulps): for

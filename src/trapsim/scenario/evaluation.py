@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from trapsim.errors import Problem
-from trapsim.expressions import Expr, compile_expr
+from trapsim.expressions import Expr, compile_expr, path_key
 from trapsim.model import ChanceNode, Scenario
 from trapsim.sampling import central_value, draw, stream
 from trapsim.unfolding import histories_of
@@ -119,11 +119,18 @@ def evaluation_problems(scenario: Scenario) -> list[Problem]:
         env[d.name] = got
     pasts = _pasts(scenario)
     base = env
+    # A payoff once per values of the history references it reads itself (the row's other payoffs may
+    # read more): defense_clause's 755 (payoff, history) pairs are 79 distinct evaluations.
+    evaluated: set[tuple[int, tuple[bool | None, ...]]] = set()
     for o in scenario.outcomes.values():
+        reads = [[path_key(ref) for ref in sorted(expr.path_refs)] for expr in o.payoffs]
         for past in pasts.get(o.id, [{}]):  # once per history values, where payoffs use the history
             env = {**base, **past}
-            for actor, expr in zip(scenario.actor_ids, o.payoffs, strict=True):
-                value(f"payoffs.{o.id}.{actor}", expr)
+            for actor, expr, keys in zip(scenario.actor_ids, o.payoffs, reads, strict=True):
+                seen = (id(expr), tuple(past.get(k) for k in keys))
+                if seen not in evaluated:
+                    evaluated.add(seen)
+                    value(f"payoffs.{o.id}.{actor}", expr)
     for node in scenario.nodes.values():
         if isinstance(node, ChanceNode):
             for past in pasts.get(node.id, [{}]):
