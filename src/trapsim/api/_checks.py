@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from trapsim import arguments as _arg
-from trapsim import runner
 from trapsim.errors import ArgumentError, ScenarioError, suggest
 from trapsim.model import MAX_DRAWS, Scenario
 from trapsim.sampling import fresh_seed
@@ -86,6 +85,8 @@ def default_workers(workers: int | None, total_draws: int, *, file: str = "") ->
     starting processes costs more than it saves.
     """
     if workers is None:
+        from trapsim import runner  # not at import: `validate` (trapsim.api.files) does not load the runner
+
         return runner.default_workers() if total_draws >= 1_000_000 else 1
     return _arg.whole("workers", workers, file=file)
 
