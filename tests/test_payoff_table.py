@@ -71,3 +71,28 @@ def test_a_world_that_sets_values_reuses_exactly_the_real_arrays_it_cannot_chang
     assert np.array(w.values[0]).tobytes() == w_alone.values[0].tobytes()
     assert all(np.array_equal(w.choice[i], w_alone.choice[i]) for i in w_alone.choice)
     assert a.values[0] is not None
+
+
+@pytest.mark.parametrize("name", ["random_2024", "random_3", "tied_5"])
+@pytest.mark.parametrize("solver", ["spe", "qre"])
+def test_a_solve_without_root_values_chooses_and_plays_exactly_alike(name: str, solver: str) -> None:
+    """``root_values=False`` computes only the values some decision above compares; nothing else changes."""
+    model = CompiledScenario(trapsim.load(ROOT / "tests" / "data" / "kernel" / f"{name}.toml"))
+    n = 2500
+    env = model.sample(5, 0, n)
+    payoffs, chance = model.evaluate(env, n, 0)
+    assert isinstance(payoffs, np.ndarray)
+    full = backward(model.tree, payoffs, chance, solver=solver, rationality=2.0)
+    lean = backward(model.tree, payoffs, chance, solver=solver, rationality=2.0, root_values=False)
+    assert lean.values[0].shape == (0, n)  # nothing above the root compares its values
+    assert lean.choice.keys() == full.choice.keys() and lean.probs.keys() == full.probs.keys()
+    for i in full.choice:
+        assert np.array_equal(lean.choice[i], full.choice[i]) and np.array_equal(lean.ties[i], full.ties[i])
+    for i in full.probs:
+        assert lean.probs[i].tobytes() == full.probs[i].tobytes()
+    uniforms = model.uniforms(5, 0, n, solver)
+    memo: dict = {}  # picks shared by two plays of the same draws, as in a chunk
+    for _ in range(2):
+        leaf, actions = play(model.tree, lean, uniforms, memo)
+        leaf_full, actions_full = play(model.tree, full, uniforms)
+        assert np.array_equal(leaf, leaf_full) and np.array_equal(actions, actions_full)

@@ -63,7 +63,10 @@ def run_chunk(
     env = model.sample(entropy, chunk, n)
     payoffs, chance = model.evaluate(env, n, chunk, table=True)
     memo: dict[Any, Any] = {}  # the chunk's solves (real game, worlds) share what they have in common
-    sol: Solution = backward(model.tree, payoffs, chance, solver=solver, rationality=rationality, memo=memo)
+    want_expected = any(ref[0] in ("expected", "surprise") for ref in model.path_refs)
+    sol: Solution = backward(
+        model.tree, payoffs, chance, solver=solver, rationality=rationality, memo=memo, root_values=want_expected
+    )
     uniforms = model.uniforms(entropy, chunk, n, solver)
     played = sol
     perceived: dict[str, Solution] = {}
@@ -71,9 +74,9 @@ def run_chunk(
         played, perceived = hypergame(
             model, model.game, env, sol, entropy=entropy, chunk=chunk, n=n, solver=solver, rationality=rationality
         )
-    leaf, actions = play(model.tree, played, uniforms)
+    leaf, actions = play(model.tree, played, uniforms, memo)
     expected = None
-    if any(ref[0] in ("expected", "surprise") for ref in model.path_refs):
+    if want_expected:
         expected = {a: sol.values[0][k] for k, a in enumerate(model.tree.actors)}
         expected.update({a: ps.values[0][model.tree.actors.index(a)] for a, ps in perceived.items()})
     paths: dict[str | None, PlayedPaths] = {None: PlayedPaths(model.tree, leaf, actions, payoffs, expected)}

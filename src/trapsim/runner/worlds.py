@@ -48,18 +48,27 @@ def play_world(
         Compute each actor's expected payoff at the root (for ``expected()``
         and ``surprise()``).
     memo
-        The chunk's, shared with the real game's solve (see :func:`~trapsim.solver.backward`).
+        The chunk's, shared with the real game's solve and play (see :func:`~trapsim.solver.backward`
+        and :func:`~trapsim.solver.play`).
     """
     values = model.world_values(game, env, chunk)
     if values is not env:
         payoffs, chance = model.evaluate_world(game, values, n, chunk, (payoffs, dict(chance)))
-    truth = backward(game.tree, payoffs, game.on_tree(chance), solver=solver, rationality=rationality, memo=memo)
+    truth = backward(
+        game.tree,
+        payoffs,
+        game.on_tree(chance),
+        solver=solver,
+        rationality=rationality,
+        memo=memo,
+        root_values=expected,
+    )
     played, perceived = truth, dict[str, Solution]()
     if model.beliefs:
         played, perceived = hypergame(
             model, game, values, truth, entropy=entropy, chunk=chunk, n=n, solver=solver, rationality=rationality
         )
-    leaf, actions = play(game.tree, played, game.on_tree(uniforms))
+    leaf, actions = play(game.tree, played, game.on_tree(uniforms), memo)
     root = None
     if expected:
         actors = game.tree.actors

@@ -123,6 +123,7 @@ def backward(
     rationality: float = 10.0,
     keep_values: bool = False,
     memo: dict[Any, Any] | None = None,
+    root_values: bool = True,
 ) -> Solution:
     """Solve every draw by backward induction.
 
@@ -150,6 +151,12 @@ def backward(
         by the identities of their inputs: an actor's mix, a best action or a
         selection whose inputs are the very same arrays is taken, not
         computed again. It keeps what it has seen alive: one per chunk.
+    root_values
+        False when only the choices, ties and probabilities are wanted: with
+        a payoff array (not a table) each position then computes only the
+        values of the actors whose decisions above it compare them, and
+        ``values`` holds nothing usable but the number of draws (the root's
+        entry has no rows). Choices, ties and probabilities are the same.
     """
     values: dict[int, Any] = {}
     probs: dict[int, np.ndarray] = {}
@@ -157,33 +164,101 @@ def backward(
     ties: dict[int, np.ndarray] = {}
     positions = tree.positions
     actorwise = isinstance(payoffs, PayoffTable)
-    leaf_value: Any = payoffs.views if isinstance(payoffs, PayoffTable) else payoffs
     n = payoffs.n if isinstance(payoffs, PayoffTable) else payoffs.shape[-1]
+    needs = None if actorwise or root_values or keep_values else _needs(tree)
+    leaf_value = _leaf_values(payoffs, needs)
     scratch = _Scratch(n)
     memo = memo if memo is not None else {}
     for i in reversed(range(len(positions))):
         pos = positions[i]
         if pos.kind == "leaf":
-            values[i] = leaf_value[pos.row]
+            values[i] = leaf_value(pos.row, i)
             continue
+        owner = pos.owner if needs is None else needs.owner[i]  # the owner's row in the children's values
         kids = [values[c] for c in pos.children]  # k arrays (actors, n), or actor-wise tuples of (n,)
+        own = [v[owner] for v in kids] if pos.kind == "decision" else []
+        if needs is not None and needs.rows[i] < len(kids[0]):
+            kids = [v[: needs.rows[i]] for v in kids]  # the rows this position needs come first
         if pos.kind == "decision" and solver == "spe":
-            pick, tie = _best_shared(kids, pos.owner, scratch, memo) if actorwise else _best(kids, pos.owner, scratch)
+            pick, tie = _best_shared(own, scratch, memo) if actorwise else _best(own, scratch)
             choice[i] = pick
             ties[i] = tie
             values[i] = _select_actors(pick, kids, memo) if actorwise else _select(pick, kids)
         else:
-            p = probs[i] = chance[i] if pos.kind == "chance" else _logit(kids, pos.owner, rationality)
+            p = probs[i] = chance[i] if pos.kind == "chance" else _logit(own, rationality)
             values[i] = _mix_actors(p, kids, memo, scratch.b) if actorwise else _mix(p, kids, scratch)
         for c in pos.children:  # children no longer needed: keep memory flat
-            if not keep_values and positions[c].kind != "leaf":
+            if not keep_values and (needs is not None or positions[c].kind != "leaf"):  # a leaf's rows: a copy
                 del values[c]
     return Solution(values, probs, choice, ties)
 
 
-def _logit(kids: list[Any], owner: int, rationality: float) -> np.ndarray:
-    """Agent logit response at a decision: ``P(a) ∝ exp(rationality * payoff(a))``, ``(k, n)``."""
-    logits = rationality * np.stack([v[owner] for v in kids])
+@dataclass(frozen=True, slots=True)
+class _Needs:
+    """Which actors' values each position of a tree computes (see :func:`backward`'s ``root_values``).
+
+    A decision compares its owner's values in its children, and passes its
+    own values up to the positions above: a position computes the values
+    of the actors whose decisions above it compare them (all actors at the
+    root, when the root's values are wanted: then this is not used). Its value's rows are those
+    of its parent, then the parent's owner if that is new; so the rows a
+    parent needs are the first ones of each child's value.
+    """
+
+    rows: tuple[int, ...]  # per position: how many actors' values it computes
+    owner: tuple[int, ...]  # per inner position: row of its owner's values in its children's values (-1: chance)
+    actors: tuple[tuple[int, ...], ...]  # per position: the actor of each row
+
+
+_NEEDS: dict[int, tuple[Tree, _Needs]] = {}
+
+
+def _needs(tree: Tree) -> _Needs:
+    """The :class:`_Needs` of ``tree`` when the root's values are not wanted (built once per tree, and cached)."""
+    hit = _NEEDS.get(id(tree))
+    if hit is not None and hit[0] is tree:
+        return hit[1]
+    positions = tree.positions
+    actors: list[tuple[int, ...]] = [()] * len(positions)
+    owner = [-1] * len(positions)
+    for i, pos in enumerate(positions):  # pre-order: a parent comes before its children
+        kid = actors[i]
+        if pos.kind == "decision":
+            if pos.owner not in kid:
+                kid = (*kid, pos.owner)
+            owner[i] = kid.index(pos.owner)
+        for c in pos.children:
+            actors[c] = kid
+    needs = _Needs(tuple(len(a) for a in actors), tuple(owner), tuple(actors))
+    if len(_NEEDS) > 64:
+        _NEEDS.clear()
+    _NEEDS[id(tree)] = (tree, needs)
+    return needs
+
+
+def _leaf_values(payoffs: np.ndarray | PayoffTable, needs: _Needs | None) -> Callable[[int, int], Any]:
+    """``value(row, position)``: a leaf's value, as :func:`backward` reads it.
+
+    A table's row of per-actor arrays; a block of the payoff array (a view
+    when it needs every actor in order, else a copy of the rows it needs).
+    """
+    if isinstance(payoffs, PayoffTable):
+        views = payoffs.views
+        return lambda row, _position: views[row]
+    every = tuple(range(payoffs.shape[1]))
+    if needs is None:
+        return lambda row, _position: payoffs[row]
+
+    def value(row: int, position: int) -> np.ndarray:
+        rows = needs.actors[position]
+        return payoffs[row] if rows == every else payoffs[row, list(rows)]
+
+    return value
+
+
+def _logit(own: list[np.ndarray], rationality: float) -> np.ndarray:
+    """Agent logit response at a decision whose owner's values are ``own``: ``P(a) ∝ exp(rationality * payoff(a))``."""
+    logits = rationality * np.stack(own)
     logits -= logits.max(axis=0)
     p = np.exp(logits)
     p /= p.sum(axis=0)
@@ -201,10 +276,10 @@ class _Scratch:
         self.row: np.ndarray | None = None
 
     def rows(self, shape: tuple[int, ...]) -> np.ndarray:
-        """A work array of ``shape`` (an actor-by-draw block), kept for the next node."""
-        if self.row is None or self.row.shape != shape:
+        """A work array of ``shape`` (an actor-by-draw block): the first rows of one kept for the next node."""
+        if self.row is None or self.row.shape[1:] != shape[1:] or self.row.shape[0] < shape[0]:
             self.row = np.empty(shape)
-        return self.row
+        return self.row[: shape[0]]
 
 
 def _mix(p: np.ndarray, kids: list[np.ndarray], scratch: _Scratch | None = None) -> np.ndarray:
@@ -283,15 +358,12 @@ def _select_actors(pick: np.ndarray, kids: list[Actorwise], memo: dict[Any, Any]
     return tuple(out)
 
 
-def _best_shared(
-    kids: list[Actorwise], owner: int, scratch: _Scratch, memo: dict[Any, Any]
-) -> tuple[np.ndarray, np.ndarray]:
+def _best_shared(own: list[np.ndarray], scratch: _Scratch, memo: dict[Any, Any]) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_best`, taken from ``memo`` when the owner's arrays are the very same as before."""
-    own = tuple(kid[owner] for kid in kids)
     key = ("best", *map(id, own))
     hit = memo.get(key)
     if hit is None:
-        hit = memo[key] = (own, *_best(kids, owner, scratch))
+        hit = memo[key] = (own, *_best(own, scratch))
     return hit[1], hit[2]
 
 
@@ -300,15 +372,15 @@ def draws_of(solution: Solution) -> int:
     return int((root[0] if isinstance(root, tuple) else root).shape[-1])
 
 
-def _best(kids: list[Any], owner: int, scratch: _Scratch | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _best(own: list[np.ndarray], scratch: _Scratch | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The owner's best action per draw (first listed on a tie) and where ties occur.
 
-    An action is "at the top" when its payoff is within :data:`TIE_TOLERANCE`
-    (relative to ``max(1, |best|)``) of the best; the first such action is
-    picked, and a tie is two or more at the top.
+    ``own`` holds the owner's values of each action. An action is "at the
+    top" when its payoff is within :data:`TIE_TOLERANCE` (relative to
+    ``max(1, |best|)``) of the best; the first such action is picked, and a
+    tie is two or more at the top.
     """
-    scratch = scratch if scratch is not None else _Scratch(kids[0].shape[-1])
-    own = [v[owner] for v in kids]
+    scratch = scratch if scratch is not None else _Scratch(own[0].shape[-1])
     best, floor = scratch.a, scratch.b
     np.copyto(best, own[0])
     for v in own[1:]:
