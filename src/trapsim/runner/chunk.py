@@ -172,12 +172,17 @@ def _tie_counts(tree: Tree, solution: Solution, actions: np.ndarray) -> tuple[np
 
 
 def _action_counts(tree: Tree, actions: np.ndarray) -> list[np.ndarray]:
-    """Per inner node (``tree.inner`` order): draws taking each of its actions, ``(k,)`` int."""
+    """Per inner node (``tree.inner`` order): draws taking each of its actions, ``(k,)`` int.
+
+    Only the reached entries of the table (a few per draw) are counted: one
+    ``bincount`` of ``node row * width + action`` over them.
+    """
     widths = [len(tree.positions[pos].children) for pos in tree.inner]
     if not widths:
         return []
     width = max(widths)
-    reached = actions >= 0
-    key = actions + (np.arange(len(widths)) * width)[:, None]
-    counts = np.bincount(key[reached], minlength=len(widths) * width).reshape(len(widths), width)
+    flat = actions.reshape(-1)
+    reached = np.flatnonzero(flat >= 0)
+    key = reached // actions.shape[1] * width + flat[reached]
+    counts = np.bincount(key, minlength=len(widths) * width).reshape(len(widths), width)
     return [counts[r, :k] for r, k in enumerate(widths)]
