@@ -158,14 +158,18 @@ def _records(
 
 
 def _tie_counts(tree: Tree, solution: Solution, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Per inner node: draws with a tie, draws with a tie where the node was reached; draws with any such tie."""
-    ties = np.zeros(len(tree.inner), dtype=np.int64)
+    """Per inner node: draws with a tie, draws with a tie where the node was reached; draws with any such tie.
+
+    Ties are rare: only the nodes with one are looked at along the paths.
+    """
+    ties = np.array(
+        [np.count_nonzero(solution.ties[pos]) if pos in solution.ties else 0 for pos in tree.inner], dtype=np.int64
+    )
     on_path = np.zeros(len(tree.inner), dtype=np.int64)
-    rows = [r for r, pos in enumerate(tree.inner) if pos in solution.ties]
-    if not rows:
+    rows = np.flatnonzero(ties)
+    if not len(rows):
         return ties, on_path, 0
     tied = np.stack([solution.ties[tree.inner[r]] for r in rows])  # (rows, n) bool
-    ties[rows] = np.count_nonzero(tied, axis=1)
     tied &= actions[rows] >= 0
     on_path[rows] = np.count_nonzero(tied, axis=1)
     return ties, on_path, int(np.count_nonzero(tied.any(axis=0)))
