@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +62,29 @@ def test_a_run_is_the_same_with_and_without_recycling(monkeypatch: pytest.Monkey
     recycled = summary()
     monkeypatch.setattr(Recycler, "empty", lambda self, shape: np.full(shape, np.nan))
     assert summary() == recycled
+
+
+def test_freed_arrays_memory_is_reused_without_page_faults() -> None:
+    """After ``keep_freed_memory`` (glibc), a node's worth of arrays allocated and freed again reuses its memory.
+
+    Without it glibc gives the freed top of its heap back to the system and
+    page-faults it in again every time (measured: ~59,000 faults for this loop).
+    """
+    resource = pytest.importorskip("resource")
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt's thresholds are glibc's")
+    from trapsim.runner.buffers import keep_freed_memory
+
+    keep_freed_memory()
+    keep_freed_memory()  # once per process; a second call changes nothing
+
+    def node() -> None:
+        arrays = [np.ones(40_000) for _ in range(8)]  # 8 arrays of 320 KB alive at once, then freed
+        del arrays
+
+    for _ in range(5):  # the heap grows to its working size once
+        node()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(100):
+        node()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 2_000  # 62,500 pages written

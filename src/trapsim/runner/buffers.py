@@ -1,4 +1,4 @@
-"""Big per-chunk arrays handed out again once nothing refers to them any more."""
+"""Big per-chunk arrays handed out again once nothing refers to them any more, and freed memory kept for reuse."""
 
 from __future__ import annotations
 
@@ -9,7 +9,43 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Recycler"]
+__all__ = ["Recycler", "keep_freed_memory"]
+
+#: glibc's mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_kept = False
+
+
+def keep_freed_memory() -> None:
+    """Let the C allocator reuse freed arrays' memory instead of giving it back (glibc; once per process).
+
+    A chunk allocates and frees thousands of arrays of 8 KB to a few MB, of
+    sizes that change from node to node. glibc's malloc serves a block above a
+    moving threshold (128 KB to start) with mmap, unmaps it when it is freed,
+    and gives the top of its heap back to the system once 128 KB is free
+    there: such memory is page-faulted in (and zero-filled by the kernel)
+    again at the next allocation. Measured on the generated 75-leaf game:
+    1,800 page faults per chunk, 17.6 ms per chunk instead of 14.4 ms.
+    Here blocks up to 32 MB (glibc's largest threshold) come from the heap,
+    and up to 128 MB free at its top is kept, as the :class:`Recycler` keeps
+    its tables: memory is reused, the peak is the same. Elsewhere than glibc
+    (no ``mallopt``) this does nothing.
+    """
+    global _kept
+    if _kept:
+        return
+    _kept = True
+    import ctypes  # only here: importing the runner stays lean
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+    mallopt(_M_TRIM_THRESHOLD, 128 << 20)
 
 
 def _free_count() -> int:

@@ -13,7 +13,7 @@ from trapsim.errors import RunError
 from trapsim.expressions import Expr, compile_expr
 from trapsim.expressions.program import Program
 from trapsim.model import ChanceNode, Scenario
-from trapsim.runner.buffers import Recycler
+from trapsim.runner.buffers import Recycler, keep_freed_memory
 from trapsim.runner.games import Game, _Item, _prune
 from trapsim.runner.traps import PlayedPaths, evaluate_traps
 from trapsim.sampling import central_value, draw, stream
@@ -34,6 +34,7 @@ class CompiledScenario:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
+        keep_freed_memory()  # every array of a chunk reuses freed memory (no page faults each chunk)
         self._tables = Recycler()  # payoff tables reused across chunks (no page faults each chunk)
         self.tree: Tree = build_tree(scenario)
         #: Outcome index of every position (-1 for inner nodes), to map reached leaves to outcomes.
