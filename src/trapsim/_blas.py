@@ -1,11 +1,12 @@
 """One BLAS thread per trapsim process, unless the user chose otherwise.
 
-numpy and scipy each load their own OpenBLAS, which starts a thread per core
-that spins for a while after loading before it sleeps. trapsim does no linear
-algebra worth threading (its parallelism is processes: ``--workers``), so
-those threads only burn CPU: about 0.2 s of CPU time per ``trapsim run`` of a
-scenario with truncated normals (scipy), on a machine whose other cores the
-worker processes, other programs or other users want. The setting must be in
+numpy and scipy each load their own OpenBLAS, which starts a thread for each
+further core; each spins for a while after loading before it sleeps. trapsim
+does no linear algebra worth threading (its parallelism is processes:
+``--workers``), so those threads only burn CPU: 0.1-0.2 s of CPU time per
+``trapsim run`` of a scenario with truncated normals (which loads scipy) on a
+2-core machine, on cores that the worker processes, other programs or other
+users want. The setting must be in
 the environment before numpy loads, so the command line sets it first thing
 and worker processes inherit it; a value the user set is kept.
 """
