@@ -32,6 +32,7 @@ from trapsim.expressions.compiler import (
     Name,
     Node,
     Num,
+    _choose,
     fold_value,
     operands,
     operation,
@@ -39,6 +40,7 @@ from trapsim.expressions.compiler import (
     path_ref,
 )
 from trapsim.expressions.language import Binary, Expr, Type, Unary, Value
+from trapsim.expressions.select import blend, mask_of
 
 __all__ = ["Program"]
 
@@ -49,6 +51,24 @@ def _exactly(value: Value, target: float) -> bool:
         return False
     arr = np.asarray(value)
     return arr.shape == () and arr.dtype == np.float64 and arr.tobytes() == np.float64(target).tobytes()
+
+
+def _choose_blended(which: Value, a: Value, b: Value) -> Value:
+    """The compiler's ``if`` (``_choose``), without a branch per draw where it can (:func:`blend`).
+
+    A bool condition has no NaN to mark unknown, so on float64 arrays of one
+    shape ``_choose`` is ``np.where``, which :func:`blend` equals bit for bit.
+    """
+    if (
+        isinstance(which, np.ndarray)
+        and isinstance(a, np.ndarray)
+        and isinstance(b, np.ndarray)
+        and which.dtype == bool
+        and a.dtype == b.dtype == np.float64
+        and which.shape == a.shape == b.shape
+    ):
+        return blend(mask_of(which), a, b)
+    return _choose(which, a, b)
 
 
 class Program:
@@ -286,5 +306,5 @@ class Program:
             return same
         slot, new = self._slot((name, tuple(args)))
         if new:
-            self._steps.append((apply, tuple(args), slot))
+            self._steps.append((_choose_blended if apply is _choose else apply, tuple(args), slot))
         return slot, typ, None

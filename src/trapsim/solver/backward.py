@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from trapsim.expressions.select import blend, mask_of
 from trapsim.solver.tree import Tree
 
 __all__ = ["TIE_TOLERANCE", "PayoffTable", "Solution", "backward", "draws_of", "realised_payoffs"]
@@ -297,12 +298,12 @@ def _mix(p: np.ndarray, kids: list[np.ndarray], scratch: _Scratch | None = None)
 
 
 def _select(pick: np.ndarray, kids: list[np.ndarray]) -> np.ndarray:
-    """``kids[pick[d]][:, d]`` for every draw ``d``: each actor's value of the action taken."""
+    """``kids[pick[d]][:, d]`` for every draw ``d``: each actor's value of the action taken (:func:`blend`)."""
     if len(kids) == 1:
         return kids[0]
-    out = np.where(pick.astype(bool) if len(kids) == 2 else pick == 1, kids[1], kids[0])
+    out = blend(mask_of(pick if len(kids) == 2 else pick == 1), kids[1], kids[0])
     for k in range(2, len(kids)):
-        np.copyto(out, kids[k], where=pick == k)
+        out = blend(mask_of(pick == k), kids[k], out)
     return out
 
 
@@ -349,10 +350,10 @@ def _select_actors(pick: np.ndarray, kids: list[Actorwise], memo: dict[Any, Any]
         hit = memo.get(key)
         if hit is None:
             if not masks:
-                masks = [pick.astype(bool)] if len(kids) == 2 else [pick == k for k in range(1, len(kids))]
-            value = np.where(masks[0], xs[1], first)
+                masks = [mask_of(pick)] if len(kids) == 2 else [mask_of(pick == k) for k in range(1, len(kids))]
+            value = blend(masks[0], xs[1], first)
             for k in range(2, len(xs)):
-                np.copyto(value, xs[k], where=masks[k - 1])
+                value = blend(masks[k - 1], xs[k], value)
             hit = memo[key] = (pick, xs, value)
         out.append(hit[2])
     return tuple(out)
@@ -382,8 +383,11 @@ def _best(own: list[np.ndarray], scratch: _Scratch | None = None) -> tuple[np.nd
     """
     scratch = scratch if scratch is not None else _Scratch(own[0].shape[-1])
     best, floor = scratch.a, scratch.b
-    np.copyto(best, own[0])
-    for v in own[1:]:
+    if len(own) == 1:
+        np.copyto(best, own[0])
+    else:
+        np.maximum(own[0], own[1], out=best)
+    for v in own[2:]:
         np.maximum(best, v, out=best)
     np.abs(best, out=floor)
     np.maximum(floor, 1.0, out=floor)
@@ -395,8 +399,11 @@ def _best(own: list[np.ndarray], scratch: _Scratch | None = None) -> tuple[np.nd
         return (~top0).view(np.uint8).astype(np.intp), top0 & top1
     pick = np.full(best.shape, len(own) - 1, dtype=np.intp)
     count = np.zeros(best.shape, dtype=np.intp)
+    step = np.empty(best.shape, dtype=np.intp)
     for k in reversed(range(len(own))):
         ok = own[k] >= floor
         count += ok
-        pick[ok] = k
+        np.subtract(k, pick, out=step)  # pick becomes k where ok: arithmetic, not a branch per draw
+        step *= ok
+        pick += step
     return pick, count > 1
