@@ -17,11 +17,22 @@ from trapsim.runner.buffers import Recycler, keep_freed_memory
 from trapsim.runner.games import Game, _Item, _prune
 from trapsim.runner.traps import PlayedPaths, evaluate_traps
 from trapsim.sampling import central_value, draw, stream
-from trapsim.scenario.evaluation import describe, probability_problem
+from trapsim.scenario.evaluation import SUM_TOLERANCE, describe, probability_problem
 from trapsim.solver import PayoffTable, Tree, build_tree
 
 #: Draws per chunk. Part of the reproducibility contract: changing it changes results.
 CHUNK = 8192
+
+
+def _plainly_probabilities(p: np.ndarray) -> bool:
+    """True when every entry lies in [0, 1] and every draw's sum within ``SUM_TOLERANCE`` of 1.
+
+    Then :func:`probability_problem` finds nothing (its sum is this sum); a few
+    whole-array reductions instead of its per-draw masks. NaN fails the first test.
+    """
+    if p.size == 0 or not (p.min() >= 0 and p.max() <= 1):
+        return False
+    return bool(np.abs(p.sum(axis=0) - 1).max() <= SUM_TOLERANCE)
 
 
 def _at(chunk: int | None, i: int) -> str:
@@ -154,7 +165,7 @@ class CompiledScenario:
                 if not finite[0]:
                     for k, it in enumerate(self.chance[pos]):
                         self.finite(it, p[k], values, chunk)
-                self.check_probabilities(pos, p, {**values, **self.tree.history.get(pos, {})}, chunk)
+                self.check_probabilities(pos, p, values, chunk)
             for q in positions:
                 out[q] = p
         return payoffs, out
@@ -299,7 +310,7 @@ class CompiledScenario:
             if not finite[0]:
                 for k, it in enumerate(self.chance[pos]):
                     self.finite(it, p[k], env, chunk)
-            self.check_probabilities(pos, p, {**env, **self.tree.history.get(pos, {})}, chunk)
+            self.check_probabilities(pos, p, env, chunk)
             for q in positions:
                 chance[q] = p
         return payoffs, chance
@@ -350,9 +361,13 @@ class CompiledScenario:
         )
 
     def check_probabilities(self, pos: int, p: np.ndarray, env: Mapping[str, Any], chunk: int | None) -> None:
+        """Raise where ``p`` (chance position ``pos``'s ``(k, n)``) is not probabilities, naming ``env``'s values."""
+        if _plainly_probabilities(p):
+            return
         bad = probability_problem(p)
         if not bad.any():
             return
+        env = {**env, **self.tree.history.get(pos, {})}
         i = int(np.flatnonzero(bad)[0])
         node = self.tree.positions[pos]
         shown = ", ".join(f"{a} = {p[k, i]:.10g}" for k, a in enumerate(node.actions))
