@@ -24,6 +24,15 @@ from trapsim.solver import PayoffTable, Tree, build_tree
 CHUNK = 8192
 
 
+def _finite_sum(total: np.ndarray) -> bool:
+    """Whether a sum of values is finite in every draw: then every value was (an inf or NaN stays in a sum).
+
+    A sum of finite values near 1e308 may overflow: the caller then checks
+    each value on its own, as it does when one is not finite.
+    """
+    return bool(np.isfinite(total).all())
+
+
 def _plainly_probabilities(p: np.ndarray) -> bool:
     """True when every entry lies in [0, 1] and every draw's sum within ``SUM_TOLERANCE`` of 1.
 
@@ -136,11 +145,10 @@ class CompiledScenario:
         cells = list(table.cells)
         groups = self._chance_groups
         probs = {key: chance[pos[0]] for key, pos in groups.items()}
-        finite = [True]
+        total = np.zeros(n)  # the sum of every value: finite when every value is (see _finite_sum)
 
         def store(dests: list[Any], value: Any) -> None:
-            if finite[0] and not (np.asarray(value).dtype == bool or np.isfinite(value).all()):
-                finite[0] = False
+            np.add(total, value, out=total)
             for d in dests:
                 if d[0] == "chance":
                     if probs[d[1]] is chance[groups[d[1]][0]]:
@@ -153,8 +161,9 @@ class CompiledScenario:
 
         with np.errstate(all="ignore"):
             program.run(values, store)
+        finite = _finite_sum(total)
         payoffs = PayoffTable.of(distinct, index, getters, cells)
-        if not finite[0]:  # find the culprit, in the order of the expressions
+        if not finite:  # find the culprit, in the order of the expressions
             for r, (o, _past) in enumerate(self.tree.rows):
                 for a, it in enumerate(self.payoffs[o]):
                     self.finite(it, distinct[index[r, a]], values, chunk)
@@ -162,7 +171,7 @@ class CompiledScenario:
         for key, positions in groups.items():
             pos, p = positions[0], probs[key]
             if p is not chance[pos]:
-                if not finite[0]:
+                if not finite:
                     for k, it in enumerate(self.chance[pos]):
                         self.finite(it, p[k], values, chunk)
                 self.check_probabilities(pos, p, values, chunk)
@@ -281,11 +290,10 @@ class CompiledScenario:
             cell_of, index, getters = compact
             distinct = self._tables.empty((int(index.max(initial=-1)) + 1, n))
         probs = {key: np.empty((len(self.chance[pos[0]]), n)) for key, pos in self._chance_groups.items()}
-        finite = [True]
+        total = np.zeros(n)  # the sum of every value: finite when every value is (see _finite_sum)
 
         def store(dests: list[Any], value: Any) -> None:
-            if finite[0] and not (np.asarray(value).dtype == bool or np.isfinite(value).all()):
-                finite[0] = False
+            np.add(total, value, out=total)
             written = -1
             for d in dests:
                 kind, where, k = d
@@ -299,15 +307,16 @@ class CompiledScenario:
 
         with np.errstate(all="ignore"):
             self._program.run(env, store)
+        finite = _finite_sum(total)
         payoffs: Any = full if compact is None else PayoffTable.of(distinct, index, getters)
-        if not finite[0]:  # find the culprit, in the order of the expressions
+        if not finite:  # find the culprit, in the order of the expressions
             for r, (o, _past) in enumerate(rows):
                 for a, it in enumerate(self.payoffs[o]):
                     self.finite(it, distinct[r * actors + a if compact is None else index[r, a]], env, chunk)
         chance = {}
         for key, positions in self._chance_groups.items():
             pos, p = positions[0], probs[key]
-            if not finite[0]:
+            if not finite:
                 for k, it in enumerate(self.chance[pos]):
                     self.finite(it, p[k], env, chunk)
             self.check_probabilities(pos, p, env, chunk)
