@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from trapsim.runner import CompiledScenario
-from trapsim.runner.compiling import _plainly_probabilities
+from trapsim.runner.checks import plainly_probabilities
 from trapsim.scenario import loads
 from trapsim.scenario.evaluation import probability_problem
 
@@ -39,7 +39,7 @@ def test_the_quick_test_agrees_with_the_full_check(spoil) -> None:  # type: igno
         spoil(p)
         with np.errstate(all="ignore"):
             full = not probability_problem(p).any()
-        assert _plainly_probabilities(p) == full
+        assert plainly_probabilities(p) == full
 
 
 def test_finite_payoffs_whose_sum_overflows_are_accepted() -> None:

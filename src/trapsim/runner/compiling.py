@@ -14,34 +14,15 @@ from trapsim.expressions import Expr, compile_expr
 from trapsim.expressions.program import Program
 from trapsim.model import ChanceNode, Scenario
 from trapsim.runner.buffers import Recycler, keep_freed_memory
+from trapsim.runner.checks import finite_sum, plainly_probabilities
 from trapsim.runner.games import Game, _Item, _prune
 from trapsim.runner.traps import PlayedPaths, evaluate_traps
 from trapsim.sampling import central_value, draw, stream
-from trapsim.scenario.evaluation import SUM_TOLERANCE, describe, probability_problem
+from trapsim.scenario.evaluation import describe, probability_problem
 from trapsim.solver import PayoffTable, Tree, build_tree
 
 #: Draws per chunk. Part of the reproducibility contract: changing it changes results.
 CHUNK = 8192
-
-
-def _finite_sum(total: np.ndarray) -> bool:
-    """Whether a sum of values is finite in every draw: then every value was (an inf or NaN stays in a sum).
-
-    A sum of finite values near 1e308 may overflow: the caller then checks
-    each value on its own, as it does when one is not finite.
-    """
-    return bool(np.isfinite(total).all())
-
-
-def _plainly_probabilities(p: np.ndarray) -> bool:
-    """True when every entry lies in [0, 1] and every draw's sum within ``SUM_TOLERANCE`` of 1.
-
-    Then :func:`probability_problem` finds nothing (its sum is this sum); a few
-    whole-array reductions instead of its per-draw masks. NaN fails the first test.
-    """
-    if p.size == 0 or not (p.min() >= 0 and p.max() <= 1):
-        return False
-    return bool(np.abs(p.sum(axis=0) - 1).max() <= SUM_TOLERANCE)
 
 
 def _at(chunk: int | None, i: int) -> str:
@@ -145,7 +126,7 @@ class CompiledScenario:
         cells = list(table.cells)
         groups = self._chance_groups
         probs = {key: chance[pos[0]] for key, pos in groups.items()}
-        total = np.zeros(n)  # the sum of every value: finite when every value is (see _finite_sum)
+        total = np.zeros(n)  # the sum of every value: finite when every value is (see finite_sum)
 
         def store(dests: list[Any], value: Any) -> None:
             np.add(total, value, out=total)
@@ -161,7 +142,7 @@ class CompiledScenario:
 
         with np.errstate(all="ignore"):
             program.run(values, store)
-        finite = _finite_sum(total)
+        finite = finite_sum(total)
         payoffs = PayoffTable.of(distinct, index, getters, cells)
         if not finite:  # find the culprit, in the order of the expressions
             for r, (o, _past) in enumerate(self.tree.rows):
@@ -290,7 +271,7 @@ class CompiledScenario:
             cell_of, index, getters = compact
             distinct = self._tables.empty((int(index.max(initial=-1)) + 1, n))
         probs = {key: np.empty((len(self.chance[pos[0]]), n)) for key, pos in self._chance_groups.items()}
-        total = np.zeros(n)  # the sum of every value: finite when every value is (see _finite_sum)
+        total = np.zeros(n)  # the sum of every value: finite when every value is (see finite_sum)
 
         def store(dests: list[Any], value: Any) -> None:
             np.add(total, value, out=total)
@@ -307,7 +288,7 @@ class CompiledScenario:
 
         with np.errstate(all="ignore"):
             self._program.run(env, store)
-        finite = _finite_sum(total)
+        finite = finite_sum(total)
         payoffs: Any = full if compact is None else PayoffTable.of(distinct, index, getters)
         if not finite:  # find the culprit, in the order of the expressions
             for r, (o, _past) in enumerate(rows):
@@ -371,7 +352,7 @@ class CompiledScenario:
 
     def check_probabilities(self, pos: int, p: np.ndarray, env: Mapping[str, Any], chunk: int | None) -> None:
         """Raise where ``p`` (chance position ``pos``'s ``(k, n)``) is not probabilities, naming ``env``'s values."""
-        if _plainly_probabilities(p):
+        if plainly_probabilities(p):
             return
         bad = probability_problem(p)
         if not bad.any():

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from trapsim.expressions.select import blend, mask_of
+from trapsim.solver.needs import Needs, needs_of
 from trapsim.solver.tree import Tree
 
 __all__ = ["TIE_TOLERANCE", "PayoffTable", "Solution", "backward", "draws_of", "realised_payoffs"]
@@ -166,7 +167,7 @@ def backward(
     positions = tree.positions
     actorwise = isinstance(payoffs, PayoffTable)
     n = payoffs.n if isinstance(payoffs, PayoffTable) else payoffs.shape[-1]
-    needs = None if actorwise or root_values or keep_values else _needs(tree)
+    needs = None if actorwise or root_values or keep_values else needs_of(tree)
     leaf_value = _leaf_values(payoffs, needs)
     scratch = _Scratch(n)
     memo = memo if memo is not None else {}
@@ -189,72 +190,24 @@ def backward(
             p = probs[i] = chance[i] if pos.kind == "chance" else _logit(own, rationality)
             values[i] = _mix_actors(p, kids, memo, scratch.b) if actorwise else _mix(p, kids, scratch)
         for c in pos.children:  # children no longer needed: keep memory flat
-            if not keep_values and (needs is not None or positions[c].kind != "leaf"):  # a leaf's rows: a copy
+            if not keep_values and (needs is not None or positions[c].kind != "leaf"):  # a leaf: the rows it needs
                 del values[c]
     return Solution(values, probs, choice, ties)
 
 
-@dataclass(frozen=True, slots=True)
-class _Needs:
-    """Which actors' values each position of a tree computes (see :func:`backward`'s ``root_values``).
-
-    A decision compares its owner's values in its children, and passes its
-    own values up to the positions above: a position computes the values
-    of the actors whose decisions above it compare them (all actors at the
-    root, when the root's values are wanted: then this is not used). Its value's rows are those
-    of its parent, then the parent's owner if that is new; so the rows a
-    parent needs are the first ones of each child's value.
-    """
-
-    rows: tuple[int, ...]  # per position: how many actors' values it computes
-    owner: tuple[int, ...]  # per inner position: row of its owner's values in its children's values (-1: chance)
-    actors: tuple[tuple[int, ...], ...]  # per position: the actor of each row
-
-
-_NEEDS: dict[int, tuple[Tree, _Needs]] = {}
-
-
-def _needs(tree: Tree) -> _Needs:
-    """The :class:`_Needs` of ``tree`` when the root's values are not wanted (built once per tree, and cached)."""
-    hit = _NEEDS.get(id(tree))
-    if hit is not None and hit[0] is tree:
-        return hit[1]
-    positions = tree.positions
-    actors: list[tuple[int, ...]] = [()] * len(positions)
-    owner = [-1] * len(positions)
-    for i, pos in enumerate(positions):  # pre-order: a parent comes before its children
-        kid = actors[i]
-        if pos.kind == "decision":
-            if pos.owner not in kid:
-                kid = (*kid, pos.owner)
-            owner[i] = kid.index(pos.owner)
-        for c in pos.children:
-            actors[c] = kid
-    needs = _Needs(tuple(len(a) for a in actors), tuple(owner), tuple(actors))
-    if len(_NEEDS) > 64:
-        _NEEDS.clear()
-    _NEEDS[id(tree)] = (tree, needs)
-    return needs
-
-
-def _leaf_values(payoffs: np.ndarray | PayoffTable, needs: _Needs | None) -> Callable[[int, int], Any]:
+def _leaf_values(payoffs: np.ndarray | PayoffTable, needs: Needs | None) -> Callable[[int, int], Any]:
     """``value(row, position)``: a leaf's value, as :func:`backward` reads it.
 
     A table's row of per-actor arrays; a block of the payoff array (a view
-    when it needs every actor in order, else a copy of the rows it needs).
+    of the rows it needs when they are consecutive actors, else a copy).
     """
     if isinstance(payoffs, PayoffTable):
         views = payoffs.views
         return lambda row, _position: views[row]
-    every = tuple(range(payoffs.shape[1]))
     if needs is None:
         return lambda row, _position: payoffs[row]
-
-    def value(row: int, position: int) -> np.ndarray:
-        rows = needs.actors[position]
-        return payoffs[row] if rows == every else payoffs[row, list(rows)]
-
-    return value
+    take = needs.take
+    return lambda row, position: payoffs[row, take[position]]
 
 
 def _logit(own: list[np.ndarray], rationality: float) -> np.ndarray:
