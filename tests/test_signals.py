@@ -145,7 +145,7 @@ def test_sweep_on_two_workers_interrupted_keeps_its_checkpoint(tmp_path: Path) -
         "--vary",
         "s=0:1:40",
         "--draws",
-        "20000",
+        "200000",  # ~15 s in all: still under way when the first checkpoint (after 1 s) is written
         "--workers",
         "2",
         "--out",
