@@ -30,6 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from trapsim.runner import default_workers
+
 __all__ = ["Forked"]
 
 #: Seconds to wait for an interrupted child to finish the file it is writing before it is killed.
@@ -133,4 +135,4 @@ def _stop(pid: int) -> None:
 
 
 def _cores() -> int:
-    return len(os.sched_getaffinity(0))
+    return default_workers()
