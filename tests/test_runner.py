@@ -341,3 +341,26 @@ def test_simple_scenario_against_hand_calculation() -> None:
     assert res.outcome_counts["out"] == 0
     assert_rate(res, "fight", 0.3 * 0.25)
     assert_rate(res, "entry_regret", 0.3 * 0.25)
+
+
+def test_a_run_keeps_no_chunk_statistics_as_draws_grow(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Memory stays flat with draws: each chunk's statistics (hundreds of small arrays for a large tree)
+    # are merged as they arrive, not kept until the end (10M draws of defense_clause kept ~25 MB).
+    import gc
+
+    from trapsim.runner import chunk, parallel
+
+    alive: list[int] = []
+    real = parallel.run_chunk
+
+    def counted(*args: Any, **kwargs: Any) -> chunk.ChunkStats:
+        gc.collect()
+        alive.append(sum(isinstance(o, chunk.ChunkStats) for o in gc.get_objects()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "run_chunk", counted)
+    sc = trapsim.load(Path(__file__).parent / "data" / "threshold.toml")
+    res = trapsim.simulate(sc, draws=20 * 8192, seed=1, workers=1)
+    assert len(alive) == 20 and max(alive) <= 1, alive
+    assert res.chunk_sizes.tolist() == [8192] * 20
+    assert res.chunk_trap_counts.sum(axis=0).tolist() == [res.trap_counts[t.id] for t in sc.traps]

@@ -77,9 +77,11 @@ def run_point(
     start = time.perf_counter()
     values = dict(values or {})
     point = model.with_values(values)
-    stats = [run_chunk(point, seed, c, n, solver, rationality) for c, n in _chunks(draws)]
+    merged = _Merged(point.scenario)
+    for c, n in _chunks(draws):
+        merged.add(run_chunk(point, seed, c, n, solver, rationality))
     return _aggregate(
-        point.scenario, stats, draws, seed, True, solver, rationality, values, time.perf_counter() - start, 1
+        point.scenario, merged, draws, seed, True, solver, rationality, values, time.perf_counter() - start, 1
     )
 
 
@@ -120,14 +122,14 @@ def run(
     chunks = _chunks(draws)
     workers = max(1, min(workers, len(chunks)))
     records = on_chunk is not None
-    stats: list[ChunkStats] = []
+    merged = _Merged(scenario)
 
     def done(batch: list[ChunkStats]) -> None:
         for s in batch:
             if on_chunk is not None and s.records is not None:
                 on_chunk(s.records)
                 s.records = None
-        stats.extend(batch)
+            merged.add(s)
         if progress:
             progress(sum(s.n for s in batch))
 
@@ -143,7 +145,7 @@ def run(
         for _, part in pool_results(_run_batch, tasks, workers, window=4 * workers):
             done(part)
     return _aggregate(
-        scenario, stats, draws, entropy, seed_given, solver, rationality, values, time.perf_counter() - start, workers
+        scenario, merged, draws, entropy, seed_given, solver, rationality, values, time.perf_counter() - start, workers
     )
 
 
@@ -151,17 +153,68 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def _changed(scenario: Scenario, stats: list[ChunkStats]) -> dict[str, int]:
-    """Per actor with beliefs: draws in which its misperception changed the outcome."""
-    counts = [s.changed for s in stats if s.changed is not None]
-    if not scenario.beliefs or not counts:
-        return {}
-    return {a: int(c) for a, c in zip(scenario.beliefs, np.sum(counts, axis=0), strict=True)}
+class _Merged:
+    """The chunks' statistics merged as they arrive, in chunk order, so memory does not grow with draws.
+
+    Counts are summed; the payoff moments use Chan et al.'s parallel merge,
+    always in chunk order (the same floats whatever the number of workers).
+    Only what the convergence figure needs is kept per chunk: its size and
+    its trap and given counts.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        actors = len(scenario.actors)
+        self.beliefs = bool(scenario.beliefs)
+        self.n = 0
+        self.mean = np.zeros(actors)
+        self.m2 = np.zeros(actors)
+        self.sizes: list[int] = []
+        self.trap_rows: list[np.ndarray] = []
+        self.given_rows: list[np.ndarray] = []
+        self.sums: dict[str, np.ndarray] = {}  # traps, given, outcomes, ties, ties_on_path, changed
+        self.actions: list[np.ndarray] = []
+        self.tie_anywhere = 0
+        self.sample: np.ndarray | None = None
+
+    def add(self, s: ChunkStats) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):  # moments of payoffs near 1e308: inf, not a warning
+            n_new = self.n + s.n
+            delta = s.mean - self.mean
+            self.mean = self.mean + delta * (s.n / n_new)
+            self.m2 = self.m2 + s.m2 + delta * delta * (self.n * s.n / n_new)
+            self.n = n_new
+        if not self.sizes:
+            self.sample = s.sample
+        self.sizes.append(s.n)
+        self.trap_rows.append(np.array(s.traps))
+        self.given_rows.append(np.array(s.given))
+        parts = {"traps": s.traps, "given": s.given, "outcomes": s.outcomes, "ties": s.ties}
+        parts["ties_on_path"] = s.ties_on_path
+        if s.changed is not None:
+            parts["changed"] = s.changed
+        for key, value in parts.items():
+            self.sums[key] = self.sums[key] + value if key in self.sums else np.array(value)
+        self.actions = (
+            [a + b for a, b in zip(self.actions, s.actions, strict=True)]
+            if self.actions
+            else [np.array(a) for a in s.actions]
+        )
+        self.tie_anywhere += s.tie_anywhere
+
+    def sd(self) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else np.zeros_like(self.m2)
+
+    def changed(self, scenario: Scenario) -> dict[str, int]:
+        """Per actor with beliefs: draws in which its misperception changed the outcome."""
+        if not self.beliefs or "changed" not in self.sums:
+            return {}
+        return {a: int(c) for a, c in zip(scenario.beliefs, self.sums["changed"], strict=True)}
 
 
 def _aggregate(
     scenario: Scenario,
-    stats: list[ChunkStats],
+    merged: _Merged,
     draws: int,
     entropy: int,
     seed_given: bool,
@@ -172,25 +225,12 @@ def _aggregate(
     workers: int,
 ) -> Result:
     tree = build_tree(scenario)
-    n_total = 0
-    mean = np.zeros(len(scenario.actors))
-    m2 = np.zeros(len(scenario.actors))
-    with np.errstate(over="ignore", invalid="ignore"):  # moments of payoffs near 1e308: inf, not a warning
-        for s in stats:  # Chan et al.'s parallel merge, always in chunk order
-            n_new = n_total + s.n
-            delta = s.mean - mean
-            mean = mean + delta * (s.n / n_new)
-            m2 = m2 + s.m2 + delta * delta * (n_total * s.n / n_new)
-            n_total = n_new
-        sd = np.sqrt(m2 / (n_total - 1)) if n_total > 1 else np.zeros_like(m2)
-    traps = np.sum([s.traps for s in stats], axis=0)
-    given = np.sum([s.given for s in stats], axis=0)
-    outcomes = np.sum([s.outcomes for s in stats], axis=0)
-    ties = np.sum([s.ties for s in stats], axis=0)
-    ties_on_path = np.sum([s.ties_on_path for s in stats], axis=0)
+    mean, sd, sums, chunks = merged.mean, merged.sd(), merged.sums, len(merged.sizes)
+    traps, given, outcomes = sums["traps"], sums["given"], sums["outcomes"]
+    ties, ties_on_path = sums["ties"], sums["ties_on_path"]
     inner_ids = [tree.positions[p].name for p in tree.inner]  # copy names of shared nodes
     decisions = [r for r, p in enumerate(tree.inner) if tree.positions[p].kind == "decision"]
-    edges = {nid: np.sum([s.actions[r] for s in stats], axis=0).astype(int).tolist() for r, nid in enumerate(inner_ids)}
+    edges = {nid: merged.actions[r].astype(int).tolist() for r, nid in enumerate(inner_ids)}
     return Result(
         scenario=scenario,
         draws=draws,
@@ -205,16 +245,16 @@ def _aggregate(
         payoff_sd={a: float(x) for a, x in zip(scenario.actor_ids, sd, strict=True)},
         tie_counts={inner_ids[r]: int(ties[r]) for r in decisions},
         tie_path_counts={inner_ids[r]: int(ties_on_path[r]) for r in decisions},
-        tie_anywhere_count=int(sum(s.tie_anywhere for s in stats)),
+        tie_anywhere_count=int(merged.tie_anywhere),
         edge_counts=edges,
-        chunk_sizes=np.array([s.n for s in stats]),
-        chunk_trap_counts=np.array([s.traps for s in stats]).reshape(len(stats), len(scenario.traps)),
+        chunk_sizes=np.array(merged.sizes),
+        chunk_trap_counts=np.array(merged.trap_rows).reshape(chunks, len(scenario.traps)),
         elapsed_s=elapsed,
         workers=workers,
-        payoff_sample=stats[0].sample if stats else None,
-        misperception=_changed(scenario, stats),
+        payoff_sample=merged.sample,
+        misperception=merged.changed(scenario),
         given_counts={t.id: int(c) for t, c in zip(scenario.traps, given, strict=True) if t.given is not None}
         if scenario.traps
         else {},
-        chunk_given_counts=np.array([s.given for s in stats]).reshape(len(stats), len(scenario.traps)),
+        chunk_given_counts=np.array(merged.given_rows).reshape(chunks, len(scenario.traps)),
     )
