@@ -126,3 +126,24 @@ def test_tree_panels_saved_by_two_processes_are_the_files_of_one(
     for a, b in zip(split, plain, strict=True):
         assert filecmp.cmp(a, b, shallow=False), a.name
     _no_child_left()
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="needs os.fork and two cores")
+def test_a_child_that_hangs_is_stopped_and_its_work_done_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: None
+) -> None:
+    parent = os.getpid()
+    path = tmp_path / "e.txt"
+
+    def work() -> list[Path]:
+        if os.getpid() != parent:
+            time.sleep(60)  # a child that never reports
+        return _writer(path)()
+
+    monkeypatch.setattr(forked, "CHILD_WAIT", 0.5)
+    start = time.monotonic()
+    with Forked(work) as child:
+        assert child.result() == [path]
+    assert time.monotonic() - start < forked.STOP_WAIT
+    assert int(path.read_text()) == parent
+    _no_child_left()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,26 @@ def test_an_error_is_raised_and_the_other_files_are_written(result, tmp_path: Pa
         figures.save_all(items)
     assert (tmp_path / "first.png").stat().st_size > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.png", "first.png"]  # no partial file
+
+
+def test_the_background_thread_imports_nothing(tmp_path: Path) -> None:
+    # A run hung forever on SIGTERM: the main thread kept the import lock (a KeyboardInterrupt right
+    # after taking it) while it waited for the PNG thread, which imported Pillow's plugins. Here the
+    # main thread holds the import lock while saving, with Pillow's plugins not yet loaded.
+    script = f"""
+import _imp, sys
+import PIL.Image
+from trapsim import figures
+from matplotlib.figure import Figure
+for name in [m for m in sys.modules if m.startswith("PIL.") and m.endswith("ImagePlugin") and "Png" not in m]:
+    del sys.modules[name]
+PIL.Image._initialized = 0
+fig = Figure(figsize=(2, 1))
+fig.add_subplot().plot([0, 1])
+_imp.acquire_lock()
+figures.save_all([(fig, {str(tmp_path / "f.png")!r})])
+_imp.release_lock()
+print("saved")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "saved", done.stderr

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import sys
 import threading
@@ -36,6 +37,9 @@ __all__ = ["Forked"]
 
 #: Seconds to wait for an interrupted child to finish the file it is writing before it is killed.
 STOP_WAIT = 5.0
+#: Seconds to wait for the child's report before stopping it and doing its work here: a safety
+#: net against a child that hangs (a run's figures take seconds, not minutes).
+CHILD_WAIT = 300.0
 
 _in_child = False  # True in a child of Forked
 
@@ -73,12 +77,19 @@ class Forked:
         self._pid, self._read = pid, read
 
     def result(self) -> list[Path]:
-        """The paths ``work`` wrote: the child's report, or ``work()`` run here if the child did not succeed."""
+        """The paths ``work`` wrote: the child's report, or ``work()`` run here if the child did not succeed.
+
+        A child that has not reported within :data:`CHILD_WAIT` seconds is stopped and its work done here.
+        """
         if self._pid:
-            with os.fdopen(self._read, "rb") as pipe:
-                self._read = -1
-                report = pipe.read()
-            _, status = os.waitpid(self._pid, 0)
+            report = _read_within(self._read, CHILD_WAIT)
+            os.close(self._read)
+            self._read = -1
+            if report is None:
+                _stop(self._pid)
+                status = -1
+            else:
+                status = os.waitpid(self._pid, 0)[1]
             self._pid = 0
             if status == 0 and report:
                 return [Path(p) for p in json.loads(report)]
@@ -113,6 +124,20 @@ def _child(work: Callable[[], list[Path]], write: int) -> None:
         pass
     finally:
         os._exit(status)  # no atexit handlers, no flushing the parent's buffers twice
+
+
+def _read_within(fd: int, seconds: float) -> bytes | None:
+    """Everything ``fd`` gives until its end, or ``None`` if that takes longer than ``seconds``."""
+    deadline = time.monotonic() + seconds
+    parts: list[bytes] = []
+    while (left := deadline - time.monotonic()) > 0:
+        if not select.select([fd], [], [], left)[0]:
+            break
+        data = os.read(fd, 1 << 16)
+        if not data:
+            return b"".join(parts)
+        parts.append(data)
+    return None
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import io
 import re
+import signal
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
 import matplotlib.image
+import PIL.Image
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -248,7 +250,11 @@ def save_all(items: Iterable[tuple[Figure, str | Path]], *, dpi: int = 200, fmt:
     saved in turn. Returns the paths in order; the first error is raised
     after the writes already under way have finished.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trapsim-png") as pool:
+    # Nothing may be imported on the background thread: an import waits for the import lock, which
+    # the main thread keeps for good if Ctrl-C lands right after it took it (seen: a run that hung
+    # forever on SIGTERM). So Pillow's plugins are loaded here, and the thread takes no signals.
+    PIL.Image.preinit()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trapsim-png", initializer=_no_signals) as pool:
         futures: list[Future[Path]] = []
         try:
             for fig, path in items:
@@ -258,6 +264,11 @@ def save_all(items: Iterable[tuple[Figure, str | Path]], *, dpi: int = 200, fmt:
             for f in futures:
                 f.cancel()
             raise
+
+
+def _no_signals() -> None:
+    """Signals go to the main thread, which handles them; never to a thread it may be waiting for."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _save_async(pool: ThreadPoolExecutor, fig: Figure, path: Path, dpi: int, fmt: str) -> Future[Path]:
