@@ -126,9 +126,9 @@ def test_signal_while_figures_are_written(tmp_path: Path, sig: int) -> None:
     out = tmp_path / "out"
     args = ["run", str(DEFENSE), "--draws", "2000", "--seed", "1", "--out", str(out)]
     code, err = _signal_at(args, lambda proc: (out / "defense_clause.json").exists(), sig, group=sig == signal.SIGINT)
-    # 0: the figures were done before the signal landed. -SIGINT: seen once in about ten runs under heavy
-    # load, after "interrupted" was printed (the interpreter re-raised SIGINT at exit; not understood,
-    # see /work/notes/harden.md); the files are still clean then, which is what this test is about.
+    # 0: the figures were done before the signal landed. -SIGINT (and once a SIGABRT): about one run in
+    # twenty when the signal landed inside matplotlib's import, which is now held against signals
+    # (trapsim._signals; none in 120 stress runs since). Still accepted here: the files are clean then too.
     assert code in (0, 130, -signal.SIGINT), err
     if code != 0:
         assert "Traceback" not in err and err.strip().splitlines()[-1] == "interrupted", err

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from trapsim._signals import import_held
 from trapsim.model import Distribution
 
 __all__ = [
@@ -60,9 +61,7 @@ def stream(entropy: int, chunk: int, key: str) -> np.random.Generator:
 
 def _special() -> ModuleType:
     """``scipy.special``, imported on first use (it is slow to import; validation never needs it)."""
-    from scipy import special
-
-    return special
+    return import_held("scipy.special")  # an interrupt inside it can break the interpreter's exit
 
 
 _STANDARD_NORMAL = statistics.NormalDist()

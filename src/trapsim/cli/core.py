@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from trapsim import api
+from trapsim._signals import signals_held
 from trapsim.cli import complete_scenario, echo_error, main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
     OutputPath,
@@ -204,7 +205,8 @@ def run(
     where = out_dir(out)
     written.append(write_text_atomic(where / f"{sc.name}.json", res.to_json()))
     if not no_figures:
-        from trapsim import figures  # matplotlib is slow to import: only when needed
+        with signals_held():  # matplotlib: only when needed, and never half-imported (trapsim._signals)
+            from trapsim import figures
 
         written.extend(figures.write_run_figures(res, where, fmt=fmt or "png"))
     if as_json:

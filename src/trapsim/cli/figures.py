@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from trapsim import api
+from trapsim._signals import signals_held
 from trapsim.cli import main, parse_sets, scenario_argument, set_option
 from trapsim.cli._options import (
     check_rationality,
@@ -85,7 +86,8 @@ def tree_command(
         trapsim tree vietnam_analogy --at us_call
         trapsim tree my_dag.toml --compact     # shared nodes drawn once
     """
-    from trapsim import figures  # matplotlib is slow to import: only when needed
+    with signals_held():  # matplotlib: only when needed, and never half-imported (trapsim._signals)
+        from trapsim import figures
 
     sc = api.load(file)
     check_rationality(sc, solver, rationality)
@@ -131,7 +133,8 @@ def graph_command(
         trapsim graph scenarios/defense_clause.toml --out actors.pdf
         trapsim graph scenarios/defense_clause.toml --trap putin_trap --seed 1
     """
-    from trapsim import figures
+    with signals_held():
+        from trapsim import figures
 
     sc = api.load(file)
     if trap is None:

@@ -30,10 +30,11 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from trapsim._blas import one_blas_thread
+from trapsim._signals import signals_held
 from trapsim.errors import RunError, TrapsimError
 
 if TYPE_CHECKING:  # multiprocessing (sockets, selectors: ~5 ms) is imported when a pool starts, not by every run
@@ -45,16 +46,6 @@ T = TypeVar("T")
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _STOP_WAIT = 5.0  # seconds a terminated worker gets before it is killed
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """Block SIGINT and SIGTERM in this thread (and in processes started meanwhile)."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 # The worker's whole program: read sys.path and the task function, then serve (see _serve).
@@ -154,7 +145,7 @@ def pool_results(
     sent = given = 0  # tasks sent, results yielded
     more, finished = True, False
     try:
-        with _signals_held():  # an interrupt now would leave a worker started but not in the pool
+        with signals_held():  # an interrupt now would leave a worker started but not in the pool
             for _ in range(workers):
                 pool.append(_Worker(fn))
         while True:

@@ -1,0 +1,40 @@
+"""trapsim._signals: Ctrl-C and SIGTERM held back during an import, delivered when it is done."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+
+import pytest
+
+from trapsim._signals import import_held, signals_held
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+
+
+def test_a_signal_waits_for_the_end_of_the_block() -> None:
+    got: list[float] = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: got.append(time.monotonic()))
+    try:
+        with signals_held():
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)  # as to a one-thread CLI
+            time.sleep(0.05)
+            assert got == []  # held back
+            left = time.monotonic()
+        for _ in range(100):  # delivered at the next bytecode boundaries
+            if got:
+                break
+            time.sleep(0.001)
+        assert len(got) == 1 and got[0] >= left
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # the mask is restored
+
+
+def test_import_held_imports_and_restores_the_mask() -> None:
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    module = import_held("json")
+    assert module is sys.modules["json"]
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
