@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import Any
 
@@ -144,21 +144,9 @@ class CompiledScenario:
             program.run(values, store)
         finite = finite_sum(total)
         payoffs = PayoffTable.of(distinct, index, getters, cells)
-        if not finite:  # find the culprit, in the order of the expressions
-            for r, (o, _past) in enumerate(self.tree.rows):
-                for a, it in enumerate(self.payoffs[o]):
-                    self.finite(it, distinct[index[r, a]], values, chunk)
-        out = {}
-        for key, positions in groups.items():
-            pos, p = positions[0], probs[key]
-            if p is not chance[pos]:
-                if not finite:
-                    for k, it in enumerate(self.chance[pos]):
-                        self.finite(it, p[k], values, chunk)
-                self.check_probabilities(pos, p, values, chunk)
-            for q in positions:
-                out[q] = p
-        return payoffs, out
+        if not finite:
+            self._find_infinite(lambda r, a: distinct[index[r, a]], values, chunk)
+        return payoffs, self._checked_chance(probs, finite, values, chunk, real=chance)
 
     def world_values(self, game: Game, env: Mapping[str, Any], chunk: int | None = 0) -> Mapping[str, Any]:
         """The parameter and derived values of ``game``'s world: ``env`` with ``set`` applied.
@@ -290,20 +278,41 @@ class CompiledScenario:
             self._program.run(env, store)
         finite = finite_sum(total)
         payoffs: Any = full if compact is None else PayoffTable.of(distinct, index, getters)
-        if not finite:  # find the culprit, in the order of the expressions
-            for r, (o, _past) in enumerate(rows):
-                for a, it in enumerate(self.payoffs[o]):
-                    self.finite(it, distinct[r * actors + a if compact is None else index[r, a]], env, chunk)
-        chance = {}
+        if not finite:
+            self._find_infinite(lambda r, a: distinct[r * actors + a if compact is None else index[r, a]], env, chunk)
+        return payoffs, self._checked_chance(probs, finite, env, chunk)
+
+    def _find_infinite(
+        self, value: Callable[[int, int], np.ndarray], env: Mapping[str, Any], chunk: int | None
+    ) -> None:
+        """Raise the error of the first payoff, in the order of the expressions, that is not finite.
+
+        ``value(row, actor)`` is that payoff's array.
+        """
+        for r, (o, _past) in enumerate(self.tree.rows):
+            for a, it in enumerate(self.payoffs[o]):
+                self.finite(it, value(r, a), env, chunk)
+
+    def _checked_chance(
+        self,
+        probs: Mapping[Any, np.ndarray],
+        finite: bool,
+        env: Mapping[str, Any],
+        chunk: int | None,
+        real: Mapping[int, np.ndarray] | None = None,
+    ) -> dict[int, np.ndarray]:
+        """Each chance position's probabilities, checked; those that are ``real``'s very arrays were already."""
+        out = {}
         for key, positions in self._chance_groups.items():
             pos, p = positions[0], probs[key]
-            if not finite:
-                for k, it in enumerate(self.chance[pos]):
-                    self.finite(it, p[k], env, chunk)
-            self.check_probabilities(pos, p, env, chunk)
+            if real is None or p is not real[pos]:
+                if not finite:
+                    for k, it in enumerate(self.chance[pos]):
+                        self.finite(it, p[k], env, chunk)
+                self.check_probabilities(pos, p, env, chunk)
             for q in positions:
-                chance[q] = p
-        return payoffs, chance
+                out[q] = p
+        return out
 
     def perceive(
         self,
