@@ -272,17 +272,15 @@ def _no_signals() -> None:
 
 
 def _save_async(pool: ThreadPoolExecutor, fig: Figure, path: Path, dpi: int, fmt: str) -> Future[Path]:
-    if fmt != "png":
-        done: Future[Path] = Future()
-        done.set_result(save(fig, path, dpi=dpi, fmt=fmt))
-        return done
     width, height = int(fig.get_figwidth() * dpi), int(fig.get_figheight() * dpi)  # as FigureCanvasAgg sizes it
-    raw = io.BytesIO()
-    with _style():
-        fig.savefig(raw, dpi=dpi, format="rgba")
-    pixels = raw.getbuffer()
-    if pixels.nbytes != width * height * 4:  # not the size expected: the plain way
-        done = Future()
+    pixels = None
+    if fmt == "png":
+        raw = io.BytesIO()
+        with _style():
+            fig.savefig(raw, dpi=dpi, format="rgba")
+        pixels = raw.getbuffer()
+    if pixels is None or pixels.nbytes != width * height * 4:  # another format (or an unexpected size)
+        done: Future[Path] = Future()
         done.set_result(save(fig, path, dpi=dpi, fmt=fmt))
         return done
     rgba = pixels.cast("B", (height, width, 4))

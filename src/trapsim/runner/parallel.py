@@ -188,17 +188,25 @@ class _Merged:
         self.sizes.append(s.n)
         self.trap_rows.append(np.array(s.traps))
         self.given_rows.append(np.array(s.given))
-        parts = {"traps": s.traps, "given": s.given, "outcomes": s.outcomes, "ties": s.ties}
-        parts["ties_on_path"] = s.ties_on_path
+        parts = {
+            "traps": s.traps,
+            "given": s.given,
+            "outcomes": s.outcomes,
+            "ties": s.ties,
+            "ties_on_path": s.ties_on_path,
+        }
         if s.changed is not None:
             parts["changed"] = s.changed
-        for key, value in parts.items():
-            self.sums[key] = self.sums[key] + value if key in self.sums else np.array(value)
-        self.actions = (
-            [a + b for a, b in zip(self.actions, s.actions, strict=True)]
-            if self.actions
-            else [np.array(a) for a in s.actions]
-        )
+        for key, value in parts.items():  # integer counts: the sum does not depend on the order
+            if key in self.sums:
+                self.sums[key] += value
+            else:
+                self.sums[key] = np.array(value)  # a copy, summed into in place
+        if self.actions:
+            for total, counts in zip(self.actions, s.actions, strict=True):
+                total += counts
+        else:
+            self.actions = [np.array(a) for a in s.actions]
         self.tie_anywhere += s.tie_anywhere
 
     def sd(self) -> np.ndarray:
