@@ -149,3 +149,18 @@ def test_a_student_submits_and_the_presenter_page_updates_without_reload(browser
         _shot(presenter, "poll_presenter.png")
         assert browser.errors() == []
         _only_loopback(browser, app.port)
+
+
+@pytest.mark.slow
+def test_on_a_phone_every_column_of_the_trap_table_is_on_screen(browser):
+    # At 390 px the four-column table pushed "as loaded" past the right edge (a sideways scroll);
+    # on a phone each trap is a card: its name, then rate, interval and as loaded on one line.
+    with serving(str(ROOT / "scenarios" / "defense_clause.toml")) as app:
+        tab = browser.open(app.url, width=390, height=900)
+        tab.wait("window.__trapsim.last !== null")
+        right = tab.eval(
+            "Math.max(...[...document.querySelectorAll('#traps td')].map(c => c.getBoundingClientRect().right))"
+        )
+        assert 0 < right <= 390
+        assert tab.eval("document.documentElement.scrollWidth") <= 390
+        _shot(tab, "explore_phone.png")
