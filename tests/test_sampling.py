@@ -214,12 +214,3 @@ def test_stream_key_is_the_documented_digest() -> None:
     assert stream_key(5, "node:war") == (5, *words)
     want = np.random.Generator(np.random.PCG64(np.random.SeedSequence(9, spawn_key=(5, *words)))).random(8)
     np.testing.assert_array_equal(stream(9, 5, "node:war").random(8), want)
-
-
-@pytest.mark.parametrize("args", [{"mean": 0, "sd": 1, "low": -0.5, "high": 2}, {"mean": 0, "sd": 1, "low": 3}])
-def test_standard_library_normal_agrees_with_scipy(args: dict) -> None:
-    """Validation draws truncated normals without scipy (exact=False); it must be the same distribution."""
-    dist = Distribution("normal", args)
-    u = np.linspace(0.001, 0.999, 101)
-    np.testing.assert_allclose(ppf(dist, u, exact=False), ppf(dist, u), rtol=1e-12, atol=1e-12)
-    assert central_value(dist, exact=False) == pytest.approx(central_value(dist), rel=1e-12)

@@ -90,6 +90,22 @@ def test_run_without_figures_imports_no_plotting(tmp_path: Path) -> None:
     assert "matplotlib" not in _heavy_after(_COMMAND.format(args=args))
 
 
+def test_a_run_of_any_bundled_scenario_does_not_import_scipy(tmp_path: Path) -> None:
+    """The truncated normals' ndtr and ndtri are trapsim's own (trapsim._normal): a run without
+    figures never pays the 0.1 s of importing scipy.special (0.17 s in each worker process)."""
+    from trapsim.scenario.library import library
+
+    names = [entry.name for entry in library()]
+    assert "defense_clause" in names
+    body = "".join(
+        _COMMAND.format(args=["run", name, "--draws", "9000", "--no-figures", "--out", str(tmp_path / name)])
+        for name in names
+    )
+    assert _heavy_after(body) == []
+    full = ["run", str(SCENARIO), "--no-figures", "--out", str(tmp_path / "full")]  # 100,000 draws, as the file says
+    assert _heavy_after(_COMMAND.format(args=full)) == []
+
+
 def _loaded_after(args: list[str], modules: tuple[str, ...]) -> list[str]:
     """Which of ``modules`` a fresh interpreter has loaded after the command ``args``."""
     probe = _PROBE.replace("{heavy!r}", "{modules!r}").format(body=_COMMAND.format(args=args), modules=modules)
@@ -131,7 +147,7 @@ def test_a_run_has_no_idle_blas_threads_unless_asked(tmp_path: Path, preset: str
         timeout=120,
     )
     scipy_loaded, threads, setting = json.loads(out.stdout.strip().splitlines()[-1])
-    assert scipy_loaded  # the truncated normals' inverse CDF: both OpenBLAS copies are loaded
+    assert not scipy_loaded  # numpy's OpenBLAS only (scipy's would start its own threads)
     if preset is None:
         assert (threads, setting) == (1, "1")
     else:

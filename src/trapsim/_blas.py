@@ -4,8 +4,8 @@ numpy and scipy each load their own OpenBLAS, which starts a thread for each
 further core; each spins for a while after loading before it sleeps. trapsim
 does no linear algebra worth threading (its parallelism is processes:
 ``--workers``), so those threads only burn CPU: 0.1-0.2 s of CPU time per
-``trapsim run`` of a scenario with truncated normals (which loads scipy) on a
-2-core machine, on cores that the worker processes, other programs or other
+command that loads scipy (a ``trapsim run`` did, for its truncated normals,
+until session 4) on a 2-core machine, on cores that the worker processes, other programs or other
 users want. The setting must be in
 the environment before numpy loads, so the command line sets it first thing
 and worker processes inherit it; a value the user set is kept.

@@ -19,15 +19,14 @@ parameters exist, so
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
-import statistics
 from collections.abc import Mapping
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from trapsim._normal import ndtr, ndtri
 from trapsim._signals import import_held
 from trapsim.model import Distribution
 
@@ -60,27 +59,9 @@ def stream(entropy: int, chunk: int, key: str) -> np.random.Generator:
 
 
 def _special() -> ModuleType:
-    """``scipy.special``, imported on first use (it is slow to import; validation never needs it)."""
+    """``scipy.special``, imported on first use: only the lognormal's and the beta's inverse CDFs need it
+    (sensitivity analysis), and it is slow to import (0.1 s; the normal's functions are in ``_normal``)."""
     return import_held("scipy.special")  # an interrupt inside it can break the interpreter's exit
-
-
-_STANDARD_NORMAL = statistics.NormalDist()
-
-
-def _stdlib_ndtri(p: float) -> float:
-    if p <= 0:
-        return -math.inf
-    if p >= 1:
-        return math.inf
-    return _STANDARD_NORMAL.inv_cdf(p)
-
-
-#: ``ndtr`` and ``ndtri`` from the standard library (equal to scipy's within a few ulps): for
-#: validation's sample, which must not pay for importing scipy.
-_STDLIB_NORMAL = SimpleNamespace(
-    ndtr=np.vectorize(lambda z: 0.5 * math.erfc(-z / math.sqrt(2.0)), otypes=[np.float64]),
-    ndtri=np.vectorize(_stdlib_ndtri, otypes=[np.float64]),
-)
 
 
 def _std_bounds(a: Mapping[str, Any]) -> tuple[float, float]:
@@ -89,22 +70,16 @@ def _std_bounds(a: Mapping[str, Any]) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def truncation_mass(a: Mapping[str, Any], *, exact: bool = True) -> float:
-    """Probability mass of a normal distribution inside its truncation bounds.
-
-    ``exact=False`` uses the standard library's ``erfc`` instead of scipy's
-    ``ndtr`` (equal to within a few ulps; for validation, which must not pay
-    for importing scipy).
-    """
+def truncation_mass(a: Mapping[str, Any]) -> float:
+    """Probability mass of a normal distribution inside its truncation bounds."""
     lo, hi = _std_bounds(a)
-    ndtr = _special().ndtr if exact else _STDLIB_NORMAL.ndtr
     if lo > 0:  # upper tail: 1 - ndtr(lo) loses every digit; use the mirror image
         return float(ndtr(-lo) - ndtr(-hi))
     return float(ndtr(hi) - ndtr(lo))
 
 
-def central_value(dist: Distribution, *, exact: bool = True) -> float:
-    """The value ``solve`` uses: the mean (``p`` for bernoulli); ``exact=False``: see :func:`truncation_mass`."""
+def central_value(dist: Distribution) -> float:
+    """The value ``solve`` uses: the mean (``p`` for bernoulli)."""
     a = dist.args
     kind = dist.kind
     if kind == "constant":
@@ -116,7 +91,7 @@ def central_value(dist: Distribution, *, exact: bool = True) -> float:
             return float(a["mean"])
         lo, hi = _std_bounds(a)
         pdf = lambda z: 0.0 if np.isinf(z) else float(np.exp(-z * z / 2) / np.sqrt(2 * np.pi))  # noqa: E731
-        return float(a["mean"] + a["sd"] * (pdf(lo) - pdf(hi)) / truncation_mass(a, exact=exact))
+        return float(a["mean"] + a["sd"] * (pdf(lo) - pdf(hi)) / truncation_mass(a))
     if kind == "lognormal":
         return float(np.exp(a["mu"] + a["sigma"] ** 2 / 2))
     if kind == "beta":
@@ -135,8 +110,8 @@ def central_value(dist: Distribution, *, exact: bool = True) -> float:
     raise ValueError(f"unknown distribution {kind!r}")
 
 
-def draw(dist: Distribution, rng: np.random.Generator, n: int, *, exact: bool = True) -> np.ndarray:
-    """``n`` independent draws of ``dist`` (a float64 array of shape ``(n,)``); ``exact``: see :func:`ppf`."""
+def draw(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` independent draws of ``dist`` (a float64 array of shape ``(n,)``)."""
     a = dist.args
     kind = dist.kind
     if kind == "constant":
@@ -146,7 +121,7 @@ def draw(dist: Distribution, rng: np.random.Generator, n: int, *, exact: bool = 
     if kind == "normal":
         if "low" not in a and "high" not in a:
             return rng.normal(a["mean"], a["sd"], n)
-        return ppf(dist, rng.random(n), exact=exact)
+        return ppf(dist, rng.random(n))
     if kind == "lognormal":
         return rng.lognormal(a["mu"], a["sigma"], n)
     if kind == "beta":
@@ -164,16 +139,16 @@ def draw(dist: Distribution, rng: np.random.Generator, n: int, *, exact: bool = 
         out = np.empty(n)
         for i, part in enumerate(parts):
             mask = pick == i
-            out[mask] = draw(part, rng, int(mask.sum()), exact=exact)
+            out[mask] = draw(part, rng, int(mask.sum()))
         return out
     raise ValueError(f"unknown distribution {kind!r}")
 
 
-def ppf(dist: Distribution, u: np.ndarray, *, exact: bool = True) -> np.ndarray:
+def ppf(dist: Distribution, u: np.ndarray) -> np.ndarray:
     """Inverse CDF: map uniforms ``u`` in (0, 1) to values of ``dist``.
 
-    ``exact=False`` inverts truncated normals with the standard library
-    instead of scipy (a few ulps apart; validation uses it, to start fast).
+    The normal's ``ndtr`` and ``ndtri`` are :mod:`trapsim._normal`'s, the
+    same doubles as scipy's without importing scipy.
 
     Used for truncated normals and choices, and by sensitivity analysis to
     push uniform designs through each parameter's own distribution.
@@ -186,14 +161,13 @@ def ppf(dist: Distribution, u: np.ndarray, *, exact: bool = True) -> np.ndarray:
     if kind == "uniform":
         return a["low"] + (a["high"] - a["low"]) * u
     if kind == "normal":
-        special = _special() if exact else _STDLIB_NORMAL
         lo, hi = _std_bounds(a)
         if lo > 0:  # upper tail: invert in the mirrored lower tail, where ndtr keeps its digits
-            p_lo, p_hi = special.ndtr(-hi), special.ndtr(-lo)
-            z = -special.ndtri(p_hi - u * (p_hi - p_lo))
+            p_lo, p_hi = ndtr(-hi), ndtr(-lo)
+            z = -ndtri(p_hi - u * (p_hi - p_lo))
         else:
-            p_lo, p_hi = special.ndtr(lo), special.ndtr(hi)
-            z = special.ndtri(p_lo + u * (p_hi - p_lo))
+            p_lo, p_hi = ndtr(lo), ndtr(hi)
+            z = ndtri(p_lo + u * (p_hi - p_lo))
         x = a["mean"] + a["sd"] * z
         if "low" in a or "high" in a:
             x = np.clip(x, a.get("low", -np.inf), a.get("high", np.inf))

@@ -156,6 +156,6 @@ def domain(c: Collector, key: str, kind: str, a: dict[str, Any]) -> bool:
             c.err(f"{key}.weights", f"expected {len(a['values'])} weights (one per value), got {len(w)}")
         elif any(x < 0 for x in w) or sum(w) <= 0:
             c.err(f"{key}.weights", "expected weights >= 0 that sum to a positive number")
-    if kind == "normal" and len(c.problems) == before and truncation_mass(a, exact=False) < 1e-12:
+    if kind == "normal" and len(c.problems) == before and truncation_mass(a) < 1e-12:
         c.err(key, "the truncation bounds leave no probability mass; widen low/high")
     return len(c.problems) == before

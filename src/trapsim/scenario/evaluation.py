@@ -72,13 +72,11 @@ def _environment(scenario: Scenario) -> dict[str, Any]:
     """Parameters: index 0 the central values, then :data:`SAMPLE` fixed draws."""
     env: dict[str, Any] = {}
     for p in scenario.parameters:
-        center = central_value(p.dist, exact=False)
+        center = central_value(p.dist)
         if p.dist.kind == "constant":
             env[p.name] = np.full(SAMPLE + 1, center)
         else:
-            env[p.name] = np.concatenate(
-                ([center], draw(p.dist, stream(SAMPLE_ENTROPY, 0, p.name), SAMPLE, exact=False))
-            )
+            env[p.name] = np.concatenate(([center], draw(p.dist, stream(SAMPLE_ENTROPY, 0, p.name), SAMPLE)))
     return env
 
 
