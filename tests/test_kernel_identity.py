@@ -43,9 +43,14 @@ def test_worlds_and_conditional_traps_are_bit_identical(path, solver) -> None:  
 _ON_WORKERS = ["scenarios_defense_clause.toml", "scenarios_kim_misperception.toml", "data_worlds.toml"]
 
 
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
 @pytest.mark.parametrize("name", _ON_WORKERS)
-def test_worker_processes_give_the_same_bits(name: str) -> None:
-    """``--workers 2`` (and the default of all cores from a million draws) changes where the chunks run, never
-    a bit of the result: one chunk per worker process gives the one-process reference exactly."""
+def test_worker_processes_give_the_same_bits(name: str, fork: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--workers 2`` (and the default of all cores for big runs) changes where the chunks run, never
+    a bit of the result: one chunk per worker process gives the one-process reference exactly, whether
+    the workers are forked copies of this process (which compiled the scenario for them) or fresh ones."""
+    if not fork:
+        monkeypatch.setattr("trapsim.runner.pool.forks", lambda: False)
+        monkeypatch.setattr("trapsim.runner.parallel.forks", lambda: False)
     solver = "qre" if "kim" in name else "spe"
     assert collect(CURRENT / name, solver, pinned=False, workers=2) == _CURRENT[f"{name}:{solver}"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from trapsim.errors import RunError
-from trapsim.runner import pool_results
+from trapsim.runner import forks, pool_results
 
 
 def _slow_echo(i: int, delay: float) -> tuple[int, int]:
@@ -48,19 +48,29 @@ def no_leftover_workers() -> Iterator[None]:
     assert _children() - before == set()
 
 
-def test_results_come_in_task_order_on_two_processes(no_leftover_workers: None) -> None:
+both_starts = pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
+
+
+def test_a_plain_process_on_linux_forks_its_workers() -> None:
+    # the test process runs no other thread; a worker started by fork is this process's child, not python -c
+    assert forks() == sys.platform.startswith("linux")
+
+
+@both_starts
+def test_results_come_in_task_order_on_two_processes(no_leftover_workers: None, fork: bool) -> None:
     # The early tasks are the slow ones, so they finish last: delivery must still follow the tasks.
     tasks = [(i, 0.3 if i < 2 else 0.0) for i in range(8)]
-    out = list(pool_results(_slow_echo, tasks, 2))
+    out = list(pool_results(_slow_echo, tasks, 2, fork=fork))
     assert [k for k, _ in out] == list(range(8))
     assert [v[0] for _, v in out] == list(range(8))
     assert len({pid for _, (_, pid) in out}) == 2
     assert os.getpid() not in {pid for _, (_, pid) in out}
 
 
-def test_unordered_results_come_as_they_finish(no_leftover_workers: None) -> None:
+@both_starts
+def test_unordered_results_come_as_they_finish(no_leftover_workers: None, fork: bool) -> None:
     tasks = [(0, 0.5), (1, 0.0), (2, 0.0)]
-    out = [k for k, _ in pool_results(_slow_echo, tasks, 2, ordered=False)]
+    out = [k for k, _ in pool_results(_slow_echo, tasks, 2, ordered=False, fork=fork)]
     assert sorted(out) == [0, 1, 2]
     assert out[-1] == 0
 
@@ -81,20 +91,66 @@ def test_tasks_are_read_lazily_within_the_window(no_leftover_workers: None) -> N
     assert seen == list(range(40))
 
 
-def test_a_failing_task_raises_its_error_and_ends_the_workers(no_leftover_workers: None) -> None:
+@both_starts
+def test_a_failing_task_raises_its_error_and_ends_the_workers(no_leftover_workers: None, fork: bool) -> None:
     with pytest.raises(ValueError, match="task 3 refused"):
-        list(pool_results(_fail_on, [(i, 3) for i in range(10)], 2))
+        list(pool_results(_fail_on, [(i, 3) for i in range(10)], 2, fork=fork))
 
 
-def test_a_dying_worker_is_a_run_error(no_leftover_workers: None) -> None:
-    with pytest.raises(RunError, match="a worker process died"):
-        list(pool_results(_die, [(7,)], 2))
+@both_starts
+def test_a_dying_worker_is_a_run_error(no_leftover_workers: None, fork: bool) -> None:
+    with pytest.raises(RunError, match=r"a worker process died \(exit status 7\)"):
+        list(pool_results(_die, [(7,)], 2, fork=fork))
 
 
-def test_stopping_early_ends_the_workers(no_leftover_workers: None) -> None:
-    results = pool_results(_slow_echo, [(i, 0.2) for i in range(20)], 2)
+@both_starts
+def test_stopping_early_ends_the_workers(no_leftover_workers: None, fork: bool) -> None:
+    results = pool_results(_slow_echo, [(i, 0.2) for i in range(20)], 2, fork=fork)
     next(results)
     results.close()
+
+
+@both_starts
+def test_workers_leave_when_their_parent_is_killed(tmp_path: Path, fork: bool) -> None:
+    # A forked worker must hold neither its own nor another worker's parent end of a pipe, or it never
+    # sees the end of its pipe when the parent is killed (SIGKILL: the parent stops no one).
+    (tmp_path / "tasks.py").write_text("import os, time\ndef nap(s):\n    time.sleep(s)\n    return os.getpid()\n")
+    (tmp_path / "parent.py").write_text(
+        textwrap.dedent(
+            f"""
+            import time
+            from tasks import nap
+            from trapsim.runner import forks, pool_results
+            seen = set()
+            for _, pid in pool_results(nap, [(0.4,)] * 50, 2, fork={fork}):
+                if pid not in seen:
+                    seen.add(pid)
+                    print(pid, flush=True)
+                if len(seen) == 2:
+                    time.sleep(3600)
+            """
+        )
+    )
+    parent = subprocess.Popen([sys.executable, str(tmp_path / "parent.py")], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    pids = {int(parent.stdout.readline()), int(parent.stdout.readline())}
+    assert len(pids) == 2 and parent.pid not in pids
+    parent.kill()
+    parent.wait()
+    parent.stdout.close()
+    deadline = time.monotonic() + 20  # each has at most one 0.4 s task left to finish
+    while (alive := {p for p in pids if _running(p)}) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive == set(), "workers outlived their killed parent"
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie (an orphan may wait for a reaper that never comes)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_a_script_without_a_main_guard_runs_on_two_workers(tmp_path: Path) -> None:
@@ -116,17 +172,30 @@ def test_a_script_without_a_main_guard_runs_on_two_workers(tmp_path: Path) -> No
     assert out.stdout.strip() == "True", out.stderr
 
 
-def test_workers_have_one_blas_thread_unless_the_user_says_otherwise(
+def test_spawned_workers_have_one_blas_thread_unless_the_user_says_otherwise(
     monkeypatch: pytest.MonkeyPatch, no_leftover_workers: None
 ) -> None:
-    # OpenBLAS's idle threads would spin on the cores the other workers use (trapsim._blas)
+    # OpenBLAS's idle threads would spin on the cores the other workers use (trapsim._blas); a forked
+    # worker has this process's OpenBLAS (the command line sets one thread before numpy loads)
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
-    assert [v for _, v in pool_results(os.getenv, [("OPENBLAS_NUM_THREADS",)], 1)] == ["1"]
+    assert [v for _, v in pool_results(os.getenv, [("OPENBLAS_NUM_THREADS",)], 1, fork=False)] == ["1"]
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
-    assert [v for _, v in pool_results(os.getenv, [("OPENBLAS_NUM_THREADS",)], 1)] == ["2"]
+    assert [v for _, v in pool_results(os.getenv, [("OPENBLAS_NUM_THREADS",)], 1, fork=False)] == ["2"]
 
 
 def test_a_worker_that_cannot_start_is_a_run_error(monkeypatch: pytest.MonkeyPatch, no_leftover_workers: None) -> None:
     monkeypatch.setattr(sys, "executable", "/nonexistent/python3")
     with pytest.raises(RunError, match=r"cannot start a worker process \(/nonexistent/python3: "):
-        list(pool_results(_slow_echo, [(1, 0.0)], 2))
+        list(pool_results(_slow_echo, [(1, 0.0)], 2, fork=False))
+
+
+def test_every_core_by_default_from_100000_draws_when_workers_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trapsim import runner
+    from trapsim.api._checks import default_workers
+
+    monkeypatch.setattr(runner, "default_workers", lambda: 6)
+    monkeypatch.setattr(runner, "forks", lambda: True)
+    assert [default_workers(None, d) for d in (99_999, 100_000, 1_000_000)] == [1, 6, 6]
+    assert default_workers(3, 100_000) == 3
+    monkeypatch.setattr(runner, "forks", lambda: False)  # fresh interpreters cost ~0.5 s each: only from a million
+    assert [default_workers(None, d) for d in (100_000, 999_999, 1_000_000)] == [1, 1, 6]

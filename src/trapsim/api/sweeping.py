@@ -107,8 +107,10 @@ def sweep(
     values
         Other parameters fixed at constants at every point (``--set``).
     workers
-        Local processes [default: all cores for sweeps of a million draws or
-        more (and for ``scheduler="local"``), else 1]. Results do not depend on it.
+        Local processes [default: all cores for sweeps of 100,000 draws or more
+        in all on Linux, of a million elsewhere (see
+        :func:`~trapsim.api._checks.default_workers`), and for
+        ``scheduler="local"``; else 1]. Results do not depend on it.
     scheduler
         Run on Dask instead: a scheduler address, ``"local"`` (a
         ``LocalCluster`` with ``workers`` workers) or a ``distributed.Client``.

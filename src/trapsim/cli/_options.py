@@ -60,7 +60,10 @@ workers_option = click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Processes [default: every core for a million draws or more in all, else 1]. Results do not depend on it.",
+    help=(
+        "Processes [default: every core from 100,000 draws in all on Linux, where workers are forked "
+        "copies of this process; from a million elsewhere; else 1]. Results do not depend on it."
+    ),
 )
 
 

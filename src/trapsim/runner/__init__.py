@@ -10,7 +10,7 @@ from trapsim.runner.chunk import ChunkRecords, ChunkStats, run_chunk
 from trapsim.runner.compiling import CHUNK, CompiledScenario
 from trapsim.runner.parallel import compiled, default_workers, run, run_point
 from trapsim.runner.perdraw import collect_per_draw, write_per_draw
-from trapsim.runner.pool import pool_results
+from trapsim.runner.pool import forks, pool_results
 from trapsim.runner.result import Result, trapsim_version, wilson
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "collect_per_draw",
     "compiled",
     "default_workers",
+    "forks",
     "pool_results",
     "run",
     "run_chunk",

@@ -14,7 +14,7 @@ import numpy as np
 from trapsim.model import Scenario
 from trapsim.runner.chunk import ChunkRecords, ChunkStats, run_chunk
 from trapsim.runner.compiling import CHUNK, CompiledScenario
-from trapsim.runner.pool import pool_results
+from trapsim.runner.pool import forks, pool_results
 from trapsim.runner.result import Result
 from trapsim.sampling import fresh_seed
 from trapsim.solver import build_tree
@@ -138,6 +138,8 @@ def run(
         for c, n in chunks:
             done([run_chunk(model, entropy, c, n, solver, rationality, records)])
     else:
+        if forks():  # compiled here once, and every forked worker has it (_WORKER_CACHE)
+            compiled(scenario)
         batch = max(1, min(16, len(chunks) // (workers * 4)))
         batches = [chunks[i : i + batch] for i in range(0, len(chunks), batch)]
         # At most 4 batches per worker in flight, delivered in order: per-draw records never pile up.

@@ -1,6 +1,6 @@
 """The one process-pool path of trapsim: ``run --workers``, ``run --per-draw`` and sweeps.
 
-:func:`pool_results` runs tasks on spawned worker processes and yields their
+:func:`pool_results` runs tasks on worker processes and yields their
 results in task order (or as they finish), with a bounded number of tasks in
 flight so results never pile up in memory.
 
@@ -10,15 +10,24 @@ blocked writing a large task to a pipe nobody reads, and is joined at exit).
 Here every worker has one pipe, holds at most one task, and nothing but the
 calling thread touches the pipes, so stopping is: terminate, wait, close.
 
-Signals: each worker is a ``python -c`` process in a process group of its
-own, so a terminal's Ctrl-C (SIGINT to the foreground group) reaches the parent
-only: no worker is ever interrupted half-way through starting or importing
-(that printed multiprocessing tracebacks). Workers ignore SIGINT as well. When
-the caller is interrupted (Ctrl-C, or SIGTERM turned into ``KeyboardInterrupt``
-by the command line), when a task fails, or when the caller stops iterating,
-the workers are terminated at once; a worker whose parent dies reads the end
-of its pipe and leaves. Workers import only trapsim (never the caller's
-``__main__``), so scripts need no ``if __name__ == "__main__":`` guard.
+Starting: on Linux, from a process with no other Python thread (the command
+line), a worker is a fork of this process: it starts in about a millisecond
+with everything already imported and compiled (a fresh interpreter spends
+0.3-0.5 s importing numpy and trapsim and compiling the scenario, which was
+most of a million-draw run's overhead). Elsewhere (macOS, whose system
+libraries are not safe after fork; a notebook or any process running
+threads, which fork cannot copy safely) a worker is a fresh ``python -c``
+process that imports only trapsim (never the caller's ``__main__``), so
+scripts need no ``if __name__ == "__main__":`` guard either way.
+
+Signals: each worker is in a process group of its own, so a terminal's
+Ctrl-C (SIGINT to the foreground group) reaches the parent only: no worker is
+ever interrupted half-way through starting or importing (that printed
+multiprocessing tracebacks). Workers ignore SIGINT as well, and die of
+SIGTERM. When the caller is interrupted (Ctrl-C, or SIGTERM turned into
+``KeyboardInterrupt`` by the command line), when a task fails, or when the
+caller stops iterating, the workers are terminated at once; a worker whose
+parent dies reads the end of its pipe and leaves.
 """
 
 from __future__ import annotations
@@ -28,7 +37,10 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
+import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -40,12 +52,19 @@ from trapsim.errors import RunError, TrapsimError
 if TYPE_CHECKING:  # multiprocessing (sockets, selectors: ~5 ms) is imported when a pool starts, not by every run
     from multiprocessing.connection import Connection
 
-__all__ = ["pool_results"]
+__all__ = ["forks", "pool_results"]
 
 T = TypeVar("T")
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _STOP_WAIT = 5.0  # seconds a terminated worker gets before it is killed
+
+_in_worker = False  # True in a forked worker: it never starts a pool of its own by fork
+
+
+def forks() -> bool:
+    """Whether :func:`pool_results` starts its workers by fork from this process now (see the module's notes)."""
+    return sys.platform.startswith("linux") and not _in_worker and threading.active_count() == 1
 
 
 # The worker's whole program: read sys.path and the task function, then serve (see _serve).
@@ -92,26 +111,20 @@ def _portable(exc: Exception) -> Exception:
 class _Worker:
     """A worker process in a process group of its own, and the parent's end of its pipe."""
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], pool: list[_Worker], *, fork: bool) -> None:
         from multiprocessing import Pipe
 
         self.conn, child = Pipe()
+        self.process: subprocess.Popen[bytes] | _Forked
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", _BOOT, str(child.fileno())],
-                pass_fds=[child.fileno()],
-                stdin=subprocess.DEVNULL,
-                env=one_blas_thread(dict(os.environ)),  # no idle BLAS threads competing with the workers
-                process_group=0,  # a terminal's Ctrl-C reaches the parent only
-            )
-        except OSError as exc:
-            self.conn.close()
-            raise RunError(
-                f"cannot start a worker process ({sys.executable or 'no Python executable'}: {exc})"
-            ) from None
+            if fork:
+                self.process = _fork(child, [w.conn for w in pool] + [self.conn])
+            else:
+                self.process = _spawn(child)
         finally:
             child.close()
-        self.conn.send(list(sys.path))
+        if not fork:
+            self.conn.send(list(sys.path))
         self.conn.send(fn)
         self.task: int | None = None  # index of the task it holds
 
@@ -123,6 +136,87 @@ class _Worker:
         self.task = index
 
 
+def _spawn(child: Connection) -> subprocess.Popen[bytes]:
+    """A fresh interpreter serving ``child``'s other end (it reads ``sys.path``, then the task function)."""
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", _BOOT, str(child.fileno())],
+            pass_fds=[child.fileno()],
+            stdin=subprocess.DEVNULL,
+            env=one_blas_thread(dict(os.environ)),  # no idle BLAS threads competing with the workers
+            process_group=0,  # a terminal's Ctrl-C reaches the parent only
+        )
+    except OSError as exc:
+        raise RunError(f"cannot start a worker process ({sys.executable or 'no Python executable'}: {exc})") from None
+
+
+def _fork(child: Connection, parents: list[Connection]) -> _Forked:
+    """A fork of this process serving ``child``; ``parents``: the parent's pipe ends, closed in the child.
+
+    Called with SIGINT and SIGTERM blocked (:func:`pool_results`), so the child sets up its own
+    signal handling and process group before any signal reaches it.
+    """
+    with warnings.catch_warnings():
+        # Python >= 3.12 warns when forking a process with OS threads: numpy's OpenBLAS pool is one,
+        # idle (trapsim does no BLAS work), and re-created after fork by OpenBLAS's own fork handlers.
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            raise RunError(f"cannot start a worker process (fork: {exc})") from None
+    if pid == 0:  # the worker: never returns
+        global _in_worker
+        _in_worker = True
+        status = 1
+        try:
+            os.setpgid(0, 0)  # a terminal's Ctrl-C reaches the parent only
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler turns it into KeyboardInterrupt
+            for conn in parents:  # a pipe's end held here would hide the parent's death from its worker
+                os.close(conn.fileno())
+            _serve(child)
+            status = 0
+        finally:
+            os._exit(status)  # no atexit handlers, no flushing the parent's buffers twice
+    with suppress(OSError):  # done by both, so the group exists whichever runs first
+        os.setpgid(pid, pid)
+    return _Forked(pid)
+
+
+class _Forked:
+    """A forked worker, with the part of :class:`subprocess.Popen`'s interface the pool uses."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout or 0.0)
+            time.sleep(0.002)
+        assert self.returncode is not None
+        return self.returncode
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, sig: int) -> None:
+        if self.returncode is None:
+            with suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+
 def pool_results(
     fn: Callable[..., T],
     tasks: Iterable[tuple[Any, ...]],
@@ -130,14 +224,18 @@ def pool_results(
     *,
     window: int | None = None,
     ordered: bool = True,
+    fork: bool | None = None,
 ) -> Iterator[tuple[int, T]]:
-    """``(task index, fn(*task))`` for every task, on ``workers`` spawned processes.
+    """``(task index, fn(*task))`` for every task, on ``workers`` processes.
 
     ``fn`` must be a module-level function (it is pickled). With ``ordered``,
     results come in task order; otherwise as they finish. At most ``window``
     tasks (default ``4 * workers``) are sent but not yet yielded, so at most
-    that many results wait in memory; ``tasks`` is read lazily.
+    that many results wait in memory; ``tasks`` is read lazily. ``fork``:
+    start the workers by fork (``None``: :func:`forks`, the default; the
+    results are the same either way).
     """
+    fork = forks() if fork is None else fork
     window = max(workers, window or 4 * workers)
     todo = enumerate(tasks)
     pool: list[_Worker] = []
@@ -147,7 +245,7 @@ def pool_results(
     try:
         with signals_held():  # an interrupt now would leave a worker started but not in the pool
             for _ in range(workers):
-                pool.append(_Worker(fn))
+                pool.append(_Worker(fn, pool, fork=fork))
         while True:
             for w in pool:
                 if w.task is not None or not more or sent - given >= window:

@@ -10,8 +10,8 @@ Points are independent, so they are dispatched in batches (one task = several
 points, a tenth of a second of work or more) to one of three backends:
 
 * in this process (``workers=1``);
-* local worker processes (``workers > 1``; a ``spawn`` pool, so it also works
-  inside Jupyter);
+* local worker processes (``workers > 1``; :func:`trapsim.runner.pool_results`:
+  forked on Linux, fresh interpreters elsewhere and inside Jupyter);
 * a Dask distributed cluster (``scheduler``: an address, ``"local"`` for a
   :class:`~distributed.LocalCluster`, or a ``Client``).
 
