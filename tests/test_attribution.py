@@ -243,3 +243,19 @@ def test_cli_attribute_says_how_to_make_a_tie_attributable(tmp_path: Path, invok
     with_tie = tmp_path / "tie2.toml"
     with_tie.write_text(GAME.format(absent="absent = { set = { c = 0.6 } }", extra=""), encoding="utf-8")
     assert "No relation has" not in invoke("attribute", with_tie, "--draws", 500, "--no-figures").output
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
+def test_attribution_on_worker_processes_counts_what_one_process_counts(
+    tmp_path: Path, fork: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The derived traps ("... without the tie") travel to worker processes pickled; their text does not
+    # parse, so they once killed every worker (a million draws, or 100,000 where workers fork).
+    sc = _load(tmp_path, "absent = { set = { c = 0.6 } }")
+    one = api.attribute(sc, draws=20_000, seed=3, workers=1)
+    if not fork:
+        monkeypatch.setattr("trapsim.runner.pool.forks", lambda: False)
+        monkeypatch.setattr("trapsim.runner.parallel.forks", lambda: False)
+    two = api.attribute(sc, draws=20_000, seed=3, workers=2)
+    assert two.result.trap_counts == one.result.trap_counts
+    assert [r.traps for r in two.relations] == [r.traps for r in one.relations]

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trapsim.expressions import PATH_FUNCTIONS, Expr
+from trapsim.expressions import PATH_FUNCTIONS, Expr, parse
 from trapsim.expressions.language import Binary, Call, Name, Node, Str, Unary
 from trapsim.model import Relation, Scenario, Trap, World
 from trapsim.runner import Result
@@ -56,7 +56,7 @@ def _compose(first: World, then: World, wid: str) -> World:
     return World(wid, tuple(sets.items()), tuple(force.items()), then.title, then.description)
 
 
-def _retarget(node: Node, i: int, traps: set[str]) -> Node:
+def _retarget(node: Node, i: int, traps: frozenset[str]) -> Node:
     """The syntax tree with every path function moved to the tie-absent worlds, trap names to their twins."""
     if isinstance(node, Name):
         return Name(_WITHOUT.format(i=i, trap=node.id), node.pos) if node.id in traps else node
@@ -81,6 +81,28 @@ def _expr(tree: Node, source: str) -> Expr:
     return Expr(source, tree)
 
 
+@dataclass(frozen=True, slots=True)
+class _Without(Expr):
+    """A trap's expression moved to relation ``i``'s tie-absent worlds (:func:`_retarget`).
+
+    Its ``source`` describes it ("(...) without the tie") but does not parse, so
+    it is pickled (for worker processes) as the recipe: the original source,
+    parsed and moved again there.
+    """
+
+    recipe: tuple[str, int, frozenset[str]] = ("", 0, frozenset())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_without, self.recipe)
+
+
+def _without(source: str, i: int, traps: frozenset[str], tree: Node | None = None) -> Expr:
+    """:class:`_Without` of the expression ``source`` (whose syntax tree is ``tree`` when already parsed)."""
+    if tree is None:
+        tree = parse(source).tree
+    return _Without(f"({source}) without the tie", _retarget(tree, i, traps), (source, i, traps))
+
+
 def _name(trap_id: str) -> Node:
     return Name(trap_id, 0)
 
@@ -93,7 +115,7 @@ def extend(scenario: Scenario, relations: Sequence[tuple[int, Relation]]) -> Sce
     """
     worlds = list(scenario.worlds)
     traps = list(scenario.traps)
-    trap_ids = {t.id for t in scenario.traps}
+    trap_ids = frozenset(t.id for t in scenario.traps)
     used = set(scenario.used_worlds())
     for i, rel in relations:
         assert rel.absent is not None
@@ -102,10 +124,8 @@ def extend(scenario: Scenario, relations: Sequence[tuple[int, Relation]]) -> Sce
         worlds += [_compose(absent, w, _ABSENT_IN.format(i=i, world=w.id)) for w in scenario.worlds if w.id in used]
         for t in scenario.traps:
             without = _WITHOUT.format(i=i, trap=t.id)
-            when = _expr(_retarget(t.when.tree, i, trap_ids), f"({t.when.source}) without the tie")
-            given = None
-            if t.given is not None:
-                given = _expr(_retarget(t.given.tree, i, trap_ids), f"({t.given.source}) without the tie")
+            when = _without(t.when.source, i, trap_ids, t.when.tree)
+            given = None if t.given is None else _without(t.given.source, i, trap_ids, t.given.tree)
             traps.append(Trap(without, f"{t.title} (without the tie)", when, given=given))
         for t in scenario.traps:
             without = _WITHOUT.format(i=i, trap=t.id)

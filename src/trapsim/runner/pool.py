@@ -175,6 +175,8 @@ def _fork(child: Connection, parents: list[Connection]) -> _Forked:
                 os.close(conn.fileno())
             _serve(child)
             status = 0
+        except BaseException:  # as a spawned worker would: say why on stderr; the parent reports the death
+            traceback.print_exc()
         finally:
             os._exit(status)  # no atexit handlers, no flushing the parent's buffers twice
     with suppress(OSError):  # done by both, so the group exists whichever runs first
