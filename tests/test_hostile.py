@@ -312,6 +312,7 @@ def test_two_sweeps_in_one_directory_the_second_is_refused_naming_the_first(tmp_
 @pytest.mark.parametrize("answer", [b"HTTP/1.0 200 OK\r\n\r\nhello", b""])
 def test_a_scheduler_address_that_is_not_dask_fails_fast(monkeypatch: pytest.MonkeyPatch, answer) -> None:
     """Regression: --scheduler pointing at something that is not a Dask scheduler hung for minutes."""
+    import contextlib
     import socket
     import threading
     import time
@@ -335,14 +336,18 @@ def test_a_scheduler_address_that_is_not_dask_fails_fast(monkeypatch: pytest.Mon
             if answer:
                 conn.sendall(answer)
 
-    threading.Thread(target=serve, daemon=True).start()
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
     sc = api.load(str(THRESHOLD))
     start = time.monotonic()
     try:
         with pytest.raises(RunError, match=r"cannot connect to a Dask scheduler at tcp://127\.0\.0\.1:") as err:
             api.sweep(sc, {"t": (0.1,)}, draws=100, scheduler=f"tcp://127.0.0.1:{srv.getsockname()[1]}")
     finally:
+        with contextlib.suppress(OSError):
+            srv.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the thread (close alone does not)
         srv.close()
+        server.join(5)
         for conn in held:
             conn.close()
     assert time.monotonic() - start < 30

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from trapsim.errors import RunError
-from trapsim.runner import forks, pool_results
+from trapsim.runner import pool_results
 
 
 def _slow_echo(i: int, delay: float) -> tuple[int, int]:
@@ -51,9 +51,11 @@ def no_leftover_workers() -> Iterator[None]:
 both_starts = pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
 
 
-def test_a_plain_process_on_linux_forks_its_workers() -> None:
-    # the test process runs no other thread; a worker started by fork is this process's child, not python -c
-    assert forks() == sys.platform.startswith("linux")
+def test_a_plain_process_on_linux_forks_its_workers_and_one_with_threads_does_not() -> None:
+    code = "import threading, time; from trapsim.runner import forks; a = forks(); "
+    code += "threading.Thread(target=time.sleep, args=(1,)).start(); print(a, forks())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == [str(sys.platform.startswith("linux")), "False"]
 
 
 @both_starts
