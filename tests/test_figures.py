@@ -555,11 +555,11 @@ def test_save_formats(simple_result, tmp_path: Path, fmt: str, magic: bytes) -> 
     assert not list(tmp_path.glob(".*part*"))  # no temporary file left behind
 
 
-def test_png_is_200_dpi_16_by_9(simple_result, tmp_path: Path) -> None:
+def test_png_is_full_hd_16_by_9(simple_result, tmp_path: Path) -> None:
     path = figures.save(figures.plot_trap_rates(simple_result), tmp_path / "t.png")
     head = path.read_bytes()[16:24]
     w, h = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:], "big")
-    assert (w, h) == (2560, 1440)
+    assert (w, h) == (1920, 1080)
 
 
 def test_save_rejects_unknown_formats(simple_result, tmp_path: Path) -> None:

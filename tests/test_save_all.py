@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from trapsim import api, figures
+from trapsim.figures.style import style_context
 
 ROOT = Path(__file__).parent.parent
 
@@ -77,3 +78,26 @@ print("saved")
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "saved", done.stderr
+
+
+def test_an_opaque_png_is_rgb_with_exactly_the_drawn_pixels_and_a_transparent_one_keeps_alpha(
+    result, tmp_path: Path
+) -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    for transparent in (False, True):
+        fig = figures.plot_trap_rates(result)
+        if transparent:
+            fig.patch.set_alpha(0.0)
+        path = figures.save(fig, tmp_path / f"t{transparent}.png", dpi=50)
+        raw = io.BytesIO()
+        with style_context():
+            fig.savefig(raw, format="rgba", dpi=50)  # matplotlib's own drawing, no trapsim encoder
+        drawn = np.frombuffer(raw.getvalue(), np.uint8).reshape(360, 640, 4)
+        with Image.open(path) as im:
+            assert im.mode == ("RGBA" if transparent else "RGB")
+            assert np.array_equal(np.asarray(im.convert("RGBA")), drawn)
+            assert im.info["dpi"] == pytest.approx((50, 50), rel=1e-3)  # stored as pixels per metre

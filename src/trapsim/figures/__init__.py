@@ -3,7 +3,7 @@
 Library code never uses pyplot: figures are built on
 ``matplotlib.figure.Figure`` and written by the caller with :func:`save`.
 One style for all (:mod:`trapsim.figures.style`): the Okabe-Ito palette,
-large fonts, 16:9 sizes, PNG at 200 dpi by default.
+large fonts, 16:9 sizes, PNG at 1,920 x 1,080 px (150 dpi) by default.
 
 =========================  ==========================================
 :func:`plot_trap_rates`    1. trap rates with 95% intervals
@@ -33,11 +33,12 @@ from trapsim.figures.convergence import plot_convergence
 from trapsim.figures.forked import Forked
 from trapsim.figures.graph import RELATION_STYLES, plot_actor_graph, plot_attribution_graph
 from trapsim.figures.results import plot_outcomes, plot_payoffs, plot_trap_rates
-from trapsim.figures.style import FORMATS, PALETTE, actor_colors, save, save_all
+from trapsim.figures.style import DPI, FORMATS, PALETTE, actor_colors, save, save_all
 from trapsim.figures.tree import layout_tree, plot_tree, plot_tree_panels
 from trapsim.runner import Result
 
 __all__ = [
+    "DPI",
     "FORMATS",
     "PALETTE",
     "RELATION_STYLES",
@@ -71,7 +72,7 @@ RUN_FIGURES = (
 )
 
 
-def write_run_figures(result: Result, out_dir: str | Path, *, fmt: str = "png", dpi: int = 200) -> list[Path]:
+def write_run_figures(result: Result, out_dir: str | Path, *, fmt: str = "png", dpi: int = DPI) -> list[Path]:
     """Write figures 1, 2, 3 and 6 of a run into ``out_dir``; return their paths.
 
     Files are named ``<scenario>_<figure>.<fmt>``: ``_traps``, ``_outcomes``,
@@ -94,7 +95,7 @@ def write_run_figures(result: Result, out_dir: str | Path, *, fmt: str = "png", 
     return [p for suffix, plot in RUN_FIGURES for p in (panels if plot is plot_tree else [next(others)])]
 
 
-def save_panels(panels: list[Figure], path: str | Path, *, dpi: int = 200, fmt: str | None = None) -> list[Path]:
+def save_panels(panels: list[Figure], path: str | Path, *, dpi: int = DPI, fmt: str | None = None) -> list[Path]:
     """Save linked tree panels: the first at ``path``, panel B at ``<stem>_B<suffix>``, and so on.
 
     Panels a bigger tree left there before (``<stem>_F<suffix>`` beside a new
