@@ -147,3 +147,31 @@ def test_a_child_that_hangs_is_stopped_and_its_work_done_here(
     assert time.monotonic() - start < forked.STOP_WAIT
     assert int(path.read_text()) == parent
     _no_child_left()
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="needs os.fork and two cores")
+def test_a_child_interrupted_twice_lets_its_thread_finish_the_file(tmp_path: Path, forks: None) -> None:
+    # Ctrl-C reaches a child twice: SIGINT from the terminal, then SIGTERM from the parent leaving its
+    # block. The second one once ended the child while its PNG thread was writing: a .part file stayed.
+    import signal
+    from concurrent.futures import ThreadPoolExecutor
+
+    def slow(tmp: Path) -> None:
+        tmp.write_text("half")
+        time.sleep(1.0)
+        tmp.write_text("whole")
+
+    def work() -> list[Path]:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            done = pool.submit(write_atomic, tmp_path / "e.txt", slow)
+            time.sleep(60)  # interrupted here, while the thread writes
+            return [done.result()]
+
+    with Forked(work) as child:
+        time.sleep(0.4)
+        os.kill(child._pid, signal.SIGINT)
+        time.sleep(0.1)
+    # leaving the block sent SIGTERM and waited for the child
+    assert [p.name for p in tmp_path.iterdir()] == ["e.txt"]
+    assert (tmp_path / "e.txt").read_text() == "whole"
+    _no_child_left()

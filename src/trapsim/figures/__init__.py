@@ -78,21 +78,19 @@ def write_run_figures(result: Result, out_dir: str | Path, *, fmt: str = "png", 
     Files are named ``<scenario>_<figure>.<fmt>``: ``_traps``, ``_outcomes``,
     ``_tree`` and ``_convergence``; a tree too big for one slide adds its
     linked panels ``_tree_B``, ``_tree_C``, ... (see :func:`plot_tree_panels`).
-    The tree's panels are drawn in a forked process beside the other figures
-    (:class:`~trapsim.figures.forked.Forked`; the same files as one after the other).
+    The figures other than the tree are drawn in a forked process while this
+    one lays out the tree's panels and saves them, the later half in a second
+    forked process (:class:`~trapsim.figures.forked.Forked`; the same files as
+    one after the other). Measured on defense_clause: the three other figures
+    take ~0.55 s, the tree's layout 0.25 s and its five panels ~0.6 s.
     """
     out = Path(out_dir)
     path = {suffix: out / f"{result.scenario.name}_{suffix}.{fmt}" for suffix, _ in RUN_FIGURES}
-    with Forked(lambda: save_panels(plot_tree_panels(result), path["tree"], dpi=dpi, fmt=fmt)) as tree:
-        others = iter(
-            save_all(
-                ((plot(result), path[suffix]) for suffix, plot in RUN_FIGURES if plot is not plot_tree),
-                dpi=dpi,
-                fmt=fmt,
-            )
-        )
-        panels = tree.result()
-    return [p for suffix, plot in RUN_FIGURES for p in (panels if plot is plot_tree else [next(others)])]
+    rest = [(plot, path[suffix]) for suffix, plot in RUN_FIGURES if plot is not plot_tree]
+    with Forked(lambda: save_all(((plot(result), p) for plot, p in rest), dpi=dpi, fmt=fmt)) as others:
+        panels = save_panels(plot_tree_panels(result), path["tree"], dpi=dpi, fmt=fmt)
+        drawn = iter(others.result())
+    return [p for suffix, plot in RUN_FIGURES for p in (panels if plot is plot_tree else [next(drawn)])]
 
 
 def save_panels(panels: list[Figure], path: str | Path, *, dpi: int = DPI, fmt: str | None = None) -> list[Path]:

@@ -42,6 +42,7 @@ STOP_WAIT = 5.0
 CHILD_WAIT = 300.0
 
 _in_child = False  # True in a child of Forked
+_interrupted = False  # True in a child of Forked once a signal has interrupted it
 
 
 class Forked:
@@ -114,7 +115,7 @@ def _child(work: Callable[[], list[Path]], write: int) -> None:
     try:
         # Stopped like the parent: Ctrl-C (to the group) or SIGTERM (from the parent's _stop) interrupts,
         # and the file being written is finished or removed (write_atomic), never left half-written.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)
         report = json.dumps([str(p) for p in work()]).encode()
         with os.fdopen(write, "wb") as pipe:
@@ -141,7 +142,19 @@ def _read_within(fd: int, seconds: float) -> bytes | None:
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    """The first SIGINT or SIGTERM interrupts the child; later ones do nothing while it stops.
+
+    Ctrl-C reaches the child twice: from the terminal, then as SIGTERM from the parent's
+    :func:`_stop`. A second interrupt landing while the child waits for its PNG thread to finish a
+    file would end the child (``os._exit``) with that file half-written (seen: a
+    ``.trapsim-*.part.png`` left behind). (Not ``SIG_IGN`` here: a signal already pending then
+    raises "signal ignored due to race condition".) The parent kills a child that has not stopped
+    in :data:`STOP_WAIT` seconds.
+    """
+    global _interrupted
+    if not _interrupted:
+        _interrupted = True
+        raise KeyboardInterrupt
 
 
 def _stop(pid: int) -> None:
