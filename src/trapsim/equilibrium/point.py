@@ -10,7 +10,7 @@ import numpy as np
 
 from trapsim.model import Scenario
 from trapsim.output import html_table, json_text, pandas, short_repr
-from trapsim.runner import CompiledScenario
+from trapsim.runner import CompiledScenario, compiled
 from trapsim.runner.games import Game
 from trapsim.runner.hypergame import follow, perceived_solutions
 from trapsim.sampling import central_value
@@ -191,7 +191,7 @@ def game_at(
     """
     point = central_values(scenario)
     point.update(values or {})
-    model = model if model is not None else CompiledScenario(scenario)
+    model = model if model is not None else compiled(scenario)
     env: dict[str, Any] = {k: np.array([v]) for k, v in point.items()}
     model.derive(env, None)
     game = model.game if world is None else model.world_game(world)
@@ -218,7 +218,7 @@ def strategies(
     """
     if not points:
         return []
-    model = model if model is not None else CompiledScenario(scenario)
+    model = model if model is not None else compiled(scenario)
     n = len(points)
     env: dict[str, Any] = {
         k: np.array([pt.get(k, v) for pt in points], dtype=float) for k, v in central_values(scenario).items()

@@ -17,7 +17,7 @@ from trapsim.explain.facts import PathTraps, TrapReport
 from trapsim.explain.words import _pct
 from trapsim.expressions import split_path_ref
 from trapsim.model import Scenario
-from trapsim.runner import CompiledScenario
+from trapsim.runner import CompiledScenario, compiled
 from trapsim.runner.traps import PlayedPaths, evaluate_traps
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def traps_at_leaves(
     ``{trap: bool array (len(leaves),)}``. The cost grows with inner nodes
     times leaves asked about: ask about the leaves you need.
     """
-    model = model or CompiledScenario(eq.scenario)
+    model = model or compiled(eq.scenario)
     tree = model.tree
     leaf = np.asarray(tree.leaves if leaves is None else leaves, dtype=np.int64)
     n = len(leaf)

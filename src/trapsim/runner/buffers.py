@@ -98,6 +98,11 @@ class Recycler:
             self._spare.append(buf)
             return buf
 
+    def clear(self) -> None:
+        """Forget the arrays kept (those still in use elsewhere live on there)."""
+        with self._lock:
+            self._spare.clear()
+
     def __getstate__(self) -> dict[str, Any]:  # pickled without its arrays and lock
         return {"keep": self._keep, "min_bytes": self._min_bytes}
 

@@ -92,6 +92,10 @@ class CompiledScenario:
         #: Per world that sets values: the program of the payoffs and probabilities those values change.
         self._world_programs = {w: self._program.dependent(self._changed(g)) for w, g in self.worlds.items() if g.sets}
 
+    def release_buffers(self) -> None:
+        """Drop the payoff tables kept for the next chunk (a cached model keeps only what it compiled)."""
+        self._tables.clear()
+
     def world_game(self, world_id: str) -> Game:
         """Compile one world's game (its tree, and its ``set`` expressions over true values)."""
         world = self.scenario.world(world_id)

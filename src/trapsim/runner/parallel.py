@@ -6,6 +6,7 @@ import hashlib
 import math
 import os
 import pickle
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -19,7 +20,7 @@ from trapsim.runner.result import Result
 from trapsim.sampling import fresh_seed
 from trapsim.solver import build_tree
 
-_WORKER_CACHE: dict[str, CompiledScenario] = {}
+_CACHE = threading.local()  # .models: {structure key: CompiledScenario}, the last one compiled by this thread
 
 
 def _structure_key(scenario: Scenario) -> str:
@@ -33,12 +34,21 @@ def _structure_key(scenario: Scenario) -> str:
 
 
 def compiled(scenario: Scenario) -> CompiledScenario:
-    """``CompiledScenario(scenario)``, cached in this process (for worker processes)."""
+    """``CompiledScenario(scenario)``, the last one kept per thread.
+
+    A worker process compiles a scenario once for all its chunks (a forked
+    worker has it from its parent, which compiled it first), and a run's
+    figures, equilibrium and explanations after the run reuse its
+    compilation. Per thread, so that threads (the web explorer's) never share one.
+    """
     key = _structure_key(scenario)
-    model = _WORKER_CACHE.get(key)
+    models: dict[str, CompiledScenario] | None = getattr(_CACHE, "models", None)
+    if models is None:
+        models = _CACHE.models = {}
+    model = models.get(key)
     if model is None:
-        _WORKER_CACHE.clear()
-        model = _WORKER_CACHE[key] = CompiledScenario(scenario)
+        models.clear()
+        model = models[key] = CompiledScenario(scenario)
     return model
 
 
@@ -134,11 +144,12 @@ def run(
             progress(sum(s.n for s in batch))
 
     if workers == 1:
-        model = CompiledScenario(scenario)
+        model = compiled(scenario)
         for c, n in chunks:
             done([run_chunk(model, entropy, c, n, solver, rationality, records)])
+        model.release_buffers()  # the compiled scenario stays cached (for figures), not its chunk-sized tables
     else:
-        if forks():  # compiled here once, and every forked worker has it (_WORKER_CACHE)
+        if forks():  # compiled here once, and every forked worker has it (compiled's cache)
             compiled(scenario)
         batch = max(1, min(16, len(chunks) // (workers * 4)))
         batches = [chunks[i : i + batch] for i in range(0, len(chunks), batch)]

@@ -1,0 +1,53 @@
+"""runner.compiled: one compilation per scenario and thread, shared by a run and what follows it."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from trapsim import api, figures, runner
+from trapsim.runner import compiling
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def compilations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the scenarios compiled from now on, this thread's cache emptied first."""
+    monkeypatch.setattr(runner.parallel._CACHE, "models", {}, raising=False)
+    made: list[str] = []
+    real = compiling.CompiledScenario.__init__
+
+    def counting(self, scenario):  # type: ignore[no-untyped-def]
+        made.append(scenario.name)
+        real(self, scenario)
+
+    monkeypatch.setattr(compiling.CompiledScenario, "__init__", counting)
+    return made
+
+
+def test_a_run_and_its_tree_figure_compile_the_scenario_once(compilations: list[str]) -> None:
+    sc = api.load(ROOT / "scenarios" / "defense_clause.toml")
+    res = api.simulate(sc, draws=3000, seed=1, workers=1)
+    figures.plot_tree_panels(res)  # solves the game at central values and finds the traps at the endings
+    api.solve(sc)
+    assert compilations == ["defense_clause"]
+
+
+def test_each_thread_compiles_its_own(compilations: list[str]) -> None:
+    sc = api.load(ROOT / "scenarios" / "defense_clause.toml")
+    mine = runner.compiled(sc)
+    theirs: list[object] = []
+    t = threading.Thread(target=lambda: theirs.append(runner.compiled(sc)))
+    t.start()
+    t.join()
+    assert runner.compiled(sc) is mine and theirs[0] is not mine
+    assert len(compilations) == 2
+
+
+def test_a_cached_model_keeps_no_chunk_tables_after_a_run() -> None:
+    sc = api.load(ROOT / "scenarios" / "defense_clause.toml")
+    api.simulate(sc, draws=9000, seed=1, workers=1)  # two chunks: tables reused, then dropped
+    assert runner.compiled(sc)._tables._spare == []
