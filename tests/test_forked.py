@@ -175,3 +175,19 @@ def test_a_child_interrupted_twice_lets_its_thread_finish_the_file(tmp_path: Pat
     assert [p.name for p in tmp_path.iterdir()] == ["e.txt"]
     assert (tmp_path / "e.txt").read_text() == "whole"
     _no_child_left()
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="needs os.fork and two cores")
+def test_signals_are_held_across_the_fork_and_the_child_takes_them_with_its_own_handler(forks: None) -> None:
+    import signal
+
+    def work() -> list[Path]:
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        handler = signal.getsignal(signal.SIGINT)
+        return [Path(f"{signal.SIGINT in mask}-{signal.SIGTERM in mask}-{getattr(handler, '__name__', handler)}")]
+
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    with Forked(work) as child:
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before  # restored here after the fork
+        assert child.result() == [Path("False-False-_interrupt")]
+    _no_child_left()

@@ -38,3 +38,35 @@ def test_import_held_imports_and_restores_the_mask() -> None:
     module = import_held("json")
     assert module is sys.modules["json"]
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
+
+
+def test_import_meanwhile_imports_on_another_thread_that_takes_no_signals(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from trapsim._signals import ImportMeanwhile
+
+    (tmp_path / "meanwhile_probe.py").write_text(
+        "import signal, threading\n"
+        "thread = threading.current_thread().name\n"
+        "mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importer = ImportMeanwhile("meanwhile_probe")
+    importer.join()  # nothing started: nothing to wait for
+    importer.start()
+    importer.start()  # once only
+    importer.join()
+    probe = sys.modules["meanwhile_probe"]
+    assert probe.thread == "trapsim-import-meanwhile_probe"
+    assert {signal.SIGINT, signal.SIGTERM} <= set(probe.mask)  # signals go to the main thread
+    assert threading.active_count() == 1 or all(t.name != probe.thread for t in threading.enumerate())
+
+
+def test_import_meanwhile_leaves_a_failing_import_to_the_main_thread(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from trapsim._signals import ImportMeanwhile
+
+    (tmp_path / "meanwhile_broken.py").write_text("raise ValueError('broken on purpose')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importer = ImportMeanwhile("meanwhile_broken")
+    importer.start()
+    importer.join()  # no error here, no traceback printed by the thread
+    with pytest.raises(ValueError, match="broken on purpose"):
+        import_held("meanwhile_broken")

@@ -197,7 +197,11 @@ def run(
     check_rationality(sc, solver, rationality)
     if priors:
         sc = api.with_pooled_priors(sc, priors)
-    res = simulate(sc, draws, seed, parse_sets(sets), solver, rationality, workers, as_json=as_json, per_draw=per_draw)
+    figures_wanted = not no_figures and not (out is None and as_json)
+    res = simulate(
+        sc, draws, seed, parse_sets(sets), solver, rationality, workers, as_json=as_json, per_draw=per_draw,
+        meanwhile="trapsim.figures" if figures_wanted else None,
+    )  # fmt: skip
     written: list[Path] = [Path(per_draw)] if per_draw else []
     if out is None and as_json:
         click.echo(res.to_json())

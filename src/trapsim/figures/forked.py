@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from trapsim._signals import signals_held
 from trapsim.runner import default_workers
 
 __all__ = ["Forked"]
@@ -66,16 +67,23 @@ class Forked:
 
     def _start(self) -> None:
         read, write = os.pipe()
-        with warnings.catch_warnings():
-            # Python >= 3.12 warns when forking a process with OS threads: numpy's OpenBLAS pool
-            # is one, idle, and re-created after fork by OpenBLAS's own fork handlers.
-            warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:  # the child: never returns
-            os.close(read)
-            _child(self._work, write)
-        os.close(write)
-        self._pid, self._read = pid, read
+        try:
+            # Signals held across the fork: an interrupt inside it lands in an at-fork hook (logging's
+            # lock release), where Python prints it as ignored and the run goes on; and the child
+            # must set its own handlers before any signal reaches it (_child unblocks them).
+            with signals_held(), warnings.catch_warnings():
+                # Python >= 3.12 warns when forking a process with OS threads: numpy's OpenBLAS pool
+                # is one, idle, and re-created after fork by OpenBLAS's own fork handlers.
+                warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+                pid = os.fork()
+                if pid == 0:  # the child: never returns
+                    os.close(read)
+                    _child(self._work, write)
+                os.close(write)
+                self._pid, self._read = pid, read
+        except BaseException:  # a signal held during the fork, delivered now: no __exit__ will stop the child
+            self.__exit__(None, None, None)
+            raise
 
     def result(self) -> list[Path]:
         """The paths ``work`` wrote: the child's report, or ``work()`` run here if the child did not succeed.
@@ -117,6 +125,7 @@ def _child(work: Callable[[], list[Path]], write: int) -> None:
         # and the file being written is finished or removed (write_atomic), never left half-written.
         signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # held by _start
         report = json.dumps([str(p) for p in work()]).encode()
         with os.fdopen(write, "wb") as pipe:
             pipe.write(report)
