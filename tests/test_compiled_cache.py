@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
@@ -50,4 +51,23 @@ def test_each_thread_compiles_its_own(compilations: list[str]) -> None:
 def test_a_cached_model_keeps_no_chunk_tables_after_a_run() -> None:
     sc = api.load(ROOT / "scenarios" / "defense_clause.toml")
     api.simulate(sc, draws=9000, seed=1, workers=1)  # two chunks: tables reused, then dropped
+    assert runner.compiled(sc)._tables._spare == []
+
+
+def _has_compiled(key: str) -> bool:
+    return key in getattr(runner.parallel._CACHE, "models", {})
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="trapsim forks on Linux only")
+def test_forked_workers_have_the_compilation_of_their_parent() -> None:
+    sc = api.load(ROOT / "scenarios" / "defense_clause.toml")
+    runner.compiled(sc)
+    key = runner.parallel._structure_key(sc)
+    assert [ok for _, ok in runner.pool_results(_has_compiled, [(key,)] * 4, 2, fork=True)] == [True] * 4
+    assert [ok for _, ok in runner.pool_results(_has_compiled, [(key,)] * 2, 2, fork=False)] == [False] * 2
+
+
+def test_an_in_process_sweep_leaves_no_chunk_tables_in_the_cache() -> None:
+    sc = api.load(ROOT / "scenarios" / "defense_clause.toml")
+    api.sweep(sc, {"china_stake": (0.1, 0.3)}, draws=9000, workers=1, seed=1)
     assert runner.compiled(sc)._tables._spare == []

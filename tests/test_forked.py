@@ -22,7 +22,7 @@ CAN_FORK = sys.platform.startswith("linux") and forked._cores() > 1
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fork even if earlier tests left threads running in this process (the CLI has none)."""
-    monkeypatch.setattr(forked.threading, "active_count", lambda: 1)
+    monkeypatch.setattr("trapsim._fork.threading.active_count", lambda: 1)
 
 
 def _no_child_left() -> None:
@@ -169,7 +169,8 @@ def test_a_child_interrupted_twice_lets_its_thread_finish_the_file(tmp_path: Pat
 
     with Forked(work) as child:
         time.sleep(0.4)
-        os.kill(child._pid, signal.SIGINT)
+        assert child._child is not None
+        os.kill(child._child.pid, signal.SIGINT)
         time.sleep(0.1)
     # leaving the block sent SIGTERM and waited for the child
     assert [p.name for p in tmp_path.iterdir()] == ["e.txt"]

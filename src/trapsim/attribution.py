@@ -90,17 +90,22 @@ class _Without(Expr):
     parsed and moved again there.
     """
 
-    recipe: tuple[str, int, frozenset[str]] = ("", 0, frozenset())
+    recipe: tuple[str, int, tuple[str, ...]] = ("", 0, ())  # a sorted tuple: the same pickle bytes every time
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_without, self.recipe)
 
 
-def _without(source: str, i: int, traps: frozenset[str], tree: Node | None = None) -> Expr:
-    """:class:`_Without` of the expression ``source`` (whose syntax tree is ``tree`` when already parsed)."""
+def _without(source: str, i: int, traps: tuple[str, ...], tree: Node | None = None) -> Expr:
+    """:class:`_Without` of the expression ``source`` (whose syntax tree is ``tree`` when already parsed).
+
+    ``traps``: the scenario's trap ids, sorted. (A frozenset would do for :func:`_retarget`, but its
+    pickle bytes change with the order of a set rebuilt in a worker, and the workers' cache of
+    compiled scenarios is keyed by those bytes.)
+    """
     if tree is None:
         tree = parse(source).tree
-    return _Without(f"({source}) without the tie", _retarget(tree, i, traps), (source, i, traps))
+    return _Without(f"({source}) without the tie", _retarget(tree, i, frozenset(traps)), (source, i, traps))
 
 
 def _name(trap_id: str) -> Node:
@@ -115,7 +120,7 @@ def extend(scenario: Scenario, relations: Sequence[tuple[int, Relation]]) -> Sce
     """
     worlds = list(scenario.worlds)
     traps = list(scenario.traps)
-    trap_ids = frozenset(t.id for t in scenario.traps)
+    trap_ids = tuple(sorted(t.id for t in scenario.traps))
     used = set(scenario.used_worlds())
     for i, rel in relations:
         assert rel.absent is not None

@@ -18,19 +18,16 @@ always waited for.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import select
 import signal
-import sys
-import threading
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from trapsim._fork import Child, can_fork, fork
 from trapsim._signals import signals_held
 from trapsim.runner import default_workers
 
@@ -42,7 +39,6 @@ STOP_WAIT = 5.0
 #: net against a child that hangs (a run's figures take seconds, not minutes).
 CHILD_WAIT = 300.0
 
-_in_child = False  # True in a child of Forked
 _interrupted = False  # True in a child of Forked once a signal has interrupted it
 
 
@@ -60,27 +56,23 @@ class Forked:
 
     def __init__(self, work: Callable[[], list[Path]]) -> None:
         self._work = work
-        self._pid = 0
+        self._child: Child | None = None
         self._read = -1
-        if not _in_child and sys.platform.startswith("linux") and _cores() > 1 and threading.active_count() == 1:
+        if can_fork() and _cores() > 1:
             self._start()
 
     def _start(self) -> None:
         read, write = os.pipe()
+
+        def child() -> int:
+            os.close(read)
+            return _child(self._work, write)
+
         try:
-            # Signals held across the fork: an interrupt inside it lands in an at-fork hook (logging's
-            # lock release), where Python prints it as ignored and the run goes on; and the child
-            # must set its own handlers before any signal reaches it (_child unblocks them).
-            with signals_held(), warnings.catch_warnings():
-                # Python >= 3.12 warns when forking a process with OS threads: numpy's OpenBLAS pool
-                # is one, idle, and re-created after fork by OpenBLAS's own fork handlers.
-                warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
-                pid = os.fork()
-                if pid == 0:  # the child: never returns
-                    os.close(read)
-                    _child(self._work, write)
+            with signals_held():  # until the child is stored here (trapsim._fork.fork)
+                pid = fork(child)
                 os.close(write)
-                self._pid, self._read = pid, read
+                self._child, self._read = Child(pid), read
         except BaseException:  # a signal held during the fork, delivered now: no __exit__ will stop the child
             self.__exit__(None, None, None)
             raise
@@ -90,16 +82,14 @@ class Forked:
 
         A child that has not reported within :data:`CHILD_WAIT` seconds is stopped and its work done here.
         """
-        if self._pid:
+        if self._child is not None:
             report = _read_within(self._read, CHILD_WAIT)
             os.close(self._read)
             self._read = -1
             if report is None:
-                _stop(self._pid)
-                status = -1
-            else:
-                status = os.waitpid(self._pid, 0)[1]
-            self._pid = 0
+                self._child.stop(STOP_WAIT)
+            status = self._child.wait()
+            self._child = None
             if status == 0 and report:
                 return [Path(p) for p in json.loads(report)]
         return self._work()
@@ -111,29 +101,25 @@ class Forked:
         if self._read >= 0:
             os.close(self._read)
             self._read = -1
-        if self._pid:
-            _stop(self._pid)
-            self._pid = 0
+        if self._child is not None:
+            self._child.stop(STOP_WAIT)
+            self._child = None
 
 
-def _child(work: Callable[[], list[Path]], write: int) -> None:
-    global _in_child
-    _in_child = True
-    status = 1
+def _child(work: Callable[[], list[Path]], write: int) -> int:
+    """The child's program: ``work``, then its paths reported as JSON; the exit status."""
     try:
-        # Stopped like the parent: Ctrl-C (to the group) or SIGTERM (from the parent's _stop) interrupts,
+        # Stopped like the parent: Ctrl-C (to the group) or SIGTERM (from the parent's stop) interrupts,
         # and the file being written is finished or removed (write_atomic), never left half-written.
         signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # held by _start
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # held by fork
         report = json.dumps([str(p) for p in work()]).encode()
         with os.fdopen(write, "wb") as pipe:
             pipe.write(report)
-        status = 0
     except BaseException:  # the parent redoes the work and reports the error itself
-        pass
-    finally:
-        os._exit(status)  # no atexit handlers, no flushing the parent's buffers twice
+        return 1
+    return 0
 
 
 def _read_within(fd: int, seconds: float) -> bytes | None:
@@ -154,7 +140,7 @@ def _interrupt(signum: int, frame: object) -> None:
     """The first SIGINT or SIGTERM interrupts the child; later ones do nothing while it stops.
 
     Ctrl-C reaches the child twice: from the terminal, then as SIGTERM from the parent's
-    :func:`_stop`. A second interrupt landing while the child waits for its PNG thread to finish a
+    :meth:`~trapsim._fork.Child.stop`. A second interrupt landing while the child waits for its PNG thread to finish a
     file would end the child (``os._exit``) with that file half-written (seen: a
     ``.trapsim-*.part.png`` left behind). (Not ``SIG_IGN`` here: a signal already pending then
     raises "signal ignored due to race condition".) The parent kills a child that has not stopped
@@ -164,21 +150,6 @@ def _interrupt(signum: int, frame: object) -> None:
     if not _interrupted:
         _interrupted = True
         raise KeyboardInterrupt
-
-
-def _stop(pid: int) -> None:
-    """Interrupt the child (it removes its partial file and exits) and reap it; kill it if it hangs."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_WAIT
-    while time.monotonic() < deadline:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return
-        time.sleep(0.01)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
 
 
 def _cores() -> int:

@@ -145,9 +145,11 @@ def run(
 
     if workers == 1:
         model = compiled(scenario)
-        for c, n in chunks:
-            done([run_chunk(model, entropy, c, n, solver, rationality, records)])
-        model.release_buffers()  # the compiled scenario stays cached (for figures), not its chunk-sized tables
+        try:
+            for c, n in chunks:
+                done([run_chunk(model, entropy, c, n, solver, rationality, records)])
+        finally:
+            model.release_buffers()  # the compiled scenario stays cached (for figures), not its chunk tables
     else:
         if forks():  # compiled here once, and every forked worker has it (compiled's cache)
             compiled(scenario)

@@ -37,15 +37,13 @@ import pickle
 import signal
 import subprocess
 import sys
-import threading
-import time
 import traceback
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from trapsim._blas import one_blas_thread
+from trapsim._fork import Child, can_fork, fork
 from trapsim._signals import signals_held
 from trapsim.errors import RunError, TrapsimError
 
@@ -59,12 +57,10 @@ T = TypeVar("T")
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _STOP_WAIT = 5.0  # seconds a terminated worker gets before it is killed
 
-_in_worker = False  # True in a forked worker: it never starts a pool of its own by fork
-
 
 def forks() -> bool:
-    """Whether :func:`pool_results` starts its workers by fork from this process now (see the module's notes)."""
-    return sys.platform.startswith("linux") and not _in_worker and threading.active_count() == 1
+    """Whether :func:`pool_results` starts its workers by fork from here now (:func:`trapsim._fork.can_fork`)."""
+    return can_fork()
 
 
 # The worker's whole program: read sys.path and the task function, then serve (see _serve).
@@ -115,18 +111,25 @@ class _Worker:
         from multiprocessing import Pipe
 
         self.conn, child = Pipe()
-        self.process: subprocess.Popen[bytes] | _Forked
+        self.process: subprocess.Popen[bytes] | Child
         try:
-            if fork:
-                self.process = _fork(child, [w.conn for w in pool] + [self.conn])
-            else:
-                self.process = _spawn(child)
+            self.process = _fork(child, [w.conn for w in pool] + [self.conn]) if fork else _spawn(child)
+        except BaseException:
+            self.conn.close()
+            raise
         finally:
             child.close()
-        if not fork:
-            self.conn.send(list(sys.path))
-        self.conn.send(fn)
         self.task: int | None = None  # index of the task it holds
+        try:
+            if not fork:
+                self.conn.send(list(sys.path))
+            self.conn.send(fn)
+        except BaseException as exc:  # a function that does not pickle: no worker left behind
+            self.ask_to_stop(graceful=False)
+            self.reap()
+            if isinstance(exc, Exception) and not isinstance(exc, OSError):
+                raise RunError(f"the task function cannot be sent to a worker process ({exc})") from None
+            raise
 
     def give(self, index: int, args: tuple[Any, ...]) -> None:
         try:
@@ -134,6 +137,23 @@ class _Worker:
         except OSError:
             raise _died(self) from None
         self.task = index
+
+    def ask_to_stop(self, *, graceful: bool) -> None:
+        """Ask it to leave (``graceful``: after a complete run: the end of its tasks) or terminate it."""
+        if graceful:
+            with suppress(OSError):
+                self.conn.send(None)
+        elif self.process.poll() is None:
+            self.process.terminate()
+
+    def reap(self) -> None:
+        """Wait for it to end (killed after :data:`_STOP_WAIT` seconds) and close the pipe."""
+        try:
+            self.process.wait(timeout=_STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.conn.close()
 
 
 def _spawn(child: Connection) -> subprocess.Popen[bytes]:
@@ -150,73 +170,34 @@ def _spawn(child: Connection) -> subprocess.Popen[bytes]:
         raise RunError(f"cannot start a worker process ({sys.executable or 'no Python executable'}: {exc})") from None
 
 
-def _fork(child: Connection, parents: list[Connection]) -> _Forked:
+def _fork(child: Connection, parents: list[Connection]) -> Child:
     """A fork of this process serving ``child``; ``parents``: the parent's pipe ends, closed in the child.
 
-    Called with SIGINT and SIGTERM blocked (:func:`pool_results`), so the child sets up its own
-    signal handling and process group before any signal reaches it.
+    Called with SIGINT and SIGTERM held (:func:`pool_results`) until the worker is in the pool.
     """
-    with warnings.catch_warnings():
-        # Python >= 3.12 warns when forking a process with OS threads: numpy's OpenBLAS pool is one,
-        # idle (trapsim does no BLAS work), and re-created after fork by OpenBLAS's own fork handlers.
-        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+
+    def serve() -> int:
+        os.setpgid(0, 0)  # a terminal's Ctrl-C reaches the parent only
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler turns it into KeyboardInterrupt
+        for conn in parents:  # a pipe's end held here would hide the parent's death from its worker
+            os.close(conn.fileno())
+        null = os.open(os.devnull, os.O_RDONLY)  # stdin as a spawned worker has it
+        os.dup2(null, 0)
+        os.close(null)
         try:
-            pid = os.fork()
-        except OSError as exc:
-            raise RunError(f"cannot start a worker process (fork: {exc})") from None
-    if pid == 0:  # the worker: never returns
-        global _in_worker
-        _in_worker = True
-        status = 1
-        try:
-            os.setpgid(0, 0)  # a terminal's Ctrl-C reaches the parent only
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler turns it into KeyboardInterrupt
-            for conn in parents:  # a pipe's end held here would hide the parent's death from its worker
-                os.close(conn.fileno())
-            _serve(child)
-            status = 0
+            _serve(child)  # unblocks the signals once SIGINT is ignored
         except BaseException:  # as a spawned worker would: say why on stderr; the parent reports the death
             traceback.print_exc()
-        finally:
-            os._exit(status)  # no atexit handlers, no flushing the parent's buffers twice
+            return 1
+        return 0
+
+    try:
+        pid = fork(serve)
+    except OSError as exc:
+        raise RunError(f"cannot start a worker process (fork: {exc})") from None
     with suppress(OSError):  # done by both, so the group exists whichever runs first
         os.setpgid(pid, pid)
-    return _Forked(pid)
-
-
-class _Forked:
-    """A forked worker, with the part of :class:`subprocess.Popen`'s interface the pool uses."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout or 0.0)
-            time.sleep(0.002)
-        assert self.returncode is not None
-        return self.returncode
-
-    def terminate(self) -> None:
-        self._signal(signal.SIGTERM)
-
-    def kill(self) -> None:
-        self._signal(signal.SIGKILL)
-
-    def _signal(self, sig: int) -> None:
-        if self.returncode is None:
-            with suppress(ProcessLookupError):
-                os.kill(self.pid, sig)
+    return Child(pid)
 
 
 def pool_results(
@@ -299,16 +280,7 @@ def _receive(busy: list[_Worker]) -> list[tuple[int, Any]]:
 
 def _stop(pool: list[_Worker], *, graceful: bool) -> None:
     """End the workers: ask them to leave after a complete run, terminate them otherwise."""
+    for w in pool:  # all asked first, then each waited for: they stop side by side
+        w.ask_to_stop(graceful=graceful)
     for w in pool:
-        if graceful:
-            with suppress(OSError):
-                w.conn.send(None)
-        elif w.process.poll() is None:
-            w.process.terminate()
-    for w in pool:
-        try:
-            w.process.wait(timeout=_STOP_WAIT)
-        except subprocess.TimeoutExpired:
-            w.process.kill()
-            w.process.wait()
-        w.conn.close()
+        w.reap()

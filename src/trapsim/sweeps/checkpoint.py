@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from trapsim._fork import close_in_children, keep_in_children
 from trapsim.errors import RunError
 from trapsim.output import json_text, write_text_atomic
 from trapsim.sweeps.result import Point
@@ -37,7 +38,8 @@ def directory_lock(directory: Path) -> Iterator[None]:
     Two sweeps writing the same directory would overwrite each other's
     checkpoint; the second one is refused, naming the process that holds the
     lock. The lock is ``flock`` on :data:`LOCK_NAME`, so it dies with its
-    process (a killed sweep leaves no stale lock).
+    process (a killed sweep leaves no stale lock); forked worker processes
+    do not inherit it (:func:`trapsim._fork.close_in_children`).
     """
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / LOCK_NAME
@@ -53,11 +55,13 @@ def directory_lock(directory: Path) -> Iterator[None]:
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()}".encode(), 0)
+        close_in_children(fd)  # a forked worker sharing it would hold the lock after this process died
         try:
             yield
         finally:
             path.unlink(missing_ok=True)
     finally:
+        keep_in_children(fd)
         os.close(fd)
 
 

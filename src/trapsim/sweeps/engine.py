@@ -94,8 +94,11 @@ def _batches(todo: list[Task], draws: int, workers: int) -> list[list[Task]]:
 
 
 def _in_process(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...]) -> Batches:
-    for batch in batches:
-        yield _run_points(scenario, batch, *args)
+    try:
+        for batch in batches:
+            yield _run_points(scenario, batch, *args)
+    finally:  # the compiled scenario stays cached in this thread, not its chunk tables
+        runner.compiled(scenario).release_buffers()
 
 
 def _processes(scenario: Scenario, batches: list[list[Task]], args: tuple[Any, ...], workers: int) -> Batches:
