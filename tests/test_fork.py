@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -47,10 +48,8 @@ def test_a_sweep_directory_lock_is_not_held_by_forked_children(tmp_path: Path) -
     def child() -> int:
         targets = []
         for fd in os.listdir("/proc/self/fd"):
-            try:
+            with contextlib.suppress(OSError):  # the descriptor listdir itself used, closed by now
                 targets.append(os.readlink(f"/proc/self/fd/{fd}"))
-            except OSError:  # the descriptor listdir itself used, closed by now
-                pass
         return 2 if any(t.endswith(LOCK_NAME) for t in targets) else 0
 
     with directory_lock(tmp_path):

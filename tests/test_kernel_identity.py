@@ -7,9 +7,8 @@ moment (exact ``float.hex``) and the payoff sample of each run must match.
 
 from __future__ import annotations
 
-import sys
-
 import json
+import sys
 
 import pytest
 
