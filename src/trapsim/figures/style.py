@@ -255,7 +255,7 @@ def save(fig: Figure, path: str | Path, *, dpi: int = DPI, fmt: str | None = Non
     return write_atomic(path, write)
 
 
-#: zlib level of PNG files: 3 compresses a 2,560 x 1,440 figure in ~55 ms against ~75 ms at zlib's
+#: zlib level of PNG files: 3 compressed a 2,560 x 1,440 figure in ~55 ms against ~75 ms at zlib's
 #: (and matplotlib's) 6, for files ~2 % bigger (measured on defense_clause's run figures, RGB).
 PNG_COMPRESSION = 3
 #: What matplotlib's own PNG writer records (no date: the same figure gives the same file).
@@ -288,7 +288,7 @@ def save_all(items: Iterable[tuple[Figure, str | Path]], *, dpi: int = DPI, fmt:
 
     A PNG is drawn on this thread (matplotlib is not thread-safe) and
     compressed and written on a background thread, where Pillow releases the
-    GIL: compressing one figure (a third of its cost at 2,560 x 1,440) runs
+    GIL: compressing one figure (a third of its cost) runs
     beside drawing the next, and beside building it when ``items`` is a
     generator that builds figures as they are asked for. Other formats are
     saved in turn. Returns the paths in order; the first error is raised
