@@ -236,12 +236,12 @@ def analysis_rows(cfg: argparse.Namespace) -> list[tuple[str, float, str]]:
 
     timed(
         f"run --solver qre, {cfg.qre_draws:,} draws",
-        lambda: trapsim.simulate(sc, draws=cfg.qre_draws, seed=1, solver="qre"),
+        lambda: trapsim.simulate(sc, draws=cfg.qre_draws, seed=1, solver="qre", workers=1),
         "one core",
     )
     timed(
         f"run --solver spe, {cfg.qre_draws:,} draws",
-        lambda: trapsim.simulate(sc, draws=cfg.qre_draws, seed=1),
+        lambda: trapsim.simulate(sc, draws=cfg.qre_draws, seed=1, workers=1),
         "one core, for comparison",
     )
     timed(
