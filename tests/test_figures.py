@@ -750,3 +750,28 @@ def test_outcome_bars_are_named_by_the_files_labels() -> None:
     ticks = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_yticklabels()]
     assert "Status quo: Ukraine holds the line" in ticks and "status_quo" not in ticks
     assert "outcome:status_quo" in _by_gid(fig, "outcome:")
+
+
+@pytest.fixture(scope="module")
+def run_100k() -> trapsim.Result:
+    """The default scenario as `trapsim run` has it (100,000 draws: the longest footnotes)."""
+    return trapsim.simulate(trapsim.load(str(DEFAULT)), seed=20240619)
+
+
+@pytest.mark.parametrize(
+    "plot", ["plot_trap_rates", "plot_outcomes", "plot_convergence", "plot_payoffs", "plot_tree_panels"]
+)
+def test_footnotes_stay_inside_the_figure(run_100k: trapsim.Result, plot: str) -> None:
+    # The payoffs' footnote once ran past the right edge ("share of draws per b"): its line break was
+    # placed by hand for hinted glyphs. Footnotes are now wrapped to the figure's measured width.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from trapsim.figures.style import style_context
+
+    made = getattr(figures, plot)(run_100k)
+    for fig in made if isinstance(made, list) else [made]:
+        with style_context():
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            for text in fig.texts:
+                box = text.get_window_extent(renderer)
+                assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (plot, text.get_text())

@@ -214,7 +214,7 @@ def plot_payoffs(result: Result) -> Figure:
     if sample is not None and sample.size:
         note = (
             f"payoffs realised in the first {sample.shape[1]:,} draws · black line: mean over all "
-            "draws · right axes: share of draws per bin\nstem with a dot: share of draws with exactly "
+            "draws\nright axes: share of draws per bin · stem with a dot: share of draws with exactly "
             "that payoff (often the status quo)"
         )
     else:

@@ -227,7 +227,8 @@ def wrap(text: str, width: int) -> str:
 
 
 def footnote(fig: Figure, text: str, *, size: float = 12) -> None:
-    """A small grey line at the bottom left (draws, seed, what the bars mean)."""
+    """A small grey line at the bottom left (draws, seed, what the bars mean), wrapped to the figure's width."""
+    text = wrap_measured(text, size, fig.get_figwidth() - 0.1)  # 0.005 of the width at the left, a margin
     lines = text.count("\n") + 1
     frac = (0.12 + 0.24 * lines * size / 12) / fig.get_figheight()
     engine = fig.get_layout_engine()
