@@ -53,16 +53,28 @@ def compiled(scenario: Scenario) -> CompiledScenario:
 
 
 def _run_batch(
-    scenario: Scenario,
+    scenario: Scenario | str,
     entropy: int,
     chunks: Sequence[tuple[int, int]],
     solver: str,
     rationality: float,
     records: bool = False,
 ) -> list[ChunkStats]:
-    """Worker entry point: run several chunks (the compiled scenario is cached per process)."""
-    model = compiled(scenario)
+    """Worker entry point: run several chunks (the compiled scenario is cached per process).
+
+    ``scenario`` is the scenario, or for a forked worker the key of the compiled one it has from its
+    parent (sending the scenario with every task cost a pickle and ~1.4 ms of parsing it again).
+    """
+    model = compiled(scenario) if isinstance(scenario, Scenario) else _inherited(scenario)
     return [run_chunk(model, entropy, c, n, solver, rationality, records) for c, n in chunks]
+
+
+def _inherited(key: str) -> CompiledScenario:
+    """The compiled scenario a forked worker has from its parent (:func:`compiled`'s cache)."""
+    model = getattr(_CACHE, "models", {}).get(key)
+    if model is None:  # the parent compiles it before it forks: this is a bug, not a user's error
+        raise RuntimeError(f"a forked worker process has no compiled scenario {key[:12]}")
+    return model
 
 
 def _chunks(draws: int) -> list[tuple[int, int]]:
@@ -151,13 +163,16 @@ def run(
         finally:
             model.release_buffers()  # the compiled scenario stays cached (for figures), not its chunk tables
     else:
-        if forks():  # compiled here once, and every forked worker has it (compiled's cache)
+        fork = forks()
+        sent: Scenario | str = scenario
+        if fork:  # compiled here once: every forked worker has it, and is sent its key only
             compiled(scenario)
+            sent = _structure_key(scenario)
         batch = max(1, min(16, len(chunks) // (workers * 4)))
         batches = [chunks[i : i + batch] for i in range(0, len(chunks), batch)]
         # At most 4 batches per worker in flight, delivered in order: per-draw records never pile up.
-        tasks = ((scenario, entropy, b, solver, rationality, records) for b in batches)
-        for _, part in pool_results(_run_batch, tasks, workers, window=4 * workers):
+        tasks = ((sent, entropy, b, solver, rationality, records) for b in batches)
+        for _, part in pool_results(_run_batch, tasks, workers, window=4 * workers, fork=fork):
             done(part)
     return _aggregate(
         scenario, merged, draws, entropy, seed_given, solver, rationality, values, time.perf_counter() - start, workers
