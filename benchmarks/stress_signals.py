@@ -57,6 +57,10 @@ def one_run(args: argparse.Namespace, out: Path, delay: float) -> str | None:
         problems.append(f"processes left: {' '.join(left)}")
     if partial:
         problems.append(f"partial files: {' '.join(partial)}")
+    if problems and err.strip():
+        problems.append("stderr: " + " | ".join(err.strip().splitlines()[-3:])[:300])
+    if partial:
+        problems.append("written: " + " ".join(sorted(p.name for p in out.iterdir() if not p.name.startswith("."))))
     return "; ".join(problems) or None
 
 

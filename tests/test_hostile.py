@@ -41,6 +41,28 @@ def test_last_resort_handler_exits_1_with_one_message(invoke, monkeypatch: pytes
     assert "\x1b" not in result.output
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped interrupt, on purpose
+def test_a_failure_after_a_swallowed_interrupt_is_reported_as_the_interrupt(
+    invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python drops a KeyboardInterrupt raised inside a finaliser ("Exception ignored"); a figure
+    # interrupted that way mid-layout later failed with "Invalid bounding box", reported as a bug.
+    import signal
+
+    class Finalised:
+        def __del__(self) -> None:
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # Ctrl-C, landing in a finaliser
+
+    def interrupted_then_broken(path: str) -> None:
+        Finalised()  # collected at once: the interrupt is raised in __del__ and dropped there
+        raise ValueError("Invalid bounding box")
+
+    monkeypatch.setattr(api, "load", interrupted_then_broken)
+    result = invoke("validate", SIMPLE)
+    assert result.exit_code == 130
+    assert "interrupted" in result.output and "internal error" not in result.output
+
+
 def test_run_error_is_built_from_fields_and_survives_pickling() -> None:
     err = RunError("x is nan", file="a.toml", key="payoffs.o.a")
     assert str(err) == "a.toml: payoffs.o.a: x is nan" and err.lines() == [str(err)]

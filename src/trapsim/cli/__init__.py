@@ -80,23 +80,37 @@ def echo_error(exc: TrapsimError) -> None:
         click.echo(f"error: {printable(line)}", err=True)
 
 
+class _Interrupts:
+    """Whether Ctrl-C or SIGTERM reached the command (see :func:`terminate_as_interrupt`)."""
+
+    received = False
+
+
 @contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
+def terminate_as_interrupt(seen: _Interrupts) -> Iterator[None]:
     """Treat SIGTERM (a job scheduler, `kill`) like Ctrl-C: checkpoints are saved, partial files
-    removed, worker processes ended, and the command exits with status 130."""
+    removed, worker processes ended, and the command exits with status 130.
+
+    Both signals are also recorded in ``seen``: Python drops a KeyboardInterrupt raised inside a
+    finaliser (a weakref callback of matplotlib's, say: "Exception ignored"), and the half-done
+    work may then fail in a way that looks like a bug (seen: "Invalid bounding box" from a figure
+    interrupted mid-layout, 1 run in 300); such a failure is reported as the interruption it is.
+    """
 
     def interrupt(signum: int, frame: Any) -> None:
+        seen.received = True
         raise KeyboardInterrupt
 
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class _Group(click.Group):
@@ -115,8 +129,9 @@ class _Group(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
+        interrupts = _Interrupts()
         try:
-            with terminate_as_interrupt(), inputs_protected():
+            with terminate_as_interrupt(interrupts), inputs_protected():
                 return super().invoke(ctx)
         except TrapsimError as exc:
             echo_error(exc)
@@ -134,6 +149,9 @@ class _Group(click.Group):
             click.echo("interrupted", err=True)
             ctx.exit(130)
         except Exception as exc:  # the safety net itself (tests/test_hostile.py drives it)
+            if interrupts.received:  # an interrupt Python swallowed left half-done work behind
+                click.echo("interrupted", err=True)
+                ctx.exit(130)
             if os.environ.get("TRAPSIM_DEBUG"):
                 traceback.print_exc()
             click.echo(printable(f"internal error: {type(exc).__name__}: {exc}"), err=True)
