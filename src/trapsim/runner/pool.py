@@ -58,9 +58,8 @@ _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _STOP_WAIT = 5.0  # seconds a terminated worker gets before it is killed
 
 
-def forks() -> bool:
-    """Whether :func:`pool_results` starts its workers by fork from here now (:func:`trapsim._fork.can_fork`)."""
-    return can_fork()
+#: Whether :func:`pool_results` starts its workers by fork from here now (one rule for every fork).
+forks = can_fork
 
 
 # The worker's whole program: read sys.path and the task function, then serve (see _serve).
