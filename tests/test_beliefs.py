@@ -272,7 +272,8 @@ def test_cli_run_reports_changed_share(tmp_path: Path) -> None:
 
 
 def test_no_beliefs_no_extra_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without [beliefs] the solver runs once per chunk and world (defense_clause uses one world)."""
+    """Without [beliefs] the solver runs once per block of chunks and world (defense_clause uses one world);
+    with beliefs, once per chunk, world and believer's view (beliefs are drawn chunk by chunk)."""
     from trapsim import runner
 
     calls = []
@@ -287,7 +288,7 @@ def test_no_beliefs_no_extra_work(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner.hypergame, "backward", counting)  # each believer's game, in each world
     assert _defense().used_worlds() == ("munitions_only",)
     trapsim.simulate(_defense(), draws=runner.CHUNK * 2, seed=1)
-    assert len(calls) == 2 * 2
+    assert len(calls) == 2  # both chunks in one block
     calls.clear()
     trapsim.simulate(_defense("[beliefs.dprk]\ndprk_promise = 0.5\n"), draws=runner.CHUNK * 2, seed=1)
     assert len(calls) == 2 * 4

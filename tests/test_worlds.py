@@ -118,7 +118,10 @@ def test_only_used_worlds_are_solved(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(runner.worlds, "backward", counting)
     trapsim.simulate(sc, draws=runner.CHUNK + 10, seed=1)
-    assert len(calls) == 2 * 3  # two chunks, three used worlds
+    assert len(calls) == 3  # three used worlds, each solved once for both chunks (one block)
+    calls.clear()
+    trapsim.simulate(sc, draws=(runner.chunk.BLOCK + 1) * runner.CHUNK, seed=1)
+    assert len(calls) == 2 * 3  # two blocks
 
 
 def test_set_applies_on_top_of_the_run_values() -> None:

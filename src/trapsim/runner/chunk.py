@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from trapsim.runner.compiling import CompiledScenario
+from trapsim.runner.compiling import CHUNK, CompiledScenario
 from trapsim.runner.hypergame import follow, hypergame
-from trapsim.runner.traps import PlayedPaths, evaluate_traps
-from trapsim.runner.worlds import play_world
+from trapsim.runner.traps import PlayedPaths, TrapValues, evaluate_traps, world_draws
+from trapsim.runner.worlds import Subsets, play_world
 from trapsim.solver import Solution, Tree, backward, play, realised_payoffs
 
 
@@ -50,6 +51,16 @@ class ChunkRecords:
     payoffs: np.ndarray  # (n, actors) float
 
 
+#: Consecutive chunks solved side by side in one pass (numpy's cost per call is paid once per block).
+BLOCK = 4
+
+
+def blocks(chunks: Sequence[tuple[int, int]], beliefs: bool = False) -> list[list[tuple[int, int]]]:
+    """``chunks`` (``(index, draws)``, consecutive) in blocks of up to :data:`BLOCK` (of one with ``beliefs``)."""
+    size = 1 if beliefs else BLOCK
+    return [list(chunks[i : i + size]) for i in range(0, len(chunks), size)]
+
+
 def run_chunk(
     model: CompiledScenario,
     entropy: int,
@@ -60,19 +71,46 @@ def run_chunk(
     records: bool = False,
 ) -> ChunkStats:
     """Sample, solve, play and count one chunk of ``n`` draws (and keep its per-draw records if ``records``)."""
-    env = model.sample(entropy, chunk, n)
-    payoffs, chance = model.evaluate(env, n, chunk, table=True)
+    return run_chunks(model, entropy, [(chunk, n)], solver, rationality, records)[0]
+
+
+def run_chunks(
+    model: CompiledScenario,
+    entropy: int,
+    chunks: Sequence[tuple[int, int]],
+    solver: str,
+    rationality: float,
+    records: bool = False,
+) -> list[ChunkStats]:
+    """:func:`run_chunk` of consecutive chunks ``(index, draws)``, solved side by side in one pass.
+
+    Each chunk is sampled from its own streams; the draws of all are then
+    evaluated, solved and played together (every step works draw by draw, so
+    each draw's results are those of its chunk alone) and counted chunk by
+    chunk: the statistics are bit-identical to one :func:`run_chunk` per
+    chunk. Every chunk but the last must be full (:data:`CHUNK` draws), so
+    that a draw's number in a message is the first chunk's plus its place.
+    With beliefs, one chunk only (perceived values are drawn per chunk).
+    """
+    first = chunks[0][0]
+    if any(c != first + i or (i < len(chunks) - 1 and k != CHUNK) for i, (c, k) in enumerate(chunks)):
+        raise ValueError(f"run_chunks needs consecutive full chunks, not {list(chunks)}")
+    if model.beliefs and len(chunks) > 1:
+        raise ValueError("run_chunks solves one chunk at a time when actors hold beliefs")
+    n = sum(k for _, k in chunks)
+    env = model.sample_chunks(entropy, chunks)
+    payoffs, chance = model.evaluate(env, n, first, table=True)
     memo: dict[Any, Any] = {}  # the chunk's solves (real game, worlds) share what they have in common
     want_expected = any(ref[0] in ("expected", "surprise") for ref in model.path_refs)
     sol: Solution = backward(
         model.tree, payoffs, chance, solver=solver, rationality=rationality, memo=memo, root_values=want_expected
     )
-    uniforms = model.uniforms(entropy, chunk, n, solver)
+    uniforms = model.uniforms_of_chunks(entropy, chunks, solver)
     played = sol
     perceived: dict[str, Solution] = {}
     if model.beliefs:
         played, perceived = hypergame(
-            model, model.game, env, sol, entropy=entropy, chunk=chunk, n=n, solver=solver, rationality=rationality
+            model, model.game, env, sol, entropy=entropy, chunk=first, n=n, solver=solver, rationality=rationality
         )
     leaf, actions = play(model.tree, played, uniforms, memo)
     expected = None
@@ -80,28 +118,58 @@ def run_chunk(
         expected = {a: sol.values[0][k] for k, a in enumerate(model.tree.actors)}
         expected.update({a: ps.values[0][model.tree.actors.index(a)] for a, ps in perceived.items()})
     paths: dict[str | None, PlayedPaths] = {None: PlayedPaths(model.tree, leaf, actions, payoffs, expected)}
+    draws = world_draws(model, env, paths[None], first) if model.worlds else {}
+    subsets = Subsets()
     for wid, game in model.worlds.items():
         paths[wid] = play_world(
-            model, game, env, payoffs, chance, uniforms, entropy=entropy, chunk=chunk, n=n, solver=solver,
+            model, game, env, payoffs, chance, uniforms, entropy=entropy, chunk=first, n=n, solver=solver,
             rationality=rationality, expected=expected is not None, memo=memo,
+            draws=subsets.of(draws[wid], n), subsets=subsets,
         )  # fmt: skip
-    traps = evaluate_traps(model, env, paths, chunk)
-    tree = model.tree
+    traps = evaluate_traps(model, env, paths, first)
     outcome_idx = model.outcome_of[leaf]
     changed = _changed_outcomes(model, sol, perceived, uniforms, outcome_idx) if perceived else None
     realised = realised_payoffs(payoffs, model.row_of_position[leaf])  # (n, actors)
+    starts = np.cumsum([0, *(k for _, k in chunks)]).tolist()
+    return [
+        _stats(model, env, c, slice(a, b), outcome_idx, traps, realised, played.ties, actions, changed, records)
+        for (c, _), a, b in zip(chunks, starts, starts[1:], strict=False)
+    ]
+
+
+def _stats(
+    model: CompiledScenario,
+    env: dict[str, Any],
+    chunk: int,
+    part: slice,
+    outcome_idx: np.ndarray,
+    traps: TrapValues,
+    realised_all: np.ndarray,
+    tied: dict[int, np.ndarray],
+    actions_all: np.ndarray,
+    changed: np.ndarray | None,
+    records: bool,
+) -> ChunkStats:
+    """The statistics of one chunk, the draws ``part`` of a block solved together (:func:`run_chunks`)."""
+    tree = model.tree
+    n = part.stop - part.start
+    outcome = outcome_idx[part]
+    realised = realised_all[part]
+    actions = actions_all[:, part]
     with np.errstate(over="ignore", invalid="ignore"):  # payoffs near 1e308 overflow the sum: inf, JSON null
         mean = realised.mean(axis=0)
         m2 = ((realised - mean) ** 2).sum(axis=0)
-    ties, ties_on_path, tie_anywhere = _tie_counts(tree, played, actions)
+    ties, ties_on_path, tie_anywhere = _tie_counts(tree, {pos: t[part] for pos, t in tied.items()}, actions)
+    fired = {t: np.broadcast_to(v, outcome_idx.shape)[part] for t, v in traps.fired.items()}
+    given = {t: np.broadcast_to(v, outcome_idx.shape)[part] for t, v in traps.given.items()}
     return ChunkStats(
         n=n,
-        traps=np.array([int(np.count_nonzero(traps.fired[t.id])) for t in model.scenario.traps], dtype=np.int64),
+        traps=np.array([int(np.count_nonzero(fired[t.id])) for t in model.scenario.traps], dtype=np.int64),
         given=np.array(
-            [int(np.count_nonzero(traps.given[t.id])) if t.id in traps.given else n for t in model.scenario.traps],
+            [int(np.count_nonzero(given[t.id])) if t.id in given else n for t in model.scenario.traps],
             dtype=np.int64,
         ),
-        outcomes=np.bincount(outcome_idx, minlength=len(tree.outcomes)).astype(np.int64),
+        outcomes=np.bincount(outcome, minlength=len(tree.outcomes)).astype(np.int64),
         mean=mean,
         m2=m2,
         ties=ties,
@@ -110,8 +178,13 @@ def run_chunk(
         actions=_action_counts(tree, actions),
         sample=np.ascontiguousarray(realised.T) if chunk == 0 else None,
         changed=changed,
-        records=_records(model, env, chunk, n, outcome_idx, traps.fired, traps.given, realised) if records else None,
+        records=_records(model, _part_of(env, part), chunk, n, outcome, fired, given, realised) if records else None,
     )
+
+
+def _part_of(env: dict[str, Any], part: slice) -> dict[str, Any]:
+    """The values of the draws ``part`` (a constant stays a number)."""
+    return {k: v[part] if isinstance(v, np.ndarray) and v.ndim else v for k, v in env.items()}
 
 
 def _changed_outcomes(
@@ -157,22 +230,20 @@ def _records(
     )
 
 
-def _tie_counts(tree: Tree, solution: Solution, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _tie_counts(tree: Tree, tied: dict[int, np.ndarray], actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Per inner node: draws with a tie, draws with a tie where the node was reached; draws with any such tie.
 
     Ties are rare: only the nodes with one are looked at along the paths.
     """
-    ties = np.array(
-        [np.count_nonzero(solution.ties[pos]) if pos in solution.ties else 0 for pos in tree.inner], dtype=np.int64
-    )
+    ties = np.array([np.count_nonzero(tied[pos]) if pos in tied else 0 for pos in tree.inner], dtype=np.int64)
     on_path = np.zeros(len(tree.inner), dtype=np.int64)
     rows = np.flatnonzero(ties)
     if not len(rows):
         return ties, on_path, 0
-    tied = np.stack([solution.ties[tree.inner[r]] for r in rows])  # (rows, n) bool
-    tied &= actions[rows] >= 0
-    on_path[rows] = np.count_nonzero(tied, axis=1)
-    return ties, on_path, int(np.count_nonzero(tied.any(axis=0)))
+    tied_rows = np.stack([tied[tree.inner[r]] for r in rows])  # (rows, n) bool
+    tied_rows &= actions[rows] >= 0
+    on_path[rows] = np.count_nonzero(tied_rows, axis=1)
+    return ties, on_path, int(np.count_nonzero(tied_rows.any(axis=0)))
 
 
 def _action_counts(tree: Tree, actions: np.ndarray) -> list[np.ndarray]:

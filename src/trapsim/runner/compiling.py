@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -16,13 +16,18 @@ from trapsim.model import ChanceNode, Scenario
 from trapsim.runner.buffers import Recycler, keep_freed_memory
 from trapsim.runner.checks import finite_sum, plainly_probabilities
 from trapsim.runner.games import Game, _Item, _prune
-from trapsim.runner.traps import PlayedPaths, evaluate_traps
+from trapsim.runner.traps import PlayedPaths, evaluate_traps, world_readers
 from trapsim.sampling import central_value, draw, stream
 from trapsim.scenario.evaluation import describe, probability_problem
 from trapsim.solver import PayoffTable, Tree, build_tree
 
 #: Draws per chunk. Part of the reproducibility contract: changing it changes results.
 CHUNK = 8192
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The draws of consecutive chunks side by side (one chunk's as they are)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _at(chunk: int | None, i: int) -> str:
@@ -89,6 +94,8 @@ class CompiledScenario:
         #: The real game, and the game of every world a trap uses (no other world is ever solved).
         self.game = Game(None, self.tree, tuple(range(len(self.tree.positions))))
         self.worlds = {w: self.world_game(w) for w in scenario.used_worlds()}
+        #: Per world: the traps whose ``given`` bounds the draws where it is read (None: every draw).
+        self.world_readers = world_readers(scenario)
         #: Per world that sets values: the program of the payoffs and probabilities those values change.
         self._world_programs = {w: self._program.dependent(self._changed(g)) for w, g in self.worlds.items() if g.sets}
 
@@ -183,13 +190,17 @@ class CompiledScenario:
 
     def sample(self, entropy: int, chunk: int, n: int) -> dict[str, Any]:
         """Draw every parameter for one chunk and compute derived values."""
+        return self.sample_chunks(entropy, [(chunk, n)])
+
+    def sample_chunks(self, entropy: int, chunks: Sequence[tuple[int, int]]) -> dict[str, Any]:
+        """:meth:`sample` of consecutive chunks ``(index, draws)``, each from its streams, side by side."""
         env: dict[str, Any] = {}
         for p in self.scenario.parameters:
             if p.dist.kind == "constant":
                 env[p.name] = p.dist.args["value"]
             else:
-                env[p.name] = draw(p.dist, stream(entropy, chunk, p.name), n)
-        self.derive(env, chunk)
+                env[p.name] = _joined([draw(p.dist, stream(entropy, c, p.name), n) for c, n in chunks])
+        self.derive(env, chunks[0][0])
         return env
 
     def derive(self, env: dict[str, Any], chunk: int | None = 0) -> None:
@@ -422,12 +433,16 @@ class CompiledScenario:
         The copies of a shared node use the stream of its id (only one copy is
         on any path, so they share the draws).
         """
+        return self.uniforms_of_chunks(entropy, [(chunk, n)], solver)
+
+    def uniforms_of_chunks(self, entropy: int, chunks: Sequence[tuple[int, int]], solver: str) -> dict[int, np.ndarray]:
+        """:meth:`uniforms` of consecutive chunks ``(index, draws)``, each from its streams, side by side."""
         out: dict[int, np.ndarray] = {}
         by_id: dict[str, np.ndarray] = {}
         for pos in self.tree.inner:
             p = self.tree.positions[pos]
             if p.kind == "chance" or solver == "qre":
                 if p.id not in by_id:
-                    by_id[p.id] = stream(entropy, chunk, f"node:{p.id}").random(n)
+                    by_id[p.id] = _joined([stream(entropy, c, f"node:{p.id}").random(n) for c, n in chunks])
                 out[pos] = by_id[p.id]
         return out

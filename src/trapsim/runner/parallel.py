@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from trapsim.model import Scenario
-from trapsim.runner.chunk import ChunkRecords, ChunkStats, run_chunk
+from trapsim.runner.chunk import BLOCK, ChunkRecords, ChunkStats, blocks, run_chunks
 from trapsim.runner.compiling import CHUNK, CompiledScenario
 from trapsim.runner.pool import forks, pool_results
 from trapsim.runner.result import Result
@@ -66,7 +66,10 @@ def _run_batch(
     parent (sending the scenario with every task cost a pickle and ~1.4 ms of parsing it again).
     """
     model = compiled(scenario) if isinstance(scenario, Scenario) else _inherited(scenario)
-    return [run_chunk(model, entropy, c, n, solver, rationality, records) for c, n in chunks]
+    out: list[ChunkStats] = []
+    for block in blocks(chunks, bool(model.beliefs)):
+        out += run_chunks(model, entropy, block, solver, rationality, records)
+    return out
 
 
 def _inherited(key: str) -> CompiledScenario:
@@ -100,8 +103,9 @@ def run_point(
     values = dict(values or {})
     point = model.with_values(values)
     merged = _Merged(point.scenario)
-    for c, n in _chunks(draws):
-        merged.add(run_chunk(point, seed, c, n, solver, rationality))
+    for block in blocks(_chunks(draws), bool(point.beliefs)):
+        for s in run_chunks(point, seed, block, solver, rationality):
+            merged.add(s)
     return _aggregate(
         point.scenario, merged, draws, seed, True, solver, rationality, values, time.perf_counter() - start, 1
     )
@@ -158,8 +162,8 @@ def run(
     if workers == 1:
         model = compiled(scenario)
         try:
-            for c, n in chunks:
-                done([run_chunk(model, entropy, c, n, solver, rationality, records)])
+            for block in blocks(chunks, bool(model.beliefs)):
+                done(run_chunks(model, entropy, block, solver, rationality, records))
         finally:
             model.release_buffers()  # the compiled scenario stays cached (for figures), not its chunk tables
     else:
@@ -168,7 +172,9 @@ def run(
         if fork:  # compiled here once: every forked worker has it, and is sent its key only
             compiled(scenario)
             sent = _structure_key(scenario)
-        batch = max(1, min(16, len(chunks) // (workers * 4)))
+        # About two tasks per worker at least (the load evens out), each whole blocks of chunks where it can.
+        batch = max(1, min(16, len(chunks) // (workers * 2)))
+        batch -= batch % BLOCK if batch > BLOCK else 0
         batches = [chunks[i : i + batch] for i in range(0, len(chunks), batch)]
         # At most 4 batches per worker in flight, delivered in order: per-draw records never pile up.
         tasks = ((sent, entropy, b, solver, rationality, records) for b in batches)

@@ -10,12 +10,13 @@ import numpy as np
 
 from trapsim.errors import RunError
 from trapsim.expressions import path_key, split_path_ref
+from trapsim.model import Scenario
 from trapsim.solver import PayoffTable, Tree, realised_payoffs
 
 if TYPE_CHECKING:
     from trapsim.runner.compiling import CompiledScenario
 
-__all__ = ["PlayedPaths", "TrapValues", "evaluate_traps"]
+__all__ = ["PlayedPaths", "TrapValues", "evaluate_traps", "world_draws", "world_readers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,11 @@ class PlayedPaths:
     expected
         Each actor's expected payoff at the root, ``{actor: (n,)}`` (only needed by
         ``expected()`` and ``surprise()``).
+    draws
+        ``None``: the paths of every draw. Else the indices of the draws these
+        paths are of (a world solved only where a trap reads it, see
+        :func:`world_draws`): every array above has one entry per index, and a
+        path function is false (0 for a payoff) in the other draws.
     """
 
     tree: Tree
@@ -42,6 +48,7 @@ class PlayedPaths:
     actions: np.ndarray
     payoffs: np.ndarray | PayoffTable
     expected: Mapping[str, np.ndarray] | None = None
+    draws: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +64,18 @@ def _path_value(model: CompiledScenario, fn: str, args: tuple[str, ...], path: P
 
     ``played``/``reached`` of a node hold at any of its copies (shared nodes);
     a node or action a world's ``force`` removed is never played or reached there.
+    Paths of some draws only (``path.draws``) give false, or 0, in the others.
     """
+    if path.draws is None:
+        return _on_paths(model, fn, args, path, n)
+    value = np.asarray(_on_paths(model, fn, args, path, len(path.draws)))
+    out = np.zeros(n, dtype=value.dtype)
+    out[path.draws] = value
+    return out
+
+
+def _on_paths(model: CompiledScenario, fn: str, args: tuple[str, ...], path: PlayedPaths, n: int) -> np.ndarray:
+    """:func:`_path_value` on the ``n`` draws that ``path`` holds."""
     tree = path.tree
     rows, outcome_of, row_of = model.lookups(tree)
     if fn in ("played", "reached") and args[0] in tree.copies:
@@ -113,3 +131,66 @@ def evaluate_traps(
             scope[tid] = value
             fired[tid] = value
     return TrapValues(fired, given)
+
+
+def world_readers(scenario: Scenario) -> dict[str, tuple[int, ...] | None]:
+    """Per world a trap uses: the traps (indices) whose ``given`` bounds the draws where the world is read.
+
+    A trap that reads a world in its ``when`` fires only where its ``given``
+    holds (``fired = when and given``; a later trap naming it reads that), so
+    its world matters only in those draws. ``None``: the world is read in
+    every draw: a trap reads it without a ``given``, or in its ``given``, or
+    with a ``given`` that itself needs a world or another trap (known only
+    once the worlds are played).
+    """
+    trap_ids = {t.id for t in scenario.traps}
+    out: dict[str, tuple[int, ...] | None] = {}
+
+    def worlds_of(refs: frozenset[tuple[str, ...]]) -> set[str]:
+        return {w for w in (split_path_ref(ref)[2] for ref in refs) if w is not None}
+
+    for i, t in enumerate(scenario.traps):
+        given = t.given
+        bounded = given is not None and not (given.names & trap_ids) and not worlds_of(given.path_refs)
+        for w in worlds_of(given.path_refs) if given is not None else ():
+            out[w] = None
+        for w in worlds_of(t.when.path_refs):
+            seen = out.get(w, ())
+            out[w] = None if seen is None or not bounded else (*seen, i)
+    return out
+
+
+def world_draws(
+    model: CompiledScenario, env: Mapping[str, Any], real: PlayedPaths, chunk: int = 0
+) -> dict[str, np.ndarray | None]:
+    """Per world a trap uses: the draws where it is read (indices, see :func:`world_readers`), or None for all.
+
+    The ``given`` of each trap that bounds a world is evaluated on the real
+    paths (the same values :func:`evaluate_traps` computes).
+    """
+    n = real.leaf.shape[0]
+    scope = dict(env)
+    holds: dict[str, np.ndarray] = {}  # per given (its text): where it holds
+    out: dict[str, np.ndarray | None] = {}
+    by_givens: dict[tuple[str, ...], np.ndarray] = {}  # worlds read under the same givens share one index array
+    with np.errstate(all="ignore"):
+        for world, readers in model.world_readers.items():
+            if readers is None:
+                out[world] = None
+                continue
+            conds = {c.expr.source: c for c in (model.traps[i][2] for i in readers) if c is not None}
+            key = tuple(sorted(conds))
+            if key not in by_givens:
+                mask = np.zeros(n, dtype=bool)
+                for source, cond in conds.items():
+                    if source not in holds:
+                        for ref in cond.expr.path_refs:
+                            if path_key(ref) not in scope:
+                                fn, args, _ = split_path_ref(ref)
+                                scope[path_key(ref)] = _path_value(model, fn, args, real, n)
+                        value = model.finite(cond, cond.fn(scope), scope, chunk)
+                        holds[source] = np.broadcast_to(np.asarray(value, dtype=bool), (n,))
+                    mask |= holds[source]
+                by_givens[key] = np.flatnonzero(mask)
+            out[world] = by_givens[key]
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,51 @@ from trapsim.runner.hypergame import hypergame
 from trapsim.runner.traps import PlayedPaths
 from trapsim.solver import PayoffTable, Solution, backward, play
 
-__all__ = ["play_world"]
+__all__ = ["SUBSET_AT_MOST", "Subsets", "play_world"]
+
+#: A world read in at most this share of a chunk's draws is solved on those draws only.
+SUBSET_AT_MOST = 0.5
+
+
+class Subsets:
+    """The draws of a chunk where worlds are read, and their arrays gathered once.
+
+    The worlds of a chunk share arrays (the real payoffs a world does not
+    change, chance probabilities, uniforms): each is gathered once per set of
+    draws, so the gathered arrays are shared too and the memo of
+    :func:`~trapsim.solver.backward` and :func:`~trapsim.solver.play`
+    recognises them across worlds.
+    """
+
+    def __init__(self) -> None:
+        self._taken: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._getters: dict[int, tuple[np.ndarray, list[Any]]] = {}
+
+    @staticmethod
+    def of(draws: np.ndarray | None, n: int) -> np.ndarray | None:
+        """``draws`` if few enough to be worth solving alone (:data:`SUBSET_AT_MOST`), else None (all)."""
+        return draws if draws is not None and draws.size <= SUBSET_AT_MOST * n else None
+
+    def take(self, draws: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """``a[..., draws]``, gathered once per array (both kept alive: their ids stay theirs)."""
+        key = (id(draws), id(a))
+        hit = self._taken.get(key)
+        if hit is None:
+            hit = self._taken[key] = (draws, a, a[..., draws])
+        return hit[2]
+
+    def payoffs(self, draws: np.ndarray, payoffs: np.ndarray | PayoffTable) -> np.ndarray | PayoffTable:
+        """The payoffs of ``draws`` only, a table's distinct arrays each gathered once."""
+        if not isinstance(payoffs, PayoffTable):
+            return self.take(draws, payoffs)
+        cells = [self.take(draws, c) for c in payoffs.cells]
+        hit = self._getters.get(id(payoffs.index))
+        if hit is None or hit[0] is not payoffs.index:
+            hit = self._getters[id(payoffs.index)] = (
+                payoffs.index,
+                [itemgetter(*row) for row in payoffs.index.tolist()],
+            )
+        return PayoffTable.of(np.array(cells), payoffs.index, hit[1], cells)
 
 
 def play_world(
@@ -31,6 +76,8 @@ def play_world(
     rationality: float,
     expected: bool,
     memo: dict[Any, Any] | None = None,
+    draws: np.ndarray | None = None,
+    subsets: Subsets | None = None,
 ) -> PlayedPaths:
     """Solve and play one world on the draws of a chunk.
 
@@ -50,10 +97,24 @@ def play_world(
     memo
         The chunk's, shared with the real game's solve and play (see :func:`~trapsim.solver.backward`
         and :func:`~trapsim.solver.play`).
+    draws
+        Solve and play only these draws (indices; see
+        :func:`~trapsim.runner.traps.world_draws`); their results are those
+        of the same draws in a solve of all (every step works draw by draw).
+        The world's values are still computed and checked in every draw, so
+        a value that is not finite is an error wherever it is. Ignored when
+        actors hold beliefs. ``subsets`` gathers the arrays.
     """
     values = model.world_values(game, env, chunk)
     if values is not env:
         payoffs, chance = model.evaluate_world(game, values, n, chunk, (payoffs, dict(chance)))
+    if draws is not None and not model.beliefs:
+        subsets = subsets if subsets is not None else Subsets()
+        payoffs = subsets.payoffs(draws, payoffs)
+        chance = {pos: subsets.take(draws, p) for pos, p in chance.items()}
+        uniforms = {pos: subsets.take(draws, u) for pos, u in uniforms.items()}
+    else:
+        draws = None
     truth = backward(
         game.tree,
         payoffs,
@@ -74,4 +135,4 @@ def play_world(
         actors = game.tree.actors
         root = {a: truth.values[0][k] for k, a in enumerate(actors)}
         root.update({a: ps.values[0][actors.index(a)] for a, ps in perceived.items()})
-    return PlayedPaths(game.tree, leaf, actions, payoffs, root)
+    return PlayedPaths(game.tree, leaf, actions, payoffs, root, draws)
