@@ -183,3 +183,41 @@ def test_validate_does_not_load_the_machinery_of_other_commands() -> None:
     the Monte Carlo runner and the solver."""
     others = ("trapsim.sweeps", "trapsim.analysis", "trapsim.report", "trapsim.explain", "trapsim.elicitation")
     assert _loaded_after(["validate", str(SCENARIO)], (*others, "trapsim.runner", "trapsim.solver")) == []
+
+
+_EXITING = """
+import atexit, sys, threading
+from trapsim.cli import main
+
+class Teardown:
+    def __del__(self):
+        print("teardown", flush=True)
+
+kept = Teardown()  # a module global: freed only by the interpreter's teardown
+atexit.register(lambda: print("exit function", flush=True))
+{before}
+sys.argv = ["trapsim", *{args!r}]
+main()
+"""
+
+
+def _program(args: list[str], before: str = "") -> subprocess.CompletedProcess[str]:
+    code = _EXITING.format(args=args, before=before)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_the_program_ends_without_the_interpreters_teardown_but_with_its_exit_functions() -> None:
+    done = _program(["validate", str(SCENARIO)])
+    assert done.returncode == 0, done.stderr
+    assert "ok (" in done.stdout and done.stdout.endswith("exit function\n")  # printed and flushed
+    assert "teardown" not in done.stdout  # ~0.1 s with matplotlib loaded: skipped
+    bad = _program(["validate", str(SCENARIO.with_name("missing.toml"))])
+    assert bad.returncode == 2 and "cannot read file" in bad.stderr
+    assert "exit function" in bad.stdout and "teardown" not in bad.stdout
+
+
+def test_the_usual_exit_when_another_thread_still_runs() -> None:
+    waiting = "threading.Thread(target=__import__('time').sleep, args=(0.5,)).start()"
+    done = _program(["validate", str(SCENARIO)], before=waiting)
+    assert done.returncode == 0, done.stderr
+    assert "exit function" in done.stdout and "teardown" in done.stdout  # the thread was waited for
