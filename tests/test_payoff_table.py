@@ -96,3 +96,18 @@ def test_a_solve_without_root_values_chooses_and_plays_exactly_alike(name: str, 
         leaf, actions = play(model.tree, lean, uniforms, memo)
         leaf_full, actions_full = play(model.tree, full, uniforms)
         assert np.array_equal(leaf, leaf_full) and np.array_equal(actions, actions_full)
+
+
+def test_a_table_of_cells_stacks_its_values_only_when_read() -> None:
+    cells = [np.array([1.0, 2.0, 3.0]), np.array([-1.0, 0.5, 4.0])]
+    index = np.array([[0, 1], [1, 1]])
+    table = PayoffTable.of(None, index, cells=cells)
+    assert table.n == 3 and table.views[0][0] is cells[0] and table.views[1][0] is cells[1]
+    assert not table._stacked  # a world solved on its own draws never needs (distinct, n)
+    np.testing.assert_array_equal(table.values, np.array(cells))
+    assert table.values is table.values  # stacked once
+    np.testing.assert_array_equal(table.full()[1, 0], cells[1])
+    rows = np.array([1, 0, 1])
+    np.testing.assert_array_equal(realised_payoffs(table, rows, 0), [-1.0, 2.0, 4.0])
+    with pytest.raises(ValueError, match="values or its cells"):
+        PayoffTable.of(None, index)

@@ -131,9 +131,10 @@ def run_chunks(
     changed = _changed_outcomes(model, sol, perceived, uniforms, outcome_idx) if perceived else None
     realised = realised_payoffs(payoffs, model.row_of_position[leaf])  # (n, actors)
     starts = np.cumsum([0, *(k for _, k in chunks)]).tolist()
+    counts = _action_counts(model.tree, actions, len(chunks))
     return [
-        _stats(model, env, c, slice(a, b), outcome_idx, traps, realised, played.ties, actions, changed, records)
-        for (c, _), a, b in zip(chunks, starts, starts[1:], strict=False)
+        _stats(model, env, c, slice(a, b), outcome_idx, traps, realised, played.ties, actions, changed, records, taken)
+        for (c, _), a, b, taken in zip(chunks, starts, starts[1:], counts, strict=False)
     ]
 
 
@@ -149,8 +150,10 @@ def _stats(
     actions_all: np.ndarray,
     changed: np.ndarray | None,
     records: bool,
+    taken: list[np.ndarray],
 ) -> ChunkStats:
-    """The statistics of one chunk, the draws ``part`` of a block solved together (:func:`run_chunks`)."""
+    """The statistics of one chunk, the draws ``part`` of a block solved together (:func:`run_chunks`);
+    ``taken``: its action counts (:func:`_action_counts`)."""
     tree = model.tree
     n = part.stop - part.start
     outcome = outcome_idx[part]
@@ -175,7 +178,7 @@ def _stats(
         ties=ties,
         ties_on_path=ties_on_path,
         tie_anywhere=tie_anywhere,
-        actions=_action_counts(tree, actions),
+        actions=taken,
         sample=np.ascontiguousarray(realised.T) if chunk == 0 else None,
         changed=changed,
         records=_records(model, _part_of(env, part), chunk, n, outcome, fired, given, realised) if records else None,
@@ -246,18 +249,21 @@ def _tie_counts(tree: Tree, tied: dict[int, np.ndarray], actions: np.ndarray) ->
     return ties, on_path, int(np.count_nonzero(tied_rows.any(axis=0)))
 
 
-def _action_counts(tree: Tree, actions: np.ndarray) -> list[np.ndarray]:
-    """Per inner node (``tree.inner`` order): draws taking each of its actions, ``(k,)`` int.
+def _action_counts(tree: Tree, actions: np.ndarray, chunks: int = 1) -> list[list[np.ndarray]]:
+    """Per chunk, per inner node (``tree.inner`` order): draws taking each of its actions, ``(k,)`` int.
 
-    Only the reached entries of the table (a few per draw) are counted: one
-    ``bincount`` of ``node row * width + action`` over them.
+    ``actions`` holds the draws of ``chunks`` consecutive chunks side by side
+    (all of :data:`CHUNK` draws but the last). Only the reached entries of the
+    table (a few per draw) are counted: one ``bincount`` of
+    ``(chunk * nodes + node row) * width + action`` over them.
     """
     widths = [len(tree.positions[pos].children) for pos in tree.inner]
     if not widths:
-        return []
+        return [[] for _ in range(chunks)]
     width = max(widths)
     flat = actions.reshape(-1)
     reached = np.flatnonzero(flat >= 0)
-    key = reached // actions.shape[1] * width + flat[reached]
-    counts = np.bincount(key, minlength=len(widths) * width).reshape(len(widths), width)
-    return [counts[r, :k] for r, k in enumerate(widths)]
+    row, draw = np.divmod(reached, actions.shape[1])
+    key = (draw // CHUNK * len(widths) + row) * width + flat[reached]
+    counts = np.bincount(key, minlength=chunks * len(widths) * width).reshape(chunks, len(widths), width)
+    return [[counts[c, r, :k] for r, k in enumerate(widths)] for c in range(chunks)]

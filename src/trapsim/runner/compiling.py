@@ -133,8 +133,7 @@ class CompiledScenario:
             return self.evaluate(values, n, chunk, table=True)
         program = self._world_programs[game.id]
         cell_of, index, getters = self._cells  # type: ignore[misc]
-        distinct = np.array(table.values)  # the real values; the world's own rows are written below
-        cells = list(table.cells)
+        cells = list(table.cells)  # the real arrays; the world's own values replace theirs below
         groups = self._chance_groups
         probs = {key: chance[pos[0]] for key, pos in groups.items()}
         total = np.zeros(n)  # the sum of every value: finite when every value is (see finite_sum)
@@ -148,15 +147,15 @@ class CompiledScenario:
                     probs[d[1]][d[2]] = value
                 else:
                     j = cell_of[d]
-                    distinct[j] = value
-                    cells[j] = distinct[j]
+                    if cells[j] is table.cells[j]:  # a copy: the program reuses its work arrays
+                        cells[j] = np.array(np.broadcast_to(value, (n,)), dtype=np.float64)
 
         with np.errstate(all="ignore"):
             program.run(values, store)
         finite = finite_sum(total)
-        payoffs = PayoffTable.of(distinct, index, getters, cells)
+        payoffs = PayoffTable.of(None, index, getters, cells)  # its (distinct, n) values only if read
         if not finite:
-            self._find_infinite(lambda r, a: distinct[index[r, a]], values, chunk)
+            self._find_infinite(lambda r, a: cells[index[r, a]], values, chunk)
         return payoffs, self._checked_chance(probs, finite, values, chunk, real=chance)
 
     def world_values(self, game: Game, env: Mapping[str, Any], chunk: int | None = 0) -> Mapping[str, Any]:

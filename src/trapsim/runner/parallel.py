@@ -172,9 +172,9 @@ def run(
         if fork:  # compiled here once: every forked worker has it, and is sent its key only
             compiled(scenario)
             sent = _structure_key(scenario)
-        # About two tasks per worker at least (the load evens out), each whole blocks of chunks where it can.
-        batch = max(1, min(16, len(chunks) // (workers * 2)))
-        batch -= batch % BLOCK if batch > BLOCK else 0
+        # A task is one block of chunks (solved side by side), or fewer chunks so that every worker has
+        # about two tasks at least: small tasks, taken as workers free up, keep the ends of the workers close.
+        batch = max(1, min(BLOCK, len(chunks) // (workers * 2)))
         batches = [chunks[i : i + batch] for i in range(0, len(chunks), batch)]
         # At most 4 batches per worker in flight, delivered in order: per-draw records never pile up.
         tasks = ((sent, entropy, b, solver, rationality, records) for b in batches)

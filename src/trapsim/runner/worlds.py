@@ -58,7 +58,7 @@ class Subsets:
                 payoffs.index,
                 [itemgetter(*row) for row in payoffs.index.tolist()],
             )
-        return PayoffTable.of(np.array(cells), payoffs.index, hit[1], cells)
+        return PayoffTable.of(None, payoffs.index, hit[1], cells)
 
 
 def play_world(

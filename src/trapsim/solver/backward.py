@@ -29,36 +29,48 @@ class PayoffTable:
     arrays), instead of a ``(rows, actors, n)`` array of copies.
     """
 
-    values: np.ndarray  # (distinct, n)
     index: np.ndarray  # (rows, actors) int: row of ``values`` of each cell
     views: tuple[tuple[np.ndarray, ...], ...]  # per row: its actors' arrays
-    cells: tuple[np.ndarray, ...] = ()  # per distinct value: the array that ``views`` hold
+    cells: tuple[np.ndarray, ...]  # per distinct value: the array that ``views`` hold
+    n: int
+    _stacked: list[np.ndarray]  # [values] once known (see ``values``)
 
     @classmethod
     def of(
         cls,
-        values: np.ndarray,
+        values: np.ndarray | None,
         index: np.ndarray,
         getters: Sequence[Callable[[Any], Any]] = (),
         cells: Sequence[np.ndarray] | None = None,
     ) -> PayoffTable:
-        """The table of ``values`` and ``index``.
+        """The table of ``values`` (distinct, n) and ``index``.
 
         ``getters`` (``itemgetter(*index[row])`` per row) may be given;
         ``cells`` gives the array of each distinct value (equal to its row of
         ``values``; by default a view of it), e.g. another table's very
         arrays where the values are the same (see :func:`backward`'s ``memo``).
+        With ``cells``, ``values`` may be None: it is stacked from them if it
+        is ever read (a counterfactual world solved on its own draws never is).
         """
-        rows = list(values) if cells is None else list(cells)  # one array per distinct value, shared by its cells
+        if cells is not None:
+            rows = list(cells)  # one array per distinct value, shared by its cells
+        elif values is not None:
+            rows = list(values)
+        else:
+            raise ValueError("a payoff table needs its values or its cells")
         getters = getters or [itemgetter(*row) for row in index.tolist()]
         views = tuple(g(rows) for g in getters)
         if index.shape[1] == 1:  # itemgetter of one item gives the item, not a tuple
             views = tuple((v,) for v in views)
-        return cls(values, index, views, tuple(rows))
+        n = int(values.shape[-1]) if values is not None else int(rows[0].shape[-1]) if rows else 0
+        return cls(index, views, tuple(rows), n, [] if values is None else [values])
 
     @property
-    def n(self) -> int:
-        return int(self.values.shape[-1])
+    def values(self) -> np.ndarray:
+        """``(distinct, n)``: the distinct values (stacked from ``cells`` on first use if not given)."""
+        if not self._stacked:
+            self._stacked.append(np.array(self.cells).reshape(len(self.cells), self.n))
+        return self._stacked[0]
 
     def full(self) -> np.ndarray:
         """The ``(rows, actors, n)`` array."""
