@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -15,7 +17,8 @@ from matplotlib.text import Text
 import trapsim
 from trapsim import figures
 from trapsim.equilibrium import solve as solve_equilibrium
-from trapsim.figures.style import actor_colors, percent, wrap
+from trapsim.figures import style
+from trapsim.figures.style import actor_colors, percent, text_width, wrap, wrap_measured
 from trapsim.runner import CHUNK
 from trapsim.solver import build_tree
 
@@ -145,6 +148,63 @@ def test_wrap_breaks_identifiers_at_underscores() -> None:
     assert wrap("aq_cal_retaken_reneged", 12) == "aq_cal_\nretaken_\nreneged"
     assert wrap("short", 12) == "short"
     assert wrap("two words here", 9) == "two words\nhere"
+
+
+def _wrapped_line_by_line(text: str, size: float, inches: float, bold: bool) -> str:
+    """The reference: each word added to the line and the line measured, in turn, until one is too wide."""
+    lines = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and text_width(candidate, size, bold=bold) > inches:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return "\n".join(lines)
+
+
+# Kerning pairs (AV, LT), a wide word, empty words (two spaces in a row), punctuation
+_WORDS = ["a", "of", "draws", "100,000", "\u00b7", "\u2014", "Ukraine", "WWWWWWWWWWWWW", "", "AV", "LT", "(p=0.25)"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(st.sampled_from([*_WORDS, "\n"]), max_size=40),
+    inches=st.sampled_from([0.3, 1.5, 3.0, 7.0]),
+    size=st.sampled_from([11.0, 16.0]),
+    bold=st.booleans(),
+)
+def test_wrap_measured_breaks_where_measuring_every_line_breaks(
+    words: list[str], inches: float, size: float, bold: bool
+) -> None:
+    text = " ".join(words)
+    assert wrap_measured(text, size, inches, bold=bold) == _wrapped_line_by_line(text, size, inches, bold)
+
+
+def test_wrap_measured_measures_a_few_lines_per_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    measured: set[str] = set()
+
+    def width(text: str, size: float, *, bold: bool = False) -> float:
+        measured.add(text)
+        return text_width(text, size, bold=bold)
+
+    monkeypatch.setattr(style, "text_width", width)
+    sentence = "each branch: share of the draws arriving at its node, then (in brackets) of all draws"
+    words = sentence.split(" ")
+    text = " ".join(words[k % len(words)] for k in range(150))  # ~850 characters
+    lines = wrap_measured(text, 12, 6.0).split("\n")
+    assert "\n".join(lines) == _wrapped_line_by_line(text, 12, 6.0, False)
+    assert 10 <= len(lines) <= 14
+    # measuring each line in turn took one per word (150) of ~35 characters on average
+    assert len(measured) <= 3 * len(lines) + 1
+    assert sum(map(len, measured)) <= 3 * len(text)
+    measured.clear()
+    short = " ".join(words[:8])  # 45 characters, well inside 6 inches: measured once
+    assert wrap_measured(short, 12, 6.0) == short
+    assert measured == {short}
 
 
 def test_percent_precision() -> None:

@@ -364,20 +364,71 @@ def _line_width(line: str, size: float, bold: bool, family: tuple[str, ...]) -> 
 def wrap_measured(text: str, size: float, inches: float, *, bold: bool = False) -> str:
     """``text`` wrapped word by word so that no line is wider than ``inches`` (measured, not estimated).
 
-    A single word wider than ``inches`` keeps a line of its own.
+    A single word wider than ``inches`` keeps a line of its own. Each line
+    takes words while they fit, as if every longer line were measured in
+    turn, but only a few are: see :func:`_last_fitting`.
     """
     lines: list[str] = []
+    per_char = 0.55 * size / 72  # inches per character, to guess where a line ends: then as measured
+
+    def fits(line: str) -> bool:
+        return text_width(line, size, bold=bold) <= inches
+
     for para in text.split("\n"):
-        line = ""
-        for word in para.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if line and text_width(candidate, size, bold=bold) > inches:
-                lines.append(line)
-                line = word
-            else:
-                line = candidate
-        lines.append(line)
+        words = para.split(" ")
+        start = 0
+        while True:  # each line takes at least one word
+            candidates, ends = _line_candidates(words, start)
+            k = _last_fitting(candidates, fits, sum(len(c) * per_char <= inches for c in candidates) - 1)
+            if k:
+                per_char = text_width(candidates[k], size, bold=bold) / len(candidates[k])
+            lines.append(candidates[k])
+            start = ends[k]
+            if start == len(words):
+                break
     return "\n".join(lines)
+
+
+def _line_candidates(words: list[str], start: int) -> tuple[list[str], list[int]]:
+    """The lines that ``words[start:]`` can begin, shortest first, and the index of the word after each.
+
+    The first takes the first word whatever its width (and the empty words
+    before it); each next one adds a space and a word.
+    """
+    line, end = "", start
+    while end < len(words) and not line:
+        line, end = words[end], end + 1
+    candidates, ends = [line], [end]
+    for word in words[end:]:
+        candidates.append(f"{candidates[-1]} {word}")
+        ends.append(ends[-1] + 1)
+    return candidates, ends
+
+
+def _last_fitting(candidates: list[str], fits: Callable[[str], bool], guess: int) -> int:
+    """The index of the last of ``candidates`` that ``fits`` (0 if none: the first is always taken).
+
+    Each candidate is the one before plus a space and a word: its glyphs are
+    those of the one before and more, placed alike, so it is never narrower
+    and ``fits`` holds for a first run of them only. The end of that run is
+    found by measuring a few: ``guess`` (an estimate from characters per
+    inch), then steps doubling away from it until the end is passed, then
+    bisection. Measuring each in turn, as a paragraph was wrapped before,
+    cost the square of its length (a tree panel's footnote: 17 ms).
+    """
+    good, bad = 0, len(candidates)  # candidates[good] is taken; candidates[bad] (if any) is too wide
+    probe, step, direction = guess, 1, 0
+    while good + 1 < bad:
+        probe = min(max(probe, good + 1), bad - 1)
+        if fits(candidates[probe]):
+            good, toward = probe, 1
+        else:
+            bad, toward = probe, -1
+        if direction in (0, toward):  # still stepping one way from the guess
+            direction, probe, step = toward, probe + toward * step, 2 * step
+        else:  # passed the end: bisect
+            direction, probe = 2, (good + bad) // 2
+    return good
 
 
 def fit(text: str, size: float, inches: float, *, bold: bool = False) -> str:
