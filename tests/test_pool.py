@@ -77,6 +77,27 @@ def test_unordered_results_come_as_they_finish(no_leftover_workers: None, fork: 
     assert out[-1] == 0
 
 
+@both_starts
+def test_started_is_called_once_every_worker_runs_before_any_result(no_leftover_workers: None, fork: bool) -> None:
+    events: list[object] = []
+
+    def started() -> None:  # `trapsim run` starts importing matplotlib here: no fork may follow
+        events.append(("started", len(_children())))
+
+    for _k, (i, _) in pool_results(_slow_echo, [(i, 0.0) for i in range(4)], 2, fork=fork, started=started):
+        events.append(i)
+    assert events[0] == ("started", 2) and events[1:] == [0, 1, 2, 3]
+
+
+def test_a_run_on_workers_reports_progress_zero_once_they_run() -> None:
+    import trapsim
+
+    seen: list[int] = []
+    sc = trapsim.load(Path(__file__).parent / "data" / "threshold.toml")
+    trapsim.simulate(sc, draws=5 * 8192, seed=1, workers=2, progress=seen.append)
+    assert seen[0] == 0 and 0 not in seen[1:] and sum(seen) == 5 * 8192
+
+
 def test_tasks_are_read_lazily_within_the_window(no_leftover_workers: None) -> None:
     read: list[int] = []
 

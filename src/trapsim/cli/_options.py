@@ -243,7 +243,7 @@ def simulate(
         importer = ImportMeanwhile(meanwhile)
         shown = progress
 
-        def progress(k: int) -> None:  # the first chunk is back: the workers run, none is forked any more
+        def progress(k: int) -> None:  # the workers run (k = 0 then), none is forked any more
             importer.start()  # type: ignore[union-attr]
             if shown is not None:
                 shown(k)

@@ -134,7 +134,8 @@ def run(
     workers
         Processes to use (1: in this process). Results do not depend on it.
     progress
-        Called with the number of draws finished after each chunk.
+        Called with the number of draws finished after each block of chunks,
+        and with 0 once worker processes run (when there are some).
     on_chunk
         Called with each chunk's per-draw records, in chunk (draw) order, whatever
         ``workers`` is; the records are dropped after the call, so memory stays flat.
@@ -178,7 +179,8 @@ def run(
         batches = [chunks[i : i + batch] for i in range(0, len(chunks), batch)]
         # At most 4 batches per worker in flight, delivered in order: per-draw records never pile up.
         tasks = ((sent, entropy, b, solver, rationality, records) for b in batches)
-        for _, part in pool_results(_run_batch, tasks, workers, window=4 * workers, fork=fork):
+        started = (lambda: progress(0)) if progress else None
+        for _, part in pool_results(_run_batch, tasks, workers, window=4 * workers, fork=fork, started=started):
             done(part)
     return _aggregate(
         scenario, merged, draws, entropy, seed_given, solver, rationality, values, time.perf_counter() - start, workers

@@ -207,6 +207,7 @@ def pool_results(
     window: int | None = None,
     ordered: bool = True,
     fork: bool | None = None,
+    started: Callable[[], None] | None = None,
 ) -> Iterator[tuple[int, T]]:
     """``(task index, fn(*task))`` for every task, on ``workers`` processes.
 
@@ -215,7 +216,8 @@ def pool_results(
     tasks (default ``4 * workers``) are sent but not yet yielded, so at most
     that many results wait in memory; ``tasks`` is read lazily. ``fork``:
     start the workers by fork (``None``: :func:`forks`, the default; the
-    results are the same either way).
+    results are the same either way). ``started`` is called once every
+    worker runs (this process forks no more: it may start threads).
     """
     fork = forks() if fork is None else fork
     window = max(workers, window or 4 * workers)
@@ -228,6 +230,8 @@ def pool_results(
         with signals_held():  # an interrupt now would leave a worker started but not in the pool
             for _ in range(workers):
                 pool.append(_Worker(fn, pool, fork=fork))
+        if started is not None:
+            started()
         while True:
             for w in pool:
                 if w.task is not None or not more or sent - given >= window:
