@@ -101,3 +101,60 @@ def test_an_opaque_png_is_rgb_with_exactly_the_drawn_pixels_and_a_transparent_on
             assert im.mode == ("RGBA" if transparent else "RGB")
             assert np.array_equal(np.asarray(im.convert("RGBA")), drawn)
             assert im.info["dpi"] == pytest.approx((50, 50), rel=1e-3)  # stored as pixels per metre
+
+
+def _mixed_figure():
+    """Constrained layout with what it moves: a colorbar, a fixed aspect, an inset, a subfigure, a suptitle."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    left, right = fig.subfigures(1, 2)
+    ax = left.add_subplot()
+    image = ax.imshow(np.arange(12.0).reshape(3, 4), cmap="Blues")
+    left.colorbar(image, ax=ax, label="share")
+    ax.inset_axes((0.6, 0.6, 0.3, 0.3)).plot([0, 1], [1, 0])
+    square = right.add_subplot()
+    square.set_aspect("equal")
+    square.plot([0, 3], [0, 1])
+    square.set_title("A title long enough to need room")
+    fig.suptitle("Laid out")
+    return fig
+
+
+def test_a_figure_is_drawn_once_with_the_pixels_of_matplotlibs_savefig(result, tmp_path: Path) -> None:
+    # matplotlib's savefig lays a figure out in a first draw with drawing switched off, then draws
+    # it; figures.save only lays it out before the one draw. Same pixels, figure by figure (each
+    # built twice: a layout depends on the positions it starts from, so even matplotlib's savefig
+    # of a tree panel saved before gives other pixels). The figure keeps its layout engine.
+    import io
+
+    import numpy as np
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    def plain() -> Figure:  # no layout engine: one draw either way
+        fig = Figure(figsize=(4, 3))
+        fig.add_subplot().plot([0, 1], [0, 2])
+        return fig
+
+    makers = {
+        "traps": lambda: figures.plot_trap_rates(result),
+        "convergence": lambda: figures.plot_convergence(result),
+        "tree panel B": lambda: figures.plot_tree_panels(result)[1],
+        "actor graph": lambda: figures.plot_actor_graph(result.scenario),
+        "mixed": _mixed_figure,
+        "plain": plain,
+    }
+    for name, make in makers.items():
+        fig = make()
+        engine = fig.get_layout_engine()
+        path = figures.save(fig, tmp_path / "f.png", dpi=40)
+        assert fig.get_layout_engine() is engine and "draw" not in vars(fig), name
+        raw = io.BytesIO()
+        reference = make()
+        with style_context():
+            reference.savefig(raw, format="rgba", dpi=40)
+        drawn = np.frombuffer(raw.getvalue(), np.uint8).reshape(-1, int(reference.get_figwidth() * 40), 4)
+        with Image.open(path) as im:
+            assert np.array_equal(np.asarray(im.convert("RGBA")), drawn), name
