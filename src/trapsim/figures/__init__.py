@@ -18,7 +18,8 @@ All plotting lives in this package; the layers below it compute only:
 :mod:`trapsim.figures.sweeps` draws sweeps (lines, heatmaps),
 :mod:`trapsim.figures.comparison` the comparison of scenarios and
 :mod:`trapsim.figures.analysis` sensitivity and scenario discovery.
-:mod:`trapsim.figures.style` is the public style (palette, sizes, helpers).
+:mod:`trapsim.figures.style` is the public style (palette, sizes, helpers);
+:mod:`trapsim.figures.saving` writes figures (:func:`save`, :func:`save_all`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from trapsim.figures.convergence import plot_convergence
 from trapsim.figures.forked import Forked
 from trapsim.figures.graph import RELATION_STYLES, plot_actor_graph, plot_attribution_graph
 from trapsim.figures.results import plot_outcomes, plot_payoffs, plot_trap_rates
-from trapsim.figures.style import DPI, FORMATS, PALETTE, actor_colors, save, save_all
+from trapsim.figures.saving import save, save_all
+from trapsim.figures.style import DPI, FORMATS, PALETTE, actor_colors
 from trapsim.figures.tree import layout_tree, plot_tree, plot_tree_panels
 from trapsim.runner import Result
 

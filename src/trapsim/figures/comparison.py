@@ -13,7 +13,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from trapsim.comparison import Comparison
-from trapsim.figures.style import GREY, SIZE, fit, footnote, save, styled, wrap_measured
+from trapsim.figures.saving import save
+from trapsim.figures.style import GREY, SIZE, fit, footnote, styled, wrap_measured
 from trapsim.output import write_text_atomic
 
 __all__ = ["SCENARIO_COLORS", "plot_comparison", "write_comparison"]

@@ -1,36 +1,28 @@
-"""The one style of every trapsim figure: palette, fonts, sizes, saving.
+"""The one style of every trapsim figure: palette, fonts, sizes, text that fits.
 
 Figures are built on :class:`matplotlib.figure.Figure` (never pyplot), so
-library code has no global state and no display.
+library code has no global state and no display. They are written by
+:mod:`trapsim.figures.saving`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import re
-import signal
 import warnings
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
-import numpy as np
-import PIL.Image
-import PIL.PngImagePlugin
 from cycler import cycler
 from matplotlib.axes import Axes
-from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.textpath import TextToPath
 
 from trapsim.model import Scenario
-from trapsim.output import write_atomic
 
 __all__ = [
     "CHANCE_COLOR",
@@ -46,7 +38,6 @@ __all__ = [
     "footnote",
     "new_axes",
     "percent",
-    "save",
     "style_context",
     "styled",
     "text_width",
@@ -65,7 +56,7 @@ SIZE = (12.8, 7.2)
 #: depend on it; 200 dpi (2,560 x 1,440) cost a third more to draw and compress for the same slide.
 #: For print or a 4K screen: ``dpi=`` in the API, or ``--format svg``/``pdf``.
 DPI = 150
-#: Output formats understood by :func:`save` and ``--format``.
+#: Output formats understood by :func:`~trapsim.figures.saving.save` and ``--format``.
 FORMATS = ("png", "svg", "pdf")
 
 _TEXT_TO_PATH = TextToPath()
@@ -236,138 +227,6 @@ def footnote(fig: Figure, text: str, *, size: float = 12) -> None:
     if isinstance(engine, ConstrainedLayoutEngine):  # constrained layout ignores fig.text: make room
         engine.set(rect=(0, frac, 1, 1 - frac))
     fig.text(0.005, 0.06 / fig.get_figheight(), text, fontsize=size, color=GREY, ha="left", va="bottom")
-
-
-def save(fig: Figure, path: str | Path, *, dpi: int = DPI, fmt: str | None = None) -> Path:
-    """Save ``fig`` atomically; the format comes from ``fmt`` or the file extension.
-
-    Output is reproducible: no creation dates are embedded in SVG or PDF. A
-    PNG is written as :func:`save_all` writes it (:func:`_write_png`).
-    """
-    path, fmt = Path(path), _format(path, fmt)
-    if fmt == "png":
-        pixels = _draw_rgba(fig, dpi)
-        if pixels is not None:
-            return write_atomic(path, lambda tmp: _write_png(tmp, pixels, dpi))
-
-    def write(tmp: Path) -> None:
-        with _style(), _drawn_once(fig):
-            fig.savefig(tmp, dpi=dpi, format=fmt, metadata=_METADATA[fmt])
-
-    return write_atomic(path, write)
-
-
-#: zlib level of PNG files: 3 compressed a 2,560 x 1,440 figure in ~55 ms against ~75 ms at zlib's
-#: (and matplotlib's) 6, for files ~2 % bigger (measured on defense_clause's run figures, RGB).
-PNG_COMPRESSION = 3
-#: What matplotlib's own PNG writer records (no date: the same figure gives the same file).
-_PNG_INFO = PIL.PngImagePlugin.PngInfo()
-_PNG_INFO.add_text("Software", f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/")
-
-
-def _draw_rgba(fig: Figure, dpi: int) -> np.ndarray | None:
-    """``fig`` drawn at ``dpi``: its pixels ``(height, width, 4)``, or None if the size is not the expected one."""
-    width, height = int(fig.get_figwidth() * dpi), int(fig.get_figheight() * dpi)  # as FigureCanvasAgg sizes it
-    raw = io.BytesIO()
-    with _style(), _drawn_once(fig):
-        fig.savefig(raw, dpi=dpi, format="rgba")
-    pixels = raw.getbuffer()
-    if pixels.nbytes != width * height * 4:
-        return None
-    return np.frombuffer(pixels, dtype=np.uint8).reshape(height, width, 4)
-
-
-@contextlib.contextmanager
-def _drawn_once(fig: Figure) -> Iterator[None]:
-    """Within it, ``fig.savefig`` lays ``fig`` out and draws it once, not twice.
-
-    Saving a figure with a layout engine, matplotlib draws it twice: first
-    with every drawing call switched off, to lay it out, then for real. The
-    first draw lays the figure out and then draws every artist to nothing
-    (~0.14 s of the ~1.4 s of CPU that a run's figures take): here it only
-    lays out, as :meth:`Figure.draw` does before drawing artists (each axes'
-    aspect, then the engine). The real draw, and so the file, is the same
-    (tests/test_save_all.py compares the pixels with matplotlib's own
-    ``savefig``). Not with ``savefig.bbox: tight``, which measures the
-    figure after that first draw.
-    """
-    engine = fig.get_layout_engine()
-    if engine is None or matplotlib.rcParams["savefig.bbox"] == "tight":
-        yield
-        return
-
-    def lay_out(renderer: RendererBase) -> None:
-        del fig.draw  # the first draw only: the next one is Figure.draw
-        fig._get_draw_artists(renderer)  # type: ignore[attr-defined]  # applies each axes' aspect
-        if fig.axes:
-            with contextlib.suppress(ValueError):  # as Figure.draw: a figure too small for its layout
-                engine.execute(fig)
-
-    fig.draw = lay_out  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        vars(fig).pop("draw", None)
-
-
-def _write_png(path: Path, rgba: np.ndarray, dpi: int) -> None:
-    """Pixels as a PNG file: RGB when every pixel is opaque (the same image, a quarter less to compress)."""
-    image = PIL.Image.fromarray(rgba, "RGBA")
-    if int(rgba[..., 3].min()) == 255:
-        image = image.convert("RGB")
-    image.save(path, format="png", compress_level=PNG_COMPRESSION, dpi=(dpi, dpi), pnginfo=_PNG_INFO)
-
-
-def save_all(items: Iterable[tuple[Figure, str | Path]], *, dpi: int = DPI, fmt: str | None = None) -> list[Path]:
-    """Save each ``(figure, path)`` as :func:`save` does (the same bytes), overlapping the work.
-
-    A PNG is drawn on this thread (matplotlib is not thread-safe) and
-    compressed and written on a background thread, where Pillow releases the
-    GIL: compressing one figure (a third of its cost) runs
-    beside drawing the next, and beside building it when ``items`` is a
-    generator that builds figures as they are asked for. Other formats are
-    saved in turn. Returns the paths in order; the first error is raised
-    after the writes already under way have finished.
-    """
-    # Nothing may be imported on the background thread: an import waits for the import lock, which
-    # the main thread keeps for good if Ctrl-C lands right after it took it (seen: a run that hung
-    # forever on SIGTERM). So Pillow's plugins are loaded here, and the thread takes no signals.
-    PIL.Image.preinit()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trapsim-png", initializer=_no_signals) as pool:
-        futures: list[Future[Path]] = []
-        try:
-            for fig, path in items:
-                futures.append(_save_async(pool, fig, Path(path), dpi, _format(path, fmt)))
-            return [f.result() for f in futures]
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-
-
-def _no_signals() -> None:
-    """Signals go to the main thread, which handles them; never to a thread it may be waiting for."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-
-
-def _save_async(pool: ThreadPoolExecutor, fig: Figure, path: Path, dpi: int, fmt: str) -> Future[Path]:
-    pixels = _draw_rgba(fig, dpi) if fmt == "png" else None
-    if pixels is None:  # another format (or an unexpected size)
-        done: Future[Path] = Future()
-        done.set_result(save(fig, path, dpi=dpi, fmt=fmt))
-        return done
-    return pool.submit(write_atomic, path, lambda tmp: _write_png(tmp, pixels, dpi))
-
-
-def _format(path: str | Path, fmt: str | None) -> str:
-    fmt = (fmt or Path(path).suffix.lstrip(".") or "png").lower()
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown figure format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    return fmt
-
-
-#: Metadata saved with each format: no creation dates, so the same figure gives the same file.
-_METADATA: dict[str, dict[str, Any]] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}
 
 
 def percent(x: float) -> str:

@@ -15,7 +15,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from trapsim.figures.style import PALETTE, fit, footnote, new_axes, save, styled, wrap_measured
+from trapsim.figures.saving import save
+from trapsim.figures.style import PALETTE, fit, footnote, new_axes, styled, wrap_measured
 from trapsim.sampling import central_value
 from trapsim.sweeps.result import SweepResult
 
