@@ -158,3 +158,36 @@ def test_a_figure_is_drawn_once_with_the_pixels_of_matplotlibs_savefig(result, t
         drawn = np.frombuffer(raw.getvalue(), np.uint8).reshape(-1, int(reference.get_figwidth() * 40), 4)
         with Image.open(path) as im:
             assert np.array_equal(np.asarray(im.convert("RGBA")), drawn), name
+
+
+def test_remembered_font_heights_lay_texts_out_as_matplotlib_does() -> None:
+    # The Agg renderer answers matplotlib's question for a font's line heights while a PNG is drawn,
+    # remembering the answers per font and dpi: every text laid out within one use of it, across
+    # fonts, sizes, weights and dpis, is laid out exactly as matplotlib lays it out by itself.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
+    from trapsim.figures.saving import _font_heights_remembered
+
+    def layouts() -> list[str]:
+        out = []
+        for dpi in (72, 150, 220):
+            fig = Figure(dpi=dpi)
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            for family in ("DejaVu Sans", "STIXGeneral", "DejaVu Serif"):  # bundled with matplotlib
+                for size, weight in ((9.0, "normal"), (14.5, "bold"), (21.0, "normal")):
+                    prop = FontProperties(family=family, size=size, weight=weight)
+                    for text, spacing in (("Ag", 1.2), ("Two lines\nof text, gÉ", 1.2), ("Spaced\nout", 1.6)):
+                        t = fig.text(0.1, 0.2, text, fontproperties=prop, linespacing=spacing, rotation=30)
+                        bbox, lines, (corner, box) = t._get_layout(renderer)
+                        out.append(repr((family, size, weight, dpi, text, bbox.bounds, lines, corner, box)))
+        return out
+
+    with style_context():
+        alone = layouts()
+        with _font_heights_remembered():
+            assert hasattr(RendererAgg, "_get_font_height_metrics")  # matplotlib 3.11 asks for them
+            remembered = layouts()
+    assert remembered == alone
+    assert not hasattr(RendererAgg, "_get_font_height_metrics")  # other figures (a notebook's) untouched

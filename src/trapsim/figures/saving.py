@@ -8,6 +8,7 @@ style (:func:`~trapsim.figures.style.style_context`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import signal
 from collections.abc import Iterable, Iterator
@@ -20,7 +21,10 @@ import numpy as np
 import PIL.Image
 import PIL.PngImagePlugin
 from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, fontManager, get_font
+from matplotlib.text import Text
 
 from trapsim.figures.style import DPI, FORMATS, style_context
 from trapsim.output import write_atomic
@@ -59,7 +63,7 @@ def _draw_rgba(fig: Figure, dpi: int) -> np.ndarray | None:
     """``fig`` drawn at ``dpi``: its pixels ``(height, width, 4)``, or None if the size is not the expected one."""
     width, height = int(fig.get_figwidth() * dpi), int(fig.get_figheight() * dpi)  # as FigureCanvasAgg sizes it
     raw = io.BytesIO()
-    with style_context(), _drawn_once(fig):
+    with style_context(), _drawn_once(fig), _font_heights_remembered():
         fig.savefig(raw, dpi=dpi, format="rgba")
     pixels = raw.getbuffer()
     if pixels.nbytes != width * height * 4:
@@ -98,6 +102,57 @@ def _drawn_once(fig: Figure) -> Iterator[None]:
         yield
     finally:
         vars(fig).pop("draw", None)
+
+
+@contextlib.contextmanager
+def _font_heights_remembered() -> Iterator[None]:
+    """Within it, an Agg renderer finds the line heights of each font once, not once per text.
+
+    To lay out a text, matplotlib (3.11) finds its font and reads the heights
+    from two of the font's tables, every time (~60 us; a run's figures lay out
+    ~1,500 texts: ~70 ms), unless the renderer answers
+    ``_get_font_height_metrics`` as the PDF renderer does. Here the Agg
+    renderer answers it: with the numbers matplotlib computes (the same
+    expressions), remembered for the figure being saved (its rc settings and
+    dpi cannot change meanwhile). Only where matplotlib asks for them, and
+    never over a renderer's own answer.
+    """
+    layout = getattr(Text, "_get_layout", None)
+    asked = layout is not None and "_get_font_height_metrics" in layout.__code__.co_names
+    if not asked or hasattr(RendererAgg, "_get_font_height_metrics"):
+        yield
+        return
+    heights = functools.lru_cache(maxsize=256)(_font_heights)
+
+    def answer(renderer: RendererAgg, prop: FontProperties) -> tuple[float | None, float | None, float | None]:
+        return heights(prop.copy(), renderer.dpi)  # a copy: a FontProperties can change, and its hash with it
+
+    try:
+        RendererAgg._get_font_height_metrics = answer  # type: ignore[attr-defined]
+        yield
+    finally:
+        if vars(RendererAgg).get("_get_font_height_metrics") is answer:
+            del RendererAgg._get_font_height_metrics  # type: ignore[attr-defined]
+
+
+def _font_heights(prop: FontProperties, dpi: float) -> tuple[float | None, float | None, float | None]:
+    """Ascent, descent and line gap of ``prop``'s font at ``dpi``, in pixels, as ``Text._get_layout`` computes them.
+
+    From the font's OS/2 table, else its hhea table; ``None`` (measure a
+    text instead, as matplotlib does) if it has neither.
+    """
+    font: Any = get_font(fontManager._find_fonts_by_props(prop))  # typed per table name; these are variables
+    for table_name, gap_key, ascent_key, descent_key in _HEIGHT_TABLES:
+        table = font.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        scale = 1 / font.get_sfnt_table("head")["unitsPerEm"] * prop.get_size_in_points() * dpi / 72
+        return table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale
+    return None, None, None
+
+
+#: Where matplotlib reads a font's line heights: table, line gap, ascent, descent (text.Text._get_layout).
+_HEIGHT_TABLES = (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"), ("hhea", "lineGap", "ascent", "descent"))
 
 
 def _write_png(path: Path, rgba: np.ndarray, dpi: int) -> None:
