@@ -191,3 +191,18 @@ def test_remembered_font_heights_lay_texts_out_as_matplotlib_does() -> None:
             remembered = layouts()
     assert remembered == alone
     assert not hasattr(RendererAgg, "_get_font_height_metrics")  # other figures (a notebook's) untouched
+
+
+def test_a_figure_with_a_draw_of_its_own_is_drawn_as_matplotlib_draws_it(result, tmp_path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = figures.plot_outcomes(result)
+    drawn: list[object] = []
+
+    def draw(renderer: object) -> None:  # e.g. a notebook's hook around each draw
+        drawn.append(renderer)
+        Figure.draw(fig, renderer)
+
+    fig.draw = draw  # type: ignore[method-assign]
+    figures.save(fig, tmp_path / "o.png", dpi=40)
+    assert len(drawn) == 2 and fig.draw is draw  # the layout draw and the real one, both its own

@@ -83,15 +83,17 @@ def _drawn_once(fig: Figure) -> Iterator[None]:
     aspect, then the engine). The real draw, and so the file, is the same
     (tests/test_save_all.py compares the pixels with matplotlib's own
     ``savefig``). Not with ``savefig.bbox: tight``, which measures the
-    figure after that first draw.
+    figure after that first draw, nor for a figure given a ``draw`` of its own.
     """
     engine = fig.get_layout_engine()
-    if engine is None or matplotlib.rcParams["savefig.bbox"] == "tight":
+    if engine is None or matplotlib.rcParams["savefig.bbox"] == "tight" or "draw" in vars(fig):
         yield
         return
 
     def lay_out(renderer: RendererBase) -> None:
         del fig.draw  # the first draw only: the next one is Figure.draw
+        if not fig.get_visible():  # as Figure.draw
+            return
         fig._get_draw_artists(renderer)  # type: ignore[attr-defined]  # applies each axes' aspect
         if fig.axes:
             with contextlib.suppress(ValueError):  # as Figure.draw: a figure too small for its layout
@@ -101,7 +103,8 @@ def _drawn_once(fig: Figure) -> Iterator[None]:
     try:
         yield
     finally:
-        vars(fig).pop("draw", None)
+        if vars(fig).get("draw") is lay_out:  # savefig failed before drawing
+            del fig.draw
 
 
 @contextlib.contextmanager
