@@ -18,7 +18,8 @@ import pytest
 import trapsim
 from trapsim.errors import RunError
 from trapsim.runner import CHUNK, compiled, worlds
-from trapsim.runner.chunk import BLOCK, ChunkStats, blocks, run_chunk, run_chunks
+from trapsim.runner import chunk as chunk_module
+from trapsim.runner.chunk import BLOCK, ChunkStats, block_size, blocks, run_chunk, run_chunks
 from trapsim.runner.traps import world_readers
 from trapsim.scenario import loads
 
@@ -91,12 +92,27 @@ def test_chunk_zero_keeps_its_payoff_sample_in_a_block() -> None:
     assert _same(first.sample, run_chunk(model, 1, 0, CHUNK, "spe", 10.0).sample)
 
 
-def test_blocks_are_consecutive_chunks_of_at_most_block_size() -> None:
+def test_blocks_are_consecutive_chunks_of_at_most_block_size(monkeypatch: pytest.MonkeyPatch) -> None:
     chunks = [(c, CHUNK) for c in range(9)] + [(9, 5)]
-    made = blocks(chunks)
+    made = blocks(chunks, BLOCK)
     assert [len(b) for b in made] == [BLOCK, BLOCK, 10 - 2 * BLOCK]
     assert [c for b in made for c in b] == chunks
-    assert blocks(chunks, beliefs=True) == [[c] for c in chunks]
+    assert blocks(chunks, 1) == [[c] for c in chunks]
+    defense = compiled(trapsim.load(ROOT / "scenarios" / "defense_clause.toml"))
+    assert defense.payoff_cells == 67 and block_size(defense) == BLOCK  # 4.4 MB of payoffs a chunk
+    # a bigger game gets smaller blocks: memory stays within BLOCK_BYTES of payoffs per block
+    monkeypatch.setattr(chunk_module, "BLOCK_BYTES", 67 * 8 * CHUNK * 2)
+    assert block_size(defense) == 2
+    monkeypatch.setattr(chunk_module, "BLOCK_BYTES", 1)
+    assert block_size(defense) == 1
+    assert block_size(compiled(trapsim.load(ROOT / "scenarios" / "kim_misperception.toml"))) == 1  # beliefs
+
+
+def test_one_chunk_of_any_size_is_counted_as_one() -> None:
+    model = compiled(trapsim.load(DATA / "worlds.toml"))
+    stats = run_chunk(model, 1, 0, CHUNK + 100, "spe", 10.0)  # the public run_chunk takes any size
+    assert stats.n == CHUNK + 100
+    assert sum(int(a.sum()) for a in stats.actions[:1]) == CHUNK + 100  # the root is reached in every draw
 
 
 def test_run_chunks_refuses_what_it_cannot_number() -> None:
@@ -188,3 +204,78 @@ def test_worlds_solved_on_their_draws_give_what_solving_every_draw_gives(
         assert _same(s, e)
     fired = {t.id: int(sum(s.traps[i] for s in some)) for i, t in enumerate(sc.traps)}
     assert any(fired[w] > 0 for w in fired if w in ("entrapment", "kim_trap", "luckier_surprise", "regret"))
+
+
+# Errors: a run that fails gives the error it gave one chunk at a time, on one worker or more.
+
+TWO_FAILURES = """
+[scenario]
+name = "err"
+root = "ups"
+[actors.a]
+name = "A"
+[parameters]
+x = { dist = "uniform", low = 0, high = 1 }
+y = { dist = "uniform", low = 0, high = 1 }
+[nodes.ups]
+actor = "a"
+next = { up = "hi", down = "lo" }
+[payoffs]
+hi = { a = "log(x - 0.00002)" }
+lo = { a = "log(y - 0.00002)" }
+[traps.t]
+when = 'played("ups", "up")'
+"""
+
+
+def test_a_block_that_fails_reports_what_its_first_failing_chunk_does() -> None:
+    # With seed 43, `lo` is nan first in chunk 0 (draw 6413) and `hi` only in chunk 1 (draw 11285): a
+    # block evaluates `hi` for both chunks before `lo`, so it must fall back to its chunks one by one.
+    sc = loads(TWO_FAILURES, path="err.toml")
+    model = compiled(sc)
+    expected = "payoffs.lo.a" + ': "log(y - 0.00002)" is nan in draw 6413,'
+    for run in (
+        lambda: [run_chunk(model, 43, c, CHUNK, "spe", 1.0) for c in (0, 1)],
+        lambda: run_chunks(model, 43, [(0, CHUNK), (1, CHUNK)], "spe", 1.0),
+        lambda: trapsim.simulate(sc, draws=8 * CHUNK, seed=43, workers=1),
+        lambda: trapsim.simulate(sc, draws=8 * CHUNK, seed=43, workers=2),
+    ):
+        with pytest.raises(RunError) as info:
+            run()
+        assert expected in str(info.value)
+
+
+NAN_WHEN = """
+[traps.logpay]
+given = "x > 0.9"
+when = 'log(payoff("a", "bonus") - {shift}) > -1'
+[worlds.bonus]
+set = {{ c = {c} }}
+"""
+
+
+@pytest.mark.parametrize("subset", [0.0, 1.0], ids=["worlds-everywhere", "worlds-on-their-draws"])
+def test_a_when_is_checked_only_where_its_given_holds(subset: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worlds, "SUBSET_AT_MOST", subset)
+    # bonus sets c = -5: A always acts and gets x + 5.35 (won) or x + 4.85 (lost), so log(payoff - 5.5)
+    # is nan where x < 0.65 at most, never where x > 0.9: not an error (it was one before, but the `when`
+    # does not matter where the given fails); it fires where A won (payoff > 5.5 + 1/e)
+    fine = loads(WORLDS + NAN_WHEN.format(shift=5.5, c=-5), path="w.toml")
+    res = trapsim.simulate(fine, draws=3 * CHUNK, seed=1, workers=1)
+    assert 0 < res.trap_counts["logpay"] <= res.given_counts["logpay"]
+    # where the given holds, the same nan is an error, named by its draw
+    bad = loads(WORLDS + NAN_WHEN.format(shift=5.8, c=-5), path="w.toml")  # lost with x < 0.95: nan
+    with pytest.raises(RunError, match=r"traps\.logpay\.when.*is nan in draw \d+"):
+        trapsim.simulate(bad, draws=3 * CHUNK, seed=1, workers=1)
+
+
+def test_a_trap_with_a_given_is_checked_in_file_order() -> None:
+    extra = """
+[traps.first]
+when = "log(x - 0.5) > -1"
+[traps.reads]
+given = "log(x - 0.3) > -1"
+when = 'payoff("a", "luckier") > 0'
+"""
+    with pytest.raises(RunError, match=r"traps\.first\.when.*is nan in draw 1,"):
+        trapsim.simulate(loads(WORLDS + extra, path="w.toml"), draws=1000, seed=1, workers=1)

@@ -27,6 +27,13 @@ def _fail_on(i: int, bad: int) -> int:
     return i
 
 
+def _fail_late(i: int, delay: float) -> int:
+    time.sleep(delay)
+    if i in (1, 3):
+        raise ValueError(f"task {i} refused")
+    return i
+
+
 def _die(code: int) -> None:
     os._exit(code)
 
@@ -96,6 +103,20 @@ def test_a_run_on_workers_reports_progress_zero_once_they_run() -> None:
     sc = trapsim.load(Path(__file__).parent / "data" / "threshold.toml")
     trapsim.simulate(sc, draws=5 * 8192, seed=1, workers=2, progress=seen.append)
     assert seen[0] == 0 and 0 not in seen[1:] and sum(seen) == 5 * 8192
+
+
+@both_starts
+def test_the_first_failing_task_in_order_gives_the_error(no_leftover_workers: None, fork: bool) -> None:
+    # Task 3 fails at once, task 1 a moment later: a run reports what its chunks give in turn, the same
+    # error whatever the number of workers (one worker would meet task 1 first).
+    tasks = [(0, 0.0), (1, 0.4), (2, 0.0), (3, 0.0), (4, 0.0)]
+    got: list[int] = []
+    with pytest.raises(ValueError, match="task 1 refused"):
+        for _, value in pool_results(_fail_late, tasks, 2, fork=fork):
+            got.append(value)
+    assert got == [0]
+    with pytest.raises(ValueError, match="task 3 refused"):  # unordered: as it comes
+        list(pool_results(_fail_late, tasks, 2, ordered=False, fork=fork))
 
 
 def test_tasks_are_read_lazily_within_the_window(no_leftover_workers: None) -> None:

@@ -124,7 +124,8 @@ def _exit_at_once(exc: SystemExit) -> None:
     functions still run (logging, finalizers, a Dask client) and the standard
     streams are flushed first. Returns (the usual exit follows) when the status
     is not a number, when another non-daemon thread runs (the usual exit waits
-    for it), or when the exit functions or the flush fail or are interrupted.
+    for it), or when the flush fails or is interrupted (an exit function's own
+    error is printed and passed over, as at the usual exit).
     """
     code = 0 if exc.code is None else exc.code
     if not isinstance(code, int):

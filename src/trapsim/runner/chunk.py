@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from trapsim.errors import RunError
 from trapsim.runner.compiling import CHUNK, CompiledScenario
 from trapsim.runner.hypergame import follow, hypergame
 from trapsim.runner.traps import PlayedPaths, TrapValues, evaluate_traps, world_draws
@@ -51,13 +52,24 @@ class ChunkRecords:
     payoffs: np.ndarray  # (n, actors) float
 
 
-#: Consecutive chunks solved side by side in one pass (numpy's cost per call is paid once per block).
+#: Most consecutive chunks solved side by side in one pass (numpy's cost per call is paid once per block).
 BLOCK = 4
+#: Most bytes of stored payoffs in a block: a big game is solved in smaller blocks (memory stays modest).
+BLOCK_BYTES = 64 << 20
 
 
-def blocks(chunks: Sequence[tuple[int, int]], beliefs: bool = False) -> list[list[tuple[int, int]]]:
-    """``chunks`` (``(index, draws)``, consecutive) in blocks of up to :data:`BLOCK` (of one with ``beliefs``)."""
-    size = 1 if beliefs else BLOCK
+def block_size(model: CompiledScenario) -> int:
+    """Chunks per block for ``model``: up to :data:`BLOCK` within :data:`BLOCK_BYTES` of payoffs; 1 with beliefs.
+
+    (defense_clause: 67 payoff arrays, 4.4 MB a chunk: blocks of 4; a game of 400 leaves and 8 actors: 1.)
+    """
+    if model.beliefs:
+        return 1
+    return max(1, min(BLOCK, BLOCK_BYTES // (model.payoff_cells * 8 * CHUNK)))
+
+
+def blocks(chunks: Sequence[tuple[int, int]], size: int) -> list[list[tuple[int, int]]]:
+    """``chunks`` (``(index, draws)``, consecutive) in blocks of up to ``size`` (:func:`block_size`)."""
     return [list(chunks[i : i + size]) for i in range(0, len(chunks), size)]
 
 
@@ -91,12 +103,34 @@ def run_chunks(
     chunk. Every chunk but the last must be full (:data:`CHUNK` draws), so
     that a draw's number in a message is the first chunk's plus its place.
     With beliefs, one chunk only (perceived values are drawn per chunk).
+    A block that fails is run again chunk by chunk, so that the error is the
+    one the first failing chunk alone gives (whatever the blocks).
     """
     first = chunks[0][0]
     if any(c != first + i or (i < len(chunks) - 1 and k != CHUNK) for i, (c, k) in enumerate(chunks)):
         raise ValueError(f"run_chunks needs consecutive full chunks, not {list(chunks)}")
     if model.beliefs and len(chunks) > 1:
         raise ValueError("run_chunks solves one chunk at a time when actors hold beliefs")
+    try:
+        return _run_block(model, entropy, chunks, solver, rationality, records)
+    except RunError:
+        if len(chunks) == 1:
+            raise
+        for c, k in chunks:  # the first chunk that fails alone raises its own error
+            _run_block(model, entropy, [(c, k)], solver, rationality, records)
+        raise
+
+
+def _run_block(
+    model: CompiledScenario,
+    entropy: int,
+    chunks: Sequence[tuple[int, int]],
+    solver: str,
+    rationality: float,
+    records: bool,
+) -> list[ChunkStats]:
+    """:func:`run_chunks` once its chunks are checked."""
+    first = chunks[0][0]
     n = sum(k for _, k in chunks)
     env = model.sample_chunks(entropy, chunks)
     payoffs, chance = model.evaluate(env, n, first, table=True)
@@ -118,20 +152,20 @@ def run_chunks(
         expected = {a: sol.values[0][k] for k, a in enumerate(model.tree.actors)}
         expected.update({a: ps.values[0][model.tree.actors.index(a)] for a, ps in perceived.items()})
     paths: dict[str | None, PlayedPaths] = {None: PlayedPaths(model.tree, leaf, actions, payoffs, expected)}
-    draws = world_draws(model, env, paths[None], first) if model.worlds else {}
+    read = world_draws(model, env, paths[None]) if model.worlds else None
     subsets = Subsets()
     for wid, game in model.worlds.items():
         paths[wid] = play_world(
             model, game, env, payoffs, chance, uniforms, entropy=entropy, chunk=first, n=n, solver=solver,
             rationality=rationality, expected=expected is not None, memo=memo,
-            draws=subsets.of(draws[wid], n), subsets=subsets,
+            draws=subsets.of(read.draws[wid] if read else None, n), subsets=subsets,
         )  # fmt: skip
-    traps = evaluate_traps(model, env, paths, first)
+    traps = evaluate_traps(model, env, paths, first, read.givens if read else None)
     outcome_idx = model.outcome_of[leaf]
     changed = _changed_outcomes(model, sol, perceived, uniforms, outcome_idx) if perceived else None
     realised = realised_payoffs(payoffs, model.row_of_position[leaf])  # (n, actors)
     starts = np.cumsum([0, *(k for _, k in chunks)]).tolist()
-    counts = _action_counts(model.tree, actions, len(chunks))
+    counts = _action_counts(model.tree, actions, starts)
     return [
         _stats(model, env, c, slice(a, b), outcome_idx, traps, realised, played.ties, actions, changed, records, taken)
         for (c, _), a, b, taken in zip(chunks, starts, starts[1:], counts, strict=False)
@@ -163,8 +197,8 @@ def _stats(
         mean = realised.mean(axis=0)
         m2 = ((realised - mean) ** 2).sum(axis=0)
     ties, ties_on_path, tie_anywhere = _tie_counts(tree, {pos: t[part] for pos, t in tied.items()}, actions)
-    fired = {t: np.broadcast_to(v, outcome_idx.shape)[part] for t, v in traps.fired.items()}
-    given = {t: np.broadcast_to(v, outcome_idx.shape)[part] for t, v in traps.given.items()}
+    fired = {t: v[part] for t, v in traps.fired.items()}  # (n,) each (evaluate_traps)
+    given = {t: v[part] for t, v in traps.given.items()}
     return ChunkStats(
         n=n,
         traps=np.array([int(np.count_nonzero(fired[t.id])) for t in model.scenario.traps], dtype=np.int64),
@@ -249,14 +283,15 @@ def _tie_counts(tree: Tree, tied: dict[int, np.ndarray], actions: np.ndarray) ->
     return ties, on_path, int(np.count_nonzero(tied_rows.any(axis=0)))
 
 
-def _action_counts(tree: Tree, actions: np.ndarray, chunks: int = 1) -> list[list[np.ndarray]]:
+def _action_counts(tree: Tree, actions: np.ndarray, starts: Sequence[int]) -> list[list[np.ndarray]]:
     """Per chunk, per inner node (``tree.inner`` order): draws taking each of its actions, ``(k,)`` int.
 
-    ``actions`` holds the draws of ``chunks`` consecutive chunks side by side
-    (all of :data:`CHUNK` draws but the last). Only the reached entries of the
-    table (a few per draw) are counted: one ``bincount`` of
+    ``actions`` holds the draws of consecutive chunks side by side, chunk
+    ``c`` from column ``starts[c]`` to ``starts[c + 1]``. Only the reached
+    entries of the table (a few per draw) are counted: one ``bincount`` of
     ``(chunk * nodes + node row) * width + action`` over them.
     """
+    chunks = len(starts) - 1
     widths = [len(tree.positions[pos].children) for pos in tree.inner]
     if not widths:
         return [[] for _ in range(chunks)]
@@ -264,6 +299,7 @@ def _action_counts(tree: Tree, actions: np.ndarray, chunks: int = 1) -> list[lis
     flat = actions.reshape(-1)
     reached = np.flatnonzero(flat >= 0)
     row, draw = np.divmod(reached, actions.shape[1])
-    key = (draw // CHUNK * len(widths) + row) * width + flat[reached]
+    part = np.searchsorted(np.asarray(starts[1:-1]), draw, side="right") if chunks > 1 else 0
+    key = (part * len(widths) + row) * width + flat[reached]
     counts = np.bincount(key, minlength=chunks * len(widths) * width).reshape(chunks, len(widths), width)
     return [[counts[c, r, :k] for r, k in enumerate(widths)] for c in range(chunks)]

@@ -99,6 +99,13 @@ class CompiledScenario:
         #: Per world that sets values: the program of the payoffs and probabilities those values change.
         self._world_programs = {w: self._program.dependent(self._changed(g)) for w, g in self.worlds.items() if g.sets}
 
+    @property
+    def payoff_cells(self) -> int:
+        """Payoff arrays stored per draw: the table's distinct values, or rows times actors without a table."""
+        if self._cells is None:
+            return len(self.tree.rows) * len(self.scenario.actors)
+        return int(self._cells[1].max(initial=-1)) + 1
+
     def release_buffers(self) -> None:
         """Drop the payoff tables kept for the next chunk (a cached model keeps only what it compiled)."""
         self._tables.clear()

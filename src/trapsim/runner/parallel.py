@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from trapsim.model import Scenario
-from trapsim.runner.chunk import BLOCK, ChunkRecords, ChunkStats, blocks, run_chunks
+from trapsim.runner.chunk import BLOCK, ChunkRecords, ChunkStats, block_size, blocks, run_chunks
 from trapsim.runner.compiling import CHUNK, CompiledScenario
 from trapsim.runner.pool import forks, pool_results
 from trapsim.runner.result import Result
@@ -67,7 +67,7 @@ def _run_batch(
     """
     model = compiled(scenario) if isinstance(scenario, Scenario) else _inherited(scenario)
     out: list[ChunkStats] = []
-    for block in blocks(chunks, bool(model.beliefs)):
+    for block in blocks(chunks, block_size(model)):
         out += run_chunks(model, entropy, block, solver, rationality, records)
     return out
 
@@ -103,7 +103,7 @@ def run_point(
     values = dict(values or {})
     point = model.with_values(values)
     merged = _Merged(point.scenario)
-    for block in blocks(_chunks(draws), bool(point.beliefs)):
+    for block in blocks(_chunks(draws), block_size(point)):
         for s in run_chunks(point, seed, block, solver, rationality):
             merged.add(s)
     return _aggregate(
@@ -163,7 +163,7 @@ def run(
     if workers == 1:
         model = compiled(scenario)
         try:
-            for block in blocks(chunks, bool(model.beliefs)):
+            for block in blocks(chunks, block_size(model)):
                 done(run_chunks(model, entropy, block, solver, rationality, records))
         finally:
             model.release_buffers()  # the compiled scenario stays cached (for figures), not its chunk tables

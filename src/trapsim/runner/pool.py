@@ -212,7 +212,9 @@ def pool_results(
     """``(task index, fn(*task))`` for every task, on ``workers`` processes.
 
     ``fn`` must be a module-level function (it is pickled). With ``ordered``,
-    results come in task order; otherwise as they finish. At most ``window``
+    results come in task order, and a task's error is raised in its turn (after
+    the results of the tasks before it; no task after it is sent); otherwise
+    as they finish, and an error as it comes. At most ``window``
     tasks (default ``4 * workers``) are sent but not yet yielded, so at most
     that many results wait in memory; ``tasks`` is read lazily. ``fork``:
     start the workers by fork (``None``: :func:`forks`, the default; the
@@ -224,6 +226,7 @@ def pool_results(
     todo = enumerate(tasks)
     pool: list[_Worker] = []
     done: dict[int, T] = {}
+    errors: dict[int, BaseException] = {}  # ordered: a task's error waits for the tasks before it
     sent = given = 0  # tasks sent, results yielded
     more, finished = True, False
     try:
@@ -234,7 +237,7 @@ def pool_results(
             started()
         while True:
             for w in pool:
-                if w.task is not None or not more or sent - given >= window:
+                if w.task is not None or not more or errors or sent - given >= window:
                     continue
                 nxt = next(todo, None)
                 if nxt is None:
@@ -245,8 +248,16 @@ def pool_results(
             busy = [w for w in pool if w.task is not None]
             if not busy:
                 break
-            done.update(_receive(busy))
-            while (key := given if ordered else next(iter(done), None)) in done:
+            for index, ok, value in _receive(busy):
+                if ok:
+                    done[index] = value
+                elif ordered:
+                    errors[index] = value
+                else:
+                    raise value
+            while (key := given if ordered else next(iter(done), None)) in done or key in errors:
+                if key in errors:  # every task before it succeeded: the error the tasks give in turn
+                    raise errors[key]
                 given += 1
                 yield key, done.pop(key)
         finished = True
@@ -262,8 +273,8 @@ def _died(w: _Worker) -> RunError:
     return RunError(f"a worker process died (exit status {status})")
 
 
-def _receive(busy: list[_Worker]) -> list[tuple[int, Any]]:
-    """Wait until some workers answer: their ``(index, value)``; a task's error is raised here."""
+def _receive(busy: list[_Worker]) -> list[tuple[int, bool, Any]]:
+    """Wait until some workers answer: their ``(index, succeeded, value or error)``; a dead worker raises here."""
     from multiprocessing.connection import wait
 
     ready = wait([w.conn for w in busy])  # a worker that dies closes its end: readable, then EOFError
@@ -275,9 +286,7 @@ def _receive(busy: list[_Worker]) -> list[tuple[int, Any]]:
             except (EOFError, OSError):
                 raise _died(w) from None
             w.task = None
-            if not ok:
-                raise value
-            out.append((index, value))
+            out.append((index, ok, value))
     return out
 
 

@@ -16,7 +16,7 @@ from trapsim.solver import PayoffTable, Tree, realised_payoffs
 if TYPE_CHECKING:
     from trapsim.runner.compiling import CompiledScenario
 
-__all__ = ["PlayedPaths", "TrapValues", "evaluate_traps", "world_draws", "world_readers"]
+__all__ = ["PlayedPaths", "TrapValues", "WorldDraws", "evaluate_traps", "world_draws", "world_readers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +107,21 @@ def _on_paths(model: CompiledScenario, fn: str, args: tuple[str, ...], path: Pla
 
 
 def evaluate_traps(
-    model: CompiledScenario, env: Mapping[str, Any], paths: Mapping[str | None, PlayedPaths], chunk: int = 0
+    model: CompiledScenario,
+    env: Mapping[str, Any],
+    paths: Mapping[str | None, PlayedPaths],
+    chunk: int = 0,
+    givens: Mapping[int, Any] | None = None,
 ) -> TrapValues:
     """Evaluate every trap's ``when`` and ``given`` on the realised paths.
 
     ``paths[None]`` holds the real paths, ``paths[world]`` those of each
     world the traps use. A trap's id, used in a later trap, stands for
-    ``when and given`` (the trap fired).
+    ``when and given`` (the trap fired). A trap's ``when`` matters only
+    where its ``given`` holds: it is an error only where it is unknown (NaN)
+    in a draw where the ``given`` holds or is itself unknown; the ``given``
+    is checked in every draw. ``givens``: values of some ``given`` (by trap
+    index) already computed on the same paths (:func:`world_draws`).
     """
     n = paths[None].leaf.shape[0]
     scope = dict(env)
@@ -122,15 +130,30 @@ def evaluate_traps(
         scope[path_key(ref)] = _path_value(model, fn, args, paths[world], n)
     fired, given = {}, {}
     with np.errstate(all="ignore"):
-        for tid, when, cond in model.traps:
-            value = np.broadcast_to(np.asarray(model.finite(when, when.fn(scope), scope, chunk), dtype=bool), (n,))
-            if cond is not None:
-                holds = np.broadcast_to(np.asarray(model.finite(cond, cond.fn(scope), scope, chunk), dtype=bool), (n,))
-                value = value & holds
+        for i, (tid, when, cond) in enumerate(model.traps):
+            raw = when.fn(scope)
+            if cond is None:
+                value = _flags(model.finite(when, raw, scope, chunk), n)
+            else:
+                g = givens[i] if givens is not None and i in givens else cond.fn(scope)
+                model.finite(when, _where(raw, _flags(g, n)), scope, chunk)  # NaN is true: checked there too
+                holds = _flags(model.finite(cond, g, scope, chunk), n)
+                value = _flags(raw, n) & holds
                 given[tid] = holds
             scope[tid] = value
             fired[tid] = value
     return TrapValues(fired, given)
+
+
+def _flags(value: Any, n: int) -> np.ndarray:
+    """A condition's value as ``(n,)`` booleans (NaN, unknown, is true: only ever used where checked)."""
+    return np.broadcast_to(np.asarray(value, dtype=bool), (n,))
+
+
+def _where(value: Any, region: np.ndarray) -> Any:
+    """A condition's value in ``region``, false elsewhere: what is checked of a ``when``."""
+    arr = np.asarray(value)
+    return value if arr.dtype == bool else np.where(region, arr, 0.0)
 
 
 def world_readers(scenario: Scenario) -> dict[str, tuple[int, ...] | None]:
@@ -160,37 +183,56 @@ def world_readers(scenario: Scenario) -> dict[str, tuple[int, ...] | None]:
     return out
 
 
-def world_draws(
-    model: CompiledScenario, env: Mapping[str, Any], real: PlayedPaths, chunk: int = 0
-) -> dict[str, np.ndarray | None]:
+@dataclass(frozen=True, slots=True)
+class WorldDraws:
+    """What :func:`world_draws` found: per world its draws (None: all), and the ``given`` values it computed."""
+
+    draws: dict[str, np.ndarray | None]
+    givens: dict[int, Any]  # by trap index, for evaluate_traps
+
+
+def world_draws(model: CompiledScenario, env: Mapping[str, Any], real: PlayedPaths) -> WorldDraws:
     """Per world a trap uses: the draws where it is read (indices, see :func:`world_readers`), or None for all.
 
     The ``given`` of each trap that bounds a world is evaluated on the real
-    paths (the same values :func:`evaluate_traps` computes).
+    paths (the values :func:`evaluate_traps` then takes). Nothing is checked
+    here: a ``given`` that is unknown (NaN) in some draw makes its worlds
+    solved in every draw, and :func:`evaluate_traps` reports it in its turn.
+    With beliefs, worlds are solved in every draw.
     """
     n = real.leaf.shape[0]
     scope = dict(env)
-    holds: dict[str, np.ndarray] = {}  # per given (its text): where it holds
+    givens: dict[int, Any] = {}
     out: dict[str, np.ndarray | None] = {}
-    by_givens: dict[tuple[str, ...], np.ndarray] = {}  # worlds read under the same givens share one index array
+    by_text: dict[str, Any] = {}  # each given's value, by its text (several traps may share one)
+    by_givens: dict[tuple[str, ...], np.ndarray | None] = {}  # worlds read under the same givens share draws
+    if model.beliefs:
+        return WorldDraws(dict.fromkeys(model.world_readers), givens)
     with np.errstate(all="ignore"):
         for world, readers in model.world_readers.items():
             if readers is None:
                 out[world] = None
                 continue
-            conds = {c.expr.source: c for c in (model.traps[i][2] for i in readers) if c is not None}
-            key = tuple(sorted(conds))
+            conds = {i: model.traps[i][2] for i in readers}
+            key = tuple(sorted({c.expr.source for c in conds.values() if c is not None}))
             if key not in by_givens:
-                mask = np.zeros(n, dtype=bool)
-                for source, cond in conds.items():
-                    if source not in holds:
+                mask: np.ndarray | None = np.zeros(n, dtype=bool)
+                for cond in conds.values():
+                    assert cond is not None  # a bounding trap has a given (world_readers)
+                    if cond.expr.source not in by_text:
                         for ref in cond.expr.path_refs:
                             if path_key(ref) not in scope:
                                 fn, args, _ = split_path_ref(ref)
                                 scope[path_key(ref)] = _path_value(model, fn, args, real, n)
-                        value = model.finite(cond, cond.fn(scope), scope, chunk)
-                        holds[source] = np.broadcast_to(np.asarray(value, dtype=bool), (n,))
-                    mask |= holds[source]
-                by_givens[key] = np.flatnonzero(mask)
+                        by_text[cond.expr.source] = cond.fn(scope)
+                    value = np.asarray(by_text[cond.expr.source])
+                    if mask is not None and value.dtype != bool and np.isnan(value).any():
+                        mask = None  # unknown somewhere: an error evaluate_traps reports in its turn
+                    if mask is not None:
+                        mask |= _flags(value, n)
+                by_givens[key] = None if mask is None else np.flatnonzero(mask)
+            for i, cond in conds.items():
+                if cond is not None and cond.expr.source in by_text:
+                    givens[i] = by_text[cond.expr.source]
             out[world] = by_givens[key]
-    return out
+    return WorldDraws(out, givens)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,6 @@ class Subsets:
 
     def __init__(self) -> None:
         self._taken: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._getters: dict[int, tuple[np.ndarray, list[Any]]] = {}
 
     @staticmethod
     def of(draws: np.ndarray | None, n: int) -> np.ndarray | None:
@@ -52,13 +50,7 @@ class Subsets:
         if not isinstance(payoffs, PayoffTable):
             return self.take(draws, payoffs)
         cells = [self.take(draws, c) for c in payoffs.cells]
-        hit = self._getters.get(id(payoffs.index))
-        if hit is None or hit[0] is not payoffs.index:
-            hit = self._getters[id(payoffs.index)] = (
-                payoffs.index,
-                [itemgetter(*row) for row in payoffs.index.tolist()],
-            )
-        return PayoffTable.of(None, payoffs.index, hit[1], cells)
+        return PayoffTable.of(None, payoffs.index, payoffs.getters, cells)
 
 
 def play_world(

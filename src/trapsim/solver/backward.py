@@ -34,6 +34,7 @@ class PayoffTable:
     cells: tuple[np.ndarray, ...]  # per distinct value: the array that ``views`` hold
     n: int
     _stacked: list[np.ndarray]  # [values] once known (see ``values``)
+    getters: tuple[Callable[[Any], Any], ...] = ()  # per row: ``itemgetter(*index[row])``
 
     @classmethod
     def of(
@@ -63,7 +64,7 @@ class PayoffTable:
         if index.shape[1] == 1:  # itemgetter of one item gives the item, not a tuple
             views = tuple((v,) for v in views)
         n = int(values.shape[-1]) if values is not None else int(rows[0].shape[-1]) if rows else 0
-        return cls(index, views, tuple(rows), n, [] if values is None else [values])
+        return cls(index, views, tuple(rows), n, [] if values is None else [values], tuple(getters))
 
     @property
     def values(self) -> np.ndarray:
