@@ -126,27 +126,30 @@ def test_run_chunks_refuses_what_it_cannot_number() -> None:
         run_chunks(believers, 1, [(0, CHUNK), (1, CHUNK)], "spe", 10.0)
 
 
-ERR = """
+# Errors: a run that fails gives the error it gave one chunk at a time, on one worker or more.
+
+TWO_FAILURES = """
 [scenario]
 name = "err"
 root = "ups"
 [actors.a]
 name = "A"
 [parameters]
-x = { dist = "uniform", low = 0.5, high = 1 }
+x = { dist = "uniform", low = 0, high = 1 }
+y = { dist = "uniform", low = 0, high = 1 }
 [nodes.ups]
 actor = "a"
 next = { up = "hi", down = "lo" }
 [payoffs]
-hi = { a = "log(x)" }
-lo = { a = 0 }
+hi = { a = "log(x - 0.00002)" }
+lo = { a = "log(y - 0.00002)" }
 [traps.t]
 when = 'played("ups", "up")'
 """
 
 
 def test_a_value_that_fails_in_a_block_is_named_by_its_draw_in_the_run() -> None:
-    model = compiled(loads(ERR, path="err.toml").with_values({"x": -0.5}))
+    model = compiled(loads(TWO_FAILURES, path="err.toml").with_values({"x": -0.5}))  # nan in every draw
     messages = []
     for chunks in ([(3, CHUNK), (4, CHUNK)], [(3, CHUNK)]):
         with pytest.raises(RunError) as info:
@@ -204,28 +207,6 @@ def test_worlds_solved_on_their_draws_give_what_solving_every_draw_gives(
         assert _same(s, e)
     fired = {t.id: int(sum(s.traps[i] for s in some)) for i, t in enumerate(sc.traps)}
     assert any(fired[w] > 0 for w in fired if w in ("entrapment", "kim_trap", "luckier_surprise", "regret"))
-
-
-# Errors: a run that fails gives the error it gave one chunk at a time, on one worker or more.
-
-TWO_FAILURES = """
-[scenario]
-name = "err"
-root = "ups"
-[actors.a]
-name = "A"
-[parameters]
-x = { dist = "uniform", low = 0, high = 1 }
-y = { dist = "uniform", low = 0, high = 1 }
-[nodes.ups]
-actor = "a"
-next = { up = "hi", down = "lo" }
-[payoffs]
-hi = { a = "log(x - 0.00002)" }
-lo = { a = "log(y - 0.00002)" }
-[traps.t]
-when = 'played("ups", "up")'
-"""
 
 
 def test_a_block_that_fails_reports_what_its_first_failing_chunk_does() -> None:

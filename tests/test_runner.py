@@ -348,17 +348,17 @@ def test_a_run_keeps_no_chunk_statistics_as_draws_grow(monkeypatch: pytest.Monke
     # are merged as they arrive, not kept until the end (10M draws of defense_clause kept ~25 MB).
     import gc
 
-    from trapsim.runner import chunk, parallel
+    from trapsim.runner import chunk
 
     alive: list[int] = []
-    real = parallel.run_chunks
+    real = chunk.run_chunks
 
     def counted(*args: Any, **kwargs: Any) -> list[chunk.ChunkStats]:
         gc.collect()
         alive.append(sum(isinstance(o, chunk.ChunkStats) for o in gc.get_objects()))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(parallel, "run_chunks", counted)
+    monkeypatch.setattr(chunk, "run_chunks", counted)
     sc = trapsim.load(Path(__file__).parent / "data" / "threshold.toml")
     res = trapsim.simulate(sc, draws=20 * 8192, seed=1, workers=1)
     assert len(alive) == 20 // chunk.BLOCK and max(alive) <= chunk.BLOCK, alive  # one block's at most

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from trapsim.expressions import Expr, Type, split_path_ref
+from trapsim.expressions import Expr, Type, worlds_named
 from trapsim.output import html_table, short_repr
 
 __all__ = [
@@ -400,7 +400,7 @@ class Scenario:
 
     def used_worlds(self) -> tuple[str, ...]:
         """Ids of the worlds some trap names, in file order (the only ones ever solved)."""
-        used = {split_path_ref(ref)[2] for t in self.traps for e in t.conditions for ref in e.path_refs}
+        used = worlds_named(ref for t in self.traps for e in t.conditions for ref in e.path_refs)
         return tuple(w.id for w in self.worlds if w.id in used)
 
     def forced(self, world_id: str) -> Scenario:

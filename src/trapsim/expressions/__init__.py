@@ -41,6 +41,7 @@ from trapsim.expressions.language import (
     Expr,
     Type,
     split_path_ref,
+    worlds_named,
 )
 from trapsim.expressions.parser import parse
 
@@ -62,4 +63,5 @@ __all__ = [
     "parse",
     "path_key",
     "split_path_ref",
+    "worlds_named",
 ]

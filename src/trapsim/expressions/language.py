@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -161,6 +161,11 @@ def split_path_ref(ref: tuple[str, ...]) -> tuple[str, tuple[str, ...], str | No
     if len(args) > PATH_FUNCTIONS[fn]:
         return fn, args[:-1], args[-1]
     return fn, args, None
+
+
+def worlds_named(refs: Iterable[tuple[str, ...]]) -> set[str]:
+    """The worlds that path references (:attr:`Expr.path_refs`) name."""
+    return {w for w in (split_path_ref(ref)[2] for ref in refs) if w is not None}
 
 
 def _children(node: Node) -> tuple[Node, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +71,19 @@ def block_size(model: CompiledScenario) -> int:
 def blocks(chunks: Sequence[tuple[int, int]], size: int) -> list[list[tuple[int, int]]]:
     """``chunks`` (``(index, draws)``, consecutive) in blocks of up to ``size`` (:func:`block_size`)."""
     return [list(chunks[i : i + size]) for i in range(0, len(chunks), size)]
+
+
+def run_blocks(
+    model: CompiledScenario,
+    entropy: int,
+    chunks: Sequence[tuple[int, int]],
+    solver: str,
+    rationality: float,
+    records: bool = False,
+) -> Iterator[list[ChunkStats]]:
+    """The statistics of ``chunks`` (consecutive), block by block (:func:`block_size`, :func:`run_chunks`)."""
+    for block in blocks(chunks, block_size(model)):
+        yield run_chunks(model, entropy, block, solver, rationality, records)
 
 
 def run_chunk(

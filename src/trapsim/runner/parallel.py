@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from trapsim.model import Scenario
-from trapsim.runner.chunk import BLOCK, ChunkRecords, ChunkStats, block_size, blocks, run_chunks
+from trapsim.runner.chunk import BLOCK, ChunkRecords, ChunkStats, run_blocks
 from trapsim.runner.compiling import CHUNK, CompiledScenario
 from trapsim.runner.pool import forks, pool_results
 from trapsim.runner.result import Result
@@ -66,10 +66,7 @@ def _run_batch(
     parent (sending the scenario with every task cost a pickle and ~1.4 ms of parsing it again).
     """
     model = compiled(scenario) if isinstance(scenario, Scenario) else _inherited(scenario)
-    out: list[ChunkStats] = []
-    for block in blocks(chunks, block_size(model)):
-        out += run_chunks(model, entropy, block, solver, rationality, records)
-    return out
+    return [s for stats in run_blocks(model, entropy, chunks, solver, rationality, records) for s in stats]
 
 
 def _inherited(key: str) -> CompiledScenario:
@@ -103,8 +100,8 @@ def run_point(
     values = dict(values or {})
     point = model.with_values(values)
     merged = _Merged(point.scenario)
-    for block in blocks(_chunks(draws), block_size(point)):
-        for s in run_chunks(point, seed, block, solver, rationality):
+    for stats in run_blocks(point, seed, _chunks(draws), solver, rationality):
+        for s in stats:
             merged.add(s)
     return _aggregate(
         point.scenario, merged, draws, seed, True, solver, rationality, values, time.perf_counter() - start, 1
@@ -163,8 +160,8 @@ def run(
     if workers == 1:
         model = compiled(scenario)
         try:
-            for block in blocks(chunks, block_size(model)):
-                done(run_chunks(model, entropy, block, solver, rationality, records))
+            for stats in run_blocks(model, entropy, chunks, solver, rationality, records):
+                done(stats)
         finally:
             model.release_buffers()  # the compiled scenario stays cached (for figures), not its chunk tables
     else:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from trapsim.errors import RunError
-from trapsim.expressions import path_key, split_path_ref
+from trapsim.expressions import path_key, split_path_ref, worlds_named
 from trapsim.model import Scenario
 from trapsim.solver import PayoffTable, Tree, realised_payoffs
 
@@ -168,16 +168,12 @@ def world_readers(scenario: Scenario) -> dict[str, tuple[int, ...] | None]:
     """
     trap_ids = {t.id for t in scenario.traps}
     out: dict[str, tuple[int, ...] | None] = {}
-
-    def worlds_of(refs: frozenset[tuple[str, ...]]) -> set[str]:
-        return {w for w in (split_path_ref(ref)[2] for ref in refs) if w is not None}
-
     for i, t in enumerate(scenario.traps):
         given = t.given
-        bounded = given is not None and not (given.names & trap_ids) and not worlds_of(given.path_refs)
-        for w in worlds_of(given.path_refs) if given is not None else ():
+        bounded = given is not None and not (given.names & trap_ids) and not worlds_named(given.path_refs)
+        for w in worlds_named(given.path_refs) if given is not None else ():
             out[w] = None
-        for w in worlds_of(t.when.path_refs):
+        for w in worlds_named(t.when.path_refs):
             seen = out.get(w, ())
             out[w] = None if seen is None or not bounded else (*seen, i)
     return out
