@@ -414,3 +414,48 @@ def test_figures(threshold: trapsim.Scenario, tmp_path: Path) -> None:
     paths = write_sweep_figures(two, tmp_path)
     assert sorted(p.name for p in paths) == [f"threshold_t_by_s_{t}.png" for t in ("both", "go", "high")]
     assert all(p.stat().st_size > 10_000 for p in paths)
+
+
+def _conditional_threshold(tmp_path: Path) -> Path:
+    """threshold.toml with a trap counted only where ``t < 0.5``: its rate is ``1 - s`` there, undefined elsewhere."""
+    text = THRESHOLD.read_text(encoding="utf-8")
+    text = text.replace(
+        "[traps.go]",
+        '[traps.cond]\ntitle = "u above s, where t is low"\nwhen = "u > s"\ngiven = "t < 0.5"\n\n[traps.go]',
+    )
+    path = tmp_path / "conditional.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_cli_two_parameter_summary_skips_points_where_the_given_never_held(tmp_path: Path, invoke) -> None:
+    # t = 0, 0.3, 0.6, 0.9: the given holds nowhere at t >= 0.6 (8 of 16 points); where it holds the
+    # rate is 1 - s, near 100% at s = 0 and near 10% at s = 0.9, so it crosses 50%.
+    path = _conditional_threshold(tmp_path)
+    r = invoke("sweep", path, "--vary", "t=0:0.9:4", "--vary", "s=0:0.9:4", "--draws", 2000, "--no-figures")
+    assert r.exit_code == 0, r.output
+    line = next(ln for ln in r.output.splitlines() if ln.strip().startswith("cond "))
+    assert "nan" not in line
+    assert "s=0.9)" in line.split(" to ")[0] and "s=0)" in line.split(" to ")[1]
+    assert "crosses 50%" in line and "does not cross" not in line
+    assert "n/a at 8 of 16 points" in line
+
+
+def test_cli_one_parameter_table_gives_intervals_denominators_and_no_nan(tmp_path: Path, invoke) -> None:
+    path = _conditional_threshold(tmp_path)
+    args = ("sweep", path, "--vary", "t=0:0.9:4", "--draws", 2000, "--seed", 5, "--workers", 1)
+    r = invoke(*args, "--no-figures")
+    assert r.exit_code == 0, r.output
+    assert "nan" not in r.output
+    res = api.sweep(api.load(path), {"t": grid_values(0, 0.9, 4)}, draws=2000, seed=5, workers=1)
+    rows = [ln.split() for ln in r.output.splitlines()]
+    rows = [row for row in rows if row and row[0] in {"0", "0.3", "0.6", "0.9"}]
+    assert [row[0] for row in rows] == ["0", "0.3", "0.6", "0.9"]
+    given, counts = res.given("cond"), res.counts("cond")
+    lo, hi = res.ci95("cond")
+    for i, row in enumerate(rows[:2]):  # t < 0.5: the given holds in every draw
+        assert given[i] == 2000
+        text = " ".join(row)
+        assert f"{counts[i] / given[i]:.1%} [{lo[i]:.1%}, {hi[i]:.1%}] n = 2,000" in text
+    for row in rows[2:]:
+        assert "n/a (n = 0)" in " ".join(row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -194,6 +195,18 @@ def _write_sweeps(results: Sequence[SweepResult], where: Path, *, figures: bool,
     return written
 
 
+def _sweep_cells(res: SweepResult, trap: str, conditional: bool) -> list[str]:
+    """A one-parameter sweep's table cells for ``trap``: rate [95% interval], with n for a conditional trap."""
+    rates, (lo, hi), given = res.rates(trap).ravel(), res.ci95(trap), res.given(trap).ravel()
+    cells = []
+    for r, a, b, g in zip(rates.tolist(), lo.ravel().tolist(), hi.ravel().tolist(), given.tolist(), strict=True):
+        if math.isnan(r):
+            cells.append("n/a (n = 0)" if conditional else "n/a")
+            continue
+        cells.append(f"{r:.1%} [{a:.1%}, {b:.1%}]" + (f" n = {g:,}" if conditional else ""))
+    return cells
+
+
 def _print_sweep(res: SweepResult) -> None:
     sc = res.scenario
     names = res.names
@@ -210,24 +223,36 @@ def _print_sweep(res: SweepResult) -> None:
     if not res.trap_ids:
         click.echo("  (the scenario defines no traps)\n")
         return
+    conditional = {t.id for t in sc.traps if t.given is not None}
     if len(names) == 1:
-        width = max(len(t) for t in res.trap_ids)
         name = names[0]
-        click.echo(f"  {name:>14}  " + "  ".join(f"{t:>{max(width, 7)}}" for t in res.trap_ids))
-        rates = {t: res.rates(t) for t in res.trap_ids}
+        cells = {t: _sweep_cells(res, t, t in conditional) for t in res.trap_ids}
+        widths = {t: max(len(t), *(len(c) for c in cells[t])) for t in res.trap_ids}
+        click.echo(f"  {name:>14}  " + "  ".join(f"{t:>{widths[t]}}" for t in res.trap_ids))
         for i, v in enumerate(res.axes[name]):
-            cells = "  ".join(f"{rates[t][i] * 100:>{max(width, 7) - 1}.2f}%" for t in res.trap_ids)
-            click.echo(f"  {v:>14g}  {cells}")
+            click.echo(f"  {v:>14g}  " + "  ".join(f"{cells[t][i]:>{widths[t]}}" for t in res.trap_ids))
+        click.echo(
+            "\n  each cell: the trap's rate [its 95% Wilson interval]"
+            + ("; n: draws where a conditional trap's given held; n/a: it never held" if conditional else "")
+        )
     else:
         (xn, xv), (yn, yv) = res.axes.items()
         width = max(len(t) for t in res.trap_ids)
         for t in res.trap_ids:
-            r = res.rates(t)
-            lo_i, hi_i = divmod(int(r.argmin()), len(yv)), divmod(int(r.argmax()), len(yv))
-            cross = "crosses 50%" if r.min() < 0.5 < r.max() else "does not cross 50%"
+            r = res.rates(t).ravel().tolist()
+            defined = [i for i, x in enumerate(r) if not math.isnan(x)]
+            if not defined:
+                click.echo(f"  {t:<{width}}  n/a at every point: its given never held")
+                continue
+            lo_at, hi_at = min(defined, key=r.__getitem__), max(defined, key=r.__getitem__)
+            lo_i, hi_i = divmod(lo_at, len(yv)), divmod(hi_at, len(yv))
+            lo, hi = r[lo_at], r[hi_at]
+            cross = "crosses 50%" if lo < 0.5 < hi else "does not cross 50%"
+            undefined = len(r) - len(defined)
+            gap = f"; n/a at {undefined} of {len(r)} points (its given never held)" if undefined else ""
             click.echo(
-                f"  {t:<{width}}  from {r.min():7.2%} ({xn}={xv[lo_i[0]]:g}, {yn}={yv[lo_i[1]]:g}) "
-                f"to {r.max():7.2%} ({xn}={xv[hi_i[0]]:g}, {yn}={yv[hi_i[1]]:g}); {cross}"
+                f"  {t:<{width}}  from {lo:7.2%} ({xn}={xv[lo_i[0]]:g}, {yn}={yv[lo_i[1]]:g}) "
+                f"to {hi:7.2%} ({xn}={xv[hi_i[0]]:g}, {yn}={yv[hi_i[1]]:g}); {cross}{gap}"
             )
     click.echo("")
 
