@@ -15,6 +15,7 @@ from trapsim import api, elicitation
 from trapsim.cli import main
 from trapsim.elicitation import Judgement, Support
 from trapsim.errors import ScenarioError
+from trapsim.figures.results import run_note
 from trapsim.model import Distribution
 from trapsim.scenario import loads
 
@@ -169,6 +170,19 @@ def test_run_priors_from_the_command_line(tmp_path):
     doc = json.loads(out.output)
     expected = api.simulate(api.with_pooled_priors(sc, _judgements()), draws=20_000, seed=3)
     assert doc["traps"]["fight"]["count"] == expected.trap_counts["fight"]
+    # the run says it ran under the class's priors, and of how many students: in the JSON, the
+    # header and the figures' footers (a run under the file's own priors says nothing of the kind)
+    students = {name: len({j.student for j in _judgements() if j.parameter == name}) for name in ("p", "gain")}
+    assert doc["pooled_priors"] == students
+    assert "pooled_priors" not in json.loads(
+        CliRunner().invoke(main, ["run", str(POLL), "--draws", "200", "--seed", "3", "--json"]).output
+    )
+    args = ["run", str(POLL), "--priors", str(csv), "--draws", "2000", "--seed", "3", "--no-figures"]
+    out = CliRunner().invoke(main, [*args, "--out", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    listed = ", ".join(f"{q.name} ({students[q.name]} students)" for q in sc.parameters if q.name in students)
+    assert f"pooled priors: {listed}" in out.output.splitlines()[1]
+    assert f"pooled priors: {listed}" in run_note(expected)
 
 
 @pytest.mark.parametrize(

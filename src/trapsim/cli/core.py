@@ -233,7 +233,7 @@ def _print_run(res: Any, written: Sequence[Path]) -> None:
     sc = res.scenario
     click.echo(click.style(sc.title, bold=True) + f"  ({sc.name})")
     seed_note = "" if res.seed_given else f" (random: --seed {res.seed} repeats this run)"
-    fixed = "".join(f" · {k}={v:g}" for k, v in res.values.items())
+    fixed = res.settings_text(equals="=")
     click.echo(
         f"{res.draws:,} draws · seed {res.seed}{seed_note} · solver {res.solver}{fixed} · {res.elapsed_s:.2f} s\n"
     )

@@ -26,8 +26,8 @@ __all__ = ["pct_tick", "plot_outcomes", "plot_payoffs", "plot_trap_rates", "run_
 
 
 def run_note(result: Result, what: str = "") -> str:
-    fixed = "".join(f" · {k} = {v:g}" for k, v in result.values.items())
-    note = f"{result.draws:,} draws · seed {result.seed} · solver {result.solver}{fixed}"
+    note = f"{result.draws:,} draws · seed {result.seed} · solver {result.solver}"
+    note += result.settings_text()
     return f"{note} · {what}" if what else note
 
 

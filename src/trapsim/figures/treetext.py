@@ -163,7 +163,7 @@ def tree_note(
     if given and result is None:
         ring += f" · probabilities given that {given} is reached"
     if result is not None:
-        fixed = "".join(f" · {k} = {v:g}" for k, v in result.values.items())
+        fixed = result.settings_text()
         cut = f" · collapsed: reached in under {percent(collapse)} of draws" if stubs else ""
         return (
             f"{result.draws:,} draws · seed {result.seed} · solver {result.solver}{fixed} · "

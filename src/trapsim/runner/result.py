@@ -186,6 +186,15 @@ class Result:
     def to_json(self, indent: int | None = 2) -> str:
         return json_text(self.to_dict(), indent=indent)
 
+    def settings_text(self, equals: str = " = ") -> str:
+        """What the run fixed or replaced, for a header or a figure's footer: `` · name = value`` per
+        ``--set`` value, then `` · pooled priors: name (students), ...`` for a class's priors ("" for neither)."""
+        text = "".join(f" · {k}{equals}{v:g}" for k, v in self.values.items())
+        pooled = pooled_priors(self.scenario)
+        if pooled:
+            text += " · pooled priors: " + ", ".join(f"{k} ({n} students)" for k, n in pooled.items())
+        return text
+
 
 def run_header(
     scenario: Scenario,
@@ -213,7 +222,18 @@ def run_header(
         doc["rationality"] = rationality
     if values:
         doc["values"] = dict(values)
+    pooled = pooled_priors(scenario)
+    if pooled:
+        doc["pooled_priors"] = pooled
     return doc
+
+
+def pooled_priors(scenario: Scenario) -> dict[str, int]:
+    """The parameters whose prior is a class's equal-weight pool (``trapsim run --priors``): name -> students pooled.
+
+    A pool is a ``mixture`` distribution, which a scenario file cannot write.
+    """
+    return {p.name: len(p.dist.args["components"]) for p in scenario.parameters if p.dist.kind == "mixture"}
 
 
 def json_meta(
