@@ -153,3 +153,20 @@ def test_cli_compare(tmp_path: Path, invoke) -> None:
     assert r.exit_code == 2 and "at least two" in r.output
     r = invoke("compare", BASE, DATA / "nope.toml")
     assert r.exit_code == 2
+
+
+def test_figure_gives_a_conditional_traps_denominator_under_each_bar(tmp_path: Path) -> None:
+    # "cond" counts only where u > 0.5: about half the draws
+    cond = '[traps.cond]\ntitle = "v above s, where u is high"\nwhen = "v > s"\ngiven = "u > 0.5"\n\n'
+    text = BASE.read_text(encoding="utf-8").replace("[traps.go]", cond + "[traps.go]")
+    (tmp_path / "a.toml").write_text(text, encoding="utf-8")
+    (tmp_path / "b.toml").write_text(text.replace('name = "threshold"', 'name = "other"'), encoding="utf-8")
+    comp = api.compare([api.load(str(tmp_path / "a.toml")), api.load(str(tmp_path / "b.toml"))], draws=3000, seed=4)
+    fig = plot_comparison(comp)
+    panels = {ax.get_title(loc="left"): ax for ax in fig.axes if ax.axison}
+    under = [t.get_text() for t in panels[comp.titles["cond"]].get_xticklabels()]
+    assert under == [f"{r.given_count('cond'):,}" for r in comp.results]
+    assert all(0 < r.given_count("cond") < 3000 for r in comp.results)
+    assert [t.get_text() for t in panels[comp.titles["high"]].get_xticklabels()] == []  # every draw counts: no n
+    assert "share of draws" not in fig.legends[0].get_title().get_text()
+    assert any("among the draws where its condition holds" in t.get_text() for t in fig.texts)

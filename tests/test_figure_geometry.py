@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -146,3 +147,25 @@ def test_the_heatmap_axis_labels_stay_inside_the_figure(defense: trapsim.Scenari
     grid = {"china_stake": grid_values(0, 0.6, 3), "need_peace": grid_values(0, 0.4, 3)}
     fig = plot_sweep_heatmap(trapsim.sweep(defense, grid, draws=100, seed=1), "kim_trap")
     assert not texts_outside(fig)
+
+
+@pytest.mark.parametrize("traps", [3, 6, 8])
+def test_poll_traps_labels_do_not_overprint_and_no_text_is_cut(traps: int) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_figure_text import _poll_summary
+    from trapsim.figures import plot_poll_traps
+
+    summary = _poll_summary()
+    summary["traps"] = [
+        {**summary["traps"][k % len(summary["traps"])], "id": f"t{k}", "given": "Ukraine pushed and gained ground"}
+        for k in range(traps)
+    ]
+    fig = plot_poll_traps(summary)
+    assert texts_outside(fig) == []
+    drawn, renderer = _drawn(fig)
+    labels = [t.get_window_extent(renderer) for t in fig.axes[0].get_yticklabels() if t in drawn]
+    assert len(labels) == traps
+    for a, b in itertools.pairwise(labels):
+        assert not a.overlaps(b), "two trap labels overprint each other"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from trapsim.figures.style import GREY, PALETTE, SIZE, empty_axes, footnote, percent, styled, wrap
+from trapsim.figures.style import GREY, PALETTE, SIZE, empty_axes, footnote, percent, styled, wrap, wrap_measured
 
 __all__ = ["plot_poll_priors", "plot_poll_traps"]
 
@@ -31,7 +31,7 @@ def plot_poll_traps(summary: Mapping[str, Any]) -> Figure:
     fig = Figure(figsize=SIZE, layout="constrained")
     ax = fig.add_subplot()
     fig.suptitle(
-        wrap(f"{summary['title']}: trap rates under the class's priors", 80),
+        wrap_measured(f"{summary['title']}: trap rates under the class's priors", 21, 12.4, bold=True),
         fontsize=21,
         fontweight="bold",
         x=0.01,
@@ -69,12 +69,19 @@ def plot_poll_traps(summary: Mapping[str, Any]) -> Figure:
         if t["prior"]["rate"] is not None:
             ax.plot([100 * t["prior"]["rate"]] * 2, [y - 0.32, y + 0.32], color=GREY, lw=2, ls="--", zorder=2)
     names = [t["title"] + (f" (among draws where {t['given']})" if t.get("given") else "") for t in reversed(traps)]
-    ax.set_yticks(range(len(traps)), [wrap(n, 22) for n in names])
-    ax.set_xlabel("Share of draws in which the trap fires (%)   ·   dashed: the scenario's own priors")
+    # the labels' lines must fit their rows: narrower and smaller as traps (rows) grow
+    size = min(16.0, max(9.0, 80 / len(traps)))  # points: 16 up to 5 traps, 13 at 6, 10 at 8
+    ax.set_yticks(range(len(traps)), [wrap_measured(n, size, 3.6) for n in names], fontsize=size)
+    rate = (
+        "Rate (%) among the draws named beside each trap"
+        if any(t.get("given") for t in traps)
+        else "Share of draws in which the trap fires (%)"
+    )
+    ax.set_xlabel(rate)
     ax.set_xlim(left=0)
     ax.grid(axis="x", color="#DDDDDD", linewidth=0.8)
     ax.set_axisbelow(True)
-    footnote(fig, _note(summary))
+    footnote(fig, _note(summary) + " · dashed: the rate under the scenario's own priors")
     return fig
 
 

@@ -16,6 +16,7 @@ from trapsim.comparison import Comparison
 from trapsim.figures.saving import save
 from trapsim.figures.style import GREY, SIZE, fit, footnote, styled, wrap_measured
 from trapsim.output import write_text_atomic
+from trapsim.runner import Result
 
 __all__ = ["SCENARIO_COLORS", "plot_comparison", "write_comparison"]
 
@@ -63,18 +64,24 @@ def plot_comparison(comparison: Comparison, *, fig: Figure | None = None) -> Fig
         ncols=min(k_n, 3),
         fontsize=_FONT,
         frameon=False,
-        title="The same traps across scenarios: share of draws in which each fires",
+        title="The same traps across scenarios: how often each fires",
         title_fontproperties={"size": _FONT + 5, "weight": "bold"},
         alignment="left",
     )
     legend.set_gid("scenarios")
     first = comparison.results[0]
+    conditional = any(_given(res, t) is not None for res in comparison.results for t in traps)
+    among = (
+        " · a conditional trap's rate is among the draws where its condition holds (under its bar: how many)"
+        if conditional
+        else " · rates: share of all draws"
+    )
     footnote(
         fig,
         wrap_measured(  # at spaces only: a scenario id is never broken
             f"{first.draws:,} draws per scenario · seed {first.seed} · each panel on its own "
             f"scale · error bars: 95% Wilson intervals · * differs from "
-            f"{comparison.labels[0]} (two-proportion z-test, p < {comparison.alpha:g})",
+            f"{comparison.labels[0]} (two-proportion z-test, p < {comparison.alpha:g}){among}",
             _FONT - 1,
             12.4,
         ),
@@ -88,6 +95,7 @@ def _trap_panel(ax: Axes, comparison: Comparison, t: str, colors: list[str], col
     k_n = len(comparison.results)
     top = 0.0
     absent = []
+    denominators: dict[int, str] = {}  # bar -> its denominator, under it, for a conditional trap
     for k, res in enumerate(comparison.results):
         rate = comparison.rate(t, k)
         if rate is None:
@@ -105,6 +113,8 @@ def _trap_panel(ax: Axes, comparison: Comparison, t: str, colors: list[str], col
         )
         d = comparison.difference(t, k)
         mark = "*" if d is not None and d.distinguishable else ""
+        if _given(res, t) is not None:
+            denominators[k] = f"{res.given_count(t):,}"
         ax.annotate(
             f"{_pct(rate)}{mark}",
             (k, hi * 100),
@@ -117,13 +127,20 @@ def _trap_panel(ax: Axes, comparison: Comparison, t: str, colors: list[str], col
         top = max(top, hi * 100)
     ax.set_ylim(0, max(top * 1.3, 0.1))
     ax.set_xlim(-0.6, k_n - 0.4)
-    ax.set_xticks([])
+    ax.set_xticks(list(denominators), list(denominators.values()), fontsize=_FONT - 3, color=GREY)
+    ax.tick_params(axis="x", length=0)
     ax.set_title(fit(comparison.titles[t], _FONT + 2, 12.8 / cols - 0.5), loc="left", fontsize=_FONT + 2)
-    ax.tick_params(labelsize=_FONT)
+    ax.tick_params(axis="y", labelsize=_FONT)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}%"))
     ax.yaxis.set_major_locator(MaxNLocator(4))
     if absent:  # said once per panel, under it (the x axis has no ticks)
         ax.set_xlabel(fit("not in " + ", ".join(absent), _FONT, 12.8 / cols - 0.6), fontsize=_FONT, color=GREY)
+
+
+def _given(res: Result, trap: str) -> str | None:
+    """The condition of ``trap`` in ``res``'s scenario, in words (None: unconditional or not defined there)."""
+    found = [t for t in res.scenario.traps if t.id == trap and t.given is not None]
+    return found[0].denominator() if found else None
 
 
 def _pct(x: float) -> str:
