@@ -278,3 +278,49 @@ when = 'payoff("a") < payoff("a", "cautious")'
     }
     x = np.array([0.2, 0.7])
     np.testing.assert_allclose(trapsim.trap_probability(sc, {"x": x})["but_for"], x > 0.5, atol=1e-12)
+
+
+WORLD_BREAKS_A_PROBABILITY = """
+[scenario]
+name = "bad_world"
+title = "A world whose set breaks a probability"
+root = "act"
+
+[actors.a]
+name = "A"
+
+[parameters]
+p = { dist = "uniform", low = 0.2, high = 0.7 }
+
+[nodes.act]
+actor = "a"
+next = { go = "fight", stay = "home" }
+
+[nodes.fight]
+chance = { win = "p", lose = "1 - p" }
+next = { win = "won", lose = "lost" }
+
+[payoffs]
+home = { a = 0 }
+won = { a = 1 }
+lost = { a = -1 }
+
+[worlds.sure]
+title = "Victory taken for granted"
+set = { p = 1.5 }
+
+[traps.went]
+title = "A would go anyway"
+when = 'played("act", "go", "sure")'
+"""
+
+
+def test_a_bad_value_in_a_world_names_the_world(invoke, tmp_path: Path) -> None:
+    path = tmp_path / "bad_world.toml"
+    path.write_text(WORLD_BREAKS_A_PROBABILITY, encoding="utf-8")
+    r = invoke("run", path, "--draws", 500, "--no-figures", "--out", tmp_path)
+    assert r.exit_code == 2
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in r.output
+    assert "nodes.fight.chance: in world 'sure' (after worlds.sure.set): probabilities must lie in [0, 1]" in lines[0]
+    assert "p = 1.5" in lines[0]

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from trapsim.errors import RunError
 from trapsim.runner.compiling import CompiledScenario
 from trapsim.runner.games import Game
 from trapsim.runner.hypergame import hypergame
@@ -99,7 +100,10 @@ def play_world(
     """
     values = model.world_values(game, env, chunk)
     if values is not env:
-        payoffs, chance = model.evaluate_world(game, values, n, chunk, (payoffs, dict(chance)))
+        try:
+            payoffs, chance = model.evaluate_world(game, values, n, chunk, (payoffs, dict(chance)))
+        except RunError as exc:  # the values are the world's: say so, or a student looks in the wrong place
+            raise exc.within(before=f"in world '{game.id}' (after worlds.{game.id}.set): ") from None
     if draws is not None and not model.beliefs:
         subsets = subsets if subsets is not None else Subsets()
         payoffs = subsets.payoffs(draws, payoffs)
