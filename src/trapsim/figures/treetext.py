@@ -167,8 +167,8 @@ def tree_note(
         cut = f" · collapsed: reached in under {percent(collapse)} of draws" if stubs else ""
         return (
             f"{result.draws:,} draws · seed {result.seed} · solver {result.solver}{fixed} · "
-            "each branch: share of the draws arriving at its node, then (in brackets) of all "
-            f"draws; endings: share of all draws{cut}{ring}"
+            "each branch: share of the draws arriving at its node (under it, in brackets, where it differs: "
+            f"of all draws); endings: share of all draws{cut}{ring}"
         )
     if eq is not None:
         names = {a.id: a.name for a in scenario.actors}
