@@ -169,3 +169,16 @@ def test_poll_traps_labels_do_not_overprint_and_no_text_is_cut(traps: int) -> No
     assert len(labels) == traps
     for a, b in itertools.pairwise(labels):
         assert not a.overlaps(b), "two trap labels overprint each other"
+
+
+@pytest.mark.parametrize(("nx", "ny"), [(4, 11), (13, 3), (15, 2)])
+def test_heatmap_ticks_sit_on_the_cells_values(nx: int, ny: int) -> None:
+    """A tick between two rows would be read as a row's value: every tick is one of the grid's values."""
+    sc = trapsim.load(Path(__file__).parent / "data" / "threshold.toml")
+    grid = {"t": grid_values(0, 0.9, nx), "s": grid_values(0, 0.4, ny)}
+    res = trapsim.sweep(sc, grid, draws=50, seed=1, workers=1)
+    fig = plot_sweep_heatmap(res, "both")
+    ax = fig.axes[0]
+    for ticks, values in ((ax.get_xticks(), grid["t"]), (ax.get_yticks(), grid["s"])):
+        assert 2 <= len(ticks) <= 9
+        assert set(ticks.tolist()) <= set(values) and ticks[0] == values[0]

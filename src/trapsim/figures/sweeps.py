@@ -166,6 +166,9 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
     ax.set_xlabel(wrap_measured(_axis_name(result, xname), _FONT, 9.5), fontsize=_FONT)
     ax.set_ylabel(wrap_measured(_axis_name(result, yname), _FONT, 4.2), fontsize=_FONT)  # the axes' height
     ax.tick_params(labelsize=_FONT)
+    for values, set_ticks in ((x, ax.set_xticks), (y, ax.set_yticks)):
+        if len(values) <= _CELL_TICKS:  # on the cells' values: a tick between two wide rows reads as a row's value
+            set_ticks(*_cell_ticks(values))
     ax.set_title(
         f"{title}: how often it fires as {xname} and {yname} vary\n{result.scenario.title}",
         fontsize=_FONT + 2,
@@ -173,6 +176,17 @@ def plot_sweep_heatmap(result: SweepResult, trap: str, *, ax: Axes | None = None
     )
     _footer(fig, result, note)
     return fig
+
+
+#: An axis of at most this many values has its ticks on the values (wider grids keep round ticks).
+_CELL_TICKS = 15
+
+
+def _cell_ticks(values: np.ndarray, most: int = 9) -> tuple[list[float], list[str]]:
+    """Ticks at the grid's own values (every k-th, at most ``most``, always the first), labelled as given."""
+    step = -(-len(values) // most)
+    at = [float(v) for v in values[::step]]
+    return at, [f"{v:.4g}" for v in at]
 
 
 def _contours(ax: Axes, x: np.ndarray, y: np.ndarray, z: np.ma.MaskedArray) -> str:
