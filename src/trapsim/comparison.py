@@ -164,6 +164,16 @@ class Comparison:
         res = self.results[k]
         return res.rate(trap) if trap in res.trap_counts else None
 
+    def given_count(self, trap: str, k: int) -> int | None:
+        """The denominator of a conditional ``trap`` in scenario ``k``: the draws where its ``given`` holds.
+
+        ``None`` where every draw counts (the trap has no ``given`` there) or the scenario lacks the trap.
+        """
+        res = self.results[k]
+        if trap not in res.trap_counts or res.scenario.trap(trap).given is None:
+            return None
+        return res.given_count(trap)
+
     def difference(self, trap: str, k: int) -> Difference | None:
         """Scenario ``k`` against the first, on the rates among each run's own denominator.
 

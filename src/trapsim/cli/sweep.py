@@ -338,9 +338,9 @@ def _print_comparison(comp: Any, written: Sequence[Path]) -> None:
             lo, hi = res.ci95(t)
             ci = f"[{lo:.2%}, {hi:.2%}]"
             line = f"    {label:<{width}}  {rate:7.2%}  {ci:<18}"
-            trap = res.scenario.trap(t)
-            if trap.given is not None:
-                line += f"  of {res.given_count(t):,} {trap.denominator()}"
+            among = comp.given_count(t, k)
+            if among is not None:
+                line += f"  of {among:,} {res.scenario.trap(t).denominator()}"
             d = comp.difference(t, k)
             if k == 0:
                 line += "  (baseline)"

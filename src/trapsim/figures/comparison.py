@@ -16,7 +16,6 @@ from trapsim.comparison import Comparison
 from trapsim.figures.saving import save
 from trapsim.figures.style import GREY, SIZE, fit, footnote, styled, wrap_measured
 from trapsim.output import write_text_atomic
-from trapsim.runner import Result
 
 __all__ = ["SCENARIO_COLORS", "plot_comparison", "write_comparison"]
 
@@ -70,7 +69,7 @@ def plot_comparison(comparison: Comparison, *, fig: Figure | None = None) -> Fig
     )
     legend.set_gid("scenarios")
     first = comparison.results[0]
-    conditional = any(_given(res, t) is not None for res in comparison.results for t in traps)
+    conditional = any(comparison.given_count(t, k) is not None for t in traps for k in range(len(comparison.results)))
     among = (
         " · a conditional trap's rate is among the draws where its condition holds (under its bar: how many)"
         if conditional
@@ -113,8 +112,9 @@ def _trap_panel(ax: Axes, comparison: Comparison, t: str, colors: list[str], col
         )
         d = comparison.difference(t, k)
         mark = "*" if d is not None and d.distinguishable else ""
-        if _given(res, t) is not None:
-            denominators[k] = f"{res.given_count(t):,}"
+        among = comparison.given_count(t, k)
+        if among is not None:
+            denominators[k] = f"{among:,}"
         ax.annotate(
             f"{_pct(rate)}{mark}",
             (k, hi * 100),
@@ -135,12 +135,6 @@ def _trap_panel(ax: Axes, comparison: Comparison, t: str, colors: list[str], col
     ax.yaxis.set_major_locator(MaxNLocator(4))
     if absent:  # said once per panel, under it (the x axis has no ticks)
         ax.set_xlabel(fit("not in " + ", ".join(absent), _FONT, 12.8 / cols - 0.6), fontsize=_FONT, color=GREY)
-
-
-def _given(res: Result, trap: str) -> str | None:
-    """The condition of ``trap`` in ``res``'s scenario, in words (None: unconditional or not defined there)."""
-    found = [t for t in res.scenario.traps if t.id == trap and t.given is not None]
-    return found[0].denominator() if found else None
 
 
 def _pct(x: float) -> str:
